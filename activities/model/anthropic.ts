@@ -1,0 +1,144 @@
+/**
+ * Anthropic Messages adapter. Non-streaming. Anthropic SDK types stay inside this file.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Message, ToolCall } from '../../core/messages.ts';
+import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
+import { InvalidProviderResponseError, toProviderFailure } from './provider-errors.ts';
+import type { CallOptions, ModelAdapter } from './types.ts';
+
+type MessagesParams = Anthropic.MessageCreateParamsNonStreaming;
+type MessageParam = Anthropic.MessageParam;
+type ContentBlockParam = Anthropic.ContentBlockParam;
+type AnthropicMessage = Anthropic.Message;
+
+/**
+ * @example
+ * const adapter = createAnthropicAdapter(new Anthropic({ apiKey, maxRetries: 0 }));
+ * const res = await adapter.call(request, { timeoutMs: 60_000, signal });
+ */
+export function createAnthropicAdapter(client: Anthropic): ModelAdapter {
+  return {
+    provider: 'anthropic',
+    async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
+      const body = toAnthropicRequest(req);
+      const started = performance.now();
+      try {
+        const { data, request_id } = await client.messages
+          .create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 })
+          .withResponse();
+        const latencyMs = Math.max(0, Math.round(performance.now() - started));
+        return fromAnthropicResponse(data, req, latencyMs, request_id);
+      } catch (err) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+        throw toProviderFailure(err, 'anthropic');
+      }
+    },
+  };
+}
+
+/** Canonical request → Messages API body. Exported for tests. */
+export function toAnthropicRequest(req: ModelRequest): MessagesParams {
+  const messages: MessageParam[] = [];
+  for (const m of req.messages) {
+    const converted = toAnthropicMessage(m);
+    if (converted) messages.push(converted);
+  }
+  const body: MessagesParams = { model: req.model.name, max_tokens: req.maxOutputTokens, messages };
+  if (req.system) body.system = req.system;
+  // `req.temperature` is deliberately not sent: the Messages API in @anthropic-ai/sdk 1.x
+  // no longer has a temperature parameter (it was deprecated, then dropped from the params).
+  if (req.tools.length > 0) {
+    body.tools = req.tools.map((t) => ({
+      name: t.name,
+      description: t.description,
+      input_schema: { type: 'object' as const, ...t.inputSchema },
+    }));
+  }
+  return body;
+}
+
+function toAnthropicMessage(m: Message): MessageParam | undefined {
+  switch (m.role) {
+    case 'user':
+      return { role: 'user', content: m.content };
+    case 'assistant': {
+      const content: ContentBlockParam[] = [];
+      if (m.text !== '') content.push({ type: 'text', text: m.text });
+      for (const c of m.toolCalls) {
+        // Anthropic requires an object; arguments that were not valid JSON go back as `{}`.
+        const input = typeof c.input === 'object' && c.input !== null && !Array.isArray(c.input) ? c.input : {};
+        content.push({ type: 'tool_use', id: c.id, name: c.name, input });
+      }
+      // Anthropic rejects an empty assistant turn; an empty answer carries nothing anyway.
+      return content.length > 0 ? { role: 'assistant', content } : undefined;
+    }
+    case 'tool':
+      return {
+        role: 'user',
+        content: m.results.map((r) => ({
+          type: 'tool_result' as const,
+          tool_use_id: r.callId,
+          content: r.content,
+          is_error: r.isError,
+        })),
+      };
+  }
+}
+
+/** Messages API response → canonical response. Exported for tests. */
+export function fromAnthropicResponse(
+  data: AnthropicMessage,
+  req: ModelRequest,
+  latencyMs: number,
+  requestId?: string | null,
+): ModelResponse {
+  if (typeof data !== 'object' || data === null || !Array.isArray(data.content)) {
+    throw new InvalidProviderResponseError('message without a content array');
+  }
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const block of data.content) {
+    if (block.type === 'text') text += block.text;
+    else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, input: block.input });
+  }
+
+  let stop = mapStopReason(data.stop_reason);
+  if (stop === 'end' && toolCalls.length > 0) stop = 'tool_calls';
+
+  const u = data.usage;
+  const cacheRead = u?.cache_read_input_tokens ?? 0;
+  const cacheWrite = u?.cache_creation_input_tokens ?? 0;
+  const id = requestId ?? (data as { _request_id?: string | null })._request_id;
+  return {
+    message: { role: 'assistant', text, toolCalls },
+    stop,
+    usage: {
+      // Anthropic's input_tokens excludes cache reads and writes; the canonical input is the
+      // whole prompt, comparable with OpenAI's prompt_tokens.
+      input: (u?.input_tokens ?? 0) + cacheRead + cacheWrite,
+      output: u?.output_tokens ?? 0,
+      cachedInput: cacheRead,
+    },
+    modelVersion: typeof data.model === 'string' && data.model ? data.model : req.model.name,
+    ...(id ? { requestId: id } : {}),
+    latencyMs,
+  };
+}
+
+function mapStopReason(reason: string | null | undefined): StopReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'end';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'refusal':
+      return 'refusal';
+    default:
+      return 'other';
+  }
+}

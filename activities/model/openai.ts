@@ -1,0 +1,157 @@
+/**
+ * OpenAI Chat Completions adapter, also used for `openai-compatible` servers (vLLM, Ollama,
+ * llama.cpp, gateways). Non-streaming. OpenAI SDK types stay inside this file.
+ */
+import type OpenAI from 'openai';
+import type { Message, ToolCall } from '../../core/messages.ts';
+import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
+import { InvalidProviderResponseError, toProviderFailure } from './provider-errors.ts';
+import type { CallOptions, ModelAdapter } from './types.ts';
+
+type ChatParams = OpenAI.ChatCompletionCreateParamsNonStreaming;
+type ChatMessage = OpenAI.ChatCompletionMessageParam;
+type ChatCompletion = OpenAI.ChatCompletion;
+
+/**
+ * @example
+ * const adapter = createOpenAIAdapter(new OpenAI({ apiKey, maxRetries: 0 }));
+ * const res = await adapter.call(request, { timeoutMs: 60_000, signal });
+ */
+export function createOpenAIAdapter(
+  client: OpenAI,
+  provider: 'openai' | 'openai-compatible' = 'openai',
+): ModelAdapter {
+  return {
+    provider,
+    async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
+      const body = toOpenAIRequest(req, provider);
+      const started = performance.now();
+      try {
+        const { data, request_id } = await client.chat.completions
+          .create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 })
+          .withResponse();
+        const latencyMs = Math.max(0, Math.round(performance.now() - started));
+        return fromOpenAIResponse(data, req, latencyMs, request_id);
+      } catch (err) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+        throw toProviderFailure(err, provider);
+      }
+    },
+  };
+}
+
+/** Canonical request → Chat Completions body. Exported for tests. */
+export function toOpenAIRequest(req: ModelRequest, provider: 'openai' | 'openai-compatible'): ChatParams {
+  const messages: ChatMessage[] = [];
+  if (req.system) messages.push({ role: 'system', content: req.system });
+  for (const m of req.messages) messages.push(...toOpenAIMessages(m));
+
+  const body: ChatParams = { model: req.model.name, messages };
+  // Many OpenAI-compatible servers do not know `max_completion_tokens` yet.
+  if (provider === 'openai') body.max_completion_tokens = req.maxOutputTokens;
+  else body.max_tokens = req.maxOutputTokens;
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.tools.length > 0) {
+    body.tools = req.tools.map((t) => ({
+      type: 'function',
+      function: { name: t.name, description: t.description, parameters: t.inputSchema },
+    }));
+  }
+  return body;
+}
+
+function toOpenAIMessages(m: Message): ChatMessage[] {
+  switch (m.role) {
+    case 'user':
+      return [{ role: 'user', content: m.content }];
+    case 'assistant': {
+      if (m.toolCalls.length === 0) return [{ role: 'assistant', content: m.text }];
+      return [
+        {
+          role: 'assistant',
+          // OpenAI's own convention for a pure tool-call turn is `content: null`.
+          content: m.text === '' ? null : m.text,
+          tool_calls: m.toolCalls.map((c) => ({
+            id: c.id,
+            type: 'function' as const,
+            function: { name: c.name, arguments: typeof c.input === 'string' ? c.input : JSON.stringify(c.input ?? {}) },
+          })),
+        },
+      ];
+    }
+    case 'tool':
+      return m.results.map((r) => ({ role: 'tool' as const, tool_call_id: r.callId, content: r.content }));
+  }
+}
+
+/** Chat Completions response → canonical response. Exported for tests. */
+export function fromOpenAIResponse(
+  data: ChatCompletion,
+  req: ModelRequest,
+  latencyMs: number,
+  requestId?: string | null,
+): ModelResponse {
+  if (typeof data !== 'object' || data === null || !Array.isArray(data.choices)) {
+    throw new InvalidProviderResponseError('chat completion without a choices array');
+  }
+  const choice = data.choices[0];
+  if (!choice || typeof choice.message !== 'object' || choice.message === null) {
+    throw new InvalidProviderResponseError('chat completion without a message');
+  }
+  const message = choice.message;
+  const refusal = typeof message.refusal === 'string' && message.refusal.length > 0 ? message.refusal : undefined;
+  // A refusal arrives in `refusal` with `content: null`; keep its wording as the text.
+  const text = message.content || refusal || '';
+
+  const toolCalls: ToolCall[] = (message.tool_calls ?? []).map((c) =>
+    c.type === 'custom'
+      ? { id: c.id, name: c.custom.name, input: c.custom.input }
+      : { id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) },
+  );
+
+  let stop: StopReason = refusal ? 'refusal' : mapFinishReason(choice.finish_reason);
+  // Some compatible servers report `stop` although the turn asks for tools.
+  if (stop === 'end' && toolCalls.length > 0) stop = 'tool_calls';
+
+  const usage = data.usage;
+  const id = requestId ?? (data as { _request_id?: string | null })._request_id;
+  return {
+    message: { role: 'assistant', text, toolCalls },
+    stop,
+    usage: {
+      input: usage?.prompt_tokens ?? 0,
+      output: usage?.completion_tokens ?? 0,
+      cachedInput: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+    },
+    modelVersion: typeof data.model === 'string' && data.model ? data.model : req.model.name,
+    ...(id ? { requestId: id } : {}),
+    latencyMs,
+  };
+}
+
+/** Tool arguments as JSON; when they are not valid JSON the raw string is kept (validation
+ * then rejects it with a clear message). An empty string means "no arguments". */
+function parseArguments(raw: string): unknown {
+  if (raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function mapFinishReason(reason: string | null | undefined): StopReason {
+  switch (reason) {
+    case 'stop':
+      return 'end';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_calls';
+    case 'length':
+      return 'length';
+    case 'content_filter':
+      return 'content_filter';
+    default:
+      return 'other';
+  }
+}

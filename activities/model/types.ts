@@ -1,0 +1,20 @@
+import type { ModelRequest, ModelResponse, ProviderName } from '../../core/model.ts';
+
+/** Per-call options. `signal` is the activity's cancellation signal; `timeoutMs` bounds one
+ * HTTP attempt (the SDK's own timeout). */
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs: number;
+}
+
+/**
+ * One provider behind the canonical model contract. `call` translates the request to the
+ * provider's wire format, makes exactly one attempt (Temporal is the only retry loop), and
+ * returns the canonical response. It throws an `ApplicationFailure` typed by
+ * `toProviderFailure`, or, when `opts.signal` fired, the signal's reason (Temporal's
+ * `CancelledFailure`) so the activity completes as cancelled.
+ */
+export interface ModelAdapter {
+  readonly provider: ProviderName;
+  call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse>;
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { modelRequestSchema } from './model.ts';
+
+/** The argument of the `callModel` activity. */
+export const callModelInputSchema = z.object({
+  runId: z.string(),
+  step: z.number().int().positive(),
+  request: modelRequestSchema,
+  /** Upper bound for one provider call, enforced by the SDK inside the activity. */
+  timeoutMs: z.number().int().positive(),
+});
+export type CallModelInput = z.infer<typeof callModelInputSchema>;
+
+/** The argument of the `executeTool` activity. */
+export const executeToolInputSchema = z.object({
+  runId: z.string(),
+  step: z.number().int().positive(),
+  callId: z.string().min(1),
+  name: z.string().min(1),
+  input: z.unknown(),
+});
+export type ExecuteToolInput = z.infer<typeof executeToolInputSchema>;
+
+export interface ExecuteToolResult {
+  content: string;
+  truncated: boolean;
+}

@@ -1,0 +1,8 @@
+/** The sandbox-safe domain shared by workflows, activities, worker and client: canonical
+ * messages, model calls, usage, the failure vocabulary and the run contract. */
+export * from './messages.ts';
+export * from './usage.ts';
+export * from './model.ts';
+export * from './failures.ts';
+export * from './run.ts';
+export * from './activity-contracts.ts';

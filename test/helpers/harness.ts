@@ -1,0 +1,102 @@
+import { Connection, Client } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
+import { inject } from 'vitest';
+import { createBosunClient, type BosunClient } from '../../client/client.ts';
+import type { AgentDefinitionInput } from '../../core/run.ts';
+import type { ModelRef } from '../../core/model.ts';
+import { workerConfigSchema, type WorkerConfig } from '../../worker/config.ts';
+import { createBosunWorker } from '../../worker/create-worker.ts';
+import type { FakeProviderServer } from '../kit/index.ts';
+
+let counter = 0;
+/** A task queue (and id prefix) no other test uses. */
+export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${++counter}`;
+
+export interface Harness {
+  address: string;
+  workflowBundlePath: string;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  temporal: Client;
+  close(): Promise<void>;
+}
+
+/** Connections to the shared dev server; create once per test file. */
+export async function connectHarness(): Promise<Harness> {
+  quietRuntime();
+  const address = inject('temporalAddress');
+  const workflowBundlePath = inject('workflowBundlePath');
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  return {
+    address,
+    workflowBundlePath,
+    connection,
+    nativeConnection,
+    temporal: new Client({ connection }),
+    close: async () => {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+/** Worker config pointing at fake providers, on a fresh task queue. */
+export function fakeConfig(fakes: { openai?: FakeProviderServer; anthropic?: FakeProviderServer }, taskQueue = uniqueName('tq')): WorkerConfig {
+  return workerConfigSchema.parse({
+    BOSUN_TASK_QUEUE: taskQueue,
+    ...(fakes.openai ? { OPENAI_BASE_URL: fakes.openai.baseURL, OPENAI_API_KEY: 'sk-test-openai-key' } : {}),
+    ...(fakes.anthropic ? { ANTHROPIC_BASE_URL: fakes.anthropic.baseURL, ANTHROPIC_API_KEY: 'sk-ant-test-key' } : {}),
+  });
+}
+
+/** Runs `fn` while a Bosun worker serves `config`'s task queue. */
+export async function withWorker<T>(
+  h: Harness,
+  config: WorkerConfig,
+  fn: (ctx: { bosun: BosunClient; worker: Worker; taskQueue: string }) => Promise<T>,
+): Promise<T> {
+  const worker = await createBosunWorker({
+    connection: h.nativeConnection,
+    config,
+    workflowBundle: { codePath: h.workflowBundlePath },
+  });
+  const bosun = createBosunClient({ client: h.temporal, taskQueue: config.BOSUN_TASK_QUEUE });
+  return worker.runUntil(fn({ bosun, worker, taskQueue: config.BOSUN_TASK_QUEUE }));
+}
+
+/** A test agent with short timeouts so failures show within seconds. */
+export function testAgent(model: ModelRef, overrides: Partial<AgentDefinitionInput> = {}): AgentDefinitionInput {
+  return {
+    name: 'test-agent',
+    instructions: 'You are a test agent. Use tools when asked.',
+    model,
+    tools: ['search_docs', 'read_doc', 'calculator'],
+    maxSteps: 6,
+    maxOutputTokens: 256,
+    timeouts: { modelCallMs: 10_000, heartbeatMs: 2_000, toolCallMs: 5_000 },
+    ...overrides,
+  };
+}
+
+export const openaiModel: ModelRef = { provider: 'openai', name: 'gpt-4.1-mini' };
+export const anthropicModel: ModelRef = { provider: 'anthropic', name: 'claude-haiku-4-5' };
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** Activity types scheduled in a run's history, in order. */
+export async function scheduledActivities(temporalClient: Client, runId: string): Promise<string[]> {
+  const history = await temporalClient.workflow.getHandle(runId).fetchHistory();
+  return (history.events ?? [])
+    .map((e: HistoryEvent) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter((n): n is string => typeof n === 'string');
+}
+
+let runtimeInstalled = false;
+/** Worker lifecycle INFO lines drown test output; keep warnings and errors. */
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(process.env.BOSUN_TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+}

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
+import {
+  anthropicModel,
+  connectHarness,
+  fakeConfig,
+  openaiModel,
+  scheduledActivities,
+  testAgent,
+  uniqueName,
+  withWorker,
+  type Harness,
+} from '../helpers/harness.ts';
+import type { ModelRef } from '../../core/model.ts';
+
+let h: Harness;
+let openai: FakeProviderServer;
+let anthropic: FakeProviderServer;
+
+beforeAll(async () => {
+  h = await connectHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function withFakes<T>(fn: () => Promise<T>): Promise<T> {
+  openai = await startFakeOpenAI();
+  anthropic = await startFakeAnthropic();
+  try {
+    return await fn();
+  } finally {
+    await openai.close();
+    await anthropic.close();
+  }
+}
+
+const threeStepScript: FakeReply[] = [
+  { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'restocking fee opened items' } }], usage: { input: 100, output: 10 } },
+  { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '2 * 18.40 * 0.9' } }], usage: { input: 300, output: 12, cached: 80 } },
+  { kind: 'text', text: 'The refund is $33.12.', usage: { input: 350, output: 9 } },
+];
+
+describe.each([
+  ['openai', openaiModel],
+  ['anthropic', anthropicModel],
+] as [string, ModelRef][])('agentRun on %s', (provider, model) => {
+  const fake = () => (provider === 'openai' ? openai : anthropic);
+
+  it('completes a multi-step tool-using run and feeds each tool result back', () =>
+    withFakes(() =>
+      withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
+        fake().push(...structuredClone(threeStepScript));
+        const result = await bosun.run({ agent: testAgent(model), task: 'Refund for 2 opened mugs at $18.40?' });
+
+        expect(result.outcome).toEqual({ kind: 'answer', text: 'The refund is $33.12.', truncated: false });
+        expect(result).toMatchObject({ steps: 3, modelCalls: 3, toolCalls: 2 });
+        expect(result.usage).toEqual({ input: 750, output: 31, cachedInput: 80 });
+        expect(fake().requests).toHaveLength(3);
+        const lastBody = JSON.stringify(fake().requests[2]!.body);
+        expect(lastBody).toContain('restocking fee'); // the search result came back to the model
+        expect(lastBody).toContain('2 * 18.40 * 0.9 = 33.12'); // and so did the calculator's
+        expect(await scheduledActivities(h.temporal, result.runId)).toEqual([
+          'callModel',
+          'executeTool',
+          'callModel',
+          'executeTool',
+          'callModel',
+        ]);
+      }),
+    ));
+
+  it('runs parallel tool calls and returns the results in call order', () =>
+    withFakes(() =>
+      withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
+        fake().push(
+          {
+            kind: 'tool_calls',
+            calls: [
+              { id: 'c_first', name: 'calculator', args: { expression: '1 + 1' } },
+              { id: 'c_second', name: 'read_doc', args: { id: 'shipping' } },
+              { id: 'c_third', name: 'calculator', args: { expression: '3 * 3' } },
+            ],
+          },
+          { kind: 'text', text: 'done' },
+        );
+        const result = await bosun.run({ agent: testAgent(model), task: 'Do three things at once.' });
+        expect(result.outcome.kind).toBe('answer');
+        expect(result.toolCalls).toBe(3);
+        const body = JSON.stringify(fake().requests[1]!.body);
+        const order = ['c_first', 'c_second', 'c_third'].map((id) => body.lastIndexOf(id));
+        expect(order.every((pos) => pos > 0)).toBe(true);
+        expect([...order].sort((a, b) => a - b)).toEqual(order);
+        expect(body).toContain('1 + 1 = 2');
+        expect(body).toContain('3 * 3 = 9');
+      }),
+    ));
+});
+
+describe('agentRun tool validation', () => {
+  it('never executes a call whose arguments fail the schema, and lets the model correct itself', () =>
+    withFakes(() =>
+      withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
+        openai.push(
+          { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expr: 42 } }] },
+          { kind: 'tool_calls', calls: [{ name: 'no_such_tool', args: {} }] },
+          { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '6 * 7' } }] },
+          { kind: 'text', text: '42' },
+        );
+        const result = await bosun.run({ agent: testAgent(openaiModel), task: 'What is 6 * 7?' });
+
+        expect(result.outcome).toMatchObject({ kind: 'answer', text: '42' });
+        expect(result.toolCalls).toBe(1);
+        const activities = await scheduledActivities(h.temporal, result.runId);
+        expect(activities.filter((a) => a === 'executeTool')).toHaveLength(1);
+        const toolMessages = (i: number) =>
+          (openai.requests[i]!.body.messages as { role: string; content: string }[]).filter((m) => m.role === 'tool');
+        expect(toolMessages(1).at(-1)!.content).toMatch(/Invalid arguments for tool "calculator": expression: /);
+        expect(toolMessages(2).at(-1)!.content).toMatch(/Unknown tool "no_such_tool"/);
+        expect(toolMessages(3).at(-1)!.content).toBe('6 * 7 = 42');
+      }),
+    ));
+
+  it('feeds a tool failure back to the model as an error result', () =>
+    withFakes(() =>
+      withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
+        openai.push({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1 / 0' } }] }, { kind: 'text', text: 'cannot' });
+        const result = await bosun.run({ agent: testAgent(openaiModel), task: '1/0?' });
+        expect(result.outcome.kind).toBe('answer');
+        const tool = (openai.requests[1]!.body.messages as { role: string; content: string }[]).find((m) => m.role === 'tool')!;
+        expect(tool.content).toMatch(/tool_failed.*division by zero/);
+      }),
+    ));
+});
+
+describe('agentRun budgets and failures', () => {
+  it('ends with a typed budget_exhausted outcome when the step budget runs out', () =>
+    withFakes(() =>
+      withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
+        openai.setHandler(() => ({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1 + 1' } }] }));
+        const result = await bosun.run({ agent: testAgent(openaiModel, { maxSteps: 3 }), task: 'loop forever' });
+        expect(result.outcome).toMatchObject({ kind: 'budget_exhausted', budget: 'steps', limit: 3 });
+        if (result.outcome.kind !== 'budget_exhausted') throw new Error('unreachable');
+        expect(result.outcome.summary).toMatch(/^Stopped after 3 steps \(limit 3\).*\(calculator×3\)/);
+        expect(openai.requests).toHaveLength(3);
+        expect(result.toolCalls).toBe(3);
+      }),
+    ));
+
+  it('retries a 429 no sooner than its retry-after: 2 and then completes', () =>
+    withFakes(() =>
+      withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
+        openai.push({ kind: 'error', status: 429, headers: { 'retry-after': '2' } }, { kind: 'text', text: 'ok after waiting' });
+        const result = await bosun.run({ agent: testAgent(openaiModel), task: 'hi' });
+        expect(result.outcome).toMatchObject({ kind: 'answer', text: 'ok after waiting' });
+        expect(openai.requests).toHaveLength(2);
+        const gap = openai.requests[1]!.at - openai.requests[0]!.at;
+        expect(gap).toBeGreaterThanOrEqual(2_000);
+        expect(gap).toBeLessThan(6_000);
+      }),
+    ));
+
+  it('fails fast on 401 with a typed auth failure after exactly one request', () =>
+    withFakes(() =>
+      withWorker(h, fakeConfig({ anthropic }), async ({ bosun }) => {
+        anthropic.push({ kind: 'error', status: 401 });
+        const started = Date.now();
+        const result = await bosun.run({ agent: testAgent(anthropicModel), task: 'hi' });
+        expect(result.outcome).toMatchObject({ kind: 'failed', failure: { type: 'auth', retryable: false } });
+        expect(anthropic.requests).toHaveLength(1);
+        expect(Date.now() - started).toBeLessThan(5_000);
+        const serialized = JSON.stringify(result);
+        expect(serialized).not.toContain('sk-ant-test-key');
+      }),
+    ));
+
+  it('answers the status query while a model call is pending', () =>
+    withFakes(() =>
+      withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
+        openai.push({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '2+2' } }], usage: { input: 40, output: 5 } });
+        openai.push({ kind: 'delay', ms: 3_000, then: { kind: 'text', text: 'four' } });
+        const run = await bosun.start({ agent: testAgent(openaiModel), task: '2+2?', runId: uniqueName('status') });
+        await expect.poll(() => openai.requests.length, { timeout: 10_000 }).toBe(2);
+        await expect
+          .poll(() => run.status(), { timeout: 5_000 })
+          .toMatchObject({ phase: 'calling_model', step: 2, usage: { input: 40, output: 5 }, pending: [{ kind: 'model_call', step: 2 }] });
+        const result = await run.result();
+        expect(result.outcome).toMatchObject({ kind: 'answer', text: 'four' });
+        expect(await run.status()).toMatchObject({ phase: 'completed', outcome: 'answer', pending: [] });
+      }),
+    ));
+});

@@ -1,0 +1,32 @@
+import type { FakeReply } from './script.ts';
+
+/**
+ * A recorded conversation for the example task (`client/example-agent.ts`), replayed by the
+ * fake provider when no real provider is configured. Small delays make progress visible.
+ */
+export const refundDemoScript: FakeReply[] = [
+  {
+    kind: 'delay',
+    ms: 400,
+    then: { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'refund opened items restocking fee', limit: 2 } }] },
+  },
+  {
+    kind: 'delay',
+    ms: 400,
+    then: {
+      kind: 'tool_calls',
+      text: 'Opened items are refunded minus a 10% restocking fee; let me compute it.',
+      calls: [{ name: 'calculator', args: { expression: '2 * 18.40 * (1 - 0.10)' } }],
+    },
+  },
+  {
+    kind: 'delay',
+    ms: 400,
+    then: {
+      kind: 'text',
+      text:
+        'They get back $33.12: 2 × $18.40 = $36.80 for the two opened mugs, less the 10% restocking fee ' +
+        'for opened items ($3.68). Shipping is not refunded. (Source: refunds)',
+    },
+  },
+];

@@ -1,0 +1,30 @@
+import type { TestProject } from 'vitest/node';
+import { resolve } from 'node:path';
+import { startDevServer } from '../../worker/dev-server.ts';
+import { writeWorkflowBundle } from '../../worker/bundle.ts';
+
+/**
+ * One Temporal dev server and one workflow bundle for the whole integration run; each test
+ * uses its own task queue and run ids, so tests stay independent.
+ */
+export default async function setup(project: TestProject) {
+  const stateDir = resolve('.bosun');
+  const started = Date.now();
+  const [server, bundlePath] = await Promise.all([
+    startDevServer({ stateDir, log: (l) => console.log(`[dev-server] ${l}`) }),
+    writeWorkflowBundle(resolve(stateDir, 'test', `workflow-bundle-${process.pid}.js`)),
+  ]);
+  console.log(`[dev-server] ${server.address} via ${server.cli.source}; bundle ready in ${Date.now() - started} ms`);
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', bundlePath);
+  return async () => {
+    await server.stop();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundlePath: string;
+  }
+}

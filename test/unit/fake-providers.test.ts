@@ -1,0 +1,241 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeServerOptions } from '../kit/index.ts';
+
+// The fakes are only useful if the real SDKs accept them, so every case goes through the SDK.
+
+const open: FakeProviderServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function openaiFake(opts?: FakeServerOptions, timeout?: number) {
+  const server = await startFakeOpenAI(opts);
+  open.push(server);
+  const client = new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL, maxRetries: 0, ...(timeout && { timeout }) });
+  const ask = (extra: Record<string, unknown> = {}) =>
+    client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });
+  return { server, client, ask };
+}
+
+async function anthropicFake(opts?: FakeServerOptions) {
+  const server = await startFakeAnthropic(opts);
+  open.push(server);
+  const client = new Anthropic({ apiKey: 'sk-ant-test', baseURL: server.baseURL, maxRetries: 0 });
+  const ask = (extra: Record<string, unknown> = {}) =>
+    client.messages.create({ model: 'claude-test', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], ...extra });
+  return { server, client, ask };
+}
+
+/** The rejection of `p`, failing the test if it resolves. */
+async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('fake OpenAI server', () => {
+  it('serves a text reply the SDK parses, with usage and request id', async () => {
+    const { server, client } = await openaiFake({ script: [{ kind: 'text', text: 'hello there', usage: { input: 100, output: 3, cached: 40 } }] });
+    const { data, request_id } = await client.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data.object).toBe('chat.completion');
+    expect(data.id).toBe('chatcmpl-fake1');
+    expect(data.model).toBe('gpt-test');
+    expect(data.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'hello there' });
+    expect(data.choices[0]?.finish_reason).toBe('stop');
+    expect(data.usage).toMatchObject({ prompt_tokens: 100, completion_tokens: 3, total_tokens: 103, prompt_tokens_details: { cached_tokens: 40 } });
+    expect(request_id).toBe('req_fake_1');
+    expect(server.baseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  });
+
+  it('estimates usage when the script gives none, and maps stop length', async () => {
+    const { ask } = await openaiFake({ script: [{ kind: 'text', text: '12345678', stop: 'length' }] });
+    const res = await ask();
+    expect(res.choices[0]?.finish_reason).toBe('length');
+    expect(res.usage?.completion_tokens).toBe(2);
+    expect(res.usage?.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it('serves tool calls with JSON-string arguments and deterministic ids', async () => {
+    const args = { path: 'a.txt', lines: [1, 2] };
+    const { ask } = await openaiFake({
+      script: [{ kind: 'tool_calls', calls: [{ name: 'read_file', args }, { id: 'mine', name: 'noop', args: {} }] }],
+    });
+    const res = await ask();
+    const calls = res.choices[0]?.message.tool_calls ?? [];
+    expect(res.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(res.choices[0]?.message.content).toBeNull();
+    expect(calls.map((c) => c.id)).toEqual(['call_1', 'mine']);
+    const first = calls[0];
+    if (first?.type !== 'function') throw new Error('expected a function tool call');
+    expect(first.function.name).toBe('read_file');
+    expect(JSON.parse(first.function.arguments)).toEqual(args);
+    expect(res.usage?.completion_tokens).toBe(10);
+  });
+
+  it('surfaces 429 as RateLimitError with retry-after readable', async () => {
+    const { ask } = await openaiFake({ script: [{ kind: 'error', status: 429, headers: { 'Retry-After': '2' } }] });
+    const err = await rejectionOf(ask());
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const e = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(e.status).toBe(429);
+    expect(e.headers.get('retry-after')).toBe('2');
+    expect(e.code).toBe('rate_limit_exceeded');
+    expect(e.type).toBe('requests');
+    expect(e.requestID).toBe('req_fake_1');
+  });
+
+  it('surfaces 401 as AuthenticationError, scripted or from requireApiKey', async () => {
+    const { ask } = await openaiFake({ script: [{ kind: 'error', status: 401 }] });
+    expect(await rejectionOf(ask())).toBeInstanceOf(OpenAI.AuthenticationError);
+
+    const guarded = await openaiFake({ requireApiKey: 'sk-other', script: [{ kind: 'text', text: 'unused' }] });
+    const err = await rejectionOf(guarded.ask());
+    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((err as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('invalid_api_key');
+  });
+
+  it('throws on a malformed body and an APIConnectionError on a dropped connection', async () => {
+    const { ask, server } = await openaiFake({ script: [{ kind: 'malformed' }, { kind: 'drop' }] });
+    const malformed = await rejectionOf(ask());
+    expect(malformed).toBeInstanceOf(Error);
+    expect(malformed).not.toBeInstanceOf(OpenAI.APIError);
+    expect(await rejectionOf(ask())).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('rejects stream: true with a 400 and explains an exhausted script with a 500', async () => {
+    const { ask } = await openaiFake();
+    const streamErr = await rejectionOf(ask({ stream: true }));
+    expect(streamErr).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(String(streamErr)).toMatch(/streaming is not supported/);
+    const exhausted = await rejectionOf(ask());
+    expect(exhausted).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(String(exhausted)).toMatch(/script exhausted/);
+  });
+
+  it('records requests with the auth header redacted', async () => {
+    const { ask, server } = await openaiFake({ script: [{ kind: 'text', text: 'ok' }] });
+    const before = Date.now();
+    await ask();
+    const [rec] = server.requests;
+    expect(rec).toMatchObject({ method: 'POST', path: '/v1/chat/completions', body: { model: 'gpt-test' } });
+    expect(rec?.headers.authorization).toBe('[redacted]');
+    expect(JSON.stringify(rec)).not.toContain('sk-test');
+    expect(rec?.at).toBeGreaterThanOrEqual(before);
+  });
+
+  it('falls back from the queue to the handler, and push() appends', async () => {
+    const { ask, server } = await openaiFake({
+      script: [{ kind: 'text', text: 'scripted' }],
+      handler: (req, index) => ({ kind: 'text', text: `handled #${index} ${req.body.model}` }),
+    });
+    expect((await ask()).choices[0]?.message.content).toBe('scripted');
+    expect((await ask()).choices[0]?.message.content).toBe('handled #1 gpt-test');
+    server.push({ kind: 'text', text: 'pushed' });
+    expect((await ask()).choices[0]?.message.content).toBe('pushed');
+    server.setHandler(undefined);
+    expect(await rejectionOf(ask())).toBeInstanceOf(OpenAI.InternalServerError);
+  });
+
+  it('delays replies, and close() does not wait for a pending delay', async () => {
+    const { ask } = await openaiFake({ script: [{ kind: 'delay', ms: 30, then: { kind: 'text', text: 'late' } }] });
+    expect((await ask()).choices[0]?.message.content).toBe('late');
+
+    const slow = await openaiFake({ script: [{ kind: 'delay', ms: 60_000, then: { kind: 'text', text: 'never' } }] }, 100);
+    expect(await rejectionOf(slow.ask())).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+    const started = Date.now();
+    await slow.server.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('fake Anthropic server', () => {
+  it('serves a text reply the SDK parses, with usage and request id', async () => {
+    const { server, ask } = await anthropicFake({ script: [{ kind: 'text', text: 'hello there', usage: { input: 100, output: 3, cached: 40 } }] });
+    const msg = await ask();
+    expect(msg).toMatchObject({ type: 'message', role: 'assistant', id: 'msg_fake1', model: 'claude-test', stop_reason: 'end_turn' });
+    expect(msg.content).toEqual([{ type: 'text', text: 'hello there', citations: null }]);
+    expect(msg.usage).toMatchObject({ input_tokens: 60, output_tokens: 3, cache_read_input_tokens: 40, cache_creation_input_tokens: 0 });
+    expect(msg._request_id).toBe('req_fake_1');
+    expect(server.baseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('serves tool_use blocks whose input equals the args', async () => {
+    const args = { query: 'x', limit: 3 };
+    const { ask } = await anthropicFake({ script: [{ kind: 'tool_calls', text: 'Let me look.', calls: [{ name: 'search', args }] }] });
+    const msg = await ask();
+    expect(msg.stop_reason).toBe('tool_use');
+    expect(msg.content[0]).toMatchObject({ type: 'text', text: 'Let me look.' });
+    const block = msg.content[1];
+    if (block?.type !== 'tool_use') throw new Error('expected a tool_use block');
+    expect(block).toMatchObject({ id: 'toolu_1', name: 'search' });
+    expect(block.input).toEqual(args);
+  });
+
+  it('maps stop length to max_tokens', async () => {
+    const { ask } = await anthropicFake({ script: [{ kind: 'text', text: 'cut', stop: 'length' }] });
+    expect((await ask()).stop_reason).toBe('max_tokens');
+  });
+
+  it('surfaces 429 as RateLimitError with retry-after readable', async () => {
+    const { ask } = await anthropicFake({ script: [{ kind: 'error', status: 429, headers: { 'retry-after': '2' } }] });
+    const err = await rejectionOf(ask());
+    expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+    const e = err as InstanceType<typeof Anthropic.RateLimitError>;
+    expect(e.status).toBe(429);
+    expect(e.headers.get('retry-after')).toBe('2');
+    expect(e.type).toBe('rate_limit_error');
+    expect(e.requestID).toBe('req_fake_1');
+  });
+
+  it('surfaces 401 as AuthenticationError and 529 as an APIError with status 529', async () => {
+    const { ask } = await anthropicFake({ requireApiKey: 'sk-ant-other', script: [{ kind: 'text', text: 'unused' }] });
+    const auth = await rejectionOf(ask());
+    expect(auth).toBeInstanceOf(Anthropic.AuthenticationError);
+    expect((auth as InstanceType<typeof Anthropic.AuthenticationError>).type).toBe('authentication_error');
+
+    const scripted = await anthropicFake({ script: [{ kind: 'error', status: 529 }] });
+    const overloaded = await rejectionOf(scripted.ask());
+    expect(overloaded).toBeInstanceOf(Anthropic.APIError);
+    const e = overloaded as InstanceType<typeof Anthropic.APIError>;
+    expect(e.status).toBe(529);
+    expect(e.type).toBe('overloaded_error');
+  });
+
+  it('throws on a malformed body and an APIConnectionError on a dropped connection', async () => {
+    const { ask } = await anthropicFake({ script: [{ kind: 'malformed' }, { kind: 'drop' }] });
+    const malformed = await rejectionOf(ask());
+    expect(malformed).toBeInstanceOf(Error);
+    expect(malformed).not.toBeInstanceOf(Anthropic.APIError);
+    expect(await rejectionOf(ask())).toBeInstanceOf(Anthropic.APIConnectionError);
+  });
+
+  it('rejects stream: true with a 400 in the Anthropic error shape', async () => {
+    const { ask } = await anthropicFake();
+    const err = await rejectionOf(ask({ stream: true }));
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error' },
+      request_id: 'req_fake_1',
+    });
+  });
+
+  it('records requests with the api key redacted', async () => {
+    const { ask, server } = await anthropicFake({ script: [{ kind: 'text', text: 'ok' }] });
+    await ask();
+    const [rec] = server.requests;
+    expect(rec).toMatchObject({ method: 'POST', path: '/v1/messages', body: { model: 'claude-test', max_tokens: 64 } });
+    // @anthropic-ai/sdk v1 sends apiKey as `Authorization: Bearer`, older versions as `x-api-key`.
+    expect(rec?.headers['x-api-key'] ?? rec?.headers.authorization).toBe('[redacted]');
+    expect(rec?.headers['anthropic-version']).toBeTruthy();
+    expect(JSON.stringify(rec)).not.toContain('sk-ant-test');
+  });
+});

@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+import type { ToolContract } from '../define-tool.ts';
+
+/** What a handler may know about the call it serves. */
+export interface ToolContext {
+  runId: string;
+  callId: string;
+  /** Stable across retries and worker restarts: `${runId}:${callId}`. */
+  idempotencyKey: string;
+  /** Aborted when the activity is cancelled or times out. */
+  signal: AbortSignal;
+}
+
+/** Executes one validated call. Returns text for the model, or a value serialised as JSON.
+ * Throw `ToolError` for failures the model should see and may correct. */
+export type ToolHandler<I extends z.ZodType = z.ZodType> = (input: z.infer<I>, ctx: ToolContext) => Promise<unknown>;
+
+export interface RegisteredTool<I extends z.ZodType = z.ZodType> {
+  contract: ToolContract<I>;
+  handler: ToolHandler<I>;
+}
+
+/** A failure the tool reports on purpose. `retryable` failures are retried by Temporal;
+ * the others go straight back to the model as an error result. */
+export class ToolError extends Error {
+  readonly retryable: boolean;
+  constructor(message: string, opts: { retryable?: boolean } = {}) {
+    super(message);
+    this.name = 'ToolError';
+    this.retryable = opts.retryable ?? false;
+  }
+}
+
+export function registerTool<I extends z.ZodType>(contract: ToolContract<I>, handler: ToolHandler<I>): RegisteredTool {
+  return { contract, handler } as unknown as RegisteredTool;
+}

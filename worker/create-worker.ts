@@ -1,0 +1,35 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { builtInTools } from '../tools/handlers/index.ts';
+import type { RegisteredTool } from '../tools/handlers/types.ts';
+import { workflowsPath } from './bundle.ts';
+import type { WorkerConfig } from './config.ts';
+import { createModelAdapters } from './providers.ts';
+
+export interface BosunWorkerOptions {
+  connection: NativeConnection;
+  config: WorkerConfig;
+  /** A prebuilt bundle; without one the worker bundles `workflows/` itself (seconds). */
+  workflowBundle?: { code: string } | { codePath: string };
+  /** Tools to serve; the built-in ones by default. */
+  tools?: RegisteredTool[];
+}
+
+/** Composition root: SDK clients, tool handlers and activities are wired here, once. */
+export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worker> {
+  const { config } = opts;
+  const tools = opts.tools ?? (await builtInTools(config.BOSUN_KNOWLEDGE_DIR ? { knowledgeDir: config.BOSUN_KNOWLEDGE_DIR } : {}));
+  const activities = createActivities({ models: createModelAdapters(config), tools });
+  const bundle = opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
+  return Worker.create({
+    connection: opts.connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.BOSUN_TASK_QUEUE,
+    activities,
+    ...(bundle ? { workflowBundle: bundle } : { workflowsPath }),
+  });
+}
+
+export async function connectWorker(config: WorkerConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+}

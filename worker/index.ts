@@ -1,0 +1,7 @@
+/** The composition root: config, provider clients, the worker, the embedded dev server. */
+export * from './config.ts';
+export * from './create-worker.ts';
+export * from './bundle.ts';
+export * from './dev-server.ts';
+export * from './temporal-cli.ts';
+export { createModelAdapters } from './providers.ts';

@@ -1,0 +1,112 @@
+/**
+ * `npm start`: the whole engine on one machine. Starts (or connects to) Temporal, starts a
+ * worker, runs the example agent on its task, prints progress per step, the result, the
+ * run id and its link in the Temporal UI.
+ *
+ * Providers come from OPENAI_API_KEY / ANTHROPIC_API_KEY / OPENAI_COMPATIBLE_BASE_URL; with
+ * none set, a built-in fake OpenAI server replays a recorded conversation.
+ */
+import { resolve } from 'node:path';
+import { connectBosunClient } from '../client/client.ts';
+import { exampleAgent, exampleModels, exampleTask } from '../client/example-agent.ts';
+import type { ModelRef } from '../core/model.ts';
+import type { RunStatus } from '../core/run.ts';
+import { refundDemoScript, startFakeOpenAI, type FakeProviderServer } from '../test/kit/index.ts';
+import { loadWorkerConfig, type WorkerConfig } from './config.ts';
+import { connectWorker, createBosunWorker } from './create-worker.ts';
+import { startDevServer, type DevServer } from './dev-server.ts';
+
+const say = (line: string) => console.log(`[bosun] ${line}`);
+const config = loadWorkerConfig();
+const stateDir = resolve(config.BOSUN_STATE_DIR);
+
+let server: DevServer | undefined;
+let fake: FakeProviderServer | undefined;
+let uiBase: string | undefined;
+try {
+  if (process.env.TEMPORAL_ADDRESS) {
+    say(`using the Temporal server at ${config.TEMPORAL_ADDRESS}`);
+  } else {
+    const dbFilename = resolve(stateDir, 'temporal.db');
+    server = await startDevServer({ stateDir, dbFilename, port: 7233, uiPort: 8233, log: say });
+    config.TEMPORAL_ADDRESS = server.address;
+    uiBase = server.uiUrl;
+    say(`Temporal dev server at ${server.address} (CLI: ${server.cli.source}), persisted to ${dbFilename}`);
+    say(`Temporal UI: ${server.uiUrl}`);
+  }
+
+  const model = chooseModel(config);
+  if (!model) {
+    fake = await startFakeOpenAI({ script: structuredClone(refundDemoScript) });
+    config.OPENAI_BASE_URL = fake.baseURL;
+    config.OPENAI_API_KEY = 'fake-key';
+    say(`No OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_COMPATIBLE_BASE_URL set: using the built-in FAKE provider`);
+    say(`(an OpenAI-protocol server at ${fake.baseURL} replaying a recorded conversation; no real model is called)`);
+  }
+  const ref: ModelRef = model ?? { provider: 'openai', name: exampleModels.openai };
+
+  const connection = await connectWorker(config);
+  say('bundling workflows and starting the worker ...');
+  const worker = await createBosunWorker({ connection, config });
+  const client = await connectBosunClient({
+    address: config.TEMPORAL_ADDRESS,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.BOSUN_TASK_QUEUE,
+  });
+
+  await worker.runUntil(async () => {
+    say(`agent "support-example" on ${ref.provider}/${ref.name}`);
+    say(`task: ${exampleTask}`);
+    const run = await client.start({ agent: exampleAgent(ref), task: exampleTask });
+    say(`run ${run.runId} started`);
+    const result = await followRun(run);
+    const { outcome } = result;
+    console.log('');
+    if (outcome.kind === 'answer') say(`ANSWER${outcome.truncated ? ' (truncated)' : ''}:\n\n${outcome.text}\n`);
+    else if (outcome.kind === 'budget_exhausted') say(`STOPPED: ${outcome.budget} budget of ${outcome.limit} exhausted. ${outcome.summary}`);
+    else say(`FAILED (${outcome.failure.type}): ${outcome.failure.message}`);
+    say(
+      `${result.steps} steps, ${result.modelCalls} model calls, ${result.toolCalls} tool calls, ` +
+        `${result.usage.input} input / ${result.usage.output} output tokens`,
+    );
+    say(`run id: ${run.runId}`);
+    if (uiBase) say(`in the UI: ${uiBase}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(run.runId)}`);
+    process.exitCode = outcome.kind === 'answer' ? 0 : 1;
+  });
+  await client.close();
+  await connection.close();
+} catch (err) {
+  console.error(`[bosun] ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+} finally {
+  await fake?.close();
+  await server?.stop();
+}
+
+function chooseModel(c: WorkerConfig): ModelRef | undefined {
+  const pick = (provider: ModelRef['provider']): ModelRef => ({ provider, name: process.env.BOSUN_MODEL || exampleModels[provider] });
+  if (c.ANTHROPIC_API_KEY) return pick('anthropic');
+  if (c.OPENAI_API_KEY) return pick('openai');
+  if (c.OPENAI_COMPATIBLE_BASE_URL) return pick('openai-compatible');
+  return undefined;
+}
+
+/** Prints each new event of the run as it happens (by polling the status query). */
+async function followRun(run: { status(): Promise<RunStatus>; result(): Promise<import('../core/run.ts').RunResult> }) {
+  const done = run.result();
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => {});
+  let last = '';
+  while (!finished) {
+    try {
+      const s = await run.status();
+      const line = `step ${s.step}/${s.maxSteps} · ${s.lastEvent} · tokens ${s.usage.input} in / ${s.usage.output} out`;
+      if (s.lastEvent !== last) say(line);
+      last = s.lastEvent;
+    } catch {
+      // The first query can race the first workflow task; the next poll will answer.
+    }
+    await Promise.race([done.catch(() => {}), new Promise((r) => setTimeout(r, 100))]);
+  }
+  return done;
+}

@@ -1,0 +1,2 @@
+/** Workflow code bundled into Temporal's sandbox. Every export here is a workflow type. */
+export { agentRun } from './agent-run.ts';
