@@ -94,6 +94,13 @@ export type PendingWork =
   | { kind: 'model_call'; step: number; model: string }
   | { kind: 'tool_call'; step: number; callId: string; tool: string };
 
+/** One line of a run's progress, e.g. `step 2: model asked for calculator`. */
+export interface RunEvent {
+  seq: number;
+  text: string;
+}
+export const recentEventsLimit = 20;
+
 /** The answer to the `status` query: cheap, always available, never a payload dump. */
 export interface RunStatus {
   runId: string;
@@ -105,6 +112,8 @@ export interface RunStatus {
   modelCalls: number;
   toolCalls: number;
   lastEvent: string;
+  /** The most recent events (at most `recentEventsLimit`), numbered from 1 for the run. */
+  recentEvents: RunEvent[];
   pending: PendingWork[];
   outcome?: RunOutcome['kind'];
 }

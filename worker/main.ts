@@ -6,17 +6,20 @@
  * Providers come from OPENAI_API_KEY / ANTHROPIC_API_KEY / OPENAI_COMPATIBLE_BASE_URL; with
  * none set, a built-in fake OpenAI server replays a recorded conversation.
  */
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { resolve } from 'node:path';
 import { connectBosunClient } from '../client/client.ts';
 import { exampleAgent, exampleModels, exampleTask } from '../client/example-agent.ts';
 import type { ModelRef } from '../core/model.ts';
-import type { RunStatus } from '../core/run.ts';
+import type { RunResult, RunStatus } from '../core/run.ts';
 import { refundDemoScript, startFakeOpenAI, type FakeProviderServer } from '../test/kit/index.ts';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 import { connectWorker, createBosunWorker } from './create-worker.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
 
 const say = (line: string) => console.log(`[bosun] ${line}`);
+// Progress lines are the output here; runtime logs only when they matter (BOSUN_LOG_LEVEL=INFO for all).
+Runtime.install({ logger: new DefaultLogger((process.env.BOSUN_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN') });
 const config = loadWorkerConfig();
 const stateDir = resolve(config.BOSUN_STATE_DIR);
 
@@ -92,21 +95,25 @@ function chooseModel(c: WorkerConfig): ModelRef | undefined {
 }
 
 /** Prints each new event of the run as it happens (by polling the status query). */
-async function followRun(run: { status(): Promise<RunStatus>; result(): Promise<import('../core/run.ts').RunResult> }) {
+async function followRun(run: { status(): Promise<RunStatus>; result(): Promise<RunResult> }): Promise<RunResult> {
   const done = run.result();
   let finished = false;
   void done.finally(() => (finished = true)).catch(() => {});
-  let last = '';
+  let printed = 0;
+  const printNew = (s: RunStatus) => {
+    for (const e of s.recentEvents.filter((e) => e.seq > printed)) {
+      say(`${e.text}  (tokens so far: ${s.usage.input} in / ${s.usage.output} out)`);
+      printed = e.seq;
+    }
+  };
   while (!finished) {
     try {
-      const s = await run.status();
-      const line = `step ${s.step}/${s.maxSteps} · ${s.lastEvent} · tokens ${s.usage.input} in / ${s.usage.output} out`;
-      if (s.lastEvent !== last) say(line);
-      last = s.lastEvent;
+      printNew(await run.status());
     } catch {
       // The first query can race the first workflow task; the next poll will answer.
     }
     await Promise.race([done.catch(() => {}), new Promise((r) => setTimeout(r, 100))]);
   }
+  printNew(await run.status().catch(() => ({ recentEvents: [] }) as unknown as RunStatus));
   return done;
 }

@@ -4,6 +4,7 @@ import { nonRetryableFailureTypes, type Failure } from '../core/failures.ts';
 import type { AssistantMessage, Message, ToolCall, ToolResult, ToolSpec } from '../core/messages.ts';
 import { describeModel, type ModelResponse } from '../core/model.ts';
 import {
+  recentEventsLimit,
   runInputSchema,
   type AgentDefinition,
   type RunInputInit,
@@ -34,16 +35,23 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     usage: { ...zeroUsage },
     modelCalls: 0,
     toolCalls: 0,
-    lastEvent: 'run started',
+    lastEvent: '',
+    recentEvents: [],
     pending: [],
   };
+  let eventSeq = 0;
+  const note = (text: string) => {
+    status.lastEvent = text;
+    status.recentEvents = [...status.recentEvents.slice(-(recentEventsLimit - 1)), { seq: ++eventSeq, text }];
+  };
+  note('run started');
   setHandler(statusQuery, () => status);
 
   const finish = (outcome: RunOutcome): RunResult => {
     status.phase = 'completed';
     status.pending = [];
     status.outcome = outcome.kind;
-    status.lastEvent = `run ended: ${outcome.kind}${outcome.kind === 'failed' ? ` (${outcome.failure.type})` : ''}`;
+    note(`run ended: ${outcome.kind}${outcome.kind === 'failed' ? ` (${outcome.failure.type})` : ''}`);
     log.info('run ended', { runId, outcome: outcome.kind });
     return {
       runId,
@@ -75,7 +83,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     const step = ++status.step;
     status.phase = 'calling_model';
     status.pending = [{ kind: 'model_call', step, model }];
-    status.lastEvent = `step ${step}: calling ${model}`;
+    note(`step ${step}: calling ${model}`);
 
     let response: ModelResponse;
     try {
@@ -112,11 +120,11 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     }
 
     status.phase = 'running_tools';
-    status.lastEvent = `step ${step}: model asked for ${calls.map((c) => c.name).join(', ')}`;
+    note(`step ${step}: model asked for ${calls.map((c) => c.name).join(', ')}`);
     const results = await Promise.all(calls.map((call) => runToolCall(call, step)));
     messages.push({ role: 'tool', results });
     status.pending = [];
-    status.lastEvent = `step ${step}: ${results.length} tool result(s), ${results.filter((r) => r.isError).length} error(s)`;
+    note(`step ${step}: ${results.length} tool result(s), ${results.filter((r) => r.isError).length} error(s)`);
   }
 
   return finish({
@@ -129,11 +137,14 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   async function runToolCall(call: ToolCall, step: number): Promise<ToolResult> {
     const errorResult = (content: string): ToolResult => ({ callId: call.id, name: call.name, content, isError: true });
     if (!agent.tools.includes(call.name)) {
-      status.lastEvent = `step ${step}: refused unknown tool ${call.name}`;
+      note(`step ${step}: refused unknown tool ${call.name}`);
       return errorResult(`Unknown tool "${call.name}". Available tools: ${agent.tools.join(', ') || 'none'}.`);
     }
     const check = checkToolInput(findTool(call.name)!, call.input);
-    if (!check.ok) return errorResult(check.message);
+    if (!check.ok) {
+      note(`step ${step}: refused invalid arguments for ${call.name}`);
+      return errorResult(check.message);
+    }
 
     const pending = { kind: 'tool_call' as const, step, callId: call.id, tool: call.name };
     status.pending.push(pending);
