@@ -1,6 +1,9 @@
 import { Connection, Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { createBosunClient, type BosunClient } from '../../client/client.ts';
 import type { AgentDefinitionInput } from '../../core/run.ts';
@@ -95,8 +98,20 @@ export async function scheduledActivities(temporalClient: Client, runId: string)
 
 let runtimeInstalled = false;
 /** Worker lifecycle INFO lines drown test output; keep warnings and errors. */
-function quietRuntime() {
+export function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger(process.env.BOSUN_TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+}
+
+/**
+ * With `BOSUN_RECORD_HISTORIES=1`, saves a finished run's history under
+ * `test/replay/histories/` for the replay tests. Run it when a workflow change is meant to
+ * be compatible, and keep the old files: they are the histories production already has.
+ */
+export async function maybeRecordHistory(temporalClient: Client, runId: string, name: string): Promise<void> {
+  if (!process.env.BOSUN_RECORD_HISTORIES) return;
+  const history = await temporalClient.workflow.getHandle(runId).fetchHistory();
+  const path = fileURLToPath(new URL(`../replay/histories/${name}.json`, import.meta.url));
+  await writeFile(path, JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
 }

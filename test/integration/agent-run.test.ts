@@ -4,6 +4,7 @@ import {
   anthropicModel,
   connectHarness,
   fakeConfig,
+  maybeRecordHistory,
   openaiModel,
   scheduledActivities,
   testAgent,
@@ -67,6 +68,7 @@ describe.each([
           'executeTool',
           'callModel',
         ]);
+        await maybeRecordHistory(h.temporal, result.runId, `agent-run-tools-${provider}`);
       }),
     ));
 
@@ -118,6 +120,7 @@ describe('agentRun tool validation', () => {
         expect(toolMessages(1).at(-1)!.content).toMatch(/Invalid arguments for tool "calculator": expression: /);
         expect(toolMessages(2).at(-1)!.content).toMatch(/Unknown tool "no_such_tool"/);
         expect(toolMessages(3).at(-1)!.content).toBe('6 * 7 = 42');
+        await maybeRecordHistory(h.temporal, result.runId, 'agent-run-invalid-args');
       }),
     ));
 
@@ -144,6 +147,7 @@ describe('agentRun budgets and failures', () => {
         expect(result.outcome.summary).toMatch(/^Stopped after 3 steps \(limit 3\).*\(calculator×3\)/);
         expect(openai.requests).toHaveLength(3);
         expect(result.toolCalls).toBe(3);
+        await maybeRecordHistory(h.temporal, result.runId, 'agent-run-step-budget');
       }),
     ));
 

@@ -1,0 +1,14 @@
+/**
+ * The typed client API other programs import: start runs, read their status, await their
+ * results. The CLI (`cli.ts`) is a shell over this and is not part of it.
+ *
+ * @example
+ * import { connectBosunClient, exampleAgent } from 'bosun/client';
+ * const bosun = await connectBosunClient({ address: '127.0.0.1:7233', taskQueue: 'bosun' });
+ * const run = await bosun.start({ agent: exampleAgent({ provider: 'openai', name: 'gpt-4.1-mini' }), task: 'Hi' });
+ * const { outcome } = await run.result();
+ */
+export * from './client.ts';
+export * from './errors.ts';
+export * from './example-agent.ts';
+export type { RunInput, RunInputInit, RunResult, RunStatus, RunOutcome, AgentDefinitionInput } from '../core/run.ts';
