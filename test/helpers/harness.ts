@@ -97,11 +97,22 @@ export async function scheduledActivities(temporalClient: Client, runId: string)
 }
 
 let runtimeInstalled = false;
-/** Worker lifecycle INFO lines drown test output; keep warnings and errors. */
+/** Every runtime log line of this test process (workflow, activity, worker), for tests that
+ * prove secrets never reach a log. */
+export const capturedLogs: string[] = [];
+const printLevels = new Set(process.env.BOSUN_TEST_LOG_LEVEL === 'debug' ? ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] : ['ERROR']);
+
+/** Worker lifecycle INFO lines drown test output: capture everything, print warnings and errors. */
 export function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(process.env.BOSUN_TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+  Runtime.install({
+    logger: new DefaultLogger('DEBUG', (entry) => {
+      const line = `${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {}, (_k, v) => (v instanceof Error ? `${v.name}: ${v.message}` : v))}`;
+      capturedLogs.push(line);
+      if (printLevels.has(entry.level)) console.log(line);
+    }),
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
 import {
   anthropicModel,
+  capturedLogs,
   connectHarness,
   fakeConfig,
   maybeRecordHistory,
@@ -167,14 +168,18 @@ describe('agentRun budgets and failures', () => {
   it('fails fast on 401 with a typed auth failure after exactly one request', () =>
     withFakes(() =>
       withWorker(h, fakeConfig({ anthropic }), async ({ bosun }) => {
-        anthropic.push({ kind: 'error', status: 401 });
+        anthropic.push({ kind: 'error', status: 401, message: 'RAW-PROVIDER-BODY-TEXT invalid x-api-key' });
         const started = Date.now();
         const result = await bosun.run({ agent: testAgent(anthropicModel), task: 'hi' });
         expect(result.outcome).toMatchObject({ kind: 'failed', failure: { type: 'auth', retryable: false } });
         expect(anthropic.requests).toHaveLength(1);
         expect(Date.now() - started).toBeLessThan(5_000);
-        const serialized = JSON.stringify(result);
-        expect(serialized).not.toContain('sk-ant-test-key');
+        const history = JSON.stringify(await h.temporal.workflow.getHandle(result.runId).fetchHistory());
+        for (const where of [JSON.stringify(result), history, capturedLogs.join('\n')]) {
+          expect(where).not.toContain('sk-ant-test-key');
+          expect(where).not.toContain('RAW-PROVIDER-BODY-TEXT');
+        }
+        expect(capturedLogs.join('\n')).toContain('model call failed');
       }),
     ));
 
