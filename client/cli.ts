@@ -10,8 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { WorkflowFailedError } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { providerNameSchema, type ModelRef } from '../core/model.ts';
 import type { RunInput, RunResult, RunStatus } from '../core/run.ts';
 import { connectBosunClient, validateRunInput, type BosunClient } from './client.ts';
@@ -151,17 +151,22 @@ function formatUsage(u: RunStatus['usage']): string {
   return `${u.input} input${u.cachedInput ? ` (${u.cachedInput} cached)` : ''} / ${u.output} output tokens`;
 }
 
+/** How many of the run's recent events `status` prints (the query keeps more; `--json` has all). */
+export const statusEventLines = 5;
+
 /** The `status` query as a few lines an operator reads at a glance. */
 export function formatStatus(s: RunStatus): string {
   const pending = s.pending.map((p) =>
     p.kind === 'model_call' ? `model call to ${p.model} (step ${p.step})` : `tool ${p.tool} (call ${p.callId}, step ${p.step})`,
   );
+  // Workers from before `recentEvents` existed answer without it.
+  const events = (s.recentEvents ?? []).slice(-statusEventLines);
   return [
     `run ${s.runId} (agent ${s.agent})`,
     `phase: ${s.phase.replaceAll('_', ' ')}, step ${s.step} of ${s.maxSteps}${s.outcome ? `, outcome: ${s.outcome.replaceAll('_', ' ')}` : ''}`,
     `usage: ${formatUsage(s.usage)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}`,
     `pending: ${pending.length ? pending.join('; ') : 'nothing'}`,
-    `last event: ${s.lastEvent}`,
+    ...(events.length ? ['recent events:', ...events.map((e) => `  ${e.seq}. ${e.text}`)] : [`last event: ${s.lastEvent}`]),
   ].join('\n');
 }
 
@@ -285,10 +290,13 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
     return 1;
   }
 
+  // Known once the run has started when the client picks the id.
+  let runId = cmd.kind === 'run' ? input?.runId : cmd.runId;
   try {
     const print = (value: unknown, text: string) => d.out(cmd.json ? JSON.stringify(value, null, 2) : text);
     if (cmd.kind === 'run') {
       const run = await client.start(input!);
+      runId = run.runId;
       if (!cmd.wait) {
         print({ runId: run.runId }, run.runId);
         return 0;
@@ -308,23 +316,34 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
     print(result, formatResult(result));
     return resultExitCode(result);
   } catch (err) {
-    d.err(`error: ${describeError(err, cmd)}`);
+    d.err(`error: ${describeError(err, runId ?? '(new)', namespace)}`);
     return 1;
   } finally {
     await client.close().catch(() => undefined);
   }
 }
 
-function describeError(err: unknown, cmd: Exclude<Command, { kind: 'help' }>): string {
+/** One line for an error after connecting, saying what happened to which run. */
+export function describeError(err: unknown, runId: string, namespace: string): string {
   if (err instanceof RunAlreadyExistsError) return `${err.message}; read it with "status ${err.runId}" or pick another --run-id`;
-  if (err instanceof WorkflowNotFoundError) {
-    return `no run with id "${cmd.kind === 'run' ? err.workflowId : cmd.runId}" in namespace ${cmd.connection.namespace}`;
-  }
+  if (err instanceof WorkflowNotFoundError) return `no run with id "${runId}" in namespace ${namespace}`;
   if (err instanceof WorkflowFailedError) {
-    return `the run did not complete: ${firstLine(err)}${err.cause ? ` (${firstLine(err.cause)})` : ''}`;
+    const how =
+      err.cause instanceof TerminatedFailure ? 'was terminated' : err.cause instanceof CancelledFailure ? 'was cancelled' : err.cause instanceof TimeoutFailure ? 'timed out' : 'failed';
+    const why = firstLine(err.cause ?? err);
+    return `run ${runId} ${how}${why ? `: ${why}` : ''}`;
+  }
+  if (err instanceof ServiceError) {
+    // The gRPC status is on the cause; its `details` is the server's own explanation.
+    const cause = err.cause as { code?: unknown; details?: unknown } | undefined;
+    const details = typeof cause?.details === 'string' && cause.details ? `: ${cause.details}` : '';
+    const hint = cause?.code === grpcDeadlineExceeded && err.message.includes('query') ? ' (no worker answered for this run: is one running?)' : '';
+    return `${firstLine(err)}${details}${hint}`;
   }
   return firstLine(err);
 }
+
+const grpcDeadlineExceeded = 4;
 
 if (import.meta.main) {
   process.exitCode = await main(process.argv.slice(2));

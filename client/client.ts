@@ -2,6 +2,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@tempo
 import { randomUUID } from 'node:crypto';
 import { runInputSchema, type RunInput, type RunInputInit, type RunResult, type RunStatus } from '../core/run.ts';
 import { statusQuery, workflowNames } from '../workflows/definitions.ts';
+import { findTool, toolCatalog } from '../tools/catalog.ts';
 import { RunAlreadyExistsError, RunInputError } from './errors.ts';
 
 /** A started run: read its status while it works, await its typed result. */
@@ -55,6 +56,8 @@ export function createBosunClient({ client, taskQueue }: BosunClientOptions): Bo
         workflowId: runId,
         args: [{ ...input, runId }],
         memo: { agent: input.agent.name },
+        // Run ids are unique for good: a finished run's id is not reused either.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RunAlreadyExistsError(runId);
@@ -75,6 +78,14 @@ export function validateRunInput(init: unknown): RunInput {
   const parsed = runInputSchema.safeParse(init);
   if (!parsed.success) {
     throw new RunInputError(parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(input)', message: i.message })));
+  }
+  const unknown = parsed.data.agent.tools
+    .map((name, i) => ({ name, i }))
+    .filter(({ name }) => !findTool(name));
+  if (unknown.length > 0) {
+    throw new RunInputError(
+      unknown.map(({ name, i }) => ({ path: `agent.tools.${i}`, message: `unknown tool "${name}" (known: ${[...toolCatalog.keys()].join(', ')})` })),
+    );
   }
   return parsed.data;
 }

@@ -50,7 +50,7 @@ export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;
 /** The one argument of the `agentRun` workflow. */
 export const runInputSchema = z.object({
   agent: agentDefinitionSchema,
-  task: z.string().min(1),
+  task: z.string().trim().min(1),
   runId: runIdSchema.optional(),
 });
 export type RunInput = z.infer<typeof runInputSchema>;

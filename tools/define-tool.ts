@@ -58,7 +58,7 @@ export function defineTool<I extends z.ZodType>(def: ToolDefinition<I>): ToolCon
 
 /** The tool as a model sees it; the JSON Schema is derived from the zod input. */
 export function toolSpec(contract: ToolContract): ToolSpec {
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(contract.input, { target: 'draft-7' }) as Record<string, unknown>;
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(contract.input, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
   return { name: contract.name, description: contract.description, inputSchema: schema };
 }
 
@@ -78,6 +78,11 @@ export function checkToolInput<I extends z.ZodType>(contract: ToolContract<I>, i
 /** Keeps a tool result within its cap, saying plainly that it was cut. */
 export function capResult(text: string, maxChars: number): { content: string; truncated: boolean } {
   if (text.length <= maxChars) return { content: text, truncated: false };
-  const marker = `\n[truncated: ${text.length - maxChars} of ${text.length} characters omitted]`;
-  return { content: text.slice(0, Math.max(0, maxChars - marker.length)) + marker, truncated: true };
+  const marker = (omitted: number) => `\n[truncated: ${omitted} of ${text.length} characters omitted]`;
+  // The marker's length depends on the count it shows: start from the widest count and let
+  // the kept part grow while the result still fits, so it is exactly the cap (or just under).
+  let keep = maxChars - marker(text.length).length;
+  if (keep < 0) return { content: text.slice(0, maxChars), truncated: true };
+  while (keep + 1 + marker(text.length - keep - 1).length <= maxChars) keep++;
+  return { content: text.slice(0, keep) + marker(text.length - keep), truncated: true };
 }

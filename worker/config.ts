@@ -5,17 +5,19 @@ const optionalString = z
   .trim()
   .transform((v) => (v === '' ? undefined : v))
   .optional();
-const optionalUrl = optionalString.pipe(z.url({ message: 'must be an http(s) URL' }).optional());
+const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional());
+/** Unset or empty means the default: `FOO=` in a shell is "not set", not "set to nothing". */
+const withDefault = (value: string) => optionalString.transform((v) => v ?? value);
 
 /**
  * Worker configuration, parsed from the environment by zod so a typo fails at start-up with
  * the variable's name, not at the first model call.
  */
 export const workerConfigSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  BOSUN_TASK_QUEUE: z.string().min(1).default('bosun'),
-  BOSUN_STATE_DIR: z.string().min(1).default('.bosun'),
+  TEMPORAL_ADDRESS: withDefault('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: withDefault('default'),
+  BOSUN_TASK_QUEUE: withDefault('bosun'),
+  BOSUN_STATE_DIR: withDefault('.bosun'),
   BOSUN_KNOWLEDGE_DIR: optionalString,
   /** A prebuilt workflow bundle (from `bundleWorkflows`), to skip bundling at start. */
   BOSUN_WORKFLOW_BUNDLE: optionalString,
@@ -43,11 +45,20 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
 }
 
 /** Keys never leave the worker: this is what may be printed about the config. */
+/** A base URL as it may be printed: credentials in it are masked. */
+function safeUrl(url: string): string {
+  const u = new URL(url);
+  if (!u.username && !u.password) return url;
+  u.username = '***';
+  u.password = '';
+  return u.toString();
+}
+
 export function describeConfig(c: WorkerConfig): string {
   const providers = [
-    c.OPENAI_API_KEY || c.OPENAI_BASE_URL ? `openai${c.OPENAI_BASE_URL ? ` @ ${c.OPENAI_BASE_URL}` : ''}` : undefined,
-    c.ANTHROPIC_API_KEY || c.ANTHROPIC_BASE_URL ? `anthropic${c.ANTHROPIC_BASE_URL ? ` @ ${c.ANTHROPIC_BASE_URL}` : ''}` : undefined,
-    c.OPENAI_COMPATIBLE_BASE_URL ? `openai-compatible @ ${c.OPENAI_COMPATIBLE_BASE_URL}` : undefined,
+    c.OPENAI_API_KEY || c.OPENAI_BASE_URL ? `openai${c.OPENAI_BASE_URL ? ` @ ${safeUrl(c.OPENAI_BASE_URL)}` : ''}` : undefined,
+    c.ANTHROPIC_API_KEY || c.ANTHROPIC_BASE_URL ? `anthropic${c.ANTHROPIC_BASE_URL ? ` @ ${safeUrl(c.ANTHROPIC_BASE_URL)}` : ''}` : undefined,
+    c.OPENAI_COMPATIBLE_BASE_URL ? `openai-compatible @ ${safeUrl(c.OPENAI_COMPATIBLE_BASE_URL)}` : undefined,
   ].filter(Boolean);
   return `temporal ${c.TEMPORAL_ADDRESS} namespace ${c.TEMPORAL_NAMESPACE} queue ${c.BOSUN_TASK_QUEUE}; providers: ${providers.join(', ') || 'none'}`;
 }

@@ -15,7 +15,7 @@ import type { RunResult, RunStatus } from '../core/run.ts';
 import { refundDemoScript, startFakeOpenAI, type FakeProviderServer } from '../test/kit/index.ts';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 import { connectWorker, createBosunWorker } from './create-worker.ts';
-import { startDevServer, type DevServer } from './dev-server.ts';
+import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from './dev-server.ts';
 
 const say = (line: string) => console.log(`[bosun] ${line}`);
 // Progress lines are the output here; runtime logs only when they matter (BOSUN_LOG_LEVEL=INFO for all).
@@ -31,7 +31,14 @@ try {
     say(`using the Temporal server at ${config.TEMPORAL_ADDRESS}`);
   } else {
     const dbFilename = resolve(stateDir, 'temporal.db');
-    server = await startDevServer({ stateDir, dbFilename, port: 7233, uiPort: 8233, log: say });
+    server = await startDevServer({
+      stateDir,
+      dbFilename,
+      port: 7233,
+      uiPort: 8233,
+      extraArgs: dynamicConfigArgs(responsiveDevServerConfig),
+      log: say,
+    });
     config.TEMPORAL_ADDRESS = server.address;
     uiBase = server.uiUrl;
     say(`Temporal dev server at ${server.address} (CLI: ${server.cli.source}), persisted to ${dbFilename}`);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -30,7 +30,7 @@ export class TemporalCliNotFoundError extends Error {
 const isExecutable = (p: string) => {
   try {
     accessSync(p, constants.X_OK);
-    return true;
+    return statSync(p).isFile();
   } catch {
     return false;
   }
@@ -62,12 +62,15 @@ export function findTemporalCli(stateDir: string, env: NodeJS.ProcessEnv = proce
     if (isExecutable(p)) return { path: p, source: 'PATH' };
   }
   const { sdkDownloadDir, venvDir } = cachePaths(stateDir);
-  const candidates = [join(venvDir, 'bin', 'temporal')];
-  if (existsSync(sdkDownloadDir)) {
-    for (const name of readdirSync(sdkDownloadDir).sort().reverse()) {
-      if (name.startsWith('temporal')) candidates.unshift(join(sdkDownloadDir, name));
-    }
-  }
+  // Newest SDK download first (names carry the version), then the PyPI venv.
+  const downloads = existsSync(sdkDownloadDir)
+    ? readdirSync(sdkDownloadDir)
+        .filter((n) => n.startsWith('temporal'))
+        .sort()
+        .reverse()
+        .map((n) => join(sdkDownloadDir, n))
+    : [];
+  const candidates = [...downloads, join(venvDir, 'bin', 'temporal')];
   const cached = candidates.find(isExecutable);
   return cached ? { path: cached, source: 'project cache' } : undefined;
 }

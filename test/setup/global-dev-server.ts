@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { resolve } from 'node:path';
-import { startDevServer } from '../../worker/dev-server.ts';
+import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer } from '../../worker/dev-server.ts';
 import { writeWorkflowBundle } from '../../worker/bundle.ts';
 
 /**
@@ -11,7 +11,7 @@ export default async function setup(project: TestProject) {
   const stateDir = resolve('.bosun');
   const started = Date.now();
   const [server, bundlePath] = await Promise.all([
-    startDevServer({ stateDir, log: (l) => console.log(`[dev-server] ${l}`) }),
+    startDevServer({ stateDir, extraArgs: dynamicConfigArgs(responsiveDevServerConfig), log: (l) => console.log(`[dev-server] ${l}`) }),
     writeWorkflowBundle(resolve(stateDir, 'test', `workflow-bundle-${process.pid}.js`)),
   ]);
   console.log(`[dev-server] ${server.address} via ${server.cli.source}; bundle ready in ${Date.now() - started} ms`);

@@ -90,3 +90,16 @@ describe('formatNumber', () => {
     expect(formatNumber(-0.5)).toBe('-0.5');
   });
 });
+
+describe('calculator precedence of unary minus', () => {
+  it('binds ^ tighter than a leading minus, as in mathematics', () => {
+    expect(evaluateExpression('-2^2')).toBe(-4);
+    expect(evaluateExpression('2^-1')).toBe(0.5);
+    expect(evaluateExpression('(-2)^2')).toBe(4);
+    expect(evaluateExpression('2^3^2')).toBe(512);
+  });
+
+  it('points a division by zero at the operator', () => {
+    expect(() => evaluateExpression('10 / 0')).toThrow(/division by zero at position 4/);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { WorkflowNotFoundError } from '@temporalio/common';
-import { formatResult, formatStatus, main, parseCommand, parseModelRef, usage, type CliClient, type CliDeps, type ConnectOptions } from '../../client/cli.ts';
+import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, RetryState, TerminatedFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { describeError, formatResult, formatStatus, main, parseCommand, parseModelRef, usage, type CliClient, type CliDeps, type ConnectOptions } from '../../client/cli.ts';
 import { RunAlreadyExistsError } from '../../client/errors.ts';
 import type { RunHandle } from '../../client/client.ts';
 import type { RunInput, RunInputInit, RunResult, RunStatus } from '../../core/run.ts';
@@ -29,6 +30,14 @@ const status: RunStatus = {
   modelCalls: 2,
   toolCalls: 1,
   lastEvent: 'step 2: model asked for calculator',
+  recentEvents: [
+    { seq: 1, text: 'run started' },
+    { seq: 2, text: 'step 1: calling openai/gpt-4.1-mini' },
+    { seq: 3, text: 'step 1: model asked for search_docs' },
+    { seq: 4, text: 'step 1: search_docs done' },
+    { seq: 5, text: 'step 2: calling openai/gpt-4.1-mini' },
+    { seq: 6, text: 'step 2: model asked for calculator' },
+  ],
   pending: [{ kind: 'tool_call', step: 2, callId: 'call_7', tool: 'calculator' }],
 };
 
@@ -104,16 +113,27 @@ describe('parseModelRef', () => {
 });
 
 describe('formatStatus', () => {
-  it('shows phase, step of max, tokens, calls, pending work and the last event', () => {
+  it('shows phase, step of max, tokens, calls, pending work and the last five events', () => {
     expect(formatStatus(status)).toBe(
       [
         'run run-1 (agent support-example)',
         'phase: running tools, step 2 of 6',
         'usage: 900 input (400 cached) / 120 output tokens; 2 model calls, 1 tool call',
         'pending: tool calculator (call call_7, step 2)',
-        'last event: step 2: model asked for calculator',
+        'recent events:',
+        '  2. step 1: calling openai/gpt-4.1-mini',
+        '  3. step 1: model asked for search_docs',
+        '  4. step 1: search_docs done',
+        '  5. step 2: calling openai/gpt-4.1-mini',
+        '  6. step 2: model asked for calculator',
       ].join('\n'),
     );
+  });
+
+  it('falls back to the last event when the status has no event list', () => {
+    expect(formatStatus({ ...status, recentEvents: [] })).toMatch(/\npending: [^\n]+\nlast event: step 2: model asked for calculator$/);
+    const { recentEvents: _omitted, ...older } = status;
+    expect(formatStatus(older as RunStatus)).toMatch(/\nlast event: step 2: model asked for calculator$/);
   });
 
   it('names a pending model call and the outcome of a finished run', () => {
@@ -152,8 +172,31 @@ describe('formatResult', () => {
   });
 });
 
+describe('describeError', () => {
+  it('says how a run ended when it did not complete', () => {
+    const ended = (cause: Error) => new WorkflowFailedError(cause.message, cause, RetryState.NON_RETRYABLE_FAILURE);
+    expect(describeError(ended(new TerminatedFailure('operator stop')), 'r1', 'default')).toBe('run r1 was terminated: operator stop');
+    expect(describeError(ended(new CancelledFailure('user asked')), 'r1', 'default')).toBe('run r1 was cancelled: user asked');
+    expect(describeError(ended(ApplicationFailure.nonRetryable('boom', 'Bug')), 'r1', 'default')).toBe('run r1 failed: boom');
+  });
+
+  it("adds the server's explanation to a service error, and a hint when no worker answers a query", () => {
+    const grpc = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details });
+    const query = new ServiceError('Failed to query Workflow', { cause: grpc(4, 'query timed out before a worker could process it') });
+    expect(describeError(query, 'r1', 'default')).toBe(
+      'Failed to query Workflow: query timed out before a worker could process it (no worker answered for this run: is one running?)',
+    );
+    const start = new ServiceError('Failed to start Workflow', { cause: grpc(14, 'connection refused') });
+    expect(describeError(start, 'r1', 'default')).toBe('Failed to start Workflow: connection refused');
+  });
+
+  it('keeps other errors to their first line', () => {
+    expect(describeError(new Error('first\nsecond'), 'r1', 'default')).toBe('first');
+  });
+});
+
 /** A fake connected client that records what the CLI asks of it. */
-function fakeClient(opts: { result?: RunResult; status?: RunStatus; startError?: Error; handleError?: Error } = {}) {
+function fakeClient(opts: { result?: RunResult; status?: RunStatus; startError?: Error; handleError?: Error; runId?: string } = {}) {
   const calls = { connect: [] as ConnectOptions[], start: [] as RunInputInit[], getHandle: [] as string[], closed: 0 };
   const handle = (runId: string): RunHandle => ({
     runId,
@@ -170,7 +213,7 @@ function fakeClient(opts: { result?: RunResult; status?: RunStatus; startError?:
     start: async (input) => {
       calls.start.push(input);
       if (opts.startError) throw opts.startError;
-      return handle(input.runId ?? 'run-generated');
+      return handle(input.runId ?? opts.runId ?? 'run-generated');
     },
     getHandle: (runId) => {
       calls.getHandle.push(runId);
@@ -347,6 +390,14 @@ describe('main', () => {
     expect(code).toBe(1);
     expect(err).toBe('error: a run with id "r-1" already exists; read it with "status r-1" or pick another --run-id');
     expect(calls.closed).toBe(1);
+  });
+
+  it('exits 1 naming the generated run id when an awaited run is terminated', async () => {
+    const terminated = new WorkflowFailedError('stop', new TerminatedFailure('stop'), RetryState.NON_RETRYABLE_FAILURE);
+    const { code, out, err } = await runCli(['run', '--wait', 'hi'], fakeClient({ handleError: terminated, runId: 'run-abc' }));
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err.split('\n')).toEqual(['started run run-abc; waiting for its result ...', 'error: run run-abc was terminated: stop']);
   });
 
   it('exits 1 naming the run when it does not exist', async () => {

@@ -4,8 +4,9 @@ import { registerTool, ToolError } from './types.ts';
 /**
  * A small recursive-descent evaluator: no `eval`, no identifiers, bounded input (the
  * contract caps it at 500 characters). Grammar:
- *   expr := term (('+'|'-') term)* ; term := power (('*'|'/'|'%') power)*
- *   power := unary ('^' power)?     ; unary := '-' unary | '+' unary | atom
+ *   expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'%') unary)*
+ *   unary := '-' unary | '+' unary | power ; power := atom ('^' unary)?
+ * so `-2^2` is -4 and `2^-1` is 0.5, as in mathematics.
  *   atom := number | '(' expr ')'
  */
 export function evaluateExpression(source: string): number {
@@ -36,22 +37,25 @@ export function evaluateExpression(source: string): number {
     const c = peek();
     if (c === '-') return pos++, -unary();
     if (c === '+') return pos++, unary();
-    return atom();
+    return power();
   };
   const power = (): number => {
-    const base = unary();
+    const base = atom();
     if (peek() === '^') {
       pos++;
-      return base ** power();
+      return base ** unary();
     }
     return base;
   };
   const term = (): number => {
-    let v = power();
+    let v = unary();
     for (let c = peek(); c === '*' || c === '/' || c === '%'; c = peek()) {
-      pos++;
-      const rhs = power();
-      if ((c === '/' || c === '%') && rhs === 0) fail('division by zero');
+      const opPos = pos++;
+      const rhs = unary();
+      if ((c === '/' || c === '%') && rhs === 0) {
+        pos = opPos;
+        fail('division by zero');
+      }
       v = c === '*' ? v * rhs : c === '/' ? v / rhs : v % rhs;
     }
     return v;

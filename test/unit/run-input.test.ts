@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { validateRunInput } from '../../client/client.ts';
+import { RunInputError } from '../../client/errors.ts';
+import { exampleAgent } from '../../client/example-agent.ts';
+import { runIdSchema, runInputSchema, type AgentDefinitionInput } from '../../core/run.ts';
+
+const agent: AgentDefinitionInput = {
+  name: 'support',
+  instructions: 'Answer from the handbook; cite document ids.',
+  model: { provider: 'openai', name: 'gpt-4.1-mini' },
+};
+
+/** The `RunInputError` `validateRunInput` throws for `init`, failing the test if it passes. */
+function issuesOf(init: unknown): RunInputError['issues'] {
+  try {
+    validateRunInput(init);
+  } catch (err) {
+    expect(err).toBeInstanceOf(RunInputError);
+    return (err as RunInputError).issues;
+  }
+  throw new Error(`expected ${JSON.stringify(init)} to be rejected`);
+}
+
+const paths = (init: unknown) => issuesOf(init).map((i) => i.path);
+
+describe('validateRunInput', () => {
+  it('fills every default: no tools, 10 steps, 1024 output tokens, per-call timeouts', () => {
+    expect(validateRunInput({ agent, task: 'How much is refunded?' })).toEqual({
+      agent: {
+        ...agent,
+        tools: [],
+        maxSteps: 10,
+        maxOutputTokens: 1024,
+        timeouts: { modelCallMs: 120_000, heartbeatMs: 10_000, toolCallMs: 30_000 },
+      },
+      task: 'How much is refunded?',
+    });
+  });
+
+  it('defaults the timeouts not given and keeps the ones given', () => {
+    const input = validateRunInput({ agent: { ...agent, timeouts: { modelCallMs: 5_000 } }, task: 't' });
+    expect(input.agent.timeouts).toEqual({ modelCallMs: 5_000, heartbeatMs: 10_000, toolCallMs: 30_000 });
+  });
+
+  it('gives each run its own copy of the default timeouts', () => {
+    const a = validateRunInput({ agent, task: 't' });
+    a.agent.timeouts.modelCallMs = 1;
+    expect(validateRunInput({ agent, task: 't' }).agent.timeouts.modelCallMs).toBe(120_000);
+  });
+
+  it('accepts the example agent on every provider', () => {
+    for (const provider of ['openai', 'anthropic', 'openai-compatible'] as const) {
+      const input = validateRunInput({ agent: exampleAgent({ provider, name: 'm' }), task: 't', runId: 'order-123' });
+      expect(input.agent.model.provider).toBe(provider);
+      expect(input.runId).toBe('order-123');
+    }
+  });
+
+  it('matches what runInputSchema parses', () => {
+    const init = { agent: { ...agent, maxSteps: 3 }, task: 't', runId: 'r1' };
+    expect(validateRunInput(init)).toEqual(runInputSchema.parse(init));
+  });
+
+  it('rejects an unknown provider at agent.model.provider', () => {
+    const issues = issuesOf({ agent: { ...agent, model: { provider: 'acme', name: 'm' } }, task: 't' });
+    expect(issues).toEqual([{ path: 'agent.model.provider', message: expect.stringContaining('openai-compatible') }]);
+  });
+
+  it('rejects an empty task and a missing agent, one issue each', () => {
+    expect(paths({ agent, task: '' })).toEqual(['task']);
+    expect(paths({ task: 't' })).toEqual(['agent']);
+    expect(paths({})).toEqual(['agent', 'task']);
+  });
+
+  it('lists every problem with its dotted path, array indexes included', () => {
+    const bad = { agent: { ...agent, name: '', tools: ['calculator', ''], maxSteps: 0, temperature: 3 }, task: '' };
+    expect(paths(bad)).toEqual(['agent.name', 'agent.tools.1', 'agent.maxSteps', 'agent.temperature', 'task']);
+  });
+
+  it('names the whole input when it is not an object', () => {
+    for (const init of ['do the thing', null, 42, []]) expect(paths(init)).toEqual(['(input)']);
+  });
+
+  it('says every issue in its message too', () => {
+    try {
+      validateRunInput({ agent, task: '', runId: 'a b' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(RunInputError);
+      expect((err as Error).message).toMatch(/^invalid run input: task: .+; runId: use letters, digits/);
+      expect((err as Error).name).toBe('RunInputError');
+    }
+  });
+});
+
+describe('run ids', () => {
+  it('accepts printable ids of letters, digits and . _ : -', () => {
+    for (const id of ['r', 'run-1', 'order:123', 'A.b_c-9', '7', 'x'.repeat(200)]) expect(runIdSchema.safeParse(id).success).toBe(true);
+  });
+
+  it('rejects empty, too long, spaced, slashed, non-ASCII or symbol-led ids', () => {
+    for (const id of ['', 'x'.repeat(201), 'a b', 'a/b', 'run\n1', 'héllo', '-run', '.hidden', ':x', '_x']) {
+      expect(new Set(paths({ agent, task: 't', runId: id }))).toEqual(new Set(['runId']));
+    }
+  });
+});
