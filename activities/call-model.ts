@@ -2,47 +2,120 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput } from '../core/activity-contracts.ts';
 import { describeModel, type ModelResponse, type ProviderName } from '../core/model.ts';
+import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
 import type { ModelAdapter } from './model/types.ts';
-import { toProviderFailure } from './model/provider-errors.ts';
+import { toProviderFailure, type ProviderFailureDetails } from './model/provider-errors.ts';
+import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
 
 export type ModelAdapters = Partial<Record<ProviderName, ModelAdapter>>;
+
+export interface CallModelDeps {
+  /** Shared by every run of the worker (see `createCircuitBreaker`). Without one, every
+   * call is sent. */
+  breaker?: CircuitBreaker;
+}
+
+/** What `callModel` heartbeats. `billed` is the usage of earlier attempts of this activity
+ * that failed after the provider billed them; Temporal hands the last heartbeat details of a
+ * failed attempt to the next attempt, so the sum survives retries (and worker crashes). */
+export interface CallModelHeartbeat {
+  step: number;
+  billed?: Usage;
+}
 
 /**
  * One model call = one activity attempt = one provider request. The SDK does not retry
  * (`maxRetries: 0`); Temporal does, using the failure type and `nextRetryDelay` that
  * `toProviderFailure` derives from the provider's answer. The call heartbeats while it
  * waits so a dead worker is noticed within the heartbeat timeout, not the call timeout.
+ *
+ * Billed failures: an attempt that failed although the provider billed it (a 2xx with usage
+ * but an unusable body) is counted. Its usage is added to the heartbeat details the next
+ * attempt starts from; a later success returns the sum in `response.billedRetries`, and
+ * every failure carries the sum so far in `details[0].billedUsage`, so the final failure of
+ * the activity carries the total.
+ *
+ * Circuit breaker: with `deps.breaker`, a model whose circuit is open fails at once with a
+ * non-retryable `provider_unavailable` (`details[0].code: 'circuit_open'`) without a
+ * request, so the workflow's fallback chain moves to the next model immediately.
  */
-export function createCallModel(adapters: ModelAdapters) {
+export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {}) {
+  const { breaker } = deps;
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const { request, runId, step } = input;
+    const ctx = Context.current();
+    const key = describeModel(request.model);
+    const prior = billedFrom(ctx.info.heartbeatDetails);
+
     const adapter = adapters[request.model.provider];
     if (!adapter) {
-      throw ApplicationFailure.create({
-        type: 'auth',
-        nonRetryable: true,
-        message: `provider ${request.model.provider} is not configured on this worker (no API key or base URL)`,
-      });
+      throw withBilled(
+        ApplicationFailure.create({
+          type: 'auth',
+          nonRetryable: true,
+          message: `provider ${request.model.provider} is not configured on this worker (no API key or base URL)`,
+          details: [{ provider: request.model.provider } satisfies ProviderFailureDetails],
+        }),
+        prior,
+      );
     }
-    const ctx = Context.current();
-    const beat = setInterval(() => ctx.heartbeat({ step }), Math.max(200, Math.floor(heartbeatEvery(ctx))));
+
+    const gate = breaker?.check(key);
+    if (gate?.open) {
+      log.warn('model call skipped: circuit open', { runId, step, model: key, failures: gate.failures, retryInMs: gate.retryInMs });
+      throw withBilled(
+        ApplicationFailure.create({
+          type: 'provider_unavailable',
+          nonRetryable: true,
+          message: `circuit open for ${key} after ${gate.failures} consecutive failures; next probe in ${Math.ceil(gate.retryInMs / 1000)}s`,
+          details: [{ provider: request.model.provider, code: 'circuit_open' } satisfies ProviderFailureDetails],
+        }),
+        prior,
+      );
+    }
+
+    const beatDetails = (billed: Usage | undefined): CallModelHeartbeat => (billed ? { step, billed } : { step });
+    const beat = setInterval(() => ctx.heartbeat(beatDetails(prior)), Math.max(200, Math.floor(heartbeatEvery(ctx))));
     try {
       const response = await adapter.call(request, { signal: ctx.cancellationSignal, timeoutMs: input.timeoutMs });
+      breaker?.record(key, 'success');
       log.info('model call', {
         runId,
         step,
-        model: describeModel(request.model),
+        model: key,
         attempt: ctx.info.attempt,
         inputTokens: response.usage.input,
         outputTokens: response.usage.output,
+        cachedInputTokens: response.usage.cachedInput,
+        cacheWriteTokens: response.usage.cacheWrite,
         latencyMs: response.latencyMs,
         stop: response.stop,
+        ...(prior ? { billedRetryInputTokens: prior.input, billedRetryOutputTokens: prior.output } : {}),
       });
-      return response;
+      return prior ? { ...response, billedRetries: prior } : response;
     } catch (err) {
+      if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
+        // Cancelled (or the activity timed out): rethrow Temporal's CancelledFailure as is,
+        // so the attempt completes as cancelled rather than as a provider failure.
+        breaker?.release(key);
+        throw err;
+      }
       const failure = err instanceof ApplicationFailure ? err : toProviderFailure(err, request.model.provider);
-      log.warn('model call failed', { runId, step, model: describeModel(request.model), attempt: ctx.info.attempt, type: failure.type });
-      throw failure;
+      breaker?.record(key, isBreakerFailure(failure.type) ? 'failure' : 'success');
+      const billed = billedOf(failure);
+      const total = billed && prior ? addUsage(prior, billed) : (billed ?? prior);
+      // Sent with the failure (Temporal flushes the last heartbeat before reporting it) and
+      // handed to the next attempt as `info.heartbeatDetails`.
+      if (total) ctx.heartbeat(beatDetails(total));
+      log.warn('model call failed', {
+        runId,
+        step,
+        model: key,
+        attempt: ctx.info.attempt,
+        type: failure.type,
+        ...(billed ? { billedInputTokens: billed.input, billedOutputTokens: billed.output } : {}),
+      });
+      throw withBilled(failure, total);
     } finally {
       clearInterval(beat);
     }
@@ -52,4 +125,34 @@ export function createCallModel(adapters: ModelAdapters) {
 function heartbeatEvery(ctx: Context): number {
   const timeout = ctx.info.heartbeatTimeoutMs;
   return timeout ? timeout / 3 : 5_000;
+}
+
+/** The billed usage an earlier attempt left in its heartbeat details, if any. */
+function billedFrom(details: unknown): Usage | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  const parsed = usageSchema.safeParse((details as { billed?: unknown }).billed);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The usage a failure says the provider billed (`details[0].billedUsage`). */
+function billedOf(failure: ApplicationFailure): Usage | undefined {
+  const first = failure.details?.[0];
+  if (typeof first !== 'object' || first === null) return undefined;
+  const parsed = usageSchema.safeParse((first as { billedUsage?: unknown }).billedUsage);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The failure with `details[0].billedUsage` set to `billed` (the sum over attempts). */
+function withBilled(failure: ApplicationFailure, billed: Usage | undefined): ApplicationFailure {
+  if (!billed) return failure;
+  const [first, ...rest] = failure.details ?? [];
+  const base = typeof first === 'object' && first !== null ? first : {};
+  return ApplicationFailure.create({
+    type: failure.type ?? undefined,
+    message: failure.message,
+    nonRetryable: failure.nonRetryable ?? undefined,
+    details: [{ ...base, billedUsage: billed }, ...rest],
+    ...(failure.nextRetryDelay !== undefined ? { nextRetryDelay: failure.nextRetryDelay } : {}),
+    ...(failure.category !== undefined && failure.category !== null ? { category: failure.category } : {}),
+  });
 }

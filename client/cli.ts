@@ -170,6 +170,11 @@ export function formatStatus(s: RunStatus): string {
   ].join('\n');
 }
 
+function formatCost(r: Pick<RunResult, 'costUsd' | 'unpricedCalls'>): string {
+  const cost = `$${r.costUsd.toFixed(6)}`;
+  return r.unpricedCalls ? `${cost} (+${plural(r.unpricedCalls, 'unpriced call')})` : cost;
+}
+
 /** A run's outcome first (what a human came for), then what it cost. */
 export function formatResult(r: RunResult): string {
   const { outcome } = r;
@@ -178,6 +183,10 @@ export function formatResult(r: RunResult): string {
     head = `answer${outcome.truncated ? ' (truncated at the output token limit)' : ''}:\n${outcome.text}`;
   } else if (outcome.kind === 'budget_exhausted') {
     head = `budget exhausted: the ${outcome.budget} limit of ${outcome.limit} was reached\nsummary: ${outcome.summary}`;
+  } else if (outcome.kind === 'escalated') {
+    head = `escalated to a human (${outcome.reason.replaceAll('_', ' ')}): ${outcome.message}`;
+    if (outcome.issues?.length) head += `\nissues:\n${outcome.issues.map((i) => `  - ${i}`).join('\n')}`;
+    if (outcome.lastOutput !== undefined) head += `\nlast output: ${outcome.lastOutput}`;
   } else {
     const { failure } = outcome;
     const d = failure.details;
@@ -191,13 +200,13 @@ export function formatResult(r: RunResult): string {
   return [
     head,
     '',
-    `${plural(r.steps, 'step')}, ${plural(r.modelCalls, 'model call')}, ${plural(r.toolCalls, 'tool call')}, ${formatUsage(r.usage)}`,
+    `${plural(r.steps, 'step')}, ${plural(r.modelCalls, 'model call')}, ${plural(r.toolCalls, 'tool call')}, ${formatUsage(r.usage)}, ${formatCost(r)}`,
     `run ${r.runId} (agent ${r.agent})`,
   ].join('\n');
 }
 
-/** `failed` is the one outcome that makes the CLI exit non-zero. */
-export const resultExitCode = (r: RunResult): number => (r.outcome.kind === 'failed' ? 1 : 0);
+/** `failed` and `escalated` are the outcomes that makes the CLI exit non-zero. */
+export const resultExitCode = (r: RunResult): number => (r.outcome.kind === 'failed' || r.outcome.kind === 'escalated' ? 1 : 0);
 
 /** What `main` needs from a connected client: a subset of `BosunClient`, so tests fake it easily. */
 export type CliClient = Pick<BosunClient, 'start' | 'getHandle'> & { close(): Promise<void> };

@@ -10,5 +10,7 @@
  */
 export * from './client.ts';
 export * from './errors.ts';
+export * from './output-contract.ts';
 export * from './example-agent.ts';
-export type { RunInput, RunInputInit, RunResult, RunStatus, RunOutcome, AgentDefinitionInput } from '../core/run.ts';
+export type { RunInput, RunInputInit, RunResult, RunStatus, RunOutcome, AgentDefinitionInput, TaskInputInit, TaskResult } from '../core/run.ts';
+export type { RoutingTableInput } from '../core/routing.ts';

@@ -6,3 +6,7 @@ export * from './model.ts';
 export * from './failures.ts';
 export * from './run.ts';
 export * from './activity-contracts.ts';
+export * from './pricing.ts';
+export * from './routing.ts';
+export * from './output.ts';
+export * from './calls.ts';

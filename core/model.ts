@@ -8,10 +8,12 @@ export const providerNames = ['openai', 'anthropic', 'openai-compatible'] as con
 export const providerNameSchema = z.enum(providerNames);
 export type ProviderName = z.infer<typeof providerNameSchema>;
 
-/** A concrete model at a provider, e.g. `{ provider: 'anthropic', name: 'claude-sonnet-4-5' }`. */
+/** A concrete model at a provider, e.g. `{ provider: 'anthropic', name: 'claude-sonnet-4-5' }`.
+ * `contextWindow` (tokens), when known, lets a context-length failure skip to a larger model. */
 export const modelRefSchema = z.object({
   provider: providerNameSchema,
   name: z.string().min(1),
+  contextWindow: z.number().int().positive().optional(),
 });
 export type ModelRef = z.infer<typeof modelRefSchema>;
 
@@ -24,6 +26,16 @@ export const stopReasons = ['end', 'tool_calls', 'length', 'refusal', 'content_f
 export const stopReasonSchema = z.enum(stopReasons);
 export type StopReason = z.infer<typeof stopReasonSchema>;
 
+/** A structured-output request: the model must answer with JSON matching `schema` (a JSON
+ * Schema made from a zod contract). Adapters use the provider's native mechanism — OpenAI
+ * `response_format: json_schema` (strict when the schema allows), Anthropic
+ * `output_config.format` — and return the JSON as the assistant text. */
+export const outputFormatSchema = z.object({
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and - (at most 64)'),
+  schema: z.record(z.string(), z.unknown()),
+});
+export type OutputFormat = z.infer<typeof outputFormatSchema>;
+
 /** One model call as the workflow asks for it: everything an adapter needs, nothing
  * provider-specific. */
 export const modelRequestSchema = z.object({
@@ -33,6 +45,9 @@ export const modelRequestSchema = z.object({
   tools: z.array(toolSpecSchema),
   maxOutputTokens: z.number().int().positive(),
   temperature: z.number().min(0).max(2).optional(),
+  output: outputFormatSchema.optional(),
+  /** Mark the stable prefix (system + tools) for provider prompt caching. Default true. */
+  cachePrefix: z.boolean().optional(),
 });
 export type ModelRequest = z.infer<typeof modelRequestSchema>;
 
@@ -45,5 +60,8 @@ export const modelResponseSchema = z.object({
   modelVersion: z.string(),
   requestId: z.string().optional(),
   latencyMs: z.number().nonnegative(),
+  /** Usage the provider reported for earlier attempts of this call that failed after being
+   * billed (e.g. an unusable response that was retried). Counted, never lost. */
+  billedRetries: usageSchema.optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponseSchema>;

@@ -1,7 +1,11 @@
 import { z } from 'zod';
-import { modelRefSchema } from './model.ts';
-import { usageSchema } from './usage.ts';
+import { callRecordSchema } from './calls.ts';
 import { failureSchema } from './failures.ts';
+import { modelRefSchema } from './model.ts';
+import { outputContractSchema, validationReportSchema } from './output.ts';
+import { priceTableSchema } from './pricing.ts';
+import { routingTableSchema, taskClassSchema } from './routing.ts';
+import { usageSchema } from './usage.ts';
 
 /** Run ids become Temporal workflow ids: keep them printable and bounded. */
 export const runIdSchema = z
@@ -22,7 +26,26 @@ export const callTimeoutsSchema = z.object({
 export type CallTimeouts = z.infer<typeof callTimeoutsSchema>;
 
 /**
- * What an agent is: its instructions, the model it runs on, the tools it may use, and how
+ * How calls reach models: one `model`, or a `routing` table (task class → tier → fallback
+ * chain). Switching provider or model is a change here and nothing else.
+ */
+const modelConfigShape = {
+  /** Shorthand for a routing table with one model serving every class. */
+  model: modelRefSchema.optional(),
+  routing: routingTableSchema.optional(),
+  /** Prices by model name, pinned into the run at start (the client fills in defaults). */
+  prices: priceTableSchema.optional(),
+  maxOutputTokens: z.number().int().positive().default(1024),
+  temperature: z.number().min(0).max(2).optional(),
+  timeouts: callTimeoutsSchema.default(callTimeoutsSchema.parse({})),
+};
+const oneOfModelOrRouting = {
+  check: (d: { model?: unknown; routing?: unknown }) => (d.model === undefined) !== (d.routing === undefined),
+  message: { message: 'give exactly one of `model` or `routing`', path: ['model'] },
+};
+
+/**
+ * What an agent is: its instructions, the models it runs on, the tools it may use, and how
  * many steps it gets. One step = one model call plus the tool calls it asks for.
  *
  * @example
@@ -34,17 +57,18 @@ export type CallTimeouts = z.infer<typeof callTimeoutsSchema>;
  *   maxSteps: 8,
  * };
  */
-export const agentDefinitionSchema = z.object({
-  name: z.string().min(1).max(100),
-  instructions: z.string().min(1),
-  model: modelRefSchema,
-  tools: z.array(z.string().min(1)).default([]),
-  maxSteps: z.number().int().positive().max(10_000).default(10),
-  maxOutputTokens: z.number().int().positive().default(1024),
-  temperature: z.number().min(0).max(2).optional(),
-  timeouts: callTimeoutsSchema.default(callTimeoutsSchema.parse({})),
-});
+export const agentDefinitionSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    instructions: z.string().min(1),
+    tools: z.array(z.string().min(1)).default([]),
+    maxSteps: z.number().int().positive().max(10_000).default(10),
+    ...modelConfigShape,
+  })
+  .refine(oneOfModelOrRouting.check, oneOfModelOrRouting.message);
 export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;
+/** The model-facing part shared by agents and single tasks. */
+export type ModelConfig = Pick<AgentDefinition, 'model' | 'routing' | 'prices' | 'maxOutputTokens' | 'temperature' | 'timeouts'>;
 export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;
 
 /** The one argument of the `agentRun` workflow. */
@@ -52,6 +76,8 @@ export const runInputSchema = z.object({
   agent: agentDefinitionSchema,
   task: z.string().trim().min(1),
   runId: runIdSchema.optional(),
+  /** The final answer must be JSON matching this contract (validated, repaired, escalated). */
+  output: outputContractSchema.optional(),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 export type RunInputInit = z.input<typeof runInputSchema>;
@@ -63,6 +89,16 @@ export const runOutcomeSchema = z.discriminatedUnion('kind', [
     text: z.string(),
     /** True when the model stopped at the output token limit. */
     truncated: z.boolean(),
+    /** The validated structured output, when the run declared an output contract. */
+    output: z.unknown().optional(),
+  }),
+  z.object({
+    kind: z.literal('escalated'),
+    reason: z.enum(['refused', 'invalid_output']),
+    message: z.string(),
+    /** For invalid output: the last answer and what was wrong with it. */
+    lastOutput: z.string().optional(),
+    issues: z.array(z.string()).optional(),
   }),
   z.object({
     kind: z.literal('budget_exhausted'),
@@ -83,10 +119,36 @@ export const runResultSchema = z.object({
   modelCalls: z.number().int().nonnegative(),
   toolCalls: z.number().int().nonnegative(),
   usage: usageSchema,
+  costUsd: z.number().nonnegative(),
+  /** Calls whose model had no price: `costUsd` leaves them out, and says so here. */
+  unpricedCalls: z.number().int().nonnegative(),
+  calls: z.array(callRecordSchema),
+  validation: validationReportSchema.optional(),
 });
 export type RunResult = z.infer<typeof runResultSchema>;
 
-export const runPhases = ['starting', 'calling_model', 'running_tools', 'completed'] as const;
+/**
+ * A single request/response task (extract, classify, rewrite, ...) — the lightweight
+ * workflow beside the agent loop, with the same routing, fallbacks and output ladder.
+ */
+export const taskInputSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    taskClass: taskClassSchema.default('extract'),
+    instructions: z.string().min(1),
+    input: z.string().trim().min(1),
+    output: outputContractSchema.optional(),
+    runId: runIdSchema.optional(),
+    ...modelConfigShape,
+  })
+  .refine(oneOfModelOrRouting.check, oneOfModelOrRouting.message);
+export type TaskInput = z.infer<typeof taskInputSchema>;
+export type TaskInputInit = z.input<typeof taskInputSchema>;
+
+export const taskResultSchema = runResultSchema.omit({ steps: true, toolCalls: true, agent: true }).extend({ task: z.string() });
+export type TaskResult = z.infer<typeof taskResultSchema>;
+
+export const runPhases = ['starting', 'calling_model', 'running_tools', 'validating_output', 'completed'] as const;
 export type RunPhase = (typeof runPhases)[number];
 
 /** Work the run is waiting on right now. */
@@ -109,6 +171,9 @@ export interface RunStatus {
   step: number;
   maxSteps: number;
   usage: z.infer<typeof usageSchema>;
+  costUsd: number;
+  /** The model of the latest call, `provider/name`. */
+  model?: string;
   modelCalls: number;
   toolCalls: number;
   lastEvent: string;

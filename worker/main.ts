@@ -74,10 +74,12 @@ try {
     console.log('');
     if (outcome.kind === 'answer') say(`ANSWER${outcome.truncated ? ' (truncated)' : ''}:\n\n${outcome.text}\n`);
     else if (outcome.kind === 'budget_exhausted') say(`STOPPED: ${outcome.budget} budget of ${outcome.limit} exhausted. ${outcome.summary}`);
+    else if (outcome.kind === 'escalated') say(`ESCALATED (${outcome.reason}): ${outcome.message}`);
     else say(`FAILED (${outcome.failure.type}): ${outcome.failure.message}`);
     say(
       `${result.steps} steps, ${result.modelCalls} model calls, ${result.toolCalls} tool calls, ` +
-        `${result.usage.input} input / ${result.usage.output} output tokens`,
+        `${result.usage.input} input / ${result.usage.output} output tokens, ` +
+        `$${result.costUsd.toFixed(6)}${result.unpricedCalls ? ` (+${result.unpricedCalls} unpriced calls)` : ''}`,
     );
     say(`run id: ${run.runId}`);
     if (uiBase) say(`in the UI: ${uiBase}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(run.runId)}`);

@@ -2,7 +2,7 @@ import { log, proxyActivities, setHandler, workflowInfo } from '@temporalio/work
 import type { BosunActivities } from '../activities/index.ts';
 import { nonRetryableFailureTypes, type Failure } from '../core/failures.ts';
 import type { AssistantMessage, Message, ToolCall, ToolResult, ToolSpec } from '../core/messages.ts';
-import { describeModel, type ModelResponse } from '../core/model.ts';
+import { classifyAgentStep } from '../core/routing.ts';
 import {
   recentEventsLimit,
   runInputSchema,
@@ -12,27 +12,33 @@ import {
   type RunResult,
   type RunStatus,
 } from '../core/run.ts';
-import { addUsage, zeroUsage } from '../core/usage.ts';
+import type { ValidationReport } from '../core/output.ts';
 import { checkToolInput, findTool, toolSpec } from '../tools/index.ts';
 import { statusQuery } from './definitions.ts';
 import { failureFromError, make } from './failures.ts';
+import { createModelCaller, emptyTotals } from './model-caller.ts';
+import { settleOutput } from './output-ladder.ts';
 
 /**
- * The agent loop: call the model; if it asks for tools, validate each call here, run the
- * valid ones as activities (in parallel) and feed every result back in call order; repeat
- * until a final answer or the step budget ends the run. Every ending is a typed outcome.
+ * The agent loop: call the model (routed by task class, with fallbacks); if it asks for
+ * tools, validate each call here, run the valid ones as activities (in parallel) and feed
+ * every result back in call order; repeat until a final answer — checked against the
+ * output contract when there is one — or the step budget ends the run. Every ending is a
+ * typed outcome.
  */
 export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const runId = workflowInfo().workflowId;
   const parsed = runInputSchema.safeParse(rawInput);
   const agentName = parsed.success ? parsed.data.agent.name : String((rawInput as any)?.agent?.name ?? 'unknown');
+  const totals = emptyTotals();
   const status: RunStatus = {
     runId,
     agent: agentName,
     phase: 'starting',
     step: 0,
     maxSteps: parsed.success ? parsed.data.agent.maxSteps : 0,
-    usage: { ...zeroUsage },
+    usage: totals.usage,
+    costUsd: 0,
     modelCalls: 0,
     toolCalls: 0,
     lastEvent: '',
@@ -45,22 +51,28 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     status.recentEvents = [...status.recentEvents.slice(-(recentEventsLimit - 1)), { seq: ++eventSeq, text }];
   };
   note('run started');
-  setHandler(statusQuery, () => status);
+  setHandler(statusQuery, () => ({ ...status, usage: totals.usage, costUsd: totals.costUsd, modelCalls: totals.calls.length }));
+  let validation: ValidationReport | undefined;
 
   const finish = (outcome: RunOutcome): RunResult => {
     status.phase = 'completed';
     status.pending = [];
     status.outcome = outcome.kind;
-    note(`run ended: ${outcome.kind}${outcome.kind === 'failed' ? ` (${outcome.failure.type})` : ''}`);
-    log.info('run ended', { runId, outcome: outcome.kind });
+    const detail = outcome.kind === 'failed' ? ` (${outcome.failure.type})` : outcome.kind === 'escalated' ? ` (${outcome.reason})` : '';
+    note(`run ended: ${outcome.kind}${detail}`);
+    log.info('run ended', { runId, outcome: outcome.kind, costUsd: totals.costUsd });
     return {
       runId,
       agent: agentName,
       outcome,
       steps: status.step,
-      modelCalls: status.modelCalls,
+      modelCalls: totals.calls.length,
       toolCalls: status.toolCalls,
-      usage: status.usage,
+      usage: totals.usage,
+      costUsd: totals.costUsd,
+      unpricedCalls: totals.unpricedCalls,
+      calls: totals.calls,
+      ...(validation ? { validation } : {}),
     };
   };
 
@@ -68,55 +80,75 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
     return finish({ kind: 'failed', failure: make('invalid_input', `run input rejected: ${issues}`) });
   }
-  const { agent, task } = parsed.data;
+  const { agent, task, output: contract } = parsed.data;
 
   const unknownTools = agent.tools.filter((name) => !findTool(name));
   if (unknownTools.length > 0) {
     return finish({ kind: 'failed', failure: make('invalid_input', `agent offers unknown tools: ${unknownTools.join(', ')}`) });
   }
   const tools: ToolSpec[] = agent.tools.map((name) => toolSpec(findTool(name)!));
-  const { callModel, executeTool } = activitiesFor(agent);
+  const { executeTool } = toolActivities(agent);
   const messages: Message[] = [{ role: 'user', content: task }];
-  const model = describeModel(agent.model);
+  const caller = createModelCaller({
+    runId,
+    config: agent,
+    totals,
+    onCall: ({ phase, model, record }) => {
+      status.model = model;
+      if (phase === 'start') {
+        status.pending = [{ kind: 'model_call', step: status.step, model }];
+        note(`step ${status.step}: calling ${model}${record?.fallbackFrom ? ` (fallback)` : ''}`);
+      } else if (record && record.outcome !== 'ok') {
+        note(`step ${status.step}: ${model} failed (${record.outcome})`);
+      }
+    },
+  });
+  const request = {
+    system: agent.instructions,
+    tools,
+    maxOutputTokens: agent.maxOutputTokens,
+    ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+    ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
+  };
 
   while (status.step < agent.maxSteps) {
     const step = ++status.step;
     status.phase = 'calling_model';
-    status.pending = [{ kind: 'model_call', step, model }];
-    note(`step ${step}: calling ${model}`);
-
-    let response: ModelResponse;
-    try {
-      response = await callModel({
-        runId,
-        step,
-        timeoutMs: agent.timeouts.modelCallMs,
-        request: {
-          model: agent.model,
-          system: agent.instructions,
-          messages,
-          tools,
-          maxOutputTokens: agent.maxOutputTokens,
-          ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
-        },
-      });
-    } catch (err) {
-      status.modelCalls++;
-      return finish({ kind: 'failed', failure: failureFromError(err) });
-    }
-    status.modelCalls++;
-    status.usage = addUsage(status.usage, response.usage);
+    const { taskClass, why } = classifyAgentStep(step, agent.maxSteps);
+    const r = await caller.call({ step, taskClass, why, purpose: 'step', request: { ...request, messages: [...messages] } });
+    status.pending = [];
+    if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
+    if (r.kind === 'escalate') return finish({ kind: 'escalated', reason: 'refused', message: `${r.reason}: ${r.failure.message}` });
+    const { response } = r;
     messages.push(response.message);
 
-    if (response.stop === 'refusal' || response.stop === 'content_filter') {
-      return finish({
-        kind: 'failed',
-        failure: make('refused', `${model} ${response.stop === 'refusal' ? 'refused to answer' : 'output was blocked by a content filter'}`),
-      });
-    }
     const calls = response.message.toolCalls;
     if (calls.length === 0) {
-      return finish({ kind: 'answer', text: response.message.text, truncated: response.stop === 'length' });
+      if (!contract) return finish({ kind: 'answer', text: response.message.text, truncated: response.stop === 'length' });
+      status.phase = 'validating_output';
+      const settled = await settleOutput({
+        contract,
+        caller,
+        step,
+        taskClass,
+        request,
+        messages,
+        first: { text: response.message.text, model: r.record.model },
+      });
+      validation = settled.report;
+      note(`step ${step}: output ${settled.report.result === 'escalated' ? 'never matched' : 'matched'} "${contract.name}" (${settled.report.attempts.length} attempt(s))`);
+      if (settled.kind === 'valid') return finish({ kind: 'answer', text: settled.text, truncated: false, output: settled.value });
+      if (settled.kind === 'escalated') {
+        return finish({
+          kind: 'escalated',
+          reason: 'invalid_output',
+          message: `output did not match "${contract.name}" after ${settled.report.attempts.length} attempts`,
+          lastOutput: settled.lastOutput.slice(0, 4_000),
+          issues: settled.issues,
+        });
+      }
+      if (settled.escalate) return finish({ kind: 'escalated', reason: 'refused', message: settled.failure.message });
+      return finish({ kind: 'failed', failure: settled.failure });
     }
 
     status.phase = 'running_tools';
@@ -131,7 +163,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     kind: 'budget_exhausted',
     budget: 'steps',
     limit: agent.maxSteps,
-    summary: summarize(messages, status),
+    summary: summarize(messages, status, totals.calls.length, totals.usage),
   });
 
   async function runToolCall(call: ToolCall, step: number): Promise<ToolResult> {
@@ -161,38 +193,30 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   }
 }
 
-function activitiesFor(agent: AgentDefinition) {
-  const retry = {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '60s',
-    maximumAttempts: 6,
-    nonRetryableErrorTypes: nonRetryableFailureTypes,
-  };
-  const { callModel } = proxyActivities<BosunActivities>({
-    // The SDK enforces the per-call timeout; the activity gets a margin for setup and mapping.
-    startToCloseTimeout: agent.timeouts.modelCallMs + 10_000,
-    heartbeatTimeout: agent.timeouts.heartbeatMs,
-    retry,
-  });
-  const { executeTool } = proxyActivities<BosunActivities>({
+function toolActivities(agent: AgentDefinition) {
+  return proxyActivities<BosunActivities>({
     startToCloseTimeout: agent.timeouts.toolCallMs,
-    retry: { ...retry, maximumAttempts: 3 },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: nonRetryableFailureTypes,
+    },
   });
-  return { callModel, executeTool };
 }
 
 /** A short account of what a run did, for whoever picks up an unfinished run. */
-function summarize(messages: Message[], status: RunStatus): string {
+function summarize(messages: Message[], status: RunStatus, modelCalls: number, usage: RunStatus['usage']): string {
   const toolNames = messages
     .filter((m): m is AssistantMessage => m.role === 'assistant')
     .flatMap((m) => m.toolCalls.map((c) => c.name));
   const counts = [...new Set(toolNames)].map((n) => `${n}×${toolNames.filter((t) => t === n).length}`);
   const lastText = [...messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant' && m.text.trim() !== '');
   return (
-    `Stopped after ${status.step} steps (limit ${status.maxSteps}): ${status.modelCalls} model calls, ` +
+    `Stopped after ${status.step} steps (limit ${status.maxSteps}): ${modelCalls} model calls, ` +
     `${status.toolCalls} tool calls${counts.length ? ` (${counts.join(', ')})` : ''}, ` +
-    `${status.usage.input} input / ${status.usage.output} output tokens.` +
+    `${usage.input} input / ${usage.output} output tokens.` +
     (lastText ? ` Last model text: "${lastText.text.slice(0, 300)}"` : '')
   );
 }

@@ -4,6 +4,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
+import type { Usage } from '../../core/usage.ts';
 import { InvalidProviderResponseError, toProviderFailure } from './provider-errors.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
@@ -37,23 +38,45 @@ export function createAnthropicAdapter(client: Anthropic): ModelAdapter {
   };
 }
 
-/** Canonical request → Messages API body. Exported for tests. */
+/** Marks the end of a cached prefix (5-minute ephemeral cache). */
+const CACHE_POINT = { type: 'ephemeral' } as const;
+
+/**
+ * Canonical request → Messages API body. Exported for tests.
+ *
+ * Prompt caching: unless `req.cachePrefix === false`, the stable prefix is marked for
+ * Anthropic's prompt cache — `cache_control` on the last tool definition and on the system
+ * block (Anthropic orders the prefix tools → system → messages, so these two breakpoints
+ * cache the tools alone and tools + system). A prefix shorter than the model's minimum
+ * (1024–4096 tokens) is simply not cached; the markers cost nothing.
+ *
+ * Structured output (`req.output`) uses the native `output_config.format` (JSON schema);
+ * the JSON comes back as the text of the answer.
+ */
 export function toAnthropicRequest(req: ModelRequest): MessagesParams {
   const messages: MessageParam[] = [];
   for (const m of req.messages) {
     const converted = toAnthropicMessage(m);
     if (converted) messages.push(converted);
   }
+  const cache = req.cachePrefix !== false;
   const body: MessagesParams = { model: req.model.name, max_tokens: req.maxOutputTokens, messages };
-  if (req.system) body.system = req.system;
+  if (req.system) {
+    body.system = cache ? [{ type: 'text', text: req.system, cache_control: CACHE_POINT }] : req.system;
+  }
   // `req.temperature` is deliberately not sent: the Messages API in @anthropic-ai/sdk 1.x
   // no longer has a temperature parameter (it was deprecated, then dropped from the params).
   if (req.tools.length > 0) {
-    body.tools = req.tools.map((t) => ({
+    const last = req.tools.length - 1;
+    body.tools = req.tools.map((t, i) => ({
       name: t.name,
       description: t.description,
       input_schema: { type: 'object' as const, ...t.inputSchema },
+      ...(cache && i === last ? { cache_control: CACHE_POINT } : {}),
     }));
+  }
+  if (req.output) {
+    body.output_config = { format: { type: 'json_schema', schema: req.output.schema } };
   }
   return body;
 }
@@ -93,12 +116,19 @@ export function fromAnthropicResponse(
   latencyMs: number,
   requestId?: string | null,
 ): ModelResponse {
-  if (typeof data !== 'object' || data === null || !Array.isArray(data.content)) {
-    throw new InvalidProviderResponseError('message without a content array');
+  if (typeof data !== 'object' || data === null) {
+    throw new InvalidProviderResponseError('message is not a JSON object', undefined, requestId);
+  }
+  const id = requestId ?? (data as { _request_id?: string | null })._request_id;
+  // Read first: a 2xx answer that turns out unusable is still billed, and says so here.
+  const usage = readUsage(data.usage);
+  if (!Array.isArray(data.content)) {
+    throw new InvalidProviderResponseError('message without a content array', usage, id);
   }
   let text = '';
   const toolCalls: ToolCall[] = [];
   for (const block of data.content) {
+    if (typeof block !== 'object' || block === null) continue;
     if (block.type === 'text') text += block.text;
     else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, input: block.input });
   }
@@ -106,26 +136,38 @@ export function fromAnthropicResponse(
   let stop = mapStopReason(data.stop_reason);
   if (stop === 'end' && toolCalls.length > 0) stop = 'tool_calls';
 
-  const u = data.usage;
-  const cacheRead = u?.cache_read_input_tokens ?? 0;
-  const cacheWrite = u?.cache_creation_input_tokens ?? 0;
-  const id = requestId ?? (data as { _request_id?: string | null })._request_id;
   return {
     message: { role: 'assistant', text, toolCalls },
     stop,
-    usage: {
-      // Anthropic's input_tokens excludes cache reads and writes; the canonical input is the
-      // whole prompt, comparable with OpenAI's prompt_tokens.
-      input: (u?.input_tokens ?? 0) + cacheRead + cacheWrite,
-      output: u?.output_tokens ?? 0,
-      cachedInput: cacheRead,
-    },
+    usage: usage ?? { input: 0, output: 0, cachedInput: 0, cacheWrite: 0 },
     modelVersion: typeof data.model === 'string' && data.model ? data.model : req.model.name,
     ...(id ? { requestId: id } : {}),
     latencyMs,
   };
 }
 
+/** Anthropic usage → canonical usage, or `undefined` when the body has none worth the
+ * name. Anthropic's `input_tokens` excludes cache reads and writes; the canonical `input`
+ * is the whole prompt, comparable with OpenAI's `prompt_tokens`. */
+function readUsage(u: unknown): Usage | undefined {
+  if (typeof u !== 'object' || u === null) return undefined;
+  const r = u as Record<string, unknown>;
+  const fresh = count(r['input_tokens']);
+  const output = count(r['output_tokens']);
+  if (fresh === undefined && output === undefined) return undefined;
+  const cacheRead = count(r['cache_read_input_tokens']) ?? 0;
+  const cacheWrite = count(r['cache_creation_input_tokens']) ?? 0;
+  return { input: (fresh ?? 0) + cacheRead + cacheWrite, output: output ?? 0, cachedInput: cacheRead, cacheWrite };
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+}
+
+/** Anthropic stop reasons → canonical. `model_context_window_exceeded` (the answer was cut
+ * because the context window filled up) is a `length` stop; `pause_turn` (a server tool
+ * paused a long turn) has no canonical meaning and is `other`. Anthropic reports policy
+ * blocks as `refusal` too, so it never yields `content_filter`. */
 function mapStopReason(reason: string | null | undefined): StopReason {
   switch (reason) {
     case 'end_turn':
@@ -138,6 +180,7 @@ function mapStopReason(reason: string | null | undefined): StopReason {
       return 'length';
     case 'refusal':
       return 'refusal';
+    case 'pause_turn':
     default:
       return 'other';
   }

@@ -5,7 +5,9 @@
 import type OpenAI from 'openai';
 import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
+import type { Usage } from '../../core/usage.ts';
 import { InvalidProviderResponseError, toProviderFailure } from './provider-errors.ts';
+import { isStrictCompatible } from './strict-schema.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
 type ChatParams = OpenAI.ChatCompletionCreateParamsNonStreaming;
@@ -40,7 +42,16 @@ export function createOpenAIAdapter(
   };
 }
 
-/** Canonical request → Chat Completions body. Exported for tests. */
+/**
+ * Canonical request → Chat Completions body. Exported for tests.
+ *
+ * OpenAI caches prompt prefixes automatically (no markers), so the body keeps the stable
+ * part first and byte-identical between calls: the system message, then the tools, then the
+ * conversation. `req.cachePrefix` needs no translation here.
+ *
+ * Structured output (`req.output`) becomes `response_format: json_schema`, strict when the
+ * schema allows it (`isStrictCompatible`); the JSON comes back as the assistant text.
+ */
 export function toOpenAIRequest(req: ModelRequest, provider: 'openai' | 'openai-compatible'): ChatParams {
   const messages: ChatMessage[] = [];
   if (req.system) messages.push({ role: 'system', content: req.system });
@@ -56,6 +67,12 @@ export function toOpenAIRequest(req: ModelRequest, provider: 'openai' | 'openai-
       type: 'function',
       function: { name: t.name, description: t.description, parameters: t.inputSchema },
     }));
+  }
+  if (req.output) {
+    body.response_format = {
+      type: 'json_schema',
+      json_schema: { name: req.output.name, schema: req.output.schema, strict: isStrictCompatible(req.output.schema) },
+    };
   }
   return body;
 }
@@ -91,19 +108,25 @@ export function fromOpenAIResponse(
   latencyMs: number,
   requestId?: string | null,
 ): ModelResponse {
-  if (typeof data !== 'object' || data === null || !Array.isArray(data.choices)) {
-    throw new InvalidProviderResponseError('chat completion without a choices array');
+  if (typeof data !== 'object' || data === null) {
+    throw new InvalidProviderResponseError('chat completion is not a JSON object', undefined, requestId);
+  }
+  const id = requestId ?? (data as { _request_id?: string | null })._request_id;
+  // Read first: a 2xx answer that turns out unusable is still billed, and says so here.
+  const usage = readUsage(data.usage);
+  if (!Array.isArray(data.choices) || data.choices.length === 0) {
+    throw new InvalidProviderResponseError('chat completion without choices', usage, id);
   }
   const choice = data.choices[0];
   if (!choice || typeof choice.message !== 'object' || choice.message === null) {
-    throw new InvalidProviderResponseError('chat completion without a message');
+    throw new InvalidProviderResponseError('chat completion without a message', usage, id);
   }
   const message = choice.message;
   const refusal = typeof message.refusal === 'string' && message.refusal.length > 0 ? message.refusal : undefined;
   // A refusal arrives in `refusal` with `content: null`; keep its wording as the text.
-  const text = message.content || refusal || '';
+  const text = (typeof message.content === 'string' ? message.content : '') || refusal || '';
 
-  const toolCalls: ToolCall[] = (message.tool_calls ?? []).map((c) =>
+  const toolCalls: ToolCall[] = (Array.isArray(message.tool_calls) ? message.tool_calls : []).map((c) =>
     c.type === 'custom'
       ? { id: c.id, name: c.custom.name, input: c.custom.input }
       : { id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) },
@@ -112,21 +135,38 @@ export function fromOpenAIResponse(
   let stop: StopReason = refusal ? 'refusal' : mapFinishReason(choice.finish_reason);
   // Some compatible servers report `stop` although the turn asks for tools.
   if (stop === 'end' && toolCalls.length > 0) stop = 'tool_calls';
+  // A normal stop with neither content nor tool calls nor refusal is an empty answer the
+  // loop cannot use (seen from gateways and local servers that failed to parse tool calls);
+  // retrying is the only sensible reaction. `length`/`content_filter` may be empty legally.
+  if (stop === 'end' && message.content == null) {
+    throw new InvalidProviderResponseError('chat completion with neither content nor tool calls', usage, id);
+  }
 
-  const usage = data.usage;
-  const id = requestId ?? (data as { _request_id?: string | null })._request_id;
   return {
     message: { role: 'assistant', text, toolCalls },
     stop,
-    usage: {
-      input: usage?.prompt_tokens ?? 0,
-      output: usage?.completion_tokens ?? 0,
-      cachedInput: usage?.prompt_tokens_details?.cached_tokens ?? 0,
-    },
+    usage: usage ?? { input: 0, output: 0, cachedInput: 0, cacheWrite: 0 },
     modelVersion: typeof data.model === 'string' && data.model ? data.model : req.model.name,
     ...(id ? { requestId: id } : {}),
     latencyMs,
   };
+}
+
+/** OpenAI usage → canonical usage, or `undefined` when the body has none worth the name.
+ * OpenAI has no cache-write charge: `cacheWrite` is always 0. */
+function readUsage(u: unknown): Usage | undefined {
+  if (typeof u !== 'object' || u === null) return undefined;
+  const r = u as Record<string, unknown>;
+  const input = count(r['prompt_tokens']);
+  const output = count(r['completion_tokens']);
+  if (input === undefined && output === undefined) return undefined;
+  const details = r['prompt_tokens_details'];
+  const cached = typeof details === 'object' && details !== null ? count((details as Record<string, unknown>)['cached_tokens']) : undefined;
+  return { input: input ?? 0, output: output ?? 0, cachedInput: cached ?? 0, cacheWrite: 0 };
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
 }
 
 /** Tool arguments as JSON; when they are not valid JSON the raw string is kept (validation

@@ -13,7 +13,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { failureTypes, type FailureType } from '../../core/failures.ts';
 import type { ProviderName } from '../../core/model.ts';
-import { headerValue, retryDelayFromHeaders, type HeaderSource } from './retry-after.ts';
+import type { Usage } from '../../core/usage.ts';
+import { headerValue, MAX_RETRY_AFTER_MS, retryAfterFromHeaders, type HeaderSource } from './retry-after.ts';
 
 /** What a provider failure carries in `ApplicationFailure.details[0]`. */
 export interface ProviderFailureDetails {
@@ -21,13 +22,32 @@ export interface ProviderFailureDetails {
   status?: number;
   code?: string;
   requestId?: string;
+  /** Tokens the provider billed although the call failed (it answered 2xx with a readable
+   * `usage` but an unusable body). `callModel` replaces it with the sum over all attempts
+   * of the activity so far. */
+  billedUsage?: Usage;
+  /** The retry delay applied (`nextRetryDelay`), from `retry-after-ms` / `retry-after`. */
+  retryAfterMs?: number;
+  /** What the provider asked for, present only when it exceeded `MAX_RETRY_AFTER_MS` and
+   * was capped to `retryAfterMs`. */
+  retryAfterRequestedMs?: number;
 }
 
 /** Thrown by adapters when a provider answers with a success status but a body that is not
  * a valid response (no choices, no content array, not JSON at all). Its message is written
- * by us, never copied from the provider, so it may appear in the failure message. */
+ * by us, never copied from the provider, so it may appear in the failure message.
+ * `billedUsage` is the canonical usage the body reported, when it had one: the provider
+ * bills such a call although its answer is unusable. */
 export class InvalidProviderResponseError extends Error {
   override readonly name = 'InvalidProviderResponseError';
+  readonly billedUsage: Usage | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(message: string, billedUsage?: Usage, requestId?: string | null) {
+    super(message);
+    this.billedUsage = billedUsage;
+    this.requestId = requestId ?? undefined;
+  }
 }
 
 interface Classified {
@@ -38,6 +58,7 @@ interface Classified {
   code?: string;
   requestId?: string;
   headers?: HeaderSource;
+  billedUsage?: Usage;
 }
 
 /**
@@ -59,14 +80,25 @@ export function toProviderFailure(err: unknown, provider: ProviderName): Applica
     shouldRetry === 'true' ? true
     : shouldRetry === 'false' ? false
     : failureTypes[c.type].retryable;
-  const delay = retryable ? retryDelayFromHeaders(c.headers) : undefined;
+  const retryAfter = retryable ? retryAfterFromHeaders(c.headers) : undefined;
+  const delay = retryAfter?.delayMs;
+  const capped = retryAfter !== undefined && retryAfter.requestedMs > retryAfter.delayMs;
 
   const details: ProviderFailureDetails = { provider };
   if (c.status !== undefined) details.status = c.status;
   if (c.code !== undefined) details.code = c.code;
   if (c.requestId !== undefined) details.requestId = c.requestId;
+  if (c.billedUsage !== undefined) details.billedUsage = c.billedUsage;
+  if (delay !== undefined && delay > 0) details.retryAfterMs = delay;
+  if (capped) details.retryAfterRequestedMs = retryAfter.requestedMs;
 
-  const extras = [c.code && `code ${c.code}`, c.requestId && `request ${c.requestId}`].filter(Boolean);
+  const extras = [
+    c.code && `code ${c.code}`,
+    c.requestId && `request ${c.requestId}`,
+    // A long wait is honoured only up to the cap; say so, so nobody wonders why a run that
+    // was told to wait an hour retried after five minutes (or why it waited five minutes).
+    capped && `retry-after ${seconds(retryAfter.requestedMs)} s capped to ${seconds(MAX_RETRY_AFTER_MS)} s`,
+  ].filter(Boolean);
   const message = `${provider}: ${c.summary} ${c.type}${extras.length ? ` (${extras.join(', ')})` : ''}`;
 
   return ApplicationFailure.create({
@@ -96,7 +128,12 @@ function classify(err: unknown): Classified {
   if (status !== undefined) return classifyStatus(err as Record<string, unknown>, status);
 
   if (err instanceof InvalidProviderResponseError) {
-    return { type: 'invalid_response', summary: `invalid response: ${err.message}` };
+    return {
+      type: 'invalid_response',
+      summary: `invalid response: ${err.message}`,
+      ...(err.billedUsage !== undefined ? { billedUsage: err.billedUsage } : {}),
+      ...(safeToken(err.requestId) !== undefined ? { requestId: safeToken(err.requestId) } : {}),
+    };
   }
   if (isNamed(err, 'TimeoutError') || hasTimeoutCause(err)) return { type: 'timeout', summary: 'request timed out' };
   if (isNamed(err, 'AbortError')) return { type: 'timeout', summary: 'request aborted' };
@@ -104,6 +141,12 @@ function classify(err: unknown): Classified {
   if (hasNetworkCause(err)) return { type: 'provider_unavailable', summary: 'connection failed' };
   const name = safeToken(isRecord(err) ? err['name'] : undefined);
   return { type: 'provider_unavailable', summary: name ? `unexpected ${name}` : 'unexpected error' };
+}
+
+/** Whole seconds for a message; sub-second asks show one decimal. */
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return Number.isInteger(s) || s >= 10 ? String(Math.round(s)) : s.toFixed(1);
 }
 
 function classifyStatus(err: Record<string, unknown>, status: number): Classified {

@@ -57,7 +57,7 @@ describe.each([
 
         expect(result.outcome).toEqual({ kind: 'answer', text: 'The refund is $33.12.', truncated: false });
         expect(result).toMatchObject({ steps: 3, modelCalls: 3, toolCalls: 2 });
-        expect(result.usage).toEqual({ input: 750, output: 31, cachedInput: 80 });
+        expect(result.usage).toEqual({ input: 750, output: 31, cachedInput: 80, cacheWrite: 0 });
         expect(fake().requests).toHaveLength(3);
         const lastBody = JSON.stringify(fake().requests[2]!.body);
         expect(lastBody).toContain('restocking fee'); // the search result came back to the model

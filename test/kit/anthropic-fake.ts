@@ -1,5 +1,6 @@
 /** Anthropic Messages rendering for the fake server (shapes from @anthropic-ai/sdk v1 `Message`). */
 import { startFakeServer, type Dialect, type FakeProviderServer, type FakeServerOptions } from './fake-server.ts';
+import type { FakeStop } from './script.ts';
 
 /** Error `type` per status as api.anthropic.com sends it; the SDK exposes it as `err.type`. */
 const ERROR_TYPES: Record<number, string> = {
@@ -24,6 +25,16 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   api_error: 'Internal server error',
 };
 
+/** Anthropic has no separate content-filter stop: a policy block is a `refusal`. */
+const STOP_REASONS: Record<FakeStop, string> = {
+  end: 'end_turn',
+  length: 'max_tokens',
+  refusal: 'refusal',
+  content_filter: 'refusal',
+  context_window: 'model_context_window_exceeded',
+  pause: 'pause_turn',
+};
+
 const anthropic: Dialect = {
   provider: 'anthropic',
   basePath: '',
@@ -36,8 +47,9 @@ const anthropic: Dialect = {
       reply.kind === 'tool_calls'
         ? reply.calls.map((c) => ({ type: 'tool_use', id: c.id ?? ctx.toolCallId(), name: c.name, input: c.args ?? {}, caller: { type: 'direct' } }))
         : [];
-    const stop_reason = reply.kind === 'tool_calls' ? 'tool_use' : reply.stop === 'length' ? 'max_tokens' : 'end_turn';
+    const stop_reason = reply.kind === 'tool_calls' ? 'tool_use' : STOP_REASONS[reply.stop ?? 'end'];
     const cached = usage.cached ?? 0;
+    const cacheWrite = usage.cacheWrite ?? 0;
     return {
       id: `msg_fake${ctx.seq}`,
       type: 'message',
@@ -50,12 +62,12 @@ const anthropic: Dialect = {
       container: null,
       diagnostics: null,
       usage: {
-        // Anthropic counts cache reads outside input_tokens; FakeUsage.input includes them.
-        input_tokens: Math.max(0, usage.input - cached),
+        // Anthropic counts cache reads and writes outside input_tokens; FakeUsage.input includes them.
+        input_tokens: Math.max(0, usage.input - cached - cacheWrite),
         output_tokens: usage.output,
         cache_read_input_tokens: cached,
-        cache_creation_input_tokens: 0,
-        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+        cache_creation_input_tokens: cacheWrite,
+        cache_creation: { ephemeral_5m_input_tokens: cacheWrite, ephemeral_1h_input_tokens: 0 },
         server_tool_use: null,
         service_tier: 'standard',
         inference_geo: null,

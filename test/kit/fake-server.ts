@@ -117,6 +117,8 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
         return send(res, 200, '{"id":"truncated","choices":[{', ctx.requestId);
       case 'error':
         return send(res, reply.status, JSON.stringify(dialect.renderError(reply, ctx)), ctx.requestId, reply.headers);
+      case 'raw':
+        return send(res, reply.status, JSON.stringify(reply.body) ?? 'null', ctx.requestId, reply.headers);
       default: {
         const usage = usageOf(reply, JSON.stringify(ctx.body).length);
         return send(res, 200, JSON.stringify(dialect.renderReply(reply, usage, ctx)), ctx.requestId);

@@ -1,5 +1,6 @@
 /** OpenAI Chat Completions rendering for the fake server (shapes from openai v7 `ChatCompletion`). */
 import { startFakeServer, type Dialect, type FakeProviderServer, type FakeServerOptions } from './fake-server.ts';
+import type { FakeStop } from './script.ts';
 
 type ErrorDefaults = { type: string; code: string | null; message: string };
 
@@ -14,6 +15,16 @@ const ERRORS: Record<number, ErrorDefaults> = {
   503: { type: 'server_error', code: null, message: 'The engine is currently overloaded, please try again later.' },
 };
 
+/** OpenAI has no context-window or pause stop: the nearest it sends are `length` and `stop`. */
+const FINISH_REASONS: Record<FakeStop, string> = {
+  end: 'stop',
+  length: 'length',
+  refusal: 'stop',
+  content_filter: 'content_filter',
+  context_window: 'length',
+  pause: 'stop',
+};
+
 const openai: Dialect = {
   provider: 'openai',
   basePath: '/v1',
@@ -22,20 +33,23 @@ const openai: Dialect = {
   toolCallIdPrefix: 'call_',
   renderReply(reply, usage, ctx) {
     const tools = reply.kind === 'tool_calls';
+    const stop = reply.kind === 'text' ? (reply.stop ?? 'end') : undefined;
+    const refused = stop === 'refusal';
     const message = {
       role: 'assistant',
-      content: tools ? (reply.text ?? null) : reply.text,
-      refusal: null,
+      // A refusal arrives in `refusal` with `content: null`, as OpenAI sends it.
+      content: tools ? (reply.text ?? null) : refused ? null : reply.text,
+      refusal: refused ? reply.text : null,
       annotations: [],
       ...(tools && {
         tool_calls: reply.calls.map((c) => ({
           id: c.id ?? ctx.toolCallId(),
           type: 'function',
-          function: { name: c.name, arguments: JSON.stringify(c.args ?? {}) },
+          function: { name: c.name, arguments: c.rawArgs ?? JSON.stringify(c.args ?? {}) },
         })),
       }),
     };
-    const finish_reason = tools ? 'tool_calls' : reply.stop === 'length' ? 'length' : 'stop';
+    const finish_reason = tools ? 'tool_calls' : FINISH_REASONS[stop ?? 'end'];
     return {
       id: `chatcmpl-fake${ctx.seq}`,
       object: 'chat.completion',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceError, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, RetryState, TerminatedFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { describeError, formatResult, formatStatus, main, parseCommand, parseModelRef, usage, type CliClient, type CliDeps, type ConnectOptions } from '../../client/cli.ts';
+import { describeError, formatResult, formatStatus, main, parseCommand, parseModelRef, resultExitCode, usage, type CliClient, type CliDeps, type ConnectOptions } from '../../client/cli.ts';
 import { RunAlreadyExistsError } from '../../client/errors.ts';
 import type { RunHandle } from '../../client/client.ts';
 import type { RunInput, RunInputInit, RunResult, RunStatus } from '../../core/run.ts';
@@ -16,7 +16,10 @@ const result = (outcome: RunResult['outcome'], extra: Partial<RunResult> = {}): 
   steps: 3,
   modelCalls: 3,
   toolCalls: 4,
-  usage: { input: 1200, output: 300, cachedInput: 0 },
+  usage: { input: 1200, output: 300, cachedInput: 0, cacheWrite: 0 },
+  costUsd: 0.00096,
+  unpricedCalls: 0,
+  calls: [],
   ...extra,
 });
 
@@ -26,7 +29,8 @@ const status: RunStatus = {
   phase: 'running_tools',
   step: 2,
   maxSteps: 6,
-  usage: { input: 900, output: 120, cachedInput: 400 },
+  usage: { input: 900, output: 120, cachedInput: 400, cacheWrite: 0 },
+  costUsd: 0.0005,
   modelCalls: 2,
   toolCalls: 1,
   lastEvent: 'step 2: model asked for calculator',
@@ -146,10 +150,20 @@ describe('formatStatus', () => {
 });
 
 describe('formatResult', () => {
-  it('prints the answer text first, then steps, calls and tokens', () => {
+  it('prints the answer text first, then steps, calls, tokens and cost', () => {
     expect(formatResult(result({ kind: 'answer', text: 'Refund: $33.12', truncated: false }))).toBe(
-      ['answer:', 'Refund: $33.12', '', '3 steps, 3 model calls, 4 tool calls, 1200 input / 300 output tokens', 'run run-1 (agent support-example)'].join('\n'),
+      ['answer:', 'Refund: $33.12', '', '3 steps, 3 model calls, 4 tool calls, 1200 input / 300 output tokens, $0.000960', 'run run-1 (agent support-example)'].join('\n'),
     );
+  });
+
+  it('says how many calls had no price, so a cost is never silently low', () => {
+    expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { unpricedCalls: 2 }))).toContain('$0.000960 (+2 unpriced calls)');
+  });
+
+  it('shows an escalation with its issues and the last output, and exits 1', () => {
+    const r = result({ kind: 'escalated', reason: 'invalid_output', message: 'output did not match "refund"', lastOutput: '{"amount":"x"}', issues: ['amount: expected number'] });
+    expect(formatResult(r)).toMatch(/^escalated to a human \(invalid output\): output did not match "refund"\nissues:\n  - amount: expected number\nlast output: \{"amount":"x"\}/);
+    expect(resultExitCode(r)).toBe(1);
   });
 
   it('says when an answer was cut at the output token limit', () => {

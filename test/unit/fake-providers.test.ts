@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeServerOptions } from '../kit/index.ts';
+import { byModel, startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeServerOptions, type FakeStop } from '../kit/index.ts';
 
 // The fakes are only useful if the real SDKs accept them, so every case goes through the SDK.
 
@@ -237,5 +237,101 @@ describe('fake Anthropic server', () => {
     expect(rec?.headers['x-api-key'] ?? rec?.headers.authorization).toBe('[redacted]');
     expect(rec?.headers['anthropic-version']).toBeTruthy();
     expect(JSON.stringify(rec)).not.toContain('sk-ant-test');
+  });
+});
+
+describe('fake servers: stop reasons per provider', () => {
+  const cases: { stop: FakeStop; openai: string; anthropic: string }[] = [
+    { stop: 'end', openai: 'stop', anthropic: 'end_turn' },
+    { stop: 'length', openai: 'length', anthropic: 'max_tokens' },
+    { stop: 'refusal', openai: 'stop', anthropic: 'refusal' },
+    { stop: 'content_filter', openai: 'content_filter', anthropic: 'refusal' },
+    { stop: 'context_window', openai: 'length', anthropic: 'model_context_window_exceeded' },
+    { stop: 'pause', openai: 'stop', anthropic: 'pause_turn' },
+  ];
+  for (const c of cases) {
+    it(`stop ${c.stop} → openai ${c.openai}, anthropic ${c.anthropic}`, async () => {
+      const o = await openaiFake({ script: [{ kind: 'text', text: 'words', stop: c.stop }] });
+      const choice = (await o.ask()).choices[0];
+      expect(choice?.finish_reason).toBe(c.openai);
+      if (c.stop === 'refusal') expect(choice?.message).toMatchObject({ content: null, refusal: 'words' });
+      else expect(choice?.message).toMatchObject({ content: 'words', refusal: null });
+
+      const a = await anthropicFake({ script: [{ kind: 'text', text: 'words', stop: c.stop }] });
+      const msg = await a.ask();
+      expect(msg.stop_reason).toBe(c.anthropic);
+      expect(msg.content).toEqual([{ type: 'text', text: 'words', citations: null }]);
+    });
+  }
+});
+
+describe('fake servers: cache writes, raw bodies, raw tool arguments, byModel', () => {
+  it('cacheWrite: Anthropic cache_creation_input_tokens, input_tokens excludes reads and writes; OpenAI ignores it', async () => {
+    const usage = { input: 1000, output: 5, cached: 300, cacheWrite: 600 };
+    const a = await anthropicFake({ script: [{ kind: 'text', text: 'x', usage }] });
+    expect((await a.ask()).usage).toMatchObject({
+      input_tokens: 100,
+      cache_read_input_tokens: 300,
+      cache_creation_input_tokens: 600,
+      cache_creation: { ephemeral_5m_input_tokens: 600, ephemeral_1h_input_tokens: 0 },
+      output_tokens: 5,
+    });
+    const o = await openaiFake({ script: [{ kind: 'text', text: 'x', usage }] });
+    expect((await o.ask()).usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 300 } });
+  });
+
+  it('raw sends exactly the given body, status and headers (request id added)', async () => {
+    const body = { id: 'chatcmpl-x', object: 'chat.completion', choices: [], usage: { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 } };
+    const { client, server } = await openaiFake({ script: [{ kind: 'raw', status: 200, body, headers: { 'x-extra': 'yes' } }] });
+    const { data, response, request_id } = await client.chat.completions
+      .create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data).toEqual(body);
+    expect(response.headers.get('x-extra')).toBe('yes');
+    expect(request_id).toBe('req_fake_1');
+    expect(server.requests).toHaveLength(1);
+
+    const failing = await anthropicFake({ script: [{ kind: 'raw', status: 503, body: { type: 'error', error: { type: 'api_error', message: 'custom' } } }] });
+    const err = await rejectionOf(failing.ask());
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).error).toEqual({ type: 'error', error: { type: 'api_error', message: 'custom' } });
+  });
+
+  it('rawArgs is sent verbatim as OpenAI function.arguments; Anthropic sends args', async () => {
+    const o = await openaiFake({ script: [{ kind: 'tool_calls', calls: [{ name: 'calc', rawArgs: '{expression: 1+' }] }] });
+    const call = (await o.ask()).choices[0]?.message.tool_calls?.[0];
+    if (call?.type !== 'function') throw new Error('expected a function tool call');
+    expect(call.function.arguments).toBe('{expression: 1+');
+
+    const a = await anthropicFake({ script: [{ kind: 'tool_calls', calls: [{ name: 'calc', rawArgs: '{expression: 1+', args: { expression: '1+1' } }] }] });
+    expect((await a.ask()).content[0]).toMatchObject({ type: 'tool_use', name: 'calc', input: { expression: '1+1' } });
+  });
+
+  it('byModel dispatches on the requested model: queues, handlers, 404 for an unknown model', async () => {
+    const handler = byModel({
+      'gpt-big': [{ kind: 'error', status: 503 }],
+      'gpt-small': [{ kind: 'text', text: 'small 1' }, { kind: 'text', text: 'small 2' }],
+      'gpt-echo': (req, index) => ({ kind: 'text', text: `echo #${index} ${req.body.messages.length}` }),
+    });
+    const { ask } = await openaiFake({ handler });
+    const as = (model: string) => ask({ model });
+    expect(await rejectionOf(as('gpt-big'))).toBeInstanceOf(OpenAI.InternalServerError);
+    expect((await as('gpt-small')).choices[0]?.message.content).toBe('small 1');
+    expect((await as('gpt-echo')).choices[0]?.message.content).toBe('echo #2 1');
+    expect((await as('gpt-small')).choices[0]?.message.content).toBe('small 2');
+    const exhausted = await rejectionOf(as('gpt-small'));
+    expect(exhausted).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(String(exhausted)).toMatch(/script for model gpt-small exhausted/);
+    const unknown = await rejectionOf(as('gpt-nope'));
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((unknown as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+  });
+
+  it('byModel answers an unknown Anthropic model with not_found_error', async () => {
+    const { ask } = await anthropicFake({ handler: byModel({ 'claude-known': [{ kind: 'text', text: 'hi' }] }) });
+    expect((await ask({ model: 'claude-known' })).content[0]).toMatchObject({ text: 'hi' });
+    const err = await rejectionOf(ask({ model: 'claude-unknown' }));
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((err as InstanceType<typeof Anthropic.NotFoundError>).type).toBe('not_found_error');
   });
 });

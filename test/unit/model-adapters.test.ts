@@ -4,18 +4,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
 import type { Message, ToolSpec } from '../../core/messages.ts';
-import type { ModelRequest, ModelResponse } from '../../core/model.ts';
+import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import { modelResponseSchema } from '../../core/model.ts';
 import {
   createAnthropicAdapter,
   createOpenAIAdapter,
+  fromAnthropicResponse,
+  fromOpenAIResponse,
+  isStrictCompatible,
   toAnthropicRequest,
   toOpenAIRequest,
   type ModelAdapter,
   type ProviderFailureDetails,
 } from '../../activities/model/index.ts';
-import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeStop } from '../kit/index.ts';
 
 const KEY = 'sk-secret-adapter-key';
 
@@ -260,9 +264,17 @@ describe('Anthropic adapter through the real SDK', () => {
     expect(firstReq!.body).toEqual({
       model: 'test-model',
       max_tokens: 256,
-      system: 'You are a weather bot.',
+      // the stable prefix is marked for prompt caching: the system block and the last tool
+      system: [{ type: 'text', text: 'You are a weather bot.', cache_control: { type: 'ephemeral' } }],
       messages: [{ role: 'user', content: 'Weather in Paris and Rome?' }],
-      tools: [{ name: 'get_weather', description: 'Current weather for a city.', input_schema: weatherTool.inputSchema }],
+      tools: [
+        {
+          name: 'get_weather',
+          description: 'Current weather for a city.',
+          input_schema: weatherTool.inputSchema,
+          cache_control: { type: 'ephemeral' },
+        },
+      ],
     });
 
     expect(first.message.toolCalls.map((c) => c.id)).toEqual(['toolu_1', 'toolu_2']);
@@ -385,5 +397,236 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter failures', (provider
     const reason = new Error('activity cancelled');
     setTimeout(() => controller.abort(reason), 50);
     expect(await rejectionOf(adapter.call(request([question]), { timeoutMs: 5_000, signal: controller.signal }))).toBe(reason);
+  });
+});
+
+describe.each(['openai', 'anthropic'] as const)('%s adapter: stop reasons through the wire', (provider) => {
+  const expected: Record<'openai' | 'anthropic', Record<FakeStop, StopReason>> = {
+    openai: { end: 'end', length: 'length', refusal: 'refusal', content_filter: 'content_filter', context_window: 'length', pause: 'end' },
+    // Anthropic reports policy blocks as refusals; pause_turn has no canonical meaning.
+    anthropic: { end: 'end', length: 'length', refusal: 'refusal', content_filter: 'refusal', context_window: 'length', pause: 'other' },
+  };
+  for (const stop of ['end', 'length', 'refusal', 'content_filter', 'context_window', 'pause'] as const) {
+    it(`fake stop ${stop} → ${expected[provider][stop]}`, async () => {
+      const { server, adapter } = await providers[provider]();
+      server.push({ kind: 'text', text: 'I will not do that.', stop });
+      const res = await adapter.call(request([question]), { timeoutMs: 5_000 });
+      expect(res.stop).toBe(expected[provider][stop]);
+      expect(res.message.text).toBe('I will not do that.');
+    });
+  }
+});
+
+describe('Anthropic stop reasons (mapping)', () => {
+  const message = (stop_reason: string) => ({ id: 'm', type: 'message', role: 'assistant', model: 'claude-x', content: [], stop_reason, usage: { input_tokens: 1, output_tokens: 1 } });
+  const rows: [string, StopReason][] = [
+    ['end_turn', 'end'],
+    ['stop_sequence', 'end'],
+    ['tool_use', 'tool_calls'],
+    ['max_tokens', 'length'],
+    ['model_context_window_exceeded', 'length'],
+    ['refusal', 'refusal'],
+    ['pause_turn', 'other'],
+    ['something_new', 'other'],
+  ];
+  for (const [reason, stop] of rows) {
+    it(`${reason} → ${stop}`, () => {
+      expect(fromAnthropicResponse(message(reason) as never, request([question]), 0).stop).toBe(stop);
+    });
+  }
+});
+
+describe('usage: cached and cache-write tokens', () => {
+  it('anthropic: input = input_tokens + cache reads + cache writes; cacheWrite reported', async () => {
+    const { server, adapter } = await providers.anthropic();
+    server.push({ kind: 'text', text: 'ok', usage: { input: 5000, output: 20, cached: 1000, cacheWrite: 3500 } });
+    const res = await adapter.call(request([question]), { timeoutMs: 5_000 });
+    expect(res.usage).toEqual({ input: 5000, output: 20, cachedInput: 1000, cacheWrite: 3500 });
+    expect(modelResponseSchema.parse(res)).toEqual(res);
+  });
+
+  it('openai: cached tokens reported, cacheWrite always 0', async () => {
+    const { server, adapter } = await providers.openai();
+    server.push({ kind: 'text', text: 'ok', usage: { input: 5000, output: 20, cached: 4096, cacheWrite: 100 } });
+    const res = await adapter.call(request([question]), { timeoutMs: 5_000 });
+    expect(res.usage).toEqual({ input: 5000, output: 20, cachedInput: 4096, cacheWrite: 0 });
+  });
+});
+
+describe('prompt caching layout', () => {
+  const twoTools: ToolSpec[] = [weatherTool, { ...weatherTool, name: 'get_forecast', description: 'Forecast for a city.' }];
+
+  it('anthropic marks the system block and only the LAST tool', () => {
+    const body = toAnthropicRequest(request([question], { tools: twoTools }));
+    expect(body.system).toEqual([{ type: 'text', text: 'You are a weather bot.', cache_control: { type: 'ephemeral' } }]);
+    const tools = body.tools as unknown as Record<string, unknown>[];
+    expect(tools.map((t) => t['cache_control'])).toEqual([undefined, { type: 'ephemeral' }]);
+  });
+
+  it('anthropic: cachePrefix false sends a plain system string and no markers', () => {
+    const body = toAnthropicRequest(request([question], { tools: twoTools, cachePrefix: false }));
+    expect(body.system).toBe('You are a weather bot.');
+    expect(JSON.stringify(body)).not.toContain('cache_control');
+  });
+
+  it('anthropic: no tools → only the system is marked; no system → only the last tool', () => {
+    expect(toAnthropicRequest(request([question], { tools: [] })).system).toEqual([
+      { type: 'text', text: 'You are a weather bot.', cache_control: { type: 'ephemeral' } },
+    ]);
+    const noSystem = toAnthropicRequest(request([question], { system: '' }));
+    expect(noSystem.system).toBeUndefined();
+    expect((noSystem.tools as unknown as Record<string, unknown>[])[0]?.['cache_control']).toEqual({ type: 'ephemeral' });
+  });
+
+  it('openai keeps the stable prefix first and identical across calls (system, tools), no markers', () => {
+    const first = toOpenAIRequest(request([question], { tools: twoTools }), 'openai');
+    const later = toOpenAIRequest(
+      request([question, { role: 'assistant', text: 'Sunny.', toolCalls: [] }, { role: 'user', content: 'And tomorrow?' }], { tools: twoTools }),
+      'openai',
+    );
+    expect(first.messages[0]).toEqual({ role: 'system', content: 'You are a weather bot.' });
+    expect(later.messages.slice(0, 2)).toEqual(first.messages);
+    expect(later.tools).toEqual(first.tools);
+    expect(JSON.stringify(later)).not.toContain('cache_control');
+  });
+});
+
+describe('structured output', () => {
+  const strictSchema = {
+    type: 'object',
+    properties: { city: { type: 'string' }, tempC: { type: ['number', 'null'] } },
+    required: ['city', 'tempC'],
+    additionalProperties: false,
+  };
+  const looseSchema = { type: 'object', properties: { city: { type: 'string' }, note: { type: 'string' } }, required: ['city'], additionalProperties: false };
+
+  it('openai: response_format json_schema, strict only when the schema allows; JSON comes back as text', async () => {
+    const { server, adapter } = await providers.openai();
+    server.push({ kind: 'text', text: '{"city":"Paris","tempC":21}' }, { kind: 'text', text: '{"city":"Rome"}' });
+    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), { timeoutMs: 5_000 });
+    expect(res.message.text).toBe('{"city":"Paris","tempC":21}');
+    expect(server.requests[0]!.body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: strictSchema, strict: true } });
+
+    await adapter.call(request([question], { output: { name: 'weather', schema: looseSchema } }), { timeoutMs: 5_000 });
+    expect(server.requests[1]!.body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: looseSchema, strict: false } });
+  });
+
+  it('openai-compatible gets the same response_format; no output → no response_format', () => {
+    const body = toOpenAIRequest(request([question], { output: { name: 'weather', schema: strictSchema } }), 'openai-compatible');
+    expect(body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: strictSchema, strict: true } });
+    expect(toOpenAIRequest(request([question]), 'openai').response_format).toBeUndefined();
+  });
+
+  it('anthropic: native output_config.format json_schema; JSON comes back as text', async () => {
+    const { server, adapter } = await providers.anthropic();
+    server.push({ kind: 'text', text: '{"city":"Paris","tempC":21}' });
+    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), { timeoutMs: 5_000 });
+    expect(res.message.text).toBe('{"city":"Paris","tempC":21}');
+    expect(server.requests[0]!.body.output_config).toEqual({ format: { type: 'json_schema', schema: strictSchema } });
+    expect(toAnthropicRequest(request([question])).output_config).toBeUndefined();
+  });
+
+  it('a refused structured call is a refusal, with the refusal text', async () => {
+    const { server, adapter } = await providers.openai();
+    server.push({ kind: 'text', text: 'I cannot help with that.', stop: 'refusal' });
+    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), { timeoutMs: 5_000 });
+    expect(res).toMatchObject({ stop: 'refusal', message: { text: 'I cannot help with that.' } });
+  });
+});
+
+describe('isStrictCompatible', () => {
+  const yes: [string, unknown][] = [
+    ['flat object', z.toJSONSchema(z.object({ a: z.string(), b: z.number() }))],
+    ['nullable, enum, nested arrays of objects', z.toJSONSchema(z.object({ a: z.string().nullable(), b: z.array(z.object({ c: z.enum(['x', 'y']) })) }))],
+    ['anyOf of strict members', z.toJSONSchema(z.object({ u: z.union([z.string(), z.object({ k: z.boolean() })]) }))],
+    ['empty object', { type: 'object', properties: {}, required: [], additionalProperties: false }],
+    [
+      '$defs and $ref',
+      {
+        type: 'object',
+        properties: { item: { $ref: '#/$defs/Item' } },
+        required: ['item'],
+        additionalProperties: false,
+        $defs: { Item: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'], additionalProperties: false } },
+      },
+    ],
+  ];
+  const no: [string, unknown][] = [
+    ['an optional field', z.toJSONSchema(z.object({ a: z.string(), b: z.string().optional() }))],
+    ['a nested optional field', z.toJSONSchema(z.object({ a: z.array(z.object({ b: z.string().optional() })) }))],
+    ['additionalProperties missing', { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }],
+    ['a record', z.toJSONSchema(z.object({ a: z.record(z.string(), z.number()) }))],
+    ['passthrough', z.toJSONSchema(z.object({ a: z.string() }).passthrough())],
+    ['unknown (an empty schema)', z.toJSONSchema(z.object({ a: z.unknown() }))],
+    ['oneOf (discriminated union)', z.toJSONSchema(z.object({ d: z.discriminatedUnion('k', [z.object({ k: z.literal('a') }), z.object({ k: z.literal('b') })]) }))],
+    ['a non-object root', { type: 'array', items: { type: 'string' } }],
+    ['an anyOf root', { anyOf: [{ type: 'object', properties: {}, required: [], additionalProperties: false }] }],
+    ['not a schema', 'object'],
+    ['a $defs entry that is not strict', { type: 'object', properties: {}, required: [], additionalProperties: false, $defs: { X: { type: 'object', properties: { a: { type: 'string' } } } } }],
+  ];
+  for (const [name, schema] of yes) it(`strict: ${name}`, () => expect(isStrictCompatible(schema)).toBe(true));
+  for (const [name, schema] of no) it(`not strict: ${name}`, () => expect(isStrictCompatible(schema)).toBe(false));
+});
+
+describe.each(['openai', 'anthropic'] as const)('%s: billed but unusable answers', (provider) => {
+  it('a 200 with usage but no choices/content → invalid_response carrying billedUsage', async () => {
+    const { server, adapter } = await providers[provider]();
+    const body =
+      provider === 'openai'
+        ? { id: 'chatcmpl-x', object: 'chat.completion', model: 'test-model', choices: [], usage: { prompt_tokens: 900, completion_tokens: 40, prompt_tokens_details: { cached_tokens: 100 } } }
+        : { id: 'msg_x', type: 'message', model: 'test-model', stop_reason: 'end_turn', usage: { input_tokens: 100, output_tokens: 40, cache_read_input_tokens: 500, cache_creation_input_tokens: 300 } };
+    server.push({ kind: 'raw', status: 200, body });
+    const f = await failureOf(adapter.call(request([question]), { timeoutMs: 5_000 }));
+    expect(f.type).toBe('invalid_response');
+    expect(f.nonRetryable).toBe(false);
+    const details = f.details?.[0] as ProviderFailureDetails;
+    expect(details.billedUsage).toEqual(
+      provider === 'openai' ? { input: 900, output: 40, cachedInput: 100, cacheWrite: 0 } : { input: 900, output: 40, cachedInput: 500, cacheWrite: 300 },
+    );
+    expect(details.requestId).toBe('req_fake_1');
+    expect(f.message).toContain('request req_fake_1');
+  });
+
+  it('a 200 without usage and without choices/content → invalid_response, no billedUsage', async () => {
+    const { server, adapter } = await providers[provider]();
+    server.push({ kind: 'raw', status: 200, body: { id: 'x' } });
+    const f = await failureOf(adapter.call(request([question]), { timeoutMs: 5_000 }));
+    expect(f.type).toBe('invalid_response');
+    expect((f.details?.[0] as ProviderFailureDetails).billedUsage).toBeUndefined();
+  });
+});
+
+describe('OpenAI unusable and odd answers', () => {
+  it('finish_reason stop with content null and no tool calls → invalid_response with billedUsage', async () => {
+    const { server, adapter } = await providers.openai();
+    server.push({
+      kind: 'raw',
+      status: 200,
+      body: {
+        id: 'c',
+        object: 'chat.completion',
+        model: 'test-model',
+        choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 50, completion_tokens: 0 },
+      },
+    });
+    const f = await failureOf(adapter.call(request([question]), { timeoutMs: 5_000 }));
+    expect(f.type).toBe('invalid_response');
+    expect(f.message).toContain('neither content nor tool calls');
+    expect((f.details?.[0] as ProviderFailureDetails).billedUsage).toEqual({ input: 50, output: 0, cachedInput: 0, cacheWrite: 0 });
+  });
+
+  it('an empty string answer on length or content_filter is a valid (empty) answer', () => {
+    const completion = (finish_reason: string) =>
+      ({ id: 'c', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null }, finish_reason }] }) as never;
+    expect(fromOpenAIResponse(completion('length'), request([question]), 0)).toMatchObject({ stop: 'length', message: { text: '' } });
+    expect(fromOpenAIResponse(completion('content_filter'), request([question]), 0)).toMatchObject({ stop: 'content_filter', message: { text: '' } });
+  });
+
+  it('rawArgs that are not JSON come back as the raw string input', async () => {
+    const { server, adapter } = await providers.openai();
+    server.push({ kind: 'tool_calls', calls: [{ id: 'c9', name: 'get_weather', rawArgs: '{city: Paris' }] });
+    const res = await adapter.call(request([question]), { timeoutMs: 5_000 });
+    expect(res.message.toolCalls).toEqual([{ id: 'c9', name: 'get_weather', input: '{city: Paris' }]);
   });
 });

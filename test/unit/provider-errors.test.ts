@@ -7,6 +7,7 @@ import type { ProviderName } from '../../core/model.ts';
 import {
   InvalidProviderResponseError,
   MAX_RETRY_AFTER_MS,
+  retryAfterFromHeaders,
   retryDelayFromHeaders,
   toProviderFailure,
   type ProviderFailureDetails,
@@ -214,6 +215,15 @@ describe('toProviderFailure: errors without a status', () => {
     const f = toProviderFailure(new InvalidProviderResponseError('chat completion without a choices array'), 'openai');
     expectFailure(f, 'invalid_response');
     expect(f.message).toBe('openai: invalid response: chat completion without a choices array invalid_response');
+    expect(detailsOf(f)).toEqual({ provider: 'openai' });
+  });
+
+  it('InvalidProviderResponseError with billed usage and a request id → details.billedUsage, requestId', () => {
+    const billed = { input: 100, output: 7, cachedInput: 20, cacheWrite: 0 };
+    const f = toProviderFailure(new InvalidProviderResponseError('chat completion without choices', billed, 'req_x1'), 'openai');
+    expectFailure(f, 'invalid_response');
+    expect(detailsOf(f)).toEqual({ provider: 'openai', requestId: 'req_x1', billedUsage: billed });
+    expect(f.message).toBe('openai: invalid response: chat completion without choices invalid_response (request req_x1)');
   });
 
   it('fetch failed (connection reset) → provider_unavailable', () => {
@@ -264,6 +274,31 @@ describe('toProviderFailure: retry hints', () => {
   it('nextRetryDelay is capped', () => {
     const f = toProviderFailure(anthropicError(429, { type: 'rate_limit_error' }, { 'retry-after': '86400' }), 'anthropic');
     expect(f.nextRetryDelay).toBe(MAX_RETRY_AFTER_MS);
+  });
+
+  it('a capped wait says so in the message and the details', () => {
+    const f = toProviderFailure(openaiError(429, { code: 'rate_limit_exceeded' }, { 'retry-after': '3600' }), 'openai');
+    expect(f.nextRetryDelay).toBe(300_000);
+    expect(f.message).toBe('openai: HTTP 429 rate_limited (code rate_limit_exceeded, request req_abc, retry-after 3600 s capped to 300 s)');
+    expect(detailsOf(f)).toMatchObject({ retryAfterMs: 300_000, retryAfterRequestedMs: 3_600_000 });
+  });
+
+  it('a capped retry-after-ms is reported in seconds too', () => {
+    const f = toProviderFailure(anthropicError(529, { type: 'overloaded_error' }, { 'retry-after-ms': '450000' }), 'anthropic');
+    expect(f.message).toContain('retry-after 450 s capped to 300 s');
+    expect(detailsOf(f)).toMatchObject({ retryAfterMs: 300_000, retryAfterRequestedMs: 450_000 });
+  });
+
+  it('a wait within the cap is applied silently: retryAfterMs only', () => {
+    const f = toProviderFailure(openaiError(503, { type: 'server_error' }, { 'retry-after': '7' }), 'openai');
+    expect(f.message).toBe('openai: HTTP 503 provider_unavailable (code server_error, request req_abc)');
+    expect(detailsOf(f)).toEqual({ provider: 'openai', status: 503, code: 'server_error', requestId: 'req_abc', retryAfterMs: 7000 });
+  });
+
+  it('a capped wait on a non-retryable failure is not mentioned (no retry happens)', () => {
+    const f = toProviderFailure(openaiError(401, {}, { 'retry-after': '3600' }), 'openai');
+    expect(f.message).not.toContain('capped');
+    expect(detailsOf(f).retryAfterRequestedMs).toBeUndefined();
   });
 
   it('no retry header → no nextRetryDelay (the retry policy decides)', () => {
@@ -395,6 +430,13 @@ describe('retryDelayFromHeaders', () => {
 
   it('a date in the past means no wait', () => {
     expect(retryDelayFromHeaders(new Headers({ 'retry-after': 'Sun, 01 Jun 2025 11:00:00 GMT' }), now)).toBe(0);
+  });
+
+  it('retryAfterFromHeaders keeps what was asked beside what is honoured', () => {
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': '3600' }), now)).toEqual({ delayMs: MAX_RETRY_AFTER_MS, requestedMs: 3_600_000 });
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '1500' }), now)).toEqual({ delayMs: 1500, requestedMs: 1500 });
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': 'Sun, 01 Jun 2025 11:00:00 GMT' }), now)).toEqual({ delayMs: 0, requestedMs: 0 });
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
   });
 
   it('caps long waits at MAX_RETRY_AFTER_MS', () => {

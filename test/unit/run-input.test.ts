@@ -3,12 +3,13 @@ import { validateRunInput } from '../../client/client.ts';
 import { RunInputError } from '../../client/errors.ts';
 import { exampleAgent } from '../../client/example-agent.ts';
 import { runIdSchema, runInputSchema, type AgentDefinitionInput } from '../../core/run.ts';
+import { defaultPrices } from '../../core/pricing.ts';
 
-const agent: AgentDefinitionInput = {
+const agent = {
   name: 'support',
   instructions: 'Answer from the handbook; cite document ids.',
   model: { provider: 'openai', name: 'gpt-4.1-mini' },
-};
+} satisfies AgentDefinitionInput;
 
 /** The `RunInputError` `validateRunInput` throws for `init`, failing the test if it passes. */
 function issuesOf(init: unknown): RunInputError['issues'] {
@@ -32,9 +33,38 @@ describe('validateRunInput', () => {
         maxSteps: 10,
         maxOutputTokens: 1024,
         timeouts: { modelCallMs: 120_000, heartbeatMs: 10_000, toolCallMs: 30_000 },
+        prices: { [agent.model.name]: defaultPrices[agent.model.name] },
       },
       task: 'How much is refunded?',
     });
+  });
+
+  it('pins the prices of every model in a routing table, keeping explicit ones', () => {
+    const own = { inputPerMTok: 9, outputPerMTok: 9, cachedInputPerMTok: 9, asOf: '2026-01-01' };
+    const input = validateRunInput({
+      agent: {
+        ...agent,
+        model: undefined,
+        routing: {
+          tiers: {
+            strong: { chain: [{ provider: 'anthropic', name: 'claude-sonnet-4-5' }, { provider: 'openai', name: 'gpt-4.1' }] },
+            cheap: { chain: [{ provider: 'openai-compatible', name: 'llama-local' }] },
+          },
+        },
+        prices: { 'gpt-4.1': own },
+      },
+      task: 't',
+    });
+    expect(input.agent.prices).toEqual({ 'claude-sonnet-4-5': defaultPrices['claude-sonnet-4-5'], 'gpt-4.1': own });
+  });
+
+  it('refuses an agent with both a model and a routing table, or neither', () => {
+    expect(issuesOf({ agent: { ...agent, routing: { tiers: { strong: { chain: [agent.model] } } } }, task: 't' })).toEqual([
+      { path: 'agent.model', message: 'give exactly one of `model` or `routing`' },
+    ]);
+    expect(issuesOf({ agent: { ...agent, model: undefined }, task: 't' })).toEqual([
+      { path: 'agent.model', message: 'give exactly one of `model` or `routing`' },
+    ]);
   });
 
   it('defaults the timeouts not given and keeps the ones given', () => {
@@ -51,14 +81,15 @@ describe('validateRunInput', () => {
   it('accepts the example agent on every provider', () => {
     for (const provider of ['openai', 'anthropic', 'openai-compatible'] as const) {
       const input = validateRunInput({ agent: exampleAgent({ provider, name: 'm' }), task: 't', runId: 'order-123' });
-      expect(input.agent.model.provider).toBe(provider);
+      expect(input.agent.model?.provider).toBe(provider);
       expect(input.runId).toBe('order-123');
     }
   });
 
   it('matches what runInputSchema parses', () => {
     const init = { agent: { ...agent, maxSteps: 3 }, task: 't', runId: 'r1' };
-    expect(validateRunInput(init)).toEqual(runInputSchema.parse(init));
+    const parsed = runInputSchema.parse(init);
+    expect(validateRunInput(init)).toEqual({ ...parsed, agent: { ...parsed.agent, prices: { [agent.model.name]: defaultPrices[agent.model.name] } } });
   });
 
   it('rejects an unknown provider at agent.model.provider', () => {

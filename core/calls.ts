@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { failureTypeSchema } from './failures.ts';
+import { stopReasonSchema } from './model.ts';
+import { modelTierSchema, taskClassSchema } from './routing.ts';
+import { usageSchema } from './usage.ts';
+
+/**
+ * One model call as the run remembers it: what it was for, where routing sent it and why,
+ * who answered, what it used and cost, how it ended. A run is explainable from these alone.
+ */
+export const callRecordSchema = z.object({
+  /** 1-based number of the call in the run. */
+  seq: z.number().int().positive(),
+  step: z.number().int().nonnegative(),
+  purpose: z.enum(['step', 'repair', 'stronger_model', 'task']),
+  taskClass: taskClassSchema,
+  tier: modelTierSchema,
+  routeReason: z.string(),
+  /** `provider/name` asked for. */
+  model: z.string(),
+  /** The model version the provider reports having answered with. */
+  answeredBy: z.string().optional(),
+  /** Set when this call is a fallback: the model it replaced and why. */
+  fallbackFrom: z.string().optional(),
+  fallbackReason: z.string().optional(),
+  outcome: z.union([z.literal('ok'), failureTypeSchema]),
+  stop: stopReasonSchema.optional(),
+  /** Includes usage of failed-but-billed attempts of the same call. */
+  usage: usageSchema,
+  /** null when the model has no price in the run's price table. */
+  costUsd: z.number().nonnegative().nullable(),
+  priceAsOf: z.string().optional(),
+  latencyMs: z.number().nonnegative().optional(),
+  requestId: z.string().optional(),
+});
+export type CallRecord = z.infer<typeof callRecordSchema>;

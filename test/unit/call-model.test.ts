@@ -1,0 +1,217 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+import { ApplicationFailure, CancelledFailure, type Logger } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { CallModelInput } from '../../core/activity-contracts.ts';
+import type { ModelResponse, ProviderName } from '../../core/model.ts';
+import type { Usage } from '../../core/usage.ts';
+import { createCallModel, type CallModelDeps, type CallModelHeartbeat, type ModelAdapters } from '../../activities/call-model.ts';
+import { createAnthropicAdapter, createOpenAIAdapter, type ProviderFailureDetails } from '../../activities/model/index.ts';
+import { createCircuitBreaker } from '../../activities/model/breaker.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
+
+const open: FakeProviderServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+type Provider = Exclude<ProviderName, 'openai-compatible'>;
+
+async function setup(provider: Provider, deps?: CallModelDeps) {
+  const server = provider === 'openai' ? await startFakeOpenAI() : await startFakeAnthropic();
+  open.push(server);
+  const adapters: ModelAdapters =
+    provider === 'openai'
+      ? { openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) }
+      : { anthropic: createAnthropicAdapter(new Anthropic({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) };
+  return { server, callModel: createCallModel(adapters, deps) };
+}
+
+function input(provider: ProviderName, model = 'm-1'): CallModelInput {
+  return {
+    runId: 'run-1',
+    step: 3,
+    timeoutMs: 5_000,
+    request: { model: { provider, name: model }, system: 'sys', messages: [{ role: 'user', content: 'hi' }], tools: [], maxOutputTokens: 64 },
+  };
+}
+
+type Attempt = { result?: ModelResponse; failure?: ApplicationFailure; error?: unknown; beats: CallModelHeartbeat[] };
+
+/** Runs one activity attempt as Temporal would: `heartbeatDetails` is what the previous
+ * attempt heartbeated last. */
+async function attempt(
+  callModel: ReturnType<typeof createCallModel>,
+  arg: CallModelInput,
+  opts: { attempt?: number; heartbeatDetails?: unknown; cancelAfterMs?: number } = {},
+): Promise<Attempt> {
+  const env = new MockActivityEnvironment({ attempt: opts.attempt ?? 1, heartbeatDetails: opts.heartbeatDetails }, { logger: silent });
+  const beats: CallModelHeartbeat[] = [];
+  env.on('heartbeat', (d: CallModelHeartbeat) => beats.push(d));
+  if (opts.cancelAfterMs !== undefined) setTimeout(() => env.cancel(), opts.cancelAfterMs);
+  try {
+    return { result: await env.run(callModel, arg), beats };
+  } catch (err) {
+    return err instanceof ApplicationFailure ? { failure: err, beats, error: err } : { error: err, beats };
+  }
+}
+
+/** Retries like Temporal: each attempt starts from the previous attempt's last heartbeat. */
+async function retried(callModel: ReturnType<typeof createCallModel>, arg: CallModelInput, max: number): Promise<Attempt[]> {
+  const attempts: Attempt[] = [];
+  let details: unknown;
+  for (let n = 1; n <= max; n++) {
+    const a = await attempt(callModel, arg, { attempt: n, heartbeatDetails: details });
+    attempts.push(a);
+    if (a.result || a.failure?.nonRetryable) break;
+    details = a.beats.at(-1) ?? details;
+  }
+  return attempts;
+}
+
+const detailsOf = (f: ApplicationFailure | undefined) => f?.details?.[0] as ProviderFailureDetails;
+
+/** A 2xx answer the provider bills but that carries nothing usable. */
+function billedButEmpty(provider: Provider, u: { input: number; output: number }): FakeReply {
+  return provider === 'openai'
+    ? { kind: 'raw', status: 200, body: { id: 'c', object: 'chat.completion', model: 'm-1', choices: [], usage: { prompt_tokens: u.input, completion_tokens: u.output } } }
+    : { kind: 'raw', status: 200, body: { id: 'm', type: 'message', model: 'm-1', usage: { input_tokens: u.input, output_tokens: u.output } } };
+}
+
+const usage = (input: number, output: number): Usage => ({ input, output, cachedInput: 0, cacheWrite: 0 });
+
+describe.each(['openai', 'anthropic'] as const)('%s: billed failed attempts are carried across retries', (provider) => {
+  it('two billed failures then a success: billedRetries is their sum, usage is the success own', async () => {
+    const { server, callModel } = await setup(provider);
+    server.push(billedButEmpty(provider, usage(100, 7)), billedButEmpty(provider, usage(120, 9)), {
+      kind: 'text',
+      text: 'done',
+      usage: { input: 130, output: 4 },
+    });
+    const [a1, a2, a3] = await retried(callModel, input(provider), 5);
+
+    expect(a1!.failure).toMatchObject({ type: 'invalid_response', nonRetryable: false });
+    expect(detailsOf(a1!.failure).billedUsage).toEqual(usage(100, 7));
+    expect(a1!.beats.at(-1)).toEqual({ step: 3, billed: usage(100, 7) });
+
+    expect(detailsOf(a2!.failure).billedUsage).toEqual(usage(220, 16));
+    expect(a2!.beats.at(-1)).toEqual({ step: 3, billed: usage(220, 16) });
+
+    expect(a3!.result).toMatchObject({ message: { text: 'done' }, usage: usage(130, 4), billedRetries: usage(220, 16) });
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('a later unbilled failure keeps the sum (details and heartbeat), and a final failure carries it', async () => {
+    const { server, callModel } = await setup(provider);
+    server.push(billedButEmpty(provider, usage(50, 5)), { kind: 'error', status: 503 }, { kind: 'error', status: 401 });
+    const [a1, a2, a3] = await retried(callModel, input(provider), 5);
+    expect(detailsOf(a1!.failure).billedUsage).toEqual(usage(50, 5));
+    expect(a2!.failure).toMatchObject({ type: 'provider_unavailable', nonRetryable: false });
+    expect(detailsOf(a2!.failure)).toMatchObject({ status: 503, billedUsage: usage(50, 5) });
+    expect(a2!.beats.at(-1)).toEqual({ step: 3, billed: usage(50, 5) });
+    expect(a3!.failure).toMatchObject({ type: 'auth', nonRetryable: true });
+    expect(detailsOf(a3!.failure)).toMatchObject({ provider, status: 401, billedUsage: usage(50, 5) });
+  });
+
+  it('no billed attempts: no billedRetries, no billedUsage, no billed heartbeat', async () => {
+    const { server, callModel } = await setup(provider);
+    server.push({ kind: 'error', status: 503 }, { kind: 'text', text: 'ok' });
+    const [a1, a2] = await retried(callModel, input(provider), 3);
+    expect(detailsOf(a1!.failure).billedUsage).toBeUndefined();
+    expect(a1!.beats).toEqual([]);
+    expect(a2!.result).toBeDefined();
+    expect(a2!.result!.billedRetries).toBeUndefined();
+  });
+});
+
+describe('callModel: heartbeat details and other paths', () => {
+  it('ignores heartbeat details that are not a billed usage', async () => {
+    const { server, callModel } = await setup('openai');
+    server.push({ kind: 'text', text: 'ok' }, { kind: 'text', text: 'ok' });
+    const a = await attempt(callModel, input('openai'), { attempt: 2, heartbeatDetails: { step: 3 } });
+    expect(a.result!.billedRetries).toBeUndefined();
+    const b = await attempt(callModel, input('openai'), { attempt: 2, heartbeatDetails: { billed: { input: -1 } } });
+    expect(b.result!.billedRetries).toBeUndefined();
+  });
+
+  it('an unconfigured provider fails with auth, carrying billed usage from earlier attempts', async () => {
+    const callModel = createCallModel({});
+    const a = await attempt(callModel, input('anthropic'), { heartbeatDetails: { step: 3, billed: usage(10, 1) } });
+    expect(a.failure).toMatchObject({ type: 'auth', nonRetryable: true });
+    expect(detailsOf(a.failure)).toEqual({ provider: 'anthropic', billedUsage: usage(10, 1) });
+  });
+
+  it('a cancelled call completes as cancelled, not as a provider failure', async () => {
+    const { server, callModel } = await setup('openai');
+    server.push({ kind: 'delay', ms: 5_000, then: { kind: 'text', text: 'late' } });
+    const a = await attempt(callModel, input('openai'), { cancelAfterMs: 50 });
+    expect(a.failure).toBeUndefined();
+    expect(a.error).toBeInstanceOf(CancelledFailure);
+  });
+});
+
+describe.each(['openai', 'anthropic'] as const)('%s: circuit breaker in callModel', (provider) => {
+  it('fails fast without a request while open, probes after openMs, closes on success', async () => {
+    let now = 1_000_000;
+    const breaker = createCircuitBreaker({ failureThreshold: 2, openMs: 10_000, now: () => now });
+    const { server, callModel } = await setup(provider, { breaker });
+    server.push({ kind: 'error', status: 503 }, { kind: 'error', status: 529 });
+
+    expect((await attempt(callModel, input(provider))).failure?.type).toBe('provider_unavailable');
+    expect((await attempt(callModel, input(provider))).failure?.type).toBe('provider_unavailable');
+    expect(server.requests).toHaveLength(2);
+
+    now += 2_500;
+    const fast = await attempt(callModel, input(provider), { heartbeatDetails: { step: 3, billed: usage(5, 1) } });
+    expect(fast.failure).toMatchObject({ type: 'provider_unavailable', nonRetryable: true });
+    expect(fast.failure!.message).toBe(`circuit open for ${provider}/m-1 after 2 consecutive failures; next probe in 8s`);
+    expect(detailsOf(fast.failure)).toEqual({ provider, code: 'circuit_open', billedUsage: usage(5, 1) });
+    expect(server.requests).toHaveLength(2); // nothing reached the server
+
+    // another model of the same provider is unaffected
+    server.push({ kind: 'text', text: 'other model' });
+    expect((await attempt(callModel, input(provider, 'm-2'))).result?.message.text).toBe('other model');
+
+    now += 7_500;
+    server.push({ kind: 'text', text: 'probe ok' });
+    expect((await attempt(callModel, input(provider))).result?.message.text).toBe('probe ok');
+    expect(breaker.snapshot(`${provider}/m-1`)).toEqual({ state: 'closed', failures: 0 });
+  });
+
+  it('a failed probe re-opens the circuit; request errors do not count as failures', async () => {
+    let now = 0;
+    const breaker = createCircuitBreaker({ failureThreshold: 2, openMs: 1_000, now: () => now });
+    const { server, callModel } = await setup(provider, { breaker });
+    server.push({ kind: 'error', status: 400 }, { kind: 'error', status: 400 }, { kind: 'error', status: 400 });
+    for (let i = 0; i < 3; i++) expect((await attempt(callModel, input(provider))).failure?.type).toBe('bad_request');
+    expect(breaker.snapshot(`${provider}/m-1`).state).toBe('closed');
+
+    server.push({ kind: 'drop' }, billedButEmpty(provider, usage(1, 1)));
+    await attempt(callModel, input(provider));
+    await attempt(callModel, input(provider));
+    expect(breaker.snapshot(`${provider}/m-1`)).toEqual({ state: 'open', failures: 2 });
+
+    now += 1_000;
+    server.push({ kind: 'error', status: 500 });
+    expect((await attempt(callModel, input(provider))).failure).toMatchObject({ type: 'provider_unavailable', nonRetryable: false });
+    expect(breaker.snapshot(`${provider}/m-1`)).toEqual({ state: 'open', failures: 3 });
+    expect((await attempt(callModel, input(provider))).failure?.message).toMatch(/^circuit open for .* after 3 consecutive failures; next probe in 1s$/);
+    expect(server.requests).toHaveLength(6);
+  });
+
+  it('a cancelled probe frees the probe slot', async () => {
+    let now = 0;
+    const breaker = createCircuitBreaker({ failureThreshold: 1, openMs: 1_000, now: () => now });
+    const { server, callModel } = await setup(provider, { breaker });
+    server.push({ kind: 'error', status: 503 });
+    await attempt(callModel, input(provider));
+    now += 1_000;
+    server.push({ kind: 'delay', ms: 5_000, then: { kind: 'text', text: 'late' } });
+    expect((await attempt(callModel, input(provider), { cancelAfterMs: 50 })).error).toBeInstanceOf(CancelledFailure);
+    server.push({ kind: 'text', text: 'next probe' });
+    expect((await attempt(callModel, input(provider))).result?.message.text).toBe('next probe');
+  });
+});

@@ -1,0 +1,96 @@
+import { setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Message } from '../core/messages.ts';
+import type { ValidationReport } from '../core/output.ts';
+import { taskInputSchema, type RunOutcome, type RunStatus, type TaskInputInit, type TaskResult } from '../core/run.ts';
+import { statusQuery } from './definitions.ts';
+import { make } from './failures.ts';
+import { createModelCaller, emptyTotals } from './model-caller.ts';
+import { settleOutput } from './output-ladder.ts';
+
+/**
+ * A single request/response task — extract, classify, rewrite — with the agent loop's
+ * routing, fallback chains and output ladder, and none of its tools or steps. One model call
+ * when all goes well.
+ */
+export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult> {
+  const runId = workflowInfo().workflowId;
+  const parsed = taskInputSchema.safeParse(rawInput);
+  const name = parsed.success ? parsed.data.name : String((rawInput as any)?.name ?? 'unknown');
+  const totals = emptyTotals();
+  let validation: ValidationReport | undefined;
+  let phase: RunStatus['phase'] = 'starting';
+  let lastEvent = 'task started';
+  setHandler(statusQuery, () => ({
+    runId,
+    agent: name,
+    phase,
+    step: totals.calls.length ? 1 : 0,
+    maxSteps: 1,
+    usage: totals.usage,
+    costUsd: totals.costUsd,
+    modelCalls: totals.calls.length,
+    toolCalls: 0,
+    lastEvent,
+    recentEvents: [{ seq: 1, text: lastEvent }],
+    pending: [],
+  }));
+  const finish = (outcome: RunOutcome): TaskResult => {
+    phase = 'completed';
+    lastEvent = `task ended: ${outcome.kind}`;
+    return {
+      runId,
+      task: name,
+      outcome,
+      modelCalls: totals.calls.length,
+      usage: totals.usage,
+      costUsd: totals.costUsd,
+      unpricedCalls: totals.unpricedCalls,
+      calls: totals.calls,
+      ...(validation ? { validation } : {}),
+    };
+  };
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+    return finish({ kind: 'failed', failure: make('invalid_input', `task input rejected: ${issues}`) });
+  }
+  const task = parsed.data;
+  const caller = createModelCaller({
+    runId,
+    config: task,
+    totals,
+    onCall: ({ model }) => {
+      phase = 'calling_model';
+      lastEvent = `calling ${model}`;
+    },
+  });
+  const contract = task.output;
+  const request = {
+    system: task.instructions,
+    tools: [],
+    maxOutputTokens: task.maxOutputTokens,
+    ...(task.temperature !== undefined ? { temperature: task.temperature } : {}),
+    ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
+  };
+  const messages: Message[] = [{ role: 'user', content: task.input }];
+  const r = await caller.call({ step: 1, taskClass: task.taskClass, why: 'single task', purpose: 'task', request: { ...request, messages: [...messages] } });
+  if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
+  if (r.kind === 'escalate') return finish({ kind: 'escalated', reason: 'refused', message: `${r.reason}: ${r.failure.message}` });
+  messages.push(r.response.message);
+  if (!contract) return finish({ kind: 'answer', text: r.response.message.text, truncated: r.response.stop === 'length' });
+
+  phase = 'validating_output';
+  const settled = await settleOutput({ contract, caller, step: 1, taskClass: task.taskClass, request, messages, first: { text: r.response.message.text, model: r.record.model } });
+  validation = settled.report;
+  if (settled.kind === 'valid') return finish({ kind: 'answer', text: settled.text, truncated: false, output: settled.value });
+  if (settled.kind === 'escalated') {
+    return finish({
+      kind: 'escalated',
+      reason: 'invalid_output',
+      message: `output did not match "${contract.name}" after ${settled.report.attempts.length} attempts`,
+      lastOutput: settled.lastOutput.slice(0, 4_000),
+      issues: settled.issues,
+    });
+  }
+  if (settled.escalate) return finish({ kind: 'escalated', reason: 'refused', message: settled.failure.message });
+  return finish({ kind: 'failed', failure: settled.failure });
+}

@@ -1,0 +1,171 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { BosunActivities } from '../activities/index.ts';
+import type { CallRecord } from '../core/calls.ts';
+import { nonRetryableFailureTypes, type Failure } from '../core/failures.ts';
+import { describeModel, type ModelRef, type ModelRequest, type ModelResponse } from '../core/model.ts';
+import { costOf, defaultPrices, type Price } from '../core/pricing.ts';
+import type { ModelConfig } from '../core/run.ts';
+import {
+  chooseRoute,
+  nextAfterFailure,
+  singleModelRouting,
+  type ModelTier,
+  type Route,
+  type RoutingTable,
+  type TaskClass,
+} from '../core/routing.ts';
+import { addUsage, usageSchema, zeroUsage, type Usage } from '../core/usage.ts';
+import { failureFromError, make } from './failures.ts';
+
+/** A model request before routing fills in the model. */
+export type UnroutedRequest = Omit<ModelRequest, 'model'>;
+
+export interface RoutedCall {
+  step: number;
+  taskClass: TaskClass;
+  /** Why this class, for the record (`first step`). */
+  why: string;
+  purpose: CallRecord['purpose'];
+  request: UnroutedRequest;
+  /** Route to a tier directly instead of by class (the output ladder's stronger model). */
+  tier?: ModelTier;
+}
+
+export type RoutedResult =
+  | { kind: 'ok'; response: ModelResponse; model: ModelRef; record: CallRecord }
+  | { kind: 'escalate'; reason: string; failure: Failure }
+  | { kind: 'failed'; failure: Failure };
+
+/** Totals the run reports; the caller keeps them current as calls complete. */
+export interface CallTotals {
+  usage: Usage;
+  costUsd: number;
+  unpricedCalls: number;
+  calls: CallRecord[];
+}
+
+/**
+ * Routes each call to a model, walks the route's fallback chain when a model fails for
+ * good, and records every call (including failed ones and their billed usage). Each model
+ * in a chain is its own activity, visible in history; Temporal retries within a model.
+ */
+export function createModelCaller(opts: {
+  runId: string;
+  config: ModelConfig;
+  totals: CallTotals;
+  onCall?: (event: { phase: 'start' | 'end'; model: string; record?: CallRecord }) => void;
+}) {
+  const { runId, config, totals } = opts;
+  const routing: RoutingTable = config.routing ?? singleModelRouting(config.model!);
+  const proxies = new Map<number, BosunActivities['callModel']>();
+  const callModelWith = (attempts: number) => {
+    let p = proxies.get(attempts);
+    if (!p) {
+      p = proxyActivities<BosunActivities>({
+        // The SDK enforces the per-call timeout; the activity gets a margin for setup and mapping.
+        startToCloseTimeout: config.timeouts.modelCallMs + 10_000,
+        heartbeatTimeout: config.timeouts.heartbeatMs,
+        retry: {
+          initialInterval: '1s',
+          backoffCoefficient: 2,
+          maximumInterval: '60s',
+          maximumAttempts: attempts,
+          nonRetryableErrorTypes: nonRetryableFailureTypes,
+        },
+      }).callModel;
+      proxies.set(attempts, p);
+    }
+    return p;
+  };
+
+  const priceOf = (model: ModelRef): Price | undefined => config.prices?.[model.name] ?? defaultPrices[model.name];
+
+  const record = (r: Omit<CallRecord, 'seq' | 'costUsd' | 'priceAsOf'>, model: ModelRef): CallRecord => {
+    const price = priceOf(model);
+    const rec: CallRecord = {
+      ...r,
+      seq: totals.calls.length + 1,
+      costUsd: price ? costOf(r.usage, price) : null,
+      ...(price ? { priceAsOf: price.asOf } : {}),
+    };
+    totals.calls.push(rec);
+    totals.usage = addUsage(totals.usage, rec.usage);
+    if (rec.costUsd === null) totals.unpricedCalls++;
+    else totals.costUsd = Math.round((totals.costUsd + rec.costUsd) * 1e9) / 1e9;
+    return rec;
+  };
+
+  async function call(c: RoutedCall): Promise<RoutedResult> {
+    const choice = chooseRoute(routing, c.taskClass);
+    const route: Route = c.tier && routing.tiers[c.tier] ? routing.tiers[c.tier]! : choice.route;
+    const tier = c.tier && routing.tiers[c.tier] ? c.tier : choice.tier;
+    const routeReason = c.tier ? `${c.purpose} → ${tier} tier` : `${choice.reason}; ${c.why}`;
+    let index = 0;
+    let fallback: { from: string; reason: string } | undefined;
+    for (;;) {
+      const model = route.chain[index]!;
+      const label = describeModel(model);
+      const base = {
+        step: c.step,
+        purpose: c.purpose,
+        taskClass: c.taskClass,
+        tier,
+        routeReason,
+        model: label,
+        ...(fallback ? { fallbackFrom: fallback.from, fallbackReason: fallback.reason } : {}),
+      };
+      opts.onCall?.({ phase: 'start', model: label });
+      let failure: Failure;
+      try {
+        const response = await callModelWith(route.attemptsPerModel)({
+          runId,
+          step: c.step,
+          timeoutMs: config.timeouts.modelCallMs,
+          request: { ...c.request, model },
+        });
+        const usage = response.billedRetries ? addUsage(response.usage, response.billedRetries) : response.usage;
+        const refused = response.stop === 'refusal' || response.stop === 'content_filter';
+        const rec = record(
+          {
+            ...base,
+            answeredBy: response.modelVersion,
+            outcome: refused ? 'refused' : 'ok',
+            stop: response.stop,
+            usage,
+            latencyMs: response.latencyMs,
+            ...(response.requestId ? { requestId: response.requestId } : {}),
+          },
+          model,
+        );
+        opts.onCall?.({ phase: 'end', model: label, record: rec });
+        if (!refused) return { kind: 'ok', response, model, record: rec };
+        failure = make('refused', `${label} ${response.stop === 'refusal' ? 'refused to answer' : 'output was blocked by a content filter'}`);
+      } catch (err) {
+        failure = failureFromError(err);
+        const rec = record({ ...base, outcome: failure.type, usage: billedUsageOf(err) }, model);
+        opts.onCall?.({ phase: 'end', model: label, record: rec });
+      }
+      const next = nextAfterFailure(route, index, failure.type);
+      if (next.kind === 'escalate') return { kind: 'escalate', reason: next.reason, failure };
+      if (next.kind === 'fail') return { kind: 'failed', failure };
+      fallback = { from: label, reason: next.reason };
+      index = next.index;
+    }
+  }
+
+  return { call, routing };
+}
+
+export function emptyTotals(): CallTotals {
+  return { usage: { ...zeroUsage }, costUsd: 0, unpricedCalls: 0, calls: [] };
+}
+
+/** Usage a failed call was billed for, carried in the failure details by `callModel`. */
+function billedUsageOf(err: unknown): Usage {
+  for (let e = err as { cause?: unknown; details?: unknown } | undefined, d = 0; e && d < 8; e = e.cause as typeof e, d++) {
+    const details = Array.isArray(e.details) ? (e.details[0] as { billedUsage?: unknown } | undefined) : undefined;
+    const parsed = usageSchema.safeParse(details?.billedUsage);
+    if (parsed.success) return parsed.data;
+  }
+  return { ...zeroUsage };
+}

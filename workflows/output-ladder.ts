@@ -1,0 +1,75 @@
+import type { Failure } from '../core/failures.ts';
+import type { Message } from '../core/messages.ts';
+import { describeModel } from '../core/model.ts';
+import { checkOutput, repairPrompt, type OutputContract, type ValidationAttempt, type ValidationReport } from '../core/output.ts';
+import type { TaskClass } from '../core/routing.ts';
+import type { createModelCaller, UnroutedRequest } from './model-caller.ts';
+
+export type LadderResult =
+  | { kind: 'valid'; value: unknown; text: string; report: ValidationReport }
+  | { kind: 'escalated'; lastOutput: string; issues: string[]; report: ValidationReport }
+  | { kind: 'call_failed'; failure: Failure; escalate: boolean; report: ValidationReport };
+
+/**
+ * The failure ladder for structured output: validate → repair with the zod issues (up to
+ * `maxRepairs`) → one try on the strong tier → escalate, carrying the last invalid output
+ * and its issues. Every rung is recorded in the validation report.
+ *
+ * `messages` must end with the assistant answer being checked; repair turns are appended.
+ */
+export async function settleOutput(opts: {
+  contract: OutputContract;
+  caller: ReturnType<typeof createModelCaller>;
+  step: number;
+  taskClass: TaskClass;
+  request: Omit<UnroutedRequest, 'messages'>;
+  messages: Message[];
+  first: { text: string; model: string; hadToolCalls?: boolean };
+}): Promise<LadderResult> {
+  const { contract, caller, messages } = opts;
+  const attempts: ValidationAttempt[] = [];
+  const report = (result: ValidationReport['result']): ValidationReport => ({ schema: contract.name, attempts, result });
+
+  let text = opts.first.text;
+  let model = opts.first.model;
+  let check = checkOutput(contract, text);
+  attempts.push({ rung: 'initial', model, valid: check.ok, ...(check.ok ? {} : { issues: check.issues }) });
+  if (check.ok) return { kind: 'valid', value: check.value, text, report: report('initial') };
+
+  const rungs: ('repair' | 'stronger_model')[] = Array.from({ length: contract.maxRepairs }, () => 'repair' as const);
+  const strong = caller.routing.tiers.strong?.chain[0];
+  if (contract.escalateToStrongModel && strong && describeModel(strong) !== model) rungs.push('stronger_model');
+
+  for (const rung of rungs) {
+    messages.push({ role: 'user', content: repairPrompt(contract.name, check.ok ? [] : check.issues) });
+    const r = await caller.call({
+      step: opts.step,
+      taskClass: opts.taskClass,
+      why: rung === 'repair' ? 'output repair' : 'output repair on a stronger model',
+      purpose: rung,
+      request: { ...opts.request, messages: [...messages] },
+      ...(rung === 'stronger_model' ? { tier: 'strong' as const } : {}),
+    });
+    if (r.kind !== 'ok') {
+      return { kind: 'call_failed', failure: r.failure, escalate: r.kind === 'escalate', report: report('escalated') };
+    }
+    messages.push(r.response.message);
+    const calls = r.response.message.toolCalls;
+    if (calls.length > 0) {
+      // Keep the conversation well-formed: every tool call gets a result before the next turn.
+      messages.push({
+        role: 'tool',
+        results: calls.map((c) => ({ callId: c.id, name: c.name, content: 'Tools are not available while fixing the output format.', isError: true })),
+      });
+    }
+    text = r.response.message.text;
+    model = describeModel(r.model);
+    check =
+      r.response.message.toolCalls.length > 0
+        ? { ok: false, issues: ['(output): answer with the JSON itself, not a tool call'] }
+        : checkOutput(contract, text);
+    attempts.push({ rung, model, valid: check.ok, ...(check.ok ? {} : { issues: check.issues }) });
+    if (check.ok) return { kind: 'valid', value: check.value, text, report: report('repaired') };
+  }
+  return { kind: 'escalated', lastOutput: text, issues: check.ok ? [] : check.issues, report: report('escalated') };
+}
