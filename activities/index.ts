@@ -2,6 +2,7 @@
  * only the `BosunActivities` type. */
 import type { RegisteredTool } from '../tools/handlers/types.ts';
 import { createCallModel, type ModelAdapters } from './call-model.ts';
+import type { CircuitBreaker } from './model/breaker.ts';
 import { createExecuteTool } from './execute-tool.ts';
 
 export type { ModelAdapters } from './call-model.ts';
@@ -9,11 +10,13 @@ export type { ModelAdapters } from './call-model.ts';
 export interface ActivityDeps {
   models: ModelAdapters;
   tools: RegisteredTool[];
+  /** Shared by every run this worker serves: a model that keeps failing is skipped fast. */
+  breaker?: CircuitBreaker;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    callModel: createCallModel(deps.models),
+    callModel: createCallModel(deps.models, deps.breaker ? { breaker: deps.breaker } : {}),
     executeTool: createExecuteTool(deps.tools),
   };
 }

@@ -28,6 +28,26 @@ export const workerConfigSchema = z.object({
   /** Any OpenAI-compatible server (vLLM, Ollama, llama.cpp, a gateway). */
   OPENAI_COMPATIBLE_BASE_URL: optionalUrl,
   OPENAI_COMPATIBLE_API_KEY: optionalString,
+  /** Consecutive provider failures of one model before this worker stops calling it. */
+  BOSUN_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+  /** How long an open breaker waits before letting one probe call through. */
+  BOSUN_BREAKER_OPEN_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Extra headers for the OpenAI-compatible server, as a JSON object (gateways often want
+   * a tenant or routing header). Values may be secrets: they are never printed. */
+  OPENAI_COMPATIBLE_HEADERS: optionalString.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object of header names to values' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), z.string()))
+      .optional(),
+  ),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { createCircuitBreaker } from '../activities/model/breaker.ts';
 import { builtInTools } from '../tools/handlers/index.ts';
 import type { RegisteredTool } from '../tools/handlers/types.ts';
 import { workflowsPath } from './bundle.ts';
@@ -19,7 +20,8 @@ export interface BosunWorkerOptions {
 export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worker> {
   const { config } = opts;
   const tools = opts.tools ?? (await builtInTools(config.BOSUN_KNOWLEDGE_DIR ? { knowledgeDir: config.BOSUN_KNOWLEDGE_DIR } : {}));
-  const activities = createActivities({ models: createModelAdapters(config), tools });
+  const breaker = createCircuitBreaker({ failureThreshold: config.BOSUN_BREAKER_FAILURES, openMs: config.BOSUN_BREAKER_OPEN_MS });
+  const activities = createActivities({ models: createModelAdapters(config), tools, breaker });
   const bundle = opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
   return Worker.create({
     connection: opts.connection,

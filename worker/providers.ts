@@ -23,7 +23,12 @@ export function createModelAdapters(c: WorkerConfig): ModelAdapters {
   }
   if (c.OPENAI_COMPATIBLE_BASE_URL) {
     adapters['openai-compatible'] = createOpenAIAdapter(
-      new OpenAI({ apiKey: c.OPENAI_COMPATIBLE_API_KEY ?? 'not-needed', baseURL: c.OPENAI_COMPATIBLE_BASE_URL, maxRetries: 0 }),
+      new OpenAI({
+        apiKey: c.OPENAI_COMPATIBLE_API_KEY ?? 'not-needed',
+        baseURL: c.OPENAI_COMPATIBLE_BASE_URL,
+        maxRetries: 0,
+        ...(c.OPENAI_COMPATIBLE_HEADERS ? { defaultHeaders: c.OPENAI_COMPATIBLE_HEADERS } : {}),
+      }),
       'openai-compatible',
     );
   }

@@ -17,7 +17,7 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
   const parsed = taskInputSchema.safeParse(rawInput);
   const name = parsed.success ? parsed.data.name : String((rawInput as any)?.name ?? 'unknown');
   const totals = emptyTotals();
-  let validation: ValidationReport | undefined;
+  let validation: ValidationReport | undefined = undefined;
   let phase: RunStatus['phase'] = 'starting';
   let lastEvent = 'task started';
   setHandler(statusQuery, () => ({

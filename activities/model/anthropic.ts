@@ -2,6 +2,7 @@
  * Anthropic Messages adapter. Non-streaming. Anthropic SDK types stay inside this file.
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import { transformJSONSchema } from '@anthropic-ai/sdk/lib/transform-json-schema';
 import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
@@ -51,7 +52,11 @@ const CACHE_POINT = { type: 'ephemeral' } as const;
  * (1024–4096 tokens) is simply not cached; the markers cost nothing.
  *
  * Structured output (`req.output`) uses the native `output_config.format` (JSON schema);
- * the JSON comes back as the text of the answer.
+ * the JSON comes back as the text of the answer. The schema goes through the SDK's own
+ * `transformJSONSchema` (what its `zodOutputFormat` helper does): constraints Anthropic does
+ * not accept (`minLength`, `propertyNames`, ...) move into the description, `oneOf` becomes
+ * `anyOf`, every object gets `additionalProperties: false`. The answer is validated against
+ * the original contract by the caller anyway.
  */
 export function toAnthropicRequest(req: ModelRequest): MessagesParams {
   const messages: MessageParam[] = [];
@@ -76,9 +81,20 @@ export function toAnthropicRequest(req: ModelRequest): MessagesParams {
     }));
   }
   if (req.output) {
-    body.output_config = { format: { type: 'json_schema', schema: req.output.schema } };
+    body.output_config = { format: { type: 'json_schema', schema: anthropicOutputSchema(req.output.schema) } };
   }
   return body;
+}
+
+/** The schema in the subset Anthropic's structured outputs accept; a schema the transform
+ * cannot handle (a subschema without a type, e.g. `z.unknown()`) is sent as given, and the
+ * API's answer (a 400 → `bad_request`) says what is wrong with it. */
+function anthropicOutputSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return transformJSONSchema(schema);
+  } catch {
+    return schema;
+  }
 }
 
 function toAnthropicMessage(m: Message): MessageParam | undefined {

@@ -11,3 +11,13 @@ export {
   type HeaderSource,
   type RetryAfter,
 } from './retry-after.ts';
+export {
+  createCircuitBreaker,
+  isBreakerFailure,
+  breakerFailureTypes,
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  type BreakerCheck,
+  type BreakerSnapshot,
+  type BreakerState,
+} from './breaker.ts';

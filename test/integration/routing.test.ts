@@ -235,3 +235,23 @@ describe('fallback chains', () => {
       }),
     ));
 });
+
+describe('circuit breaker', () => {
+  it('stops calling a model that keeps failing, across runs of the same worker', () =>
+    withFakes(() =>
+      withWorker(h, { ...fakeConfig({ openai }), BOSUN_BREAKER_FAILURES: 2, BOSUN_BREAKER_OPEN_MS: 60_000 }, async ({ bosun }) => {
+        openai.setHandler(byModel({ flaky: () => ({ kind: 'error', status: 503 }), backup: () => ({ kind: 'text', text: 'backup answered' }) }));
+        const agent = routedAgent({
+          tiers: { strong: { chain: [{ provider: 'openai', name: 'flaky' }, { provider: 'openai', name: 'backup' }], attemptsPerModel: 2 } },
+        });
+        const first = await bosun.run({ agent, task: 'one' });
+        const second = await bosun.run({ agent, task: 'two' });
+
+        for (const r of [first, second]) expect(r.outcome).toMatchObject({ kind: 'answer', text: 'backup answered' });
+        // Run one spent both attempts on flaky and opened the breaker; run two never reached it.
+        expect(openai.requests.map((r) => r.body.model)).toEqual(['flaky', 'flaky', 'backup', 'backup']);
+        expect(second.calls[0]).toMatchObject({ model: 'openai/flaky', outcome: 'provider_unavailable' });
+        expect(second.calls[1]).toMatchObject({ model: 'openai/backup', outcome: 'ok', fallbackFrom: 'openai/flaky' });
+      }),
+    ));
+});

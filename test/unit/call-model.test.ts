@@ -8,7 +8,7 @@ import type { ModelResponse, ProviderName } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
 import { createCallModel, type CallModelDeps, type CallModelHeartbeat, type ModelAdapters } from '../../activities/call-model.ts';
 import { createAnthropicAdapter, createOpenAIAdapter, type ProviderFailureDetails } from '../../activities/model/index.ts';
-import { createCircuitBreaker } from '../../activities/model/breaker.ts';
+import { createCircuitBreaker } from '../../activities/model/index.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
 
 const open: FakeProviderServer[] = [];

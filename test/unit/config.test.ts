@@ -25,7 +25,15 @@ describe('loadWorkerConfig', () => {
       TEMPORAL_NAMESPACE: 'default',
       BOSUN_TASK_QUEUE: 'bosun',
       BOSUN_STATE_DIR: '.bosun',
+      BOSUN_BREAKER_FAILURES: 5,
+      BOSUN_BREAKER_OPEN_MS: 30_000,
     });
+  });
+
+  it('reads breaker settings as numbers and refuses nonsense', () => {
+    expect(loadWorkerConfig({ BOSUN_BREAKER_FAILURES: '3', BOSUN_BREAKER_OPEN_MS: '1500' })).toMatchObject({ BOSUN_BREAKER_FAILURES: 3, BOSUN_BREAKER_OPEN_MS: 1500 });
+    expect(() => loadWorkerConfig({ BOSUN_BREAKER_FAILURES: '0' })).toThrow(/BOSUN_BREAKER_FAILURES/);
+    expect(() => loadWorkerConfig({ BOSUN_BREAKER_OPEN_MS: 'soon' })).toThrow(/BOSUN_BREAKER_OPEN_MS/);
   });
 
   it('reads the variables it knows and ignores the rest of the environment', () => {
@@ -111,5 +119,19 @@ describe('describeConfig', () => {
 
   it('counts a provider with only a base URL as configured', () => {
     expect(describeConfig(loadWorkerConfig({ OPENAI_BASE_URL: 'http://fake:1/v1' }))).toContain('providers: openai @ http://fake:1/v1');
+  });
+});
+
+describe('OPENAI_COMPATIBLE_HEADERS', () => {
+  it('parses a JSON object of headers for gateways', () => {
+    const c = loadWorkerConfig({ OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:8000/v1', OPENAI_COMPATIBLE_HEADERS: '{"X-Tenant":"acme","Authorization":"Bearer s3cret"}' });
+    expect(c.OPENAI_COMPATIBLE_HEADERS).toEqual({ 'X-Tenant': 'acme', Authorization: 'Bearer s3cret' });
+    expect(describeConfig(c)).not.toContain('s3cret');
+  });
+
+  it('rejects text that is not a JSON object of strings, naming the variable', () => {
+    for (const bad of ['not json', '["a"]', '{"X-Num": 1}', '{"bad header": "x"}']) {
+      expect(() => loadWorkerConfig({ OPENAI_COMPATIBLE_HEADERS: bad })).toThrow(/OPENAI_COMPATIBLE_HEADERS/);
+    }
   });
 });

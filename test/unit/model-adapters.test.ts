@@ -526,6 +526,33 @@ describe('structured output', () => {
     expect(toAnthropicRequest(request([question])).output_config).toBeUndefined();
   });
 
+  it('anthropic: a zod schema is brought into the accepted subset (as the SDK helper does)', () => {
+    const schema = z.toJSONSchema(
+      z.object({ name: z.string().min(2), kind: z.discriminatedUnion('k', [z.object({ k: z.literal('a') }), z.object({ k: z.literal('b') })]) }),
+    );
+    const sent = toAnthropicRequest(request([question], { output: { name: 'thing', schema } })).output_config?.format?.schema;
+    expect(sent).toEqual({
+      type: 'object',
+      properties: {
+        name: { type: 'string', description: '{minLength: 2}' },
+        kind: {
+          anyOf: [
+            { type: 'object', properties: { k: { const: 'a' } }, additionalProperties: false, required: ['k'] },
+            { type: 'object', properties: { k: { const: 'b' } }, additionalProperties: false, required: ['k'] },
+          ],
+        },
+      },
+      additionalProperties: false,
+      required: ['name', 'kind'],
+    });
+    expect(schema).toHaveProperty('$schema'); // the original is not modified
+  });
+
+  it('anthropic: a schema the transform rejects is sent as given (the API then says what is wrong)', () => {
+    const schema = { type: 'object', properties: { anything: {} }, required: ['anything'], additionalProperties: false };
+    expect(toAnthropicRequest(request([question], { output: { name: 'thing', schema } })).output_config?.format?.schema).toEqual(schema);
+  });
+
   it('a refused structured call is a refusal, with the refusal text', async () => {
     const { server, adapter } = await providers.openai();
     server.push({ kind: 'text', text: 'I cannot help with that.', stop: 'refusal' });
