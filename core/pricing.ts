@@ -37,7 +37,7 @@ export const defaultPrices: PriceTable = {
  * The cost of a call in USD. Cached and cache-write tokens are part of `input` and are
  * billed at their own rates; the rest of the input at the input rate.
  *
- * @example costOf({ input: 1000, output: 100, cachedInput: 0, cacheWrite: 0 }, price) // 0.0032 for gpt-4.1
+ * @example costOf({ input: 1000, output: 100, cachedInput: 0, cacheWrite: 0 }, price) // 0.0028 for gpt-4.1
  */
 export function costOf(usage: Usage, price: Price): number {
   const cacheWrite = usage.cacheWrite ?? 0;

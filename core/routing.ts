@@ -89,8 +89,9 @@ export function chooseRoute(table: RoutingTable, taskClass: TaskClass): RouteCho
 /** The task class of an agent-loop step: the first step plans, the last step the budget
  * allows must synthesize an answer, the steps between act on tool results. */
 export function classifyAgentStep(step: number, maxSteps: number): { taskClass: TaskClass; why: string } {
-  if (step === 1) return { taskClass: 'plan', why: 'first step' };
+  // The last step must answer, even when it is also the first.
   if (step >= maxSteps) return { taskClass: 'synthesize', why: 'last step of the budget' };
+  if (step === 1) return { taskClass: 'plan', why: 'first step' };
   return { taskClass: 'act', why: `step ${step} after tool results` };
 }
 
@@ -129,6 +130,9 @@ export function nextAfterFailure(route: Route, index: number, failure: FailureTy
     );
     if (next === -1) return { kind: 'fail', reason: `no model after ${label(current)} has a larger context window` };
     return { kind: 'next', index: next, reason: `context too long for ${label(current)} → ${label(route.chain[next]!)}` };
+  }
+  if (failure === 'refused' && index + 1 >= route.chain.length) {
+    return { kind: 'escalate', reason: `every model in the chain refused (last: ${label(current)})` };
   }
   if (providerSide.has(failure) || failure === 'refused') {
     if (index + 1 >= route.chain.length) return { kind: 'fail', reason: `${failure} on the last model of the chain (${label(current)})` };

@@ -186,8 +186,15 @@ describe('classifyAgentStep', () => {
     expect([1, 2].map((s) => classifyAgentStep(s, 2).taskClass)).toEqual(['plan', 'synthesize']);
   });
 
-  it('plans when the budget is a single step: the first step wins over the last', () => {
-    expect(classifyAgentStep(1, 1)).toEqual({ taskClass: 'plan', why: 'first step' });
+  it('synthesizes when the budget is a single step: that step must answer', () => {
+    expect(classifyAgentStep(1, 1)).toEqual({ taskClass: 'synthesize', why: 'last step of the budget' });
+  });
+
+  it('escalates when every model of a refusal-tolerant chain refused', () => {
+    expect(nextAfterFailure(route([sonnet, gpt41], true), 1, 'refused')).toEqual({
+      kind: 'escalate',
+      reason: 'every model in the chain refused (last: openai/gpt-4.1)',
+    });
   });
 });
 
