@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costOf, defaultPrices } from '../../core/pricing.ts';
 import type { RoutingTableInput } from '../../core/routing.ts';
 import { byModel, startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, fakeConfig, scheduledActivities, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
+import { connectHarness, fakeConfig, maybeRecordHistory, scheduledActivities, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 let openai: FakeProviderServer;
@@ -68,6 +68,7 @@ describe('model routing', () => {
         expect(result.costUsd).toBeCloseTo(expected.reduce((a, b) => a + b, 0), 9);
         expect(result.usage).toEqual({ input: 6000, output: 170, cachedInput: 1500, cacheWrite: 700 });
         expect(result.unpricedCalls).toBe(0);
+        await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v2-routing');
       }),
     ));
 
@@ -110,6 +111,7 @@ describe('fallback chains', () => {
         ]);
         expect(result.calls[1]!.fallbackReason).toBe('provider_unavailable on openai/gpt-4.1 → anthropic/claude-haiku-4-5');
         expect(await scheduledActivities(h.temporal, result.runId)).toEqual(['callModel', 'callModel']);
+        await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v2-fallback');
       }),
     ));
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputContract } from '../../client/output-contract.ts';
 import type { ModelRef } from '../../core/model.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { anthropicModel, connectHarness, fakeConfig, openaiModel, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
+import { anthropicModel, connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 let openai: FakeProviderServer;
@@ -73,6 +73,7 @@ describe.each([
         ]);
         expect(lastUserText(fake().requests[1]!.body)).toMatch(/does not match the required "refund_decision" format:\n- approve: Invalid input: expected boolean/);
         expect(result.calls.map((c) => c.purpose)).toEqual(['step', 'repair']);
+        await maybeRecordHistory(h.temporal, result.runId, `agent-run-v2-repair-${provider}`);
       }),
     ));
 });
@@ -107,6 +108,7 @@ describe('the output ladder', () => {
           ['stronger_model', 'anthropic/claude-haiku-4-5', true],
         ]);
         expect(result.validation?.result).toBe('repaired');
+        await maybeRecordHistory(h.temporal, result.runId, 'complete-task-v2-ladder');
         expect(result.calls.map((c) => [c.purpose, c.tier])).toEqual([
           ['task', 'cheap'],
           ['repair', 'cheap'],
