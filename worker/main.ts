@@ -75,6 +75,7 @@ try {
     if (outcome.kind === 'answer') say(`ANSWER${outcome.truncated ? ' (truncated)' : ''}:\n\n${outcome.text}\n`);
     else if (outcome.kind === 'budget_exhausted') say(`STOPPED: ${outcome.budget} budget of ${outcome.limit} exhausted. ${outcome.summary}`);
     else if (outcome.kind === 'escalated') say(`ESCALATED (${outcome.reason}): ${outcome.message}`);
+    else if (outcome.kind === 'stopped') say(`STOPPED (${outcome.reason}): ${outcome.message}`);
     else say(`FAILED (${outcome.failure.type}): ${outcome.failure.message}`);
     say(
       `${result.steps} steps, ${result.modelCalls} model calls, ${result.toolCalls} tool calls, ` +

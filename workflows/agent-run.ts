@@ -1,7 +1,20 @@
-import { log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  ActivityCancellationType,
+} from '@temporalio/workflow';
 import type { BosunActivities } from '../activities/index.ts';
+import type { EscalationReason } from '../core/approvals.ts';
+import { exhaustedBudget, type BudgetKind } from '../core/budgets.ts';
 import { nonRetryableFailureTypes, type Failure } from '../core/failures.ts';
 import type { AssistantMessage, Message, ToolCall, ToolResult, ToolSpec } from '../core/messages.ts';
+import type { ValidationReport } from '../core/output.ts';
 import { classifyAgentStep } from '../core/routing.ts';
 import {
   recentEventsLimit,
@@ -12,22 +25,29 @@ import {
   type RunResult,
   type RunStatus,
 } from '../core/run.ts';
-import type { ValidationReport } from '../core/output.ts';
-import { checkToolInput, findTool, toolSpec } from '../tools/index.ts';
-import { statusQuery } from './definitions.ts';
+import { authorizeToolCall, checkToolInput, findTool, offeredTools, toolSpec, type ToolContract } from '../tools/index.ts';
+import { searchAttributes, statusQuery } from './definitions.ts';
 import { failureFromError, make } from './failures.ts';
+import { createHumanDesk } from './human.ts';
 import { createModelCaller, emptyTotals } from './model-caller.ts';
 import { settleOutput } from './output-ladder.ts';
 
+/** Marks executions with the v2 behaviour (search attributes, loop detection); histories
+ * recorded before it replay with the old behaviour. */
+const V2_PATCH = 'bosun-v2';
+
 /**
- * The agent loop: call the model (routed by task class, with fallbacks); if it asks for
- * tools, validate each call here, run the valid ones as activities (in parallel) and feed
- * every result back in call order; repeat until a final answer — checked against the
- * output contract when there is one — or the step budget ends the run. Every ending is a
- * typed outcome.
+ * The agent loop: call the model (routed by task class, with fallbacks, within budget); if
+ * it asks for tools, authorize each call here — schema, scopes, constraints, approval policy
+ * — wait for a human where the policy asks, run the allowed ones as activities (in parallel)
+ * and feed every result back in call order; repeat until a final answer — checked against
+ * the output contract when there is one — a budget, a stop condition, or a human ends it.
+ * Escalations park the run for a human (answer, redirect, end). Every ending is a typed
+ * outcome; cancellation included.
  */
 export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const runId = workflowInfo().workflowId;
+  const startedAt = Date.now();
   const parsed = runInputSchema.safeParse(rawInput);
   const agentName = parsed.success ? parsed.data.agent.name : String((rawInput as any)?.agent?.name ?? 'unknown');
   const totals = emptyTotals();
@@ -44,6 +64,8 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     lastEvent: '',
     recentEvents: [],
     pending: [],
+    pendingApprovals: [],
+    escalations: 0,
   };
   let eventSeq = 0;
   const note = (text: string) => {
@@ -51,15 +73,52 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     status.recentEvents = [...status.recentEvents.slice(-(recentEventsLimit - 1)), { seq: ++eventSeq, text }];
   };
   note('run started');
-  setHandler(statusQuery, () => ({ ...status, usage: totals.usage, costUsd: totals.costUsd, modelCalls: totals.calls.length }));
-  let validation: ValidationReport | undefined;
+  const principal = parsed.success ? parsed.data.principal : { tenant: 'default', user: 'anonymous', scopes: [], roles: [] };
+  const desk = createHumanDesk({ principal, step: () => status.step, onChange: () => publish() });
+  setHandler(statusQuery, () => ({
+    ...status,
+    usage: totals.usage,
+    costUsd: totals.costUsd,
+    modelCalls: totals.calls.length,
+    pendingApprovals: desk.pendingApprovals(),
+    escalations: desk.escalations(),
+    ...(desk.openEscalation() ? { escalation: desk.openEscalation() } : {}),
+  }));
 
+  const v2 = patched(V2_PATCH);
+  const keepsSearchAttributes = v2;
+  let published = '';
+  /** Keeps the search attributes in step with the run, so operators can filter on them. */
+  function publish(statusWord?: string) {
+    if (!keepsSearchAttributes) return;
+    const word =
+      statusWord ?? (desk.openEscalation() ? 'needs_human' : desk.pendingApprovals().length > 0 ? 'waiting_for_approval' : 'running');
+    const pending = desk.pendingApprovals().length;
+    const key = `${word}:${pending}`;
+    if (key === published) return;
+    published = key;
+    upsertSearchAttributes([
+      { key: searchAttributes.status, value: word },
+      { key: searchAttributes.agent, value: agentName },
+      { key: searchAttributes.pendingApprovals, value: pending },
+    ]);
+  }
+
+  let validation: ValidationReport | undefined = undefined;
   const finish = (outcome: RunOutcome): RunResult => {
     status.phase = 'completed';
     status.pending = [];
     status.outcome = outcome.kind;
-    const detail = outcome.kind === 'failed' ? ` (${outcome.failure.type})` : outcome.kind === 'escalated' ? ` (${outcome.reason})` : '';
+    const detail =
+      outcome.kind === 'failed'
+        ? ` (${outcome.failure.type})`
+        : outcome.kind === 'escalated' || outcome.kind === 'stopped'
+          ? ` (${outcome.reason})`
+          : outcome.kind === 'budget_exhausted'
+            ? ` (${outcome.budget})`
+            : '';
     note(`run ended: ${outcome.kind}${detail}`);
+    publish(outcome.kind === 'answer' ? 'completed' : outcome.kind);
     log.info('run ended', { runId, outcome: outcome.kind, costUsd: totals.costUsd });
     return {
       runId,
@@ -73,6 +132,8 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       unpricedCalls: totals.unpricedCalls,
       calls: totals.calls,
       ...(validation ? { validation } : {}),
+      audit: desk.audit,
+      escalations: desk.escalations(),
     };
   };
 
@@ -81,14 +142,36 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     return finish({ kind: 'failed', failure: make('invalid_input', `run input rejected: ${issues}`) });
   }
   const { agent, task, output: contract } = parsed.data;
+  publish();
 
   const unknownTools = agent.tools.filter((name) => !findTool(name));
   if (unknownTools.length > 0) {
     return finish({ kind: 'failed', failure: make('invalid_input', `agent offers unknown tools: ${unknownTools.join(', ')}`) });
   }
-  const tools: ToolSpec[] = agent.tools.map((name) => toolSpec(findTool(name)!));
-  const { executeTool } = toolActivities(agent);
+  // Offer only what the agent allows AND the principal may use.
+  const { offered, hidden } = offeredTools(agent.tools, principal, findTool);
+  if (hidden.length) note(`tools not offered to ${principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
+  const tools: ToolSpec[] = offered.map((name) => toolSpec(findTool(name)!));
+  const executeTool = toolActivities(agent);
   const messages: Message[] = [{ role: 'user', content: task }];
+  const identicalCalls = new Map<string, number>();
+  let budgetLowEscalated = false;
+
+  const spent = () => ({
+    steps: status.step,
+    toolCalls: status.toolCalls,
+    usage: totals.usage,
+    costUsd: totals.costUsd,
+    elapsedMs: Date.now() - startedAt,
+  });
+  const limits = { maxSteps: agent.maxSteps, ...agent.budgets };
+  const budgetOutcome = (budget: BudgetKind, limit: number): RunOutcome => ({
+    kind: 'budget_exhausted',
+    budget,
+    limit,
+    summary: summarize(messages, status, totals),
+  });
+
   const caller = createModelCaller({
     runId,
     config: agent,
@@ -97,10 +180,18 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       status.model = model;
       if (phase === 'start') {
         status.pending = [{ kind: 'model_call', step: status.step, model }];
-        note(`step ${status.step}: calling ${model}${record?.fallbackFrom ? ` (fallback)` : ''}`);
+        note(`step ${status.step}: calling ${model}`);
       } else if (record && record.outcome !== 'ok') {
         note(`step ${status.step}: ${model} failed (${record.outcome})`);
       }
+    },
+    reserve: (worstCase, model) => {
+      const max = agent.budgets.maxCostUsd;
+      if (max === undefined || worstCase === undefined) return undefined;
+      if (totals.costUsd + worstCase <= max) return undefined;
+      const reason = `a call to ${model.provider}/${model.name} could cost up to $${worstCase.toFixed(6)}; $${(max - totals.costUsd).toFixed(6)} of the $${max} budget is left`;
+      desk.record({ event: 'budget_refused', by: 'system', reason });
+      return reason;
     },
   });
   const request = {
@@ -111,80 +202,182 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
   };
 
-  while (status.step < agent.maxSteps) {
-    const step = ++status.step;
-    status.phase = 'calling_model';
-    const { taskClass, why } = classifyAgentStep(step, agent.maxSteps);
-    const r = await caller.call({ step, taskClass, why, purpose: 'step', request: { ...request, messages: [...messages] } });
-    status.pending = [];
-    if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
-    if (r.kind === 'escalate') return finish({ kind: 'escalated', reason: 'refused', message: `${r.reason}: ${r.failure.message}` });
-    const { response } = r;
-    messages.push(response.message);
-
-    const calls = response.message.toolCalls;
-    if (calls.length === 0) {
-      if (!contract) return finish({ kind: 'answer', text: response.message.text, truncated: response.stop === 'length' });
-      status.phase = 'validating_output';
-      const settled = await settleOutput({
-        contract,
-        caller,
-        step,
-        taskClass,
-        request,
-        messages,
-        first: { text: response.message.text, model: r.record.model },
-      });
-      validation = settled.report;
-      note(`step ${step}: output ${settled.report.result === 'escalated' ? 'never matched' : 'matched'} "${contract.name}" (${settled.report.attempts.length} attempt(s))`);
-      if (settled.kind === 'valid') return finish({ kind: 'answer', text: settled.text, truncated: false, output: settled.value });
-      if (settled.kind === 'escalated') {
-        return finish({
-          kind: 'escalated',
-          reason: 'invalid_output',
-          message: `output did not match "${contract.name}" after ${settled.report.attempts.length} attempts`,
-          lastOutput: settled.lastOutput.slice(0, 4_000),
-          issues: settled.issues,
-        });
-      }
-      if (settled.escalate) return finish({ kind: 'escalated', reason: 'refused', message: settled.failure.message });
-      return finish({ kind: 'failed', failure: settled.failure });
+  /**
+   * Hands the run to a human (mode `park`) or ends it as escalated (mode `return`).
+   * Returns an outcome that ends the run, or `continue` after a redirect.
+   */
+  async function escalate(reason: EscalationReason, message: string, extra: { lastOutput?: string; issues?: string[] } = {}): Promise<RunOutcome | 'continue'> {
+    const escalated: RunOutcome = { kind: 'escalated', reason, message, ...extra };
+    if (agent.escalation.mode === 'return') {
+      desk.noteImmediateEscalation(reason, message);
+      return escalated;
     }
-
-    status.phase = 'running_tools';
-    note(`step ${step}: model asked for ${calls.map((c) => c.name).join(', ')}`);
-    const results = await Promise.all(calls.map((call) => runToolCall(call, step)));
-    messages.push({ role: 'tool', results });
-    status.pending = [];
-    note(`step ${step}: ${results.length} tool result(s), ${results.filter((r) => r.isError).length} error(s)`);
+    status.phase = 'needs_human';
+    note(`needs a human: ${reason} — ${message}`);
+    const resolution = await desk.escalate(reason, message, agent.escalation.timeoutMs);
+    if (!resolution) return { ...escalated, message: `${message}; no human resolved it in time` };
+    note(`human ${resolution.by.id} chose to ${resolution.action}`);
+    switch (resolution.action) {
+      case 'answer':
+        return { kind: 'answer', text: resolution.text, truncated: false, answeredBy: `human:${resolution.by.id}` };
+      case 'end':
+        return { kind: 'stopped', reason: 'ended_by_human', message: `ended by ${resolution.by.id}: ${resolution.reason}`, summary: summarize(messages, status, totals) };
+      case 'redirect':
+        messages.push({ role: 'user', content: resolution.instruction });
+        return 'continue';
+    }
   }
 
-  return finish({
-    kind: 'budget_exhausted',
-    budget: 'steps',
-    limit: agent.maxSteps,
-    summary: summarize(messages, status, totals.calls.length, totals.usage),
-  });
-
-  async function runToolCall(call: ToolCall, step: number): Promise<ToolResult> {
-    const errorResult = (content: string): ToolResult => ({ callId: call.id, name: call.name, content, isError: true });
-    if (!agent.tools.includes(call.name)) {
-      note(`step ${step}: refused unknown tool ${call.name}`);
-      return errorResult(`Unknown tool "${call.name}". Available tools: ${agent.tools.join(', ') || 'none'}.`);
+  try {
+    // Policy-sensitive requests go to a human before any model sees them.
+    const rule = agent.policy.sensitive.find((r) => new RegExp(r.pattern, r.flags).test(task));
+    if (rule) {
+      const next = await escalate('policy_sensitive', rule.reason);
+      if (next !== 'continue') return finish(next);
     }
-    const check = checkToolInput(findTool(call.name)!, call.input);
+
+    for (;;) {
+      const over = exhaustedBudget(limits, spent());
+      if (over) return finish(budgetOutcome(over.budget, over.limit));
+      const step = ++status.step;
+      status.phase = 'calling_model';
+      const { taskClass, why } = classifyAgentStep(step, agent.maxSteps);
+      const r = await caller.call({ step, taskClass, why, purpose: 'step', request: { ...request, messages: [...messages] } });
+      status.pending = [];
+      if (r.kind === 'refused_by_budget') return finish(budgetOutcome('cost', agent.budgets.maxCostUsd!));
+      if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
+      if (r.kind === 'escalate') {
+        const next = await escalate('refused', `${r.reason}: ${r.failure.message}`);
+        if (next === 'continue') continue;
+        return finish(next);
+      }
+      const { response } = r;
+      messages.push(response.message);
+
+      const lowBudget = agent.budgets.escalateWhenCostLeft;
+      if (lowBudget !== undefined && agent.budgets.maxCostUsd !== undefined && !budgetLowEscalated) {
+        const left = agent.budgets.maxCostUsd - totals.costUsd;
+        if (left <= lowBudget * agent.budgets.maxCostUsd) {
+          budgetLowEscalated = true;
+          const next = await escalate('budget_low', `$${left.toFixed(6)} of the $${agent.budgets.maxCostUsd} budget is left`);
+          if (next !== 'continue') return finish(next);
+        }
+      }
+
+      const calls = response.message.toolCalls;
+      if (calls.length === 0) {
+        if (!contract) return finish({ kind: 'answer', text: response.message.text, truncated: response.stop === 'length' });
+        status.phase = 'validating_output';
+        const settled = await settleOutput({ contract, caller, step, taskClass, request, messages, first: { text: response.message.text, model: r.record.model } });
+        validation = settled.report;
+        note(`step ${step}: output ${settled.report.result === 'escalated' ? 'never matched' : 'matched'} "${contract.name}" (${settled.report.attempts.length} attempt(s))`);
+        let next: RunOutcome | 'continue';
+        if (settled.kind === 'valid') {
+          const confidence = contract.confidence;
+          const value = confidence ? (settled.value as Record<string, unknown>)?.[confidence.field] : undefined;
+          if (confidence && (typeof value !== 'number' || value < confidence.min)) {
+            next = await escalate('low_confidence', `${confidence.field} is ${String(value)}, below ${confidence.min}`, { lastOutput: settled.text.slice(0, 4_000) });
+          } else {
+            return finish({ kind: 'answer', text: settled.text, truncated: false, output: settled.value });
+          }
+        } else if (settled.kind === 'escalated') {
+          next = await escalate('invalid_output', `output did not match "${contract.name}" after ${settled.report.attempts.length} attempts`, {
+            lastOutput: settled.lastOutput.slice(0, 4_000),
+            issues: settled.issues,
+          });
+        } else if (settled.kind === 'budget') {
+          return finish(budgetOutcome('cost', agent.budgets.maxCostUsd!));
+        } else if (settled.escalate) {
+          next = await escalate('refused', settled.failure.message);
+        } else {
+          return finish({ kind: 'failed', failure: settled.failure });
+        }
+        if (next === 'continue') continue;
+        return finish(next);
+      }
+
+      status.phase = 'running_tools';
+      note(`step ${step}: model asked for ${calls.map((c) => c.name).join(', ')}`);
+      const stops: RunOutcome[] = [];
+      const results = await Promise.all(calls.map((call) => runToolCall(call, step, stops)));
+      messages.push({ role: 'tool', results });
+      status.pending = [];
+      note(`step ${step}: ${results.length} tool result(s), ${results.filter((x) => x.isError).length} error(s)`);
+      if (stops.length > 0) return finish(stops[0]!);
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled: in-flight activities were told (through their heartbeats) and have stopped.
+    return CancellationScope.nonCancellable(async () => {
+      desk.record({ event: 'cancelled', by: 'system', reason: 'the run was cancelled' });
+      return finish({ kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary: summarize(messages, status, totals) });
+    });
+  }
+
+  async function runToolCall(call: ToolCall, step: number, stops: RunOutcome[]): Promise<ToolResult> {
+    const errorResult = (content: string): ToolResult => ({ callId: call.id, name: call.name, content, isError: true });
+    const deny = (reason: string, content: string) => {
+      desk.record({ event: 'tool_denied', tool: call.name, callId: call.id, by: 'policy', reason });
+      note(`step ${step}: denied ${call.name} (${reason})`);
+      return errorResult(content);
+    };
+    if (!offered.includes(call.name)) {
+      return deny('not offered to this run', `Unknown tool "${call.name}". Available tools: ${offered.join(', ') || 'none'}.`);
+    }
+    const contract: ToolContract = findTool(call.name)!;
+    const check = checkToolInput(contract, call.input);
     if (!check.ok) {
       note(`step ${step}: refused invalid arguments for ${call.name}`);
       return errorResult(check.message);
+    }
+
+    const key = `${call.name}:${stableJson(check.value)}`;
+    const seen = (identicalCalls.get(key) ?? 0) + 1;
+    identicalCalls.set(key, seen);
+    if (v2 && seen >= agent.maxIdenticalToolCalls) {
+      desk.record({ event: 'loop_detected', tool: call.name, callId: call.id, by: 'system', reason: `same call ${seen} times` });
+      stops.push({ kind: 'stopped', reason: 'loop_detected', message: `${call.name} called ${seen} times with the same arguments`, summary: summarize(messages, status, totals) });
+      return errorResult('Stopped: this exact call was already made; repeating it will not help.');
+    }
+    const over = exhaustedBudget({ ...limits, maxSteps: Number.MAX_SAFE_INTEGER }, spent());
+    if (over) {
+      stops.push(budgetOutcome(over.budget, over.limit));
+      return errorResult(`Not executed: the run's ${over.budget.replace('_', ' ')} budget is exhausted.`);
+    }
+
+    const auth = authorizeToolCall(contract, check.value, principal);
+    if (auth.kind === 'deny') return deny(auth.reason, `Permission denied for "${call.name}": ${auth.reason}.`);
+    let input = check.value;
+    let approvedBy: string | undefined;
+    if (auth.kind === 'ask') {
+      status.phase = 'waiting_for_approval';
+      note(`step ${step}: ${call.name} waits for approval (${auth.reason})`);
+      const decision = await desk.requestApproval({ step, callId: call.id, contract, input, reason: auth.reason, options: auth.options });
+      status.phase = 'running_tools';
+      if (decision.kind === 'rejected') return errorResult(`A human (${decision.by}) rejected this call: ${decision.reason}`);
+      if (decision.kind === 'timed_out') return errorResult(`Not executed: ${decision.reason}.`);
+      input = decision.input;
+      approvedBy = decision.by;
+    } else {
+      desk.record({ event: 'tool_allowed', tool: call.name, callId: call.id, by: 'policy', reason: auth.reason });
     }
 
     const pending = { kind: 'tool_call' as const, step, callId: call.id, tool: call.name };
     status.pending.push(pending);
     status.toolCalls++;
     try {
-      const { content } = await executeTool({ runId, step, callId: call.id, name: call.name, input: check.value });
+      const { content } = await executeTool(contract)({
+        runId,
+        step,
+        callId: call.id,
+        name: call.name,
+        input,
+        principal,
+        ...(approvedBy ? { approvedBy } : {}),
+      });
       return { callId: call.id, name: call.name, content, isError: false };
     } catch (err) {
+      if (isCancellation(err)) throw err;
       const failure: Failure = failureFromError(err);
       return errorResult(`Tool "${call.name}" failed (${failure.type}): ${failure.message}`);
     } finally {
@@ -193,30 +386,56 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   }
 }
 
+/** One activity proxy per tool shape: the tool's own timeout and attempts, heartbeats so a
+ * cancellation reaches the handler, and a cancellation that waits for the handler to stop. */
 function toolActivities(agent: AgentDefinition) {
-  return proxyActivities<BosunActivities>({
-    startToCloseTimeout: agent.timeouts.toolCallMs,
-    retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '30s',
-      maximumAttempts: 3,
-      nonRetryableErrorTypes: nonRetryableFailureTypes,
-    },
-  });
+  const proxies = new Map<string, BosunActivities['executeTool']>();
+  return (contract: ToolContract) => {
+    const timeout = contract.timeoutMs ?? agent.timeouts.toolCallMs;
+    const key = `${timeout}:${contract.maxAttempts}`;
+    let p = proxies.get(key);
+    if (!p) {
+      p = proxyActivities<BosunActivities>({
+        startToCloseTimeout: timeout,
+        heartbeatTimeout: Math.min(timeout, agent.timeouts.heartbeatMs),
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        retry: {
+          initialInterval: '1s',
+          backoffCoefficient: 2,
+          maximumInterval: '30s',
+          maximumAttempts: contract.maxAttempts,
+          nonRetryableErrorTypes: nonRetryableFailureTypes,
+        },
+      }).executeTool;
+      proxies.set(key, p);
+    }
+    return p;
+  };
+}
+
+/** Canonical JSON (sorted keys) so `{a,b}` and `{b,a}` count as the same call. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** A short account of what a run did, for whoever picks up an unfinished run. */
-function summarize(messages: Message[], status: RunStatus, modelCalls: number, usage: RunStatus['usage']): string {
+function summarize(messages: Message[], status: RunStatus, totals: { calls: unknown[]; usage: RunStatus['usage']; costUsd: number }): string {
   const toolNames = messages
     .filter((m): m is AssistantMessage => m.role === 'assistant')
     .flatMap((m) => m.toolCalls.map((c) => c.name));
   const counts = [...new Set(toolNames)].map((n) => `${n}×${toolNames.filter((t) => t === n).length}`);
   const lastText = [...messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant' && m.text.trim() !== '');
   return (
-    `Stopped after ${status.step} steps (limit ${status.maxSteps}): ${modelCalls} model calls, ` +
+    `Stopped after ${status.step} steps (limit ${status.maxSteps}): ${totals.calls.length} model calls, ` +
     `${status.toolCalls} tool calls${counts.length ? ` (${counts.join(', ')})` : ''}, ` +
-    `${usage.input} input / ${usage.output} output tokens.` +
+    `${totals.usage.input} input / ${totals.usage.output} output tokens, $${totals.costUsd.toFixed(6)}.` +
     (lastText ? ` Last model text: "${lastText.text.slice(0, 300)}"` : '')
   );
 }

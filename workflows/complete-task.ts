@@ -33,6 +33,8 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
     lastEvent,
     recentEvents: [{ seq: 1, text: lastEvent }],
     pending: [],
+    pendingApprovals: [],
+    escalations: 0,
   }));
   const finish = (outcome: RunOutcome): TaskResult => {
     phase = 'completed';
@@ -74,6 +76,7 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
   const messages: Message[] = [{ role: 'user', content: task.input }];
   const r = await caller.call({ step: 1, taskClass: task.taskClass, why: 'single task', purpose: 'task', request: { ...request, messages: [...messages] } });
   if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
+  if (r.kind === 'refused_by_budget') return finish({ kind: 'failed', failure: make('internal', r.reason) });
   if (r.kind === 'escalate') return finish({ kind: 'escalated', reason: 'refused', message: `${r.reason}: ${r.failure.message}` });
   messages.push(r.response.message);
   if (!contract) return finish({ kind: 'answer', text: r.response.message.text, truncated: r.response.stop === 'length' });
@@ -91,6 +94,7 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
       issues: settled.issues,
     });
   }
+  if (settled.kind === 'budget') return finish({ kind: 'failed', failure: make('internal', settled.reason) });
   if (settled.escalate) return finish({ kind: 'escalated', reason: 'refused', message: settled.failure.message });
   return finish({ kind: 'failed', failure: settled.failure });
 }

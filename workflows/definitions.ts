@@ -1,4 +1,6 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../core/approvals.ts';
 import type { RunStatus } from '../core/run.ts';
 
 /**
@@ -9,5 +11,37 @@ import type { RunStatus } from '../core/run.ts';
 export const workflowNames = { agentRun: 'agentRun', completeTask: 'completeTask' } as const;
 export const activityNames = { callModel: 'callModel', executeTool: 'executeTool' } as const;
 
-/** Live progress of a run: step, tokens so far, last event, pending work. */
+/** Live progress of a run: step, tokens and cost so far, last events, pending work and
+ * approvals, an open escalation. */
 export const statusQuery = defineQuery<RunStatus>('status');
+/** The run's audit trail: every authorization and human decision. */
+export const auditQuery = defineQuery<AuditEntry[]>('audit');
+
+/** What the run says back to an accepted decision. */
+export interface DecisionAck {
+  approvalId: string;
+  decision: 'approve' | 'reject' | 'edit';
+}
+
+/**
+ * Decide a pending approval. The validator refuses — before anything is written to history —
+ * an unknown, stale or duplicate approval id, an approver outside the required group, and
+ * edited arguments that fail the tool's schema or the principal's authorization.
+ */
+export const decideApprovalUpdate = defineUpdate<DecisionAck, [ApprovalDecisionInput]>('decideApproval');
+/** The same decision for callers that cannot wait for an answer; an invalid one is
+ * recorded in the audit trail and ignored. */
+export const decideApprovalSignal = defineSignal<[ApprovalDecisionInput]>('decideApprovalAsync');
+/** Answer, redirect or end a run that is waiting for a human. */
+export const resolveEscalationUpdate = defineUpdate<{ escalationId: string; action: string }, [EscalationResolutionInput]>(
+  'resolveEscalation',
+);
+
+/** Search attributes Bosun keeps current, so operators filter runs in the Temporal UI and
+ * CLI without opening a payload (e.g. `BosunPendingApprovals > 0`). */
+export const searchAttributes = {
+  status: defineSearchAttributeKey('BosunStatus', 'KEYWORD'),
+  agent: defineSearchAttributeKey('BosunAgent', 'KEYWORD'),
+  pendingApprovals: defineSearchAttributeKey('BosunPendingApprovals', 'INT'),
+} as const;
+export type PendingApprovalList = PendingApproval[];

@@ -1,9 +1,10 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { BosunActivities } from '../activities/index.ts';
 import type { CallRecord } from '../core/calls.ts';
 import { nonRetryableFailureTypes, type Failure } from '../core/failures.ts';
 import { describeModel, type ModelRef, type ModelRequest, type ModelResponse } from '../core/model.ts';
-import { costOf, defaultPrices, type Price } from '../core/pricing.ts';
+import { estimateTokens } from '../core/budgets.ts';
+import { costOf, defaultPrices, worstCaseCost, type Price } from '../core/pricing.ts';
 import type { ModelConfig } from '../core/run.ts';
 import {
   chooseRoute,
@@ -33,6 +34,7 @@ export interface RoutedCall {
 
 export type RoutedResult =
   | { kind: 'ok'; response: ModelResponse; model: ModelRef; record: CallRecord }
+  | { kind: 'refused_by_budget'; reason: string }
   | { kind: 'escalate'; reason: string; failure: Failure }
   | { kind: 'failed'; failure: Failure };
 
@@ -54,6 +56,8 @@ export function createModelCaller(opts: {
   config: ModelConfig;
   totals: CallTotals;
   onCall?: (event: { phase: 'start' | 'end'; model: string; record?: CallRecord }) => void;
+  /** Asked before each model call with its worst-case cost; a reason refuses the call. */
+  reserve?: (worstCaseUsd: number | undefined, model: ModelRef) => string | undefined;
 }) {
   const { runId, config, totals } = opts;
   const routing: RoutingTable = config.routing ?? singleModelRouting(config.model!);
@@ -114,6 +118,8 @@ export function createModelCaller(opts: {
         model: label,
         ...(fallback ? { fallbackFrom: fallback.from, fallbackReason: fallback.reason } : {}),
       };
+      const refusal = opts.reserve?.(worstCase(model, c.request), model);
+      if (refusal) return { kind: 'refused_by_budget', reason: refusal };
       opts.onCall?.({ phase: 'start', model: label });
       let failure: Failure;
       try {
@@ -141,6 +147,7 @@ export function createModelCaller(opts: {
         if (!refused) return { kind: 'ok', response, model, record: rec };
         failure = make('refused', `${label} ${response.stop === 'refusal' ? 'refused to answer' : 'output was blocked by a content filter'}`);
       } catch (err) {
+        if (isCancellation(err)) throw err;
         failure = failureFromError(err);
         const rec = record({ ...base, outcome: failure.type, usage: billedUsageOf(err) }, model);
         opts.onCall?.({ phase: 'end', model: label, record: rec });
@@ -151,6 +158,15 @@ export function createModelCaller(opts: {
       fallback = { from: label, reason: next.reason };
       index = next.index;
     }
+  }
+
+  /** The most this call can cost on `model`: the whole request at the dearer input rate
+   * (estimated at 3 characters a token) plus the output cap. Undefined when unpriced. */
+  function worstCase(model: ModelRef, request: UnroutedRequest): number | undefined {
+    const price = priceOf(model);
+    if (!price) return undefined;
+    const inputTokens = estimateTokens(JSON.stringify([request.system, request.messages, request.tools, request.output ?? null]));
+    return worstCaseCost(inputTokens, request.maxOutputTokens, price);
   }
 
   return { call, routing };

@@ -8,7 +8,8 @@ import type { createModelCaller, UnroutedRequest } from './model-caller.ts';
 export type LadderResult =
   | { kind: 'valid'; value: unknown; text: string; report: ValidationReport }
   | { kind: 'escalated'; lastOutput: string; issues: string[]; report: ValidationReport }
-  | { kind: 'call_failed'; failure: Failure; escalate: boolean; report: ValidationReport };
+  | { kind: 'call_failed'; failure: Failure; escalate: boolean; report: ValidationReport }
+  | { kind: 'budget'; reason: string; report: ValidationReport };
 
 /**
  * The failure ladder for structured output: validate → repair with the zod issues (up to
@@ -50,6 +51,7 @@ export async function settleOutput(opts: {
       request: { ...opts.request, messages: [...messages] },
       ...(rung === 'stronger_model' ? { tier: 'strong' as const } : {}),
     });
+    if (r.kind === 'refused_by_budget') return { kind: 'budget', reason: r.reason, report: report('escalated') };
     if (r.kind !== 'ok') {
       return { kind: 'call_failed', failure: r.failure, escalate: r.kind === 'escalate', report: report('escalated') };
     }

@@ -141,7 +141,7 @@ describe('agentRun budgets and failures', () => {
   it('ends with a typed budget_exhausted outcome when the step budget runs out', () =>
     withFakes(() =>
       withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
-        openai.setHandler(() => ({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1 + 1' } }] }));
+        openai.setHandler((_req, i) => ({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: `${i} + 1` } }] }));
         const result = await bosun.run({ agent: testAgent(openaiModel, { maxSteps: 3 }), task: 'loop forever' });
         expect(result.outcome).toMatchObject({ kind: 'budget_exhausted', budget: 'steps', limit: 3 });
         if (result.outcome.kind !== 'budget_exhausted') throw new Error('unreachable');

@@ -172,7 +172,7 @@ describe('fallback chains', () => {
             },
           },
         });
-        const result = await bosun.run({ agent, task: 'something sensitive' });
+        const result = await bosun.run({ agent: { ...agent, escalation: { mode: 'return' } }, task: 'something sensitive' });
         expect(result.outcome).toMatchObject({ kind: 'escalated', reason: 'refused' });
         expect(openai.requests).toHaveLength(0);
         expect(result.calls.map((c) => c.outcome)).toEqual(['refused']);

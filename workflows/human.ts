@@ -1,0 +1,180 @@
+import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  approvalDecisionSchema,
+  escalationResolutionSchema,
+  type ApprovalDecision,
+  type ApprovalResult,
+  type AuditEntry,
+  type EscalationReason,
+  type EscalationResolution,
+  type OpenEscalation,
+  type PendingApproval,
+} from '../core/approvals.ts';
+import type { Principal } from '../core/principal.ts';
+import { authorizeToolCall, checkToolInput, type ApprovalOptions, type ToolContract } from '../tools/index.ts';
+import { auditQuery, decideApprovalSignal, decideApprovalUpdate, resolveEscalationUpdate, type DecisionAck } from './definitions.ts';
+
+interface Waiting {
+  pending: PendingApproval;
+  contract: ToolContract;
+  result?: ApprovalResult;
+}
+
+/**
+ * The human side of a run: approvals for tool calls and escalations of the whole run, with
+ * their Update/Signal handlers, deadlines and the audit trail. Decisions are validated
+ * before they touch history: unknown, stale or duplicate ids, approvers outside the group,
+ * and edited arguments that fail the schema or the principal's authorization are refused.
+ */
+export function createHumanDesk(opts: { principal: Principal; step: () => number; onChange: () => void }) {
+  const { principal } = opts;
+  const audit: AuditEntry[] = [];
+  const waiting = new Map<string, Waiting>();
+  let escalation: (OpenEscalation & { resolution?: EscalationResolution }) | undefined;
+  let escalationCount = 0;
+
+  const record = (entry: Omit<AuditEntry, 'seq' | 'at' | 'step'>) => {
+    audit.push({ seq: audit.length + 1, at: new Date(Date.now()).toISOString(), step: opts.step(), ...entry });
+  };
+
+  /** Throws (refusing the decision) unless it can be applied as given. */
+  const validateDecision = (raw: unknown): { decision: ApprovalDecision; w: Waiting; input?: unknown } => {
+    const parsed = approvalDecisionSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`invalid decision: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const decision = parsed.data;
+    const w = waiting.get(decision.approvalId);
+    if (!w || w.result) throw new Error(`approval ${decision.approvalId} is not pending (unknown, already decided, or timed out)`);
+    if (w.pending.group && !decision.approver.groups.includes(w.pending.group)) {
+      throw new Error(`approver ${decision.approver.id} is not in group ${w.pending.group}`);
+    }
+    if (decision.decision !== 'edit') return { decision, w };
+    const check = checkToolInput(w.contract, decision.input);
+    if (!check.ok) throw new Error(`edited arguments rejected: ${check.message}`);
+    const auth = authorizeToolCall(w.contract, check.value, principal);
+    if (auth.kind === 'deny') throw new Error(`edited arguments not authorized: ${auth.reason}`);
+    return { decision, w, input: check.value };
+  };
+
+  const apply = ({ decision, w, input }: ReturnType<typeof validateDecision>): DecisionAck => {
+    const by = `human:${decision.approver.id}`;
+    const base = { tool: w.pending.tool, callId: w.pending.callId, by };
+    if (decision.decision === 'reject') {
+      w.result = { kind: 'rejected', by, reason: decision.reason };
+      record({ ...base, event: 'rejected', reason: decision.reason });
+    } else {
+      const edited = decision.decision === 'edit';
+      w.result = { kind: 'approved', by, input: edited ? input : w.pending.input, edited };
+      record({ ...base, event: edited ? 'edited' : 'approved', ...(decision.comment ? { reason: decision.comment } : {}) });
+    }
+    opts.onChange();
+    return { approvalId: decision.approvalId, decision: decision.decision };
+  };
+
+  setHandler(decideApprovalUpdate, (raw) => apply(validateDecision(raw)), { validator: (raw) => void validateDecision(raw) });
+  setHandler(decideApprovalSignal, (raw) => {
+    try {
+      apply(validateDecision(raw));
+    } catch (err) {
+      record({ event: 'decision_ignored', by: 'system', reason: err instanceof Error ? err.message : String(err) });
+    }
+  });
+
+  const validateResolution = (raw: unknown): EscalationResolution => {
+    const parsed = escalationResolutionSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`invalid resolution: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!escalation || escalation.resolution || escalation.id !== parsed.data.escalationId) {
+      throw new Error(`escalation ${parsed.data.escalationId} is not open`);
+    }
+    return parsed.data;
+  };
+  setHandler(
+    resolveEscalationUpdate,
+    (raw) => {
+      const resolution = validateResolution(raw);
+      escalation!.resolution = resolution;
+      record({ event: 'escalation_resolved', by: `human:${resolution.by.id}`, reason: resolution.action });
+      opts.onChange();
+      return { escalationId: resolution.escalationId, action: resolution.action };
+    },
+    { validator: (raw) => void validateResolution(raw) },
+  );
+  setHandler(auditQuery, () => audit);
+
+  const deadline = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+  return {
+    audit,
+    record,
+    pendingApprovals: (): PendingApproval[] => [...waiting.values()].filter((w) => !w.result).map((w) => w.pending),
+    openEscalation: (): OpenEscalation | undefined => (escalation && !escalation.resolution ? stripResolution(escalation) : undefined),
+    escalations: () => escalationCount,
+
+    /** Waits for a decision on one tool call; on the first deadline the approval moves to the
+     * escalation group (when the policy says so), on the last it times out (never executes). */
+    async requestApproval(call: { step: number; callId: string; contract: ToolContract; input: unknown; reason: string; options: ApprovalOptions }) {
+      const pending: PendingApproval = {
+        id: call.callId,
+        runId: workflowInfo().workflowId,
+        step: call.step,
+        callId: call.callId,
+        tool: call.contract.name,
+        input: call.input,
+        reason: call.reason,
+        ...(call.options.group ? { group: call.options.group } : {}),
+        requestedAt: new Date(Date.now()).toISOString(),
+        deadlineAt: deadline(call.options.timeoutMs),
+        escalated: false,
+      };
+      const w: Waiting = { pending, contract: call.contract };
+      waiting.set(pending.id, w);
+      record({ event: 'approval_requested', tool: pending.tool, callId: pending.callId, by: 'policy', reason: call.reason });
+      opts.onChange();
+      try {
+        if (await condition(() => w.result !== undefined, call.options.timeoutMs)) return w.result!;
+        const onTimeout = call.options.onTimeout;
+        if (onTimeout !== 'deny') {
+          pending.group = onTimeout.escalateTo;
+          pending.escalated = true;
+          pending.deadlineAt = deadline(onTimeout.timeoutMs);
+          record({ event: 'approval_escalated', tool: pending.tool, callId: pending.callId, by: 'system', reason: `no decision in time; moved to ${onTimeout.escalateTo}` });
+          opts.onChange();
+          if (await condition(() => w.result !== undefined, onTimeout.timeoutMs)) return w.result!;
+        }
+        const timedOut: ApprovalResult = { kind: 'timed_out', reason: 'no decision before the deadline; the policy default is deny' };
+        w.result = timedOut;
+        record({ event: 'approval_timed_out', tool: pending.tool, callId: pending.callId, by: 'system', reason: timedOut.reason });
+        return timedOut;
+      } finally {
+        waiting.delete(pending.id);
+        opts.onChange();
+      }
+    },
+
+    /** Parks the run until a human answers, redirects or ends it, or the deadline passes. */
+    async escalate(reason: EscalationReason, message: string, timeoutMs: number): Promise<EscalationResolution | undefined> {
+      escalationCount++;
+      const open = { id: `esc-${escalationCount}`, reason, message, openedAt: new Date(Date.now()).toISOString(), deadlineAt: deadline(timeoutMs) };
+      escalation = open;
+      record({ event: 'escalation_opened', by: 'system', reason: `${reason}: ${message}` });
+      opts.onChange();
+      try {
+        const resolved = await condition(() => escalation?.resolution !== undefined, timeoutMs);
+        return resolved ? escalation!.resolution : undefined;
+      } finally {
+        escalation = undefined;
+        opts.onChange();
+      }
+    },
+
+    /** Counts an escalation that ends the run at once (mode `return`). */
+    noteImmediateEscalation(reason: EscalationReason, message: string) {
+      escalationCount++;
+      record({ event: 'escalation_opened', by: 'system', reason: `${reason}: ${message}` });
+    },
+  };
+}
+
+function stripResolution(e: OpenEscalation & { resolution?: unknown }): OpenEscalation {
+  const { resolution: _r, ...open } = e;
+  return open;
+}
