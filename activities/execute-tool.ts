@@ -1,12 +1,22 @@
 import { Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ExecuteToolInput, ExecuteToolResult } from '../core/activity-contracts.ts';
+import { principalSchema } from '../core/principal.ts';
+import { authorizeToolCall } from '../tools/authorize.ts';
 import { capResult, checkToolInput } from '../tools/define-tool.ts';
 import { ToolError, type RegisteredTool } from '../tools/handlers/types.ts';
 
 /**
- * Runs one tool call. The workflow validated the input already; it is validated again here
- * (complete mediation: an activity can be invoked by anything that can reach the queue).
+ * Runs one tool call. The workflow validated and authorized it already; both are done again
+ * here (complete mediation: an activity can be invoked by anything that can reach the task
+ * queue), so a call that was not allowed never runs:
+ * unknown tool → `unknown_tool`; bad arguments → `tool_input_invalid`; missing scope, a
+ * violated constraint, or a policy that asks for a human without an `approvedBy` →
+ * `permission_denied`. All non-retryable.
+ *
+ * While the handler runs the activity heartbeats, so a cancelled run (or a timed-out
+ * attempt) reaches it through `ctx.signal`; a cancellation propagates as Temporal's
+ * `CancelledFailure`, never as a tool failure.
  */
 export function createExecuteTool(tools: RegisteredTool[]) {
   const registry = new Map(tools.map((t) => [t.contract.name, t]));
@@ -18,16 +28,30 @@ export function createExecuteTool(tools: RegisteredTool[]) {
     const check = checkToolInput(tool.contract, input.input);
     if (!check.ok) throw ApplicationFailure.create({ type: 'tool_input_invalid', nonRetryable: true, message: check.message });
 
+    // A caller that sends no principal acts for nobody: only scope-free tools pass.
+    const principal = principalSchema.safeParse(input.principal ?? {});
+    if (!principal.success) throw denied(input, 'the call carries an invalid principal');
+    const decision = authorizeToolCall(tool.contract, check.value, principal.data);
+    if (decision.kind === 'deny') throw denied(input, decision.reason);
+    if (decision.kind === 'ask' && !input.approvedBy) throw denied(input, `needs approval (${decision.reason}); none recorded`);
+
     const ctx = Context.current();
+    const beat = setInterval(() => ctx.heartbeat({ step: input.step, callId: input.callId }), heartbeatEvery(ctx));
     let value: unknown;
     try {
-      value = await tool.handler(check.value, {
+      const running = tool.handler(check.value, {
         runId: input.runId,
         callId: input.callId,
         idempotencyKey: `${input.runId}:${input.callId}`,
         signal: ctx.cancellationSignal,
       });
+      // A handler that ignores the signal must not hold the cancellation back.
+      value = await Promise.race([running, ctx.cancelled]);
     } catch (err) {
+      if (ctx.cancellationSignal.aborted) {
+        const reason: unknown = ctx.cancellationSignal.reason;
+        throw reason instanceof CancelledFailure ? reason : err;
+      }
       if (err instanceof ToolError) {
         throw ApplicationFailure.create({
           type: err.retryable ? 'tool_unavailable' : 'tool_failed',
@@ -38,10 +62,30 @@ export function createExecuteTool(tools: RegisteredTool[]) {
       // Unexpected errors may carry anything in their message; keep it out of history.
       log.error('tool handler crashed', { runId: input.runId, tool: input.name, error: (err as Error)?.name });
       throw ApplicationFailure.create({ type: 'tool_unavailable', message: `tool "${input.name}" failed unexpectedly` });
+    } finally {
+      clearInterval(beat);
     }
     const text = typeof value === 'string' ? value : JSON.stringify(value, null, 1);
     const result = capResult(text, tool.contract.maxResultChars);
-    log.info('tool call', { runId: input.runId, step: input.step, tool: input.name, chars: text.length, truncated: result.truncated });
+    log.info('tool call', {
+      runId: input.runId,
+      step: input.step,
+      tool: input.name,
+      chars: text.length,
+      truncated: result.truncated,
+      ...(input.approvedBy ? { approvedBy: input.approvedBy } : {}),
+    });
     return result;
   };
+}
+
+function denied(input: ExecuteToolInput, reason: string): ApplicationFailure {
+  log.warn('tool call denied', { runId: input.runId, step: input.step, tool: input.name, reason });
+  return ApplicationFailure.create({ type: 'permission_denied', nonRetryable: true, message: `tool "${input.name}" denied: ${reason}` });
+}
+
+/** A third of the heartbeat timeout when the workflow set one, else every 5 s. */
+function heartbeatEvery(ctx: Context): number {
+  const timeout = ctx.info.heartbeatTimeoutMs;
+  return Math.max(100, Math.floor(timeout ? timeout / 3 : 5_000));
 }

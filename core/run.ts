@@ -74,6 +74,18 @@ export const agentDefinitionSchema = z
     escalation: z
       .object({ mode: z.enum(['park', 'return']).default('park'), timeoutMs: z.number().int().positive().default(24 * 60 * 60 * 1000) })
       .default({ mode: 'park', timeoutMs: 24 * 60 * 60 * 1000 }),
+    /** Per-tool approval settings for this agent, over the tool's own (e.g. a chat agent
+     * whose humans must decide within minutes). */
+    approvals: z
+      .record(
+        z.string(),
+        z.object({
+          timeoutMs: z.number().int().positive().optional(),
+          onTimeout: z.union([z.literal('deny'), z.object({ escalateTo: z.string().min(1), timeoutMs: z.number().int().positive() })]).optional(),
+          group: z.string().min(1).optional(),
+        }),
+      )
+      .default({}),
     /** Requests matching a rule go to a human before the first model call. */
     policy: z
       .object({

@@ -1,7 +1,9 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
 import { createCircuitBreaker } from '../activities/model/breaker.ts';
 import { builtInTools } from '../tools/handlers/index.ts';
+import { openOrderStore, type OrderStore } from '../tools/handlers/order-store.ts';
 import type { RegisteredTool } from '../tools/handlers/types.ts';
 import { workflowsPath } from './bundle.ts';
 import type { WorkerConfig } from './config.ts';
@@ -14,12 +16,19 @@ export interface BosunWorkerOptions {
   workflowBundle?: { code: string } | { codePath: string };
   /** Tools to serve; the built-in ones by default. */
   tools?: RegisteredTool[];
+  /** The order store behind the built-in order tools; by default `<BOSUN_STATE_DIR>/orders.db`. */
+  orderStore?: OrderStore;
 }
 
 /** Composition root: SDK clients, tool handlers and activities are wired here, once. */
 export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worker> {
   const { config } = opts;
-  const tools = opts.tools ?? (await builtInTools(config.BOSUN_KNOWLEDGE_DIR ? { knowledgeDir: config.BOSUN_KNOWLEDGE_DIR } : {}));
+  const tools =
+    opts.tools ??
+    (await builtInTools({
+      ...(config.BOSUN_KNOWLEDGE_DIR ? { knowledgeDir: config.BOSUN_KNOWLEDGE_DIR } : {}),
+      orderStore: opts.orderStore ?? sharedOrderStore(join(config.BOSUN_STATE_DIR, 'orders.db')),
+    }));
   const breaker = createCircuitBreaker({ failureThreshold: config.BOSUN_BREAKER_FAILURES, openMs: config.BOSUN_BREAKER_OPEN_MS });
   const activities = createActivities({ models: createModelAdapters(config), tools, breaker });
   const bundle = opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
@@ -34,4 +43,14 @@ export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worke
 
 export async function connectWorker(config: WorkerConfig): Promise<NativeConnection> {
   return NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+}
+
+const orderStores = new Map<string, OrderStore>();
+/** One connection per store file per process: workers created in one process (tests, the
+ * dev command) share it; other processes share the file, with SQLite's locking. */
+function sharedOrderStore(path: string): OrderStore {
+  const key = resolve(path);
+  let store = orderStores.get(key);
+  if (!store) orderStores.set(key, (store = openOrderStore({ path: key })));
+  return store;
 }

@@ -352,7 +352,8 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     if (auth.kind === 'ask') {
       status.phase = 'waiting_for_approval';
       note(`step ${step}: ${call.name} waits for approval (${auth.reason})`);
-      const decision = await desk.requestApproval({ step, callId: call.id, contract, input, reason: auth.reason, options: auth.options });
+      const options = { ...auth.options, ...agent.approvals[call.name] };
+      const decision = await desk.requestApproval({ step, callId: call.id, contract, input, reason: auth.reason, options });
       status.phase = 'running_tools';
       if (decision.kind === 'rejected') return errorResult(`A human (${decision.by}) rejected this call: ${decision.reason}`);
       if (decision.kind === 'timed_out') return errorResult(`Not executed: ${decision.reason}.`);

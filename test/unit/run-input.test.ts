@@ -25,7 +25,7 @@ function issuesOf(init: unknown): RunInputError['issues'] {
 const paths = (init: unknown) => issuesOf(init).map((i) => i.path);
 
 describe('validateRunInput', () => {
-  it('fills every default: no tools, 10 steps, 1024 output tokens, per-call timeouts', () => {
+  it('fills every default: no tools, 10 steps, 1024 output tokens, per-call timeouts, an anonymous principal', () => {
     expect(validateRunInput({ agent, task: 'How much is refunded?' })).toEqual({
       agent: {
         ...agent,
@@ -34,8 +34,14 @@ describe('validateRunInput', () => {
         maxOutputTokens: 1024,
         timeouts: { modelCallMs: 120_000, heartbeatMs: 10_000, toolCallMs: 30_000 },
         prices: { [agent.model.name]: defaultPrices[agent.model.name] },
+        budgets: {},
+        maxIdenticalToolCalls: 3,
+        escalation: { mode: 'park', timeoutMs: 86_400_000 },
+        approvals: {},
+        policy: { sensitive: [] },
       },
       task: 'How much is refunded?',
+      principal: { tenant: 'default', user: 'anonymous', scopes: [], roles: [] },
     });
   });
 

@@ -2,18 +2,38 @@
 import { fileURLToPath } from 'node:url';
 import { calculatorTool } from './calculator.ts';
 import { loadKnowledgeBase } from './knowledge-base.ts';
+import { openOrderStore, type OrderStore } from './order-store.ts';
+import { lookupOrderTool, refundOrderTool } from './orders.ts';
 import { readDocTool, searchDocsTool } from './search-docs.ts';
 import type { RegisteredTool } from './types.ts';
 
 export * from './types.ts';
 export { evaluateExpression, formatNumber } from './calculator.ts';
 export { buildKnowledgeBase, loadKnowledgeBase, type KnowledgeBase } from './knowledge-base.ts';
+export {
+  defaultOrderStorePath,
+  exampleOrders,
+  openOrderStore,
+  type Order,
+  type OrderItem,
+  type OrderStatus,
+  type OrderStore,
+  type Refund,
+  type RefundOutcome,
+  type RefundRequest,
+} from './order-store.ts';
+export { lookupOrderTool, refundOrderTool, type RefundOrderToolOptions } from './orders.ts';
 
 /** The example knowledge base shipped with Bosun. */
 export const exampleKnowledgeDir = fileURLToPath(new URL('../knowledge/', import.meta.url));
 
-/** The built-in tools, ready for `createActivities`. */
-export async function builtInTools(opts: { knowledgeDir?: string } = {}): Promise<RegisteredTool[]> {
+/**
+ * The built-in tools, ready for `createActivities`. The order tools use `orderStore`; without
+ * one they get a private in-memory store (its refunds vanish with the process), so pass a
+ * file-backed store wherever retries may land on another process (the worker does).
+ */
+export async function builtInTools(opts: { knowledgeDir?: string; orderStore?: OrderStore } = {}): Promise<RegisteredTool[]> {
   const kb = await loadKnowledgeBase(opts.knowledgeDir ?? exampleKnowledgeDir);
-  return [calculatorTool, searchDocsTool(kb), readDocTool(kb)];
+  const orders = opts.orderStore ?? openOrderStore({ path: ':memory:' });
+  return [calculatorTool, searchDocsTool(kb), readDocTool(kb), lookupOrderTool(orders), refundOrderTool(orders)];
 }

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBosunClient } from '../../client/client.ts';
+import type { PrincipalInput } from '../../core/principal.ts';
+import { openOrderStore } from '../../tools/handlers/order-store.ts';
+import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+import { connectHarness, openaiModel, testAgent, uniqueName, type Harness } from '../helpers/harness.ts';
+
+const workerMain = fileURLToPath(new URL('../../worker/worker-main.ts', import.meta.url));
+
+let h: Harness;
+beforeAll(async () => {
+  h = await connectHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves with the first match of `pattern` in the worker's output so far or to come. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  kill(): Promise<void>;
+}
+
+/** A real worker in its own process, so it can be SIGKILLed like a crashed machine. */
+async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [workerMain], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    output += d.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const waitFor = (pattern: RegExp, timeoutMs: number) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const m = output.match(pattern);
+        if (!m) return;
+        done();
+        resolve(m);
+      };
+      const timer = setTimeout(() => (done(), reject(new Error(`worker output never matched ${pattern}:\n${output}`))), timeoutMs);
+      const onExit = () => (done(), reject(new Error(`worker exited before ${pattern}:\n${output}`)));
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        child.off('exit', onExit);
+      };
+      listeners.add(check);
+      child.once('exit', onExit);
+      check();
+    });
+  await waitFor(/bosun worker: ready/, 30_000);
+  return {
+    child,
+    waitFor,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+const principal: PrincipalInput = { tenant: 't', user: 'u', scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] };
+
+describe('idempotent side effects', () => {
+  it('applies a refund once when the worker dies after the effect and before the activity completes', async () => {
+    const fake: FakeProviderServer = await startFakeOpenAI({
+      handler: (_req, index) =>
+        index === 0
+          ? { kind: 'tool_calls', calls: [{ id: 'call_refund_1', name: 'refund_order', args: { orderId: 'ord_101', amountCents: 1_500, reason: 'arrived damaged' } }] }
+          : { kind: 'text', text: 'Refunded $15.00 to Grace Hopper.' },
+    });
+    const stateDir = mkdtempSync(join(tmpdir(), 'bosun-idem-'));
+    const taskQueue = uniqueName('idem');
+    const env = {
+      TEMPORAL_ADDRESS: h.address,
+      BOSUN_TASK_QUEUE: taskQueue,
+      BOSUN_WORKFLOW_BUNDLE: h.workflowBundlePath,
+      BOSUN_STATE_DIR: stateDir,
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_API_KEY: 'sk-test-idem',
+    };
+    const first = await startWorkerProcess({ ...env, BOSUN_TEST_PAUSE_AFTER_EFFECT_MS: '60000' });
+    let second: WorkerProcess | undefined;
+    try {
+      const bosun = createBosunClient({ client: h.temporal, taskQueue });
+      const runId = uniqueName('idem-run');
+      const run = await bosun.start({
+        agent: testAgent(openaiModel, {
+          instructions: 'You are a support agent. Refund orders when asked.',
+          tools: ['lookup_order', 'refund_order'],
+          timeouts: { modelCallMs: 10_000, heartbeatMs: 2_000, toolCallMs: 5_000 },
+        }),
+        task: 'Refund $15.00 on ord_101: it arrived damaged.',
+        runId,
+        principal,
+      });
+
+      // The refund is committed; the activity has not completed. Crash.
+      const [, key] = (await first.waitFor(/refund applied (\S+)/, 30_000)) as [string, string];
+      expect(key).toBe(`${runId}:call_refund_1`);
+      await first.kill();
+
+      second = await startWorkerProcess(env);
+      const result = await run.result();
+
+      expect(result.outcome).toMatchObject({ kind: 'answer', text: 'Refunded $15.00 to Grace Hopper.' });
+      // The model was offered the tool (the principal has the scope) and, after the retry,
+      // saw the refund the crashed attempt applied.
+      expect(fake.requests[0]!.body.tools.map((t: { function: { name: string } }) => t.function.name)).toContain('refund_order');
+      const toolMessages = fake.requests.at(-1)!.body.messages.filter((m: { role: string }) => m.role === 'tool');
+      expect(toolMessages).toHaveLength(1);
+      expect(toolMessages[0].content).toContain('"refundId": "rf_1"');
+
+      // One executeTool activity, completed by its second attempt on the second worker.
+      const history = await h.temporal.workflow.getHandle(runId).fetchHistory();
+      const events = history.events ?? [];
+      const scheduledIds = events
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTool')
+        .map((e) => Number(e.eventId));
+      expect(scheduledIds).toHaveLength(1);
+      const started = events.find((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === scheduledIds[0]);
+      expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+
+      // The effect, read from the store both workers shared: exactly one refund.
+      const store = openOrderStore({ path: join(stateDir, 'orders.db') });
+      try {
+        expect(store.effects()).toMatchObject([{ idempotencyKey: key, orderId: 'ord_101', amountCents: 1_500 }]);
+        expect(store.lookup('ord_101')).toMatchObject({ refundedCents: 1_500, status: 'partially_refunded' });
+      } finally {
+        store.close();
+      }
+    } finally {
+      await first.kill();
+      await second?.kill();
+      await fake.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});

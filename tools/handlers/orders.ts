@@ -1,0 +1,47 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatCents, lookupOrder, refundOrder } from '../contracts/orders.ts';
+import type { OrderStore } from './order-store.ts';
+import { registerTool, ToolError } from './types.ts';
+
+export function lookupOrderTool(store: OrderStore) {
+  return registerTool(lookupOrder, async ({ orderId }) => {
+    const order = store.lookup(orderId);
+    if (!order) throw new ToolError(`No order ${orderId}. Order ids look like "ord_100"; ask the customer to check it.`);
+    return order;
+  });
+}
+
+export interface RefundOrderToolOptions {
+  /**
+   * TEST ONLY: after a refund is committed, print `refund applied <idempotencyKey>` and wait
+   * this long before returning, so a crash test can SIGKILL the worker after the effect and
+   * before the activity completes. Defaults to `BOSUN_TEST_PAUSE_AFTER_EFFECT_MS`; never
+   * set it in production.
+   */
+  pauseAfterEffectMs?: number;
+}
+
+export function refundOrderTool(store: OrderStore, opts: RefundOrderToolOptions = {}) {
+  return registerTool(refundOrder, async ({ orderId, amountCents, reason }, ctx) => {
+    const refund = store.refund({ orderId, amountCents, reason, idempotencyKey: ctx.idempotencyKey });
+    const pauseMs = opts.pauseAfterEffectMs ?? testPauseFromEnv();
+    if (pauseMs && !refund.replayed) {
+      console.log(`refund applied ${ctx.idempotencyKey}`);
+      await sleep(pauseMs, undefined, { signal: ctx.signal });
+    }
+    // The same answer whether this attempt applied the refund or a crashed one did.
+    return {
+      refundId: refund.refundId,
+      orderId: refund.orderId,
+      refunded: formatCents(refund.amountCents),
+      amountCents: refund.amountCents,
+      orderRefundedCents: refund.orderRefundedCents,
+      orderStatus: refund.orderStatus,
+    };
+  });
+}
+
+function testPauseFromEnv(): number | undefined {
+  const ms = Number(process.env.BOSUN_TEST_PAUSE_AFTER_EFFECT_MS);
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
