@@ -1,34 +1,72 @@
 /**
- * `npm run bosun -- <command>`: start a run, read its status, await its result. A thin shell
- * over the typed client (`client.ts`): parsing and formatting are pure functions, and `main`
- * takes its client factory and writers as arguments so all of it is testable without a server.
+ * `npm run bosun -- <command>`: start a run, read its status, await its result, work the
+ * approvals inbox, decide approvals, resolve escalations, cancel. A thin shell over the
+ * typed client (`client.ts`): parsing and formatting are pure functions, and `main` takes
+ * its client factory and writers as arguments so all of it is testable without a server.
  *
  * @example
  * npm run bosun -- run --wait "How much is refunded for 2 opened mugs at $18.40?"
  * npm run bosun -- status run-6f1c...
- * npm run bosun -- result --json run-6f1c...
+ * npm run bosun -- approvals
+ * npm run bosun -- approve run-6f1c... ap-1 --as alice --groups support-leads
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput } from '../core/approvals.ts';
+import type { BudgetKind } from '../core/budgets.ts';
 import { providerNameSchema, type ModelRef } from '../core/model.ts';
+import type { ActorInput } from '../core/principal.ts';
 import type { RunInput, RunResult, RunStatus } from '../core/run.ts';
-import { connectBosunClient, validateRunInput, type BosunClient } from './client.ts';
-import { RunAlreadyExistsError, RunInputError } from './errors.ts';
+import {
+  connectBosunClient,
+  validateDecision,
+  validateEscalationResolution,
+  validateRunInput,
+  type BosunClient,
+  type DecisionAck,
+  type InboxApproval,
+} from './client.ts';
+import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 import { exampleAgent } from './example-agent.ts';
 
 export const defaultModel: ModelRef = { provider: 'openai', name: 'gpt-4.1-mini' };
 
 export const usage = `Usage: npm run bosun -- <command> [options]
 
-Commands:
+Runs:
   run [--agent agent.json] [--model provider/name] [--run-id ID] [--wait] [--json] <task...>
                        start a run; prints its run id (with --wait, then its outcome)
   status <runId> [--json]
-                       what a run is doing now: phase, step, tokens, pending work
+                       what a run is doing now: phase, step, tokens, pending work,
+                       approvals waiting and an open escalation
   result <runId> [--json]
                        wait for a run to end and print its outcome
+  audit <runId> [--json]
+                       every authorization and human decision of a run, in order
+  cancel <runId>       cancel a run; it stops cleanly, outcome "stopped (cancelled)"
+
+Approvals (a tool call waiting for a human):
+  approvals [--limit N] [--json]
+                       the inbox across running runs, oldest request first
+                       (reads at most N runs, default 100)
+  approve <runId> <approvalId> --as ID [--groups g1,g2] [--comment text] [--async] [--json]
+  reject <runId> <approvalId> --as ID [--groups g1,g2] --reason text [--async] [--json]
+  edit <runId> <approvalId> --as ID [--groups g1,g2] --input JSON [--comment text] [--async] [--json]
+                       decide one; the run checks the decision (still pending, approver
+                       in the right group, edited input valid and authorized) and the
+                       command exits 1 with the run's reason if it refuses. --async sends
+                       it by signal without waiting for the run's answer
+
+Escalations (a run waiting for a human):
+  answer <runId> <escalationId> --as ID [--groups g1,g2] [--json] <text...>
+                       answer for the run; it ends with this answer
+  redirect <runId> <escalationId> --as ID [--groups g1,g2] [--json] <instruction...>
+                       give the run a new instruction; it carries on
+  end <runId> <escalationId> --as ID [--groups g1,g2] --reason text [--json]
+                       end the run, outcome "stopped (ended by human)"
+
   help                 this text
 
 Options for every command:
@@ -38,8 +76,11 @@ Options for every command:
 
 Without --agent the example support agent runs on --model (default ${defaultModel.provider}/${defaultModel.name});
 with --agent, --model overrides the file's model. Providers: ${providerNameSchema.options.join(', ')}.
+--as names the human deciding (recorded in the audit trail); --groups lists the groups
+they belong to, which the run checks against the approval's group.
 
-Exit codes: 0 done, 1 the run failed or Temporal could not be reached, 2 bad usage or input.`;
+Exit codes: 0 done; 1 the run failed, escalated or looped, refused the decision, does not
+exist, or Temporal could not be reached; 2 bad usage or input.`;
 
 /** Where the CLI finds Temporal and the workers. */
 export interface ConnectOptions {
@@ -61,7 +102,13 @@ export type Command =
       wait: boolean;
       json: boolean;
     }
-  | { kind: 'status' | 'result'; connection: ConnectOptions; runId: string; json: boolean };
+  | { kind: 'status' | 'result' | 'audit'; connection: ConnectOptions; runId: string; json: boolean }
+  | { kind: 'cancel'; connection: ConnectOptions; runId: string }
+  | { kind: 'approvals'; connection: ConnectOptions; limit?: number; json: boolean }
+  /** approve, reject, edit: by Update, or by Signal with `async`. */
+  | { kind: 'decide'; connection: ConnectOptions; runId: string; decision: ApprovalDecisionInput; async: boolean; json: boolean }
+  /** answer, redirect, end an escalation. */
+  | { kind: 'resolve'; connection: ConnectOptions; runId: string; resolution: EscalationResolutionInput; json: boolean };
 
 export type ParseResult = Command | { error: string };
 
@@ -74,14 +121,35 @@ const options = {
   'run-id': { type: 'string' },
   wait: { type: 'boolean' },
   json: { type: 'boolean' },
+  limit: { type: 'string' },
+  as: { type: 'string' },
+  groups: { type: 'string' },
+  comment: { type: 'string' },
+  reason: { type: 'string' },
+  input: { type: 'string' },
+  async: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+const commandNames = ['run', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end'] as const;
+type CommandName = (typeof commandNames)[number];
+const isCommandName = (name: string): name is CommandName => (commandNames as readonly string[]).includes(name);
+
 const connectionFlags = ['address', 'namespace', 'task-queue'];
-const allowedFlags: Record<'run' | 'status' | 'result', string[]> = {
-  run: [...connectionFlags, 'agent', 'model', 'run-id', 'wait', 'json'],
-  status: [...connectionFlags, 'json'],
-  result: [...connectionFlags, 'json'],
+const actorFlags = ['as', 'groups', 'json'];
+const allowedFlags: Record<CommandName, string[]> = {
+  run: ['agent', 'model', 'run-id', 'wait', 'json'],
+  status: ['json'],
+  result: ['json'],
+  audit: ['json'],
+  cancel: [],
+  approvals: ['limit', 'json'],
+  approve: [...actorFlags, 'comment', 'async'],
+  reject: [...actorFlags, 'reason', 'async'],
+  edit: [...actorFlags, 'input', 'comment', 'async'],
+  answer: actorFlags,
+  redirect: actorFlags,
+  end: [...actorFlags, 'reason'],
 };
 
 /** Parses a `provider/name` model reference; the name may itself contain slashes. */
@@ -94,6 +162,13 @@ export function parseModelRef(text: string): ModelRef | { error: string } {
   }
   return { provider: provider.data, name };
 }
+
+/** `--groups a, b,,c` → `['a', 'b', 'c']`. */
+export const parseGroups = (text: string | undefined): string[] =>
+  (text ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
 
 /**
  * Turns argv (without `node` and the script) into a command, or an error to print above the
@@ -109,10 +184,10 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   const { values, positionals } = parsed;
   const [name, ...rest] = positionals;
   if (values.help || name === undefined || name === 'help') return { kind: 'help' };
-  if (name !== 'run' && name !== 'status' && name !== 'result') return { error: `unknown command "${name}"` };
+  if (!isCommandName(name)) return { error: `unknown command "${name}"` };
 
   const given = Object.keys(values).filter((k) => values[k as keyof typeof values] !== undefined);
-  const stray = given.find((flag) => !allowedFlags[name].includes(flag));
+  const stray = given.find((flag) => !connectionFlags.includes(flag) && !allowedFlags[name].includes(flag));
   if (stray) return { error: `--${stray} does not apply to "${name}"` };
 
   const connection: ConnectOptions = {
@@ -140,16 +215,87 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       json,
     };
   }
-  if (rest.length === 0) return { error: `"${name}" needs a run id` };
-  if (rest.length > 1) return { error: `"${name}" takes one run id, got ${rest.length} arguments` };
-  return { kind: name, connection, runId: rest[0]!, json };
+
+  if (name === 'approvals') {
+    if (rest.length > 0) return { error: `"approvals" takes no arguments, got ${rest.join(' ')}` };
+    if (values.limit === undefined) return { kind: 'approvals', connection, json };
+    const limit = Number(values.limit);
+    if (!/^\d+$/.test(values.limit) || !Number.isSafeInteger(limit) || limit < 1) {
+      return { error: `--limit must be a positive whole number (got "${values.limit}")` };
+    }
+    return { kind: 'approvals', connection, limit, json };
+  }
+
+  if (name === 'status' || name === 'result' || name === 'audit' || name === 'cancel') {
+    if (rest.length === 0) return { error: `"${name}" needs a run id` };
+    if (rest.length > 1) return { error: `"${name}" takes one run id, got ${rest.length} arguments` };
+    return name === 'cancel' ? { kind: 'cancel', connection, runId: rest[0]! } : { kind: name, connection, runId: rest[0]!, json };
+  }
+
+  // Decisions: approve | reject | edit | answer | redirect | end <runId> <id> --as ID ...
+  const target = name === 'approve' || name === 'reject' || name === 'edit' ? 'approval' : 'escalation';
+  const [runId, id, ...words] = rest;
+  if (runId === undefined || id === undefined) return { error: `"${name}" needs a run id and an ${target} id` };
+  if (values.as === undefined) return { error: `"${name}" needs --as <id>: who is deciding` };
+  const actor: ActorInput = { id: values.as, groups: parseGroups(values.groups) };
+  const text = words.join(' ').trim();
+  const takesText = name === 'answer' || name === 'redirect';
+  if (!takesText && words.length > 0) return { error: `"${name}" takes a run id and an ${target} id, got extra arguments: ${words.join(' ')}` };
+  const comment = values.comment !== undefined ? { comment: values.comment } : {};
+
+  switch (name) {
+    case 'approve':
+    case 'reject':
+    case 'edit': {
+      let decision: ApprovalDecisionInput;
+      if (name === 'approve') {
+        decision = { decision: 'approve', approvalId: id, approver: actor, ...comment };
+      } else if (name === 'reject') {
+        if (values.reason === undefined) return { error: '"reject" needs --reason "...": the model is told why' };
+        decision = { decision: 'reject', approvalId: id, approver: actor, reason: values.reason };
+      } else {
+        if (values.input === undefined) return { error: `"edit" needs --input '<json>': the replacement arguments` };
+        let input: unknown;
+        try {
+          input = JSON.parse(values.input);
+        } catch (err) {
+          return { error: `--input is not valid JSON: ${firstLine(err)}` };
+        }
+        decision = { decision: 'edit', approvalId: id, approver: actor, input, ...comment };
+      }
+      return { kind: 'decide', connection, runId, decision, async: values.async ?? false, json };
+    }
+    case 'answer':
+      if (!text) return { error: '"answer" needs the answer text' };
+      return { kind: 'resolve', connection, runId, resolution: { action: 'answer', escalationId: id, by: actor, text }, json };
+    case 'redirect':
+      if (!text) return { error: '"redirect" needs the new instruction' };
+      return { kind: 'resolve', connection, runId, resolution: { action: 'redirect', escalationId: id, by: actor, instruction: text }, json };
+    case 'end':
+      if (values.reason === undefined) return { error: '"end" needs --reason "...": why the run is ended' };
+      return { kind: 'resolve', connection, runId, resolution: { action: 'end', escalationId: id, by: actor, reason: values.reason }, json };
+  }
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const words = (id: string) => id.replaceAll('_', ' ');
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
 
 function formatUsage(u: RunStatus['usage']): string {
   return `${u.input} input${u.cachedInput ? ` (${u.cachedInput} cached)` : ''} / ${u.output} output tokens`;
 }
+
+/** How long a tool's arguments may print in the inbox and status before they are cut. */
+export const argsSummaryLength = 80;
+
+/** A tool call's arguments on one line, cut to `max` characters. */
+export function summarizeArgs(input: unknown, max = argsSummaryLength): string {
+  const text = input === undefined ? '(no arguments)' : (JSON.stringify(input) ?? String(input));
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+const approvalTerms = (a: Pick<InboxApproval, 'reason' | 'group' | 'deadlineAt' | 'escalated'>) =>
+  `${a.reason}; group ${a.group ?? '(any approver)'}; deadline ${a.deadlineAt}${a.escalated ? ' (escalated)' : ''}`;
 
 /** How many of the run's recent events `status` prints (the query keeps more; `--json` has all). */
 export const statusEventLines = 5;
@@ -159,15 +305,61 @@ export function formatStatus(s: RunStatus): string {
   const pending = s.pending.map((p) =>
     p.kind === 'model_call' ? `model call to ${p.model} (step ${p.step})` : `tool ${p.tool} (call ${p.callId}, step ${p.step})`,
   );
-  // Workers from before `recentEvents` existed answer without it.
+  // Workers from before `recentEvents` and approvals existed answer without them.
   const events = (s.recentEvents ?? []).slice(-statusEventLines);
+  const approvals = s.pendingApprovals ?? [];
+  const escalations = s.escalations ? `, ${plural(s.escalations, 'escalation')}` : '';
   return [
     `run ${s.runId} (agent ${s.agent})`,
-    `phase: ${s.phase.replaceAll('_', ' ')}, step ${s.step} of ${s.maxSteps}${s.outcome ? `, outcome: ${s.outcome.replaceAll('_', ' ')}` : ''}`,
-    `usage: ${formatUsage(s.usage)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}`,
+    `phase: ${words(s.phase)}, step ${s.step} of ${s.maxSteps}${s.outcome ? `, outcome: ${words(s.outcome)}` : ''}`,
+    `usage: ${formatUsage(s.usage)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}${escalations}`,
     `pending: ${pending.length ? pending.join('; ') : 'nothing'}`,
+    ...(approvals.length
+      ? [`awaiting approval:`, ...approvals.map((a) => `  ${a.id}: ${a.tool} ${summarizeArgs(a.input)}; ${approvalTerms(a)}`)]
+      : []),
+    ...(s.escalation
+      ? [
+          `needs a human (${words(s.escalation.reason)}): ${s.escalation.message}`,
+          `  escalation ${s.escalation.id}; deadline ${s.escalation.deadlineAt}; answer, redirect or end it`,
+        ]
+      : []),
     ...(events.length ? ['recent events:', ...events.map((e) => `  ${e.seq}. ${e.text}`)] : [`last event: ${s.lastEvent}`]),
   ].join('\n');
+}
+
+/** The approvals inbox: one block per pending tool call, the ids first as `approve` takes them. */
+export function formatApprovals(list: InboxApproval[]): string {
+  if (list.length === 0) return 'no pending approvals';
+  return [
+    `${plural(list.length, 'pending approval')}, oldest first:`,
+    ...list.flatMap((a) => [`${a.runId}  ${a.id}  ${a.tool} ${summarizeArgs(a.input)}`, `  agent ${a.agent}; ${approvalTerms(a)}`]),
+    '',
+    'decide with: approve|reject|edit <runId> <approvalId> --as <you>',
+  ].join('\n');
+}
+
+/** A run's audit trail, one numbered line per decision. */
+export function formatAudit(runId: string, entries: AuditEntry[]): string {
+  if (entries.length === 0) return `no audit entries for run ${runId}`;
+  return [
+    `audit of run ${runId} (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}):`,
+    ...entries.map(
+      (e) =>
+        `  ${e.seq}. ${e.at} step ${e.step}: ${words(e.event)}${e.tool ? ` ${e.tool}` : ''}${e.callId ? ` (call ${e.callId})` : ''} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`,
+    ),
+  ].join('\n');
+}
+
+/** What a decision command prints once the run accepted (or, with --async, was sent) it. */
+export function formatDecision(runId: string, decision: ApprovalDecisionInput, ack?: DecisionAck): string {
+  const did = { approve: 'approved', reject: 'rejected', edit: 'approved with edited arguments' }[decision.decision];
+  if (!ack) return `sent: ${decision.approvalId} ${did} on run ${runId} (by signal; "audit ${runId}" shows whether the run applied it)`;
+  return `${decision.approvalId} ${did} on run ${runId}`;
+}
+
+export function formatResolution(runId: string, r: EscalationResolutionInput): string {
+  const did = { answer: `answered for run ${runId}; it ends with this answer`, redirect: `redirected run ${runId}; it carries on`, end: `ended run ${runId}` }[r.action];
+  return `escalation ${r.escalationId}: ${did}`;
 }
 
 function formatCost(r: Pick<RunResult, 'costUsd' | 'unpricedCalls'>): string {
@@ -175,41 +367,91 @@ function formatCost(r: Pick<RunResult, 'costUsd' | 'unpricedCalls'>): string {
   return r.unpricedCalls ? `${cost} (+${plural(r.unpricedCalls, 'unpriced call')})` : cost;
 }
 
+/** `90_000` → `1m 30s`; `1500` → `1.5s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60 ? ` ${s % 60}s` : ''}`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)}h${m % 60 ? ` ${m % 60}m` : ''}`;
+}
+
+/** A budget's limit in its own unit: `6 steps`, `$0.50`, `5m`. */
+export function formatBudgetLimit(budget: BudgetKind, limit: number): string {
+  switch (budget) {
+    case 'steps':
+      return plural(limit, 'step');
+    case 'tool_calls':
+      return plural(limit, 'tool call');
+    case 'input_tokens':
+      return `${limit} input tokens`;
+    case 'output_tokens':
+      return `${limit} output tokens`;
+    case 'cost':
+      return `$${Number.isInteger(limit * 100) ? limit.toFixed(2) : limit}`;
+    case 'wall_clock':
+      return formatDuration(limit);
+  }
+}
+
 /** A run's outcome first (what a human came for), then what it cost. */
 export function formatResult(r: RunResult): string {
   const { outcome } = r;
   let head: string;
-  if (outcome.kind === 'answer') {
-    head = `answer${outcome.truncated ? ' (truncated at the output token limit)' : ''}:\n${outcome.text}`;
-  } else if (outcome.kind === 'budget_exhausted') {
-    head = `budget exhausted: the ${outcome.budget} limit of ${outcome.limit} was reached\nsummary: ${outcome.summary}`;
-  } else if (outcome.kind === 'escalated') {
-    head = `escalated to a human (${outcome.reason.replaceAll('_', ' ')}): ${outcome.message}`;
-    if (outcome.issues?.length) head += `\nissues:\n${outcome.issues.map((i) => `  - ${i}`).join('\n')}`;
-    if (outcome.lastOutput !== undefined) head += `\nlast output: ${outcome.lastOutput}`;
-  } else {
-    const { failure } = outcome;
-    const d = failure.details;
-    const details = d
-      ? [d.provider && `provider ${d.provider}`, d.status !== undefined && `status ${d.status}`, d.code && `code ${d.code}`, d.requestId && `request ${d.requestId}`]
-          .filter(Boolean)
-          .join(', ')
-      : '';
-    head = `failed (${failure.type}): ${failure.message}${details ? `\n  ${details}` : ''}`;
+  switch (outcome.kind) {
+    case 'answer': {
+      const human = outcome.answeredBy?.startsWith('human:') ? `from ${outcome.answeredBy.slice('human:'.length)}, a human` : '';
+      const notes = [human, outcome.truncated ? 'truncated at the output token limit' : ''].filter(Boolean);
+      head = `answer${notes.length ? ` (${notes.join('; ')})` : ''}:\n${outcome.text}`;
+      break;
+    }
+    case 'budget_exhausted':
+      head = `budget exhausted (${words(outcome.budget)}): the limit of ${formatBudgetLimit(outcome.budget, outcome.limit)} was reached\nsummary: ${outcome.summary}`;
+      break;
+    case 'escalated':
+      head = `escalated to a human (${words(outcome.reason)}): ${outcome.message}`;
+      if (outcome.issues?.length) head += `\nissues:\n${outcome.issues.map((i) => `  - ${i}`).join('\n')}`;
+      if (outcome.lastOutput !== undefined) head += `\nlast output: ${outcome.lastOutput}`;
+      break;
+    case 'stopped':
+      head = `stopped (${words(outcome.reason)}): ${outcome.message}\nsummary: ${outcome.summary}`;
+      break;
+    case 'failed': {
+      const { failure } = outcome;
+      const d = failure.details;
+      const details = d
+        ? [d.provider && `provider ${d.provider}`, d.status !== undefined && `status ${d.status}`, d.code && `code ${d.code}`, d.requestId && `request ${d.requestId}`]
+            .filter(Boolean)
+            .join(', ')
+        : '';
+      head = `failed (${failure.type}): ${failure.message}${details ? `\n  ${details}` : ''}`;
+      break;
+    }
   }
+  const escalations = r.escalations ? `, ${plural(r.escalations, 'escalation')}` : '';
   return [
     head,
     '',
-    `${plural(r.steps, 'step')}, ${plural(r.modelCalls, 'model call')}, ${plural(r.toolCalls, 'tool call')}, ${formatUsage(r.usage)}, ${formatCost(r)}`,
+    `${plural(r.steps, 'step')}, ${plural(r.modelCalls, 'model call')}, ${plural(r.toolCalls, 'tool call')}${escalations}, ${formatUsage(r.usage)}, ${formatCost(r)}`,
     `run ${r.runId} (agent ${r.agent})`,
   ].join('\n');
 }
 
-/** `failed` and `escalated` are the outcomes that makes the CLI exit non-zero. */
-export const resultExitCode = (r: RunResult): number => (r.outcome.kind === 'failed' || r.outcome.kind === 'escalated' ? 1 : 0);
+/**
+ * The outcomes that make the CLI exit non-zero: a failure, an escalation nobody resolved, a
+ * loop of identical tool calls. A budget running out, a human ending the run and a
+ * cancellation are outcomes someone chose, not errors.
+ */
+export const resultExitCode = (r: RunResult): number => {
+  const { outcome } = r;
+  if (outcome.kind === 'failed' || outcome.kind === 'escalated') return 1;
+  if (outcome.kind === 'stopped' && outcome.reason === 'loop_detected') return 1;
+  return 0;
+};
 
 /** What `main` needs from a connected client: a subset of `BosunClient`, so tests fake it easily. */
-export type CliClient = Pick<BosunClient, 'start' | 'getHandle'> & { close(): Promise<void> };
+export type CliClient = Pick<BosunClient, 'start' | 'getHandle' | 'pendingApprovals'> & { close(): Promise<void> };
 
 export interface CliDeps {
   connect: (opts: ConnectOptions) => Promise<CliClient>;
@@ -230,8 +472,6 @@ const defaultDeps: CliDeps = {
 
 /** A problem the user fixes by changing the command line or its files (exit 2). */
 class UsageProblem extends Error {}
-
-const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
 
 /** Builds and validates the run input locally, so bad input fails before any connection. */
 async function buildRunInput(cmd: Extract<Command, { kind: 'run' }>, read: CliDeps['readFile']): Promise<RunInput> {
@@ -257,9 +497,12 @@ async function buildRunInput(cmd: Extract<Command, { kind: 'run' }>, read: CliDe
   return validateRunInput({ agent, task: cmd.task, ...(cmd.runId !== undefined ? { runId: cmd.runId } : {}) });
 }
 
+const describeInputError = (err: RunInputError) => [`error: invalid ${err.subject}`, ...err.issues.map((i) => `  ${i.path}: ${i.message}`)].join('\n');
+
 /**
- * Runs one CLI command and resolves with its exit code: 0 done, 1 the run failed or Temporal
- * could not be reached, 2 bad usage or input.
+ * Runs one CLI command and resolves with its exit code: 0 done; 1 the run failed, escalated
+ * or looped, refused a decision, does not exist, or Temporal could not be reached; 2 bad
+ * usage or input.
  */
 export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise<number> {
   const d: CliDeps = { ...defaultDeps, ...deps };
@@ -273,21 +516,22 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
     return 0;
   }
 
+  // Everything that can be checked locally is, before connecting.
   let input: RunInput | undefined;
-  if (cmd.kind === 'run') {
-    try {
-      input = await buildRunInput(cmd, d.readFile);
-    } catch (err) {
-      if (err instanceof RunInputError) {
-        d.err(['error: invalid run input', ...err.issues.map((i) => `  ${i.path}: ${i.message}`)].join('\n'));
-        return 2;
-      }
-      if (err instanceof UsageProblem) {
-        d.err(`error: ${err.message}`);
-        return 2;
-      }
-      throw err;
+  try {
+    if (cmd.kind === 'run') input = await buildRunInput(cmd, d.readFile);
+    if (cmd.kind === 'decide') validateDecision(cmd.decision);
+    if (cmd.kind === 'resolve') validateEscalationResolution(cmd.resolution);
+  } catch (err) {
+    if (err instanceof RunInputError) {
+      d.err(describeInputError(err));
+      return 2;
     }
+    if (err instanceof UsageProblem) {
+      d.err(`error: ${err.message}`);
+      return 2;
+    }
+    throw err;
   }
 
   const { address, namespace } = cmd.connection;
@@ -300,31 +544,76 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
   }
 
   // Known once the run has started when the client picks the id.
-  let runId = cmd.kind === 'run' ? input?.runId : cmd.runId;
+  let runId = cmd.kind === 'run' ? input?.runId : cmd.kind === 'approvals' ? undefined : cmd.runId;
+  const json = cmd.kind !== 'cancel' && cmd.json;
+  const print = (value: unknown, text: string) => d.out(json ? JSON.stringify(value, null, 2) : text);
   try {
-    const print = (value: unknown, text: string) => d.out(cmd.json ? JSON.stringify(value, null, 2) : text);
-    if (cmd.kind === 'run') {
-      const run = await client.start(input!);
-      runId = run.runId;
-      if (!cmd.wait) {
-        print({ runId: run.runId }, run.runId);
+    switch (cmd.kind) {
+      case 'run': {
+        const run = await client.start(input!);
+        runId = run.runId;
+        if (!cmd.wait) {
+          print({ runId: run.runId }, run.runId);
+          return 0;
+        }
+        if (!cmd.json) d.err(`started run ${run.runId}; waiting for its result ...`);
+        const result = await run.result();
+        print(result, formatResult(result));
+        return resultExitCode(result);
+      }
+      case 'approvals': {
+        const list = await client.pendingApprovals(cmd.limit !== undefined ? { limit: cmd.limit } : undefined);
+        print(list, formatApprovals(list));
         return 0;
       }
-      if (!cmd.json) d.err(`started run ${run.runId}; waiting for its result ...`);
-      const result = await run.result();
-      print(result, formatResult(result));
-      return resultExitCode(result);
+      case 'status': {
+        const status = await client.getHandle(cmd.runId).status();
+        print(status, formatStatus(status));
+        return 0;
+      }
+      case 'result': {
+        const result = await client.getHandle(cmd.runId).result();
+        print(result, formatResult(result));
+        return resultExitCode(result);
+      }
+      case 'audit': {
+        const entries = await client.getHandle(cmd.runId).audit();
+        print(entries, formatAudit(cmd.runId, entries));
+        return 0;
+      }
+      case 'cancel':
+        await client.getHandle(cmd.runId).cancel();
+        d.out(`cancellation requested for run ${cmd.runId}; it stops cleanly with the outcome "stopped (cancelled)"`);
+        return 0;
+      case 'decide': {
+        const handle = client.getHandle(cmd.runId);
+        if (cmd.async) {
+          await handle.decideAsync(cmd.decision);
+          print({ runId: cmd.runId, approvalId: cmd.decision.approvalId, decision: cmd.decision.decision, sent: 'signal' }, formatDecision(cmd.runId, cmd.decision));
+          return 0;
+        }
+        const ack = await handle.decide(cmd.decision);
+        print(ack, formatDecision(cmd.runId, cmd.decision, ack));
+        return 0;
+      }
+      case 'resolve': {
+        const handle = client.getHandle(cmd.runId);
+        const r = cmd.resolution;
+        const ack =
+          r.action === 'answer'
+            ? await handle.answer(r.escalationId, r.by, r.text)
+            : r.action === 'redirect'
+              ? await handle.redirect(r.escalationId, r.by, r.instruction)
+              : await handle.end(r.escalationId, r.by, r.reason);
+        print(ack, formatResolution(cmd.runId, r));
+        return 0;
+      }
     }
-    const handle = client.getHandle(cmd.runId);
-    if (cmd.kind === 'status') {
-      const status = await handle.status();
-      print(status, formatStatus(status));
-      return 0;
-    }
-    const result = await handle.result();
-    print(result, formatResult(result));
-    return resultExitCode(result);
   } catch (err) {
+    if (err instanceof RunInputError) {
+      d.err(describeInputError(err));
+      return 2;
+    }
     d.err(`error: ${describeError(err, runId ?? '(new)', namespace)}`);
     return 1;
   } finally {
@@ -334,8 +623,16 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
 
 /** One line for an error after connecting, saying what happened to which run. */
 export function describeError(err: unknown, runId: string, namespace: string): string {
+  if (err instanceof DecisionRejectedError) return err.message;
   if (err instanceof RunAlreadyExistsError) return `${err.message}; read it with "status ${err.runId}" or pick another --run-id`;
-  if (err instanceof WorkflowNotFoundError) return `no run with id "${runId}" in namespace ${namespace}`;
+  if (err instanceof WorkflowNotFoundError) {
+    // Updates, signals and cancellations of a finished run get NOT_FOUND too.
+    if (/already completed/i.test(err.message)) return `run ${runId} has already ended; read its outcome with "result ${runId}"`;
+    return `no run with id "${runId}" in namespace ${namespace}`;
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return `run ${runId} did not take the decision in time (no worker answered for this run: is one running?)`;
+  }
   if (err instanceof WorkflowFailedError) {
     const how =
       err.cause instanceof TerminatedFailure ? 'was terminated' : err.cause instanceof CancelledFailure ? 'was cancelled' : err.cause instanceof TimeoutFailure ? 'timed out' : 'failed';

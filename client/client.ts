@@ -1,5 +1,17 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
+import {
+  approvalDecisionSchema,
+  escalationResolutionSchema,
+  type ApprovalDecision,
+  type ApprovalDecisionInput,
+  type AuditEntry,
+  type EscalationResolution,
+  type EscalationResolutionInput,
+  type PendingApproval,
+} from '../core/approvals.ts';
+import type { ActorInput } from '../core/principal.ts';
 import type { ModelRef } from '../core/model.ts';
 import { defaultPrices, type PriceTable } from '../core/pricing.ts';
 import {
@@ -14,16 +26,78 @@ import {
   type TaskInputInit,
   type TaskResult,
 } from '../core/run.ts';
-import { statusQuery, workflowNames } from '../workflows/definitions.ts';
+import {
+  auditQuery,
+  decideApprovalSignal,
+  decideApprovalUpdate,
+  resolveEscalationUpdate,
+  searchAttributes,
+  statusQuery,
+  workflowNames,
+  type DecisionAck,
+} from '../workflows/definitions.ts';
 import { findTool, toolCatalog } from '../tools/catalog.ts';
-import { RunAlreadyExistsError, RunInputError } from './errors.ts';
+import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 
-/** A started run: read its status while it works, await its typed result. */
+export type { DecisionAck } from '../workflows/definitions.ts';
+
+/** What a run says back to an accepted escalation resolution. */
+export interface EscalationAck {
+  escalationId: string;
+  action: string;
+}
+
+/** One entry of the approvals inbox: a pending tool call and the agent of its run. */
+export type InboxApproval = PendingApproval & { agent: string };
+
+/**
+ * A started run: read its status while it works, decide its approvals, resolve its
+ * escalations, await its typed result.
+ *
+ * Decisions are validated here first (a malformed one throws `RunInputError` and never
+ * reaches Temporal), then sent as an Update whose validator runs in the workflow: a decision
+ * the run refuses (unknown, stale or duplicate id, approver outside the group, edited
+ * arguments that fail the tool's schema or authorization) throws `DecisionRejectedError`.
+ *
+ * @example
+ * const run = bosun.getHandle('run-6f1c');
+ * const [ask] = (await run.status()).pendingApprovals;
+ * await run.approve(ask.id, { id: 'alice', groups: ['support-leads'] }, 'checked the order');
+ */
 export interface RunHandle<R = RunResult> {
   readonly runId: string;
   status(): Promise<RunStatus>;
-  /** Resolves with the run's outcome (answer, escalated, budget exhausted, or a typed failure). */
+  /** Resolves with the run's outcome (answer, escalated, budget exhausted, stopped, or a typed failure). */
   result(): Promise<R>;
+  /** Lets the pending tool call run with its arguments as asked. */
+  approve(approvalId: string, approver: ActorInput, comment?: string): Promise<DecisionAck>;
+  /** Refuses the pending tool call; the model gets `reason` as the tool's result. */
+  reject(approvalId: string, approver: ActorInput, reason: string): Promise<DecisionAck>;
+  /** Lets the tool call run with replacement arguments, re-validated and re-authorized by the run. */
+  edit(approvalId: string, approver: ActorInput, input: unknown, comment?: string): Promise<DecisionAck>;
+  /** Any of the three decisions as one object, by Update. */
+  decide(decision: ApprovalDecisionInput): Promise<DecisionAck>;
+  /**
+   * The same decision by Signal, for callers that cannot wait: resolves once Temporal has
+   * the signal, not when the run accepted it. A decision the run refuses is recorded in the
+   * audit trail and otherwise ignored. Still validated locally first.
+   */
+  decideAsync(decision: ApprovalDecisionInput): Promise<void>;
+  /** Answers an escalated run on its behalf; the run ends with this answer. */
+  answer(escalationId: string, by: ActorInput, text: string): Promise<EscalationAck>;
+  /** Gives an escalated run a new instruction; its loop continues. */
+  redirect(escalationId: string, by: ActorInput, instruction: string): Promise<EscalationAck>;
+  /** Ends an escalated run (outcome `stopped`, reason `ended_by_human`). */
+  end(escalationId: string, by: ActorInput, reason: string): Promise<EscalationAck>;
+  /** Every authorization and human decision so far, in order. */
+  audit(): Promise<AuditEntry[]>;
+  /**
+   * Asks Temporal to cancel the run. The run stops cleanly — in-flight tool calls are told
+   * through their heartbeats, pending approvals are dropped — and ends with the outcome
+   * `stopped` (reason `cancelled`). Resolves once the request is recorded; throws
+   * `WorkflowNotFoundError` (as an Update or Signal would) when the run has already ended.
+   */
+  cancel(): Promise<void>;
 }
 
 export interface BosunClient {
@@ -37,8 +111,21 @@ export interface BosunClient {
   startTask(input: TaskInputInit): Promise<RunHandle<TaskResult>>;
   /** Starts a task and waits for its result. */
   runTask(input: TaskInputInit): Promise<TaskResult>;
+  /**
+   * The approvals inbox across runs: every tool call waiting for a human, oldest request
+   * first. Runs are found by visibility (`BosunPendingApprovals > 0`, still running), then
+   * each one's `status` query gives its approvals (visibility lags; the query is the truth).
+   * At most `limit` runs are read (default 100); a run that ended in between is skipped.
+   */
+  pendingApprovals(opts?: { limit?: number }): Promise<InboxApproval[]>;
   readonly temporal: Client;
 }
+
+/** The visibility query behind the approvals inbox. */
+export const pendingApprovalsQuery = `${searchAttributes.pendingApprovals.name} > 0 AND ExecutionStatus = "Running"`;
+/** How many runs the inbox reads when no limit is given. */
+export const defaultInboxRunLimit = 100;
+const inboxQueryConcurrency = 8;
 
 export interface BosunClientOptions {
   client: Client;
@@ -58,19 +145,62 @@ export interface BosunClientOptions {
 export function createBosunClient({ client, taskQueue }: BosunClientOptions): BosunClient {
   const handleOf = <R>(runId: string): RunHandle<R> => {
     const handle = client.workflow.getHandle(runId);
+    const decide = async (init: ApprovalDecisionInput): Promise<DecisionAck> => {
+      const decision = validateDecision(init);
+      try {
+        return await handle.executeUpdate(decideApprovalUpdate, { args: [decision] });
+      } catch (err) {
+        throw asRejection(err, runId, decision.approvalId);
+      }
+    };
+    const resolve = async (init: EscalationResolutionInput): Promise<EscalationAck> => {
+      const resolution = validateEscalationResolution(init);
+      try {
+        return await handle.executeUpdate(resolveEscalationUpdate, { args: [resolution] });
+      } catch (err) {
+        throw asRejection(err, runId, resolution.escalationId);
+      }
+    };
     return {
       runId,
       status: () => handle.query(statusQuery),
       result: () => handle.result() as Promise<R>,
+      approve: (approvalId, approver, comment) =>
+        decide({ decision: 'approve', approvalId, approver, ...(comment !== undefined ? { comment } : {}) }),
+      reject: (approvalId, approver, reason) => decide({ decision: 'reject', approvalId, approver, reason }),
+      edit: (approvalId, approver, input, comment) =>
+        decide({ decision: 'edit', approvalId, approver, input, ...(comment !== undefined ? { comment } : {}) }),
+      decide,
+      decideAsync: async (init) => {
+        await handle.signal(decideApprovalSignal, validateDecision(init));
+      },
+      answer: (escalationId, by, text) => resolve({ action: 'answer', escalationId, by, text }),
+      redirect: (escalationId, by, instruction) => resolve({ action: 'redirect', escalationId, by, instruction }),
+      end: (escalationId, by, reason) => resolve({ action: 'end', escalationId, by, reason }),
+      audit: () => handle.query(auditQuery),
+      cancel: async () => {
+        // Temporal accepts a cancellation of a finished run silently; say it like it says an
+        // Update or Signal to a finished run is refused.
+        const { status } = await handle.describe();
+        if (status.name !== 'RUNNING') throw new WorkflowNotFoundError('workflow execution already completed', runId, undefined);
+        await handle.cancel();
+      },
     };
   };
-  const launch = async <R>(workflow: string, runId: string, arg: unknown, memo: Record<string, string>): Promise<RunHandle<R>> => {
+  const launch = async <R>(
+    workflow: string,
+    runId: string,
+    arg: unknown,
+    memo: Record<string, string>,
+    typedSearchAttributes?: SearchAttributePair[],
+  ): Promise<RunHandle<R>> => {
     try {
       await client.workflow.start(workflow, {
         taskQueue,
         workflowId: runId,
         args: [arg],
         memo,
+        ...(typedSearchAttributes ? { typedSearchAttributes } : {}),
         // Run ids are unique for good: a finished run's id is not reused either.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
@@ -83,7 +213,12 @@ export function createBosunClient({ client, taskQueue }: BosunClientOptions): Bo
   const start = async (init: RunInputInit): Promise<RunHandle> => {
     const input = validateRunInput(init);
     const runId = input.runId ?? `run-${randomUUID()}`;
-    return launch<RunResult>(workflowNames.agentRun, runId, { ...input, runId }, { agent: input.agent.name });
+    // Set at start so a run is findable by agent and status before its first workflow task.
+    return launch<RunResult>(workflowNames.agentRun, runId, { ...input, runId }, { agent: input.agent.name }, [
+      { key: searchAttributes.agent, value: input.agent.name },
+      { key: searchAttributes.status, value: 'running' },
+      { key: searchAttributes.pendingApprovals, value: 0 },
+    ]);
   };
   const startTask = async (init: TaskInputInit): Promise<RunHandle<TaskResult>> => {
     const input = validateTaskInput(init);
@@ -96,11 +231,74 @@ export function createBosunClient({ client, taskQueue }: BosunClientOptions): Bo
     run: async (input) => (await start(input)).result(),
     startTask,
     runTask: async (input) => (await startTask(input)).result(),
+    pendingApprovals: (opts) => listPendingApprovals(client, opts?.limit ?? defaultInboxRunLimit),
     temporal: client,
   };
 }
 
+async function listPendingApprovals(client: Client, limit: number): Promise<InboxApproval[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RunInputError([{ path: 'limit', message: 'must be a positive integer' }], 'inbox query');
+  const runIds: string[] = [];
+  for await (const execution of client.workflow.list({ query: pendingApprovalsQuery, pageSize: Math.min(limit, 1000) })) {
+    if (!runIds.includes(execution.workflowId)) runIds.push(execution.workflowId);
+    if (runIds.length >= limit) break;
+  }
+  const inbox: InboxApproval[] = [];
+  for (let i = 0; i < runIds.length; i += inboxQueryConcurrency) {
+    const statuses = await Promise.all(
+      runIds.slice(i, i + inboxQueryConcurrency).map(async (runId) => {
+        try {
+          return await client.workflow.getHandle(runId).query(statusQuery);
+        } catch (err) {
+          // Listed, then gone (deleted, or its retention ran out) before we asked.
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        }
+      }),
+    );
+    for (const status of statuses) {
+      // Workers from before approvals existed answer without the field.
+      for (const approval of status?.pendingApprovals ?? []) inbox.push({ ...approval, agent: status!.agent });
+    }
+  }
+  return inbox.sort(
+    (a, b) => Date.parse(a.requestedAt) - Date.parse(b.requestedAt) || a.runId.localeCompare(b.runId) || a.id.localeCompare(b.id),
+  );
+}
+
+/** An Update that failed in the workflow — its validator refused the decision, or its
+ * handler threw — becomes a `DecisionRejectedError` with the run's message. */
+function asRejection(err: unknown, runId: string, targetId: string): unknown {
+  if (!(err instanceof WorkflowUpdateFailedError)) return err;
+  const cause = err.cause;
+  return new DecisionRejectedError({
+    runId,
+    targetId,
+    reason: cause?.message || err.message,
+    ...(cause instanceof ApplicationFailure && cause.type ? { failureType: cause.type } : {}),
+  });
+}
+
 type Issue = { path: string; message: string };
+
+/** Parses a decision on a pending approval; a `RunInputError` (subject `decision`) lists
+ * every problem, so a malformed decision never reaches Temporal. */
+export function validateDecision(init: unknown): ApprovalDecision {
+  const parsed = approvalDecisionSchema.safeParse(init);
+  if (!parsed.success) throw new RunInputError(issuesOf(parsed.error), 'decision');
+  if (parsed.data.decision === 'edit' && parsed.data.input === undefined) {
+    throw new RunInputError([{ path: 'input', message: 'an edit needs the replacement arguments' }], 'decision');
+  }
+  return parsed.data;
+}
+
+/** Parses an answer, redirect or end of an escalation; a `RunInputError` (subject
+ * `escalation resolution`) lists every problem. */
+export function validateEscalationResolution(init: unknown): EscalationResolution {
+  const parsed = escalationResolutionSchema.safeParse(init);
+  if (!parsed.success) throw new RunInputError(issuesOf(parsed.error), 'escalation resolution');
+  return parsed.data;
+}
 const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] =>
   error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(input)', message: i.message }));
 

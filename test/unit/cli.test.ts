@@ -1,9 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, RetryState, TerminatedFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { describeError, formatResult, formatStatus, main, parseCommand, parseModelRef, resultExitCode, usage, type CliClient, type CliDeps, type ConnectOptions } from '../../client/cli.ts';
-import { RunAlreadyExistsError } from '../../client/errors.ts';
-import type { RunHandle } from '../../client/client.ts';
+import {
+  describeError,
+  formatApprovals,
+  formatAudit,
+  formatBudgetLimit,
+  formatDuration,
+  formatResult,
+  formatStatus,
+  main,
+  parseCommand,
+  parseGroups,
+  parseModelRef,
+  resultExitCode,
+  summarizeArgs,
+  usage,
+  type CliClient,
+  type CliDeps,
+  type ConnectOptions,
+} from '../../client/cli.ts';
+import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/errors.ts';
+import type { InboxApproval, RunHandle } from '../../client/client.ts';
+import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../../core/approvals.ts';
 import type { RunInput, RunInputInit, RunResult, RunStatus } from '../../core/run.ts';
 
 const noEnv = {};
@@ -20,6 +39,8 @@ const result = (outcome: RunResult['outcome'], extra: Partial<RunResult> = {}): 
   costUsd: 0.00096,
   unpricedCalls: 0,
   calls: [],
+  audit: [],
+  escalations: 0,
   ...extra,
 });
 
@@ -43,7 +64,24 @@ const status: RunStatus = {
     { seq: 6, text: 'step 2: model asked for calculator' },
   ],
   pending: [{ kind: 'tool_call', step: 2, callId: 'call_7', tool: 'calculator' }],
+  pendingApprovals: [],
+  escalations: 0,
 };
+
+const approval: PendingApproval = {
+  id: 'ap-1',
+  runId: 'run-1',
+  step: 2,
+  callId: 'call_8',
+  tool: 'refund_order',
+  input: { orderId: 'ord_1', amountCents: 5000 },
+  reason: 'refunds over $20 need a lead',
+  group: 'support-leads',
+  requestedAt: '2030-01-01T00:00:00.000Z',
+  deadlineAt: '2030-01-01T00:10:00.000Z',
+  escalated: false,
+};
+const alice = { id: 'alice', groups: [] as string[] };
 
 describe('parseCommand', () => {
   it('reads run with every flag, joining the task words', () => {
@@ -170,9 +208,60 @@ describe('formatResult', () => {
     expect(formatResult(result({ kind: 'answer', text: 'Refund: $3', truncated: true }))).toMatch(/^answer \(truncated at the output token limit\):\nRefund: \$3/);
   });
 
-  it('prints the exhausted budget with its limit and summary', () => {
+  it('prints the exhausted budget with its limit in its own unit, and the summary', () => {
     const text = formatResult(result({ kind: 'budget_exhausted', budget: 'steps', limit: 6, summary: 'searched refunds twice' }));
-    expect(text).toMatch(/^budget exhausted: the steps limit of 6 was reached\nsummary: searched refunds twice\n/);
+    expect(text).toMatch(/^budget exhausted \(steps\): the limit of 6 steps was reached\nsummary: searched refunds twice\n/);
+    expect(formatResult(result({ kind: 'budget_exhausted', budget: 'cost', limit: 0.5, summary: 's' }))).toMatch(
+      /^budget exhausted \(cost\): the limit of \$0\.50 was reached\n/,
+    );
+    expect(formatResult(result({ kind: 'budget_exhausted', budget: 'wall_clock', limit: 90_000, summary: 's' }))).toMatch(
+      /^budget exhausted \(wall clock\): the limit of 1m 30s was reached\n/,
+    );
+  });
+
+  it('states every budget limit in its unit', () => {
+    expect(formatBudgetLimit('steps', 1)).toBe('1 step');
+    expect(formatBudgetLimit('tool_calls', 20)).toBe('20 tool calls');
+    expect(formatBudgetLimit('input_tokens', 10_000)).toBe('10000 input tokens');
+    expect(formatBudgetLimit('output_tokens', 2000)).toBe('2000 output tokens');
+    expect(formatBudgetLimit('cost', 2)).toBe('$2.00');
+    expect(formatBudgetLimit('cost', 0.0025)).toBe('$0.0025');
+    expect(formatBudgetLimit('wall_clock', 5000)).toBe('5s');
+  });
+
+  it('formats durations from milliseconds to hours', () => {
+    expect([250, 1500, 59_000, 60_000, 3_599_000, 3_600_000, 5_400_000].map(formatDuration)).toEqual(['250 ms', '1.5s', '59s', '1m', '59m 59s', '1h', '1h 30m']);
+  });
+
+  it('prints a stopped run with why and what it did; only a detected loop exits 1', () => {
+    const loop = result({ kind: 'stopped', reason: 'loop_detected', message: 'search_docs was called 3 times with the same arguments', summary: 'searched refunds' });
+    expect(formatResult(loop)).toMatch(/^stopped \(loop detected\): search_docs was called 3 times with the same arguments\nsummary: searched refunds\n\n/);
+    expect(resultExitCode(loop)).toBe(1);
+    const ended = result({ kind: 'stopped', reason: 'ended_by_human', message: 'ended by alice: customer withdrew', summary: 's' });
+    expect(formatResult(ended)).toMatch(/^stopped \(ended by human\): ended by alice: customer withdrew\n/);
+    expect(resultExitCode(ended)).toBe(0);
+    const cancelled = result({ kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary: 's' });
+    expect(formatResult(cancelled)).toMatch(/^stopped \(cancelled\): /);
+    expect(resultExitCode(cancelled)).toBe(0);
+  });
+
+  it('names the human who answered an escalation, and counts escalations in the footer', () => {
+    const text = formatResult(result({ kind: 'answer', text: 'Refund $33.12.', truncated: false, answeredBy: 'human:alice' }, { escalations: 1 }));
+    expect(text).toMatch(/^answer \(from alice, a human\):\nRefund \$33\.12\.\n\n3 steps, 3 model calls, 4 tool calls, 1 escalation, 1200 input/);
+    expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false, answeredBy: 'model' }))).toMatch(/^answer:\nx/);
+  });
+
+  it('prints each escalation reason in words', () => {
+    for (const [reason, words] of [
+      ['refused', 'refused'],
+      ['low_confidence', 'low confidence'],
+      ['policy_sensitive', 'policy sensitive'],
+      ['budget_low', 'budget low'],
+    ] as const) {
+      const r = result({ kind: 'escalated', reason, message: 'm' });
+      expect(formatResult(r)).toMatch(new RegExp(`^escalated to a human \\(${words}\\): m\n`));
+      expect(resultExitCode(r)).toBe(1);
+    }
   });
 
   it('prints a failure type, message and provider details', () => {
@@ -209,20 +298,73 @@ describe('describeError', () => {
   });
 });
 
+interface FakeOptions {
+  result?: RunResult;
+  status?: RunStatus;
+  startError?: Error;
+  handleError?: Error;
+  runId?: string;
+  inbox?: InboxApproval[];
+  audit?: AuditEntry[];
+}
+
 /** A fake connected client that records what the CLI asks of it. */
-function fakeClient(opts: { result?: RunResult; status?: RunStatus; startError?: Error; handleError?: Error; runId?: string } = {}) {
-  const calls = { connect: [] as ConnectOptions[], start: [] as RunInputInit[], getHandle: [] as string[], closed: 0 };
-  const handle = (runId: string): RunHandle => ({
-    runId,
-    status: async () => {
-      if (opts.handleError) throw opts.handleError;
-      return opts.status ?? status;
-    },
-    result: async () => {
-      if (opts.handleError) throw opts.handleError;
-      return opts.result ?? result({ kind: 'answer', text: 'done', truncated: false }, { runId });
-    },
-  });
+function fakeClient(opts: FakeOptions = {}) {
+  const calls = {
+    connect: [] as ConnectOptions[],
+    start: [] as RunInputInit[],
+    getHandle: [] as string[],
+    closed: 0,
+    inbox: [] as ({ limit?: number } | undefined)[],
+    decide: [] as { runId: string; decision: ApprovalDecisionInput; async: boolean }[],
+    resolve: [] as { runId: string; resolution: EscalationResolutionInput }[],
+    cancel: [] as string[],
+  };
+  const guard = () => {
+    if (opts.handleError) throw opts.handleError;
+  };
+  const handle = (runId: string): RunHandle => {
+    const decide = async (decision: ApprovalDecisionInput) => {
+      calls.decide.push({ runId, decision, async: false });
+      guard();
+      return { approvalId: decision.approvalId, decision: decision.decision };
+    };
+    const resolve = async (resolution: EscalationResolutionInput) => {
+      calls.resolve.push({ runId, resolution });
+      guard();
+      return { escalationId: resolution.escalationId, action: resolution.action };
+    };
+    return {
+      runId,
+      status: async () => {
+        guard();
+        return opts.status ?? status;
+      },
+      result: async () => {
+        guard();
+        return opts.result ?? result({ kind: 'answer', text: 'done', truncated: false }, { runId });
+      },
+      approve: (approvalId, approver, comment) => decide({ decision: 'approve', approvalId, approver, ...(comment !== undefined ? { comment } : {}) }),
+      reject: (approvalId, approver, reason) => decide({ decision: 'reject', approvalId, approver, reason }),
+      edit: (approvalId, approver, input, comment) => decide({ decision: 'edit', approvalId, approver, input, ...(comment !== undefined ? { comment } : {}) }),
+      decide,
+      decideAsync: async (decision) => {
+        calls.decide.push({ runId, decision, async: true });
+        guard();
+      },
+      answer: (escalationId, by, text) => resolve({ action: 'answer', escalationId, by, text }),
+      redirect: (escalationId, by, instruction) => resolve({ action: 'redirect', escalationId, by, instruction }),
+      end: (escalationId, by, reason) => resolve({ action: 'end', escalationId, by, reason }),
+      audit: async () => {
+        guard();
+        return opts.audit ?? [];
+      },
+      cancel: async () => {
+        calls.cancel.push(runId);
+        guard();
+      },
+    };
+  };
   const client: CliClient = {
     start: async (input) => {
       calls.start.push(input);
@@ -232,6 +374,11 @@ function fakeClient(opts: { result?: RunResult; status?: RunStatus; startError?:
     getHandle: (runId) => {
       calls.getHandle.push(runId);
       return handle(runId);
+    },
+    pendingApprovals: async (o) => {
+      calls.inbox.push(o);
+      guard();
+      return opts.inbox ?? [];
     },
     close: async () => {
       calls.closed++;
@@ -419,5 +566,333 @@ describe('main', () => {
     const { code, err } = await runCli(['status', 'ghost'], fake);
     expect(code).toBe(1);
     expect(err).toBe('error: no run with id "ghost" in namespace default');
+  });
+});
+
+describe('parseCommand: approvals, decisions, escalations, cancel, audit', () => {
+  it('reads the inbox with an optional --limit and --json', () => {
+    expect(parseCommand(['approvals'], noEnv)).toEqual({ kind: 'approvals', connection: defaults, json: false });
+    expect(parseCommand(['approvals', '--json', '--limit', '5'], noEnv)).toEqual({ kind: 'approvals', connection: defaults, limit: 5, json: true });
+    for (const bad of ['0', '-1', '2.5', 'ten', '']) {
+      expect(parseCommand(['approvals', `--limit=${bad}`], noEnv)).toEqual({ error: `--limit must be a positive whole number (got "${bad}")` });
+    }
+    expect(parseCommand(['approvals', 'run-1'], noEnv)).toEqual({ error: '"approvals" takes no arguments, got run-1' });
+  });
+
+  it('reads approve with the approver, their groups and a comment', () => {
+    expect(parseCommand(['approve', 'run-1', 'ap-1', '--as', 'alice', '--groups', 'support-leads, finance,,', '--comment', 'checked'], noEnv)).toEqual({
+      kind: 'decide',
+      connection: defaults,
+      runId: 'run-1',
+      decision: { decision: 'approve', approvalId: 'ap-1', approver: { id: 'alice', groups: ['support-leads', 'finance'] }, comment: 'checked' },
+      async: false,
+      json: false,
+    });
+  });
+
+  it('reads --async and --json on a decision', () => {
+    expect(parseCommand(['approve', 'run-1', 'ap-1', '--as', 'alice', '--async', '--json'], noEnv)).toMatchObject({ kind: 'decide', async: true, json: true });
+  });
+
+  it('reads reject with its reason, and requires one', () => {
+    expect(parseCommand(['reject', 'run-1', 'ap-1', '--as', 'bob', '--reason', 'amount looks wrong'], noEnv)).toMatchObject({
+      kind: 'decide',
+      decision: { decision: 'reject', approvalId: 'ap-1', approver: { id: 'bob', groups: [] }, reason: 'amount looks wrong' },
+    });
+    expect(parseCommand(['reject', 'run-1', 'ap-1', '--as', 'bob'], noEnv)).toEqual({ error: '"reject" needs --reason "...": the model is told why' });
+  });
+
+  it('reads edit with its JSON input, and refuses missing or malformed JSON', () => {
+    expect(parseCommand(['edit', 'run-1', 'ap-1', '--as', 'alice', '--input', '{"orderId":"ord_1","amountCents":2000}', '--comment', 'halved'], noEnv)).toMatchObject({
+      kind: 'decide',
+      decision: { decision: 'edit', approvalId: 'ap-1', approver: alice, input: { orderId: 'ord_1', amountCents: 2000 }, comment: 'halved' },
+    });
+    expect(parseCommand(['edit', 'run-1', 'ap-1', '--as', 'alice'], noEnv)).toEqual({ error: `"edit" needs --input '<json>': the replacement arguments` });
+    expect(parseCommand(['edit', 'run-1', 'ap-1', '--as', 'alice', '--input', '{orderId: 1}'], noEnv)).toMatchObject({
+      error: expect.stringMatching(/^--input is not valid JSON: /),
+    });
+  });
+
+  it('reads answer and redirect with their text joined, and end with its reason', () => {
+    expect(parseCommand(['answer', 'run-1', 'esc-1', '--as', 'alice', 'Refund', '$33.12.'], noEnv)).toEqual({
+      kind: 'resolve',
+      connection: defaults,
+      runId: 'run-1',
+      resolution: { action: 'answer', escalationId: 'esc-1', by: alice, text: 'Refund $33.12.' },
+      json: false,
+    });
+    expect(parseCommand(['redirect', 'run-1', 'esc-1', '--as', 'alice', '--groups', 'ops', 'Ask for the order id.'], noEnv)).toMatchObject({
+      resolution: { action: 'redirect', escalationId: 'esc-1', by: { id: 'alice', groups: ['ops'] }, instruction: 'Ask for the order id.' },
+    });
+    expect(parseCommand(['end', 'run-1', 'esc-1', '--as', 'alice', '--reason', 'withdrawn'], noEnv)).toMatchObject({
+      resolution: { action: 'end', escalationId: 'esc-1', by: alice, reason: 'withdrawn' },
+    });
+  });
+
+  it('requires the text of answer and redirect and the reason of end', () => {
+    expect(parseCommand(['answer', 'run-1', 'esc-1', '--as', 'alice'], noEnv)).toEqual({ error: '"answer" needs the answer text' });
+    expect(parseCommand(['redirect', 'run-1', 'esc-1', '--as', 'alice', ' '], noEnv)).toEqual({ error: '"redirect" needs the new instruction' });
+    expect(parseCommand(['end', 'run-1', 'esc-1', '--as', 'alice'], noEnv)).toEqual({ error: '"end" needs --reason "...": why the run is ended' });
+  });
+
+  it('requires --as and both ids on every decision command', () => {
+    for (const name of ['approve', 'reject', 'edit', 'answer', 'redirect', 'end']) {
+      expect(parseCommand([name, 'run-1', 'x-1', 'text'].slice(0, name === 'answer' || name === 'redirect' ? 4 : 3), noEnv)).toEqual({
+        error: `"${name}" needs --as <id>: who is deciding`,
+      });
+      const target = ['approve', 'reject', 'edit'].includes(name) ? 'approval' : 'escalation';
+      expect(parseCommand([name, 'run-1', '--as', 'alice'], noEnv)).toEqual({ error: `"${name}" needs a run id and an ${target} id` });
+    }
+  });
+
+  it('refuses stray words and flags that belong to other commands', () => {
+    expect(parseCommand(['approve', 'run-1', 'ap-1', 'now', '--as', 'alice'], noEnv)).toEqual({
+      error: '"approve" takes a run id and an approval id, got extra arguments: now',
+    });
+    expect(parseCommand(['approve', 'run-1', 'ap-1', '--as', 'alice', '--reason', 'x'], noEnv)).toEqual({ error: '--reason does not apply to "approve"' });
+    expect(parseCommand(['answer', 'run-1', 'esc-1', '--as', 'alice', '--async', 'x'], noEnv)).toEqual({ error: '--async does not apply to "answer"' });
+    expect(parseCommand(['cancel', '--json', 'run-1'], noEnv)).toEqual({ error: '--json does not apply to "cancel"' });
+    expect(parseCommand(['status', '--as', 'alice', 'run-1'], noEnv)).toEqual({ error: '--as does not apply to "status"' });
+  });
+
+  it('reads cancel and audit with one run id', () => {
+    expect(parseCommand(['cancel', 'run-1'], noEnv)).toEqual({ kind: 'cancel', connection: defaults, runId: 'run-1' });
+    expect(parseCommand(['audit', '--json', 'run-1'], noEnv)).toEqual({ kind: 'audit', connection: defaults, runId: 'run-1', json: true });
+    expect(parseCommand(['cancel'], noEnv)).toEqual({ error: '"cancel" needs a run id' });
+    expect(parseCommand(['audit', 'a', 'b'], noEnv)).toEqual({ error: '"audit" takes one run id, got 2 arguments' });
+  });
+
+  it('keeps connection flags on the new commands', () => {
+    expect(parseCommand(['approvals', '--address', 'h:1', '--namespace', 'ns', '--task-queue', 'q'], noEnv)).toMatchObject({
+      connection: { address: 'h:1', namespace: 'ns', taskQueue: 'q' },
+    });
+  });
+
+  it('splits --groups at commas and drops blanks', () => {
+    expect(parseGroups(' a ,b,,c ')).toEqual(['a', 'b', 'c']);
+    expect(parseGroups(undefined)).toEqual([]);
+  });
+
+  it('documents every command in the usage text', () => {
+    for (const name of ['run', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end']) {
+      expect(usage).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    }
+  });
+});
+
+describe('formatting approvals, escalations and the audit trail', () => {
+  it('shows pending approvals and an open escalation in status', () => {
+    const text = formatStatus({
+      ...status,
+      phase: 'waiting_for_approval',
+      pending: [],
+      pendingApprovals: [approval, { ...approval, id: 'ap-2', group: undefined, escalated: true, tool: 'send_email', input: { to: 'x@example.com' } }],
+      escalation: { id: 'esc-1', reason: 'low_confidence', message: 'confidence 0.3 is below 0.6', openedAt: '2030-01-01T00:00:00.000Z', deadlineAt: '2030-01-02T00:00:00.000Z' },
+      escalations: 1,
+    });
+    expect(text.split('\n').slice(0, 9)).toEqual([
+      'run run-1 (agent support-example)',
+      'phase: waiting for approval, step 2 of 6',
+      'usage: 900 input (400 cached) / 120 output tokens; 2 model calls, 1 tool call, 1 escalation',
+      'pending: nothing',
+      'awaiting approval:',
+      '  ap-1: refund_order {"orderId":"ord_1","amountCents":5000}; refunds over $20 need a lead; group support-leads; deadline 2030-01-01T00:10:00.000Z',
+      '  ap-2: send_email {"to":"x@example.com"}; refunds over $20 need a lead; group (any approver); deadline 2030-01-01T00:10:00.000Z (escalated)',
+      'needs a human (low confidence): confidence 0.3 is below 0.6',
+      '  escalation esc-1; deadline 2030-01-02T00:00:00.000Z; answer, redirect or end it',
+    ]);
+  });
+
+  it('leaves status as it was for a run with neither, including an older worker without the fields', () => {
+    const { pendingApprovals: _a, escalations: _e, ...older } = status;
+    expect(formatStatus(older as RunStatus)).toBe(formatStatus(status));
+    expect(formatStatus(status)).not.toMatch(/approval|needs a human|escalation/);
+  });
+
+  it('prints the inbox oldest first with the ids approve takes, the tool and args, reason, group and deadline', () => {
+    const inbox: InboxApproval[] = [
+      { ...approval, agent: 'support' },
+      { ...approval, runId: 'run-2', id: 'ap-9', agent: 'billing', tool: 'wire_money', input: { note: 'x'.repeat(200) }, group: undefined, escalated: true },
+    ];
+    const text = formatApprovals(inbox);
+    expect(text.split('\n')).toEqual([
+      '2 pending approvals, oldest first:',
+      'run-1  ap-1  refund_order {"orderId":"ord_1","amountCents":5000}',
+      '  agent support; refunds over $20 need a lead; group support-leads; deadline 2030-01-01T00:10:00.000Z',
+      `run-2  ap-9  wire_money ${'{"note":"' + 'x'.repeat(68)}...`,
+      '  agent billing; refunds over $20 need a lead; group (any approver); deadline 2030-01-01T00:10:00.000Z (escalated)',
+      '',
+      'decide with: approve|reject|edit <runId> <approvalId> --as <you>',
+    ]);
+    expect(formatApprovals([])).toBe('no pending approvals');
+  });
+
+  it('summarizes tool arguments on one line, cut to a length', () => {
+    expect(summarizeArgs({ a: 1 })).toBe('{"a":1}');
+    expect(summarizeArgs(undefined)).toBe('(no arguments)');
+    expect(summarizeArgs('abcdefghij', 8)).toBe('"abcd...');
+    expect(summarizeArgs('x'.repeat(500))).toHaveLength(80);
+  });
+
+  it('prints the audit trail one numbered line per decision, with who and why', () => {
+    const entries: AuditEntry[] = [
+      { seq: 1, at: '2030-01-01T00:00:00.000Z', step: 1, event: 'tool_allowed', tool: 'search_docs', callId: 'c1', by: 'policy' },
+      { seq: 2, at: '2030-01-01T00:00:01.000Z', step: 2, event: 'approval_requested', tool: 'refund_order', callId: 'c2', by: 'policy', reason: 'over $20' },
+      { seq: 3, at: '2030-01-01T00:03:00.000Z', step: 2, event: 'rejected', tool: 'refund_order', callId: 'c2', by: 'human:alice', reason: 'wrong order' },
+      { seq: 4, at: '2030-01-01T00:04:00.000Z', step: 3, event: 'cancelled', by: 'system' },
+    ];
+    expect(formatAudit('run-1', entries).split('\n')).toEqual([
+      'audit of run run-1 (4 entries):',
+      '  1. 2030-01-01T00:00:00.000Z step 1: tool allowed search_docs (call c1) by policy',
+      '  2. 2030-01-01T00:00:01.000Z step 2: approval requested refund_order (call c2) by policy: over $20',
+      '  3. 2030-01-01T00:03:00.000Z step 2: rejected refund_order (call c2) by human:alice: wrong order',
+      '  4. 2030-01-01T00:04:00.000Z step 3: cancelled by system',
+    ]);
+    expect(formatAudit('run-1', entries.slice(0, 1))).toMatch(/^audit of run run-1 \(1 entry\):/);
+    expect(formatAudit('run-1', [])).toBe('no audit entries for run run-1');
+  });
+});
+
+describe('describeError for decisions', () => {
+  it("prints a refused decision's message, a finished run, and an update nobody took", () => {
+    const refused = new DecisionRejectedError({ runId: 'run-1', targetId: 'ap-1', reason: 'approval ap-1 was already decided' });
+    expect(describeError(refused, 'run-1', 'default')).toBe('run run-1 refused the decision on ap-1: approval ap-1 was already decided');
+    const finished = new WorkflowNotFoundError('workflow execution already completed', 'run-1', undefined);
+    expect(describeError(finished, 'run-1', 'default')).toBe('run run-1 has already ended; read its outcome with "result run-1"');
+    const timedOut = new WorkflowUpdateRPCTimeoutOrCancelledError('timeout');
+    expect(describeError(timedOut, 'run-1', 'default')).toMatch(/^run run-1 did not take the decision in time \(no worker answered/);
+  });
+});
+
+describe('main: approvals, decisions, escalations, cancel, audit', () => {
+  const inbox: InboxApproval[] = [{ ...approval, agent: 'support' }];
+
+  it('prints the inbox, as text or JSON, passing --limit through', async () => {
+    const text = await runCli(['approvals'], fakeClient({ inbox }));
+    expect(text.code).toBe(0);
+    expect(text.out).toBe(formatApprovals(inbox));
+    expect(text.calls.inbox).toEqual([undefined]);
+    expect(text.calls.closed).toBe(1);
+    const json = await runCli(['approvals', '--json', '--limit', '7'], fakeClient({ inbox }));
+    expect(JSON.parse(json.out)).toEqual(inbox);
+    expect(json.calls.inbox).toEqual([{ limit: 7 }]);
+  });
+
+  it('approves by Update and says so, or prints the ack with --json', async () => {
+    const { code, out, calls } = await runCli(['approve', 'run-1', 'ap-1', '--as', 'alice', '--groups', 'support-leads', '--comment', 'ok']);
+    expect(code).toBe(0);
+    expect(out).toBe('ap-1 approved on run run-1');
+    expect(calls.getHandle).toEqual(['run-1']);
+    expect(calls.decide).toEqual([
+      { runId: 'run-1', async: false, decision: { decision: 'approve', approvalId: 'ap-1', approver: { id: 'alice', groups: ['support-leads'] }, comment: 'ok' } },
+    ]);
+    const json = await runCli(['approve', 'run-1', 'ap-1', '--as', 'alice', '--json']);
+    expect(JSON.parse(json.out)).toEqual({ approvalId: 'ap-1', decision: 'approve' });
+  });
+
+  it('rejects and edits by Update', async () => {
+    const rejected = await runCli(['reject', 'run-1', 'ap-1', '--as', 'bob', '--reason', 'wrong order']);
+    expect(rejected.out).toBe('ap-1 rejected on run run-1');
+    expect(rejected.calls.decide[0]?.decision).toEqual({ decision: 'reject', approvalId: 'ap-1', approver: { id: 'bob', groups: [] }, reason: 'wrong order' });
+    const edited = await runCli(['edit', 'run-1', 'ap-1', '--as', 'bob', '--input', '{"amountCents":100}']);
+    expect(edited.code).toBe(0);
+    expect(edited.out).toBe('ap-1 approved with edited arguments on run run-1');
+    expect(edited.calls.decide[0]?.decision).toMatchObject({ decision: 'edit', input: { amountCents: 100 } });
+  });
+
+  it('with --async sends the decision by Signal and says the run has not confirmed it', async () => {
+    const { code, out, calls } = await runCli(['reject', 'run-1', 'ap-1', '--as', 'bob', '--reason', 'no', '--async']);
+    expect(code).toBe(0);
+    expect(calls.decide).toMatchObject([{ runId: 'run-1', async: true, decision: { decision: 'reject' } }]);
+    expect(out).toBe('sent: ap-1 rejected on run run-1 (by signal; "audit run-1" shows whether the run applied it)');
+    const json = await runCli(['approve', 'run-1', 'ap-1', '--as', 'bob', '--async', '--json']);
+    expect(JSON.parse(json.out)).toEqual({ runId: 'run-1', approvalId: 'ap-1', decision: 'approve', sent: 'signal' });
+  });
+
+  it("exits 1 with the run's reason when the workflow refuses the decision", async () => {
+    const refused = new DecisionRejectedError({ runId: 'run-1', targetId: 'ap-1', reason: 'alice is not in group support-leads' });
+    const { code, out, err, calls } = await runCli(['approve', 'run-1', 'ap-1', '--as', 'alice'], fakeClient({ handleError: refused }));
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err).toBe('error: run run-1 refused the decision on ap-1: alice is not in group support-leads');
+    expect(calls.closed).toBe(1);
+  });
+
+  it('exits 1 when the run has already ended or does not exist', async () => {
+    const finished = new WorkflowNotFoundError('workflow execution already completed', 'run-1', undefined);
+    const ended = await runCli(['approve', 'run-1', 'ap-1', '--as', 'alice'], fakeClient({ handleError: finished }));
+    expect(ended.code).toBe(1);
+    expect(ended.err).toBe('error: run run-1 has already ended; read its outcome with "result run-1"');
+    const ghost = await runCli(['cancel', 'ghost'], fakeClient({ handleError: new WorkflowNotFoundError('workflow not found', 'ghost', undefined) }));
+    expect(ghost.code).toBe(1);
+    expect(ghost.err).toBe('error: no run with id "ghost" in namespace default');
+  });
+
+  it('exits 2 without connecting for malformed JSON, a missing --as, or a decision that fails local validation', async () => {
+    const badJson = await runCli(['edit', 'run-1', 'ap-1', '--as', 'alice', '--input', '{amount: 1}']);
+    expect(badJson.code).toBe(2);
+    expect(badJson.err).toMatch(/^error: --input is not valid JSON: /);
+    const noActor = await runCli(['approve', 'run-1', 'ap-1']);
+    expect(noActor.code).toBe(2);
+    expect(noActor.err.split('\n')[0]).toBe('error: "approve" needs --as <id>: who is deciding');
+    const emptyActor = await runCli(['approve', 'run-1', 'ap-1', '--as', '']);
+    expect(emptyActor.code).toBe(2);
+    expect(emptyActor.err).toMatch(/^error: invalid decision\n {2}approver\.id: /);
+    const emptyReason = await runCli(['end', 'run-1', 'esc-1', '--as', 'alice', '--reason', '']);
+    expect(emptyReason.code).toBe(2);
+    expect(emptyReason.err).toMatch(/^error: invalid escalation resolution\n {2}reason: /);
+    for (const r of [badJson, noActor, emptyActor, emptyReason]) {
+      expect(r.calls.connect).toEqual([]);
+      expect(r.calls.decide).toEqual([]);
+      expect(r.calls.resolve).toEqual([]);
+    }
+  });
+
+  it('answers, redirects and ends an escalation', async () => {
+    const answered = await runCli(['answer', 'run-1', 'esc-1', '--as', 'alice', 'Refund', '$33.12.']);
+    expect(answered.code).toBe(0);
+    expect(answered.out).toBe('escalation esc-1: answered for run run-1; it ends with this answer');
+    expect(answered.calls.resolve).toEqual([{ runId: 'run-1', resolution: { action: 'answer', escalationId: 'esc-1', by: alice, text: 'Refund $33.12.' } }]);
+    const redirected = await runCli(['redirect', 'run-1', 'esc-1', '--as', 'alice', 'Ask', 'first.']);
+    expect(redirected.out).toBe('escalation esc-1: redirected run run-1; it carries on');
+    expect(redirected.calls.resolve[0]?.resolution).toMatchObject({ action: 'redirect', instruction: 'Ask first.' });
+    const ended = await runCli(['end', 'run-1', 'esc-1', '--as', 'alice', '--reason', 'withdrawn', '--json']);
+    expect(JSON.parse(ended.out)).toEqual({ escalationId: 'esc-1', action: 'end' });
+    expect(ended.calls.resolve[0]?.resolution).toMatchObject({ action: 'end', reason: 'withdrawn' });
+  });
+
+  it('exits 1 when the run refuses a resolution', async () => {
+    const refused = new DecisionRejectedError({ runId: 'run-1', targetId: 'esc-1', reason: 'escalation esc-1 is not open' });
+    const { code, err } = await runCli(['answer', 'run-1', 'esc-1', '--as', 'alice', 'x'], fakeClient({ handleError: refused }));
+    expect(code).toBe(1);
+    expect(err).toBe('error: run run-1 refused the decision on esc-1: escalation esc-1 is not open');
+  });
+
+  it('cancels a run', async () => {
+    const { code, out, calls } = await runCli(['cancel', 'run-1']);
+    expect(code).toBe(0);
+    expect(calls.cancel).toEqual(['run-1']);
+    expect(out).toBe('cancellation requested for run run-1; it stops cleanly with the outcome "stopped (cancelled)"');
+  });
+
+  it('prints the audit trail, as text or JSON', async () => {
+    const audit: AuditEntry[] = [{ seq: 1, at: '2030-01-01T00:00:00.000Z', step: 1, event: 'approved', tool: 'refund_order', callId: 'c2', by: 'human:alice' }];
+    const text = await runCli(['audit', 'run-1'], fakeClient({ audit }));
+    expect(text.code).toBe(0);
+    expect(text.out).toBe(formatAudit('run-1', audit));
+    const json = await runCli(['audit', '--json', 'run-1'], fakeClient({ audit }));
+    expect(JSON.parse(json.out)).toEqual(audit);
+  });
+
+  it('shows approvals waiting in status', async () => {
+    const { out } = await runCli(['status', 'run-1'], fakeClient({ status: { ...status, pendingApprovals: [approval] } }));
+    expect(out).toContain('awaiting approval:\n  ap-1: refund_order');
+  });
+
+  it('exits 1 for a result that stopped in a loop, 0 for one a human ended', async () => {
+    const loop = result({ kind: 'stopped', reason: 'loop_detected', message: 'm', summary: 's' });
+    expect((await runCli(['result', 'run-1'], fakeClient({ result: loop }))).code).toBe(1);
+    const ended = result({ kind: 'stopped', reason: 'ended_by_human', message: 'm', summary: 's' });
+    expect((await runCli(['result', 'run-1'], fakeClient({ result: ended }))).code).toBe(0);
   });
 });
