@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { escalationReasons, openEscalationSchema, pendingApprovalSchema, auditEntrySchema } from './approvals.ts';
+import type { openEscalationSchema, pendingApprovalSchema} from './approvals.ts';
+import { escalationReasons, auditEntrySchema } from './approvals.ts';
 import { budgetKinds, budgetsSchema } from './budgets.ts';
 import { callRecordSchema } from './calls.ts';
 import { principalSchema } from './principal.ts';
