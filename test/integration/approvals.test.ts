@@ -195,6 +195,27 @@ describe('human approval', () => {
     }));
 });
 
+describe('the approvals inbox', () => {
+  it('lists pending approvals across runs, oldest first, and clears as they are decided', () =>
+    withSetup(async ({ fake, run: { bosun } }) => {
+      fake.setHandler((req) => (req.body.messages.length === 2 ? refund(req.body.messages[1].content.includes('first') ? 4_000 : 6_000) : { kind: 'text', text: 'ok' }));
+      const first = await bosun.start({ agent: agent(), task: 'first refund', principal: agentPrincipal, runId: uniqueName('inbox-a') });
+      await pendingOf(first.runId);
+      const second = await bosun.start({ agent: agent(), task: 'second refund', principal: agentPrincipal, runId: uniqueName('inbox-b') });
+      await pendingOf(second.runId);
+      const mine = async () => (await bosun.pendingApprovals()).filter((p) => p.runId === first.runId || p.runId === second.runId);
+      await expect.poll(async () => (await mine()).map((p) => [p.runId, (p.input as { amountCents: number }).amountCents]), { timeout: 15_000 }).toEqual([
+        [first.runId, 4_000],
+        [second.runId, 6_000],
+      ]);
+      const [a, b] = await mine();
+      await first.approve(a!.id, bob);
+      await second.reject(b!.id, bob, 'too much');
+      await Promise.all([first.result(), second.result()]);
+      await expect.poll(async () => (await mine()).length, { timeout: 15_000 }).toBe(0);
+    }));
+});
+
 describe('cancellation', () => {
   it('ends cleanly while an approval is pending, and nothing executes', () =>
     withSetup(async ({ fake, stateDir, run: { bosun } }) => {
