@@ -4,7 +4,7 @@ import { outputContract } from '../../client/output-contract.ts';
 import type { EscalationResolutionInput } from '../../core/approvals.ts';
 import { resolveEscalationUpdate, statusQuery } from '../../workflows/definitions.ts';
 import { startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
-import { connectHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
+import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 let fake: FakeProviderServer;
@@ -53,6 +53,7 @@ describe('escalation to a human', () => {
       const result = await run.result();
       expect(result.outcome).toEqual({ kind: 'answer', text: 'A team lead will call you today.', truncated: false, answeredBy: 'human:carol' });
       expect(result.escalations).toBe(1);
+      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-v2-escalation-answer');
       expect(result.audit.map((a) => [a.event, a.by])).toEqual([
         ['escalation_opened', 'system'],
         ['escalation_resolved', 'human:carol'],
@@ -135,6 +136,7 @@ describe('budgets and stop conditions', () => {
       expect(result.costUsd).toBeLessThanOrEqual(0.0015);
       expect(fake.requests).toHaveLength(result.modelCalls);
       expect(result.audit.at(-1)).toMatchObject({ event: 'budget_refused', by: 'system' });
+      await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v2-cost-budget');
     }));
 
   it('stops at the wall-clock budget', () =>
