@@ -1,11 +1,12 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput } from '../core/activity-contracts.ts';
-import { describeModel, type ModelResponse, type ProviderName } from '../core/model.ts';
+import { describeModel, type ModelRequest, type ModelResponse, type ProviderName } from '../core/model.ts';
 import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
 import type { ModelAdapter } from './model/types.ts';
 import { toProviderFailure, type ProviderFailureDetails } from './model/provider-errors.ts';
 import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
+import type { RunStore } from './store/run-store.ts';
 
 export type ModelAdapters = Partial<Record<ProviderName, ModelAdapter>>;
 
@@ -13,6 +14,8 @@ export interface CallModelDeps {
   /** Shared by every run of the worker (see `createCircuitBreaker`). Without one, every
    * call is sent. */
   breaker?: CircuitBreaker;
+  /** Where conversations and prompt versions live (runs that send them by reference). */
+  store?: RunStore;
 }
 
 /** What `callModel` heartbeats. `billed` is the usage of earlier attempts of this activity
@@ -42,7 +45,8 @@ export interface CallModelHeartbeat {
 export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {}) {
   const { breaker } = deps;
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
-    const { request, runId, step } = input;
+    const { runId, step } = input;
+    const request = await materialize(input, deps.store);
     const ctx = Context.current();
     const key = describeModel(request.model);
     const prior = billedFrom(ctx.info.heartbeatDetails);
@@ -79,6 +83,11 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     try {
       const response = await adapter.call(request, { signal: ctx.cancellationSignal, timeoutMs: input.timeoutMs });
       breaker?.record(key, 'success');
+      let conversationLength: number | undefined;
+      if (input.conversation && deps.store) {
+        conversationLength = request.messages.length + 1;
+        await deps.store.putMessages(input.conversation.id, request.messages.length, [response.message]);
+      }
       log.info('model call', {
         runId,
         step,
@@ -92,7 +101,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         stop: response.stop,
         ...(prior ? { billedRetryInputTokens: prior.input, billedRetryOutputTokens: prior.output } : {}),
       });
-      return prior ? { ...response, billedRetries: prior } : response;
+      return { ...response, ...(prior ? { billedRetries: prior } : {}), ...(conversationLength ? { conversationLength } : {}) };
     } catch (err) {
       if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
         // Cancelled (or the activity timed out): rethrow Temporal's CancelledFailure as is,
@@ -120,6 +129,36 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       clearInterval(beat);
     }
   };
+}
+
+/**
+ * The request as the provider must see it: the stored conversation (after appending this
+ * step's new messages) and the pinned prompt text, when the run sends them by reference.
+ */
+async function materialize(input: CallModelInput, store: RunStore | undefined): Promise<ModelRequest> {
+  if (!input.conversation && !input.prompt) return input.request;
+  if (!store) {
+    throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: 'this worker has no run store; it cannot serve runs that keep content by reference' });
+  }
+  let system = input.request.system;
+  if (input.prompt) {
+    const prompt = await store.getPrompt(input.prompt.hash);
+    if (!prompt) {
+      throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: `prompt ${input.prompt.name}@${input.prompt.hash.slice(0, 12)} is missing from the run store` });
+    }
+    system = prompt.content;
+  }
+  let messages = input.request.messages;
+  if (input.conversation) {
+    const { id, storedLength, append } = input.conversation;
+    if (append.length) await store.putMessages(id, storedLength, append);
+    try {
+      messages = await store.getMessages(id, storedLength + append.length);
+    } catch (err) {
+      throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: (err as Error).message });
+    }
+  }
+  return { ...input.request, system, messages };
 }
 
 function heartbeatEvery(ctx: Context): number {

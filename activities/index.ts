@@ -4,6 +4,8 @@ import type { RegisteredTool } from '../tools/handlers/types.ts';
 import { createCallModel, type ModelAdapters } from './call-model.ts';
 import type { CircuitBreaker } from './model/breaker.ts';
 import { createExecuteTool } from './execute-tool.ts';
+import { createResolvePrompt } from './resolve-prompt.ts';
+import type { RunStore } from './store/run-store.ts';
 
 export type { ModelAdapters } from './call-model.ts';
 
@@ -12,12 +14,17 @@ export interface ActivityDeps {
   tools: RegisteredTool[];
   /** Shared by every run this worker serves: a model that keeps failing is skipped fast. */
   breaker?: CircuitBreaker;
+  /** Conversations and prompt versions, kept out of Temporal history. */
+  store: RunStore;
+  /** Where named prompt templates (`<name>.md`) are read from. */
+  promptsDir: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    callModel: createCallModel(deps.models, deps.breaker ? { breaker: deps.breaker } : {}),
+    callModel: createCallModel(deps.models, { store: deps.store, ...(deps.breaker ? { breaker: deps.breaker } : {}) }),
     executeTool: createExecuteTool(deps.tools),
+    resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
   };
 }
 

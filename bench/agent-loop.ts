@@ -255,7 +255,7 @@ async function benchInProcess(fake: FakeProviderServer): Promise<Measured> {
     // The agentRun loop, minus Temporal: model call, validate and run the tool, feed back.
     for (let step = 1; step <= agent.maxSteps && !answered; step++) {
       const response = await adapter.call(
-        { model: agent.model!, system: agent.instructions, messages, tools, maxOutputTokens: agent.maxOutputTokens },
+        { model: agent.model!, system: String(agent.instructions), messages, tools, maxOutputTokens: agent.maxOutputTokens },
         { timeoutMs: agent.timeouts.modelCallMs },
       );
       messages.push(response.message);

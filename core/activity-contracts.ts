@@ -1,16 +1,46 @@
 import { z } from 'zod';
+import { messageSchema } from './messages.ts';
 import { modelRequestSchema } from './model.ts';
 import { principalSchema } from './principal.ts';
 
-/** The argument of the `callModel` activity. */
+/** A conversation kept in the run store: the activity appends `append` at `storedLength`,
+ * loads the whole conversation, and stores the model's answer after it. History carries only
+ * the new messages of each step. */
+export const conversationRefSchema = z.object({
+  id: z.string().min(1),
+  storedLength: z.number().int().nonnegative(),
+  append: z.array(messageSchema),
+});
+export type ConversationRef = z.infer<typeof conversationRefSchema>;
+
+/** A pinned prompt version (content hash); its text lives in the run store. */
+export const promptPinSchema = z.object({ name: z.string(), hash: z.string().regex(/^[0-9a-f]{64}$/), label: z.string().optional() });
+export type PromptPin = z.infer<typeof promptPinSchema>;
+
+/**
+ * The argument of the `callModel` activity. Runs started before the run store (v1/v2
+ * histories) send `request.system` and `request.messages` inline; newer runs send
+ * `conversation` and `prompt` by reference and leave those empty.
+ */
 export const callModelInputSchema = z.object({
   runId: z.string(),
   step: z.number().int().positive(),
-  request: modelRequestSchema,
+  request: modelRequestSchema.extend({ messages: z.array(messageSchema), system: z.string() }),
   /** Upper bound for one provider call, enforced by the SDK inside the activity. */
   timeoutMs: z.number().int().positive(),
+  conversation: conversationRefSchema.optional(),
+  prompt: promptPinSchema.optional(),
 });
 export type CallModelInput = z.infer<typeof callModelInputSchema>;
+
+/** The argument of the `resolvePrompt` activity: inline instructions or a named template
+ * (optionally a version already pinned elsewhere). */
+export const resolvePromptInputSchema = z.object({
+  name: z.string().min(1),
+  inline: z.string().optional(),
+  version: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+});
+export type ResolvePromptInput = z.infer<typeof resolvePromptInputSchema>;
 
 /** The argument of the `executeTool` activity. */
 export const executeToolInputSchema = z.object({

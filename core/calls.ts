@@ -31,6 +31,8 @@ export const callRecordSchema = z.object({
   costUsd: z.number().nonnegative().nullable(),
   priceAsOf: z.string().optional(),
   latencyMs: z.number().nonnegative().optional(),
+  /** The pinned prompt version the call used, `name@hash12`. */
+  prompt: z.string().optional(),
   requestId: z.string().optional(),
 });
 export type CallRecord = z.infer<typeof callRecordSchema>;

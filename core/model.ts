@@ -63,5 +63,7 @@ export const modelResponseSchema = z.object({
   /** Usage the provider reported for earlier attempts of this call that failed after being
    * billed (e.g. an unusable response that was retried). Counted, never lost. */
   billedRetries: usageSchema.optional(),
+  /** With a stored conversation: its length after this answer was stored. */
+  conversationLength: z.number().int().positive().optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponseSchema>;

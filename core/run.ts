@@ -48,6 +48,15 @@ const oneOfModelOrRouting = {
   message: { message: 'give exactly one of `model` or `routing`', path: ['model'] },
 };
 
+/** The system prompt: inline text, or a named template from the worker's prompts folder
+ * (optionally a version already pinned). Either way the run pins a content hash at start, and
+ * every model call records it. */
+export const instructionsSchema = z.union([
+  z.string().min(1),
+  z.object({ template: z.string().regex(/^[a-zA-Z0-9._-]+$/), version: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
+]);
+export type Instructions = z.infer<typeof instructionsSchema>;
+
 /**
  * What an agent is: its instructions, the models it runs on, the tools it may use, and how
  * many steps it gets. One step = one model call plus the tool calls it asks for.
@@ -64,8 +73,11 @@ const oneOfModelOrRouting = {
 export const agentDefinitionSchema = z
   .object({
     name: z.string().min(1).max(100),
-    instructions: z.string().min(1),
+    instructions: instructionsSchema,
     tools: z.array(z.string().min(1)).default([]),
+    /** Continue as a new run (same id, state carried) after this many history events, or
+     * earlier when the server suggests it. */
+    continueAsNewAfterEvents: z.number().int().min(100).default(10_000),
     maxSteps: z.number().int().positive().max(10_000).default(10),
     budgets: budgetsSchema.default({}),
     /** Stop a run whose model calls the same tool with the same arguments this many times. */
@@ -112,6 +124,9 @@ export const runInputSchema = z.object({
   output: outputContractSchema.optional(),
   /** Who the run acts for; tools are offered and executed within its scopes. */
   principal: principalSchema.default({ tenant: 'default', user: 'anonymous', scopes: [], roles: [] }),
+  /** Set by the run itself when it continues as new: the state it carries (conversation
+   * reference, pinned prompt, budgets spent, audit, counters). Not for callers. */
+  resume: z.record(z.string(), z.unknown()).optional(),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 export type RunInputInit = z.input<typeof runInputSchema>;
@@ -182,7 +197,7 @@ export const taskInputSchema = z
   .object({
     name: z.string().min(1).max(100),
     taskClass: taskClassSchema.default('extract'),
-    instructions: z.string().min(1),
+    instructions: instructionsSchema,
     input: z.string().trim().min(1),
     output: outputContractSchema.optional(),
     runId: runIdSchema.optional(),

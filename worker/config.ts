@@ -19,6 +19,8 @@ export const workerConfigSchema = z.object({
   BOSUN_TASK_QUEUE: withDefault('bosun'),
   BOSUN_STATE_DIR: withDefault('.bosun'),
   BOSUN_KNOWLEDGE_DIR: optionalString,
+  /** Named prompt templates (`<name>.md`); the shipped examples by default. */
+  BOSUN_PROMPTS_DIR: optionalString,
   /** A prebuilt workflow bundle (from `bundleWorkflows`), to skip bundling at start. */
   BOSUN_WORKFLOW_BUNDLE: optionalString,
   OPENAI_API_KEY: optionalString,

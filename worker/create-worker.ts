@@ -1,6 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
+import { openSqliteRunStore } from '../activities/store/run-store.ts';
+import { fileURLToPath } from 'node:url';
 import { createCircuitBreaker } from '../activities/model/breaker.ts';
 import { builtInTools } from '../tools/handlers/index.ts';
 import { openOrderStore, type OrderStore } from '../tools/handlers/order-store.ts';
@@ -27,10 +29,17 @@ export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worke
     opts.tools ??
     (await builtInTools({
       ...(config.BOSUN_KNOWLEDGE_DIR ? { knowledgeDir: config.BOSUN_KNOWLEDGE_DIR } : {}),
-      orderStore: opts.orderStore ?? sharedOrderStore(join(config.BOSUN_STATE_DIR, 'orders.db')),
+      orderStore: opts.orderStore ?? shared(join(config.BOSUN_STATE_DIR, 'orders.db'), (path) => openOrderStore({ path })),
     }));
   const breaker = createCircuitBreaker({ failureThreshold: config.BOSUN_BREAKER_FAILURES, openMs: config.BOSUN_BREAKER_OPEN_MS });
-  const activities = createActivities({ models: createModelAdapters(config), tools, breaker });
+  const store = shared(join(config.BOSUN_STATE_DIR, 'runs.db'), openSqliteRunStore);
+  const activities = createActivities({
+    models: createModelAdapters(config),
+    tools,
+    breaker,
+    store,
+    promptsDir: config.BOSUN_PROMPTS_DIR ?? defaultPromptsDir,
+  });
   const bundle = opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
   return Worker.create({
     connection: opts.connection,
@@ -45,12 +54,14 @@ export async function connectWorker(config: WorkerConfig): Promise<NativeConnect
   return NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 }
 
-const orderStores = new Map<string, OrderStore>();
+const openStores = new Map<string, unknown>();
 /** One connection per store file per process: workers created in one process (tests, the
  * dev command) share it; other processes share the file, with SQLite's locking. */
-function sharedOrderStore(path: string): OrderStore {
+function shared<T>(path: string, open: (path: string) => T): T {
   const key = resolve(path);
-  let store = orderStores.get(key);
-  if (!store) orderStores.set(key, (store = openOrderStore({ path: key })));
-  return store;
+  if (!openStores.has(key)) openStores.set(key, open(key));
+  return openStores.get(key) as T;
 }
+
+/** The example prompt templates shipped with Bosun. */
+export const defaultPromptsDir = fileURLToPath(new URL('./prompts/', import.meta.url));

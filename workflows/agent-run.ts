@@ -1,5 +1,8 @@
 import {
+  allHandlersFinished,
   CancellationScope,
+  condition,
+  continueAsNew,
   isCancellation,
   log,
   patched,
@@ -10,10 +13,11 @@ import {
   ActivityCancellationType,
 } from '@temporalio/workflow';
 import type { BosunActivities } from '../activities/index.ts';
-import type { EscalationReason } from '../core/approvals.ts';
+import type { PromptPin } from '../core/activity-contracts.ts';
+import type { AuditEntry, EscalationReason } from '../core/approvals.ts';
 import { exhaustedBudget, type BudgetKind } from '../core/budgets.ts';
 import { nonRetryableFailureTypes, type Failure } from '../core/failures.ts';
-import type { AssistantMessage, Message, ToolCall, ToolResult, ToolSpec } from '../core/messages.ts';
+import type { ToolCall, ToolResult, ToolSpec } from '../core/messages.ts';
 import type { ValidationReport } from '../core/output.ts';
 import { classifyAgentStep } from '../core/routing.ts';
 import {
@@ -29,12 +33,44 @@ import { authorizeToolCall, checkToolInput, findTool, offeredTools, toolSpec, ty
 import { searchAttributes, statusQuery } from './definitions.ts';
 import { failureFromError, make } from './failures.ts';
 import { createHumanDesk } from './human.ts';
-import { createModelCaller, emptyTotals } from './model-caller.ts';
+import { createConversation, newConversation, type Conversation, type ConversationState } from './conversation.ts';
+import { createModelCaller, emptyTotals, type CallTotals } from './model-caller.ts';
 import { settleOutput } from './output-ladder.ts';
+import { pinPrompt } from './prompts.ts';
 
 /** Marks executions with the v2 behaviour (search attributes, loop detection); histories
  * recorded before it replay with the old behaviour. */
 const V2_PATCH = 'bosun-v2';
+/** v3: conversation and prompt by reference in the run store, pinned prompt versions,
+ * continue-as-new. */
+const V3_PATCH = 'bosun-v3';
+/** Call records and audit entries a run keeps, the most recent (older calls are counted,
+ * not kept). Fewer are carried across continue-as-new: the carried state is written twice
+ * into each run's history (continued-as-new and started events), so it bounds the history
+ * of every run. Totals (tokens, cost, counts) are always carried exactly. */
+const KEEP_CALLS = 100;
+const KEEP_AUDIT = 200;
+const CARRY_CALLS = 20;
+const CARRY_AUDIT = 50;
+/** Distinct tool calls remembered for loop detection. */
+const KEEP_CALL_KEYS = 200;
+
+/** What a run carries into its continuation (`input.resume`). */
+interface ResumeState {
+  startedAt: number;
+  runs: number;
+  step: number;
+  toolCalls: number;
+  totals: CallTotals;
+  droppedCalls: number;
+  audit: AuditEntry[];
+  escalations: number;
+  conversation: ConversationState;
+  prompt: PromptPin;
+  identicalCalls: [string, number][];
+  budgetLowEscalated: boolean;
+  validation?: ValidationReport;
+}
 
 /**
  * The agent loop: call the model (routed by task class, with fallbacks, within budget); if
@@ -47,20 +83,21 @@ const V2_PATCH = 'bosun-v2';
  */
 export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const runId = workflowInfo().workflowId;
-  const startedAt = Date.now();
   const parsed = runInputSchema.safeParse(rawInput);
+  const resume = (parsed.success ? parsed.data.resume : undefined) as ResumeState | undefined;
+  const startedAt = resume?.startedAt ?? Date.now();
   const agentName = parsed.success ? parsed.data.agent.name : String((rawInput as any)?.agent?.name ?? 'unknown');
-  const totals = emptyTotals();
+  const totals: CallTotals = resume?.totals ?? emptyTotals();
   const status: RunStatus = {
     runId,
     agent: agentName,
     phase: 'starting',
-    step: 0,
+    step: resume?.step ?? 0,
     maxSteps: parsed.success ? parsed.data.agent.maxSteps : 0,
     usage: totals.usage,
     costUsd: 0,
     modelCalls: 0,
-    toolCalls: 0,
+    toolCalls: resume?.toolCalls ?? 0,
     lastEvent: '',
     recentEvents: [],
     pending: [],
@@ -72,9 +109,14 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     status.lastEvent = text;
     status.recentEvents = [...status.recentEvents.slice(-(recentEventsLimit - 1)), { seq: ++eventSeq, text }];
   };
-  note('run started');
+  note(resume ? `run continued as new (part ${resume.runs + 1})` : 'run started');
   const principal = parsed.success ? parsed.data.principal : { tenant: 'default', user: 'anonymous', scopes: [], roles: [] };
-  const desk = createHumanDesk({ principal, step: () => status.step, onChange: () => publish() });
+  const desk = createHumanDesk({
+    principal,
+    step: () => status.step,
+    onChange: () => publish(),
+    ...(resume ? { restore: { audit: resume.audit, escalations: resume.escalations } } : {}),
+  });
   setHandler(statusQuery, () => ({
     ...status,
     usage: totals.usage,
@@ -86,6 +128,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   }));
 
   const v2 = patched(V2_PATCH);
+  const v3 = patched(V3_PATCH);
   const keepsSearchAttributes = v2;
   let published = '';
   /** Keeps the search attributes in step with the run, so operators can filter on them. */
@@ -104,7 +147,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     ]);
   }
 
-  let validation: ValidationReport | undefined = undefined;
+  let validation: ValidationReport | undefined = resume?.validation;
   const finish = (outcome: RunOutcome): RunResult => {
     status.phase = 'completed';
     status.pending = [];
@@ -125,7 +168,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       agent: agentName,
       outcome,
       steps: status.step,
-      modelCalls: totals.calls.length,
+      modelCalls: totals.calls.length + droppedCalls,
       toolCalls: status.toolCalls,
       usage: totals.usage,
       costUsd: totals.costUsd,
@@ -143,6 +186,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   }
   const { agent, task, output: contract } = parsed.data;
   publish();
+  let droppedCalls = resume?.droppedCalls ?? 0;
 
   const unknownTools = agent.tools.filter((name) => !findTool(name));
   if (unknownTools.length > 0) {
@@ -153,9 +197,12 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   if (hidden.length) note(`tools not offered to ${principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
   const tools: ToolSpec[] = offered.map((name) => toolSpec(findTool(name)!));
   const executeTool = toolActivities(agent);
-  const messages: Message[] = [{ role: 'user', content: task }];
-  const identicalCalls = new Map<string, number>();
-  let budgetLowEscalated = false;
+  const conv: Conversation = resume
+    ? createConversation(resume.conversation)
+    : newConversation(v3 ? 'stored' : 'inline', runId, { role: 'user', content: task });
+  const prompt: PromptPin | undefined = v3 ? (resume?.prompt ?? (await pinPrompt(agent.name, agent.instructions))) : undefined;
+  const identicalCalls = new Map<string, number>(resume?.identicalCalls ?? []);
+  let budgetLowEscalated = resume?.budgetLowEscalated ?? false;
 
   const spent = () => ({
     steps: status.step,
@@ -169,7 +216,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     kind: 'budget_exhausted',
     budget,
     limit,
-    summary: summarize(messages, status, totals),
+    summary: summarize(conv, status, totals),
   });
 
   const caller = createModelCaller({
@@ -195,7 +242,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     },
   });
   const request = {
-    system: agent.instructions,
+    system: typeof agent.instructions === 'string' ? agent.instructions : '',
     tools,
     maxOutputTokens: agent.maxOutputTokens,
     ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
@@ -221,9 +268,9 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       case 'answer':
         return { kind: 'answer', text: resolution.text, truncated: false, answeredBy: `human:${resolution.by.id}` };
       case 'end':
-        return { kind: 'stopped', reason: 'ended_by_human', message: `ended by ${resolution.by.id}: ${resolution.reason}`, summary: summarize(messages, status, totals) };
+        return { kind: 'stopped', reason: 'ended_by_human', message: `ended by ${resolution.by.id}: ${resolution.reason}`, summary: summarize(conv, status, totals) };
       case 'redirect':
-        messages.push({ role: 'user', content: resolution.instruction });
+        conv.add({ role: 'user', content: resolution.instruction });
         return 'continue';
     }
   }
@@ -231,7 +278,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   try {
     // Policy-sensitive requests go to a human before any model sees them.
     const rule = agent.policy.sensitive.find((r) => new RegExp(r.pattern, r.flags).test(task));
-    if (rule) {
+    if (rule && !resume) {
       const next = await escalate('policy_sensitive', rule.reason);
       if (next !== 'continue') return finish(next);
     }
@@ -239,10 +286,33 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     for (;;) {
       const over = exhaustedBudget(limits, spent());
       if (over) return finish(budgetOutcome(over.budget, over.limit));
+      if (v3 && shouldContinueAsNew(agent.continueAsNewAfterEvents)) {
+        // At a step boundary nothing is pending: no approval, escalation or activity.
+        await condition(allHandlersFinished);
+        trimRecords(CARRY_CALLS, CARRY_AUDIT);
+        const carried: ResumeState = {
+          startedAt,
+          runs: (resume?.runs ?? 0) + 1,
+          step: status.step,
+          toolCalls: status.toolCalls,
+          totals,
+          droppedCalls,
+          audit: desk.audit,
+          escalations: desk.escalations(),
+          conversation: conv.state(),
+          prompt: prompt!,
+          identicalCalls: [...identicalCalls].slice(-KEEP_CALL_KEYS),
+          budgetLowEscalated,
+          ...(validation ? { validation } : {}),
+        };
+        log.info('continuing as new', { runId, step: status.step, historyLength: workflowInfo().historyLength });
+        await continueAsNew<typeof agentRun>({ ...(rawInput as RunInputInit), resume: carried as unknown as Record<string, unknown> });
+      }
       const step = ++status.step;
       status.phase = 'calling_model';
       const { taskClass, why } = classifyAgentStep(step, agent.maxSteps);
-      const r = await caller.call({ step, taskClass, why, purpose: 'step', request: { ...request, messages: [...messages] } });
+      const r = await caller.call({ step, taskClass, why, purpose: 'step', request, conversation: conv, ...(prompt ? { prompt } : {}) });
+      trimRecords();
       status.pending = [];
       if (r.kind === 'refused_by_budget') return finish(budgetOutcome('cost', agent.budgets.maxCostUsd!));
       if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
@@ -252,7 +322,6 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
         return finish(next);
       }
       const { response } = r;
-      messages.push(response.message);
 
       const lowBudget = agent.budgets.escalateWhenCostLeft;
       if (lowBudget !== undefined && agent.budgets.maxCostUsd !== undefined && !budgetLowEscalated) {
@@ -268,7 +337,16 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       if (calls.length === 0) {
         if (!contract) return finish({ kind: 'answer', text: response.message.text, truncated: response.stop === 'length' });
         status.phase = 'validating_output';
-        const settled = await settleOutput({ contract, caller, step, taskClass, request, messages, first: { text: response.message.text, model: r.record.model } });
+        const settled = await settleOutput({
+          contract,
+          caller,
+          step,
+          taskClass,
+          request,
+          conversation: conv,
+          ...(prompt ? { prompt } : {}),
+          first: { text: response.message.text, model: r.record.model },
+        });
         validation = settled.report;
         note(`step ${step}: output ${settled.report.result === 'escalated' ? 'never matched' : 'matched'} "${contract.name}" (${settled.report.attempts.length} attempt(s))`);
         let next: RunOutcome | 'continue';
@@ -300,7 +378,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       note(`step ${step}: model asked for ${calls.map((c) => c.name).join(', ')}`);
       const stops: RunOutcome[] = [];
       const results = await Promise.all(calls.map((call) => runToolCall(call, step, stops)));
-      messages.push({ role: 'tool', results });
+      conv.add({ role: 'tool', results });
       status.pending = [];
       note(`step ${step}: ${results.length} tool result(s), ${results.filter((x) => x.isError).length} error(s)`);
       if (stops.length > 0) return finish(stops[0]!);
@@ -310,8 +388,17 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     // Cancelled: in-flight activities were told (through their heartbeats) and have stopped.
     return CancellationScope.nonCancellable(async () => {
       desk.record({ event: 'cancelled', by: 'system', reason: 'the run was cancelled' });
-      return finish({ kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary: summarize(messages, status, totals) });
+      return finish({ kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary: summarize(conv, status, totals) });
     });
+  }
+
+  /** Keeps the run's records bounded: the most recent calls and audit entries. */
+  function trimRecords(calls = KEEP_CALLS, audit = KEEP_AUDIT) {
+    if (totals.calls.length > calls) {
+      droppedCalls += totals.calls.length - calls;
+      totals.calls.splice(0, totals.calls.length - calls);
+    }
+    if (desk.audit.length > audit) desk.audit.splice(0, desk.audit.length - audit);
   }
 
   async function runToolCall(call: ToolCall, step: number, stops: RunOutcome[]): Promise<ToolResult> {
@@ -336,7 +423,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     identicalCalls.set(key, seen);
     if (v2 && seen >= agent.maxIdenticalToolCalls) {
       desk.record({ event: 'loop_detected', tool: call.name, callId: call.id, by: 'system', reason: `same call ${seen} times` });
-      stops.push({ kind: 'stopped', reason: 'loop_detected', message: `${call.name} called ${seen} times with the same arguments`, summary: summarize(messages, status, totals) });
+      stops.push({ kind: 'stopped', reason: 'loop_detected', message: `${call.name} called ${seen} times with the same arguments`, summary: summarize(conv, status, totals) });
       return errorResult('Stopped: this exact call was already made; repeating it will not help.');
     }
     const over = exhaustedBudget({ ...limits, maxSteps: Number.MAX_SAFE_INTEGER }, spent());
@@ -427,16 +514,19 @@ function stableJson(value: unknown): string {
 }
 
 /** A short account of what a run did, for whoever picks up an unfinished run. */
-function summarize(messages: Message[], status: RunStatus, totals: { calls: unknown[]; usage: RunStatus['usage']; costUsd: number }): string {
-  const toolNames = messages
-    .filter((m): m is AssistantMessage => m.role === 'assistant')
-    .flatMap((m) => m.toolCalls.map((c) => c.name));
-  const counts = [...new Set(toolNames)].map((n) => `${n}×${toolNames.filter((t) => t === n).length}`);
-  const lastText = [...messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant' && m.text.trim() !== '');
+function summarize(conv: Conversation, status: RunStatus, totals: { calls: unknown[]; usage: RunStatus['usage']; costUsd: number }): string {
+  const counts = Object.entries(conv.toolCounts).map(([n, c]) => `${n}×${c}`);
   return (
     `Stopped after ${status.step} steps (limit ${status.maxSteps}): ${totals.calls.length} model calls, ` +
     `${status.toolCalls} tool calls${counts.length ? ` (${counts.join(', ')})` : ''}, ` +
     `${totals.usage.input} input / ${totals.usage.output} output tokens, $${totals.costUsd.toFixed(6)}.` +
-    (lastText ? ` Last model text: "${lastText.text.slice(0, 300)}"` : '')
+    (conv.lastText ? ` Last model text: "${conv.lastText.slice(0, 300)}"` : '')
   );
+}
+
+/** Continue-as-new before Temporal's limits: when the server suggests it, or past the
+ * agent's own event budget. */
+function shouldContinueAsNew(maxEvents: number): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= maxEvents;
 }

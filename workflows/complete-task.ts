@@ -1,11 +1,12 @@
-import { setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Message } from '../core/messages.ts';
+import { patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ValidationReport } from '../core/output.ts';
 import { taskInputSchema, type RunOutcome, type RunStatus, type TaskInputInit, type TaskResult } from '../core/run.ts';
 import { statusQuery } from './definitions.ts';
 import { make } from './failures.ts';
 import { createModelCaller, emptyTotals } from './model-caller.ts';
 import { settleOutput } from './output-ladder.ts';
+import { newConversation } from './conversation.ts';
+import { pinPrompt } from './prompts.ts';
 
 /**
  * A single request/response task — extract, classify, rewrite — with the agent loop's
@@ -66,23 +67,34 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
     },
   });
   const contract = task.output;
+  // v3: the prompt is pinned by content hash and the conversation kept in the run store.
+  const v3 = patched('bosun-v3');
+  const prompt = v3 ? await pinPrompt(task.name, task.instructions) : undefined;
+  const conversation = newConversation(v3 ? 'stored' : 'inline', runId, { role: 'user', content: task.input });
   const request = {
-    system: task.instructions,
+    system: typeof task.instructions === 'string' ? task.instructions : '',
     tools: [],
     maxOutputTokens: task.maxOutputTokens,
     ...(task.temperature !== undefined ? { temperature: task.temperature } : {}),
     ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
   };
-  const messages: Message[] = [{ role: 'user', content: task.input }];
-  const r = await caller.call({ step: 1, taskClass: task.taskClass, why: 'single task', purpose: 'task', request: { ...request, messages: [...messages] } });
+  const r = await caller.call({ step: 1, taskClass: task.taskClass, why: 'single task', purpose: 'task', request, conversation, ...(prompt ? { prompt } : {}) });
   if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
   if (r.kind === 'refused_by_budget') return finish({ kind: 'failed', failure: make('internal', r.reason) });
   if (r.kind === 'escalate') return finish({ kind: 'escalated', reason: 'refused', message: `${r.reason}: ${r.failure.message}` });
-  messages.push(r.response.message);
   if (!contract) return finish({ kind: 'answer', text: r.response.message.text, truncated: r.response.stop === 'length' });
 
   phase = 'validating_output';
-  const settled = await settleOutput({ contract, caller, step: 1, taskClass: task.taskClass, request, messages, first: { text: r.response.message.text, model: r.record.model } });
+  const settled = await settleOutput({
+    contract,
+    caller,
+    step: 1,
+    taskClass: task.taskClass,
+    request,
+    conversation,
+    ...(prompt ? { prompt } : {}),
+    first: { text: r.response.message.text, model: r.record.model },
+  });
   validation = settled.report;
   if (settled.kind === 'valid') return finish({ kind: 'answer', text: settled.text, truncated: false, output: settled.value });
   if (settled.kind === 'escalated') {

@@ -26,15 +26,21 @@ interface Waiting {
  * before they touch history: unknown, stale or duplicate ids, approvers outside the group,
  * and edited arguments that fail the schema or the principal's authorization are refused.
  */
-export function createHumanDesk(opts: { principal: Principal; step: () => number; onChange: () => void }) {
+export function createHumanDesk(opts: {
+  principal: Principal;
+  step: () => number;
+  onChange: () => void;
+  /** What a run continued as new carries over. */
+  restore?: { audit: AuditEntry[]; escalations: number };
+}) {
   const { principal } = opts;
-  const audit: AuditEntry[] = [];
+  const audit: AuditEntry[] = [...(opts.restore?.audit ?? [])];
   const waiting = new Map<string, Waiting>();
   let escalation: (OpenEscalation & { resolution?: EscalationResolution }) | undefined;
-  let escalationCount = 0;
+  let escalationCount = opts.restore?.escalations ?? 0;
 
   const record = (entry: Omit<AuditEntry, 'seq' | 'at' | 'step'>) => {
-    audit.push({ seq: audit.length + 1, at: new Date(Date.now()).toISOString(), step: opts.step(), ...entry });
+    audit.push({ seq: (audit.at(-1)?.seq ?? 0) + 1, at: new Date(Date.now()).toISOString(), step: opts.step(), ...entry });
   };
 
   /** Throws (refusing the decision) unless it can be applied as given. */

@@ -16,10 +16,12 @@ import {
   type TaskClass,
 } from '../core/routing.ts';
 import { addUsage, usageSchema, zeroUsage, type Usage } from '../core/usage.ts';
+import type { PromptPin } from '../core/activity-contracts.ts';
+import type { Conversation } from './conversation.ts';
 import { failureFromError, make } from './failures.ts';
 
-/** A model request before routing fills in the model. */
-export type UnroutedRequest = Omit<ModelRequest, 'model'>;
+/** A model request before routing fills in the model and the conversation its messages. */
+export type UnroutedRequest = Omit<ModelRequest, 'model' | 'messages'>;
 
 export interface RoutedCall {
   step: number;
@@ -28,6 +30,10 @@ export interface RoutedCall {
   why: string;
   purpose: CallRecord['purpose'];
   request: UnroutedRequest;
+  /** Sent inline or by reference; committed with the answer when the call succeeds. */
+  conversation: Conversation;
+  /** The pinned prompt version; its text replaces `request.system` in the activity. */
+  prompt?: PromptPin;
   /** Route to a tier directly instead of by class (the output ladder's stronger model). */
   tier?: ModelTier;
 }
@@ -118,16 +124,19 @@ export function createModelCaller(opts: {
         model: label,
         ...(fallback ? { fallbackFrom: fallback.from, fallbackReason: fallback.reason } : {}),
       };
-      const refusal = opts.reserve?.(worstCase(model, c.request), model);
+      const refusal = opts.reserve?.(worstCase(model, c.request, c.conversation.chars), model);
       if (refusal) return { kind: 'refused_by_budget', reason: refusal };
       opts.onCall?.({ phase: 'start', model: label });
       let failure: Failure;
       try {
+        const sent = c.conversation.forCall();
         const response = await callModelWith(route.attemptsPerModel)({
           runId,
           step: c.step,
           timeoutMs: config.timeouts.modelCallMs,
-          request: { ...c.request, model },
+          request: { ...c.request, ...(c.prompt ? { system: '' } : {}), model, messages: sent.messages },
+          ...(sent.ref ? { conversation: sent.ref } : {}),
+          ...(c.prompt ? { prompt: c.prompt } : {}),
         });
         const usage = response.billedRetries ? addUsage(response.usage, response.billedRetries) : response.usage;
         const refused = response.stop === 'refusal' || response.stop === 'content_filter';
@@ -140,11 +149,15 @@ export function createModelCaller(opts: {
             usage,
             latencyMs: response.latencyMs,
             ...(response.requestId ? { requestId: response.requestId } : {}),
+            ...(c.prompt ? { prompt: `${c.prompt.name}@${c.prompt.hash.slice(0, 12)}` } : {}),
           },
           model,
         );
         opts.onCall?.({ phase: 'end', model: label, record: rec });
-        if (!refused) return { kind: 'ok', response, model, record: rec };
+        if (!refused) {
+          c.conversation.commit(response.message, response.conversationLength);
+          return { kind: 'ok', response, model, record: rec };
+        }
         failure = make('refused', `${label} ${response.stop === 'refusal' ? 'refused to answer' : 'output was blocked by a content filter'}`);
       } catch (err) {
         if (isCancellation(err)) throw err;
@@ -162,10 +175,10 @@ export function createModelCaller(opts: {
 
   /** The most this call can cost on `model`: the whole request at the dearer input rate
    * (estimated at 3 characters a token) plus the output cap. Undefined when unpriced. */
-  function worstCase(model: ModelRef, request: UnroutedRequest): number | undefined {
+  function worstCase(model: ModelRef, request: UnroutedRequest, conversationChars: number): number | undefined {
     const price = priceOf(model);
     if (!price) return undefined;
-    const inputTokens = estimateTokens(JSON.stringify([request.system, request.messages, request.tools, request.output ?? null]));
+    const inputTokens = estimateTokens(JSON.stringify([request.system, request.tools, request.output ?? null])) + Math.ceil(conversationChars / 3);
     return worstCaseCost(inputTokens, request.maxOutputTokens, price);
   }
 

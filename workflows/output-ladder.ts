@@ -1,5 +1,6 @@
 import type { Failure } from '../core/failures.ts';
-import type { Message } from '../core/messages.ts';
+import type { PromptPin } from '../core/activity-contracts.ts';
+import type { Conversation } from './conversation.ts';
 import { describeModel } from '../core/model.ts';
 import { checkOutput, repairPrompt, type OutputContract, type ValidationAttempt, type ValidationReport } from '../core/output.ts';
 import type { TaskClass } from '../core/routing.ts';
@@ -16,18 +17,19 @@ export type LadderResult =
  * `maxRepairs`) → one try on the strong tier → escalate, carrying the last invalid output
  * and its issues. Every rung is recorded in the validation report.
  *
- * `messages` must end with the assistant answer being checked; repair turns are appended.
+ * `conversation` must end with the assistant answer being checked; repair turns are added.
  */
 export async function settleOutput(opts: {
   contract: OutputContract;
   caller: ReturnType<typeof createModelCaller>;
   step: number;
   taskClass: TaskClass;
-  request: Omit<UnroutedRequest, 'messages'>;
-  messages: Message[];
+  request: UnroutedRequest;
+  conversation: Conversation;
+  prompt?: PromptPin;
   first: { text: string; model: string; hadToolCalls?: boolean };
 }): Promise<LadderResult> {
-  const { contract, caller, messages } = opts;
+  const { contract, caller, conversation } = opts;
   const attempts: ValidationAttempt[] = [];
   const report = (result: ValidationReport['result']): ValidationReport => ({ schema: contract.name, attempts, result });
 
@@ -42,24 +44,25 @@ export async function settleOutput(opts: {
   if (contract.escalateToStrongModel && strong && describeModel(strong) !== model) rungs.push('stronger_model');
 
   for (const rung of rungs) {
-    messages.push({ role: 'user', content: repairPrompt(contract.name, check.ok ? [] : check.issues) });
+    conversation.add({ role: 'user', content: repairPrompt(contract.name, check.ok ? [] : check.issues) });
     const r = await caller.call({
       step: opts.step,
       taskClass: opts.taskClass,
       why: rung === 'repair' ? 'output repair' : 'output repair on a stronger model',
       purpose: rung,
-      request: { ...opts.request, messages: [...messages] },
+      request: opts.request,
+      conversation,
+      ...(opts.prompt ? { prompt: opts.prompt } : {}),
       ...(rung === 'stronger_model' ? { tier: 'strong' as const } : {}),
     });
     if (r.kind === 'refused_by_budget') return { kind: 'budget', reason: r.reason, report: report('escalated') };
     if (r.kind !== 'ok') {
       return { kind: 'call_failed', failure: r.failure, escalate: r.kind === 'escalate', report: report('escalated') };
     }
-    messages.push(r.response.message);
     const calls = r.response.message.toolCalls;
     if (calls.length > 0) {
       // Keep the conversation well-formed: every tool call gets a result before the next turn.
-      messages.push({
+      conversation.add({
         role: 'tool',
         results: calls.map((c) => ({ callId: c.id, name: c.name, content: 'Tools are not available while fixing the output format.', isError: true })),
       });

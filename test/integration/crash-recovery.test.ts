@@ -84,9 +84,9 @@ describe('crash recovery', () => {
       const history = await h.temporal.workflow.getHandle(run.runId).fetchHistory();
       const events = history.events ?? [];
       const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-      expect(scheduled).toEqual(['callModel', 'executeTool', 'callModel']);
+      expect(scheduled).toEqual(['resolvePrompt', 'callModel', 'executeTool', 'callModel']);
       const attempts = events.map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a) => a != null);
-      expect(attempts).toEqual([1, 1, 2]);
+      expect(attempts).toEqual([1, 1, 1, 2]);
     } finally {
       first.kill('SIGKILL');
       second?.kill('SIGTERM');

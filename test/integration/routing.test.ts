@@ -110,7 +110,7 @@ describe('fallback chains', () => {
           ['anthropic/claude-haiku-4-5', 'ok', 'openai/gpt-4.1'],
         ]);
         expect(result.calls[1]!.fallbackReason).toBe('provider_unavailable on openai/gpt-4.1 → anthropic/claude-haiku-4-5');
-        expect(await scheduledActivities(h.temporal, result.runId)).toEqual(['callModel', 'callModel']);
+        expect(await scheduledActivities(h.temporal, result.runId)).toEqual(['resolvePrompt', 'callModel', 'callModel']);
         await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v2-fallback');
       }),
     ));

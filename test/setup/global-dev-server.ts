@@ -3,6 +3,10 @@ import { resolve } from 'node:path';
 import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer } from '../../worker/dev-server.ts';
 import { writeWorkflowBundle } from '../../worker/bundle.ts';
 
+/** Temporal suggests continue-as-new after 4,096 events by default; the tests shrink it so
+ * a run of a few hundred steps crosses several runs (no other test comes near 400 events). */
+export const shrunkLimits = ['limit.historyCount.suggestContinueAsNew=400'];
+
 /**
  * One Temporal dev server and one workflow bundle for the whole integration run; each test
  * uses its own task queue and run ids, so tests stay independent.
@@ -11,7 +15,11 @@ export default async function setup(project: TestProject) {
   const stateDir = resolve('.bosun');
   const started = Date.now();
   const [server, bundlePath] = await Promise.all([
-    startDevServer({ stateDir, extraArgs: dynamicConfigArgs(responsiveDevServerConfig), log: (l) => console.log(`[dev-server] ${l}`) }),
+    startDevServer({
+      stateDir,
+      extraArgs: dynamicConfigArgs([...responsiveDevServerConfig, ...shrunkLimits]),
+      log: (l) => console.log(`[dev-server] ${l}`),
+    }),
     writeWorkflowBundle(resolve(stateDir, 'test', `workflow-bundle-${process.pid}.js`)),
   ]);
   console.log(`[dev-server] ${server.address} via ${server.cli.source}; bundle ready in ${Date.now() - started} ms`);

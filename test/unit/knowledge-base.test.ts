@@ -1,85 +1,90 @@
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildKnowledgeBase, loadKnowledgeBase } from '../../tools/handlers/knowledge-base.ts';
+import { memoryRetriever } from '../../activities/retrieval/sqlite-retriever.ts';
+import type { Retriever } from '../../activities/retrieval/types.ts';
+import { builtInTools, readDocTool, searchDocsTool, ToolError, type SearchDocsResult } from '../../tools/handlers/index.ts';
 
-const exampleDir = fileURLToPath(new URL('../../tools/knowledge/', import.meta.url));
+const ctx = { runId: 'run-1', callId: 'call-1', idempotencyKey: 'run-1:call-1', signal: new AbortController().signal };
 
-const docs = [
-  { id: 'cats', text: '# Cats\n\n## Food\nCats eat fish and chicken.\n\n## Sleep\nCats sleep sixteen hours a day.' },
-  { id: 'dogs', text: '# Dogs\n\n## Food\nDogs eat almost anything, chicken included.\n\n## Walks\nDogs need two walks a day.' },
-  { id: 'notes', text: 'No heading here, only a line about parrots.' },
-];
+async function tools(opts: Parameters<typeof builtInTools>[0] = {}) {
+  const all = await builtInTools(opts);
+  const byName = (name: string) => all.find((t) => t.contract.name === name)!;
+  return {
+    search: (query: string, limit = 3) => byName('search_docs').handler({ query, limit }, ctx) as Promise<SearchDocsResult>,
+    read: (id: string) => byName('read_doc').handler({ id }, ctx) as Promise<string>,
+  };
+}
 
-describe('buildKnowledgeBase', () => {
-  it('splits documents at ## headings into passages with stable ids doc#section', () => {
-    const kb = buildKnowledgeBase(docs);
-    expect(kb.search('sleep', 5).map((h) => h.id)).toEqual(['cats#2']);
-    expect(kb.search('walks', 5).map((h) => h.id)).toEqual(['dogs#2']);
-    expect(kb.search('parrots', 5).map((h) => h.id)).toEqual(['notes#0']);
+describe('search_docs and read_doc over the example knowledge base', () => {
+  it('answers "restocking fee opened items" from refunds.md with chunk ids, doc ids, scores, source and the index version', async () => {
+    const result = await (await tools()).search('restocking fee opened items');
+    expect(result.indexVersion).toMatch(/^[0-9a-f]{16}$/);
+    expect(result.results.length).toBeLessThanOrEqual(3);
+    expect(result.results[0]).toEqual({
+      chunkId: expect.stringMatching(/^refunds#[0-9a-f]{10}$/),
+      docId: 'refunds',
+      source: 'refunds.md',
+      title: 'Refund policy',
+      score: expect.any(Number),
+      text: expect.stringContaining('restocking fee of 10%'),
+    });
+    expect(result.results.every((r, i) => r.score > 0 && (i === 0 || r.score <= result.results[i - 1]!.score))).toBe(true);
   });
 
-  it('titles each document by its # heading, falling back to its id', () => {
-    const kb = buildKnowledgeBase(docs);
-    expect(kb.documents.get('cats')?.title).toBe('Cats');
-    expect(kb.documents.get('notes')?.title).toBe('notes');
-    expect(kb.documents.get('dogs')?.text).toBe(docs[1]!.text);
+  it('says plainly when nothing matches, still naming the index version', async () => {
+    const result = await (await tools()).search('xylophone zebra');
+    expect(result).toEqual({ indexVersion: expect.any(String), results: [], note: 'No passages match "xylophone zebra". Try other keywords.' });
   });
 
-  it('returns a hit with its document, title, passage text and a positive score', () => {
-    const [hit] = buildKnowledgeBase(docs).search('fish', 5);
-    expect(hit).toEqual({ id: 'cats#1', docId: 'cats', title: 'Cats', score: expect.any(Number), text: '## Food\nCats eat fish and chicken.' });
-    expect(hit!.score).toBeGreaterThan(0);
-  });
-
-  it('ranks a passage matching more query terms above one matching fewer', () => {
-    const ids = buildKnowledgeBase(docs).search('chicken fish', 5).map((h) => h.id);
-    expect(ids).toEqual(['cats#1', 'dogs#1']);
-  });
-
-  it('matches regardless of case and punctuation, ignoring one-letter tokens', () => {
-    const kb = buildKnowledgeBase(docs);
-    expect(kb.search('FISH!', 5).map((h) => h.id)).toEqual(['cats#1']);
-    expect(kb.search('a I', 5)).toEqual([]);
-  });
-
-  it('returns nothing when no term matches, and for an empty query', () => {
-    const kb = buildKnowledgeBase(docs);
-    expect(kb.search('xylophone zebra', 5)).toEqual([]);
-    expect(kb.search('', 5)).toEqual([]);
-  });
-
-  it('orders equal scores by passage id, so results are stable', () => {
-    const twins = buildKnowledgeBase([
-      { id: 'b', text: 'same words here' },
-      { id: 'a', text: 'same words here' },
-    ]);
-    expect(twins.search('words', 5).map((h) => h.id)).toEqual(['a#0', 'b#0']);
+  it('reads a whole document by the docId search_docs returned, and lists the ids for an unknown one', async () => {
+    const t = await tools();
+    const { docId } = (await t.search('refund policy')).results[0]!;
+    expect(await t.read(docId)).toMatch(/^# Refund policy\n/);
+    const err = await t.read('refund').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ToolError);
+    expect((err as Error).message).toMatch(/^No document with id "refund"\. .*Known ids: account, gift-cards, orders, payments, pricing, refunds, returns/);
   });
 });
 
-describe('the example knowledge base', () => {
-  it('loads every markdown file, keyed by file name', async () => {
-    const kb = await loadKnowledgeBase(exampleDir);
-    expect([...kb.documents.keys()].sort()).toEqual(['pricing', 'refunds', 'shipping', 'support']);
-    expect(kb.documents.get('refunds')?.title).toBe('Refund policy');
+describe('builtInTools', () => {
+  it('indexes knowledgeDir in memory when no retriever is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-kb-'));
+    writeFileSync(join(dir, 'policy.md'), '# Refund policy\n\nRefunds within 30 days.');
+    const t = await tools({ knowledgeDir: dir });
+    expect((await t.search('refund policy')).results.map((r) => [r.docId, r.source])).toEqual([['policy', 'policy.md']]);
+    expect(await t.read('policy')).toBe('# Refund policy\n\nRefunds within 30 days.');
   });
 
-  it('puts the refund amount section first for "restocking fee opened"', async () => {
-    const hits = (await loadKnowledgeBase(exampleDir)).search('restocking fee opened', 5);
-    expect(hits[0]).toMatchObject({ id: 'refunds#2', docId: 'refunds', title: 'Refund policy' });
-    expect(hits[0]!.text).toContain('restocking fee of 10%');
-    expect(hits.every((h, i) => i === 0 || h.score <= hits[i - 1]!.score)).toBe(true);
+  it('uses the retriever it is given for both tools', async () => {
+    const retriever = memoryRetriever([{ docId: 'faq', source: 'faq.md', title: 'FAQ', text: '# FAQ\n\nParrots are welcome.' }]);
+    const t = await tools({ retriever, knowledgeDir: '/nonexistent' });
+    expect((await t.search('parrots')).results.map((r) => r.docId)).toEqual(['faq']);
+    expect(await t.read('faq')).toContain('Parrots are welcome.');
+  });
+});
+
+describe('search_docs within its result cap', () => {
+  it('leaves out whole lower-ranked passages, counting them, instead of cutting one', async () => {
+    const long = (n: number) => `fee ${'word '.repeat(400)}end ${n}`;
+    const docs = Array.from({ length: 6 }, (_, i) => ({ docId: `d${i}`, source: `d${i}.md`, title: `D${i}`, text: long(i) }));
+    const tool = searchDocsTool(memoryRetriever(docs, { size: 1_000, overlap: 0 }));
+    const result = (await tool.handler({ query: 'fee', limit: 6 }, ctx)) as SearchDocsResult;
+    expect(result.results.length).toBeLessThan(6);
+    expect(result.omitted).toBe(6 - result.results.length);
+    expect(JSON.stringify(result, null, 1).length).toBeLessThanOrEqual(6_000);
+    expect(result.results.every((r) => r.text.endsWith(`end ${r.docId.slice(1)}`))).toBe(true);
   });
 
-  it('returns at most limit hits', async () => {
-    const kb = await loadKnowledgeBase(exampleDir);
-    expect(kb.search('shipping', 10).length).toBeGreaterThan(2);
-    expect(kb.search('shipping', 2)).toHaveLength(2);
-    expect(kb.search('shipping', 2)).toEqual(kb.search('shipping', 10).slice(0, 2));
-  });
-
-  it('gives the same ids and scores on every load', async () => {
-    const [a, b] = await Promise.all([loadKnowledgeBase(exampleDir), loadKnowledgeBase(exampleDir)]);
-    expect(a.search('refund shipping damaged', 10)).toEqual(b.search('refund shipping damaged', 10));
+  it('passes a retriever failure through, for the activity to retry', async () => {
+    const broken: Retriever = {
+      retrieve: () => Promise.reject(new Error('database is locked')),
+      indexVersion: () => Promise.resolve('v'),
+      document: () => Promise.resolve(undefined),
+      documents: () => Promise.resolve([]),
+    };
+    await expect(searchDocsTool(broken).handler({ query: 'x', limit: 1 }, ctx)).rejects.toThrow('database is locked');
+    await expect(readDocTool(broken).handler({ id: 'x' }, ctx)).rejects.toThrow(ToolError);
   });
 });

@@ -35,6 +35,7 @@ describe('validateRunInput', () => {
         timeouts: { modelCallMs: 120_000, heartbeatMs: 10_000, toolCallMs: 30_000 },
         prices: { [agent.model.name]: defaultPrices[agent.model.name] },
         budgets: {},
+        continueAsNewAfterEvents: 10_000,
         maxIdenticalToolCalls: 3,
         escalation: { mode: 'park', timeoutMs: 86_400_000 },
         approvals: {},

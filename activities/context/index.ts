@@ -1,0 +1,11 @@
+/** Context assembly for model calls, worker side: real token counts per model family. The
+ * packing itself is pure and lives in `core/context.ts`. */
+export {
+  tokenizerFor,
+  encodingTokenizer,
+  encodingForModel,
+  encodingNames,
+  APPROXIMATION_FACTOR,
+  type Tokenizer,
+  type EncodingName,
+} from './tokenizer.ts';
