@@ -5,6 +5,8 @@ import { createCallModel, type ModelAdapters } from './call-model.ts';
 import type { CircuitBreaker } from './model/breaker.ts';
 import { createExecuteTool } from './execute-tool.ts';
 import { createResolvePrompt } from './resolve-prompt.ts';
+import { createRetrieveActivity } from './retrieval/retrieve-activity.ts';
+import type { Retriever } from './retrieval/types.ts';
 import type { RunStore } from './store/run-store.ts';
 
 export type { ModelAdapters } from './call-model.ts';
@@ -18,6 +20,8 @@ export interface ActivityDeps {
   store: RunStore;
   /** Where named prompt templates (`<name>.md`) are read from. */
   promptsDir: string;
+  /** The knowledge base behind `retrieve` (and the search tools). */
+  retriever: Retriever;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -25,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     callModel: createCallModel(deps.models, { store: deps.store, ...(deps.breaker ? { breaker: deps.breaker } : {}) }),
     executeTool: createExecuteTool(deps.tools),
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
+    retrieve: createRetrieveActivity(deps.retriever),
   };
 }
 

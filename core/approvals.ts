@@ -43,7 +43,7 @@ export type ApprovalResult =
   | { kind: 'timed_out'; reason: string };
 
 /** Why a run is waiting for a human. */
-export const escalationReasons = ['refused', 'invalid_output', 'low_confidence', 'policy_sensitive', 'budget_low'] as const;
+export const escalationReasons = ['refused', 'invalid_output', 'low_confidence', 'policy_sensitive', 'budget_low', 'missing_context'] as const;
 export type EscalationReason = (typeof escalationReasons)[number];
 
 export const openEscalationSchema = z.object({

@@ -33,6 +33,8 @@ export const callRecordSchema = z.object({
   latencyMs: z.number().nonnegative().optional(),
   /** The pinned prompt version the call used, `name@hash12`. */
   prompt: z.string().optional(),
+  /** Knowledge-base chunks in the call's context, and the index version they came from. */
+  retrieved: z.object({ indexVersion: z.string(), ids: z.array(z.string()) }).optional(),
   requestId: z.string().optional(),
 });
 export type CallRecord = z.infer<typeof callRecordSchema>;

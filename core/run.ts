@@ -4,6 +4,7 @@ import { escalationReasons, auditEntrySchema } from './approvals.ts';
 import { budgetKinds, budgetsSchema } from './budgets.ts';
 import { callRecordSchema } from './calls.ts';
 import { principalSchema } from './principal.ts';
+import { weakContextPolicySchema } from './retrieval.ts';
 import { failureSchema } from './failures.ts';
 import { modelRefSchema } from './model.ts';
 import { outputContractSchema, validationReportSchema } from './output.ts';
@@ -99,6 +100,21 @@ export const agentDefinitionSchema = z
         }),
       )
       .default({}),
+    /** Retrieval-augmented answers: before the first step the task is looked up in the
+     * knowledge base and the best chunks go to the model with it. When nothing scores
+     * `minScore` or more, `onWeak` decides: broaden the search once, answer plainly that the
+     * knowledge base does not cover it (`degradeAnswer`, no model call), or escalate. */
+    retrieval: z
+      .object({
+        k: z.number().int().min(1).max(20).default(4),
+        minScore: z.number().nonnegative().optional(),
+        onWeak: weakContextPolicySchema.default('degrade'),
+        degradeAnswer: z
+          .string()
+          .min(1)
+          .default('This is not in the knowledge base, so I will not guess. Please rephrase, or ask a person.'),
+      })
+      .optional(),
     /** Requests matching a rule go to a human before the first model call. */
     policy: z
       .object({

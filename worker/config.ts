@@ -19,6 +19,9 @@ export const workerConfigSchema = z.object({
   BOSUN_TASK_QUEUE: withDefault('bosun'),
   BOSUN_STATE_DIR: withDefault('.bosun'),
   BOSUN_KNOWLEDGE_DIR: optionalString,
+  /** A retrieval index built by `npm run ingest`; without it the worker indexes
+   * BOSUN_KNOWLEDGE_DIR (or the example knowledge base) in memory at start. */
+  BOSUN_RETRIEVAL_DB: optionalString,
   /** Named prompt templates (`<name>.md`); the shipped examples by default. */
   BOSUN_PROMPTS_DIR: optionalString,
   /** A prebuilt workflow bundle (from `bundleWorkflows`), to skip bundling at start. */

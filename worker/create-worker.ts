@@ -2,9 +2,10 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
 import { openSqliteRunStore } from '../activities/store/run-store.ts';
+import { buildMemoryRetriever, openSqliteRetriever } from '../activities/retrieval/sqlite-retriever.ts';
 import { fileURLToPath } from 'node:url';
 import { createCircuitBreaker } from '../activities/model/breaker.ts';
-import { builtInTools } from '../tools/handlers/index.ts';
+import { builtInTools, exampleKnowledgeDir } from '../tools/handlers/index.ts';
 import { openOrderStore, type OrderStore } from '../tools/handlers/order-store.ts';
 import type { RegisteredTool } from '../tools/handlers/types.ts';
 import { workflowsPath } from './bundle.ts';
@@ -25,10 +26,15 @@ export interface BosunWorkerOptions {
 /** Composition root: SDK clients, tool handlers and activities are wired here, once. */
 export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worker> {
   const { config } = opts;
+  // One knowledge base for the `retrieve` activity and the search tools: an index ingested
+  // with `npm run ingest` (BOSUN_RETRIEVAL_DB), or an in-memory index of the knowledge folder.
+  const retriever = config.BOSUN_RETRIEVAL_DB
+    ? shared(config.BOSUN_RETRIEVAL_DB, (path) => openSqliteRetriever({ path }))
+    : await buildMemoryRetriever({ dir: config.BOSUN_KNOWLEDGE_DIR ?? exampleKnowledgeDir });
   const tools =
     opts.tools ??
     (await builtInTools({
-      ...(config.BOSUN_KNOWLEDGE_DIR ? { knowledgeDir: config.BOSUN_KNOWLEDGE_DIR } : {}),
+      retriever,
       orderStore: opts.orderStore ?? shared(join(config.BOSUN_STATE_DIR, 'orders.db'), (path) => openOrderStore({ path })),
     }));
   const breaker = createCircuitBreaker({ failureThreshold: config.BOSUN_BREAKER_FAILURES, openMs: config.BOSUN_BREAKER_OPEN_MS });
@@ -39,6 +45,7 @@ export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worke
     breaker,
     store,
     promptsDir: config.BOSUN_PROMPTS_DIR ?? defaultPromptsDir,
+    retriever,
   });
   const bundle = opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
   return Worker.create({

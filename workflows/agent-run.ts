@@ -19,6 +19,7 @@ import { exhaustedBudget, type BudgetKind } from '../core/budgets.ts';
 import { nonRetryableFailureTypes, type Failure } from '../core/failures.ts';
 import type { ToolCall, ToolResult, ToolSpec } from '../core/messages.ts';
 import type { ValidationReport } from '../core/output.ts';
+import type { RetrievalResult } from '../core/retrieval.ts';
 import { classifyAgentStep } from '../core/routing.ts';
 import {
   recentEventsLimit,
@@ -70,7 +71,10 @@ interface ResumeState {
   identicalCalls: [string, number][];
   budgetLowEscalated: boolean;
   validation?: ValidationReport;
+  retrieved?: RetrievedSet;
 }
+
+type RetrievedSet = { indexVersion: string; ids: string[] };
 
 /**
  * The agent loop: call the model (routed by task class, with fallbacks, within budget); if
@@ -197,10 +201,25 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   if (hidden.length) note(`tools not offered to ${principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
   const tools: ToolSpec[] = offered.map((name) => toolSpec(findTool(name)!));
   const executeTool = toolActivities(agent);
+  const prompt: PromptPin | undefined = v3 ? (resume?.prompt ?? (await pinPrompt(agent.name, agent.instructions))) : undefined;
+  let retrieved: RetrievedSet | undefined = resume?.retrieved;
+  let firstMessage = task;
+  let missingContext: string | undefined;
+  if (v3 && agent.retrieval && !resume) {
+    const found = await lookUp(agent.retrieval, task);
+    note(`retrieval: ${found.chunks.length} chunk(s) from index ${found.indexVersion}${found.weak ? ' — weak' : ''}`);
+    if (!found.weak) {
+      retrieved = { indexVersion: found.indexVersion, ids: found.chunks.map((c) => c.id) };
+      firstMessage = withDocuments(found.chunks, task);
+    } else if (agent.retrieval.onWeak === 'escalate') {
+      missingContext = `nothing in the knowledge base matches well enough (index ${found.indexVersion})`;
+    } else {
+      return finish({ kind: 'answer', text: agent.retrieval.degradeAnswer, truncated: false, answeredBy: 'policy:not_in_knowledge_base' });
+    }
+  }
   const conv: Conversation = resume
     ? createConversation(resume.conversation)
-    : newConversation(v3 ? 'stored' : 'inline', runId, { role: 'user', content: task });
-  const prompt: PromptPin | undefined = v3 ? (resume?.prompt ?? (await pinPrompt(agent.name, agent.instructions))) : undefined;
+    : newConversation(v3 ? 'stored' : 'inline', runId, { role: 'user', content: firstMessage });
   const identicalCalls = new Map<string, number>(resume?.identicalCalls ?? []);
   let budgetLowEscalated = resume?.budgetLowEscalated ?? false;
 
@@ -232,6 +251,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
         note(`step ${status.step}: ${model} failed (${record.outcome})`);
       }
     },
+    retrieved: () => retrieved,
     reserve: (worstCase, model) => {
       const max = agent.budgets.maxCostUsd;
       if (max === undefined || worstCase === undefined) return undefined;
@@ -282,6 +302,10 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       const next = await escalate('policy_sensitive', rule.reason);
       if (next !== 'continue') return finish(next);
     }
+    if (missingContext) {
+      const next = await escalate('missing_context', missingContext);
+      if (next !== 'continue') return finish(next);
+    }
 
     for (;;) {
       const over = exhaustedBudget(limits, spent());
@@ -304,6 +328,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
           identicalCalls: [...identicalCalls].slice(-KEEP_CALL_KEYS),
           budgetLowEscalated,
           ...(validation ? { validation } : {}),
+          ...(retrieved ? { retrieved } : {}),
         };
         log.info('continuing as new', { runId, step: status.step, historyLength: workflowInfo().historyLength });
         await continueAsNew<typeof agentRun>({ ...(rawInput as RunInputInit), resume: carried as unknown as Record<string, unknown> });
@@ -530,3 +555,24 @@ function shouldContinueAsNew(maxEvents: number): boolean {
   const info = workflowInfo();
   return info.continueAsNewSuggested || info.historyLength >= maxEvents;
 }
+
+/** Retrieval for a RAG run: the task as the query; `broaden` retries once with twice the
+ * chunks and half the score threshold. */
+async function lookUp(opts: NonNullable<AgentDefinition['retrieval']>, query: string): Promise<RetrievalResult> {
+  const { retrieve } = proxyActivities<BosunActivities>({
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 5, nonRetryableErrorTypes: nonRetryableFailureTypes },
+  });
+  const first = await retrieve({ query, k: opts.k, ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}) });
+  if (!first.weak || opts.onWeak !== 'broaden') return first;
+  return retrieve({ query, k: Math.min(50, opts.k * 2), ...(opts.minScore !== undefined ? { minScore: opts.minScore / 2 } : {}) });
+}
+
+/** The first user message of a RAG run: the documents, each with its id, then the task. */
+function withDocuments(chunks: RetrievalResult['chunks'], task: string): string {
+  const docs = chunks
+    .map((c) => `<document id="${c.id}" source="${c.source}" score="${c.score.toFixed(3)}">\n${c.text}\n</document>`)
+    .join('\n');
+  return `Answer from these knowledge-base documents; cite their ids.\n<documents>\n${docs}\n</documents>\n\n${task}`;
+}
+

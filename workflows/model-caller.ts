@@ -62,6 +62,8 @@ export function createModelCaller(opts: {
   config: ModelConfig;
   totals: CallTotals;
   onCall?: (event: { phase: 'start' | 'end'; model: string; record?: CallRecord }) => void;
+  /** Chunks retrieved for the run: recorded on every call whose context holds them. */
+  retrieved?: () => { indexVersion: string; ids: string[] } | undefined;
   /** Asked before each model call with its worst-case cost; a reason refuses the call. */
   reserve?: (worstCaseUsd: number | undefined, model: ModelRef) => string | undefined;
 }) {
@@ -92,8 +94,10 @@ export function createModelCaller(opts: {
 
   const record = (r: Omit<CallRecord, 'seq' | 'costUsd' | 'priceAsOf'>, model: ModelRef): CallRecord => {
     const price = priceOf(model);
+    const retrieved = opts.retrieved?.();
     const rec: CallRecord = {
       ...r,
+      ...(retrieved ? { retrieved } : {}),
       seq: totals.calls.length + 1,
       costUsd: price ? costOf(r.usage, price) : null,
       ...(price ? { priceAsOf: price.asOf } : {}),
