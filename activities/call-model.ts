@@ -7,6 +7,7 @@ import type { ModelAdapter } from './model/types.ts';
 import { toProviderFailure, type ProviderFailureDetails } from './model/provider-errors.ts';
 import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
 import type { RunStore } from './store/run-store.ts';
+import { assembleRequest } from './context/assemble.ts';
 
 export type ModelAdapters = Partial<Record<ProviderName, ModelAdapter>>;
 
@@ -46,7 +47,16 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   const { breaker } = deps;
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const { runId, step } = input;
-    const request = await materialize(input, deps.store);
+    const whole = await materialize(input, deps.store);
+    const { request, record: context } = assembleRequest(whole);
+    if (context.overBudgetTokens > 0) {
+      throw ApplicationFailure.create({
+        type: 'context_too_long',
+        nonRetryable: true,
+        message: `request needs ${context.totalTokens} tokens; ${describeModel(whole.model)} allows ${context.budgetTokens} after the output reserve`,
+        details: [{ provider: whole.model.provider } satisfies ProviderFailureDetails],
+      });
+    }
     const ctx = Context.current();
     const key = describeModel(request.model);
     const prior = billedFrom(ctx.info.heartbeatDetails);
@@ -85,8 +95,8 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       breaker?.record(key, 'success');
       let conversationLength: number | undefined;
       if (input.conversation && deps.store) {
-        conversationLength = request.messages.length + 1;
-        await deps.store.putMessages(input.conversation.id, request.messages.length, [response.message]);
+        conversationLength = whole.messages.length + 1;
+        await deps.store.putMessages(input.conversation.id, whole.messages.length, [response.message]);
       }
       log.info('model call', {
         runId,
@@ -101,7 +111,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         stop: response.stop,
         ...(prior ? { billedRetryInputTokens: prior.input, billedRetryOutputTokens: prior.output } : {}),
       });
-      return { ...response, ...(prior ? { billedRetries: prior } : {}), ...(conversationLength ? { conversationLength } : {}) };
+      return { ...response, context, ...(prior ? { billedRetries: prior } : {}), ...(conversationLength ? { conversationLength } : {}) };
     } catch (err) {
       if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
         // Cancelled (or the activity timed out): rethrow Temporal's CancelledFailure as is,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contextRecordSchema } from './context.ts';
 import { failureTypeSchema } from './failures.ts';
 import { stopReasonSchema } from './model.ts';
 import { modelTierSchema, taskClassSchema } from './routing.ts';
@@ -33,6 +34,8 @@ export const callRecordSchema = z.object({
   latencyMs: z.number().nonnegative().optional(),
   /** The pinned prompt version the call used, `name@hash12`. */
   prompt: z.string().optional(),
+  /** What the request held: per section tokens, kept / truncated / dropped, stable prefix. */
+  context: contextRecordSchema.optional(),
   /** Knowledge-base chunks in the call's context, and the index version they came from. */
   retrieved: z.object({ indexVersion: z.string(), ids: z.array(z.string()) }).optional(),
   requestId: z.string().optional(),

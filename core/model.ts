@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { messageSchema, assistantMessageSchema, toolSpecSchema } from './messages.ts';
 import { usageSchema } from './usage.ts';
+import { contextRecordSchema } from './context.ts';
 
 /** Which provider client serves a model. `openai-compatible` is any server speaking the
  * OpenAI Chat Completions protocol (vLLM, Ollama, llama.cpp, gateways) at a configured URL. */
@@ -65,5 +66,7 @@ export const modelResponseSchema = z.object({
   billedRetries: usageSchema.optional(),
   /** With a stored conversation: its length after this answer was stored. */
   conversationLength: z.number().int().positive().optional(),
+  /** What the request held: sections, tokens each, what was kept, cut or dropped. */
+  context: contextRecordSchema.optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponseSchema>;

@@ -154,6 +154,7 @@ export function createModelCaller(opts: {
             latencyMs: response.latencyMs,
             ...(response.requestId ? { requestId: response.requestId } : {}),
             ...(c.prompt ? { prompt: `${c.prompt.name}@${c.prompt.hash.slice(0, 12)}` } : {}),
+            ...(response.context ? { context: response.context } : {}),
           },
           model,
         );

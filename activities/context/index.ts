@@ -9,3 +9,4 @@ export {
   type Tokenizer,
   type EncodingName,
 } from './tokenizer.ts';
+export { assembleRequest, contextWindowOf, DEFAULT_CONTEXT_WINDOW } from './assemble.ts';

@@ -1,0 +1,45 @@
+import type { Message } from '../../core/messages.ts';
+import type { ModelRef, ModelRequest } from '../../core/model.ts';
+import { packContext, type ContextRecord } from '../../core/context.ts';
+import { tokenizerFor } from './tokenizer.ts';
+
+/** Context windows (tokens) by model family, when the model ref does not say. Approximate
+ * and conservative; set `contextWindow` on the model ref to be exact. */
+const windows: [RegExp, number][] = [
+  [/^gpt-4\.1/, 1_047_576],
+  [/^gpt-5/, 400_000],
+  [/^(o1|o3|o4)/, 200_000],
+  [/^gpt-4o/, 128_000],
+  [/^claude-/, 200_000],
+];
+export const DEFAULT_CONTEXT_WINDOW = 128_000;
+
+export function contextWindowOf(model: ModelRef): number {
+  return model.contextWindow ?? windows.find(([re]) => re.test(model.name))?.[1] ?? DEFAULT_CONTEXT_WINDOW;
+}
+
+/** How many trailing messages always go out whole (the latest turn and what answers it). */
+const RECENT_MESSAGES = 3;
+
+/**
+ * Packs a request into the model's window minus its output reserve, with real token counts:
+ * the task (first user message) and the latest turns are kept, older history is dropped
+ * oldest-first with tool call/result pairs together, long tool results are truncated with a
+ * marker. Returns the request to send and the record of what was kept, cut or dropped.
+ */
+export function assembleRequest(request: ModelRequest): { request: ModelRequest; record: ContextRecord } {
+  const [first, ...rest] = request.messages;
+  const task = first?.role === 'user' ? first.content : undefined;
+  const body: Message[] = task === undefined ? request.messages : rest;
+  const split = Math.max(0, body.length - RECENT_MESSAGES);
+  const packed = packContext({
+    tokenizer: tokenizerFor(request.model),
+    budget: { contextWindow: contextWindowOf(request.model), outputReserve: request.maxOutputTokens },
+    system: request.system,
+    tools: request.tools,
+    ...(task !== undefined ? { task } : {}),
+    history: body.slice(0, split),
+    recent: body.slice(split),
+  });
+  return { request: { ...request, system: packed.system, messages: packed.messages, tools: packed.tools }, record: packed.record };
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelRef } from '../../core/model.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+import { anthropicModel, connectHarness, fakeConfig, openaiModel, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await connectHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('request assembly under a token budget', () => {
+  it.each([
+    ['openai', openaiModel, true],
+    ['anthropic', anthropicModel, false],
+  ] as [string, ModelRef, boolean][])('records sections, tokens and the stable prefix of every %s call', async (provider, model, exact) => {
+    const fake: FakeProviderServer = provider === 'openai' ? await startFakeOpenAI() : await startFakeAnthropic();
+    try {
+      await withWorker(h, fakeConfig(provider === 'openai' ? { openai: fake } : { anthropic: fake }), async ({ bosun }) => {
+        fake.push({ kind: 'tool_calls', calls: [{ name: 'read_doc', args: { id: 'shipping' } }] }, { kind: 'text', text: 'ok' });
+        const result = await bosun.run({ agent: testAgent(model), task: 'How long does shipping take?' });
+        const [first, second] = result.calls.map((c) => c.context!);
+        expect(first!.tokenizer.exact).toBe(exact);
+        expect(first!.sections.reduce((sum, s) => sum + s.tokens, 0)).toBe(first!.totalTokens);
+        expect(second!.totalTokens).toBeGreaterThan(first!.totalTokens);
+        // System + tool definitions are the same prefix on both calls (prompt caching works).
+        expect(second!.stablePrefixHash).toBe(first!.stablePrefixHash);
+        expect(second!.stablePrefixTokens).toBe(first!.stablePrefixTokens);
+        expect(first!.stablePrefixShare).toBeGreaterThan(second!.stablePrefixShare);
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('drops the oldest turns, never the task or the latest turn, when the window is small', async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      await withWorker(h, fakeConfig({ openai: fake }), async ({ bosun }) => {
+        const docs = ['refunds', 'shipping', 'pricing', 'support', 'returns', 'warranty'];
+        fake.setHandler((_req, i) => (i < docs.length ? { kind: 'tool_calls', calls: [{ name: 'read_doc', args: { id: docs[i] } }] } : { kind: 'text', text: 'done' }));
+        const small: ModelRef = { provider: 'openai', name: 'gpt-4.1-mini', contextWindow: 1_200 };
+        const result = await bosun.run({ agent: testAgent(small, { maxSteps: 10, maxOutputTokens: 256 }), task: 'Summarize every policy document.' });
+        expect(result.outcome).toMatchObject({ kind: 'answer', text: 'done' });
+        const last = result.calls.at(-1)!.context!;
+        const history = last.sections.find((s) => s.section === 'history')!;
+        expect(history.dropped).toBeGreaterThan(0);
+        expect(last.totalTokens).toBeLessThanOrEqual(last.budgetTokens);
+        const sent = fake.requests.at(-1)!.body.messages as { role: string; content: string }[];
+        expect(sent[1]).toEqual({ role: 'user', content: 'Summarize every policy document.' });
+        expect(sent.at(-1)!.role).toBe('tool');
+        expect(sent.length).toBeLessThan(2 + 2 * docs.length);
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+});
