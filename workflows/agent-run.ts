@@ -31,7 +31,7 @@ import {
   type RunStatus,
 } from '../core/run.ts';
 import { authorizeToolCall, checkToolInput, findTool, offeredTools, toolSpec, type ToolContract } from '../tools/index.ts';
-import { searchAttributes, statusQuery } from './definitions.ts';
+import { callsQuery, searchAttributes, statusQuery } from './definitions.ts';
 import { failureFromError, make } from './failures.ts';
 import { createHumanDesk } from './human.ts';
 import { createConversation, newConversation, type Conversation, type ConversationState } from './conversation.ts';
@@ -134,6 +134,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const v2 = patched(V2_PATCH);
   const v3 = patched(V3_PATCH);
   const keepsSearchAttributes = v2;
+  setHandler(callsQuery, () => totals.calls);
   let published = '';
   /** Keeps the search attributes in step with the run, so operators can filter on them. */
   function publish(statusWord?: string) {

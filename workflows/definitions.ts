@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../core/approvals.ts';
+import type { CallRecord } from '../core/calls.ts';
 import type { RunStatus } from '../core/run.ts';
 
 /**
@@ -14,6 +15,9 @@ export const activityNames = { callModel: 'callModel', executeTool: 'executeTool
 /** Live progress of a run: step, tokens and cost so far, last events, pending work and
  * approvals, an open escalation. */
 export const statusQuery = defineQuery<RunStatus>('status');
+/** The run's recent model calls: route, model, prompt version, tokens, cost, retrieved chunk
+ * ids, context record, outcome (the most recent ones; totals are in `status`). */
+export const callsQuery = defineQuery<CallRecord[]>('calls');
 /** The run's audit trail: every authorization and human decision. */
 export const auditQuery = defineQuery<AuditEntry[]>('audit');
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelRef } from '../../core/model.ts';
+import { callsQuery } from '../../workflows/definitions.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { anthropicModel, connectHarness, fakeConfig, openaiModel, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
 
@@ -29,6 +30,8 @@ describe('request assembly under a token budget', () => {
         expect(second!.stablePrefixHash).toBe(first!.stablePrefixHash);
         expect(second!.stablePrefixTokens).toBe(first!.stablePrefixTokens);
         expect(first!.stablePrefixShare).toBeGreaterThan(second!.stablePrefixShare);
+        // Operators read the same records from the running (or finished) run by query.
+        expect(await h.temporal.workflow.getHandle(result.runId).query(callsQuery)).toEqual(result.calls);
       });
     } finally {
       await fake.close();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptHash } from '../../activities/store/run-store.ts';
 import { statusQuery } from '../../workflows/definitions.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
+import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 let fake: FakeProviderServer;
@@ -44,6 +44,7 @@ describe('retrieval-augmented runs', () => {
       expect(ids[0]).toMatch(/^refunds#/);
       expect(result.calls.map((c) => c.retrieved)).toEqual([result.calls[0]!.retrieved, result.calls[0]!.retrieved]);
       expect(result.calls[0]!.retrieved!.indexVersion).toMatch(/^[0-9a-f]{16}$/);
+      await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v3-rag-tools');
     }));
 
   it('answers plainly that the knowledge base does not cover a question, without calling a model', () =>
@@ -104,6 +105,7 @@ describe('prompt versions', () => {
         expect(b.calls.map((c) => c.prompt)).toEqual([`helper@${promptHash(v2).slice(0, 12)}`]);
         expect(fake.requests.map((r) => r.body.messages[0].content)).toEqual([v1, v1, v2]);
         expect((await h.temporal.workflow.getHandle(a.runId).query(statusQuery)).outcome).toBe('answer');
+        await maybeRecordHistory(h.temporal, a.runId, 'agent-run-v3-prompt-template');
       },
       { BOSUN_PROMPTS_DIR: promptsDir },
     );
