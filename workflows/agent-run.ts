@@ -8,6 +8,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   ActivityCancellationType,
@@ -45,6 +46,9 @@ const V2_PATCH = 'bosun-v2';
 /** v3: conversation and prompt by reference in the run store, pinned prompt versions,
  * continue-as-new. */
 const V3_PATCH = 'bosun-v3';
+/** v4: progress in search attributes every step (model, steps, tokens, cost, failure type,
+ * validation) and a one-line memo summary. */
+const V4_PATCH = 'bosun-v4';
 /** Call records and audit entries a run keeps, the most recent (older calls are counted,
  * not kept). Fewer are carried across continue-as-new: the carried state is written twice
  * into each run's history (continued-as-new and started events), so it bounds the history
@@ -133,23 +137,41 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
 
   const v2 = patched(V2_PATCH);
   const v3 = patched(V3_PATCH);
+  const v4 = patched(V4_PATCH);
   const keepsSearchAttributes = v2;
   setHandler(callsQuery, () => totals.calls);
   let published = '';
   /** Keeps the search attributes in step with the run, so operators can filter on them. */
-  function publish(statusWord?: string) {
+  function publish(statusWord?: string, failureType?: string) {
     if (!keepsSearchAttributes) return;
     const word =
       statusWord ?? (desk.openEscalation() ? 'needs_human' : desk.pendingApprovals().length > 0 ? 'waiting_for_approval' : 'running');
     const pending = desk.pendingApprovals().length;
-    const key = `${word}:${pending}`;
+    // Earlier runs published on status changes only; v4 runs also publish progress every
+    // step, so an operator filters on cost, tokens and model without opening a payload.
+    const key = v4 ? `${word}:${pending}:${status.step}:${totals.calls.length}` : `${word}:${pending}`;
     if (key === published) return;
     published = key;
-    upsertSearchAttributes([
+    const base = [
       { key: searchAttributes.status, value: word },
       { key: searchAttributes.agent, value: agentName },
       { key: searchAttributes.pendingApprovals, value: pending },
+    ];
+    if (!v4) return upsertSearchAttributes(base);
+    const tokens = totals.usage.input + totals.usage.output;
+    upsertSearchAttributes([
+      ...base,
+      { key: searchAttributes.steps, value: status.step },
+      { key: searchAttributes.tokens, value: tokens },
+      { key: searchAttributes.costUsd, value: totals.costUsd },
+      ...(status.model ? [{ key: searchAttributes.model, value: status.model }] : []),
+      ...(failureType ? [{ key: searchAttributes.failureType, value: failureType }] : []),
+      ...(validation ? [{ key: searchAttributes.validation, value: validation.result }] : []),
     ]);
+    const pendingNote = `${pending ? ` · ${pending} approval(s) pending` : ''}${desk.escalations() ? ` · ${desk.escalations()} escalation(s)` : ''}`;
+    upsertMemo({
+      summary: `${agentName} · ${word.replaceAll('_', ' ')} · step ${status.step}/${status.maxSteps} · ${tokens} tokens · $${totals.costUsd.toFixed(4)}${status.model ? ` · ${status.model}` : ''}${pendingNote}`,
+    });
   }
 
   let validation: ValidationReport | undefined = resume?.validation;
@@ -166,7 +188,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
             ? ` (${outcome.budget})`
             : '';
     note(`run ended: ${outcome.kind}${detail}`);
-    publish(outcome.kind === 'answer' ? 'completed' : outcome.kind);
+    publish(outcome.kind === 'answer' ? 'completed' : outcome.kind, outcome.kind === 'failed' ? outcome.failure.type : undefined);
     log.info('run ended', { runId, outcome: outcome.kind, costUsd: totals.costUsd });
     return {
       runId,
@@ -339,6 +361,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       const { taskClass, why } = classifyAgentStep(step, agent.maxSteps);
       const r = await caller.call({ step, taskClass, why, purpose: 'step', request, conversation: conv, ...(prompt ? { prompt } : {}) });
       trimRecords();
+      publish();
       status.pending = [];
       if (r.kind === 'refused_by_budget') return finish(budgetOutcome('cost', agent.budgets.maxCostUsd!));
       if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
@@ -500,16 +523,15 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   }
 }
 
-/** One activity proxy per tool shape: the tool's own timeout and attempts, heartbeats so a
- * cancellation reaches the handler, and a cancellation that waits for the handler to stop. */
+/** Runs a tool call with the tool's own timeout and attempts, heartbeats so a
+ * cancellation reaches the handler, a cancellation that waits for the handler to stop, and
+ * a summary that reads well in the UI (`refund_order · step 2 · approved by bob`). */
 function toolActivities(agent: AgentDefinition) {
-  const proxies = new Map<string, BosunActivities['executeTool']>();
-  return (contract: ToolContract) => {
+  const { executeTool } = proxyActivities<BosunActivities>({ startToCloseTimeout: agent.timeouts.toolCallMs });
+  return (contract: ToolContract) => (input: Parameters<typeof executeTool>[0]) => {
     const timeout = contract.timeoutMs ?? agent.timeouts.toolCallMs;
-    const key = `${timeout}:${contract.maxAttempts}`;
-    let p = proxies.get(key);
-    if (!p) {
-      p = proxyActivities<BosunActivities>({
+    return executeTool.executeWithOptions(
+      {
         startToCloseTimeout: timeout,
         heartbeatTimeout: Math.min(timeout, agent.timeouts.heartbeatMs),
         cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -520,10 +542,10 @@ function toolActivities(agent: AgentDefinition) {
           maximumAttempts: contract.maxAttempts,
           nonRetryableErrorTypes: nonRetryableFailureTypes,
         },
-      }).executeTool;
-      proxies.set(key, p);
-    }
-    return p;
+        summary: `${contract.name} · step ${input.step}${input.approvedBy ? ` · approved by ${input.approvedBy.replace('human:', '')}` : ''}`,
+      },
+      [input],
+    );
   };
 }
 

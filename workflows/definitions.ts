@@ -47,5 +47,14 @@ export const searchAttributes = {
   status: defineSearchAttributeKey('BosunStatus', 'KEYWORD'),
   agent: defineSearchAttributeKey('BosunAgent', 'KEYWORD'),
   pendingApprovals: defineSearchAttributeKey('BosunPendingApprovals', 'INT'),
+  model: defineSearchAttributeKey('BosunModel', 'KEYWORD'),
+  steps: defineSearchAttributeKey('BosunSteps', 'INT'),
+  tokens: defineSearchAttributeKey('BosunTokens', 'INT'),
+  costUsd: defineSearchAttributeKey('BosunCostUsd', 'DOUBLE'),
+  failureType: defineSearchAttributeKey('BosunFailureType', 'KEYWORD'),
+  /** `initial` | `repaired` | `escalated` for runs with an output contract. */
+  validation: defineSearchAttributeKey('BosunValidation', 'KEYWORD'),
 } as const;
+// SQL-backed visibility (the dev server, many clusters) allows 3 Int and 3 Double custom
+// attributes per namespace: Bosun uses 3 Ints (approvals, steps, tokens) and 1 Double.
 export type PendingApprovalList = PendingApproval[];

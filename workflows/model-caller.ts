@@ -69,11 +69,12 @@ export function createModelCaller(opts: {
 }) {
   const { runId, config, totals } = opts;
   const routing: RoutingTable = config.routing ?? singleModelRouting(config.model!);
-  const proxies = new Map<number, BosunActivities['callModel']>();
-  const callModelWith = (attempts: number) => {
-    let p = proxies.get(attempts);
-    if (!p) {
-      p = proxyActivities<BosunActivities>({
+  const { callModel } = proxyActivities<BosunActivities>({ startToCloseTimeout: config.timeouts.modelCallMs + 10_000 });
+  /** Options per call: the route's attempts, and a summary that reads well in the UI
+   * (`callModel gpt-4.1 · step 3 · plan`). */
+  const callModelWith = (attempts: number, summary: string) => (input: Parameters<typeof callModel>[0]) =>
+    callModel.executeWithOptions(
+      {
         // The SDK enforces the per-call timeout; the activity gets a margin for setup and mapping.
         startToCloseTimeout: config.timeouts.modelCallMs + 10_000,
         heartbeatTimeout: config.timeouts.heartbeatMs,
@@ -84,11 +85,10 @@ export function createModelCaller(opts: {
           maximumAttempts: attempts,
           nonRetryableErrorTypes: nonRetryableFailureTypes,
         },
-      }).callModel;
-      proxies.set(attempts, p);
-    }
-    return p;
-  };
+        summary,
+      },
+      [input],
+    );
 
   const priceOf = (model: ModelRef): Price | undefined => config.prices?.[model.name] ?? defaultPrices[model.name];
 
@@ -134,7 +134,8 @@ export function createModelCaller(opts: {
       let failure: Failure;
       try {
         const sent = c.conversation.forCall();
-        const response = await callModelWith(route.attemptsPerModel)({
+        const summary = `${model.name} · step ${c.step} · ${c.purpose === 'step' || c.purpose === 'task' ? c.taskClass : c.purpose.replace('_', ' ')}${fallback ? ' · fallback' : ''}`;
+        const response = await callModelWith(route.attemptsPerModel, summary)({
           runId,
           step: c.step,
           timeoutMs: config.timeouts.modelCallMs,
