@@ -96,6 +96,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const startedAt = resume?.startedAt ?? Date.now();
   const agentName = parsed.success ? parsed.data.agent.name : String((rawInput as any)?.agent?.name ?? 'unknown');
   const totals: CallTotals = resume?.totals ?? emptyTotals();
+  let droppedCalls = resume?.droppedCalls ?? 0;
   const status: RunStatus = {
     runId,
     agent: agentName,
@@ -171,10 +172,21 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     const pendingNote = `${pending ? ` · ${pending} approval(s) pending` : ''}${desk.escalations() ? ` · ${desk.escalations()} escalation(s)` : ''}`;
     upsertMemo({
       summary: `${agentName} · ${word.replaceAll('_', ' ')} · step ${status.step}/${status.maxSteps} · ${tokens} tokens · $${totals.costUsd.toFixed(4)}${status.model ? ` · ${status.model}` : ''}${pendingNote}`,
+      // Structured facts the `stats` report reads from the run list without opening payloads.
+      stats: {
+        escalations: desk.escalations(),
+        modelCalls: totals.calls.length + droppedCalls,
+        timeouts: totals.calls.filter((c) => c.outcome === 'timeout').length,
+        ...(retrievalFacts ? { retrieval: retrievalFacts } : {}),
+        ...(answeredBy ? { answeredBy } : {}),
+      },
     });
   }
 
   let validation: ValidationReport | undefined = resume?.validation;
+  /** For the memo: what retrieval found (chunks, weak, best score) and who answered. */
+  let retrievalFacts: { chunks: number; weak: boolean; topScore: number } | undefined;
+  let answeredBy: string | undefined;
   const finish = (outcome: RunOutcome): RunResult => {
     status.phase = 'completed';
     status.pending = [];
@@ -188,6 +200,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
             ? ` (${outcome.budget})`
             : '';
     note(`run ended: ${outcome.kind}${detail}`);
+    if (outcome.kind === 'answer') answeredBy = outcome.answeredBy ?? 'model';
     publish(outcome.kind === 'answer' ? 'completed' : outcome.kind, outcome.kind === 'failed' ? outcome.failure.type : undefined);
     log.info('run ended', { runId, outcome: outcome.kind, costUsd: totals.costUsd });
     return {
@@ -213,7 +226,6 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   }
   const { agent, task, output: contract } = parsed.data;
   publish();
-  let droppedCalls = resume?.droppedCalls ?? 0;
 
   const unknownTools = agent.tools.filter((name) => !findTool(name));
   if (unknownTools.length > 0) {
@@ -230,6 +242,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   let missingContext: string | undefined;
   if (v3 && agent.retrieval && !resume) {
     const found = await lookUp(agent.retrieval, task);
+    retrievalFacts = { chunks: found.chunks.length, weak: found.weak, topScore: found.chunks[0]?.score ?? 0 };
     note(`retrieval: ${found.chunks.length} chunk(s) from index ${found.indexVersion}${found.weak ? ' — weak' : ''}`);
     if (!found.weak) {
       retrieved = { indexVersion: found.indexVersion, ids: found.chunks.map((c) => c.id) };
