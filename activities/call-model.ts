@@ -8,6 +8,7 @@ import { toProviderFailure, type ProviderFailureDetails } from './model/provider
 import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
 import type { RunStore } from './store/run-store.ts';
 import { assembleRequest } from './context/assemble.ts';
+import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
 
 export type ModelAdapters = Partial<Record<ProviderName, ModelAdapter>>;
 
@@ -50,6 +51,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     const whole = await materialize(input, deps.store);
     const { request, record: context } = assembleRequest(whole);
     if (context.overBudgetTokens > 0) {
+      recordModelFailure({ model: whole.model, type: 'context_too_long' });
       throw ApplicationFailure.create({
         type: 'context_too_long',
         nonRetryable: true,
@@ -62,7 +64,10 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     const prior = billedFrom(ctx.info.heartbeatDetails);
 
     const adapter = adapters[request.model.provider];
+    const span = { model: request.model, runId, step, prompt: input.prompt };
+    annotateModelSpan(span);
     if (!adapter) {
+      recordModelFailure({ model: request.model, type: 'auth' });
       throw withBilled(
         ApplicationFailure.create({
           type: 'auth',
@@ -77,6 +82,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     const gate = breaker?.check(key);
     if (gate?.open) {
       log.warn('model call skipped: circuit open', { runId, step, model: key, failures: gate.failures, retryInMs: gate.retryInMs });
+      recordModelFailure({ model: request.model, type: 'provider_unavailable' });
       throw withBilled(
         ApplicationFailure.create({
           type: 'provider_unavailable',
@@ -93,6 +99,8 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     try {
       const response = await adapter.call(request, { signal: ctx.cancellationSignal, timeoutMs: input.timeoutMs });
       breaker?.record(key, 'success');
+      recordModelCall({ model: request.model, latencyMs: response.latencyMs, usage: response.usage });
+      annotateModelSpan({ ...span, usage: response.usage, responseModel: response.modelVersion, stop: response.stop });
       let conversationLength: number | undefined;
       if (input.conversation && deps.store) {
         conversationLength = whole.messages.length + 1;
@@ -117,12 +125,15 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         // Cancelled (or the activity timed out): rethrow Temporal's CancelledFailure as is,
         // so the attempt completes as cancelled rather than as a provider failure.
         breaker?.release(key);
+        if (ctx.cancellationDetails?.timedOut) recordModelFailure({ model: request.model, type: 'timeout' });
         throw err;
       }
       const failure = err instanceof ApplicationFailure ? err : toProviderFailure(err, request.model.provider);
       breaker?.record(key, isBreakerFailure(failure.type) ? 'failure' : 'success');
       const billed = billedOf(failure);
       const total = billed && prior ? addUsage(prior, billed) : (billed ?? prior);
+      recordModelFailure({ model: request.model, type: failure.type ?? 'unknown', billed });
+      annotateModelSpan({ ...span, failureType: failure.type ?? 'unknown', ...(billed ? { usage: billed } : {}) });
       // Sent with the failure (Temporal flushes the last heartbeat before reporting it) and
       // handed to the next attempt as `info.heartbeatDetails`.
       if (total) ctx.heartbeat(beatDetails(total));

@@ -5,6 +5,7 @@ import { principalSchema } from '../core/principal.ts';
 import { authorizeToolCall } from '../tools/authorize.ts';
 import { capResult, checkToolInput } from '../tools/define-tool.ts';
 import { ToolError, type RegisteredTool } from '../tools/handlers/types.ts';
+import { annotateToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
 
 /**
  * Runs one tool call. The workflow validated and authorized it already; both are done again
@@ -21,6 +22,23 @@ import { ToolError, type RegisteredTool } from '../tools/handlers/types.ts';
 export function createExecuteTool(tools: RegisteredTool[]) {
   const registry = new Map(tools.map((t) => [t.contract.name, t]));
   return async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
+    // An unknown name came from outside the registry: keep it out of metric labels.
+    const tool = registry.has(input.name) ? input.name : '(unknown)';
+    const span = { tool, runId: input.runId, step: input.step, callId: input.callId };
+    try {
+      const result = await execute(input);
+      recordToolCall({ tool, outcome: 'ok' });
+      annotateToolSpan({ ...span, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      const outcome = err instanceof ApplicationFailure ? toolOutcomeOf(err.type) : 'cancelled';
+      recordToolCall({ tool, outcome });
+      annotateToolSpan({ ...span, outcome });
+      throw err;
+    }
+  };
+
+  async function execute(input: ExecuteToolInput): Promise<ExecuteToolResult> {
     const tool = registry.get(input.name);
     if (!tool) {
       throw ApplicationFailure.create({ type: 'unknown_tool', nonRetryable: true, message: `no handler for tool "${input.name}" on this worker` });
@@ -76,7 +94,7 @@ export function createExecuteTool(tools: RegisteredTool[]) {
       ...(input.approvedBy ? { approvedBy: input.approvedBy } : {}),
     });
     return result;
-  };
+  }
 }
 
 function denied(input: ExecuteToolInput, reason: string): ApplicationFailure {

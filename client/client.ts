@@ -1,5 +1,5 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientInterceptors, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, type DataConverter, type SearchAttributePair } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
   approvalDecisionSchema,
@@ -133,7 +133,9 @@ export interface BosunClientOptions {
 }
 
 /**
- * The typed entry point for backend services.
+ * The typed entry point for backend services. The `client` carries the data converter: when
+ * the workers encrypt payloads, build it with theirs
+ * (`new Client({ connection, dataConverter: dataConverterFromConfig(config) })`).
  *
  * @example
  * const bosun = createBosunClient({ client: new Client({ connection }), taskQueue: 'bosun' });
@@ -338,12 +340,34 @@ export function pinPrices(config: Pick<ModelConfig, 'model' | 'routing' | 'price
   return pinned;
 }
 
+/**
+ * Connects to Temporal and returns a Bosun client that owns the connection.
+ *
+ * Pass the workers' `dataConverter` when they encrypt payloads (`dataConverterFromConfig`
+ * in worker/codec): without it the client cannot read encrypted results, and the inputs it
+ * starts runs with reach history in plain text.
+ */
 export async function connectBosunClient(opts: {
   address: string;
   namespace?: string;
   taskQueue: string;
+  dataConverter?: DataConverter;
+  /** Client interceptors, e.g. OpenTelemetry (`tracingInterceptors().client`). */
+  interceptors?: ClientInterceptors;
+  /** Temporal Cloud (or any TLS endpoint): an API key and/or TLS. */
+  apiKey?: string;
+  tls?: boolean;
 }): Promise<BosunClient & { close(): Promise<void> }> {
-  const connection = await Connection.connect({ address: opts.address });
-  const client = new Client({ connection, namespace: opts.namespace ?? 'default' });
+  const connection = await Connection.connect({
+    address: opts.address,
+    ...(opts.tls || opts.apiKey ? { tls: true } : {}),
+    ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+  });
+  const client = new Client({
+    connection,
+    namespace: opts.namespace ?? 'default',
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
+  });
   return { ...createBosunClient({ client, taskQueue: opts.taskQueue }), close: () => connection.close() };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CodecKeys, decodeKey, keyIdPattern } from './codec/codec-keys.ts';
 
 const optionalString = z
   .string()
@@ -10,12 +11,66 @@ const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/, message: '
 const withDefault = (value: string) => optionalString.transform((v) => v ?? value);
 
 /**
+ * `BOSUN_CODEC_KEYS`: `{ "<key id>": "<32 bytes, base64>" }`, parsed into `CodecKeys`. No
+ * message ever quotes the text: it holds keys (even a key id that fails validation might be
+ * a key pasted in the wrong place, so only its position is named).
+ */
+const codecKeys = optionalString.pipe(
+  z
+    .string()
+    .transform((text, ctx) => {
+      const shape = 'must be a JSON object of key ids to base64 keys, e.g. {"k1":"<output of openssl rand -base64 32>"}';
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: shape });
+        return z.NEVER;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
+        ctx.addIssue({ code: 'custom', message: shape });
+        return z.NEVER;
+      }
+      const keys: Record<string, Buffer> = {};
+      Object.entries(parsed).forEach(([id, value], i) => {
+        if (!keyIdPattern.test(id)) {
+          ctx.addIssue({ code: 'custom', message: `key id #${i + 1} is not 1-64 letters, digits, ".", "_" or "-"` });
+          return;
+        }
+        const key = typeof value === 'string' ? decodeKey(value) : { ok: false as const, reason: 'must be a base64 string' };
+        if (!key.ok) ctx.addIssue({ code: 'custom', path: [id], message: key.reason });
+        else keys[id] = key.key;
+      });
+      return Object.keys(keys).length === Object.keys(parsed).length ? new CodecKeys(keys) : z.NEVER;
+    })
+    .optional(),
+);
+const codecKeyId = optionalString.pipe(z.string().regex(keyIdPattern, 'must be a key id: 1-64 letters, digits, ".", "_" or "-"').optional());
+
+/** The codec variables hang together: keys need an active key among them, and the reverse. */
+function checkCodecKeys(c: { BOSUN_CODEC_KEYS?: CodecKeys | undefined; BOSUN_CODEC_ACTIVE_KEY?: string | undefined }, ctx: z.RefinementCtx) {
+  const keys = c.BOSUN_CODEC_KEYS;
+  const active = c.BOSUN_CODEC_ACTIVE_KEY;
+  if (keys && !active) {
+    ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_ACTIVE_KEY'], message: `required with BOSUN_CODEC_KEYS: the id of the key new payloads are encrypted with (one of ${keys.ids.join(', ')})` });
+  } else if (active && !keys) {
+    ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_KEYS'], message: 'required with BOSUN_CODEC_ACTIVE_KEY: the keys, as a JSON object of key ids to base64 keys' });
+  } else if (keys && active && !keys.has(active)) {
+    ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_ACTIVE_KEY'], message: `is not one of the key ids in BOSUN_CODEC_KEYS (${keys.ids.join(', ')})` });
+  }
+}
+
+/**
  * Worker configuration, parsed from the environment by zod so a typo fails at start-up with
  * the variable's name, not at the first model call.
  */
 export const workerConfigSchema = z.object({
   TEMPORAL_ADDRESS: withDefault('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: withDefault('default'),
+  /** Temporal Cloud API key (turns on TLS); never printed. */
+  TEMPORAL_API_KEY: optionalString,
+  /** `true` to connect with TLS (Temporal Cloud, a TLS-terminated cluster). */
+  TEMPORAL_TLS: optionalString.pipe(z.enum(['true', 'false']).optional()).transform((v) => v === 'true'),
   BOSUN_TASK_QUEUE: withDefault('bosun'),
   BOSUN_STATE_DIR: withDefault('.bosun'),
   BOSUN_KNOWLEDGE_DIR: optionalString,
@@ -53,12 +108,17 @@ export const workerConfigSchema = z.object({
       .pipe(z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), z.string()))
       .optional(),
   ),
-});
+  /** Payload encryption (worker/codec): with these set, every payload the worker writes to
+   * history is AES-256-GCM ciphertext. Keep retired keys in the set after a rotation. */
+  BOSUN_CODEC_KEYS: codecKeys,
+  /** The id (in BOSUN_CODEC_KEYS) of the key new payloads are encrypted with. */
+  BOSUN_CODEC_ACTIVE_KEY: codecKeyId,
+}).superRefine(checkCodecKeys);
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export class ConfigError extends Error {
-  constructor(issues: z.core.$ZodIssue[]) {
-    super(`invalid worker configuration: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  constructor(issues: z.core.$ZodIssue[], subject = 'worker') {
+    super(`invalid ${subject} configuration: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -85,5 +145,58 @@ export function describeConfig(c: WorkerConfig): string {
     c.ANTHROPIC_API_KEY || c.ANTHROPIC_BASE_URL ? `anthropic${c.ANTHROPIC_BASE_URL ? ` @ ${safeUrl(c.ANTHROPIC_BASE_URL)}` : ''}` : undefined,
     c.OPENAI_COMPATIBLE_BASE_URL ? `openai-compatible @ ${safeUrl(c.OPENAI_COMPATIBLE_BASE_URL)}` : undefined,
   ].filter(Boolean);
-  return `temporal ${c.TEMPORAL_ADDRESS} namespace ${c.TEMPORAL_NAMESPACE} queue ${c.BOSUN_TASK_QUEUE}; providers: ${providers.join(', ') || 'none'}`;
+  const payloads = c.BOSUN_CODEC_KEYS ? `; payloads: encrypted with key ${c.BOSUN_CODEC_ACTIVE_KEY} (keys ${c.BOSUN_CODEC_KEYS.ids.join(', ')})` : '';
+  return `temporal ${c.TEMPORAL_ADDRESS} namespace ${c.TEMPORAL_NAMESPACE} queue ${c.BOSUN_TASK_QUEUE}; providers: ${providers.join(', ') || 'none'}${payloads}`;
+}
+
+/**
+ * The codec server's configuration (`npm run codec-server`): the same keys as the workers,
+ * an auth token operators present as `Authorization: Bearer <token>`, where it listens
+ * (loopback by default) and which browser origins (the Temporal UI) may call it.
+ */
+export const codecServerConfigSchema = z
+  .object({
+    BOSUN_CODEC_KEYS: codecKeys,
+    BOSUN_CODEC_ACTIVE_KEY: codecKeyId,
+    BOSUN_CODEC_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters (e.g. from `openssl rand -hex 32`)').optional()),
+    /** `host:port`; loopback unless you put it behind TLS and mean it. */
+    BOSUN_CODEC_SERVER_ADDR: withDefault('127.0.0.1:8081').pipe(
+      z
+        .string()
+        .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8081')
+        .transform((addr) => {
+          const i = addr.lastIndexOf(':');
+          return { host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(i + 1)) };
+        })
+        .refine((a) => a.port <= 65_535, 'port must be at most 65535'),
+    ),
+    /** Comma-separated browser origins allowed to call the server: the Temporal UI's. */
+    BOSUN_CODEC_CORS_ORIGIN: withDefault('http://127.0.0.1:8233').pipe(
+      z
+        .string()
+        .transform((list) => list.split(',').map((o) => o.trim()).filter(Boolean))
+        .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'origins are scheme://host[:port], no path')).min(1)),
+    ),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.BOSUN_CODEC_KEYS && !c.BOSUN_CODEC_ACTIVE_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_KEYS'], message: 'required: the payload keys, as a JSON object of key ids to base64 keys (the workers\' keys)' });
+    }
+    checkCodecKeys(c, ctx);
+    if (!c.BOSUN_CODEC_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_TOKEN'], message: 'required: the token operators send as `Authorization: Bearer <token>`' });
+    }
+  });
+export type CodecServerConfig = z.infer<typeof codecServerConfigSchema> & { BOSUN_CODEC_KEYS: CodecKeys; BOSUN_CODEC_ACTIVE_KEY: string; BOSUN_CODEC_TOKEN: string };
+
+export function loadCodecServerConfig(env: Record<string, string | undefined> = process.env): CodecServerConfig {
+  const parsed = codecServerConfigSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues, 'codec server');
+  return parsed.data as CodecServerConfig;
+}
+
+/** What may be printed about the codec server's config: never a key or the token. */
+export function describeCodecServerConfig(c: CodecServerConfig): string {
+  const { host, port } = c.BOSUN_CODEC_SERVER_ADDR;
+  return `listening on ${host.includes(':') ? `[${host}]` : host}:${port}; origins ${c.BOSUN_CODEC_CORS_ORIGIN.join(', ')}; encrypting with key ${c.BOSUN_CODEC_ACTIVE_KEY} (keys ${c.BOSUN_CODEC_KEYS.ids.join(', ')}); bearer token required`;
 }

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
@@ -9,6 +10,8 @@ import { builtInTools, exampleKnowledgeDir } from '../tools/handlers/index.ts';
 import { openOrderStore, type OrderStore } from '../tools/handlers/order-store.ts';
 import type { RegisteredTool } from '../tools/handlers/types.ts';
 import { workflowsPath } from './bundle.ts';
+import { dataConverterFromConfig } from './codec/data-converter.ts';
+import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import { createModelAdapters } from './providers.ts';
 
@@ -21,6 +24,11 @@ export interface BosunWorkerOptions {
   tools?: RegisteredTool[];
   /** The order store behind the built-in order tools; by default `<BOSUN_STATE_DIR>/orders.db`. */
   orderStore?: OrderStore;
+  /** How payloads are encoded in history; by default the payload encryption the config
+   * describes (BOSUN_CODEC_KEYS), or none. Clients of this worker need the same one. */
+  dataConverter?: DataConverter;
+  /** OpenTelemetry tracing (`tracingInterceptors()`); off by default. */
+  tracing?: Tracing;
 }
 
 /** Composition root: SDK clients, tool handlers and activities are wired here, once. */
@@ -47,18 +55,25 @@ export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worke
     promptsDir: config.BOSUN_PROMPTS_DIR ?? defaultPromptsDir,
     retriever,
   });
+  const dataConverter = opts.dataConverter ?? dataConverterFromConfig(config);
   const bundle = opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
   return Worker.create({
     connection: opts.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.BOSUN_TASK_QUEUE,
     activities,
+    ...(dataConverter ? { dataConverter } : {}),
     ...(bundle ? { workflowBundle: bundle } : { workflowsPath }),
+    ...(opts.tracing ?? tracingInterceptors({})).workerOptions({ prebuiltBundle: Boolean(bundle) }),
   });
 }
 
 export async function connectWorker(config: WorkerConfig): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  return NativeConnection.connect({
+    address: config.TEMPORAL_ADDRESS,
+    ...(config.TEMPORAL_TLS || config.TEMPORAL_API_KEY ? { tls: true } : {}),
+    ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
+  });
 }
 
 const openStores = new Map<string, unknown>();

@@ -6,7 +6,6 @@
  * Providers come from OPENAI_API_KEY / ANTHROPIC_API_KEY / OPENAI_COMPATIBLE_BASE_URL; with
  * none set, a built-in fake OpenAI server replays a recorded conversation.
  */
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { resolve } from 'node:path';
 import { connectBosunClient } from '../client/client.ts';
 import { exampleAgent, exampleModels, exampleTask } from '../client/example-agent.ts';
@@ -16,16 +15,28 @@ import { refundDemoScript, startFakeOpenAI, type FakeProviderServer } from '../t
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 import { connectWorker, createBosunWorker } from './create-worker.ts';
 import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from './dev-server.ts';
+import { installRuntime } from './runtime.ts';
+import { loadTelemetryEnv } from './telemetry/config.ts';
+import { tracingInterceptors, tracingOptionsFromEnv, type Tracing } from './telemetry/tracing.ts';
+import { dataConverterFromConfig } from './codec/data-converter.ts';
 
 const say = (line: string) => console.log(`[bosun] ${line}`);
-// Progress lines are the output here; runtime logs only when they matter (BOSUN_LOG_LEVEL=INFO for all).
-Runtime.install({ logger: new DefaultLogger((process.env.BOSUN_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN') });
+// Progress lines are the output here; runtime logs only when they matter (BOSUN_LOG_LEVEL=INFO
+// for all, BOSUN_LOG_FORMAT=json for JSON lines, BOSUN_METRICS_ADDR for a Prometheus endpoint).
+const telemetry = loadTelemetryEnv();
+installRuntime({
+  logLevel: telemetry.BOSUN_LOG_LEVEL ?? 'WARN',
+  metricsAddress: telemetry.BOSUN_METRICS_ADDR,
+  json: telemetry.BOSUN_LOG_FORMAT === 'json',
+});
+if (telemetry.BOSUN_METRICS_ADDR) say(`metrics: http://${telemetry.BOSUN_METRICS_ADDR}/metrics`);
 const config = loadWorkerConfig();
 const stateDir = resolve(config.BOSUN_STATE_DIR);
 
 let server: DevServer | undefined;
 let fake: FakeProviderServer | undefined;
 let uiBase: string | undefined;
+let tracing: Tracing | undefined;
 try {
   if (process.env.TEMPORAL_ADDRESS) {
     say(`using the Temporal server at ${config.TEMPORAL_ADDRESS}`);
@@ -57,11 +68,19 @@ try {
 
   const connection = await connectWorker(config);
   say('bundling workflows and starting the worker ...');
-  const worker = await createBosunWorker({ connection, config });
+  // The same payload encryption (BOSUN_CODEC_KEYS) and tracing for the worker and the client.
+  const dataConverter = dataConverterFromConfig(config);
+  tracing = tracingInterceptors(tracingOptionsFromEnv(telemetry));
+  if (dataConverter) say(`payloads encrypted (key ${config.BOSUN_CODEC_ACTIVE_KEY})`);
+  const worker = await createBosunWorker({ connection, config, tracing, ...(dataConverter ? { dataConverter } : {}) });
   const client = await connectBosunClient({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.BOSUN_TASK_QUEUE,
+    interceptors: tracing.client,
+    ...(dataConverter ? { dataConverter } : {}),
+    ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
+    ...(config.TEMPORAL_TLS ? { tls: true } : {}),
   });
 
   await worker.runUntil(async () => {
@@ -92,6 +111,7 @@ try {
   console.error(`[bosun] ${err instanceof Error ? err.message : String(err)}${err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : ""}`);
   process.exitCode = 1;
 } finally {
+  await tracing?.shutdown();
   await fake?.close();
   await server?.stop();
 }

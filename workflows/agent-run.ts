@@ -8,6 +8,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  setCurrentDetails,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -35,6 +36,7 @@ import { authorizeToolCall, checkToolInput, findTool, offeredTools, toolSpec, ty
 import { callsQuery, searchAttributes, statusQuery } from './definitions.ts';
 import { failureFromError, make } from './failures.ts';
 import { createHumanDesk } from './human.ts';
+import { countEscalation, countToolDenial, countValidation } from './metrics.ts';
 import { createConversation, newConversation, type Conversation, type ConversationState } from './conversation.ts';
 import { createModelCaller, emptyTotals, type CallTotals } from './model-caller.ts';
 import { settleOutput } from './output-ladder.ts';
@@ -170,6 +172,17 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       ...(validation ? [{ key: searchAttributes.validation, value: validation.result }] : []),
     ]);
     const pendingNote = `${pending ? ` · ${pending} approval(s) pending` : ''}${desk.escalations() ? ` · ${desk.escalations()} escalation(s)` : ''}`;
+    // Shown on the run's page in the Temporal UI (no history event, no payload to open).
+    const approvals = desk.pendingApprovals().map((a) => `- approval \`${a.id}\`: **${a.tool}** — ${a.reason} (group ${a.group ?? 'any'}, until ${a.deadlineAt})`);
+    const open = desk.openEscalation();
+    setCurrentDetails(
+      [
+        `**Bosun run** · agent \`${agentName}\` · status **${word.replaceAll('_', ' ')}**`,
+        `step ${status.step}/${status.maxSteps} · ${tokens} tokens · cost **$${totals.costUsd.toFixed(6)}**${status.model ? ` · model \`${status.model}\`` : ''}`,
+        ...(approvals.length ? ['**Pending approvals**', ...approvals] : []),
+        ...(open ? [`**Needs a human**: ${open.reason} — ${open.message} (escalation \`${open.id}\`)`] : []),
+      ].join('\n'),
+    );
     upsertMemo({
       summary: `${agentName} · ${word.replaceAll('_', ' ')} · step ${status.step}/${status.maxSteps} · ${tokens} tokens · $${totals.costUsd.toFixed(4)}${status.model ? ` · ${status.model}` : ''}${pendingNote}`,
       // Structured facts the `stats` report reads from the run list without opening payloads.
@@ -310,6 +323,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
    * Returns an outcome that ends the run, or `continue` after a redirect.
    */
   async function escalate(reason: EscalationReason, message: string, extra: { lastOutput?: string; issues?: string[] } = {}): Promise<RunOutcome | 'continue'> {
+    countEscalation(reason);
     const escalated: RunOutcome = { kind: 'escalated', reason, message, ...extra };
     if (agent.escalation.mode === 'return') {
       desk.noteImmediateEscalation(reason, message);
@@ -410,6 +424,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
           first: { text: response.message.text, model: r.record.model },
         });
         validation = settled.report;
+        countValidation(contract.name, settled.report.result);
         note(`step ${step}: output ${settled.report.result === 'escalated' ? 'never matched' : 'matched'} "${contract.name}" (${settled.report.attempts.length} attempt(s))`);
         let next: RunOutcome | 'continue';
         if (settled.kind === 'valid') {
@@ -466,6 +481,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   async function runToolCall(call: ToolCall, step: number, stops: RunOutcome[]): Promise<ToolResult> {
     const errorResult = (content: string): ToolResult => ({ callId: call.id, name: call.name, content, isError: true });
     const deny = (reason: string, content: string) => {
+      countToolDenial(offered.includes(call.name) ? call.name : '(unknown)');
       desk.record({ event: 'tool_denied', tool: call.name, callId: call.id, by: 'policy', reason });
       note(`step ${step}: denied ${call.name} (${reason})`);
       return errorResult(content);
@@ -504,8 +520,14 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       const options = { ...auth.options, ...agent.approvals[call.name] };
       const decision = await desk.requestApproval({ step, callId: call.id, contract, input, reason: auth.reason, options });
       status.phase = 'running_tools';
-      if (decision.kind === 'rejected') return errorResult(`A human (${decision.by}) rejected this call: ${decision.reason}`);
-      if (decision.kind === 'timed_out') return errorResult(`Not executed: ${decision.reason}.`);
+      if (decision.kind === 'rejected') {
+        countToolDenial(call.name);
+        return errorResult(`A human (${decision.by}) rejected this call: ${decision.reason}`);
+      }
+      if (decision.kind === 'timed_out') {
+        countToolDenial(call.name);
+        return errorResult(`Not executed: ${decision.reason}.`);
+      }
       input = decision.input;
       approvedBy = decision.by;
     } else {

@@ -13,7 +13,8 @@
  * countFallback('openai/gpt-4.1', 'anthropic/claude-sonnet-4-5');
  * recordModelCost('openai/gpt-4.1-mini', 0.000072); // bosun_model_cost_usd (histogram, USD)
  */
-import { metricMeter, type MetricMeter } from '@temporalio/workflow';
+import type { MetricMeter } from '@temporalio/common';
+import { metricMeter } from '@temporalio/workflow';
 
 /** The metric names, as Prometheus shows them. */
 export const workflowMetricNames = {

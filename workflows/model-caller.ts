@@ -18,6 +18,7 @@ import {
 import { addUsage, usageSchema, zeroUsage, type Usage } from '../core/usage.ts';
 import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Conversation } from './conversation.ts';
+import { countFallback, recordModelCost } from './metrics.ts';
 import { failureFromError, make } from './failures.ts';
 
 /** A model request before routing fills in the model and the conversation its messages. */
@@ -103,6 +104,7 @@ export function createModelCaller(opts: {
       ...(price ? { priceAsOf: price.asOf } : {}),
     };
     totals.calls.push(rec);
+    if (rec.costUsd !== null) recordModelCost(describeModel(model), rec.costUsd);
     totals.usage = addUsage(totals.usage, rec.usage);
     if (rec.costUsd === null) totals.unpricedCalls++;
     else totals.costUsd = Math.round((totals.costUsd + rec.costUsd) * 1e9) / 1e9;
@@ -174,6 +176,7 @@ export function createModelCaller(opts: {
       const next = nextAfterFailure(route, index, failure.type);
       if (next.kind === 'escalate') return { kind: 'escalate', reason: next.reason, failure };
       if (next.kind === 'fail') return { kind: 'failed', failure };
+      countFallback(label, describeModel(route.chain[next.index]!));
       fallback = { from: label, reason: next.reason };
       index = next.index;
     }

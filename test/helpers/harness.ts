@@ -1,4 +1,5 @@
 import { Connection, Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -10,6 +11,7 @@ import type { AgentDefinitionInput } from '../../core/run.ts';
 import type { ModelRef } from '../../core/model.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../worker/config.ts';
 import { createBosunWorker } from '../../worker/create-worker.ts';
+import { dataConverterFromConfig } from '../../worker/codec/data-converter.ts';
 import type { FakeProviderServer } from '../kit/index.ts';
 
 let counter = 0;
@@ -25,8 +27,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Connections to the shared dev server; create once per test file. */
-export async function connectHarness(): Promise<Harness> {
+/** Connections to the shared dev server; create once per test file. With a
+ * `dataConverter` (e.g. `dataConverterFromConfig` of a config with codec keys), `temporal`
+ * encodes and decodes payloads with it. */
+export async function connectHarness(opts: { dataConverter?: DataConverter } = {}): Promise<Harness> {
   quietRuntime();
   const address = inject('temporalAddress');
   const workflowBundlePath = inject('workflowBundlePath');
@@ -37,7 +41,7 @@ export async function connectHarness(): Promise<Harness> {
     workflowBundlePath,
     connection,
     nativeConnection,
-    temporal: new Client({ connection }),
+    temporal: new Client({ connection, ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}) }),
     close: async () => {
       await connection.close();
       await nativeConnection.close();
@@ -45,28 +49,40 @@ export async function connectHarness(): Promise<Harness> {
   };
 }
 
-/** Worker config pointing at fake providers, on a fresh task queue. */
-export function fakeConfig(fakes: { openai?: FakeProviderServer; anthropic?: FakeProviderServer }, taskQueue = uniqueName('tq')): WorkerConfig {
+/** Worker config pointing at fake providers, on a fresh task queue; `env` adds variables
+ * (e.g. `BOSUN_CODEC_KEYS` and `BOSUN_CODEC_ACTIVE_KEY` for an encrypting worker). */
+export function fakeConfig(
+  fakes: { openai?: FakeProviderServer; anthropic?: FakeProviderServer },
+  taskQueue = uniqueName('tq'),
+  env: Record<string, string> = {},
+): WorkerConfig {
   return workerConfigSchema.parse({
+    ...env,
     BOSUN_TASK_QUEUE: taskQueue,
     ...(fakes.openai ? { OPENAI_BASE_URL: fakes.openai.baseURL, OPENAI_API_KEY: 'sk-test-openai-key' } : {}),
     ...(fakes.anthropic ? { ANTHROPIC_BASE_URL: fakes.anthropic.baseURL, ANTHROPIC_API_KEY: 'sk-ant-test-key' } : {}),
   });
 }
 
-/** Runs `fn` while a Bosun worker serves `config`'s task queue. */
+/**
+ * Runs `fn` while a Bosun worker serves `config`'s task queue. When `config` has codec keys
+ * (BOSUN_CODEC_KEYS), the worker encrypts payloads and `bosun` (and `temporal`) use a client
+ * with the same codec; otherwise both are `h.temporal`'s.
+ */
 export async function withWorker<T>(
   h: Harness,
   config: WorkerConfig,
-  fn: (ctx: { bosun: BosunClient; worker: Worker; taskQueue: string }) => Promise<T>,
+  fn: (ctx: { bosun: BosunClient; worker: Worker; taskQueue: string; temporal: Client }) => Promise<T>,
 ): Promise<T> {
   const worker = await createBosunWorker({
     connection: h.nativeConnection,
     config,
     workflowBundle: { codePath: h.workflowBundlePath },
   });
-  const bosun = createBosunClient({ client: h.temporal, taskQueue: config.BOSUN_TASK_QUEUE });
-  return worker.runUntil(fn({ bosun, worker, taskQueue: config.BOSUN_TASK_QUEUE }));
+  const dataConverter = dataConverterFromConfig(config);
+  const temporal = dataConverter ? new Client({ connection: h.connection, dataConverter }) : h.temporal;
+  const bosun = createBosunClient({ client: temporal, taskQueue: config.BOSUN_TASK_QUEUE });
+  return worker.runUntil(fn({ bosun, worker, taskQueue: config.BOSUN_TASK_QUEUE, temporal }));
 }
 
 /** A test agent with short timeouts so failures show within seconds. */
@@ -108,7 +124,9 @@ export function quietRuntime() {
   runtimeInstalled = true;
   Runtime.install({
     logger: new DefaultLogger('DEBUG', (entry) => {
-      const line = `${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {}, (_k, v) => (v instanceof Error ? `${v.name}: ${v.message}` : v))}`;
+      // Formatted as production formats it (worker/telemetry/log-format.ts): errors by class
+      // and failure type only.
+      const line = `${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {}, (_k, v) => (v instanceof Error ? { name: v.name, type: (v as { type?: unknown }).type } : v))}`;
       capturedLogs.push(line);
       if (printLevels.has(entry.level)) console.log(line);
     }),

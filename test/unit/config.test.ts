@@ -25,6 +25,7 @@ describe('loadWorkerConfig', () => {
       TEMPORAL_NAMESPACE: 'default',
       BOSUN_TASK_QUEUE: 'bosun',
       BOSUN_STATE_DIR: '.bosun',
+      TEMPORAL_TLS: false,
       BOSUN_BREAKER_FAILURES: 5,
       BOSUN_BREAKER_OPEN_MS: 30_000,
     });
