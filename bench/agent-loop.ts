@@ -12,6 +12,11 @@
  * the floor's no-op model activity, records them), so it covers model answer → tool call →
  * next model request. Also reports Bosun's history size per step.
  *
+ * Then one long run (500 steps by default) on the same dev server, with
+ * `continueAsNewAfterEvents` lowered so it continues as new several times, reports the
+ * history bytes each step adds at step 10 and at step 500 across the whole continue-as-new
+ * chain: conversation content lives in the run store by reference, so the two should match.
+ *
  * The dev server runs with `history.transferProcessorMaxPollRPS` raised: its stock value (20
  * loads/s per history shard, and the dev server has one shard) makes every workflow task
  * that follows an activity wait ~40 ms on average in the transfer queue — ~80 ms of a step,
@@ -19,8 +24,12 @@
  * measures with the stock setting.
  *
  * Options: --steps N (or BENCH_STEPS, default 20), --runs R (BENCH_RUNS, default 20),
- * --warmup W (BENCH_WARMUP, default 3), --stock-server (BENCH_STOCK_SERVER=1).
- * Prints a table, then one JSON line.
+ * --warmup W (BENCH_WARMUP, default 3), --stock-server (BENCH_STOCK_SERVER=1),
+ * --long-steps N (BENCH_LONG_STEPS, default 500; 0 skips the long run),
+ * --long-can-events E (BENCH_LONG_CAN_EVENTS, default 2000: the long run's
+ * `continueAsNewAfterEvents`).
+ * Prints a table, then one JSON line; `historyBytesPerStepAt10` / `historyBytesPerStepAt500`
+ * are the bytes the long run's step 10 and last step (500 by default) added.
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
@@ -57,6 +66,8 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     warmup: { type: 'string' },
     'stock-server': { type: 'boolean' },
+    'long-steps': { type: 'string' },
+    'long-can-events': { type: 'string' },
   },
 });
 const positiveInt = (raw: string | undefined, fallback: number, name: string, min = 1): number => {
@@ -72,6 +83,9 @@ const STOCK_SERVER = args['stock-server'] === true || ['1', 'true'].includes(pro
 const SERVER_CONFIG = STOCK_SERVER ? [] : responsiveDevServerConfig;
 /** Cumulative/marginal history figures are shown at this step and at the last one. */
 const PROBE_STEP = Math.min(10, STEPS);
+const LONG_STEPS = positiveInt(args['long-steps'] ?? process.env.BENCH_LONG_STEPS, 500, '--long-steps', 0);
+const LONG_CAN_EVENTS = positiveInt(args['long-can-events'] ?? process.env.BENCH_LONG_CAN_EVENTS, 2000, '--long-can-events', 100);
+const LONG_PROBE_STEP = Math.min(10, LONG_STEPS);
 
 const agentInput: AgentDefinitionInput = {
   name: 'bench',
@@ -89,6 +103,7 @@ const log = (line: string) => console.error(`[bench] ${line}`);
 
 // ---------------------------------------------------------------------------------------
 // The fake model: calculator until STEPS tool results are in the conversation, then an answer.
+// Each step's expression differs, or the run would (rightly) stop as a loop of identical calls.
 
 const toolTurns = (body: any): number =>
   Array.isArray(body?.messages) ? body.messages.filter((m: { role?: string }) => m?.role === 'tool').length : 0;
@@ -96,7 +111,7 @@ const toolTurns = (body: any): number =>
 const benchHandler: FakeHandler = (req) =>
   toolTurns(req.body) >= STEPS
     ? { kind: 'text', text: 'done', usage: { input: 10, output: 1 } }
-    : { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1+1' } }], usage: { input: 10, output: 1 } };
+    : { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: `${toolTurns(req.body)}+1` } }], usage: { input: 10, output: 1 } };
 
 // ---------------------------------------------------------------------------------------
 // Statistics
@@ -128,6 +143,7 @@ function stepStats(intervals: number[]): StepStats {
 }
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+const formatMs = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 // ---------------------------------------------------------------------------------------
 // History size
@@ -286,6 +302,104 @@ async function benchInProcess(fake: FakeProviderServer): Promise<Measured> {
 }
 
 // ---------------------------------------------------------------------------------------
+// The long run: history bytes per step across the continue-as-new chain.
+
+interface LongRun {
+  steps: number;
+  runs: number;
+  wallMs: number;
+  /** Bytes of the events each step added (index 0 = step 1), across the chain. A step's
+   * events run from its callModel ActivityTaskScheduled up to the next one's; a
+   * continue-as-new lands in the step before it. */
+  stepBytes: number[];
+  /** Events before step 1: start, first workflow task, prompt pinning. */
+  setupBytes: number;
+  totalBytes: number;
+  totalEvents: number;
+  /** Per run of the chain, in order. */
+  perRun: { events: number; bytes: number }[];
+  /** Steps at whose end the run continued as new. */
+  continuedAfterSteps: number[];
+}
+
+/** Every run of a workflow id, oldest first, checked to form one continue-as-new chain
+ * (visibility may lag a moment behind the histories, so it is asked again until it does). */
+async function continueAsNewChain(client: Client, workflowId: string): Promise<{ runId: string; history: History }[]> {
+  let problem = '';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const listed: { runId: string; startTime: number }[] = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) listed.push({ runId: w.runId, startTime: w.startTime.getTime() });
+    listed.sort((a, b) => a.startTime - b.startTime);
+    const chain = await Promise.all(listed.map(async ({ runId }) => ({ runId, history: await client.workflow.getHandle(workflowId, runId).fetchHistory() })));
+    problem = chain.length === 0 ? 'no runs listed' : '';
+    chain.forEach(({ runId, history }, i) => {
+      const last = history.events?.at(-1);
+      const next = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      if (i < chain.length - 1 && next !== chain[i + 1]!.runId) problem ||= `run ${runId} does not continue as ${chain[i + 1]!.runId}`;
+      if (i === chain.length - 1 && !last?.workflowExecutionCompletedEventAttributes) problem ||= `the last listed run ${runId} did not complete`;
+    });
+    if (!problem) return chain;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`long run ${workflowId}: the listed runs do not form a continue-as-new chain: ${problem}`);
+}
+
+async function benchLongRun(server: DevServer, workflowCode: string): Promise<LongRun> {
+  // Its own fake model: the i-th request (0-based) asks for calculator `i+1`, the last answers.
+  const longFake = await startFakeOpenAI({
+    handler: (_req, i) =>
+      i < LONG_STEPS
+        ? { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: `${i}+1` } }], usage: { input: 10, output: 1 } }
+        : { kind: 'text', text: 'done', usage: { input: 10, output: 1 } },
+  });
+  try {
+    const config = workerConfigSchema.parse({
+      TEMPORAL_ADDRESS: server.address,
+      BOSUN_TASK_QUEUE: `bench-long-${process.pid}-${Date.now().toString(36)}`,
+      OPENAI_BASE_URL: longFake.baseURL,
+      OPENAI_API_KEY: 'bench-key',
+    });
+    const worker = await createBosunWorker({ connection: server.env.nativeConnection, config, workflowBundle: { code: workflowCode } });
+    const bosun = createBosunClient({ client: server.env.client, taskQueue: config.BOSUN_TASK_QUEUE });
+    const runId = `bench-long-${process.pid}-${Date.now().toString(36)}`;
+    const longAgent: AgentDefinitionInput = { ...agentInput, maxSteps: LONG_STEPS + 1, continueAsNewAfterEvents: LONG_CAN_EVENTS };
+    const started = performance.now();
+    const result = await worker.runUntil(bosun.run({ agent: longAgent, task: TASK, runId }));
+    const wallMs = Math.round(performance.now() - started);
+    if (result.outcome.kind !== 'answer' || result.toolCalls !== LONG_STEPS || result.modelCalls !== LONG_STEPS + 1) {
+      throw new Error(`long run ${runId} did not do ${LONG_STEPS} steps: ${JSON.stringify({ outcome: result.outcome, steps: result.steps, toolCalls: result.toolCalls })}`);
+    }
+
+    const chain = await continueAsNewChain(server.env.client, runId);
+    const HistoryMsg = temporal.api.history.v1.History;
+    const stepBytes: number[] = [];
+    const perRun: LongRun['perRun'] = [];
+    const continuedAfterSteps: number[] = [];
+    let setupBytes = 0;
+    let totalEvents = 0;
+    for (const { history } of chain) {
+      const events = history.events ?? [];
+      totalEvents += events.length;
+      perRun.push({ events: events.length, bytes: HistoryMsg.encode(history).finish().length });
+      for (const e of events) {
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel') stepBytes.push(0);
+        const bytes = HistoryMsg.encode({ events: [e] }).finish().length;
+        if (stepBytes.length === 0) setupBytes += bytes;
+        else stepBytes[stepBytes.length - 1]! += bytes;
+        if (e.workflowExecutionContinuedAsNewEventAttributes) continuedAfterSteps.push(stepBytes.length);
+      }
+    }
+    if (stepBytes.length !== LONG_STEPS + 1) throw new Error(`long run ${runId}: expected ${LONG_STEPS + 1} callModel activities, found ${stepBytes.length}`);
+    const totalBytes = perRun.reduce((a, r) => a + r.bytes, 0);
+    return { steps: LONG_STEPS, runs: chain.length, wallMs, stepBytes, setupBytes, totalBytes, totalEvents, perRun, continuedAfterSteps };
+  } finally {
+    await longFake.close();
+  }
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+// ---------------------------------------------------------------------------------------
 // Main
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -316,6 +430,12 @@ try {
   t = performance.now();
   const inProcess = await benchInProcess(fake);
   log(`in-process done in ${Math.round(performance.now() - t)} ms`);
+  let long: LongRun | undefined;
+  if (LONG_STEPS > 0) {
+    log(`long run: ${LONG_STEPS} steps, continueAsNewAfterEvents ${LONG_CAN_EVENTS} ...`);
+    long = await benchLongRun(server, bosunBundle.code);
+    log(`long run done in ${long.wallMs} ms, ${long.runs} runs`);
+  }
 
   const b = stepStats(bosun.intervals);
   const f = stepStats(floor.intervals);
@@ -351,6 +471,21 @@ try {
   }
   console.log(`    up to step ${String(STEPS).padEnd(3)}: ${bh.bytesAtModelCompletion[STEPS - 1]} bytes, ${last.avgPerStep.toFixed(0)} bytes/step on average, step ${STEPS} alone ${last.stepBytes} bytes`);
   console.log('');
+  // Steps that end in a continue-as-new also carry the new run's start; shown apart.
+  const plainSteps = (from: number, to: number) =>
+    long ? long.stepBytes.slice(from - 1, to).filter((_, i) => !long!.continuedAfterSteps.includes(from + i)) : [];
+  if (long) {
+    const s = long.stepBytes;
+    const early = plainSteps(1, LONG_PROBE_STEP);
+    const late = plainSteps(Math.max(1, LONG_STEPS - 9), LONG_STEPS);
+    const boundaries = long.continuedAfterSteps.map((k) => `step ${k}: ${s[k - 1]} bytes`);
+    console.log(`Long run: ${LONG_STEPS} steps + a final answer in ${formatMs(long.wallMs)}, ${long.runs} runs in the continue-as-new chain (continueAsNewAfterEvents ${LONG_CAN_EVENTS})`);
+    console.log(`  runs (events/bytes): ${long.perRun.map((r) => `${r.events}/${r.bytes}`).join(', ')}; ${long.totalEvents} events, ${long.totalBytes} bytes in all`);
+    console.log(`  history bytes added by step ${LONG_PROBE_STEP}: ${s[LONG_PROBE_STEP - 1]}   by step ${LONG_STEPS}: ${s[LONG_STEPS - 1]}   (setup before step 1: ${long.setupBytes})`);
+    console.log(`  mean of steps 1-${LONG_PROBE_STEP}: ${mean(early).toFixed(0)}   mean of steps ${Math.max(1, LONG_STEPS - 9)}-${LONG_STEPS}: ${mean(late).toFixed(0)}   (steps ending in a continue-as-new left out)`);
+    if (boundaries.length) console.log(`  steps ending in a continue-as-new (with the next run's start): ${boundaries.join(', ')}`);
+    console.log('');
+  }
 
   const summary = {
     steps: STEPS,
@@ -374,6 +509,19 @@ try {
     historyBytesOfLastStep: last.stepBytes,
     floorHistoryBytesPerStep: Math.round(fh.bytes / STEPS),
     floorHistoryEventsPerStep: round(fh.events / STEPS),
+    ...(long
+      ? {
+          historyBytesPerStepAt10: long.stepBytes[LONG_PROBE_STEP - 1],
+          historyBytesPerStepAt500: long.stepBytes[LONG_STEPS - 1],
+          longRunSteps: long.steps,
+          longRunRuns: long.runs,
+          longRunWallMs: long.wallMs,
+          longRunHistoryBytes: long.totalBytes,
+          longRunHistoryEvents: long.totalEvents,
+          longRunContinueAsNewAfterEvents: LONG_CAN_EVENTS,
+          longRunContinuedAfterSteps: long.continuedAfterSteps,
+        }
+      : {}),
     wallMs: Math.round(performance.now() - wallStart),
   };
   console.log(JSON.stringify(summary));

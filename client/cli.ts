@@ -6,43 +6,64 @@
  *
  * @example
  * npm run bosun -- run --wait "How much is refunded for 2 opened mugs at $18.40?"
+ * npm run bosun -- run --rag --routing example --wait "Can I return an opened mug?"
+ * npm run bosun -- task --class classify --wait "My parcel never arrived"
  * npm run bosun -- status run-6f1c...
  * npm run bosun -- approvals
  * npm run bosun -- approve run-6f1c... ap-1 --as alice --groups support-leads
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput } from '../core/approvals.ts';
 import type { BudgetKind } from '../core/budgets.ts';
-import { providerNameSchema, type ModelRef } from '../core/model.ts';
+import type { CallRecord } from '../core/calls.ts';
+import { providerNameSchema, type ModelRef, type ProviderName } from '../core/model.ts';
+import type { OutputContractInput } from '../core/output.ts';
 import type { ActorInput } from '../core/principal.ts';
-import type { RunInput, RunResult, RunStatus } from '../core/run.ts';
+import { weakContextPolicySchema, type WeakContextPolicy } from '../core/retrieval.ts';
+import { taskClassSchema, type RoutingTableInput, type TaskClass } from '../core/routing.ts';
+import type { RunInput, RunOutcome, RunResult, RunStatus, TaskInput, TaskResult } from '../core/run.ts';
 import {
   connectBosunClient,
   validateDecision,
   validateEscalationResolution,
   validateRunInput,
+  validateTaskInput,
   type BosunClient,
   type DecisionAck,
   type InboxApproval,
 } from './client.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
-import { exampleAgent } from './example-agent.ts';
+import { exampleAgent, exampleRouting, exampleTaskInstructions } from './example-agent.ts';
 
 export const defaultModel: ModelRef = { provider: 'openai', name: 'gpt-4.1-mini' };
 
 export const usage = `Usage: npm run bosun -- <command> [options]
 
 Runs:
-  run [--agent agent.json] [--model provider/name] [--run-id ID] [--wait] [--json] <task...>
-                       start a run; prints its run id (with --wait, then its outcome)
+  run [--agent agent.json] [--model provider/name | --routing file.json|example]
+      [--rag [--k N] [--min-score X] [--on-weak broaden|degrade|escalate]]
+      [--principal principal.json] [--output-schema schema.json]
+      [--run-id ID] [--wait] [--json] <task...>
+                       start an agent run (the agentic loop); prints its run id (with
+                       --wait, then its outcome). --rag looks the task up in the worker's
+                       knowledge base first and gives the model the best N chunks (default 4);
+                       when none scores X or more, --on-weak decides (default degrade: answer
+                       that the knowledge base does not cover it)
+  task [--class ${taskClassSchema.options.join('|')}] [--instructions text]
+       [--model provider/name | --routing file.json|example] [--output-schema schema.json]
+       [--run-id ID] [--wait] [--json] <input...>
+                       one model call, no tools (single request/response, default class
+                       extract); prints its id (with --wait, then its outcome)
   status <runId> [--json]
                        what a run is doing now: phase, step, tokens, pending work,
                        approvals waiting and an open escalation
   result <runId> [--json]
-                       wait for a run to end and print its outcome
+                       wait for a run (or task) to end and print its outcome
   audit <runId> [--json]
                        every authorization and human decision of a run, in order
   cancel <runId>       cancel a run; it stops cleanly, outcome "stopped (cancelled)"
@@ -75,7 +96,12 @@ Options for every command:
   --task-queue name    the workers' task queue (env BOSUN_TASK_QUEUE, default bosun)
 
 Without --agent the example support agent runs on --model (default ${defaultModel.provider}/${defaultModel.name});
-with --agent, --model overrides the file's model. Providers: ${providerNameSchema.options.join(', ')}.
+with --agent, --model or --routing overrides the file's models. Providers: ${providerNameSchema.options.join(', ')}.
+--routing takes a JSON routing table ({ "tiers": { "strong": { "chain": [...] }, "cheap": ... } })
+or "example": strong and cheap tiers over the providers whose keys are set here
+(ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_COMPATIBLE_BASE_URL; openai when none is).
+--output-schema takes a JSON Schema the answer must match; --principal a JSON principal
+({ "tenant", "user", "scopes": [...], "roles": [...] }) the run acts for.
 --as names the human deciding (recorded in the audit trail); --groups lists the groups
 they belong to, which the run checks against the approval's group.
 
@@ -89,6 +115,16 @@ export interface ConnectOptions {
   taskQueue: string;
 }
 
+/** `run --rag`: retrieval before the first step; absent fields take the agent's defaults. */
+export interface RagOptions {
+  k?: number;
+  minScore?: number;
+  onWeak?: WeakContextPolicy;
+}
+
+/** `--routing`: the example table over the configured providers, or a JSON file. */
+export const exampleRoutingName = 'example';
+
 export type Command =
   | { kind: 'help' }
   | {
@@ -97,8 +133,30 @@ export type Command =
       /** Path of a JSON `AgentDefinitionInput`; the example agent when absent. */
       agentFile?: string;
       model?: ModelRef;
+      /** Path of a JSON `RoutingTableInput`, or `example`. */
+      routing?: string;
+      /** Path of a JSON `PrincipalInput`. */
+      principalFile?: string;
+      /** Path of a JSON Schema the answer must match. */
+      outputSchemaFile?: string;
+      retrieval?: RagOptions;
       runId?: string;
       task: string;
+      wait: boolean;
+      json: boolean;
+    }
+  /** A single request/response task (`completeTask`). */
+  | {
+      kind: 'task';
+      connection: ConnectOptions;
+      taskClass: TaskClass;
+      /** The system prompt; `exampleTaskInstructions[taskClass]` when absent. */
+      instructions?: string;
+      model?: ModelRef;
+      routing?: string;
+      outputSchemaFile?: string;
+      runId?: string;
+      input: string;
       wait: boolean;
       json: boolean;
     }
@@ -128,17 +186,27 @@ const options = {
   reason: { type: 'string' },
   input: { type: 'string' },
   async: { type: 'boolean' },
+  class: { type: 'string' },
+  instructions: { type: 'string' },
+  routing: { type: 'string' },
+  'output-schema': { type: 'string' },
+  principal: { type: 'string' },
+  rag: { type: 'boolean' },
+  k: { type: 'string' },
+  'min-score': { type: 'string' },
+  'on-weak': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const commandNames = ['run', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end'] as const;
+const commandNames = ['run', 'task', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end'] as const;
 type CommandName = (typeof commandNames)[number];
 const isCommandName = (name: string): name is CommandName => (commandNames as readonly string[]).includes(name);
 
 const connectionFlags = ['address', 'namespace', 'task-queue'];
 const actorFlags = ['as', 'groups', 'json'];
 const allowedFlags: Record<CommandName, string[]> = {
-  run: ['agent', 'model', 'run-id', 'wait', 'json'],
+  run: ['agent', 'model', 'routing', 'principal', 'output-schema', 'rag', 'k', 'min-score', 'on-weak', 'run-id', 'wait', 'json'],
+  task: ['class', 'instructions', 'model', 'routing', 'output-schema', 'run-id', 'wait', 'json'],
   status: ['json'],
   result: ['json'],
   audit: ['json'],
@@ -161,6 +229,31 @@ export function parseModelRef(text: string): ModelRef | { error: string } {
     return { error: `--model must be provider/name with provider one of ${providerNameSchema.options.join(', ')} (got "${text}")` };
   }
   return { provider: provider.data, name };
+}
+
+/** `--rag [--k N] [--min-score X] [--on-weak policy]`; the three need `--rag`. */
+function parseRag(values: { rag?: boolean; k?: string; 'min-score'?: string; 'on-weak'?: string }): { rag?: RagOptions } | { error: string } {
+  const given = (['k', 'min-score', 'on-weak'] as const).filter((f) => values[f] !== undefined);
+  if (!values.rag) return given.length ? { error: `--${given[0]} needs --rag` } : {};
+  const rag: RagOptions = {};
+  if (values.k !== undefined) {
+    const k = Number(values.k);
+    if (!/^\d+$/.test(values.k) || k < 1 || k > 20) return { error: `--k must be a whole number from 1 to 20 (got "${values.k}")` };
+    rag.k = k;
+  }
+  const min = values['min-score'];
+  if (min !== undefined) {
+    const minScore = Number(min);
+    if (min.trim() === '' || !Number.isFinite(minScore) || minScore < 0) return { error: `--min-score must be a number >= 0 (got "${min}")` };
+    rag.minScore = minScore;
+  }
+  const onWeak = values['on-weak'];
+  if (onWeak !== undefined) {
+    const policy = weakContextPolicySchema.safeParse(onWeak);
+    if (!policy.success) return { error: `--on-weak must be one of ${weakContextPolicySchema.options.join(', ')} (got "${onWeak}")` };
+    rag.onWeak = policy.data;
+  }
+  return { rag };
 }
 
 /** `--groups a, b,,c` → `['a', 'b', 'c']`. */
@@ -197,22 +290,44 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   };
   const json = values.json ?? false;
 
-  if (name === 'run') {
+  if (name === 'run' || name === 'task') {
     let model: ModelRef | undefined;
     if (values.model !== undefined) {
       const ref = parseModelRef(values.model);
       if ('error' in ref) return ref;
       model = ref;
     }
-    return {
-      kind: 'run',
+    if (model && values.routing !== undefined) return { error: 'give --model or --routing, not both' };
+    if (values.routing === '') return { error: `--routing needs a JSON file or "${exampleRoutingName}"` };
+    const common = {
       connection,
-      ...(values.agent !== undefined ? { agentFile: values.agent } : {}),
       ...(model ? { model } : {}),
+      ...(values.routing !== undefined ? { routing: values.routing } : {}),
+      ...(values['output-schema'] !== undefined ? { outputSchemaFile: values['output-schema'] } : {}),
       ...(values['run-id'] !== undefined ? { runId: values['run-id'] } : {}),
-      task: rest.join(' ').trim(),
       wait: values.wait ?? false,
       json,
+    };
+    if (name === 'task') {
+      const taskClass = taskClassSchema.safeParse(values.class ?? 'extract');
+      if (!taskClass.success) return { error: `--class must be one of ${taskClassSchema.options.join(', ')} (got "${values.class}")` };
+      return {
+        kind: 'task',
+        ...common,
+        taskClass: taskClass.data,
+        ...(values.instructions !== undefined ? { instructions: values.instructions } : {}),
+        input: rest.join(' ').trim(),
+      };
+    }
+    const retrieval = parseRag(values);
+    if ('error' in retrieval) return retrieval;
+    return {
+      kind: 'run',
+      ...common,
+      ...(values.agent !== undefined ? { agentFile: values.agent } : {}),
+      ...(values.principal !== undefined ? { principalFile: values.principal } : {}),
+      ...(retrieval.rag ? { retrieval: retrieval.rag } : {}),
+      task: rest.join(' ').trim(),
     };
   }
 
@@ -395,13 +510,45 @@ export function formatBudgetLimit(budget: BudgetKind, limit: number): string {
   }
 }
 
-/** A run's outcome first (what a human came for), then what it cost. */
-export function formatResult(r: RunResult): string {
-  const { outcome } = r;
+/**
+ * Which models served the calls, in order of first use, with their tier when there was more
+ * than one model or tier: `openai/gpt-4.1 (strong) ×1, openai/gpt-4.1-mini (cheap) ×2`.
+ * Failed calls are counted apart, so a fallback shows.
+ */
+export function formatModelsUsed(calls: readonly CallRecord[]): string {
+  const routed = new Set(calls.map((c) => `${c.model} ${c.tier}`)).size > 1;
+  const seen = new Map<string, { ok: number; failed: number }>();
+  for (const c of calls) {
+    const key = routed ? `${c.model} (${c.tier})` : c.model;
+    const n = seen.get(key) ?? { ok: 0, failed: 0 };
+    if (c.outcome === 'ok') n.ok++;
+    else n.failed++;
+    seen.set(key, n);
+  }
+  return [...seen].map(([key, n]) => `${key} ×${n.ok}${n.failed ? ` (+${n.failed} failed)` : ''}`).join(', ');
+}
+
+/** The knowledge-base chunks the calls were given, each once: `refunds#3f9a0c21be, ... (index 9c1e...)`. */
+export function formatRetrieved(calls: readonly CallRecord[]): string | undefined {
+  const ids = [...new Set(calls.flatMap((c) => c.retrieved?.ids ?? []))];
+  if (ids.length === 0) return undefined;
+  const versions = [...new Set(calls.flatMap((c) => (c.retrieved ? [c.retrieved.indexVersion] : [])))];
+  return `${ids.join(', ')} (index ${versions.join(', ')})`;
+}
+
+/** An outcome as its first lines: what a human came for. */
+export function formatOutcome(outcome: RunOutcome): string {
   let head: string;
   switch (outcome.kind) {
     case 'answer': {
-      const human = outcome.answeredBy?.startsWith('human:') ? `from ${outcome.answeredBy.slice('human:'.length)}, a human` : '';
+      const by = outcome.answeredBy ?? '';
+      const human = by.startsWith('human:')
+        ? `from ${by.slice('human:'.length)}, a human`
+        : by === 'policy:not_in_knowledge_base'
+          ? 'not in the knowledge base; no model was asked'
+          : by.startsWith('policy:')
+            ? `by policy: ${words(by.slice('policy:'.length))}`
+            : '';
       const notes = [human, outcome.truncated ? 'truncated at the output token limit' : ''].filter(Boolean);
       head = `answer${notes.length ? ` (${notes.join('; ')})` : ''}:\n${outcome.text}`;
       break;
@@ -429,11 +576,34 @@ export function formatResult(r: RunResult): string {
       break;
     }
   }
+  return head;
+}
+
+/**
+ * A run's or a single task's outcome first (what a human came for), then what it cost, which
+ * models served it and which knowledge-base chunks it used.
+ */
+export function formatResult(r: RunResult | TaskResult): string {
+  const retrieved = formatRetrieved(r.calls ?? []);
+  const details = [
+    ...(r.calls?.length ? [`models: ${formatModelsUsed(r.calls)}`] : []),
+    ...(retrieved ? [`retrieved: ${retrieved}`] : []),
+  ];
+  if (!('agent' in r)) {
+    return [
+      formatOutcome(r.outcome),
+      '',
+      `${plural(r.modelCalls, 'model call')}, ${formatUsage(r.usage)}, ${formatCost(r)}`,
+      ...details,
+      `task ${r.runId} (${r.task})`,
+    ].join('\n');
+  }
   const escalations = r.escalations ? `, ${plural(r.escalations, 'escalation')}` : '';
   return [
-    head,
+    formatOutcome(r.outcome),
     '',
     `${plural(r.steps, 'step')}, ${plural(r.modelCalls, 'model call')}, ${plural(r.toolCalls, 'tool call')}${escalations}, ${formatUsage(r.usage)}, ${formatCost(r)}`,
+    ...details,
     `run ${r.runId} (agent ${r.agent})`,
   ].join('\n');
 }
@@ -443,7 +613,7 @@ export function formatResult(r: RunResult): string {
  * loop of identical tool calls. A budget running out, a human ending the run and a
  * cancellation are outcomes someone chose, not errors.
  */
-export const resultExitCode = (r: RunResult): number => {
+export const resultExitCode = (r: Pick<RunResult | TaskResult, 'outcome'>): number => {
   const { outcome } = r;
   if (outcome.kind === 'failed' || outcome.kind === 'escalated') return 1;
   if (outcome.kind === 'stopped' && outcome.reason === 'loop_detected') return 1;
@@ -451,7 +621,7 @@ export const resultExitCode = (r: RunResult): number => {
 };
 
 /** What `main` needs from a connected client: a subset of `BosunClient`, so tests fake it easily. */
-export type CliClient = Pick<BosunClient, 'start' | 'getHandle' | 'pendingApprovals'> & { close(): Promise<void> };
+export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'pendingApprovals'> & { close(): Promise<void> };
 
 export interface CliDeps {
   connect: (opts: ConnectOptions) => Promise<CliClient>;
@@ -473,28 +643,105 @@ const defaultDeps: CliDeps = {
 /** A problem the user fixes by changing the command line or its files (exit 2). */
 class UsageProblem extends Error {}
 
-/** Builds and validates the run input locally, so bad input fails before any connection. */
-async function buildRunInput(cmd: Extract<Command, { kind: 'run' }>, read: CliDeps['readFile']): Promise<RunInput> {
-  let agent: unknown;
-  if (cmd.agentFile === undefined) {
-    agent = exampleAgent(cmd.model ?? defaultModel);
-  } else {
-    let text: string;
-    try {
-      text = await read(cmd.agentFile);
-    } catch (err) {
-      throw new UsageProblem(`cannot read agent file ${cmd.agentFile}: ${firstLine(err)}`);
-    }
-    try {
-      agent = JSON.parse(text);
-    } catch (err) {
-      throw new UsageProblem(`agent file ${cmd.agentFile} is not valid JSON: ${firstLine(err)}`);
-    }
-    if (cmd.model && typeof agent === 'object' && agent !== null && !Array.isArray(agent)) {
-      agent = { ...agent, model: cmd.model };
-    }
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+async function readJson(read: CliDeps['readFile'], path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await read(path);
+  } catch (err) {
+    throw new UsageProblem(`cannot read ${what} ${path}: ${firstLine(err)}`);
   }
-  return validateRunInput({ agent, task: cmd.task, ...(cmd.runId !== undefined ? { runId: cmd.runId } : {}) });
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageProblem(`${what} ${path} is not valid JSON: ${firstLine(err)}`);
+  }
+}
+
+/**
+ * The providers `--routing example` routes over: those whose credentials or URL are set in
+ * the CLI's environment (the same variables the worker reads), `openai` when none is — the
+ * provider `npm start`'s built-in fake speaks.
+ */
+export function providersFromEnv(env: Record<string, string | undefined>): ProviderName[] {
+  const set = (name: string) => Boolean(env[name]?.trim());
+  const providers: ProviderName[] = [];
+  if (set('ANTHROPIC_API_KEY') || set('ANTHROPIC_BASE_URL')) providers.push('anthropic');
+  if (set('OPENAI_API_KEY') || set('OPENAI_BASE_URL')) providers.push('openai');
+  if (set('OPENAI_COMPATIBLE_BASE_URL')) providers.push('openai-compatible');
+  return providers.length ? providers : ['openai'];
+}
+
+async function loadRouting(spec: string, d: Pick<CliDeps, 'readFile' | 'env'>): Promise<RoutingTableInput> {
+  if (spec === exampleRoutingName) return exampleRouting(providersFromEnv(d.env));
+  return (await readJson(d.readFile, spec, 'routing file')) as RoutingTableInput;
+}
+
+/** A contract name from the schema's `title` or the file name, as providers accept it. */
+export function contractName(title: unknown, path: string): string {
+  const base = typeof title === 'string' && title.trim() ? title : basename(path).replace(/\.[^.]*$/, '');
+  return base.replace(/[^a-zA-Z0-9_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64) || 'output';
+}
+
+/** Reads a JSON Schema file into an output contract, checking that the workflow will be able
+ * to build its validator from it (`z.fromJSONSchema`) before anything starts. */
+async function loadOutputContract(path: string, read: CliDeps['readFile']): Promise<OutputContractInput> {
+  const json = await readJson(read, path, 'output schema file');
+  if (!isRecord(json)) throw new UsageProblem(`output schema file ${path} must hold a JSON Schema object`);
+  const { $schema: _dialect, ...schema } = json;
+  try {
+    z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch (err) {
+    throw new UsageProblem(`output schema file ${path} is not a JSON Schema Bosun can check: ${firstLine(err)}`);
+  }
+  return { name: contractName(json.title, path), schema };
+}
+
+/** An agent with its models replaced: `model` and `routing` are exclusive. */
+function withModels(agent: Record<string, unknown>, models: { model: ModelRef } | { routing: RoutingTableInput }): Record<string, unknown> {
+  const { model: _model, routing: _routing, ...rest } = agent;
+  return { ...rest, ...models };
+}
+
+/** Builds and validates the run input locally, so bad input fails before any connection. */
+async function buildRunInput(cmd: Extract<Command, { kind: 'run' }>, d: Pick<CliDeps, 'readFile' | 'env'>): Promise<RunInput> {
+  const routing = cmd.routing !== undefined ? await loadRouting(cmd.routing, d) : undefined;
+  const models = routing ? { routing } : cmd.model ? { model: cmd.model } : undefined;
+  let agent: unknown = cmd.agentFile === undefined ? exampleAgent(cmd.model ?? defaultModel) : await readJson(d.readFile, cmd.agentFile, 'agent file');
+  // Anything but an object is left for validation to reject with its own message.
+  if (isRecord(agent)) {
+    const base = models ? withModels(agent, models) : agent;
+    agent = cmd.retrieval ? { ...base, retrieval: { ...(isRecord(base.retrieval) ? base.retrieval : {}), ...cmd.retrieval } } : base;
+  }
+  const principal = cmd.principalFile !== undefined ? await readJson(d.readFile, cmd.principalFile, 'principal file') : undefined;
+  const output = cmd.outputSchemaFile !== undefined ? await loadOutputContract(cmd.outputSchemaFile, d.readFile) : undefined;
+  return validateRunInput({
+    agent,
+    task: cmd.task,
+    ...(cmd.runId !== undefined ? { runId: cmd.runId } : {}),
+    ...(principal !== undefined ? { principal } : {}),
+    ...(output ? { output } : {}),
+  });
+}
+
+/** Builds and validates a single task's input locally. */
+async function buildTaskInput(cmd: Extract<Command, { kind: 'task' }>, d: Pick<CliDeps, 'readFile' | 'env'>): Promise<TaskInput> {
+  const routing = cmd.routing !== undefined ? await loadRouting(cmd.routing, d) : undefined;
+  const output = cmd.outputSchemaFile !== undefined ? await loadOutputContract(cmd.outputSchemaFile, d.readFile) : undefined;
+  try {
+    return validateTaskInput({
+      name: `task-${cmd.taskClass}`,
+      taskClass: cmd.taskClass,
+      instructions: cmd.instructions ?? exampleTaskInstructions[cmd.taskClass],
+      input: cmd.input,
+      ...(routing ? { routing } : { model: cmd.model ?? defaultModel }),
+      ...(output ? { output } : {}),
+      ...(cmd.runId !== undefined ? { runId: cmd.runId } : {}),
+    });
+  } catch (err) {
+    throw err instanceof RunInputError ? new RunInputError(err.issues, 'task input') : err;
+  }
 }
 
 const describeInputError = (err: RunInputError) => [`error: invalid ${err.subject}`, ...err.issues.map((i) => `  ${i.path}: ${i.message}`)].join('\n');
@@ -518,8 +765,10 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
 
   // Everything that can be checked locally is, before connecting.
   let input: RunInput | undefined;
+  let taskInput: TaskInput | undefined;
   try {
-    if (cmd.kind === 'run') input = await buildRunInput(cmd, d.readFile);
+    if (cmd.kind === 'run') input = await buildRunInput(cmd, d);
+    if (cmd.kind === 'task') taskInput = await buildTaskInput(cmd, d);
     if (cmd.kind === 'decide') validateDecision(cmd.decision);
     if (cmd.kind === 'resolve') validateEscalationResolution(cmd.resolution);
   } catch (err) {
@@ -544,7 +793,7 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
   }
 
   // Known once the run has started when the client picks the id.
-  let runId = cmd.kind === 'run' ? input?.runId : cmd.kind === 'approvals' ? undefined : cmd.runId;
+  let runId = cmd.kind === 'run' ? input?.runId : cmd.kind === 'task' ? taskInput?.runId : cmd.kind === 'approvals' ? undefined : cmd.runId;
   const json = cmd.kind !== 'cancel' && cmd.json;
   const print = (value: unknown, text: string) => d.out(json ? JSON.stringify(value, null, 2) : text);
   try {
@@ -558,6 +807,18 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
         }
         if (!cmd.json) d.err(`started run ${run.runId}; waiting for its result ...`);
         const result = await run.result();
+        print(result, formatResult(result));
+        return resultExitCode(result);
+      }
+      case 'task': {
+        const task = await client.startTask(taskInput!);
+        runId = task.runId;
+        if (!cmd.wait) {
+          print({ runId: task.runId }, task.runId);
+          return 0;
+        }
+        if (!cmd.json) d.err(`started task ${task.runId}; waiting for its result ...`);
+        const result = await task.result();
         print(result, formatResult(result));
         return resultExitCode(result);
       }

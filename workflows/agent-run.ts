@@ -369,7 +369,9 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
           runs: (resume?.runs ?? 0) + 1,
           step: status.step,
           toolCalls: status.toolCalls,
-          totals,
+          // Carried calls without their context records: those are the bulk of a call record,
+          // and the carried state is written twice into every run's history.
+          totals: { ...totals, calls: totals.calls.map(({ context: _context, ...call }) => call) },
           droppedCalls,
           audit: desk.audit,
           escalations: desk.escalations(),

@@ -2,17 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, RetryState, TerminatedFailure, WorkflowNotFoundError } from '@temporalio/common';
 import {
+  contractName,
   describeError,
   formatApprovals,
   formatAudit,
   formatBudgetLimit,
   formatDuration,
+  formatModelsUsed,
   formatResult,
   formatStatus,
   main,
   parseCommand,
   parseGroups,
   parseModelRef,
+  providersFromEnv,
   resultExitCode,
   summarizeArgs,
   usage,
@@ -23,7 +26,9 @@ import {
 import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/errors.ts';
 import type { InboxApproval, RunHandle } from '../../client/client.ts';
 import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../../core/approvals.ts';
-import type { RunInput, RunInputInit, RunResult, RunStatus } from '../../core/run.ts';
+import { exampleRouting } from '../../client/example-agent.ts';
+import type { CallRecord } from '../../core/calls.ts';
+import type { RunInput, RunInputInit, RunResult, RunStatus, TaskInput, TaskInputInit, TaskResult } from '../../core/run.ts';
 
 const noEnv = {};
 const defaults: ConnectOptions = { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'bosun' };
@@ -298,8 +303,21 @@ describe('describeError', () => {
   });
 });
 
+const taskResult = (outcome: TaskResult['outcome'], extra: Partial<TaskResult> = {}): TaskResult => ({
+  runId: 'task-1',
+  task: 'task-classify',
+  outcome,
+  modelCalls: 1,
+  usage: { input: 80, output: 12, cachedInput: 0, cacheWrite: 0 },
+  costUsd: 0.000051,
+  unpricedCalls: 0,
+  calls: [],
+  ...extra,
+});
+
 interface FakeOptions {
   result?: RunResult;
+  taskResult?: TaskResult;
   status?: RunStatus;
   startError?: Error;
   handleError?: Error;
@@ -313,6 +331,7 @@ function fakeClient(opts: FakeOptions = {}) {
   const calls = {
     connect: [] as ConnectOptions[],
     start: [] as RunInputInit[],
+    startTask: [] as TaskInputInit[],
     getHandle: [] as string[],
     closed: 0,
     inbox: [] as ({ limit?: number } | undefined)[],
@@ -370,6 +389,18 @@ function fakeClient(opts: FakeOptions = {}) {
       calls.start.push(input);
       if (opts.startError) throw opts.startError;
       return handle(input.runId ?? opts.runId ?? 'run-generated');
+    },
+    startTask: async (input) => {
+      calls.startTask.push(input);
+      if (opts.startError) throw opts.startError;
+      const runId = input.runId ?? opts.runId ?? 'task-generated';
+      return {
+        ...handle(runId),
+        result: async () => {
+          guard();
+          return opts.taskResult ?? taskResult({ kind: 'answer', text: 'shipping', truncated: false }, { runId });
+        },
+      };
     },
     getHandle: (runId) => {
       calls.getHandle.push(runId);
@@ -674,7 +705,7 @@ describe('parseCommand: approvals, decisions, escalations, cancel, audit', () =>
   });
 
   it('documents every command in the usage text', () => {
-    for (const name of ['run', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end']) {
+    for (const name of ['run', 'task', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end']) {
       expect(usage).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
     }
   });
@@ -894,5 +925,337 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
     expect((await runCli(['result', 'run-1'], fakeClient({ result: loop }))).code).toBe(1);
     const ended = result({ kind: 'stopped', reason: 'ended_by_human', message: 'm', summary: 's' });
     expect((await runCli(['result', 'run-1'], fakeClient({ result: ended }))).code).toBe(0);
+  });
+});
+
+/** A readFile that serves these JSON documents by path, and ENOENT for anything else. */
+const files = (docs: Record<string, unknown>): Partial<CliDeps> => ({
+  readFile: async (path) => {
+    if (!(path in docs)) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+    const doc = docs[path];
+    return typeof doc === 'string' ? doc : JSON.stringify(doc);
+  },
+});
+
+const call = (extra: Partial<CallRecord>): CallRecord => ({
+  seq: 1,
+  step: 1,
+  purpose: 'step',
+  taskClass: 'plan',
+  tier: 'strong',
+  routeReason: 'plan → strong (default for plan); first step',
+  model: 'openai/gpt-4.1',
+  outcome: 'ok',
+  usage: { input: 100, output: 10, cachedInput: 0, cacheWrite: 0 },
+  costUsd: 0.0003,
+  ...extra,
+});
+
+const refundSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'refund decision',
+  type: 'object',
+  properties: { approve: { type: 'boolean' }, amountCents: { type: 'integer', minimum: 0 } },
+  required: ['approve', 'amountCents'],
+  additionalProperties: false,
+};
+
+describe('parseCommand: patterns (task, --rag, --routing, --principal, --output-schema)', () => {
+  it('reads task with every flag, joining the input words', () => {
+    expect(
+      parseCommand(
+        ['task', '--class', 'classify', '--instructions', 'Label it.', '--model', 'openai/gpt-4.1-nano', '--output-schema', 's.json', '--run-id', 't1', '--wait', '--json', 'parcel', 'lost'],
+        noEnv,
+      ),
+    ).toEqual({
+      kind: 'task',
+      connection: defaults,
+      taskClass: 'classify',
+      instructions: 'Label it.',
+      model: { provider: 'openai', name: 'gpt-4.1-nano' },
+      outputSchemaFile: 's.json',
+      runId: 't1',
+      input: 'parcel lost',
+      wait: true,
+      json: true,
+    });
+  });
+
+  it('reads a bare task as an extract on the default model', () => {
+    expect(parseCommand(['task', 'Order ord_1, 2 mugs'], noEnv)).toEqual({
+      kind: 'task',
+      connection: defaults,
+      taskClass: 'extract',
+      input: 'Order ord_1, 2 mugs',
+      wait: false,
+      json: false,
+    });
+    expect(parseCommand(['task', '--routing', 'example', 'x'], noEnv)).toMatchObject({ kind: 'task', routing: 'example' });
+  });
+
+  it('refuses an unknown task class, --model with --routing, and an empty --routing', () => {
+    expect(parseCommand(['task', '--class', 'summarize', 'x'], noEnv)).toEqual({
+      error: '--class must be one of plan, act, synthesize, extract, classify, rewrite (got "summarize")',
+    });
+    expect(parseCommand(['run', '--model', 'openai/gpt-4.1', '--routing', 'r.json', 'x'], noEnv)).toEqual({ error: 'give --model or --routing, not both' });
+    expect(parseCommand(['task', '--model', 'openai/gpt-4.1', '--routing', 'example', 'x'], noEnv)).toEqual({ error: 'give --model or --routing, not both' });
+    expect(parseCommand(['run', '--routing=', 'x'], noEnv)).toEqual({ error: '--routing needs a JSON file or "example"' });
+  });
+
+  it('reads run --rag with k, min score and the weak-context policy', () => {
+    expect(parseCommand(['run', '--rag', '--k', '3', '--min-score', '0.5', '--on-weak', 'escalate', 'Can', 'I', 'return', 'it?'], noEnv)).toEqual({
+      kind: 'run',
+      connection: defaults,
+      retrieval: { k: 3, minScore: 0.5, onWeak: 'escalate' },
+      task: 'Can I return it?',
+      wait: false,
+      json: false,
+    });
+    expect(parseCommand(['run', '--rag', 'x'], noEnv)).toMatchObject({ kind: 'run', retrieval: {} });
+  });
+
+  it('requires --rag for its options and checks their values', () => {
+    expect(parseCommand(['run', '--k', '3', 'x'], noEnv)).toEqual({ error: '--k needs --rag' });
+    expect(parseCommand(['run', '--on-weak', 'degrade', 'x'], noEnv)).toEqual({ error: '--on-weak needs --rag' });
+    for (const bad of ['0', '21', '2.5', 'four']) {
+      expect(parseCommand(['run', '--rag', '--k', bad, 'x'], noEnv)).toEqual({ error: `--k must be a whole number from 1 to 20 (got "${bad}")` });
+    }
+    for (const bad of ['-1', 'high', '']) {
+      expect(parseCommand(['run', '--rag', `--min-score=${bad}`, 'x'], noEnv)).toEqual({ error: `--min-score must be a number >= 0 (got "${bad}")` });
+    }
+    expect(parseCommand(['run', '--rag', '--on-weak', 'guess', 'x'], noEnv)).toEqual({ error: '--on-weak must be one of broaden, degrade, escalate (got "guess")' });
+  });
+
+  it('reads run --routing, --principal and --output-schema as file paths', () => {
+    expect(parseCommand(['run', '--routing', 'example', '--principal', 'p.json', '--output-schema', 's.json', 'x'], noEnv)).toEqual({
+      kind: 'run',
+      connection: defaults,
+      routing: 'example',
+      principalFile: 'p.json',
+      outputSchemaFile: 's.json',
+      task: 'x',
+      wait: false,
+      json: false,
+    });
+  });
+
+  it('keeps run-only and task-only flags apart', () => {
+    expect(parseCommand(['task', '--rag', 'x'], noEnv)).toEqual({ error: '--rag does not apply to "task"' });
+    expect(parseCommand(['task', '--agent', 'a.json', 'x'], noEnv)).toEqual({ error: '--agent does not apply to "task"' });
+    expect(parseCommand(['task', '--principal', 'p.json', 'x'], noEnv)).toEqual({ error: '--principal does not apply to "task"' });
+    expect(parseCommand(['run', '--class', 'classify', 'x'], noEnv)).toEqual({ error: '--class does not apply to "run"' });
+    expect(parseCommand(['run', '--instructions', 'x', 'y'], noEnv)).toEqual({ error: '--instructions does not apply to "run"' });
+    expect(parseCommand(['status', '--routing', 'example', 'r'], noEnv)).toEqual({ error: '--routing does not apply to "status"' });
+  });
+});
+
+describe('the example routing table', () => {
+  it('routes strong work to claude-haiku-4-5 then gpt-4.1, cheap work to gpt-4.1-mini, over the providers given', () => {
+    expect(exampleRouting(['openai', 'anthropic'])).toEqual({
+      tiers: {
+        strong: { chain: [{ provider: 'anthropic', name: 'claude-haiku-4-5' }, { provider: 'openai', name: 'gpt-4.1' }] },
+        cheap: { chain: [{ provider: 'openai', name: 'gpt-4.1-mini' }, { provider: 'anthropic', name: 'claude-haiku-4-5' }] },
+      },
+    });
+    expect(exampleRouting(['openai'])).toEqual({
+      tiers: { strong: { chain: [{ provider: 'openai', name: 'gpt-4.1' }] }, cheap: { chain: [{ provider: 'openai', name: 'gpt-4.1-mini' }] } },
+    });
+    expect(exampleRouting(['openai-compatible']).tiers.cheap?.chain).toEqual([{ provider: 'openai-compatible', name: 'llama3.1' }]);
+    expect(() => exampleRouting([])).toThrow(/at least one provider/);
+  });
+
+  it('takes the providers whose keys or URLs are set, openai when none is', () => {
+    expect(providersFromEnv({})).toEqual(['openai']);
+    expect(providersFromEnv({ OPENAI_API_KEY: ' ', ANTHROPIC_API_KEY: 'k' })).toEqual(['anthropic']);
+    expect(providersFromEnv({ OPENAI_BASE_URL: 'http://fake', ANTHROPIC_BASE_URL: 'http://fake', OPENAI_COMPATIBLE_BASE_URL: 'http://vllm' })).toEqual([
+      'anthropic',
+      'openai',
+      'openai-compatible',
+    ]);
+  });
+});
+
+describe('formatResult: models, retrieved chunks, single tasks', () => {
+  it('lists the models that served the calls by tier, counting failures apart', () => {
+    const calls = [
+      call({ seq: 1 }),
+      call({ seq: 2, step: 2, taskClass: 'act', tier: 'cheap', model: 'openai/gpt-4.1-mini', outcome: 'rate_limited' }),
+      call({ seq: 3, step: 2, taskClass: 'act', tier: 'cheap', model: 'openai/gpt-4.1-mini' }),
+      call({ seq: 4, step: 3, taskClass: 'act', tier: 'cheap', model: 'openai/gpt-4.1-mini' }),
+    ];
+    expect(formatModelsUsed(calls)).toBe('openai/gpt-4.1 (strong) ×1, openai/gpt-4.1-mini (cheap) ×2 (+1 failed)');
+    // One model on one tier (a single-model agent): the tier says nothing.
+    expect(formatModelsUsed([call({}), call({ seq: 2, outcome: 'timeout' })])).toBe('openai/gpt-4.1 ×1 (+1 failed)');
+    // One model serving two tiers: the tiers show.
+    expect(formatModelsUsed([call({}), call({ seq: 2, tier: 'cheap' })])).toBe('openai/gpt-4.1 (strong) ×1, openai/gpt-4.1 (cheap) ×1');
+    const text = formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { calls }));
+    expect(text.split('\n').slice(-2)).toEqual(['models: openai/gpt-4.1 (strong) ×1, openai/gpt-4.1-mini (cheap) ×2 (+1 failed)', 'run run-1 (agent support-example)']);
+  });
+
+  it('says when the knowledge base did not cover the question and no model was asked', () => {
+    const degraded = result({ kind: 'answer', text: 'This is not in the knowledge base.', truncated: false, answeredBy: 'policy:not_in_knowledge_base' }, { steps: 0, modelCalls: 0, toolCalls: 0 });
+    expect(formatResult(degraded)).toMatch(/^answer \(not in the knowledge base; no model was asked\):\nThis is not in the knowledge base\.\n/);
+  });
+
+  it('names the knowledge-base chunks the run was given, each once', () => {
+    const retrieved = { indexVersion: 'idx9', ids: ['returns#aa', 'refunds#bb'] };
+    const text = formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { calls: [call({ retrieved }), call({ seq: 2, retrieved })] }));
+    expect(text).toContain('\nretrieved: returns#aa, refunds#bb (index idx9)\nrun run-1');
+  });
+
+  it('prints a single task with its calls, tokens and cost, and its own footer', () => {
+    const t = taskResult({ kind: 'answer', text: 'shipping', truncated: false }, { calls: [call({ taskClass: 'classify', tier: 'cheap', model: 'openai/gpt-4.1-mini', purpose: 'task' })] });
+    expect(formatResult(t)).toBe(
+      ['answer:', 'shipping', '', '1 model call, 80 input / 12 output tokens, $0.000051', 'models: openai/gpt-4.1-mini ×1', 'task task-1 (task-classify)'].join('\n'),
+    );
+    expect(resultExitCode(t)).toBe(0);
+    expect(resultExitCode(taskResult({ kind: 'escalated', reason: 'invalid_output', message: 'm' }))).toBe(1);
+  });
+
+  it('names an output contract from the schema title or the file name', () => {
+    expect(contractName('refund decision', 'x.json')).toBe('refund_decision');
+    expect(contractName(undefined, 'schemas/ticket.schema.json')).toBe('ticket_schema');
+    expect(contractName('', '/tmp/.json')).toBe('output');
+    expect(contractName('x'.repeat(100), 'a.json')).toHaveLength(64);
+  });
+});
+
+describe('main: patterns', () => {
+  it('runs a single task (default instructions for its class, default model) and prints its outcome', async () => {
+    const { code, out, err, calls } = await runCli(['task', '--class', 'classify', '--wait', '--run-id', 'task-1', 'My', 'parcel', 'never', 'arrived']);
+    expect(code).toBe(0);
+    expect(err).toBe('started task task-1; waiting for its result ...');
+    expect(out).toBe(formatResult(taskResult({ kind: 'answer', text: 'shipping', truncated: false })));
+    expect(calls.start).toEqual([]);
+    const input = calls.startTask[0] as TaskInput;
+    expect(input).toMatchObject({
+      name: 'task-classify',
+      taskClass: 'classify',
+      input: 'My parcel never arrived',
+      model: { provider: 'openai', name: 'gpt-4.1-mini' },
+      runId: 'task-1',
+      instructions: expect.stringMatching(/^Classify the input/),
+    });
+    // Validated: defaults and pinned prices are filled in before the client sees it.
+    expect(input.maxOutputTokens).toBe(1024);
+    expect(input.prices?.['gpt-4.1-mini']).toBeDefined();
+    expect(calls.closed).toBe(1);
+  });
+
+  it('prints only the task id without --wait, as text or JSON, and the whole result with --wait --json', async () => {
+    expect((await runCli(['task', 'x'], fakeClient({ runId: 'task-7' }))).out).toBe('task-7');
+    expect(JSON.parse((await runCli(['task', '--json', 'x'], fakeClient({ runId: 'task-7' }))).out)).toEqual({ runId: 'task-7' });
+    const json = await runCli(['task', '--wait', '--json', '--run-id', 'task-8', 'x']);
+    expect(json.err).toBe('');
+    expect(JSON.parse(json.out)).toMatchObject({ runId: 'task-8', task: 'task-classify', outcome: { kind: 'answer' } });
+  });
+
+  it('sends a task with its own instructions, the example routing and an output contract from a JSON Schema', async () => {
+    const { code, calls } = await runCli(
+      ['task', '--instructions', 'Pull out the order.', '--routing', 'example', '--output-schema', 'refund.json', 'Refund', 'ord_1'],
+      fakeClient(),
+      { ...files({ 'refund.json': refundSchema }), env: { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' } },
+    );
+    expect(code).toBe(0);
+    const input = calls.startTask[0] as TaskInput;
+    expect(input.instructions).toBe('Pull out the order.');
+    expect(input.model).toBeUndefined();
+    expect(input.routing?.tiers.cheap?.chain).toEqual([
+      { provider: 'openai', name: 'gpt-4.1-mini' },
+      { provider: 'anthropic', name: 'claude-haiku-4-5' },
+    ]);
+    const { $schema: _dialect, ...schema } = refundSchema;
+    expect(input.output).toMatchObject({ name: 'refund_decision', schema, maxRepairs: 2 });
+  });
+
+  it('exits 1 for a task that ended escalated, and prints a task result through "result"', async () => {
+    const escalated = taskResult({ kind: 'escalated', reason: 'invalid_output', message: 'no valid JSON' });
+    const viaTask = await runCli(['task', '--wait', 'x'], fakeClient({ taskResult: escalated }));
+    expect(viaTask.code).toBe(1);
+    expect(viaTask.out).toMatch(/^escalated to a human \(invalid output\): no valid JSON\n/);
+    const viaResult = await runCli(['result', 'task-1'], fakeClient({ result: escalated as unknown as RunResult }));
+    expect(viaResult.code).toBe(1);
+    expect(viaResult.out.split('\n').at(-1)).toBe('task task-1 (task-classify)');
+  });
+
+  it('exits 2 without connecting for an empty task input, an unreadable schema and a schema Bosun cannot check', async () => {
+    const empty = await runCli(['task', '--wait']);
+    expect(empty.code).toBe(2);
+    expect(empty.err).toMatch(/^error: invalid task input\n {2}input: /);
+    const missing = await runCli(['task', '--output-schema', 'nope.json', 'x']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toBe("error: cannot read output schema file nope.json: ENOENT: no such file or directory, open 'nope.json'");
+    const notObject = await runCli(['task', '--output-schema', 's.json', 'x'], fakeClient(), files({ 's.json': [1, 2] }));
+    expect(notObject.err).toBe('error: output schema file s.json must hold a JSON Schema object');
+    const unusable = await runCli(['task', '--output-schema', 's.json', 'x'], fakeClient(), files({ 's.json': { type: 'widget' } }));
+    expect(unusable.code).toBe(2);
+    expect(unusable.err).toMatch(/^error: output schema file s\.json is not a JSON Schema Bosun can check: /);
+    for (const r of [empty, missing, notObject, unusable]) expect(r.calls.connect).toEqual([]);
+  });
+
+  it('with --rag sets the agent retrieval, defaults filled in', async () => {
+    const { code, calls } = await runCli(['run', '--rag', '--k', '3', '--on-weak', 'escalate', 'Can I return an opened mug?']);
+    expect(code).toBe(0);
+    const input = calls.start[0] as RunInput;
+    expect(input.agent.retrieval).toEqual({ k: 3, onWeak: 'escalate', degradeAnswer: expect.stringContaining('not in the knowledge base') });
+    expect(input.agent).toMatchObject({ name: 'support-example', tools: ['search_docs', 'read_doc', 'calculator'] });
+    const plain = await runCli(['run', '--rag', '--min-score', '1.5', 'x']);
+    expect((plain.calls.start[0] as RunInput).agent.retrieval).toMatchObject({ k: 4, minScore: 1.5, onWeak: 'degrade' });
+  });
+
+  it('merges --rag over an agent file retrieval', async () => {
+    const agent = { name: 'kb', instructions: 'Answer from the documents.', model: { provider: 'openai', name: 'gpt-4.1' }, retrieval: { k: 8, minScore: 2 } };
+    const { calls } = await runCli(['run', '--agent', 'kb.json', '--rag', '--k', '2', 'x'], fakeClient(), files({ 'kb.json': agent }));
+    expect((calls.start[0] as RunInput).agent.retrieval).toMatchObject({ k: 2, minScore: 2 });
+  });
+
+  it('with --routing example routes the example agent over the providers set in the environment, with no single model', async () => {
+    const { code, calls } = await runCli(['run', '--routing', 'example', 'x'], fakeClient(), { env: { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' } });
+    expect(code).toBe(0);
+    const agent = (calls.start[0] as RunInput).agent;
+    expect(agent.model).toBeUndefined();
+    expect(agent.routing?.tiers.strong?.chain.map((m) => m.name)).toEqual(['claude-haiku-4-5', 'gpt-4.1']);
+    expect(agent.routing?.tiers.cheap?.chain.map((m) => m.name)).toEqual(['gpt-4.1-mini', 'claude-haiku-4-5']);
+    // Prices of every routed model are pinned at start.
+    expect(Object.keys(agent.prices ?? {}).sort()).toEqual(['claude-haiku-4-5', 'gpt-4.1', 'gpt-4.1-mini']);
+    const openaiOnly = await runCli(['run', '--routing', 'example', 'x']);
+    expect((openaiOnly.calls.start[0] as RunInput).agent.routing?.tiers.strong?.chain).toEqual([{ provider: 'openai', name: 'gpt-4.1' }]);
+  });
+
+  it('with --routing file.json replaces the model of the example agent or of an agent file', async () => {
+    const routing = { tiers: { strong: { chain: [{ provider: 'openai', name: 'gpt-4.1' }] } }, classes: { act: 'strong' } };
+    const agent = { name: 'billing', instructions: 'Be exact.', model: { provider: 'openai', name: 'gpt-4.1-mini' } };
+    const deps = files({ 'r.json': routing, 'a.json': agent });
+    const example = await runCli(['run', '--routing', 'r.json', 'x'], fakeClient(), deps);
+    expect((example.calls.start[0] as RunInput).agent).toMatchObject({ name: 'support-example', routing: { ...routing, tiers: { strong: { attemptsPerModel: 3 } } } });
+    const fromFile = await runCli(['run', '--agent', 'a.json', '--routing', 'r.json', 'x'], fakeClient(), deps);
+    const a = (fromFile.calls.start[0] as RunInput).agent;
+    expect(a).toMatchObject({ name: 'billing', routing: { classes: { act: 'strong' } } });
+    expect(a.model).toBeUndefined();
+  });
+
+  it('exits 2 for a routing file that is missing or invalid, naming the routing fields', async () => {
+    const missing = await runCli(['run', '--routing', 'r.json', 'x']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toBe("error: cannot read routing file r.json: ENOENT: no such file or directory, open 'r.json'");
+    const invalid = await runCli(['run', '--routing', 'r.json', 'x'], fakeClient(), files({ 'r.json': { tiers: { fast: { chain: [] } } } }));
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toMatch(/^error: invalid run input\n {2}agent\.routing\.tiers/);
+    expect(invalid.calls.connect).toEqual([]);
+  });
+
+  it('runs for the --principal given, and exits 2 for an invalid one', async () => {
+    const principal = { tenant: 'acme', user: 'u-7', scopes: ['orders:read'] };
+    const ok = await runCli(['run', '--principal', 'p.json', 'x'], fakeClient(), files({ 'p.json': principal }));
+    expect((ok.calls.start[0] as RunInput).principal).toEqual({ ...principal, roles: [] });
+    const bad = await runCli(['run', '--principal', 'p.json', 'x'], fakeClient(), files({ 'p.json': { user: '' } }));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^error: invalid run input\n {2}principal\.user: /);
+  });
+
+  it('runs with an output contract from --output-schema', async () => {
+    const { calls } = await runCli(['run', '--output-schema', 'refund.json', 'x'], fakeClient(), files({ 'refund.json': refundSchema }));
+    expect((calls.start[0] as RunInput).output).toMatchObject({ name: 'refund_decision', schema: { type: 'object', required: ['approve', 'amountCents'] } });
+    expect((calls.start[0] as RunInput).output?.schema).not.toHaveProperty('$schema');
   });
 });
