@@ -12,6 +12,7 @@
  * npm run bosun -- approvals
  * npm run bosun -- approve run-6f1c... ap-1 --as alice --groups support-leads
  */
+import type { RunStats } from './stats.ts';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -88,6 +89,12 @@ Escalations (a run waiting for a human):
   end <runId> <escalationId> --as ID [--groups g1,g2] --reason text [--json]
                        end the run, outcome "stopped (ended by human)"
 
+Reports:
+  stats [--since 24h|7d|90m|ISO date] [--agent name] [--json]
+                       over runs started in the window (default 24h): task success rate,
+                       latency p50/p95, timeout rate, cost per completed task, schema-
+                       validation success rate, escalation rate, retrieval quality
+
   help                 this text
 
 Options for every command:
@@ -163,6 +170,7 @@ export type Command =
   | { kind: 'status' | 'result' | 'audit'; connection: ConnectOptions; runId: string; json: boolean }
   | { kind: 'cancel'; connection: ConnectOptions; runId: string }
   | { kind: 'approvals'; connection: ConnectOptions; limit?: number; json: boolean }
+  | { kind: 'stats'; connection: ConnectOptions; since: Date; agent?: string; json: boolean }
   /** approve, reject, edit: by Update, or by Signal with `async`. */
   | { kind: 'decide'; connection: ConnectOptions; runId: string; decision: ApprovalDecisionInput; async: boolean; json: boolean }
   /** answer, redirect, end an escalation. */
@@ -195,10 +203,11 @@ const options = {
   k: { type: 'string' },
   'min-score': { type: 'string' },
   'on-weak': { type: 'string' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const commandNames = ['run', 'task', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end'] as const;
+const commandNames = ['run', 'task', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end', 'stats'] as const;
 type CommandName = (typeof commandNames)[number];
 const isCommandName = (name: string): name is CommandName => (commandNames as readonly string[]).includes(name);
 
@@ -212,6 +221,7 @@ const allowedFlags: Record<CommandName, string[]> = {
   audit: ['json'],
   cancel: [],
   approvals: ['limit', 'json'],
+  stats: ['since', 'agent', 'json'],
   approve: [...actorFlags, 'comment', 'async'],
   reject: [...actorFlags, 'reason', 'async'],
   edit: [...actorFlags, 'input', 'comment', 'async'],
@@ -329,6 +339,13 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       ...(retrieval.rag ? { retrieval: retrieval.rag } : {}),
       task: rest.join(' ').trim(),
     };
+  }
+
+  if (name === 'stats') {
+    if (rest.length > 0) return { error: `"stats" takes no arguments, got ${rest.join(' ')}` };
+    const since = parseSince(values.since ?? '24h', new Date());
+    if (!since) return { error: `--since takes a duration like 24h, 7d, 90m or an ISO date (got "${values.since}")` };
+    return { kind: 'stats', connection, since, ...(values.agent ? { agent: values.agent } : {}), json };
   }
 
   if (name === 'approvals') {
@@ -621,7 +638,7 @@ export const resultExitCode = (r: Pick<RunResult | TaskResult, 'outcome'>): numb
 };
 
 /** What `main` needs from a connected client: a subset of `BosunClient`, so tests fake it easily. */
-export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'pendingApprovals'> & { close(): Promise<void> };
+export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'pendingApprovals' | 'stats'> & { close(): Promise<void> };
 
 export interface CliDeps {
   connect: (opts: ConnectOptions) => Promise<CliClient>;
@@ -793,7 +810,7 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
   }
 
   // Known once the run has started when the client picks the id.
-  let runId = cmd.kind === 'run' ? input?.runId : cmd.kind === 'task' ? taskInput?.runId : cmd.kind === 'approvals' ? undefined : cmd.runId;
+  let runId = cmd.kind === 'run' ? input?.runId : cmd.kind === 'task' ? taskInput?.runId : cmd.kind === 'approvals' || cmd.kind === 'stats' ? undefined : cmd.runId;
   const json = cmd.kind !== 'cancel' && cmd.json;
   const print = (value: unknown, text: string) => d.out(json ? JSON.stringify(value, null, 2) : text);
   try {
@@ -821,6 +838,11 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
         const result = await task.result();
         print(result, formatResult(result));
         return resultExitCode(result);
+      }
+      case 'stats': {
+        const report = await client.stats({ since: cmd.since, ...(cmd.agent ? { agent: cmd.agent } : {}) });
+        print(report, formatStats(report));
+        return 0;
       }
       case 'approvals': {
         const list = await client.pendingApprovals(cmd.limit !== undefined ? { limit: cmd.limit } : undefined);
@@ -915,3 +937,29 @@ const grpcDeadlineExceeded = 4;
 if (import.meta.main) {
   process.exitCode = await main(process.argv.slice(2));
 }
+
+/** `24h`, `7d`, `90m` before `now`, or an ISO date. */
+export function parseSince(text: string, now: Date): Date | undefined {
+  const m = /^(\d+)\s*([mhd])$/.exec(text.trim());
+  if (m) return new Date(now.getTime() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+const pct = (r: number | null) => (r === null ? 'n/a' : `${(r * 100).toFixed(1)}%`);
+
+/** The business figures, one per line. */
+export function formatStats(r: RunStats): string {
+  const outcomes = Object.entries(r.outcomes).map(([k, v]) => `${k.replaceAll('_', ' ')} ${v}`).join(', ') || 'none';
+  return [
+    `runs started ${r.window.since} .. ${r.window.until}${r.window.agent ? ` (agent ${r.window.agent})` : ''}: ${r.runs} (${r.running} still running)`,
+    `outcomes: ${outcomes}`,
+    `task success rate: ${pct(r.successRate)}`,
+    `latency: p50 ${(r.latencyMs.p50 / 1000).toFixed(2)} s, p95 ${(r.latencyMs.p95 / 1000).toFixed(2)} s; timeout rate ${pct(r.timeoutRate)}`,
+    `cost: $${r.costUsd.toFixed(6)} in all, ${r.costPerCompletedUsd === null ? 'n/a' : `$${r.costPerCompletedUsd.toFixed(6)}`} per completed task`,
+    `schema validation: ${r.validation.runs} run(s) with a contract, ${pct(r.validation.successRate)} valid, ${pct(r.validation.firstTryRate)} on the first try`,
+    `human escalation rate: ${pct(r.escalationRate)} (${r.humanAnswers} answered by a human)`,
+    `retrieval: ${r.retrieval.runs} run(s) with retrieval, weak context ${pct(r.retrieval.weakRate)}, mean best score ${r.retrieval.meanTopScore ?? 'n/a'}`,
+  ].join('\n');
+}
+

@@ -37,6 +37,7 @@ import {
   type DecisionAck,
 } from '../workflows/definitions.ts';
 import { findTool, toolCatalog } from '../tools/catalog.ts';
+import { runStats, type RunStats } from './stats.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 
 export type { DecisionAck } from '../workflows/definitions.ts';
@@ -109,6 +110,8 @@ export interface BosunClient {
   run(input: RunInputInit): Promise<RunResult>;
   /** Starts a single request/response task (extract, classify, rewrite, ...). */
   startTask(input: TaskInputInit): Promise<RunHandle<TaskResult>>;
+  /** Business figures over runs started in a window (see `runStats`). */
+  stats(opts: { since: Date; until?: Date; agent?: string }): Promise<RunStats>;
   /** Starts a task and waits for its result. */
   runTask(input: TaskInputInit): Promise<TaskResult>;
   /**
@@ -233,6 +236,7 @@ export function createBosunClient({ client, taskQueue }: BosunClientOptions): Bo
     run: async (input) => (await start(input)).result(),
     startTask,
     runTask: async (input) => (await startTask(input)).result(),
+    stats: (opts) => runStats(client, opts),
     pendingApprovals: (opts) => listPendingApprovals(client, opts?.limit ?? defaultInboxRunLimit),
     temporal: client,
   };

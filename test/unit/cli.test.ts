@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { RunStats } from '../../client/stats.ts';
 import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, RetryState, TerminatedFailure, WorkflowNotFoundError } from '@temporalio/common';
 import {
@@ -10,6 +11,8 @@ import {
   formatDuration,
   formatModelsUsed,
   formatResult,
+  formatStats,
+  parseSince,
   formatStatus,
   main,
   parseCommand,
@@ -338,6 +341,7 @@ function fakeClient(opts: FakeOptions = {}) {
     decide: [] as { runId: string; decision: ApprovalDecisionInput; async: boolean }[],
     resolve: [] as { runId: string; resolution: EscalationResolutionInput }[],
     cancel: [] as string[],
+    stats: [] as { since: Date; agent?: string }[],
   };
   const guard = () => {
     if (opts.handleError) throw opts.handleError;
@@ -410,6 +414,10 @@ function fakeClient(opts: FakeOptions = {}) {
       calls.inbox.push(o);
       guard();
       return opts.inbox ?? [];
+    },
+    stats: async (o) => {
+      calls.stats.push(o);
+      return sampleStats;
     },
     close: async () => {
       calls.closed++;
@@ -1259,3 +1267,51 @@ describe('main: patterns', () => {
     expect((calls.start[0] as RunInput).output?.schema).not.toHaveProperty('$schema');
   });
 });
+
+const sampleStats: RunStats = {
+  window: { since: '2026-11-27T00:00:00.000Z', until: '2026-11-28T00:00:00.000Z', agent: 'support' },
+  runs: 10,
+  running: 1,
+  successRate: 0.7778,
+  outcomes: { completed: 7, failed: 1, escalated: 1 },
+  latencyMs: { p50: 1_500, p95: 4_200 },
+  timeoutRate: 0.1111,
+  costUsd: 0.0042,
+  costPerCompletedUsd: 0.0006,
+  validation: { runs: 4, successRate: 0.75, firstTryRate: 0.5 },
+  escalationRate: 0.2222,
+  humanAnswers: 1,
+  retrieval: { runs: 3, weakRate: 0.3333, meanTopScore: 4.2 },
+};
+
+describe('stats', () => {
+  it('reads a window as a duration or a date, and an agent filter', () => {
+    const now = new Date('2026-11-28T12:00:00Z');
+    expect(parseSince('24h', now)).toEqual(new Date('2026-11-27T12:00:00Z'));
+    expect(parseSince('7d', now)).toEqual(new Date('2026-11-21T12:00:00Z'));
+    expect(parseSince('90m', now)).toEqual(new Date('2026-11-28T10:30:00Z'));
+    expect(parseSince('2026-11-01', now)).toEqual(new Date('2026-11-01T00:00:00Z'));
+    expect(parseSince('soon', now)).toBeUndefined();
+    const cmd = parseCommand(['stats', '--since', '7d', '--agent', 'support', '--json'], {});
+    expect(cmd).toMatchObject({ kind: 'stats', agent: 'support', json: true });
+    expect(parseCommand(['stats', '--since', 'soon'], {})).toEqual({ error: expect.stringContaining('--since') });
+    expect(parseCommand(['stats', 'extra'], {})).toEqual({ error: '"stats" takes no arguments, got extra' });
+  });
+
+  it('prints every business figure, or the report as JSON', async () => {
+    const { client, calls } = fakeClient();
+    const out: string[] = [];
+    const code = await main(['stats', '--agent', 'support'], { connect: async () => client, out: (t) => out.push(t), err: () => {}, readFile: async () => '', env: {} });
+    expect(code).toBe(0);
+    expect(calls.stats[0]!.agent).toBe('support');
+    const text = out.join('\n');
+    expect(text).toContain('task success rate: 77.8%');
+    expect(text).toContain('latency: p50 1.50 s, p95 4.20 s; timeout rate 11.1%');
+    expect(text).toContain('$0.000600 per completed task');
+    expect(text).toContain('schema validation: 4 run(s) with a contract, 75.0% valid, 50.0% on the first try');
+    expect(text).toContain('human escalation rate: 22.2% (1 answered by a human)');
+    expect(text).toContain('retrieval: 3 run(s) with retrieval, weak context 33.3%, mean best score 4.2');
+    expect(formatStats(sampleStats)).toBe(text);
+  });
+});
+
