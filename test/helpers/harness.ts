@@ -12,7 +12,7 @@ import type { ModelRef } from '../../core/model.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../worker/config.ts';
 import { createBosunWorker } from '../../worker/create-worker.ts';
 import { dataConverterFromConfig } from '../../worker/codec/data-converter.ts';
-import type { FakeProviderServer } from '../kit/index.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 
 let counter = 0;
 /** A task queue (and id prefix) no other test uses. */
@@ -47,6 +47,24 @@ export async function connectHarness(opts: { dataConverter?: DataConverter } = {
       await nativeConnection.close();
     },
   };
+}
+
+export interface FakeProviders {
+  openai: FakeProviderServer;
+  anthropic: FakeProviderServer;
+}
+
+/** Runs `fn` with a fresh fake OpenAI and a fresh fake Anthropic server, and closes both after
+ * (a test that needs only one takes that one and ignores the other). */
+export async function withFakeProviders<T>(fn: (fakes: FakeProviders) => Promise<T>): Promise<T> {
+  const openai = await startFakeOpenAI();
+  let anthropic: FakeProviderServer | undefined;
+  try {
+    anthropic = await startFakeAnthropic();
+    return await fn({ openai, anthropic });
+  } finally {
+    await Promise.all([openai.close(), anthropic?.close()]);
+  }
 }
 
 /** Worker config pointing at fake providers, on a fresh task queue; `env` adds variables

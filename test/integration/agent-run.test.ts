@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
+import type { FakeProviderServer, FakeReply } from '../kit/index.ts';
 import {
   anthropicModel,
   capturedLogs,
@@ -10,6 +10,7 @@ import {
   scheduledActivities,
   testAgent,
   uniqueName,
+  withFakeProviders,
   withWorker,
   type Harness,
 } from '../helpers/harness.ts';
@@ -26,16 +27,12 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function withFakes<T>(fn: () => Promise<T>): Promise<T> {
-  openai = await startFakeOpenAI();
-  anthropic = await startFakeAnthropic();
-  try {
-    return await fn();
-  } finally {
-    await openai.close();
-    await anthropic.close();
-  }
-}
+/** Runs `fn` with fresh fakes in this file's `openai` and `anthropic`. */
+const withFakes = <T>(fn: () => Promise<T>) =>
+  withFakeProviders((fakes) => {
+    ({ openai, anthropic } = fakes);
+    return fn();
+  });
 
 const threeStepScript: FakeReply[] = [
   { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'restocking fee opened items' } }], usage: { input: 100, output: 10 } },

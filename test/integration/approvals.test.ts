@@ -6,8 +6,8 @@ import type { ApprovalDecisionInput, PendingApproval } from '../../core/approval
 import type { PrincipalInput } from '../../core/principal.ts';
 import { openOrderStore } from '../../tools/handlers/order-store.ts';
 import { decideApprovalSignal, decideApprovalUpdate, statusQuery } from '../../workflows/definitions.ts';
-import { startFakeOpenAI, type FakeProviderServer, type FakeReply, type RecordedRequest } from '../kit/index.ts';
-import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, scheduledActivities, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
+import type { FakeProviderServer, FakeReply, RecordedRequest } from '../kit/index.ts';
+import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, scheduledActivities, testAgent, uniqueName, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -27,15 +27,12 @@ const lastToolText = (req: RecordedRequest) => (req.body.messages as { role: str
 
 /** A worker with its own state dir (orders DB) and knowledge base, plus a fake OpenAI. */
 async function withSetup<T>(fn: (ctx: { fake: FakeProviderServer; stateDir: string; run: Parameters<Parameters<typeof withWorker>[2]>[0] }) => Promise<T>, knowledge?: Record<string, string>) {
-  const fake = await startFakeOpenAI();
   const stateDir = mkdtempSync(join(tmpdir(), 'bosun-approvals-'));
   const knowledgeDir = mkdtempSync(join(tmpdir(), 'bosun-kb-'));
   for (const [name, text] of Object.entries(knowledge ?? { 'faq.md': '# FAQ\n\nRefunds take 5 days.' })) writeFileSync(join(knowledgeDir, name), text);
-  try {
-    return await withWorker(h, { ...fakeConfig({ openai: fake }), BOSUN_STATE_DIR: stateDir, BOSUN_KNOWLEDGE_DIR: knowledgeDir }, (run) => fn({ fake, stateDir, run }));
-  } finally {
-    await fake.close();
-  }
+  return withFakeProviders(({ openai: fake }) =>
+    withWorker(h, { ...fakeConfig({ openai: fake }), BOSUN_STATE_DIR: stateDir, BOSUN_KNOWLEDGE_DIR: knowledgeDir }, (run) => fn({ fake, stateDir, run })),
+  );
 }
 
 const refundsIn = (stateDir: string) => {

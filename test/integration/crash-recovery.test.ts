@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { connectHarness, openaiModel, testAgent, uniqueName, type Harness } from '../helpers/harness.ts';
-
-const workerMain = fileURLToPath(new URL('../../worker/worker-main.ts', import.meta.url));
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -14,29 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-/** A real worker in its own process, so it can be SIGKILLed like a crashed machine. */
-async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [workerMain], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 30_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('bosun worker: ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before ready:\n${output}`)));
-  });
-  return child;
-}
 
 describe('crash recovery', () => {
   it('resumes a run on a new worker after SIGKILL without repeating completed model calls or tools', async () => {
@@ -54,24 +28,20 @@ describe('crash recovery', () => {
     });
     const taskQueue = uniqueName('crash');
     const env = {
-      TEMPORAL_ADDRESS: h.address,
       BOSUN_TASK_QUEUE: taskQueue,
-      BOSUN_WORKFLOW_BUNDLE: h.workflowBundlePath,
       OPENAI_BASE_URL: fake.baseURL,
       OPENAI_API_KEY: 'sk-test-crash',
     };
-    const first = await startWorkerProcess(env);
-    let second: ChildProcess | undefined;
+    const first = await startWorkerProcess(h, env);
+    let second: WorkerProcess | undefined;
     try {
       const bosun = createBosunClient({ client: h.temporal, taskQueue });
       const run = await bosun.start({ agent: testAgent(openaiModel), task: 'How much is refunded?', runId: uniqueName('crash-run') });
 
       await atSecondModelCall;
-      const exited = new Promise((r) => first.once('exit', r));
-      first.kill('SIGKILL');
-      await exited;
+      await first.kill('SIGKILL');
 
-      second = await startWorkerProcess(env);
+      second = await startWorkerProcess(h, env);
       const result = await run.result();
 
       expect(result.outcome).toMatchObject({ kind: 'answer', text: 'recovered answer' });
@@ -88,8 +58,8 @@ describe('crash recovery', () => {
       const attempts = events.map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a) => a != null);
       expect(attempts).toEqual([1, 1, 1, 2]);
     } finally {
-      first.kill('SIGKILL');
-      second?.kill('SIGTERM');
+      await first.kill('SIGKILL');
+      await second?.kill('SIGTERM');
       await fake.close();
     }
   });

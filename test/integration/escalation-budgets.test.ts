@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BosunClient } from '../../client/client.ts';
 import { outputContract } from '../../client/output-contract.ts';
 import type { EscalationResolutionInput } from '../../core/approvals.ts';
 import { resolveEscalationUpdate, statusQuery } from '../../workflows/definitions.ts';
-import { startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
-import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
+import type { FakeProviderServer, FakeReply } from '../kit/index.ts';
+import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 let fake: FakeProviderServer;
@@ -14,14 +15,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-async function withFake<T>(fn: (bosun: Parameters<Parameters<typeof withWorker>[2]>[0]['bosun']) => Promise<T>): Promise<T> {
-  fake = await startFakeOpenAI();
-  try {
-    return await withWorker(h, fakeConfig({ openai: fake }), ({ bosun }) => fn(bosun));
-  } finally {
-    await fake.close();
-  }
-}
+/** Runs `fn` against a worker on a fresh fake OpenAI, kept in this file's `fake`. */
+const withFake = <T>(fn: (bosun: BosunClient) => Promise<T>) =>
+  withFakeProviders(({ openai }) => {
+    fake = openai;
+    return withWorker(h, fakeConfig({ openai }), ({ bosun }) => fn(bosun));
+  });
 
 const human = { id: 'carol', groups: ['support-leads'] };
 const calc = (expression: string, usage?: { input: number; output: number }): FakeReply => ({

@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import type { PrincipalInput } from '../../core/principal.ts';
 import { openOrderStore } from '../../tools/handlers/order-store.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { connectHarness, openaiModel, testAgent, uniqueName, type Harness } from '../helpers/harness.ts';
-
-const workerMain = fileURLToPath(new URL('../../worker/worker-main.ts', import.meta.url));
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,55 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-interface WorkerProcess {
-  child: ChildProcess;
-  /** Resolves with the first match of `pattern` in the worker's output so far or to come. */
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
-  kill(): Promise<void>;
-}
-
-/** A real worker in its own process, so it can be SIGKILLed like a crashed machine. */
-async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [workerMain], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (d: Buffer) => {
-    output += d.toString();
-    for (const l of listeners) l();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const waitFor = (pattern: RegExp, timeoutMs: number) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const m = output.match(pattern);
-        if (!m) return;
-        done();
-        resolve(m);
-      };
-      const timer = setTimeout(() => (done(), reject(new Error(`worker output never matched ${pattern}:\n${output}`))), timeoutMs);
-      const onExit = () => (done(), reject(new Error(`worker exited before ${pattern}:\n${output}`)));
-      const done = () => {
-        clearTimeout(timer);
-        listeners.delete(check);
-        child.off('exit', onExit);
-      };
-      listeners.add(check);
-      child.once('exit', onExit);
-      check();
-    });
-  await waitFor(/bosun worker: ready/, 30_000);
-  return {
-    child,
-    waitFor,
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 const principal: PrincipalInput = { tenant: 't', user: 'u', scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] };
 
@@ -82,14 +30,12 @@ describe('idempotent side effects', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'bosun-idem-'));
     const taskQueue = uniqueName('idem');
     const env = {
-      TEMPORAL_ADDRESS: h.address,
       BOSUN_TASK_QUEUE: taskQueue,
-      BOSUN_WORKFLOW_BUNDLE: h.workflowBundlePath,
       BOSUN_STATE_DIR: stateDir,
       OPENAI_BASE_URL: fake.baseURL,
       OPENAI_API_KEY: 'sk-test-idem',
     };
-    const first = await startWorkerProcess({ ...env, BOSUN_TEST_PAUSE_AFTER_EFFECT_MS: '60000' });
+    const first = await startWorkerProcess(h, { ...env, BOSUN_TEST_PAUSE_AFTER_EFFECT_MS: '60000' });
     let second: WorkerProcess | undefined;
     try {
       const bosun = createBosunClient({ client: h.temporal, taskQueue });
@@ -110,7 +56,7 @@ describe('idempotent side effects', () => {
       expect(key).toBe(`${runId}:call_refund_1`);
       await first.kill();
 
-      second = await startWorkerProcess(env);
+      second = await startWorkerProcess(h, env);
       const result = await run.result();
 
       expect(result.outcome).toMatchObject({ kind: 'answer', text: 'Refunded $15.00 to Grace Hopper.' });

@@ -1,12 +1,10 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import { buildMemoryRetriever } from '../../activities/retrieval/sqlite-retriever.ts';
@@ -20,8 +18,7 @@ import { createModelAdapters } from '../../worker/providers.ts';
 import { tracingInterceptors, workflowTracingModules } from '../../worker/telemetry/tracing.ts';
 import { startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
 import { connectHarness, fakeConfig, openaiModel, testAgent, uniqueName, type Harness } from '../helpers/harness.ts';
-
-const workerMain = fileURLToPath(new URL('../../worker/worker-main.ts', import.meta.url));
+import { startWorkerProcess } from '../helpers/worker-process.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -43,27 +40,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((r) => server.close(r));
   return port;
-}
-
-/** A worker process of its own: the Prometheus exporter is part of the Runtime, which is
- * configured once per process (and this test process already has one). */
-async function startWorkerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [workerMain], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 30_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('bosun worker: ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before ready:\n${output}`)));
-  });
-  return { child, output: () => output };
 }
 
 interface Sample {
@@ -93,10 +69,10 @@ describe('Prometheus metrics', () => {
     const fake: FakeProviderServer = await startFakeOpenAI({ script: script() });
     const port = await freePort();
     const taskQueue = uniqueName('metrics');
-    const worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: h.address,
+    // A worker process of its own: the Prometheus exporter is part of the Runtime, which is
+    // configured once per process (and this test process already has one).
+    const worker = await startWorkerProcess(h, {
       BOSUN_TASK_QUEUE: taskQueue,
-      BOSUN_WORKFLOW_BUNDLE: h.workflowBundlePath,
       OPENAI_BASE_URL: fake.baseURL,
       OPENAI_API_KEY: 'sk-test-metrics',
       BOSUN_METRICS_ADDR: `127.0.0.1:${port}`,
@@ -149,8 +125,7 @@ describe('Prometheus metrics', () => {
       expect(worker.output()).not.toContain('2 * 18.40');
       expect(worker.output()).not.toContain('taskToken');
     } finally {
-      worker.child.kill('SIGTERM');
-      await new Promise((r) => (worker.child.exitCode === null ? worker.child.once('exit', r) : r(null)));
+      await worker.kill('SIGTERM');
       await fake.close();
     }
   });

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptHash } from '../../activities/store/run-store.ts';
+import type { BosunClient } from '../../client/client.ts';
 import { statusQuery } from '../../workflows/definitions.ts';
-import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
+import type { FakeProviderServer } from '../kit/index.ts';
+import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 let fake: FakeProviderServer;
@@ -15,14 +16,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-async function withFake<T>(fn: (bosun: Parameters<Parameters<typeof withWorker>[2]>[0]['bosun']) => Promise<T>, extra: Record<string, string> = {}): Promise<T> {
-  fake = await startFakeOpenAI();
-  try {
-    return await withWorker(h, { ...fakeConfig({ openai: fake }), ...extra }, ({ bosun }) => fn(bosun));
-  } finally {
-    await fake.close();
-  }
-}
+/** Runs `fn` against a worker (its config plus `extra`) on a fresh fake OpenAI, kept in this file's `fake`. */
+const withFake = <T>(fn: (bosun: BosunClient) => Promise<T>, extra: Record<string, string> = {}) =>
+  withFakeProviders(({ openai }) => {
+    fake = openai;
+    return withWorker(h, { ...fakeConfig({ openai }), ...extra }, ({ bosun }) => fn(bosun));
+  });
 const firstUserText = (i: number) => (fake.requests[i]!.body.messages as { role: string; content: string }[]).find((m) => m.role === 'user')!.content;
 
 describe('retrieval-augmented runs', () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costOf, defaultPrices } from '../../core/pricing.ts';
 import type { RoutingTableInput } from '../../core/routing.ts';
-import { byModel, startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, fakeConfig, maybeRecordHistory, scheduledActivities, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
+import { byModel, type FakeProviderServer } from '../kit/index.ts';
+import { connectHarness, fakeConfig, maybeRecordHistory, scheduledActivities, testAgent, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 let openai: FakeProviderServer;
@@ -14,19 +14,22 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function withFakes<T>(fn: () => Promise<T>): Promise<T> {
-  openai = await startFakeOpenAI();
-  anthropic = await startFakeAnthropic();
-  try {
-    return await fn();
-  } finally {
-    await openai.close();
-    await anthropic.close();
-  }
-}
+/** Runs `fn` with fresh fakes in this file's `openai` and `anthropic`. */
+const withFakes = <T>(fn: () => Promise<T>) =>
+  withFakeProviders((fakes) => {
+    ({ openai, anthropic } = fakes);
+    return fn();
+  });
 
 const routedAgent = (routing: RoutingTableInput, overrides = {}) => ({ ...testAgent({ provider: 'openai', name: 'x' }), model: undefined, routing, ...overrides });
 const calc = (expression: string) => ({ kind: 'tool_calls' as const, calls: [{ name: 'calculator', args: { expression } }] });
+
+type RouteInput = NonNullable<RoutingTableInput['tiers']['strong']>;
+/** An agent whose one tier, strong, tries `chain` in order. */
+const chainAgent = (chain: RouteInput['chain'], route: Omit<RouteInput, 'chain'> = {}) => routedAgent({ tiers: { strong: { chain, ...route } } });
+const gpt41 = { provider: 'openai', name: 'gpt-4.1' } as const;
+const haiku = { provider: 'anthropic', name: 'claude-haiku-4-5' } as const;
+const mini = { provider: 'openai', name: 'gpt-4.1-mini' } as const;
 
 describe('model routing', () => {
   it('routes each step by task class, across providers, and records route, reason, answerer and cost', () =>
@@ -37,8 +40,8 @@ describe('model routing', () => {
         const agent = routedAgent(
           {
             tiers: {
-              strong: { chain: [{ provider: 'openai', name: 'gpt-4.1' }] },
-              cheap: { chain: [{ provider: 'anthropic', name: 'claude-haiku-4-5' }] },
+              strong: { chain: [gpt41] },
+              cheap: { chain: [haiku] },
             },
           },
           { maxSteps: 3 },
@@ -89,17 +92,7 @@ describe('fallback chains', () => {
       withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
         openai.setHandler(() => ({ kind: 'error', status: 503 }));
         anthropic.push({ kind: 'text', text: 'served by the fallback', usage: { input: 100, output: 10 } });
-        const agent = routedAgent({
-          tiers: {
-            strong: {
-              chain: [
-                { provider: 'openai', name: 'gpt-4.1' },
-                { provider: 'anthropic', name: 'claude-haiku-4-5' },
-              ],
-              attemptsPerModel: 2,
-            },
-          },
-        });
+        const agent = chainAgent([gpt41, haiku], { attemptsPerModel: 2 });
         const result = await bosun.run({ agent, task: 'hi' });
 
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'served by the fallback' });
@@ -119,9 +112,7 @@ describe('fallback chains', () => {
     withFakes(() =>
       withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
         openai.setHandler(byModel({ 'gpt-4.1-mini': [{ kind: 'text', text: 'mini answered' }] }));
-        const agent = routedAgent({
-          tiers: { strong: { chain: [{ provider: 'openai', name: 'retired-model' }, { provider: 'openai', name: 'gpt-4.1-mini' }] } },
-        });
+        const agent = chainAgent([{ provider: 'openai', name: 'retired-model' }, mini]);
         const result = await bosun.run({ agent, task: 'hi' });
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'mini answered' });
         expect(openai.requests.map((r) => r.body.model)).toEqual(['retired-model', 'gpt-4.1-mini']);
@@ -139,17 +130,11 @@ describe('fallback chains', () => {
             large: [{ kind: 'text', text: 'large answered' }],
           }),
         );
-        const agent = routedAgent({
-          tiers: {
-            strong: {
-              chain: [
-                { provider: 'openai', name: 'small', contextWindow: 8_192 },
-                { provider: 'openai', name: 'same-size', contextWindow: 8_192 },
-                { provider: 'openai', name: 'large', contextWindow: 128_000 },
-              ],
-            },
-          },
-        });
+        const agent = chainAgent([
+          { provider: 'openai', name: 'small', contextWindow: 8_192 },
+          { provider: 'openai', name: 'same-size', contextWindow: 8_192 },
+          { provider: 'openai', name: 'large', contextWindow: 128_000 },
+        ]);
         const result = await bosun.run({ agent, task: 'a very long question' });
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'large answered' });
         expect(openai.requests.map((r) => r.body.model)).toEqual(['small', 'large']);
@@ -162,16 +147,7 @@ describe('fallback chains', () => {
     withFakes(() =>
       withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
         anthropic.push({ kind: 'text', text: 'I cannot help with that.', stop: 'refusal' });
-        const agent = routedAgent({
-          tiers: {
-            strong: {
-              chain: [
-                { provider: 'anthropic', name: 'claude-haiku-4-5' },
-                { provider: 'openai', name: 'gpt-4.1-mini' },
-              ],
-            },
-          },
-        });
+        const agent = chainAgent([haiku, mini]);
         const result = await bosun.run({ agent: { ...agent, escalation: { mode: 'return' } }, task: 'something sensitive' });
         expect(result.outcome).toMatchObject({ kind: 'escalated', reason: 'refused' });
         expect(openai.requests).toHaveLength(0);
@@ -184,17 +160,7 @@ describe('fallback chains', () => {
       withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
         openai.push({ kind: 'text', text: 'refusal', stop: 'refusal' });
         anthropic.push({ kind: 'text', text: 'here you go' });
-        const agent = routedAgent({
-          tiers: {
-            strong: {
-              chain: [
-                { provider: 'openai', name: 'gpt-4.1-mini' },
-                { provider: 'anthropic', name: 'claude-haiku-4-5' },
-              ],
-              fallbackOnRefusal: true,
-            },
-          },
-        });
+        const agent = chainAgent([mini, haiku], { fallbackOnRefusal: true });
         const result = await bosun.run({ agent, task: 'borderline' });
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'here you go' });
         expect(result.calls.map((c) => c.outcome)).toEqual(['refused', 'ok']);
@@ -211,17 +177,7 @@ describe('fallback chains', () => {
           { kind: 'error', status: 503 },
         );
         anthropic.push({ kind: 'text', text: 'fallback answer', usage: { input: 120, output: 12 } });
-        const agent = routedAgent({
-          tiers: {
-            strong: {
-              chain: [
-                { provider: 'openai', name: 'gpt-4.1' },
-                { provider: 'anthropic', name: 'claude-haiku-4-5' },
-              ],
-              attemptsPerModel: 3,
-            },
-          },
-        });
+        const agent = chainAgent([gpt41, haiku], { attemptsPerModel: 3 });
         const result = await bosun.run({ agent, task: 'hi' });
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'fallback answer' });
         expect(openai.requests).toHaveLength(3);
@@ -243,9 +199,7 @@ describe('circuit breaker', () => {
     withFakes(() =>
       withWorker(h, { ...fakeConfig({ openai }), BOSUN_BREAKER_FAILURES: 2, BOSUN_BREAKER_OPEN_MS: 60_000 }, async ({ bosun }) => {
         openai.setHandler(byModel({ flaky: () => ({ kind: 'error', status: 503 }), backup: () => ({ kind: 'text', text: 'backup answered' }) }));
-        const agent = routedAgent({
-          tiers: { strong: { chain: [{ provider: 'openai', name: 'flaky' }, { provider: 'openai', name: 'backup' }], attemptsPerModel: 2 } },
-        });
+        const agent = chainAgent([{ provider: 'openai', name: 'flaky' }, { provider: 'openai', name: 'backup' }], { attemptsPerModel: 2 });
         const first = await bosun.run({ agent, task: 'one' });
         const second = await bosun.run({ agent, task: 'two' });
 

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputContract } from '../../client/output-contract.ts';
 import type { ModelRef } from '../../core/model.ts';
-import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { anthropicModel, connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
+import type { FakeProviderServer } from '../kit/index.ts';
+import { anthropicModel, connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
 
 let h: Harness;
 let openai: FakeProviderServer;
@@ -14,16 +14,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-async function withFakes<T>(fn: () => Promise<T>): Promise<T> {
-  openai = await startFakeOpenAI();
-  anthropic = await startFakeAnthropic();
-  try {
-    return await fn();
-  } finally {
-    await openai.close();
-    await anthropic.close();
-  }
-}
+/** Runs `fn` with fresh fakes in this file's `openai` and `anthropic`. */
+const withFakes = <T>(fn: () => Promise<T>) =>
+  withFakeProviders((fakes) => {
+    ({ openai, anthropic } = fakes);
+    return fn();
+  });
 
 const refund = outputContract(
   'refund_decision',

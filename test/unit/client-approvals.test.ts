@@ -6,6 +6,7 @@ import { DecisionRejectedError, RunInputError } from '../../client/errors.ts';
 import { exampleAgent } from '../../client/example-agent.ts';
 import type { AuditEntry, PendingApproval } from '../../core/approvals.ts';
 import type { RunStatus } from '../../core/run.ts';
+import { rejectionOf } from '../helpers/rejection.ts';
 
 const alice = { id: 'alice', groups: ['support-leads'] };
 
@@ -116,15 +117,6 @@ const bosunWith = (opts: FakeOptions = {}) => {
 /** The update a validator refuses arrives at the client as this. */
 const refusedUpdate = (message: string, type = 'DecisionRejected') =>
   new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ message, type, nonRetryable: true }));
-
-async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('approval decisions by Update', () => {
   it('sends approve, reject and edit as the decideApproval Update, with defaults filled in, and returns the ack', async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { byModel, startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeServerOptions, type FakeStop } from '../kit/index.ts';
+import { rejectionOf } from '../helpers/rejection.ts';
 
 // The fakes are only useful if the real SDKs accept them, so every case goes through the SDK.
 
@@ -26,16 +27,6 @@ async function anthropicFake(opts?: FakeServerOptions) {
   const ask = (extra: Record<string, unknown> = {}) =>
     client.messages.create({ model: 'claude-test', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], ...extra });
   return { server, client, ask };
-}
-
-/** The rejection of `p`, failing the test if it resolves. */
-async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('fake OpenAI server', () => {

@@ -20,6 +20,7 @@ import {
   type ProviderFailureDetails,
 } from '../../activities/model/index.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeStop } from '../kit/index.ts';
+import { rejectionOf } from '../helpers/rejection.ts';
 
 const KEY = 'sk-secret-adapter-key';
 
@@ -51,16 +52,6 @@ function request(messages: Message[], extra: Partial<ModelRequest> = {}): ModelR
 }
 
 const question: Message = { role: 'user', content: 'Weather in Paris and Rome?' };
-
-/** The rejection of `p`, failing the test if it resolves. */
-async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await rejectionOf(p);

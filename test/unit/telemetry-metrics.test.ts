@@ -11,7 +11,7 @@ import type { CallModelInput, ExecuteToolInput } from '../../core/activity-contr
 import { defineTool } from '../../tools/define-tool.ts';
 import { registerTool, ToolError } from '../../tools/handlers/types.ts';
 import { countEscalation, countFallback, countToolDenial, countValidation, recordModelCost } from '../../workflows/metrics.ts';
-import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+import { startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
 
 interface Point {
   name: string;
@@ -120,17 +120,22 @@ describe('activities emit through the activity meter', () => {
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
-  it('callModel records the latency and the exact tokens the provider reported, by model', async () => {
-    const server = await startFakeOpenAI({ script: [{ kind: 'text', text: 'hi', usage: { input: 321, output: 45, cached: 300 } }] });
+  /** callModel on a fake OpenAI that answers with `script`, a request for it, and a recording meter. */
+  async function callModelOn(script: FakeReply[]) {
+    const server = await startFakeOpenAI({ script });
     servers.push(server);
     const callModel = createCallModel({ openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) });
-    const meter = recordingMeter();
     const input: CallModelInput = {
       runId: 'run-1',
       step: 1,
       timeoutMs: 5_000,
       request: { model: mini, system: 's', messages: [{ role: 'user', content: 'hi' }], tools: [], maxOutputTokens: 64 },
     };
+    return { callModel, input, meter: recordingMeter() };
+  }
+
+  it('callModel records the latency and the exact tokens the provider reported, by model', async () => {
+    const { callModel, input, meter } = await callModelOn([{ kind: 'text', text: 'hi', usage: { input: 321, output: 45, cached: 300 } }]);
     await new MockActivityEnvironment({}, { logger: silent, metricMeter: meter }).run(callModel, input);
     expect(meter.sum('bosun_model_tokens', { model: 'openai/gpt-4.1-mini', kind: 'input' })).toBe(321);
     expect(meter.sum('bosun_model_tokens', { model: 'openai/gpt-4.1-mini', kind: 'output' })).toBe(45);
@@ -139,16 +144,7 @@ describe('activities emit through the activity meter', () => {
   });
 
   it('callModel counts a provider failure by model and type', async () => {
-    const server = await startFakeOpenAI({ script: [{ kind: 'error', status: 429 }] });
-    servers.push(server);
-    const callModel = createCallModel({ openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) });
-    const meter = recordingMeter();
-    const input: CallModelInput = {
-      runId: 'run-1',
-      step: 1,
-      timeoutMs: 5_000,
-      request: { model: mini, system: 's', messages: [{ role: 'user', content: 'hi' }], tools: [], maxOutputTokens: 64 },
-    };
+    const { callModel, input, meter } = await callModelOn([{ kind: 'error', status: 429 }]);
     await expect(new MockActivityEnvironment({}, { logger: silent, metricMeter: meter }).run(callModel, input)).rejects.toThrow();
     expect(meter.sum('bosun_model_failures', { model: 'openai/gpt-4.1-mini', type: 'rate_limited' })).toBe(1);
     expect(meter.sum('bosun_model_latency')).toBe(0);
