@@ -49,7 +49,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const { runId, step } = input;
     const whole = await materialize(input, deps.store);
-    const { request, record: context } = assembleRequest(whole);
+    const { request, record: context, summaries } = await assembleWithSummaries(whole, input, adapters, deps.store);
     if (context.overBudgetTokens > 0) {
       recordModelFailure({ model: whole.model, type: 'context_too_long' });
       throw ApplicationFailure.create({
@@ -119,7 +119,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         stop: response.stop,
         ...(prior ? { billedRetryInputTokens: prior.input, billedRetryOutputTokens: prior.output } : {}),
       });
-      return { ...response, context, ...(prior ? { billedRetries: prior } : {}), ...(conversationLength ? { conversationLength } : {}) };
+      return { ...response, context, ...(summaries.length ? { summaries } : {}), ...(prior ? { billedRetries: prior } : {}), ...(conversationLength ? { conversationLength } : {}) };
     } catch (err) {
       if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
         // Cancelled (or the activity timed out): rethrow Temporal's CancelledFailure as is,
@@ -216,3 +216,48 @@ function withBilled(failure: ApplicationFailure, billed: Usage | undefined): App
     ...(failure.category !== undefined && failure.category !== null ? { category: failure.category } : {}),
   });
 }
+
+const SUMMARY_SYSTEM =
+  "You compress the earlier part of an AI agent's conversation so it can continue with less context. " +
+  'Keep facts, numbers, ids, tool results and decisions later steps may need; drop chatter. At most 200 words.';
+
+/**
+ * Packs the request into the model's window; when older turns no longer fit and the run
+ * named a summarizer, the dropped turns are summarized (incrementally: the stored summary
+ * plus the newly dropped turns) by that model and the summary is sent in their place. A
+ * summary is stored with the conversation, so the next step reuses it; a summarizer that
+ * fails only costs the summary (the turns are then dropped, as without one).
+ */
+async function assembleWithSummaries(whole: ModelRequest, input: CallModelInput, adapters: ModelAdapters, store: RunStore | undefined) {
+  const summaries: NonNullable<ModelResponse['summaries']> = [];
+  const conversation = input.conversation;
+  const summarizer = input.summarizer ? adapters[input.summarizer.provider] : undefined;
+  if (!conversation || !store || !summarizer || !input.summarizer) return { ...assembleRequest(whole), summaries };
+  let summary = await store.getSummary(conversation.id);
+  let assembled = assembleRequest(whole, summary);
+  for (let round = 0; round < 2 && assembled.droppedUpTo > (summary?.upTo ?? 1); round++) {
+    const from = summary?.upTo ?? 1;
+    const turns = whole.messages.slice(from, assembled.droppedUpTo);
+    try {
+      const made = await summarizer.call(
+        {
+          model: input.summarizer,
+          system: SUMMARY_SYSTEM,
+          messages: [{ role: 'user', content: `${summary ? `Summary so far:\n${summary.text}\n\n` : ''}Turns to add:\n${JSON.stringify(turns)}` }],
+          tools: [],
+          maxOutputTokens: 400,
+        },
+        { timeoutMs: input.timeoutMs, signal: Context.current().cancellationSignal },
+      );
+      summaries.push({ model: input.summarizer, usage: made.usage, latencyMs: made.latencyMs });
+      summary = { upTo: assembled.droppedUpTo, text: made.message.text };
+      await store.putSummary(conversation.id, summary.upTo, summary.text);
+      assembled = assembleRequest(whole, summary);
+    } catch (err) {
+      log.warn('history summary failed; dropping the turns instead', { step: input.step, model: describeModel(input.summarizer), error: (err as Error)?.name });
+      break;
+    }
+  }
+  return { ...assembled, summaries };
+}
+

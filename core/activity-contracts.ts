@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { messageSchema } from './messages.ts';
-import { modelRequestSchema } from './model.ts';
+import { modelRefSchema, modelRequestSchema } from './model.ts';
 import { principalSchema } from './principal.ts';
 
 /** A conversation kept in the run store: the activity appends `append` at `storedLength`,
@@ -30,6 +30,9 @@ export const callModelInputSchema = z.object({
   timeoutMs: z.number().int().positive(),
   conversation: conversationRefSchema.optional(),
   prompt: promptPinSchema.optional(),
+  /** When history no longer fits, the dropped turns are summarized by this (cheap) model
+   * and the summary sent in their place (stored conversations only). */
+  summarizer: modelRefSchema.optional(),
 });
 export type CallModelInput = z.infer<typeof callModelInputSchema>;
 

@@ -13,7 +13,7 @@ export const callRecordSchema = z.object({
   /** 1-based number of the call in the run. */
   seq: z.number().int().positive(),
   step: z.number().int().nonnegative(),
-  purpose: z.enum(['step', 'repair', 'stronger_model', 'task']),
+  purpose: z.enum(['step', 'repair', 'stronger_model', 'task', 'summary']),
   taskClass: taskClassSchema,
   tier: modelTierSchema,
   routeReason: z.string(),

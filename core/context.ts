@@ -282,6 +282,9 @@ export interface ContextInput {
   /** A summary of earlier history, made elsewhere (a cheap-model call). Inserted in place
    * of dropped history, only when history was trimmed. */
   summary?: string;
+  /** The summary stands for earlier turns that are not in `history` at all (they were
+   * summarized before): send it even when nothing in `history` is dropped. */
+  summaryCoversDropped?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -493,7 +496,7 @@ export function packContext(input: ContextInput): PackedContext {
     input.summary === undefined || input.summary === '' ? undefined : { role: 'user', content: renderSummary(input.summary) };
   const summaryTokens = summaryMessage ? countMessageTokens(summaryMessage, count) : 0;
   const historyKeptTokens = () => historyGroups.slice(firstKeptGroup).reduce((n, g) => n + sum(g), 0);
-  const historyDropped = () => firstKeptGroup > orphanGroups;
+  const historyDropped = () => firstKeptGroup > orphanGroups || input.summaryCoversDropped === true;
   let useSummary = summaryMessage !== undefined && historyDropped();
   const historyTokens = () => historyKeptTokens() + (useSummary ? summaryTokens : 0);
   const shrinkHistory = (target: number) => {

@@ -68,5 +68,7 @@ export const modelResponseSchema = z.object({
   conversationLength: z.number().int().positive().optional(),
   /** What the request held: sections, tokens each, what was kept, cut or dropped. */
   context: contextRecordSchema.optional(),
+  /** Summaries of dropped history made for this call: separate model calls, billed. */
+  summaries: z.array(z.object({ model: modelRefSchema, usage: usageSchema, latencyMs: z.number().nonnegative() })).optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponseSchema>;

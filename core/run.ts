@@ -43,6 +43,9 @@ const modelConfigShape = {
   maxOutputTokens: z.number().int().positive().default(1024),
   temperature: z.number().min(0).max(2).optional(),
   timeouts: callTimeoutsSchema.default(callTimeoutsSchema.parse({})),
+  /** When older turns no longer fit the window, summarize them with the model the `rewrite`
+   * class routes to (cheap by default) instead of only dropping them. */
+  summarizeHistory: z.boolean().default(true),
 };
 const oneOfModelOrRouting = {
   check: (d: { model?: unknown; routing?: unknown }) => (d.model === undefined) !== (d.routing === undefined),
@@ -128,7 +131,7 @@ export const agentDefinitionSchema = z
   .refine(oneOfModelOrRouting.check, oneOfModelOrRouting.message);
 export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;
 /** The model-facing part shared by agents and single tasks. */
-export type ModelConfig = Pick<AgentDefinition, 'model' | 'routing' | 'prices' | 'maxOutputTokens' | 'temperature' | 'timeouts'>;
+export type ModelConfig = Pick<AgentDefinition, 'model' | 'routing' | 'prices' | 'maxOutputTokens' | 'temperature' | 'timeouts' | 'summarizeHistory'>;
 export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;
 
 /** The one argument of the `agentRun` workflow. */

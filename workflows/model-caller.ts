@@ -92,6 +92,9 @@ export function createModelCaller(opts: {
     );
 
   const priceOf = (model: ModelRef): Price | undefined => config.prices?.[model.name] ?? defaultPrices[model.name];
+  // Who summarizes history that no longer fits: the model the `rewrite` class routes to.
+  const summaryRoute = chooseRoute(routing, 'rewrite');
+  const summarizer = config.summarizeHistory !== false ? summaryRoute.route.chain[0] : undefined;
 
   const record = (r: Omit<CallRecord, 'seq' | 'costUsd' | 'priceAsOf'>, model: ModelRef): CallRecord => {
     const price = priceOf(model);
@@ -144,7 +147,24 @@ export function createModelCaller(opts: {
           request: { ...c.request, ...(c.prompt ? { system: '' } : {}), model, messages: sent.messages },
           ...(sent.ref ? { conversation: sent.ref } : {}),
           ...(c.prompt ? { prompt: c.prompt } : {}),
+          ...(sent.ref && summarizer ? { summarizer } : {}),
         });
+        for (const s of response.summaries ?? []) {
+          record(
+            {
+              step: c.step,
+              purpose: 'summary',
+              taskClass: 'rewrite',
+              tier: summaryRoute.tier,
+              routeReason: `history summary for ${label}; ${summaryRoute.reason}`,
+              model: describeModel(s.model),
+              outcome: 'ok',
+              usage: s.usage,
+              latencyMs: s.latencyMs,
+            },
+            s.model,
+          );
+        }
         const usage = response.billedRetries ? addUsage(response.usage, response.billedRetries) : response.usage;
         const refused = response.stop === 'refusal' || response.stop === 'content_filter';
         const rec = record(

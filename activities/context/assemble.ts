@@ -27,19 +27,30 @@ const RECENT_MESSAGES = 3;
  * oldest-first with tool call/result pairs together, long tool results are truncated with a
  * marker. Returns the request to send and the record of what was kept, cut or dropped.
  */
-export function assembleRequest(request: ModelRequest): { request: ModelRequest; record: ContextRecord } {
+export function assembleRequest(
+  request: ModelRequest,
+  summary?: { upTo: number; text: string },
+): { request: ModelRequest; record: ContextRecord; droppedUpTo: number } {
   const [first, ...rest] = request.messages;
   const task = first?.role === 'user' ? first.content : undefined;
+  const offset = task === undefined ? 0 : 1;
   const body: Message[] = task === undefined ? request.messages : rest;
   const split = Math.max(0, body.length - RECENT_MESSAGES);
+  // Messages a summary covers are left out; the summary stands in for them.
+  const from = summary ? Math.min(split, Math.max(0, summary.upTo - offset)) : 0;
+  const history = body.slice(from, split);
   const packed = packContext({
     tokenizer: tokenizerFor(request.model),
     budget: { contextWindow: contextWindowOf(request.model), outputReserve: request.maxOutputTokens },
     system: request.system,
     tools: request.tools,
     ...(task !== undefined ? { task } : {}),
-    history: body.slice(0, split),
+    history,
     recent: body.slice(split),
+    ...(summary && from > 0 ? { summary: summary.text, summaryCoversDropped: true } : {}),
   });
-  return { request: { ...request, system: packed.system, messages: packed.messages, tools: packed.tools }, record: packed.record };
+  const historyRecord = packed.record.sections.find((s) => s.section === 'history');
+  // Positions (in the whole conversation) before which nothing is sent as is.
+  const droppedUpTo = offset + from + (historyRecord?.dropped ?? 0);
+  return { request: { ...request, system: packed.system, messages: packed.messages, tools: packed.tools }, record: packed.record, droppedUpTo };
 }

@@ -27,6 +27,10 @@ export interface RunStore {
   /** The first `length` messages; throws if the store has fewer (lost or foreign data). */
   getMessages(conversationId: string, length: number): Promise<Message[]>;
   putPrompt(p: Omit<PromptVersion, 'hash'>): Promise<PromptVersion>;
+  /** The latest summary of a conversation's oldest messages: it covers positions
+   * `[1, upTo)` of the stored conversation (position 0 is the task). */
+  getSummary(conversationId: string): Promise<{ upTo: number; text: string } | undefined>;
+  putSummary(conversationId: string, upTo: number, text: string): Promise<void>;
   getPrompt(hash: string): Promise<PromptVersion | undefined>;
   close(): void;
 }
@@ -50,6 +54,8 @@ export function openSqliteRunStore(path: string): RunStore {
     CREATE TABLE IF NOT EXISTS messages (
       conversation TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL,
       PRIMARY KEY (conversation, position)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS summaries (
+      conversation TEXT PRIMARY KEY, up_to INTEGER NOT NULL, body TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS prompts (
       hash TEXT PRIMARY KEY, name TEXT NOT NULL, label TEXT, content TEXT NOT NULL, created_at TEXT NOT NULL);
   `);
@@ -57,6 +63,10 @@ export function openSqliteRunStore(path: string): RunStore {
   const select = db.prepare('SELECT position, body FROM messages WHERE conversation = ? AND position < ? ORDER BY position');
   const insertPrompt = db.prepare('INSERT OR IGNORE INTO prompts (hash, name, label, content, created_at) VALUES (?, ?, ?, ?, ?)');
   const selectPrompt = db.prepare('SELECT hash, name, label, content FROM prompts WHERE hash = ?');
+  const upsertSummary = db.prepare(
+    'INSERT INTO summaries (conversation, up_to, body) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET up_to = excluded.up_to, body = excluded.body WHERE excluded.up_to >= summaries.up_to',
+  );
+  const selectSummary = db.prepare('SELECT up_to, body FROM summaries WHERE conversation = ?');
 
   return {
     async putMessages(conversationId, from, messages) {
@@ -84,6 +94,13 @@ export function openSqliteRunStore(path: string): RunStore {
     async getPrompt(hash) {
       const row = selectPrompt.get(hash) as { hash: string; name: string; label: string | null; content: string } | undefined;
       return row ? { hash: row.hash, name: row.name, content: row.content, ...(row.label ? { label: row.label } : {}) } : undefined;
+    },
+    async getSummary(conversationId) {
+      const row = selectSummary.get(conversationId) as { up_to: number; body: string } | undefined;
+      return row ? { upTo: row.up_to, text: row.body } : undefined;
+    },
+    async putSummary(conversationId, upTo, text) {
+      upsertSummary.run(conversationId, upTo, text);
     },
     close: () => db.close(),
   };

@@ -45,7 +45,10 @@ describe('request assembly under a token budget', () => {
         const docs = ['refunds', 'shipping', 'pricing', 'support', 'returns', 'warranty'];
         fake.setHandler((_req, i) => (i < docs.length ? { kind: 'tool_calls', calls: [{ name: 'read_doc', args: { id: docs[i] } }] } : { kind: 'text', text: 'done' }));
         const small: ModelRef = { provider: 'openai', name: 'gpt-4.1-mini', contextWindow: 1_200 };
-        const result = await bosun.run({ agent: testAgent(small, { maxSteps: 10, maxOutputTokens: 256 }), task: 'Summarize every policy document.' });
+        const result = await bosun.run({
+          agent: testAgent(small, { maxSteps: 10, maxOutputTokens: 256, summarizeHistory: false }),
+          task: 'Summarize every policy document.',
+        });
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'done' });
         const last = result.calls.at(-1)!.context!;
         const history = last.sections.find((s) => s.section === 'history')!;
@@ -60,4 +63,46 @@ describe('request assembly under a token budget', () => {
       await fake.close();
     }
   });
+
+  it('summarizes the dropped turns with the cheap model, sends the summary in their place, and bills it', async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      await withWorker(h, fakeConfig({ openai: fake }), async ({ bosun }) => {
+        const docs = ['refunds', 'shipping', 'pricing', 'support', 'returns', 'warranty'];
+        let steps = 0;
+        fake.setHandler((req) => {
+          if (String(req.body.messages[0].content).startsWith('You compress')) {
+            return { kind: 'text', text: `SUMMARY of ${req.body.messages[1].content.length} chars: docs were read.`, usage: { input: 300, output: 20 } };
+          }
+          const i = steps++;
+          return i < docs.length ? { kind: 'tool_calls', calls: [{ name: 'read_doc', args: { id: docs[i] } }] } : { kind: 'text', text: 'done' };
+        });
+        const small: ModelRef = { provider: 'openai', name: 'gpt-4.1', contextWindow: 1_200 };
+        const cheap: ModelRef = { provider: 'openai', name: 'gpt-4.1-mini' };
+        const result = await bosun.run({
+          agent: {
+            ...testAgent(small, { maxSteps: 10, maxOutputTokens: 256 }),
+            model: undefined,
+            routing: { tiers: { strong: { chain: [small] }, cheap: { chain: [cheap] } }, classes: { act: 'strong' } },
+          },
+          task: 'Summarize every policy document.',
+        });
+        expect(result.outcome).toMatchObject({ kind: 'answer', text: 'done' });
+        const summaries = result.calls.filter((c) => c.purpose === 'summary');
+        expect(summaries.length).toBeGreaterThan(0);
+        expect(summaries.every((c) => c.model === 'openai/gpt-4.1-mini' && c.tier === 'cheap' && c.costUsd! > 0)).toBe(true);
+        const summaryRequests = fake.requests.filter((r) => String(r.body.messages[0].content).startsWith('You compress'));
+        expect(summaryRequests.map((r) => r.body.model)).toEqual(summaries.map(() => 'gpt-4.1-mini'));
+        // The last main request carries the summary after the task, and the latest turn whole.
+        const last = fake.requests.at(-1)!.body.messages as { role: string; content: string }[];
+        expect(last[1]).toEqual({ role: 'user', content: 'Summarize every policy document.' });
+        expect(last.some((m) => m.role === 'user' && m.content.includes('SUMMARY of'))).toBe(true);
+        expect(last.at(-1)!.role).toBe('tool');
+        expect(result.costUsd).toBeCloseTo(result.calls.reduce((s, c) => s + (c.costUsd ?? 0), 0), 9);
+      });
+    } finally {
+      await fake.close();
+    }
+  });
 });
+

@@ -36,6 +36,7 @@ describe('validateRunInput', () => {
         prices: { [agent.model.name]: defaultPrices[agent.model.name] },
         budgets: {},
         continueAsNewAfterEvents: 10_000,
+        summarizeHistory: true,
         maxIdenticalToolCalls: 3,
         escalation: { mode: 'park', timeoutMs: 86_400_000 },
         approvals: {},
