@@ -5,3 +5,7 @@ export * from './bundle.ts';
 export * from './dev-server.ts';
 export * from './temporal-cli.ts';
 export { createModelAdapters } from './providers.ts';
+export { ensureSearchAttributes } from './search-attributes.ts';
+export { installRuntime } from './runtime.ts';
+export { tracingInterceptors, tracingOptionsFromEnv } from './telemetry/tracing.ts';
+export * from './codec/index.ts';
