@@ -6,7 +6,8 @@ import { transformJSONSchema } from '@anthropic-ai/sdk/lib/transform-json-schema
 import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
-import { InvalidProviderResponseError, toProviderFailure } from './provider-errors.ts';
+import { InvalidProviderResponseError } from './provider-errors.ts';
+import { assistantResponse, count, sendTimed } from './response.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
 type MessagesParams = Anthropic.MessageCreateParamsNonStreaming;
@@ -24,17 +25,10 @@ export function createAnthropicAdapter(client: Anthropic): ModelAdapter {
     provider: 'anthropic',
     async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
       const body = toAnthropicRequest(req);
-      const started = performance.now();
-      try {
-        const { data, request_id } = await client.messages
-          .create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 })
-          .withResponse();
-        const latencyMs = Math.max(0, Math.round(performance.now() - started));
-        return fromAnthropicResponse(data, req, latencyMs, request_id);
-      } catch (err) {
-        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-        throw toProviderFailure(err, 'anthropic');
-      }
+      const { result, latencyMs } = await sendTimed('anthropic', opts, () =>
+        client.messages.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
+      );
+      return fromAnthropicResponse(result.data, req, latencyMs, result.request_id);
     },
   };
 }
@@ -149,17 +143,7 @@ export function fromAnthropicResponse(
     else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, input: block.input });
   }
 
-  let stop = mapStopReason(data.stop_reason);
-  if (stop === 'end' && toolCalls.length > 0) stop = 'tool_calls';
-
-  return {
-    message: { role: 'assistant', text, toolCalls },
-    stop,
-    usage: usage ?? { input: 0, output: 0, cachedInput: 0, cacheWrite: 0 },
-    modelVersion: typeof data.model === 'string' && data.model ? data.model : req.model.name,
-    ...(id ? { requestId: id } : {}),
-    latencyMs,
-  };
+  return assistantResponse({ req, text, toolCalls, stop: mapStopReason(data.stop_reason), usage, reportedModel: data.model, requestId: id, latencyMs });
 }
 
 /** Anthropic usage → canonical usage, or `undefined` when the body has none worth the
@@ -176,9 +160,6 @@ function readUsage(u: unknown): Usage | undefined {
   return { input: (fresh ?? 0) + cacheRead + cacheWrite, output: output ?? 0, cachedInput: cacheRead, cacheWrite };
 }
 
-function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
-}
 
 /** Anthropic stop reasons → canonical. `model_context_window_exceeded` (the answer was cut
  * because the context window filled up) is a `length` stop; `pause_turn` (a server tool

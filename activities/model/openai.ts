@@ -6,7 +6,8 @@ import type OpenAI from 'openai';
 import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
-import { InvalidProviderResponseError, toProviderFailure } from './provider-errors.ts';
+import { InvalidProviderResponseError } from './provider-errors.ts';
+import { assistantResponse, count, sendTimed } from './response.ts';
 import { isStrictCompatible } from './strict-schema.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
@@ -27,17 +28,10 @@ export function createOpenAIAdapter(
     provider,
     async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
       const body = toOpenAIRequest(req, provider);
-      const started = performance.now();
-      try {
-        const { data, request_id } = await client.chat.completions
-          .create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 })
-          .withResponse();
-        const latencyMs = Math.max(0, Math.round(performance.now() - started));
-        return fromOpenAIResponse(data, req, latencyMs, request_id);
-      } catch (err) {
-        if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-        throw toProviderFailure(err, provider);
-      }
+      const { result, latencyMs } = await sendTimed(provider, opts, () =>
+        client.chat.completions.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
+      );
+      return fromOpenAIResponse(result.data, req, latencyMs, result.request_id);
     },
   };
 }
@@ -132,24 +126,15 @@ export function fromOpenAIResponse(
       : { id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) },
   );
 
-  let stop: StopReason = refusal ? 'refusal' : mapFinishReason(choice.finish_reason);
-  // Some compatible servers report `stop` although the turn asks for tools.
-  if (stop === 'end' && toolCalls.length > 0) stop = 'tool_calls';
+  const stop: StopReason = refusal ? 'refusal' : mapFinishReason(choice.finish_reason);
   // A normal stop with neither content nor tool calls nor refusal is an empty answer the
   // loop cannot use (seen from gateways and local servers that failed to parse tool calls);
   // retrying is the only sensible reaction. `length`/`content_filter` may be empty legally.
-  if (stop === 'end' && message.content == null) {
+  if (stop === 'end' && toolCalls.length === 0 && message.content == null) {
     throw new InvalidProviderResponseError('chat completion with neither content nor tool calls', usage, id);
   }
 
-  return {
-    message: { role: 'assistant', text, toolCalls },
-    stop,
-    usage: usage ?? { input: 0, output: 0, cachedInput: 0, cacheWrite: 0 },
-    modelVersion: typeof data.model === 'string' && data.model ? data.model : req.model.name,
-    ...(id ? { requestId: id } : {}),
-    latencyMs,
-  };
+  return assistantResponse({ req, text, toolCalls, stop, usage, reportedModel: data.model, requestId: id, latencyMs });
 }
 
 /** OpenAI usage → canonical usage, or `undefined` when the body has none worth the name.
@@ -165,9 +150,6 @@ function readUsage(u: unknown): Usage | undefined {
   return { input: input ?? 0, output: output ?? 0, cachedInput: cached ?? 0, cacheWrite: 0 };
 }
 
-function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
-}
 
 /** Tool arguments as JSON; when they are not valid JSON the raw string is kept (validation
  * then rejects it with a clear message). An empty string means "no arguments". */
