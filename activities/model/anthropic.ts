@@ -7,7 +7,7 @@ import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
 import { InvalidProviderResponseError } from './provider-errors.ts';
-import { assistantResponse, count, sendTimed } from './response.ts';
+import { assistantResponse, callProvider, count } from './response.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
 type MessagesParams = Anthropic.MessageCreateParamsNonStreaming;
@@ -25,10 +25,12 @@ export function createAnthropicAdapter(client: Anthropic): ModelAdapter {
     provider: 'anthropic',
     async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
       const body = toAnthropicRequest(req);
-      const { result, latencyMs } = await sendTimed('anthropic', opts, () =>
-        client.messages.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
+      return callProvider(
+        'anthropic',
+        opts,
+        () => client.messages.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
+        ({ data, request_id }, latencyMs) => fromAnthropicResponse(data, req, latencyMs, request_id),
       );
-      return fromAnthropicResponse(result.data, req, latencyMs, result.request_id);
     },
   };
 }

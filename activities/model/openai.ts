@@ -7,7 +7,7 @@ import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
 import { InvalidProviderResponseError } from './provider-errors.ts';
-import { assistantResponse, count, sendTimed } from './response.ts';
+import { assistantResponse, callProvider, count } from './response.ts';
 import { isStrictCompatible } from './strict-schema.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
@@ -28,10 +28,12 @@ export function createOpenAIAdapter(
     provider,
     async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
       const body = toOpenAIRequest(req, provider);
-      const { result, latencyMs } = await sendTimed(provider, opts, () =>
-        client.chat.completions.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
+      return callProvider(
+        provider,
+        opts,
+        () => client.chat.completions.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
+        ({ data, request_id }, latencyMs) => fromOpenAIResponse(data, req, latencyMs, request_id),
       );
-      return fromOpenAIResponse(result.data, req, latencyMs, result.request_id);
     },
   };
 }

@@ -5,15 +5,21 @@ import { toProviderFailure } from './provider-errors.ts';
 import type { CallOptions } from './types.ts';
 
 /**
- * Sends one provider request with the call's timeout and signal, and times it. Errors become
- * the provider failure taxonomy — except the caller's own abort, which is rethrown as is so
- * Temporal sees the activity's cancellation.
+ * Sends one provider request, times it, and reads the answer into the canonical response.
+ * Errors — from the request or from reading an unusable answer — become the provider failure
+ * taxonomy, except the caller's own abort, rethrown as is so Temporal sees the activity's
+ * cancellation.
  */
-export async function sendTimed<T>(provider: ProviderName, opts: CallOptions, send: () => Promise<T>): Promise<{ result: T; latencyMs: number }> {
+export async function callProvider<T>(
+  provider: ProviderName,
+  opts: CallOptions,
+  send: () => Promise<T>,
+  read: (result: T, latencyMs: number) => ModelResponse,
+): Promise<ModelResponse> {
   const started = performance.now();
   try {
     const result = await send();
-    return { result, latencyMs: Math.max(0, Math.round(performance.now() - started)) };
+    return read(result, Math.max(0, Math.round(performance.now() - started)));
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
     throw toProviderFailure(err, provider);
