@@ -39,7 +39,7 @@ import { createHumanDesk } from './human.ts';
 import { countEscalation, countToolDenial, countValidation } from './metrics.ts';
 import { createConversation, newConversation, type Conversation, type ConversationState } from './conversation.ts';
 import { createModelCaller, emptyTotals, type CallTotals } from './model-caller.ts';
-import { settleOutput } from './output-ladder.ts';
+import { judgeOutput, settleOutput } from './output-ladder.ts';
 import { pinPrompt } from './prompts.ts';
 
 /** Marks executions with the v2 behaviour (search attributes, loop detection); histories
@@ -428,27 +428,11 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
         validation = settled.report;
         countValidation(contract.name, settled.report.result);
         note(`step ${step}: output ${settled.report.result === 'escalated' ? 'never matched' : 'matched'} "${contract.name}" (${settled.report.attempts.length} attempt(s))`);
-        let next: RunOutcome | 'continue';
-        if (settled.kind === 'valid') {
-          const confidence = contract.confidence;
-          const value = confidence ? (settled.value as Record<string, unknown>)?.[confidence.field] : undefined;
-          if (confidence && (typeof value !== 'number' || value < confidence.min)) {
-            next = await escalate('low_confidence', `${confidence.field} is ${String(value)}, below ${confidence.min}`, { lastOutput: settled.text.slice(0, 4_000) });
-          } else {
-            return finish({ kind: 'answer', text: settled.text, truncated: false, output: settled.value });
-          }
-        } else if (settled.kind === 'escalated') {
-          next = await escalate('invalid_output', `output did not match "${contract.name}" after ${settled.report.attempts.length} attempts`, {
-            lastOutput: settled.lastOutput.slice(0, 4_000),
-            issues: settled.issues,
-          });
-        } else if (settled.kind === 'budget') {
-          return finish(budgetOutcome('cost', agent.budgets.maxCostUsd!));
-        } else if (settled.escalate) {
-          next = await escalate('refused', settled.failure.message);
-        } else {
-          return finish({ kind: 'failed', failure: settled.failure });
-        }
+        const verdict = judgeOutput(settled, contract);
+        if (verdict.kind === 'answer') return finish(verdict.outcome);
+        if (verdict.kind === 'budget') return finish(budgetOutcome('cost', agent.budgets.maxCostUsd!));
+        if (verdict.kind === 'failed') return finish({ kind: 'failed', failure: verdict.failure });
+        const next = await escalate(verdict.reason, verdict.message, verdict.extra);
         if (next === 'continue') continue;
         return finish(next);
       }

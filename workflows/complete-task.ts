@@ -4,7 +4,7 @@ import { taskInputSchema, type RunOutcome, type RunStatus, type TaskInputInit, t
 import { statusQuery } from './definitions.ts';
 import { make } from './failures.ts';
 import { createModelCaller, emptyTotals } from './model-caller.ts';
-import { settleOutput } from './output-ladder.ts';
+import { judgeOutput, settleOutput } from './output-ladder.ts';
 import { newConversation } from './conversation.ts';
 import { pinPrompt } from './prompts.ts';
 
@@ -96,17 +96,15 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
     first: { text: r.response.message.text, model: r.record.model },
   });
   validation = settled.report;
-  if (settled.kind === 'valid') return finish({ kind: 'answer', text: settled.text, truncated: false, output: settled.value });
-  if (settled.kind === 'escalated') {
-    return finish({
-      kind: 'escalated',
-      reason: 'invalid_output',
-      message: `output did not match "${contract.name}" after ${settled.report.attempts.length} attempts`,
-      lastOutput: settled.lastOutput.slice(0, 4_000),
-      issues: settled.issues,
-    });
+  const verdict = judgeOutput(settled, contract);
+  switch (verdict.kind) {
+    case 'answer':
+      return finish(verdict.outcome);
+    case 'escalate':
+      return finish({ kind: 'escalated', reason: verdict.reason, message: verdict.message, ...verdict.extra });
+    case 'budget':
+      return finish({ kind: 'failed', failure: make('internal', verdict.reason) });
+    case 'failed':
+      return finish({ kind: 'failed', failure: verdict.failure });
   }
-  if (settled.kind === 'budget') return finish({ kind: 'failed', failure: make('internal', settled.reason) });
-  if (settled.escalate) return finish({ kind: 'escalated', reason: 'refused', message: settled.failure.message });
-  return finish({ kind: 'failed', failure: settled.failure });
 }

@@ -1,4 +1,6 @@
+import type { EscalationReason } from '../core/approvals.ts';
 import type { Failure } from '../core/failures.ts';
+import type { RunOutcome } from '../core/run.ts';
 import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Conversation } from './conversation.ts';
 import { describeModel } from '../core/model.ts';
@@ -77,4 +79,44 @@ export async function settleOutput(opts: {
     if (check.ok) return { kind: 'valid', value: check.value, text, report: report('repaired') };
   }
   return { kind: 'escalated', lastOutput: text, issues: check.ok ? [] : check.issues, report: report('escalated') };
+}
+
+/** What a settled output means for the run: an answer, an escalation (with its reason),
+ * a cost-budget stop, or a failure. Shared by `agentRun` (which may park an escalation for a
+ * human) and `completeTask` (which returns it). */
+export type OutputVerdict =
+  | { kind: 'answer'; outcome: Extract<RunOutcome, { kind: 'answer' }> }
+  | { kind: 'escalate'; reason: EscalationReason; message: string; extra: { lastOutput?: string; issues?: string[] } }
+  | { kind: 'budget'; reason: string }
+  | { kind: 'failed'; failure: Failure };
+
+export function judgeOutput(settled: LadderResult, contract: OutputContract): OutputVerdict {
+  switch (settled.kind) {
+    case 'valid': {
+      const confidence = contract.confidence;
+      const value = confidence ? (settled.value as Record<string, unknown>)?.[confidence.field] : undefined;
+      if (confidence && (typeof value !== 'number' || value < confidence.min)) {
+        return {
+          kind: 'escalate',
+          reason: 'low_confidence',
+          message: `${confidence.field} is ${String(value)}, below ${confidence.min}`,
+          extra: { lastOutput: settled.text.slice(0, 4_000) },
+        };
+      }
+      return { kind: 'answer', outcome: { kind: 'answer', text: settled.text, truncated: false, output: settled.value } };
+    }
+    case 'escalated':
+      return {
+        kind: 'escalate',
+        reason: 'invalid_output',
+        message: `output did not match "${contract.name}" after ${settled.report.attempts.length} attempts`,
+        extra: { lastOutput: settled.lastOutput.slice(0, 4_000), issues: settled.issues },
+      };
+    case 'budget':
+      return { kind: 'budget', reason: settled.reason };
+    case 'call_failed':
+      return settled.escalate
+        ? { kind: 'escalate', reason: 'refused', message: settled.failure.message, extra: {} }
+        : { kind: 'failed', failure: settled.failure };
+  }
 }
