@@ -5,7 +5,7 @@ import type { temporal } from '@temporalio/proto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createBosunClient, type BosunClient } from '../../client/client.ts';
 import type { AgentDefinitionInput } from '../../core/run.ts';
 import type { ModelRef } from '../../core/model.ts';
@@ -65,6 +65,20 @@ export async function withFakeProviders<T>(fn: (fakes: FakeProviders) => Promise
   } finally {
     await Promise.all([openai.close(), anthropic?.close()]);
   }
+}
+
+/** The shared connections for a test file: connected before its tests, closed after.
+ *
+ * @example const h = useHarness(); // then h.temporal, h.address, ... inside tests */
+export function useHarness(opts?: Parameters<typeof connectHarness>[0]): Harness {
+  const harness = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(harness, await connectHarness(opts));
+  });
+  afterAll(async () => {
+    await harness.close?.();
+  });
+  return harness;
 }
 
 /** Worker config pointing at fake providers, on a fresh task queue; `env` adds variables

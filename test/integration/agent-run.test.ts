@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeProviderServer, FakeReply } from '../kit/index.ts';
 import {
   anthropicModel,
   capturedLogs,
-  connectHarness,
   fakeConfig,
   maybeRecordHistory,
   openaiModel,
@@ -11,21 +10,14 @@ import {
   testAgent,
   uniqueName,
   withFakeProviders,
+  useHarness,
   withWorker,
-  type Harness,
 } from '../helpers/harness.ts';
 import type { ModelRef } from '../../core/model.ts';
 
-let h: Harness;
+const h = useHarness();
 let openai: FakeProviderServer;
 let anthropic: FakeProviderServer;
-
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
 
 /** Runs `fn` with fresh fakes in this file's `openai` and `anthropic`. */
 const withFakes = <T>(fn: () => Promise<T>) =>

@@ -1,21 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApprovalDecisionInput, PendingApproval } from '../../core/approvals.ts';
 import type { PrincipalInput } from '../../core/principal.ts';
 import { openOrderStore } from '../../tools/handlers/order-store.ts';
 import { decideApprovalSignal, decideApprovalUpdate, statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer, FakeReply, RecordedRequest } from '../kit/index.ts';
-import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, scheduledActivities, testAgent, uniqueName, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
+import { useHarness, fakeConfig, maybeRecordHistory, openaiModel, scheduledActivities, testAgent, uniqueName, withFakeProviders, withWorker } from '../helpers/harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const agentPrincipal: PrincipalInput = { tenant: 'acme', user: 'alice', scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] };
 const bob = { id: 'bob', groups: ['support'] };

@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelRef } from '../../core/model.ts';
 import { callsQuery } from '../../workflows/definitions.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { anthropicModel, connectHarness, fakeConfig, openaiModel, testAgent, withWorker, type Harness } from '../helpers/harness.ts';
+import { anthropicModel, useHarness, fakeConfig, openaiModel, testAgent, withWorker } from '../helpers/harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 describe('request assembly under a token budget', () => {
   it.each([

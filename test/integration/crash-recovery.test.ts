@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, openaiModel, testAgent, uniqueName, type Harness } from '../helpers/harness.ts';
+import { useHarness, openaiModel, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 describe('crash recovery', () => {
   it('resumes a run on a new worker after SIGKILL without repeating completed model calls or tools', async () => {

@@ -1,20 +1,14 @@
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BosunClient } from '../../client/client.ts';
 import { outputContract } from '../../client/output-contract.ts';
 import type { EscalationResolutionInput } from '../../core/approvals.ts';
 import { resolveEscalationUpdate, statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer, FakeReply } from '../kit/index.ts';
-import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
+import { useHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker } from '../helpers/harness.ts';
 
-let h: Harness;
+const h = useHarness();
 let fake: FakeProviderServer;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
 /** Runs `fn` against a worker on a fresh fake OpenAI, kept in this file's `fake`. */
 const withFake = <T>(fn: (bosun: BosunClient) => Promise<T>) =>
   withFakeProviders(({ openai }) => {

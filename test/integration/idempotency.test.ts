@@ -1,21 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import type { PrincipalInput } from '../../core/principal.ts';
 import { openOrderStore } from '../../tools/handlers/order-store.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, openaiModel, testAgent, uniqueName, type Harness } from '../helpers/harness.ts';
+import { useHarness, openaiModel, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 const principal: PrincipalInput = { tenant: 't', user: 'u', scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] };
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import { buildMemoryRetriever } from '../../activities/retrieval/sqlite-retriever.ts';
 import { openSqliteRunStore } from '../../activities/store/run-store.ts';
@@ -17,16 +17,10 @@ import { defaultPromptsDir } from '../../worker/create-worker.ts';
 import { createModelAdapters } from '../../worker/providers.ts';
 import { tracingInterceptors, workflowTracingModules } from '../../worker/telemetry/tracing.ts';
 import { startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
-import { connectHarness, fakeConfig, openaiModel, testAgent, uniqueName, type Harness } from '../helpers/harness.ts';
+import { useHarness, fakeConfig, openaiModel, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startWorkerProcess } from '../helpers/worker-process.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 /** Two model calls with known usage: a calculator call, then the answer. */
 const script = (): FakeReply[] => [

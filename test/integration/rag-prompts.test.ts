@@ -1,21 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { promptHash } from '../../activities/store/run-store.ts';
 import type { BosunClient } from '../../client/client.ts';
 import { statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
+import { useHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker } from '../helpers/harness.ts';
 
-let h: Harness;
+const h = useHarness();
 let fake: FakeProviderServer;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
 /** Runs `fn` against a worker (its config plus `extra`) on a fresh fake OpenAI, kept in this file's `fake`. */
 const withFake = <T>(fn: (bosun: BosunClient) => Promise<T>, extra: Record<string, string> = {}) =>
   withFakeProviders(({ openai }) => {

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { costOf, defaultPrices } from '../../core/pricing.ts';
 import type { RoutingTableInput } from '../../core/routing.ts';
 import { byModel, type FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, fakeConfig, maybeRecordHistory, scheduledActivities, testAgent, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
+import { useHarness, fakeConfig, maybeRecordHistory, scheduledActivities, testAgent, withFakeProviders, withWorker } from '../helpers/harness.ts';
 
-let h: Harness;
+const h = useHarness();
 let openai: FakeProviderServer;
 let anthropic: FakeProviderServer;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
 
 /** Runs `fn` with fresh fakes in this file's `openai` and `anthropic`. */
 const withFakes = <T>(fn: () => Promise<T>) =>

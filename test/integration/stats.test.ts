@@ -1,17 +1,11 @@
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outputContract } from '../../client/output-contract.ts';
 import { runStats } from '../../client/stats.ts';
 import { startFakeOpenAI } from '../kit/index.ts';
-import { connectHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
+import { useHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker } from '../helpers/harness.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 
 describe('business metrics from the runs themselves', () => {
   it('reports success rate, latency, cost per completed task, validation, escalation and retrieval figures', async () => {

@@ -1,19 +1,13 @@
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outputContract } from '../../client/output-contract.ts';
 import type { ModelRef } from '../../core/model.ts';
 import type { FakeProviderServer } from '../kit/index.ts';
-import { anthropicModel, connectHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, withFakeProviders, withWorker, type Harness } from '../helpers/harness.ts';
+import { anthropicModel, useHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, withFakeProviders, withWorker } from '../helpers/harness.ts';
 
-let h: Harness;
+const h = useHarness();
 let openai: FakeProviderServer;
 let anthropic: FakeProviderServer;
-beforeAll(async () => {
-  h = await connectHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
 /** Runs `fn` with fresh fakes in this file's `openai` and `anthropic`. */
 const withFakes = <T>(fn: () => Promise<T>) =>
   withFakeProviders((fakes) => {
