@@ -18,9 +18,9 @@ export const promptPinSchema = z.object({ name: z.string(), hash: z.string().reg
 export type PromptPin = z.infer<typeof promptPinSchema>;
 
 /**
- * The argument of the `callModel` activity. Runs started before the run store (v1/v2
- * histories) send `request.system` and `request.messages` inline; newer runs send
- * `conversation` and `prompt` by reference and leave those empty.
+ * The argument of the `callModel` activity. Runs send `conversation` and `prompt` by
+ * reference (the run store holds them) and leave `request.system` and `request.messages`
+ * empty; a direct caller without a store may send them inline instead.
  */
 export const callModelInputSchema = z.object({
   runId: z.string(),

@@ -3,6 +3,7 @@ import type { openEscalationSchema, pendingApprovalSchema} from './approvals.ts'
 import { escalationReasons, auditEntrySchema } from './approvals.ts';
 import { budgetKinds, budgetsSchema } from './budgets.ts';
 import { callRecordSchema } from './calls.ts';
+import { carriedStateSchema } from './carried-state.ts';
 import { principalSchema } from './principal.ts';
 import { weakContextPolicySchema } from './retrieval.ts';
 import { failureSchema } from './failures.ts';
@@ -145,7 +146,7 @@ export const runInputSchema = z.object({
   principal: principalSchema.default({ tenant: 'default', user: 'anonymous', scopes: [], roles: [] }),
   /** Set by the run itself when it continues as new: the state it carries (conversation
    * reference, pinned prompt, budgets spent, audit, counters). Not for callers. */
-  resume: z.record(z.string(), z.unknown()).optional(),
+  resume: carriedStateSchema.optional(),
 });
 export type RunInput = z.infer<typeof runInputSchema>;
 export type RunInputInit = z.input<typeof runInputSchema>;

@@ -1,4 +1,4 @@
-import { patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ValidationReport } from '../core/output.ts';
 import { taskInputSchema, type RunOutcome, type RunStatus, type TaskInputInit, type TaskResult } from '../core/run.ts';
 import { statusQuery } from './definitions.ts';
@@ -67,18 +67,17 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
     },
   });
   const contract = task.output;
-  // v3: the prompt is pinned by content hash and the conversation kept in the run store.
-  const v3 = patched('bosun-v3');
-  const prompt = v3 ? await pinPrompt(task.name, task.instructions) : undefined;
-  const conversation = newConversation(v3 ? 'stored' : 'inline', runId, { role: 'user', content: task.input });
+  // The prompt is pinned by content hash and the conversation kept in the run store.
+  const prompt = await pinPrompt(task.name, task.instructions);
+  const conversation = newConversation(runId, { role: 'user', content: task.input });
   const request = {
-    system: typeof task.instructions === 'string' ? task.instructions : '',
+    system: '',
     tools: [],
     maxOutputTokens: task.maxOutputTokens,
     ...(task.temperature !== undefined ? { temperature: task.temperature } : {}),
     ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
   };
-  const r = await caller.call({ step: 1, taskClass: task.taskClass, why: 'single task', purpose: 'task', request, conversation, ...(prompt ? { prompt } : {}) });
+  const r = await caller.call({ step: 1, taskClass: task.taskClass, why: 'single task', purpose: 'task', request, conversation, prompt });
   if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
   if (r.kind === 'refused_by_budget') return finish({ kind: 'failed', failure: make('internal', r.reason) });
   if (r.kind === 'escalate') return finish({ kind: 'escalated', reason: 'refused', message: `${r.reason}: ${r.failure.message}` });
@@ -92,7 +91,7 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
     taskClass: task.taskClass,
     request,
     conversation,
-    ...(prompt ? { prompt } : {}),
+    prompt,
     first: { text: r.response.message.text, model: r.record.model },
   });
   validation = settled.report;

@@ -6,8 +6,7 @@ import type { RunStatus } from '../core/run.ts';
 
 /**
  * Names recorded in Temporal history are public API: the client and operators depend on
- * them, old histories replay against them. Change them only with `patched()` and a replay
- * test for the old shape.
+ * them, recorded histories replay against them (`test/replay/`, rule in `docs/testing.md`).
  */
 export const workflowNames = { agentRun: 'agentRun', completeTask: 'completeTask' } as const;
 export const activityNames = { callModel: 'callModel', executeTool: 'executeTool' } as const;

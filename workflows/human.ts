@@ -180,6 +180,8 @@ export function createHumanDesk(opts: {
   };
 }
 
+export type HumanDesk = ReturnType<typeof createHumanDesk>;
+
 function stripResolution(e: OpenEscalation & { resolution?: unknown }): OpenEscalation {
   const { resolution: _r, ...open } = e;
   return open;

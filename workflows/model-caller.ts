@@ -1,7 +1,7 @@
-import { isCancellation, proxyActivities } from '@temporalio/workflow';
-import type { BosunActivities } from '../activities/index.ts';
+import { isCancellation } from '@temporalio/workflow';
 import type { CallRecord } from '../core/calls.ts';
-import { nonRetryableFailureTypes, type Failure } from '../core/failures.ts';
+import type { Failure } from '../core/failures.ts';
+import type { CallTotals } from '../core/carried-state.ts';
 import { describeModel, type ModelRef, type ModelRequest, type ModelResponse } from '../core/model.ts';
 import { estimateTokens } from '../core/budgets.ts';
 import { costOf, defaultPrices, worstCaseCost, type Price } from '../core/pricing.ts';
@@ -20,6 +20,9 @@ import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Conversation } from './conversation.ts';
 import { countFallback, recordModelCost } from './metrics.ts';
 import { failureFromError, make } from './failures.ts';
+import { callModelActivity } from './activities.ts';
+
+export type { CallTotals } from '../core/carried-state.ts';
 
 /** A model request before routing fills in the model and the conversation its messages. */
 export type UnroutedRequest = Omit<ModelRequest, 'model' | 'messages'>;
@@ -31,10 +34,10 @@ export interface RoutedCall {
   why: string;
   purpose: CallRecord['purpose'];
   request: UnroutedRequest;
-  /** Sent inline or by reference; committed with the answer when the call succeeds. */
+  /** Sent by reference; committed with the answer when the call succeeds. */
   conversation: Conversation;
-  /** The pinned prompt version; its text replaces `request.system` in the activity. */
-  prompt?: PromptPin;
+  /** The pinned prompt version; the activity reads its text from the run store. */
+  prompt: PromptPin;
   /** Route to a tier directly instead of by class (the output ladder's stronger model). */
   tier?: ModelTier;
 }
@@ -45,13 +48,6 @@ export type RoutedResult =
   | { kind: 'escalate'; reason: string; failure: Failure }
   | { kind: 'failed'; failure: Failure };
 
-/** Totals the run reports; the caller keeps them current as calls complete. */
-export interface CallTotals {
-  usage: Usage;
-  costUsd: number;
-  unpricedCalls: number;
-  calls: CallRecord[];
-}
 
 /**
  * Routes each call to a model, walks the route's fallback chain when a model fails for
@@ -70,26 +66,9 @@ export function createModelCaller(opts: {
 }) {
   const { runId, config, totals } = opts;
   const routing: RoutingTable = config.routing ?? singleModelRouting(config.model!);
-  const { callModel } = proxyActivities<BosunActivities>({ startToCloseTimeout: config.timeouts.modelCallMs + 10_000 });
-  /** Options per call: the route's attempts, and a summary that reads well in the UI
-   * (`callModel gpt-4.1 · step 3 · plan`). */
-  const callModelWith = (attempts: number, summary: string) => (input: Parameters<typeof callModel>[0]) =>
-    callModel.executeWithOptions(
-      {
-        // The SDK enforces the per-call timeout; the activity gets a margin for setup and mapping.
-        startToCloseTimeout: config.timeouts.modelCallMs + 10_000,
-        heartbeatTimeout: config.timeouts.heartbeatMs,
-        retry: {
-          initialInterval: '1s',
-          backoffCoefficient: 2,
-          maximumInterval: '60s',
-          maximumAttempts: attempts,
-          nonRetryableErrorTypes: nonRetryableFailureTypes,
-        },
-        summary,
-      },
-      [input],
-    );
+  /** A call to one model with the route's attempts, and a summary that reads well in the UI
+   * (`gpt-4.1 · step 3 · plan`). */
+  const callModelWith = (attempts: number, summary: string) => callModelActivity(config.timeouts, attempts, summary);
 
   const priceOf = (model: ModelRef): Price | undefined => config.prices?.[model.name] ?? defaultPrices[model.name];
   // Who summarizes history that no longer fits: the model the `rewrite` class routes to.
@@ -144,10 +123,10 @@ export function createModelCaller(opts: {
           runId,
           step: c.step,
           timeoutMs: config.timeouts.modelCallMs,
-          request: { ...c.request, ...(c.prompt ? { system: '' } : {}), model, messages: sent.messages },
-          ...(sent.ref ? { conversation: sent.ref } : {}),
-          ...(c.prompt ? { prompt: c.prompt } : {}),
-          ...(sent.ref && summarizer ? { summarizer } : {}),
+          request: { ...c.request, system: '', model, messages: [] },
+          conversation: sent,
+          prompt: c.prompt,
+          ...(summarizer ? { summarizer } : {}),
         });
         for (const s of response.summaries ?? []) {
           record(
@@ -176,7 +155,7 @@ export function createModelCaller(opts: {
             usage,
             latencyMs: response.latencyMs,
             ...(response.requestId ? { requestId: response.requestId } : {}),
-            ...(c.prompt ? { prompt: `${c.prompt.name}@${c.prompt.hash.slice(0, 12)}` } : {}),
+            prompt: `${c.prompt.name}@${c.prompt.hash.slice(0, 12)}`,
             ...(response.context ? { context: response.context } : {}),
           },
           model,

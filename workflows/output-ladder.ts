@@ -28,7 +28,7 @@ export async function settleOutput(opts: {
   taskClass: TaskClass;
   request: UnroutedRequest;
   conversation: Conversation;
-  prompt?: PromptPin;
+  prompt: PromptPin;
   first: { text: string; model: string; hadToolCalls?: boolean };
 }): Promise<LadderResult> {
   const { contract, caller, conversation } = opts;
@@ -54,7 +54,7 @@ export async function settleOutput(opts: {
       purpose: rung,
       request: opts.request,
       conversation,
-      ...(opts.prompt ? { prompt: opts.prompt } : {}),
+      prompt: opts.prompt,
       ...(rung === 'stronger_model' ? { tier: 'strong' as const } : {}),
     });
     if (r.kind === 'refused_by_budget') return { kind: 'budget', reason: r.reason, report: report('escalated') };

@@ -1,13 +1,6 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { BosunActivities } from '../activities/index.ts';
 import type { PromptPin } from '../core/activity-contracts.ts';
-import { nonRetryableFailureTypes } from '../core/failures.ts';
 import type { Instructions } from '../core/run.ts';
-
-const { resolvePrompt } = proxyActivities<BosunActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: nonRetryableFailureTypes },
-});
+import { resolvePrompt } from './activities.ts';
 
 /** Pins the prompt version a run uses from start to end (and across continue-as-new and
  * worker deploys): one activity whose result — name and content hash — is in history. */

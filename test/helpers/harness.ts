@@ -170,9 +170,9 @@ export function quietRuntime() {
  * `test/replay/histories/` for the replay tests. Run it when a workflow change is meant to
  * be compatible, and keep the old files: they are the histories production already has.
  */
-export async function maybeRecordHistory(temporalClient: Client, runId: string, name: string): Promise<void> {
+export async function maybeRecordHistory(temporalClient: Client, runId: string, name: string, workflowRunId?: string): Promise<void> {
   if (!process.env.BOSUN_RECORD_HISTORIES) return;
-  const history = await temporalClient.workflow.getHandle(runId).fetchHistory();
+  const history = await temporalClient.workflow.getHandle(runId, workflowRunId).fetchHistory();
   const path = fileURLToPath(new URL(`../replay/histories/${name}.json`, import.meta.url));
   await writeFile(path, JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
 }

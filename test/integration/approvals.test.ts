@@ -152,7 +152,7 @@ describe('human approval', () => {
       const events = (await h.temporal.workflow.getHandle(run.runId).fetchHistory()).events ?? [];
       expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
       expect(result.audit).toContainEqual(expect.objectContaining({ event: 'edited', by: 'human:bob', reason: 'half', tool: 'refund_order' }));
-      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-v2-approval-edit');
+      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-approval-edit');
     }));
 
   it('takes a decision by signal, and records an invalid one as ignored', () =>
@@ -183,7 +183,7 @@ describe('human approval', () => {
       expect(result.outcome).toMatchObject({ kind: 'answer', text: 'no decision, not refunded' });
       expect(refundsIn(stateDir)).toEqual([]);
       expect(result.audit.map((a) => a.event)).toEqual(['approval_requested', 'approval_escalated', 'approval_timed_out']);
-      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-v2-approval-deadline');
+      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-approval-deadline');
       expect(lastToolText(fake.requests.at(-1)!)).toMatch(/^Not executed: no decision before the deadline/);
     }));
 });
@@ -219,7 +219,7 @@ describe('cancellation', () => {
       const result = await run.result();
       expect(result.outcome).toMatchObject({ kind: 'stopped', reason: 'cancelled' });
       expect(result.audit.at(-1)).toMatchObject({ event: 'cancelled' });
-      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-v2-cancelled');
+      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-cancelled');
       expect(refundsIn(stateDir)).toEqual([]);
     }));
 

@@ -46,7 +46,7 @@ describe('escalation to a human', () => {
       const result = await run.result();
       expect(result.outcome).toEqual({ kind: 'answer', text: 'A team lead will call you today.', truncated: false, answeredBy: 'human:carol' });
       expect(result.escalations).toBe(1);
-      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-v2-escalation-answer');
+      await maybeRecordHistory(h.temporal, run.runId, 'agent-run-escalation-answer');
       expect(result.audit.map((a) => [a.event, a.by])).toEqual([
         ['escalation_opened', 'system'],
         ['escalation_resolved', 'human:carol'],
@@ -129,7 +129,7 @@ describe('budgets and stop conditions', () => {
       expect(result.costUsd).toBeLessThanOrEqual(0.0015);
       expect(fake.requests).toHaveLength(result.modelCalls);
       expect(result.audit.at(-1)).toMatchObject({ event: 'budget_refused', by: 'system' });
-      await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v2-cost-budget');
+      await maybeRecordHistory(h.temporal, result.runId, 'agent-run-cost-budget');
     }));
 
   it('stops at the wall-clock budget', () =>

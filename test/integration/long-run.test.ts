@@ -2,7 +2,7 @@ import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { statusQuery } from '../../workflows/definitions.ts';
 import { startFakeOpenAI } from '../kit/index.ts';
-import { useHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker } from '../helpers/harness.ts';
+import { maybeRecordHistory, useHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker } from '../helpers/harness.ts';
 
 const h = useHarness();
 
@@ -28,6 +28,8 @@ describe('long runs', () => {
         for await (const w of h.temporal.workflow.list({ query: `WorkflowId = "${runId}"` })) {
           const history = await h.temporal.workflow.getHandle(runId, w.runId).fetchHistory();
           runs.push({ events: history.events!.length, bytes: temporal.api.history.v1.History.encode(history).finish().length });
+          // A run that started from carried state and continued as new itself.
+          if (runs.length === 2) await maybeRecordHistory(h.temporal, runId, 'agent-run-continued-as-new', w.runId);
           if (process.env.DEBUG_HISTORY) {
             const by: Record<string, number> = {};
             for (const e of history.events!) {

@@ -37,7 +37,7 @@ describe('retrieval-augmented runs', () => {
       expect(ids[0]).toMatch(/^refunds#/);
       expect(result.calls.map((c) => c.retrieved)).toEqual([result.calls[0]!.retrieved, result.calls[0]!.retrieved]);
       expect(result.calls[0]!.retrieved!.indexVersion).toMatch(/^[0-9a-f]{16}$/);
-      await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v3-rag-tools');
+      await maybeRecordHistory(h.temporal, result.runId, 'agent-run-rag-tools');
     }));
 
   it('answers plainly that the knowledge base does not cover a question, without calling a model', () =>
@@ -98,7 +98,7 @@ describe('prompt versions', () => {
         expect(b.calls.map((c) => c.prompt)).toEqual([`helper@${promptHash(v2).slice(0, 12)}`]);
         expect(fake.requests.map((r) => r.body.messages[0].content)).toEqual([v1, v1, v2]);
         expect((await h.temporal.workflow.getHandle(a.runId).query(statusQuery)).outcome).toBe('answer');
-        await maybeRecordHistory(h.temporal, a.runId, 'agent-run-v3-prompt-template');
+        await maybeRecordHistory(h.temporal, a.runId, 'agent-run-prompt-template');
       },
       { BOSUN_PROMPTS_DIR: promptsDir },
     );

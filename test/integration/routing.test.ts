@@ -65,7 +65,7 @@ describe('model routing', () => {
         expect(result.costUsd).toBeCloseTo(expected.reduce((a, b) => a + b, 0), 9);
         expect(result.usage).toEqual({ input: 6000, output: 170, cachedInput: 1500, cacheWrite: 700 });
         expect(result.unpricedCalls).toBe(0);
-        await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v2-routing');
+        await maybeRecordHistory(h.temporal, result.runId, 'agent-run-routing');
       }),
     ));
 
@@ -98,7 +98,7 @@ describe('fallback chains', () => {
         ]);
         expect(result.calls[1]!.fallbackReason).toBe('provider_unavailable on openai/gpt-4.1 → anthropic/claude-haiku-4-5');
         expect(await scheduledActivities(h.temporal, result.runId)).toEqual(['resolvePrompt', 'callModel', 'callModel']);
-        await maybeRecordHistory(h.temporal, result.runId, 'agent-run-v2-fallback');
+        await maybeRecordHistory(h.temporal, result.runId, 'agent-run-fallback');
       }),
     ));
 

@@ -98,7 +98,7 @@ describe('the output ladder', () => {
           ['stronger_model', 'anthropic/claude-haiku-4-5', true],
         ]);
         expect(result.validation?.result).toBe('repaired');
-        await maybeRecordHistory(h.temporal, result.runId, 'complete-task-v2-ladder');
+        await maybeRecordHistory(h.temporal, result.runId, 'complete-task-ladder');
         expect(result.calls.map((c) => [c.purpose, c.tier])).toEqual([
           ['task', 'cheap'],
           ['repair', 'cheap'],

@@ -1,0 +1,53 @@
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { BosunActivities } from '../activities/index.ts';
+import type { CallModelInput, ExecuteToolInput } from '../core/activity-contracts.ts';
+import { nonRetryableFailureTypes } from '../core/failures.ts';
+import type { CallTimeouts } from '../core/run.ts';
+import type { ToolContract } from '../tools/index.ts';
+
+/**
+ * Every activity the workflows schedule, with its timeouts and retry policy, in one place.
+ * Temporal is the only retry loop: provider SDKs run with `maxRetries: 0`, so each attempt
+ * here is one request, visible in history. Failure types that retrying cannot help
+ * (`nonRetryableFailureTypes`) end the activity at once.
+ */
+const noRetryFor = { nonRetryableErrorTypes: nonRetryableFailureTypes };
+
+/** Short bookkeeping activities: pin a prompt version, look up the knowledge base. */
+const bookkeeping = proxyActivities<BosunActivities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5, ...noRetryFor } });
+export const resolvePrompt = bookkeeping.resolvePrompt;
+export const retrieve = bookkeeping.retrieve;
+
+const { callModel, executeTool } = proxyActivities<BosunActivities>({ startToCloseTimeout: '10m' });
+
+/**
+ * One model of a route: `attempts` requests at most, backing off from 1 s to 60 s unless the
+ * provider's `retry-after` says otherwise (`nextRetryDelay`). The SDK enforces the per-call
+ * timeout; the activity gets a margin for setup and mapping. It heartbeats while it waits,
+ * so a dead worker's call moves elsewhere within `heartbeatMs`.
+ */
+export function callModelActivity(timeouts: CallTimeouts, attempts: number, summary: string) {
+  const options: ActivityOptions = {
+    startToCloseTimeout: timeouts.modelCallMs + 10_000,
+    heartbeatTimeout: timeouts.heartbeatMs,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: attempts, ...noRetryFor },
+    summary,
+  };
+  return (input: CallModelInput) => callModel.executeWithOptions(options, [input]);
+}
+
+/**
+ * One tool call with the tool's own timeout and attempts; it heartbeats so a cancellation
+ * reaches the handler, and a cancellation waits for the handler to stop.
+ */
+export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContract, summary: string) {
+  const timeout = contract.timeoutMs ?? timeouts.toolCallMs;
+  const options: ActivityOptions = {
+    startToCloseTimeout: timeout,
+    heartbeatTimeout: Math.min(timeout, timeouts.heartbeatMs),
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: contract.maxAttempts, ...noRetryFor },
+    summary,
+  };
+  return (input: ExecuteToolInput) => executeTool.executeWithOptions(options, [input]);
+}

@@ -1,0 +1,79 @@
+import { setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { callsQuery, searchAttributes, statusQuery } from './definitions.ts';
+import type { HumanDesk } from './human.ts';
+import type { RunState } from './run-state.ts';
+
+/**
+ * What operators see of a run without opening a payload: the `status` and `calls`
+ * queries, search attributes (filter on status, cost, tokens, model, failure type), the
+ * run page's current details in the Temporal UI, and a memo the `stats` report reads.
+ */
+export function createProgress(run: RunState, desk: () => HumanDesk | undefined) {
+  const { status, totals } = run;
+  setHandler(statusQuery, () => {
+    const d = desk();
+    const open = d?.openEscalation();
+    return {
+      ...status,
+      usage: totals.usage,
+      costUsd: totals.costUsd,
+      modelCalls: totals.calls.length,
+      pendingApprovals: d?.pendingApprovals() ?? [],
+      escalations: d?.escalations() ?? 0,
+      ...(open ? { escalation: open } : {}),
+    };
+  });
+  setHandler(callsQuery, () => totals.calls);
+
+  let published = '';
+  /** Publishes when the status word, pending approvals, step or call count changed. */
+  function publish(statusWord?: string, failureType?: string) {
+    const d = desk();
+    if (!d) return;
+    const pending = d.pendingApprovals().length;
+    const word = statusWord ?? (d.openEscalation() ? 'needs_human' : pending > 0 ? 'waiting_for_approval' : 'running');
+    const key = `${word}:${pending}:${status.step}:${totals.calls.length}`;
+    if (key === published) return;
+    published = key;
+    const tokens = totals.usage.input + totals.usage.output;
+    upsertSearchAttributes([
+      { key: searchAttributes.status, value: word },
+      { key: searchAttributes.agent, value: run.agent.name },
+      { key: searchAttributes.pendingApprovals, value: pending },
+      { key: searchAttributes.steps, value: status.step },
+      { key: searchAttributes.tokens, value: tokens },
+      { key: searchAttributes.costUsd, value: totals.costUsd },
+      ...(status.model ? [{ key: searchAttributes.model, value: status.model }] : []),
+      ...(failureType ? [{ key: searchAttributes.failureType, value: failureType }] : []),
+      ...(run.validation ? [{ key: searchAttributes.validation, value: run.validation.result }] : []),
+    ]);
+    const open = d.openEscalation();
+    const approvals = d
+      .pendingApprovals()
+      .map((a) => `- approval \`${a.id}\`: **${a.tool}** — ${a.reason} (group ${a.group ?? 'any'}, until ${a.deadlineAt})`);
+    const model = status.model ? ` · model \`${status.model}\`` : '';
+    // Shown on the run's page in the Temporal UI (no history event, no payload to open).
+    setCurrentDetails(
+      [
+        `**Bosun run** · agent \`${run.agent.name}\` · status **${word.replaceAll('_', ' ')}**`,
+        `step ${status.step}/${status.maxSteps} · ${tokens} tokens · cost **$${totals.costUsd.toFixed(6)}**${model}`,
+        ...(approvals.length ? ['**Pending approvals**', ...approvals] : []),
+        ...(open ? [`**Needs a human**: ${open.reason} — ${open.message} (escalation \`${open.id}\`)`] : []),
+      ].join('\n'),
+    );
+    const pendingNote = `${pending ? ` · ${pending} approval(s) pending` : ''}${d.escalations() ? ` · ${d.escalations()} escalation(s)` : ''}`;
+    upsertMemo({
+      summary: `${run.agent.name} · ${word.replaceAll('_', ' ')} · step ${status.step}/${status.maxSteps} · ${tokens} tokens · $${totals.costUsd.toFixed(4)}${status.model ? ` · ${status.model}` : ''}${pendingNote}`,
+      // Structured facts the `stats` report reads from the run list without opening payloads.
+      stats: {
+        escalations: d.escalations(),
+        modelCalls: totals.calls.length + run.droppedCalls,
+        timeouts: totals.calls.filter((c) => c.outcome === 'timeout').length,
+        ...(run.retrievalFacts ? { retrieval: run.retrievalFacts } : {}),
+        ...(run.answeredBy ? { answeredBy: run.answeredBy } : {}),
+      },
+    });
+  }
+  return { publish };
+}
+export type Progress = ReturnType<typeof createProgress>;

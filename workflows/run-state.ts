@@ -1,0 +1,178 @@
+import type { PromptPin } from '../core/activity-contracts.ts';
+import type { Spent } from '../core/budgets.ts';
+import type { CallTotals, CarriedState, RetrievedSet } from '../core/carried-state.ts';
+import type { ValidationReport } from '../core/output.ts';
+import type { Principal } from '../core/principal.ts';
+import { recentEventsLimit, type AgentDefinition, type RunInput, type RunOutcome, type RunResult, type RunStatus } from '../core/run.ts';
+import { createConversation, newConversation, type Conversation } from './conversation.ts';
+import type { HumanDesk } from './human.ts';
+import { emptyTotals } from './model-caller.ts';
+
+/** Call records and audit entries a run keeps, the most recent (older calls are counted,
+ * not kept). Fewer are carried across continue-as-new: the carried state is written twice
+ * into each run's history, so it bounds the history of every run. Totals (tokens, cost,
+ * counts) are always carried exactly. */
+const KEEP_CALLS = 100;
+const KEEP_AUDIT = 200;
+const CARRY_CALLS = 20;
+const CARRY_AUDIT = 50;
+/** Distinct tool calls remembered for loop detection. */
+const KEEP_CALL_KEYS = 200;
+
+/** What retrieval found, for the memo the `stats` report reads. */
+export interface RetrievalFacts {
+  chunks: number;
+  weak: boolean;
+  topScore: number;
+}
+
+/**
+ * Everything an agent run knows, in one object: what it was asked (input, agent,
+ * principal), what it has spent (status, totals, counters), its conversation and pins. The
+ * loop's steps read and update it; `carry` is what crosses continue-as-new.
+ */
+export interface RunState {
+  readonly id: string;
+  readonly input: RunInput;
+  readonly agent: AgentDefinition;
+  readonly principal: Principal;
+  readonly startedAt: number;
+  /** Runs before this one in the continue-as-new chain. */
+  readonly runs: number;
+  readonly status: RunStatus;
+  readonly totals: CallTotals;
+  readonly conv: Conversation;
+  /** Tool names offered to the model: the agent's, less those the principal may not use. */
+  offered: string[];
+  prompt?: PromptPin;
+  retrieved?: RetrievedSet;
+  retrievalFacts?: RetrievalFacts;
+  validation?: ValidationReport;
+  answeredBy?: string;
+  droppedCalls: number;
+  identicalCalls: Map<string, number>;
+  budgetLowEscalated: boolean;
+  /** Adds a line to the run's recent events (`status`). */
+  note(text: string): void;
+}
+
+/** A fresh run, or the continuation of one (`input.resume`). */
+export function newRunState(id: string, input: RunInput): RunState {
+  const resume = input.resume;
+  const totals = resume?.totals ?? emptyTotals();
+  const status: RunStatus = {
+    runId: id,
+    agent: input.agent.name,
+    phase: 'starting',
+    step: resume?.step ?? 0,
+    maxSteps: input.agent.maxSteps,
+    usage: totals.usage,
+    costUsd: totals.costUsd,
+    modelCalls: 0,
+    toolCalls: resume?.toolCalls ?? 0,
+    lastEvent: '',
+    recentEvents: [],
+    pending: [],
+    pendingApprovals: [],
+    escalations: 0,
+  };
+  let seq = 0;
+  const state: RunState = {
+    id,
+    input,
+    agent: input.agent,
+    principal: input.principal,
+    startedAt: resume?.startedAt ?? Date.now(),
+    runs: resume?.runs ?? 0,
+    status,
+    totals,
+    conv: resume ? createConversation(resume.conversation) : newConversation(id),
+    offered: [],
+    ...(resume ? { prompt: resume.prompt } : {}),
+    ...(resume?.retrieved ? { retrieved: resume.retrieved } : {}),
+    ...(resume?.validation ? { validation: resume.validation } : {}),
+    droppedCalls: resume?.droppedCalls ?? 0,
+    identicalCalls: new Map(resume?.identicalCalls ?? []),
+    budgetLowEscalated: resume?.budgetLowEscalated ?? false,
+    note(text) {
+      status.lastEvent = text;
+      status.recentEvents = [...status.recentEvents.slice(-(recentEventsLimit - 1)), { seq: ++seq, text }];
+    },
+  };
+  state.note(resume ? `run continued as new (part ${state.runs + 1})` : 'run started');
+  return state;
+}
+
+/** What the run has used so far, for the budget checks. */
+export function spent(run: RunState): Spent {
+  return {
+    steps: run.status.step,
+    toolCalls: run.status.toolCalls,
+    usage: run.totals.usage,
+    costUsd: run.totals.costUsd,
+    elapsedMs: Date.now() - run.startedAt,
+  };
+}
+
+/** Keeps the run's records bounded: the most recent calls and audit entries. */
+export function trimRecords(run: RunState, desk: HumanDesk, calls = KEEP_CALLS, audit = KEEP_AUDIT): void {
+  const { calls: records } = run.totals;
+  if (records.length > calls) {
+    run.droppedCalls += records.length - calls;
+    records.splice(0, records.length - calls);
+  }
+  if (desk.audit.length > audit) desk.audit.splice(0, desk.audit.length - audit);
+}
+
+/** The state a continuation starts from. Call records travel without their context
+ * records: those are the bulk of a record, and the carried state is in history twice. */
+export function carry(run: RunState, desk: HumanDesk): CarriedState {
+  trimRecords(run, desk, CARRY_CALLS, CARRY_AUDIT);
+  return {
+    startedAt: run.startedAt,
+    runs: run.runs + 1,
+    step: run.status.step,
+    toolCalls: run.status.toolCalls,
+    totals: { ...run.totals, calls: run.totals.calls.map(({ context: _context, ...call }) => call) },
+    droppedCalls: run.droppedCalls,
+    audit: desk.audit,
+    escalations: desk.escalations(),
+    conversation: run.conv.state(),
+    prompt: run.prompt!,
+    identicalCalls: [...run.identicalCalls].slice(-KEEP_CALL_KEYS),
+    budgetLowEscalated: run.budgetLowEscalated,
+    ...(run.validation ? { validation: run.validation } : {}),
+    ...(run.retrieved ? { retrieved: run.retrieved } : {}),
+  };
+}
+
+/** A short account of what a run did, for whoever picks up an unfinished run. */
+export function summarize(run: RunState): string {
+  const { status, totals, conv } = run;
+  const counts = Object.entries(conv.toolCounts).map(([n, c]) => `${n}×${c}`);
+  return (
+    `Stopped after ${status.step} steps (limit ${status.maxSteps}): ${totals.calls.length} model calls, ` +
+    `${status.toolCalls} tool calls${counts.length ? ` (${counts.join(', ')})` : ''}, ` +
+    `${totals.usage.input} input / ${totals.usage.output} output tokens, $${totals.costUsd.toFixed(6)}.` +
+    (conv.lastText ? ` Last model text: "${conv.lastText.slice(0, 300)}"` : '')
+  );
+}
+
+/** The run's result for an outcome. */
+export function resultOf(run: RunState, desk: HumanDesk, outcome: RunOutcome): RunResult {
+  return {
+    runId: run.id,
+    agent: run.agent.name,
+    outcome,
+    steps: run.status.step,
+    modelCalls: run.totals.calls.length + run.droppedCalls,
+    toolCalls: run.status.toolCalls,
+    usage: run.totals.usage,
+    costUsd: run.totals.costUsd,
+    unpricedCalls: run.totals.unpricedCalls,
+    calls: run.totals.calls,
+    ...(run.validation ? { validation: run.validation } : {}),
+    audit: desk.audit,
+    escalations: desk.escalations(),
+  };
+}

@@ -1,0 +1,112 @@
+import { isCancellation } from '@temporalio/workflow';
+import type { ToolCall, ToolResult } from '../core/messages.ts';
+import type { RunOutcome } from '../core/run.ts';
+import { authorizeToolCall, checkToolInput, findTool, type ToolContract } from '../tools/index.ts';
+import { executeToolActivity } from './activities.ts';
+import { failureFromError } from './failures.ts';
+import type { HumanDesk } from './human.ts';
+import { countToolDenial } from './metrics.ts';
+import type { RunState } from './run-state.ts';
+import { loopStop, toolBudgetStop } from './stops.ts';
+
+/** A gated tool call: run it (with the input a human may have edited), or answer the model
+ * without running it — and perhaps stop the run. */
+type Gate =
+  | { kind: 'run'; contract: ToolContract; input: unknown; approvedBy?: string }
+  | { kind: 'answer'; result: ToolResult; stop?: RunOutcome };
+
+/**
+ * The tool calls of one step: each is gated — offered, schema, loop, budget, scopes and
+ * constraints, approval policy (waiting for a human where it asks) — and the allowed ones run
+ * as activities, all in parallel. Results come back in call order; the first stop, if any,
+ * ends the run after the step.
+ */
+export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
+  const settled = await Promise.all(
+    calls.map(async (call): Promise<{ result: ToolResult; stop?: RunOutcome }> => {
+      const gate = await gateToolCall(run, desk, call, step);
+      return gate.kind === 'answer' ? gate : { result: await execute(run, call, step, gate) };
+    }),
+  );
+  return { results: settled.map((s) => s.result), stop: settled.find((s) => s.stop)?.stop };
+}
+
+const errorResult = (call: ToolCall, content: string): ToolResult => ({ callId: call.id, name: call.name, content, isError: true });
+
+async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step: number): Promise<Gate> {
+  const answer = (content: string, stop?: RunOutcome): Gate => ({ kind: 'answer', result: errorResult(call, content), ...(stop ? { stop } : {}) });
+  const deny = (reason: string, content: string) => {
+    countToolDenial(run.offered.includes(call.name) ? call.name : '(unknown)');
+    desk.record({ event: 'tool_denied', tool: call.name, callId: call.id, by: 'policy', reason });
+    run.note(`step ${step}: denied ${call.name} (${reason})`);
+    return answer(content);
+  };
+  if (!run.offered.includes(call.name)) {
+    return deny('not offered to this run', `Unknown tool "${call.name}". Available tools: ${run.offered.join(', ') || 'none'}.`);
+  }
+  const contract = findTool(call.name)!;
+  const check = checkToolInput(contract, call.input);
+  if (!check.ok) {
+    run.note(`step ${step}: refused invalid arguments for ${call.name}`);
+    return answer(check.message);
+  }
+  const loop = loopStop(run, call.name, `${call.name}:${stableJson(check.value)}`);
+  if (loop) {
+    desk.record({ event: 'loop_detected', tool: call.name, callId: call.id, by: 'system', reason: loop.kind === 'stopped' ? loop.message : '' });
+    return answer('Stopped: this exact call was already made; repeating it will not help.', loop);
+  }
+  const over = toolBudgetStop(run);
+  if (over?.kind === 'budget_exhausted') return answer(`Not executed: the run's ${over.budget.replace('_', ' ')} budget is exhausted.`, over);
+
+  const auth = authorizeToolCall(contract, check.value, run.principal);
+  if (auth.kind === 'deny') return deny(auth.reason, `Permission denied for "${call.name}": ${auth.reason}.`);
+  if (auth.kind === 'allow') {
+    desk.record({ event: 'tool_allowed', tool: call.name, callId: call.id, by: 'policy', reason: auth.reason });
+    return { kind: 'run', contract, input: check.value };
+  }
+  run.status.phase = 'waiting_for_approval';
+  run.note(`step ${step}: ${call.name} waits for approval (${auth.reason})`);
+  const options = { ...auth.options, ...run.agent.approvals[call.name] };
+  const decision = await desk.requestApproval({ step, callId: call.id, contract, input: check.value, reason: auth.reason, options });
+  run.status.phase = 'running_tools';
+  if (decision.kind === 'approved') return { kind: 'run', contract, input: decision.input, approvedBy: decision.by };
+  countToolDenial(call.name);
+  return answer(decision.kind === 'rejected' ? `A human (${decision.by}) rejected this call: ${decision.reason}` : `Not executed: ${decision.reason}.`);
+}
+
+async function execute(run: RunState, call: ToolCall, step: number, gate: Extract<Gate, { kind: 'run' }>): Promise<ToolResult> {
+  const pending = { kind: 'tool_call' as const, step, callId: call.id, tool: call.name };
+  run.status.pending.push(pending);
+  run.status.toolCalls++;
+  const summary = `${call.name} · step ${step}${gate.approvedBy ? ` · approved by ${gate.approvedBy.replace('human:', '')}` : ''}`;
+  try {
+    const { content } = await executeToolActivity(run.agent.timeouts, gate.contract, summary)({
+      runId: run.id,
+      step,
+      callId: call.id,
+      name: call.name,
+      input: gate.input,
+      principal: run.principal,
+      ...(gate.approvedBy ? { approvedBy: gate.approvedBy } : {}),
+    });
+    return { callId: call.id, name: call.name, content, isError: false };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const failure = failureFromError(err);
+    return errorResult(call, `Tool "${call.name}" failed (${failure.type}): ${failure.message}`);
+  } finally {
+    run.status.pending = run.status.pending.filter((p) => p !== pending);
+  }
+}
+
+/** Canonical JSON (sorted keys) so `{a,b}` and `{b,a}` count as the same call. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
