@@ -36,7 +36,7 @@ import {
   workflowNames,
   type DecisionAck,
 } from '../workflows/definitions.ts';
-import { findTool, toolCatalog } from '../tools/catalog.ts';
+import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 
@@ -133,6 +133,10 @@ const inboxQueryConcurrency = 8;
 export interface BosunClientOptions {
   client: Client;
   taskQueue: string;
+  /** The workers' catalog (the module they bundle): with it, an unknown agent name or tool is
+   * refused here, before anything starts; without it, the run refuses it (`failed`,
+   * `invalid_input`, naming what is unknown). */
+  catalog?: Catalog;
 }
 
 /**
@@ -147,7 +151,7 @@ export interface BosunClientOptions {
  * const { outcome } = await run.result();
  * if (outcome.kind === 'answer') console.log(outcome.text);
  */
-export function createBosunClient({ client, taskQueue }: BosunClientOptions): BosunClient {
+export function createBosunClient({ client, taskQueue, catalog }: BosunClientOptions): BosunClient {
   const handleOf = <R>(runId: string): RunHandle<R> => {
     const handle = client.workflow.getHandle(runId);
     const decide = async (init: ApprovalDecisionInput): Promise<DecisionAck> => {
@@ -216,11 +220,12 @@ export function createBosunClient({ client, taskQueue }: BosunClientOptions): Bo
     return handleOf<R>(runId);
   };
   const start = async (init: RunInputInit): Promise<RunHandle> => {
-    const input = validateRunInput(init);
+    const input = validateRunInput(init, catalog);
     const runId = input.runId ?? `run-${randomUUID()}`;
+    const agent = typeof input.agent === 'string' ? input.agent : input.agent.name;
     // Set at start so a run is findable by agent and status before its first workflow task.
-    return launch<RunResult>(workflowNames.agentRun, runId, { ...input, runId }, { agent: input.agent.name }, [
-      { key: searchAttributes.agent, value: input.agent.name },
+    return launch<RunResult>(workflowNames.agentRun, runId, { ...input, runId }, { agent }, [
+      { key: searchAttributes.agent, value: agent },
       { key: searchAttributes.status, value: 'running' },
       { key: searchAttributes.pendingApprovals, value: 0 },
     ]);
@@ -309,17 +314,25 @@ const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] })
   error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(input)', message: i.message }));
 
 /** Parses and defaults a run input, and pins the prices of its models; a `RunInputError`
- * lists every problem. */
-export function validateRunInput(init: unknown): RunInput {
+ * lists every problem. With the workers' `catalog`, an unknown agent name or tool is one of
+ * them; without it the run checks (a named agent's prices are pinned by the worker). */
+export function validateRunInput(init: unknown, catalog?: Catalog): RunInput {
   const parsed = runInputSchema.safeParse(init);
   if (!parsed.success) throw new RunInputError(issuesOf(parsed.error));
-  const unknown = parsed.data.agent.tools.map((name, i) => ({ name, i })).filter(({ name }) => !findTool(name));
-  if (unknown.length > 0) {
-    throw new RunInputError(
-      unknown.map(({ name, i }) => ({ path: `agent.tools.${i}`, message: `unknown tool "${name}" (known: ${[...toolCatalog.keys()].join(', ')})` })),
-    );
+  const { agent } = parsed.data;
+  if (typeof agent === 'string') {
+    if (catalog && !catalog.agent(agent)) {
+      const known = catalog.agents.map((a) => a.name).join(', ') || 'none';
+      throw new RunInputError([{ path: 'agent', message: `unknown agent "${agent}" (the catalog defines: ${known})` }]);
+    }
+    return parsed.data;
   }
-  return { ...parsed.data, agent: { ...parsed.data.agent, prices: pinPrices(parsed.data.agent) } };
+  const unknown = catalog ? agent.tools.map((name, i) => ({ name, i })).filter(({ name }) => !catalog.tool(name)) : [];
+  if (unknown.length > 0) {
+    const known = catalog!.toolNames().join(', ');
+    throw new RunInputError(unknown.map(({ name, i }) => ({ path: `agent.tools.${i}`, message: `unknown tool "${name}" (known: ${known})` })));
+  }
+  return { ...parsed.data, agent: { ...agent, prices: pinPrices(agent) } };
 }
 
 export function validateTaskInput(init: unknown): TaskInput {
@@ -361,6 +374,8 @@ export async function connectBosunClient(opts: {
   /** Temporal Cloud (or any TLS endpoint): an API key and/or TLS. */
   apiKey?: string;
   tls?: boolean;
+  /** See `BosunClientOptions.catalog`. */
+  catalog?: Catalog;
 }): Promise<BosunClient & { close(): Promise<void> }> {
   const connection = await Connection.connect({
     address: opts.address,
@@ -373,5 +388,8 @@ export async function connectBosunClient(opts: {
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
-  return { ...createBosunClient({ client, taskQueue: opts.taskQueue }), close: () => connection.close() };
+  return {
+    ...createBosunClient({ client, taskQueue: opts.taskQueue, ...(opts.catalog ? { catalog: opts.catalog } : {}) }),
+    close: () => connection.close(),
+  };
 }

@@ -34,6 +34,9 @@ export const callRecordSchema = z.object({
   latencyMs: z.number().nonnegative().optional(),
   /** The pinned prompt version the call used, `name@hash12`. */
   prompt: z.string().optional(),
+  /** The version of the tool set the call offered (`toolsetFingerprint` of each tool's
+   * version); the run's result lists each tool's version. */
+  tools: z.string().optional(),
   /** What the request held: per section tokens, kept / truncated / dropped, stable prefix. */
   context: contextRecordSchema.optional(),
   /** Knowledge-base chunks in the call's context, and the index version they came from. */

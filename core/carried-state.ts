@@ -55,6 +55,8 @@ export const carriedStateSchema = z.object({
   escalations: z.number().int().nonnegative(),
   conversation: conversationStateSchema,
   prompt: promptPinSchema,
+  /** The version of each offered tool, pinned at start. */
+  tools: z.record(z.string(), z.string()).optional(),
   /** Tool-call keys and how often each was made, for loop detection. */
   identicalCalls: z.array(z.tuple([z.string(), z.number().int().positive()])),
   budgetLowEscalated: z.boolean(),

@@ -135,9 +135,13 @@ export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;
 export type ModelConfig = Pick<AgentDefinition, 'model' | 'routing' | 'prices' | 'maxOutputTokens' | 'temperature' | 'timeouts' | 'summarizeHistory'>;
 export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;
 
+/** An agent registered with the worker's catalog, by name. */
+export const agentNameSchema = z.string().min(1).max(100);
+
 /** The one argument of the `agentRun` workflow. */
 export const runInputSchema = z.object({
-  agent: agentDefinitionSchema,
+  /** An agent the worker's catalog defines, by name, or a whole definition. */
+  agent: z.union([agentNameSchema, agentDefinitionSchema]),
   task: z.string().trim().min(1),
   runId: runIdSchema.optional(),
   /** The final answer must be JSON matching this contract (validated, repaired, escalated). */
@@ -202,6 +206,8 @@ export const runResultSchema = z.object({
   /** Calls whose model had no price: `costUsd` leaves them out, and says so here. */
   unpricedCalls: z.number().int().nonnegative(),
   calls: z.array(callRecordSchema),
+  /** The version of each tool the run offered, pinned at start (name → fingerprint). */
+  tools: z.record(z.string(), z.string()).optional(),
   validation: validationReportSchema.optional(),
   /** Every authorization and human decision, in order. */
   audit: z.array(auditEntrySchema).default([]),

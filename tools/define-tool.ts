@@ -38,8 +38,8 @@ export interface ApprovalOptions {
  *   effect: 'read',
  * });
  */
-export interface ToolContract<I extends z.ZodType = z.ZodType> {
-  readonly name: string;
+export interface ToolContract<I extends z.ZodType = z.ZodType, N extends string = string> {
+  readonly name: N;
   readonly description: string;
   readonly input: I;
   readonly effect: ToolEffect;
@@ -59,8 +59,8 @@ export interface ToolContract<I extends z.ZodType = z.ZodType> {
   readonly maxAttempts: number;
 }
 
-export interface ToolDefinition<I extends z.ZodType> {
-  name: string;
+export interface ToolDefinition<I extends z.ZodType, N extends string = string> {
+  name: N;
   description: string;
   input: I;
   effect: ToolEffect;
@@ -78,9 +78,34 @@ export const defaultApprovalOptions: ApprovalOptions = { timeoutMs: 24 * 60 * 60
 
 const toolNamePattern = /^[a-zA-Z0-9_-]{1,64}$/;
 
-export function defineTool<I extends z.ZodType>(def: ToolDefinition<I>): ToolContract<I> {
+/** A tool definition that cannot work, found when it is defined (at import, long before a
+ * run): the message names the tool and the fix. */
+export class ToolDefinitionError extends TypeError {
+  readonly tool: string;
+  constructor(tool: string, problem: string) {
+    super(`tool ${JSON.stringify(tool)}: ${problem}`);
+    this.name = 'ToolDefinitionError';
+    this.tool = tool;
+  }
+}
+
+/**
+ * Defines a tool's contract. Checked at once: the name fits every provider, the input is
+ * a zod object whose JSON Schema providers accept (no transforms, no non-object root), and
+ * the approval policy and constraints are synchronous functions — they run inside the
+ * workflow sandbox, where they must be pure: no I/O, no awaiting (`Date.now()` and
+ * `Math.random()` are deterministic there).
+ */
+export function defineTool<I extends z.ZodType, const N extends string>(def: ToolDefinition<I, N>): ToolContract<I, N> {
   if (!toolNamePattern.test(def.name)) {
-    throw new TypeError(`tool name ${JSON.stringify(def.name)} must match ${toolNamePattern} (provider limit)`);
+    throw new ToolDefinitionError(def.name, `the name must match ${toolNamePattern} (the providers' limit), e.g. "shipping_eta"`);
+  }
+  if (!def.description?.trim()) throw new ToolDefinitionError(def.name, 'give it a description: the model chooses tools by it');
+  checkInputSchema(def.name, def.input);
+  for (const [field, fn] of [['approval', def.approval], ['constraints', def.constraints]] as const) {
+    if (typeof fn === 'function' && fn.constructor.name === 'AsyncFunction') {
+      throw new ToolDefinitionError(def.name, `${field} must be a synchronous, pure function (it runs in the workflow sandbox); do lookups in the handler`);
+    }
   }
   return Object.freeze({
     name: def.name,
@@ -95,6 +120,26 @@ export function defineTool<I extends z.ZodType>(def: ToolDefinition<I>): ToolCon
     ...(def.constraints ? { constraints: def.constraints } : {}),
     maxAttempts: def.maxAttempts ?? (def.effect === 'side-effect' ? 1 : 3),
   });
+}
+
+/** Providers take a JSON Schema object for a tool's input; a zod schema that cannot become
+ * one would fail at the first model call, so it fails here. */
+function checkInputSchema(name: string, input: z.ZodType): void {
+  if (!(input instanceof z.ZodType) && !(typeof input === 'object' && input !== null && '_zod' in input)) {
+    throw new ToolDefinitionError(name, 'input must be a zod schema, e.g. z.object({ orderId: z.string() })');
+  }
+  let schema: Record<string, unknown>;
+  try {
+    schema = z.toJSONSchema(input, { target: 'draft-7', io: 'input', unrepresentable: 'throw' }) as Record<string, unknown>;
+    // Validation runs the schema's output side: a transform there cannot be described to the model.
+    z.toJSONSchema(input, { target: 'draft-7', io: 'output', unrepresentable: 'throw' });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new ToolDefinitionError(name, `its input schema cannot become the JSON Schema providers accept (${why}); use plain zod types, no transforms, dates or functions`);
+  }
+  if (schema.type !== 'object') {
+    throw new ToolDefinitionError(name, `its input must be a z.object(...) (providers take an object of named arguments), not ${String(schema.type ?? 'a union')}`);
+  }
 }
 
 /** The tool as a model sees it; the JSON Schema is derived from the zod input. */

@@ -1,11 +1,17 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { failureConverterPath } from './codec/data-converter.ts';
 import { workflowTracingModules } from './telemetry/tracing.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** The node_modules folder Bosun's `@temporalio/workflow` is in. */
+const sdkModulesDir = resolve(createRequire(import.meta.url).resolve('@temporalio/workflow/package.json'), '../../..');
+const catalogModulePath = fileURLToPath(new URL('../workflows/catalog.ts', import.meta.url));
 
 export interface BundleOptions {
   /** Include the encrypting failure converter (workers with BOSUN_CODEC_KEYS): failures
@@ -13,6 +19,9 @@ export interface BundleOptions {
   encryptFailures?: boolean;
   /** Include the OpenTelemetry workflow interceptors (workers with tracing on). */
   tracing?: boolean;
+  /** The module that exports the user's catalog (`defineCatalog`): bundled with the
+   * workflow code, so runs validate and authorize calls against its contracts. */
+  catalogModule?: string | URL;
 }
 
 /** Bundles the workflow code once (seconds); workers then start from the bundle in
@@ -20,11 +29,34 @@ export interface BundleOptions {
  * and tracing; a prebuilt bundle must be built with the options its workers use. */
 export async function bundleWorkflows(opts: BundleOptions = {}): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
-    workflowsPath,
+    workflowsPath: opts.catalogModule ? await writeBundleEntry(opts.catalogModule) : workflowsPath,
+    // The generated entry lives outside any project: let it find the SDK where Bosun does.
+    webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), sdkModulesDir] } }),
     logger: quietLogger,
     ...(opts.encryptFailures ? { failureConverterPath } : {}),
     ...(opts.tracing ? { workflowInterceptorModules: workflowTracingModules } : {}),
   });
+}
+
+/**
+ * The bundle's entry for a worker with a catalog: Bosun's workflows, and the user's catalog
+ * module installed when the bundle loads. Written next to nothing the user owns (a folder
+ * under the system temp dir named by its content).
+ */
+export async function writeBundleEntry(catalogModule: string | URL): Promise<string> {
+  const modulePath = catalogModule instanceof URL ? fileURLToPath(catalogModule) : resolve(catalogModule.startsWith('file:') ? fileURLToPath(catalogModule) : catalogModule);
+  const code = [
+    `import * as userCatalog from ${JSON.stringify(modulePath)};`,
+    `import { catalogOf, installCatalog } from ${JSON.stringify(catalogModulePath)};`,
+    `installCatalog(catalogOf(userCatalog, ${JSON.stringify(modulePath)}));`,
+    `export * from ${JSON.stringify(workflowsPath)};`,
+    '',
+  ].join('\n');
+  const dir = join(tmpdir(), `bosun-bundle-${createHash('sha256').update(code).digest('hex').slice(0, 16)}`);
+  await mkdir(dir, { recursive: true });
+  const entry = join(dir, 'workflows.js');
+  await writeFile(entry, code);
+  return entry;
 }
 
 /** Writes the bundle to a file that `BOSUN_WORKFLOW_BUNDLE` (or `{ codePath }`) can name. */

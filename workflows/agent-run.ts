@@ -10,10 +10,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EscalationReason } from '../core/approvals.ts';
+import { formatIssues } from '../core/zod-issues.ts';
 import { classifyAgentStep, type TaskClass } from '../core/routing.ts';
 import { runInputSchema, type RunInputInit, type RunOutcome, type RunResult, type RunStatus } from '../core/run.ts';
 import { zeroUsage } from '../core/usage.ts';
-import { findTool, offeredTools, toolSpec } from '../tools/index.ts';
+import { offeredTools, toolSpec } from '../tools/index.ts';
+import { toolFingerprint, toolsetFingerprint } from '../tools/fingerprint.ts';
+import { catalog } from './catalog.ts';
 import { searchAttributes, statusQuery } from './definitions.ts';
 import { escalate } from './escalate.ts';
 import { make } from './failures.ts';
@@ -48,8 +51,14 @@ interface Loop {
  */
 export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const parsed = runInputSchema.safeParse(rawInput);
-  if (!parsed.success) return rejectInput(rawInput, `run input rejected: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
-  const loop = startLoop(newRunState(workflowInfo().workflowId, parsed.data));
+  if (!parsed.success) return rejectInput(rawInput, `run input rejected: ${formatIssues(parsed.error)}`);
+  const { agent: named } = parsed.data;
+  const agent = typeof named === 'string' ? catalog().agent(named) : named;
+  if (!agent) {
+    const known = catalog().agents.map((a) => a.name).join(', ') || 'none';
+    return rejectInput(rawInput, `unknown agent "${named}": this worker's catalog defines ${known}`);
+  }
+  const loop = startLoop(newRunState(workflowInfo().workflowId, parsed.data, agent));
   try {
     const opened = await openRun(loop);
     if (opened) return finish(loop, opened);
@@ -82,15 +91,21 @@ function startLoop(run: RunState): Loop {
     onChange: () => progress.publish(),
     ...(resume ? { restore: { audit: resume.audit, escalations: resume.escalations } } : {}),
   });
-  const { agent, output: contract } = run.input;
-  const { offered, hidden } = offeredTools(agent.tools, run.principal, findTool);
+  const { agent } = run;
+  const contract = run.input.output;
+  const tools = catalog();
+  const { offered, hidden } = offeredTools(agent.tools, run.principal, tools.tool);
   run.offered = offered;
+  // Each offered tool's version, pinned at start; every call records the set it offered.
+  const pins = Object.fromEntries(offered.map((name) => [name, toolFingerprint(tools.tool(name)!)]));
+  run.tools ??= pins;
   if (hidden.length) run.note(`tools not offered to ${run.principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
   const caller = createModelCaller({
     runId: run.id,
     config: agent,
     totals: run.totals,
     retrieved: () => run.retrieved,
+    toolset: toolsetFingerprint(pins),
     onCall: ({ phase, model, record }) => {
       run.status.model = model;
       if (phase === 'start') {
@@ -108,7 +123,7 @@ function startLoop(run: RunState): Loop {
   });
   const request: UnroutedRequest = {
     system: '',
-    tools: offered.map((name) => toolSpec(findTool(name)!)),
+    tools: offered.map((name) => toolSpec(tools.tool(name)!)),
     maxOutputTokens: agent.maxOutputTokens,
     ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
     ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
@@ -124,10 +139,14 @@ function startLoop(run: RunState): Loop {
  */
 async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
   const { run } = loop;
-  const { agent, task } = run.input;
+  const { agent } = run;
+  const { task } = run.input;
   if (run.input.resume) return undefined;
-  const unknownTools = agent.tools.filter((name) => !findTool(name));
-  if (unknownTools.length > 0) return { kind: 'failed', failure: make('invalid_input', `agent offers unknown tools: ${unknownTools.join(', ')}`) };
+  const unknownTools = agent.tools.filter((name) => !catalog().tool(name));
+  if (unknownTools.length > 0) {
+    const message = `agent "${agent.name}" offers tools this worker does not serve: ${unknownTools.join(', ')} (served: ${catalog().toolNames().join(', ')})`;
+    return { kind: 'failed', failure: make('invalid_input', message) };
+  }
   run.prompt = await pinPrompt(agent.name, agent.instructions);
   let firstMessage = task;
   let missingContext: string | undefined;

@@ -59,6 +59,8 @@ export function createModelCaller(opts: {
   config: ModelConfig;
   totals: CallTotals;
   onCall?: (event: { phase: 'start' | 'end'; model: string; record?: CallRecord }) => void;
+  /** The version of the tool set every call offers, recorded on each. */
+  toolset?: string;
   /** Chunks retrieved for the run: recorded on every call whose context holds them. */
   retrieved?: () => { indexVersion: string; ids: string[] } | undefined;
   /** Asked before each model call with its worst-case cost; a reason refuses the call. */
@@ -156,6 +158,7 @@ export function createModelCaller(opts: {
             latencyMs: response.latencyMs,
             ...(response.requestId ? { requestId: response.requestId } : {}),
             prompt: `${c.prompt.name}@${c.prompt.hash.slice(0, 12)}`,
+            ...(opts.toolset && c.request.tools.length ? { tools: opts.toolset } : {}),
             ...(response.context ? { context: response.context } : {}),
           },
           model,

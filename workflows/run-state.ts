@@ -45,6 +45,8 @@ export interface RunState {
   /** Tool names offered to the model: the agent's, less those the principal may not use. */
   offered: string[];
   prompt?: PromptPin;
+  /** The version of each tool offered, pinned at start (`toolFingerprint`). */
+  tools?: Record<string, string>;
   retrieved?: RetrievedSet;
   retrievalFacts?: RetrievalFacts;
   validation?: ValidationReport;
@@ -57,15 +59,15 @@ export interface RunState {
 }
 
 /** A fresh run, or the continuation of one (`input.resume`). */
-export function newRunState(id: string, input: RunInput): RunState {
+export function newRunState(id: string, input: RunInput, agent: AgentDefinition): RunState {
   const resume = input.resume;
   const totals = resume?.totals ?? emptyTotals();
   const status: RunStatus = {
     runId: id,
-    agent: input.agent.name,
+    agent: agent.name,
     phase: 'starting',
     step: resume?.step ?? 0,
-    maxSteps: input.agent.maxSteps,
+    maxSteps: agent.maxSteps,
     usage: totals.usage,
     costUsd: totals.costUsd,
     modelCalls: 0,
@@ -80,7 +82,7 @@ export function newRunState(id: string, input: RunInput): RunState {
   const state: RunState = {
     id,
     input,
-    agent: input.agent,
+    agent,
     principal: input.principal,
     startedAt: resume?.startedAt ?? Date.now(),
     runs: resume?.runs ?? 0,
@@ -88,7 +90,7 @@ export function newRunState(id: string, input: RunInput): RunState {
     totals,
     conv: resume ? createConversation(resume.conversation) : newConversation(id),
     offered: [],
-    ...(resume ? { prompt: resume.prompt } : {}),
+    ...(resume ? { prompt: resume.prompt, ...(resume.tools ? { tools: resume.tools } : {}) } : {}),
     ...(resume?.retrieved ? { retrieved: resume.retrieved } : {}),
     ...(resume?.validation ? { validation: resume.validation } : {}),
     droppedCalls: resume?.droppedCalls ?? 0,
@@ -139,6 +141,7 @@ export function carry(run: RunState, desk: HumanDesk): CarriedState {
     escalations: desk.escalations(),
     conversation: run.conv.state(),
     prompt: run.prompt!,
+    ...(run.tools ? { tools: run.tools } : {}),
     identicalCalls: [...run.identicalCalls].slice(-KEEP_CALL_KEYS),
     budgetLowEscalated: run.budgetLowEscalated,
     ...(run.validation ? { validation: run.validation } : {}),
@@ -171,6 +174,7 @@ export function resultOf(run: RunState, desk: HumanDesk, outcome: RunOutcome): R
     costUsd: run.totals.costUsd,
     unpricedCalls: run.totals.unpricedCalls,
     calls: run.totals.calls,
+    ...(run.tools ? { tools: run.tools } : {}),
     ...(run.validation ? { validation: run.validation } : {}),
     audit: desk.audit,
     escalations: desk.escalations(),

@@ -1,7 +1,9 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { ToolCall, ToolResult } from '../core/messages.ts';
 import type { RunOutcome } from '../core/run.ts';
-import { authorizeToolCall, checkToolInput, findTool, type ToolContract } from '../tools/index.ts';
+import { authorizeToolCall, checkToolInput, type ToolContract } from '../tools/index.ts';
+import { canonicalJson } from '../tools/fingerprint.ts';
+import { catalog } from './catalog.ts';
 import { executeToolActivity } from './activities.ts';
 import { failureFromError } from './failures.ts';
 import type { HumanDesk } from './human.ts';
@@ -44,13 +46,13 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
   if (!run.offered.includes(call.name)) {
     return deny('not offered to this run', `Unknown tool "${call.name}". Available tools: ${run.offered.join(', ') || 'none'}.`);
   }
-  const contract = findTool(call.name)!;
+  const contract = catalog().tool(call.name)!;
   const check = checkToolInput(contract, call.input);
   if (!check.ok) {
     run.note(`step ${step}: refused invalid arguments for ${call.name}`);
     return answer(check.message);
   }
-  const loop = loopStop(run, call.name, `${call.name}:${stableJson(check.value)}`);
+  const loop = loopStop(run, call.name, `${call.name}:${canonicalJson(check.value)}`);
   if (loop) {
     desk.record({ event: 'loop_detected', tool: call.name, callId: call.id, by: 'system', reason: loop.kind === 'stopped' ? loop.message : '' });
     return answer('Stopped: this exact call was already made; repeating it will not help.', loop);
@@ -97,16 +99,4 @@ async function execute(run: RunState, call: ToolCall, step: number, gate: Extrac
   } finally {
     run.status.pending = run.status.pending.filter((p) => p !== pending);
   }
-}
-
-/** Canonical JSON (sorted keys) so `{a,b}` and `{b,a}` count as the same call. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

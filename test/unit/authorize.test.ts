@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../core/principal.ts';
 import { authorizeToolCall, missingScopes, offeredTools } from '../../tools/authorize.ts';
-import { findTool } from '../../tools/catalog.ts';
+import { defineCatalog } from '../../tools/catalog.ts';
 import { lookupOrder, refundOrder } from '../../tools/contracts/orders.ts';
 import { defineTool } from '../../tools/define-tool.ts';
 
+const demo = defineCatalog({ tools: [lookupOrder, refundOrder] });
+const findTool = demo.tool;
 const principal = (p: Partial<Principal> = {}): Principal => ({ tenant: 't', user: 'u', scopes: [], roles: [], ...p });
 const agent = principal({ scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] });
 const lead = principal({ user: 'lea', scopes: ['orders:read', 'orders:write'], roles: ['support_lead'] });

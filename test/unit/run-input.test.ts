@@ -4,6 +4,10 @@ import { RunInputError } from '../../client/errors.ts';
 import { exampleAgent } from '../../client/example-agent.ts';
 import { runIdSchema, runInputSchema, type AgentDefinitionInput } from '../../core/run.ts';
 import { defaultPrices } from '../../core/pricing.ts';
+import type { AgentDefinition, RunInput } from '../../core/run.ts';
+
+/** The agent of an input given as a definition (not by name). */
+const def = (input: RunInput) => input.agent as AgentDefinition;
 
 const agent = {
   name: 'support',
@@ -63,7 +67,7 @@ describe('validateRunInput', () => {
       },
       task: 't',
     });
-    expect(input.agent.prices).toEqual({ 'claude-sonnet-4-5': defaultPrices['claude-sonnet-4-5'], 'gpt-4.1': own });
+    expect(def(input).prices).toEqual({ 'claude-sonnet-4-5': defaultPrices['claude-sonnet-4-5'], 'gpt-4.1': own });
   });
 
   it('refuses an agent with both a model and a routing table, or neither', () => {
@@ -77,19 +81,19 @@ describe('validateRunInput', () => {
 
   it('defaults the timeouts not given and keeps the ones given', () => {
     const input = validateRunInput({ agent: { ...agent, timeouts: { modelCallMs: 5_000 } }, task: 't' });
-    expect(input.agent.timeouts).toEqual({ modelCallMs: 5_000, heartbeatMs: 10_000, toolCallMs: 30_000 });
+    expect(def(input).timeouts).toEqual({ modelCallMs: 5_000, heartbeatMs: 10_000, toolCallMs: 30_000 });
   });
 
   it('gives each run its own copy of the default timeouts', () => {
     const a = validateRunInput({ agent, task: 't' });
-    a.agent.timeouts.modelCallMs = 1;
-    expect(validateRunInput({ agent, task: 't' }).agent.timeouts.modelCallMs).toBe(120_000);
+    def(a).timeouts.modelCallMs = 1;
+    expect(def(validateRunInput({ agent, task: 't' })).timeouts.modelCallMs).toBe(120_000);
   });
 
   it('accepts the example agent on every provider', () => {
     for (const provider of ['openai', 'anthropic', 'openai-compatible'] as const) {
       const input = validateRunInput({ agent: exampleAgent({ provider, name: 'm' }), task: 't', runId: 'order-123' });
-      expect(input.agent.model?.provider).toBe(provider);
+      expect(def(input).model?.provider).toBe(provider);
       expect(input.runId).toBe('order-123');
     }
   });
@@ -97,7 +101,7 @@ describe('validateRunInput', () => {
   it('matches what runInputSchema parses', () => {
     const init = { agent: { ...agent, maxSteps: 3 }, task: 't', runId: 'r1' };
     const parsed = runInputSchema.parse(init);
-    expect(validateRunInput(init)).toEqual({ ...parsed, agent: { ...parsed.agent, prices: { [agent.model.name]: defaultPrices[agent.model.name] } } });
+    expect(validateRunInput(init)).toEqual({ ...parsed, agent: { ...def(parsed), prices: { [agent.model.name]: defaultPrices[agent.model.name] } } });
   });
 
   it('rejects an unknown provider at agent.model.provider', () => {

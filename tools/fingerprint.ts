@@ -1,0 +1,57 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import type { ToolContract } from './define-tool.ts';
+import { toolSpec } from './define-tool.ts';
+
+/**
+ * A tool's version: the first 16 hex digits of the SHA-256 of everything that decides how
+ * a call is offered, checked and authorized — name, description, JSON Schema, effect,
+ * scopes, limits, and the source of its approval policy and constraints. A run pins these
+ * at start and every model call records the set it offered, so "which tool contract ran"
+ * is answerable like "which prompt ran". Pure JS: it runs in the workflow sandbox.
+ */
+export function toolFingerprint(contract: ToolContract): string {
+  const { name, description, inputSchema } = toolSpec(contract);
+  const policy = (p: unknown) => (typeof p === 'function' ? `fn:${String(p)}` : (p ?? null));
+  const facts = {
+    name,
+    description,
+    inputSchema,
+    effect: contract.effect,
+    scopes: [...contract.scopes],
+    timeoutMs: contract.timeoutMs ?? null,
+    maxResultChars: contract.maxResultChars,
+    maxAttempts: contract.maxAttempts,
+    approval: policy(contract.approval),
+    approvalOptions: contract.approvalOptions,
+    constraints: policy(contract.constraints),
+  };
+  return sha256Hex(canonicalJson(facts)).slice(0, 16);
+}
+
+/** One version for a set of tools (the `name@version` list, sorted). */
+export function toolsetFingerprint(pins: Record<string, string>): string {
+  return sha256Hex(
+    Object.keys(pins)
+      .sort()
+      .map((n) => `${n}@${pins[n]}`)
+      .join(','),
+  ).slice(0, 16);
+}
+
+export function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
+}
+
+/** JSON with sorted keys, so equal values hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
