@@ -934,10 +934,6 @@ export function describeError(err: unknown, runId: string, namespace: string): s
 
 const grpcDeadlineExceeded = 4;
 
-if (import.meta.main) {
-  process.exitCode = await main(process.argv.slice(2));
-}
-
 /** `24h`, `7d`, `90m` before `now`, or an ISO date. */
 export function parseSince(text: string, now: Date): Date | undefined {
   const m = /^(\d+)\s*([mhd])$/.exec(text.trim());
@@ -963,3 +959,8 @@ export function formatStats(r: RunStats): string {
   ].join('\n');
 }
 
+// Last, so everything above is evaluated before the command runs (a top-level await here
+// suspends the rest of the module).
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

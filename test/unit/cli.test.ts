@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunStats } from '../../client/stats.ts';
 import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
@@ -30,10 +32,12 @@ import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/error
 import type { InboxApproval, RunHandle } from '../../client/client.ts';
 import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../../core/approvals.ts';
 import { exampleRouting } from '../../client/example-agent.ts';
+import { cliEntryStats } from '../helpers/cli-entry-client.ts';
 import type { CallRecord } from '../../core/calls.ts';
 import type { RunInput, RunInputInit, RunResult, RunStatus, TaskInput, TaskInputInit, TaskResult } from '../../core/run.ts';
 
 const noEnv = {};
+const cliEntry = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
 const defaults: ConnectOptions = { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'bosun' };
 
 const result = (outcome: RunResult['outcome'], extra: Partial<RunResult> = {}): RunResult => ({
@@ -1312,6 +1316,24 @@ describe('stats', () => {
     expect(text).toContain('human escalation rate: 22.2% (1 answered by a human)');
     expect(text).toContain('retrieval: 3 run(s) with retrieval, weak context 33.3%, mean best score 4.2');
     expect(formatStats(sampleStats)).toBe(text);
+  });
+
+  it('runs as the program entry (`node client/cli.ts stats`), as text and as JSON', () => {
+    // The entry, not `main`: a fault that only shows when the module starts the command
+    // itself (a top-level `await main()` reaching a `const` not yet evaluated) fails here.
+    const bosun = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', fileURLToPath(new URL('../helpers/cli-entry-hook.ts', import.meta.url)), cliEntry, ...args], {
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+    const text = bosun('stats');
+    expect(text.stderr).toBe('');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toBe(`${formatStats(cliEntryStats)}\n`);
+    const json = bosun('stats', '--json');
+    expect(json.stderr).toBe('');
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(cliEntryStats);
   });
 });
 
