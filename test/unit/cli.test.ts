@@ -24,10 +24,11 @@ import {
   resultExitCode,
   summarizeArgs,
   usage,
+  commandUsage,
   type CliClient,
   type CliDeps,
   type ConnectOptions,
-} from '../../client/cli.ts';
+} from '../../client/cli/index.ts';
 import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/errors.ts';
 import type { InboxApproval, RunHandle } from '../../client/client.ts';
 import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../../core/approvals.ts';
@@ -543,6 +544,22 @@ describe('main', () => {
     expect(err.split('\n')[0]).toBe('error: unknown command "frobnicate"');
     expect(err).toContain(usage);
     expect(calls.connect).toEqual([]);
+  });
+
+  it("shows only the command's own usage when its arguments or flags are wrong", async () => {
+    const reject = await runCli(['reject', 'run-1', 'ap-1', '--as', 'alice']);
+    expect(reject.code).toBe(2);
+    expect(reject.err).toBe(`error: "reject" needs --reason "...": the model is told why\n\n${commandUsage('reject')}`);
+    expect(commandUsage('reject')).toMatch(/^Usage of "reject" .*\n  reject <runId> <approvalId> --as ID .*--reason text/);
+    expect(commandUsage('reject')).toContain('decide one; the run checks the decision');
+    expect(reject.err).not.toContain('approve <runId>');
+    expect(reject.err).not.toContain('Options for every command');
+    const cancel = await runCli(['cancel']);
+    expect(cancel.err).toBe(`error: "cancel" needs a run id\n\n${commandUsage('cancel')}`);
+    expect(commandUsage('cancel').split('\n')).toHaveLength(2);
+    const stray = await runCli(['status', '--wait', 'run-1']);
+    expect(stray.err).toBe(`error: --wait does not apply to "status"\n\n${commandUsage('status')}`);
+    expect(reject.calls.connect).toEqual([]);
   });
 
   it('exits 2 listing every issue of an invalid agent file, without connecting', async () => {
