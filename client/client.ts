@@ -39,6 +39,7 @@ import {
 import { findTool, toolCatalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
+import { issuePath } from '../core/zod-issues.ts';
 
 export type { DecisionAck } from '../workflows/definitions.ts';
 
@@ -306,7 +307,7 @@ export function validateEscalationResolution(init: unknown): EscalationResolutio
   return parsed.data;
 }
 const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] =>
-  error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(input)', message: i.message }));
+  error.issues.map((i) => ({ path: issuePath(i.path), message: i.message }));
 
 /** Parses and defaults a run input, and pins the prices of its models; a `RunInputError`
  * lists every problem. */

@@ -13,3 +13,4 @@ export * from './calls.ts';
 export * from './principal.ts';
 export * from './budgets.ts';
 export * from './approvals.ts';
+export * from './zod-issues.ts';

@@ -2,6 +2,7 @@ import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledE
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { DecisionRejectedError, RunAlreadyExistsError, type RunInputError } from '../errors.ts';
 import { firstLine } from './format.ts';
+import { formatIssue } from '../../core/zod-issues.ts';
 
 const grpcDeadlineExceeded = 4;
 
@@ -34,4 +35,4 @@ export function describeError(err: unknown, runId: string, namespace: string): s
 }
 
 /** Invalid input, every issue on its own line under what was invalid. */
-export const describeInputError = (err: RunInputError) => [`error: invalid ${err.subject}`, ...err.issues.map((i) => `  ${i.path}: ${i.message}`)].join('\n');
+export const describeInputError = (err: RunInputError) => [`error: invalid ${err.subject}`, ...err.issues.map((i) => `  ${formatIssue(i)}`)].join('\n');
