@@ -14,3 +14,4 @@ export * from './principal.ts';
 export * from './budgets.ts';
 export * from './approvals.ts';
 export * from './zod-issues.ts';
+export * from './cause-chain.ts';
