@@ -1,5 +1,5 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientInterceptors, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError, type DataConverter, type SearchAttributePair } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError, type DataConverter, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
   approvalDecisionSchema,
@@ -151,21 +151,21 @@ export interface BosunClientOptions {
 export function createBosunClient({ client, taskQueue }: BosunClientOptions): BosunClient {
   const handleOf = <R>(runId: string): RunHandle<R> => {
     const handle = client.workflow.getHandle(runId);
+    /** Sends a human's decision by Update; a refusal becomes a `DecisionRejectedError`. */
+    const update = async <Ret, Arg>(def: UpdateDefinition<Ret, [Arg]>, arg: Arg, targetId: string): Promise<Ret> => {
+      try {
+        return await handle.executeUpdate(def, { args: [arg] });
+      } catch (err) {
+        throw asRejection(err, runId, targetId);
+      }
+    };
     const decide = async (init: ApprovalDecisionInput): Promise<DecisionAck> => {
       const decision = validateDecision(init);
-      try {
-        return await handle.executeUpdate(decideApprovalUpdate, { args: [decision] });
-      } catch (err) {
-        throw asRejection(err, runId, decision.approvalId);
-      }
+      return update(decideApprovalUpdate, decision, decision.approvalId);
     };
     const resolve = async (init: EscalationResolutionInput): Promise<EscalationAck> => {
       const resolution = validateEscalationResolution(init);
-      try {
-        return await handle.executeUpdate(resolveEscalationUpdate, { args: [resolution] });
-      } catch (err) {
-        throw asRejection(err, runId, resolution.escalationId);
-      }
+      return update(resolveEscalationUpdate, resolution, resolution.escalationId);
     };
     return {
       runId,
