@@ -9,6 +9,7 @@ import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
 import type { RunStore } from './store/run-store.ts';
 import { assembleRequest } from './context/assemble.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
+import { startHeartbeat } from './heartbeat.ts';
 
 export type ModelAdapters = Partial<Record<ProviderName, ModelAdapter>>;
 
@@ -95,7 +96,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     }
 
     const beatDetails = (billed: Usage | undefined): CallModelHeartbeat => (billed ? { step, billed } : { step });
-    const beat = setInterval(() => ctx.heartbeat(beatDetails(prior)), Math.max(200, Math.floor(heartbeatEvery(ctx))));
+    const stopHeartbeat = startHeartbeat(ctx, () => beatDetails(prior));
     try {
       const response = await adapter.call(request, { signal: ctx.cancellationSignal, timeoutMs: input.timeoutMs });
       breaker?.record(key, 'success');
@@ -147,7 +148,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       });
       throw withBilled(failure, total);
     } finally {
-      clearInterval(beat);
+      stopHeartbeat();
     }
   };
 }
@@ -180,11 +181,6 @@ async function materialize(input: CallModelInput, store: RunStore | undefined): 
     }
   }
   return { ...input.request, system, messages };
-}
-
-function heartbeatEvery(ctx: Context): number {
-  const timeout = ctx.info.heartbeatTimeoutMs;
-  return timeout ? timeout / 3 : 5_000;
 }
 
 /** The billed usage an earlier attempt left in its heartbeat details, if any. */

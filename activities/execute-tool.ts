@@ -5,6 +5,7 @@ import { principalSchema } from '../core/principal.ts';
 import { authorizeToolCall } from '../tools/authorize.ts';
 import { capResult, checkToolInput } from '../tools/define-tool.ts';
 import { ToolError, type RegisteredTool } from '../tools/handlers/types.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import { annotateToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
 
 /**
@@ -54,7 +55,7 @@ export function createExecuteTool(tools: RegisteredTool[]) {
     if (decision.kind === 'ask' && !input.approvedBy) throw denied(input, `needs approval (${decision.reason}); none recorded`);
 
     const ctx = Context.current();
-    const beat = setInterval(() => ctx.heartbeat({ step: input.step, callId: input.callId }), heartbeatEvery(ctx));
+    const stopHeartbeat = startHeartbeat(ctx, () => ({ step: input.step, callId: input.callId }));
     let value: unknown;
     try {
       const running = tool.handler(check.value, {
@@ -81,7 +82,7 @@ export function createExecuteTool(tools: RegisteredTool[]) {
       log.error('tool handler crashed', { runId: input.runId, tool: input.name, error: (err as Error)?.name });
       throw ApplicationFailure.create({ type: 'tool_unavailable', message: `tool "${input.name}" failed unexpectedly` });
     } finally {
-      clearInterval(beat);
+      stopHeartbeat();
     }
     const text = typeof value === 'string' ? value : JSON.stringify(value, null, 1);
     const result = capResult(text, tool.contract.maxResultChars);
@@ -100,10 +101,4 @@ export function createExecuteTool(tools: RegisteredTool[]) {
 function denied(input: ExecuteToolInput, reason: string): ApplicationFailure {
   log.warn('tool call denied', { runId: input.runId, step: input.step, tool: input.name, reason });
   return ApplicationFailure.create({ type: 'permission_denied', nonRetryable: true, message: `tool "${input.name}" denied: ${reason}` });
-}
-
-/** A third of the heartbeat timeout when the workflow set one, else every 5 s. */
-function heartbeatEvery(ctx: Context): number {
-  const timeout = ctx.info.heartbeatTimeoutMs;
-  return Math.max(100, Math.floor(timeout ? timeout / 3 : 5_000));
 }

@@ -191,15 +191,21 @@ interface Measured {
   history?: HistoryStats;
 }
 
-async function benchBosun(server: DevServer, fake: FakeProviderServer, workflowCode: string): Promise<Measured> {
+/** A Bosun worker on its own task queue (`<queue>-<pid>-<time>`) over the fake OpenAI
+ * server, and a client for it. */
+async function bosunWorker(server: DevServer, fake: FakeProviderServer, queue: string, workflowCode: string) {
   const config = workerConfigSchema.parse({
     TEMPORAL_ADDRESS: server.address,
-    BOSUN_TASK_QUEUE: `bench-bosun-${process.pid}-${Date.now().toString(36)}`,
+    BOSUN_TASK_QUEUE: `${queue}-${process.pid}-${Date.now().toString(36)}`,
     OPENAI_BASE_URL: fake.baseURL,
     OPENAI_API_KEY: 'bench-key',
   });
   const worker = await createBosunWorker({ connection: server.env.nativeConnection, config, workflowBundle: { code: workflowCode } });
-  const bosun = createBosunClient({ client: server.env.client, taskQueue: config.BOSUN_TASK_QUEUE });
+  return { worker, bosun: createBosunClient({ client: server.env.client, taskQueue: config.BOSUN_TASK_QUEUE }) };
+}
+
+async function benchBosun(server: DevServer, fake: FakeProviderServer, workflowCode: string): Promise<Measured> {
+  const { worker, bosun } = await bosunWorker(server, fake, 'bench-bosun', workflowCode);
   const intervals: number[] = [];
   let lastRunId = '';
   await worker.runUntil(async () => {
@@ -353,14 +359,7 @@ async function benchLongRun(server: DevServer, workflowCode: string): Promise<Lo
         : { kind: 'text', text: 'done', usage: { input: 10, output: 1 } },
   });
   try {
-    const config = workerConfigSchema.parse({
-      TEMPORAL_ADDRESS: server.address,
-      BOSUN_TASK_QUEUE: `bench-long-${process.pid}-${Date.now().toString(36)}`,
-      OPENAI_BASE_URL: longFake.baseURL,
-      OPENAI_API_KEY: 'bench-key',
-    });
-    const worker = await createBosunWorker({ connection: server.env.nativeConnection, config, workflowBundle: { code: workflowCode } });
-    const bosun = createBosunClient({ client: server.env.client, taskQueue: config.BOSUN_TASK_QUEUE });
+    const { worker, bosun } = await bosunWorker(server, longFake, 'bench-long', workflowCode);
     const runId = `bench-long-${process.pid}-${Date.now().toString(36)}`;
     const longAgent: AgentDefinitionInput = { ...agentInput, maxSteps: LONG_STEPS + 1, continueAsNewAfterEvents: LONG_CAN_EVENTS };
     const started = performance.now();

@@ -1,5 +1,5 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientInterceptors, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError, type DataConverter, type SearchAttributePair } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError, type DataConverter, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
   approvalDecisionSchema,
@@ -39,6 +39,7 @@ import {
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
+import { issuePath } from '../core/zod-issues.ts';
 
 export type { DecisionAck } from '../workflows/definitions.ts';
 
@@ -154,21 +155,21 @@ export interface BosunClientOptions {
 export function createBosunClient({ client, taskQueue, catalog }: BosunClientOptions): BosunClient {
   const handleOf = <R>(runId: string): RunHandle<R> => {
     const handle = client.workflow.getHandle(runId);
+    /** Sends a human's decision by Update; a refusal becomes a `DecisionRejectedError`. */
+    const update = async <Ret, Arg>(def: UpdateDefinition<Ret, [Arg]>, arg: Arg, targetId: string): Promise<Ret> => {
+      try {
+        return await handle.executeUpdate(def, { args: [arg] });
+      } catch (err) {
+        throw asRejection(err, runId, targetId);
+      }
+    };
     const decide = async (init: ApprovalDecisionInput): Promise<DecisionAck> => {
       const decision = validateDecision(init);
-      try {
-        return await handle.executeUpdate(decideApprovalUpdate, { args: [decision] });
-      } catch (err) {
-        throw asRejection(err, runId, decision.approvalId);
-      }
+      return update(decideApprovalUpdate, decision, decision.approvalId);
     };
     const resolve = async (init: EscalationResolutionInput): Promise<EscalationAck> => {
       const resolution = validateEscalationResolution(init);
-      try {
-        return await handle.executeUpdate(resolveEscalationUpdate, { args: [resolution] });
-      } catch (err) {
-        throw asRejection(err, runId, resolution.escalationId);
-      }
+      return update(resolveEscalationUpdate, resolution, resolution.escalationId);
     };
     return {
       runId,
@@ -311,7 +312,7 @@ export function validateEscalationResolution(init: unknown): EscalationResolutio
   return parsed.data;
 }
 const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] =>
-  error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(input)', message: i.message }));
+  error.issues.map((i) => ({ path: issuePath(i.path), message: i.message }));
 
 /** Parses and defaults a run input, and pins the prices of its models; a `RunInputError`
  * lists every problem. With the workers' `catalog`, an unknown agent name or tool is one of

@@ -1,3 +1,5 @@
+import { formatIssues } from '../core/zod-issues.ts';
+
 /** Input failed validation before anything reached Temporal: a run input, or a human
  * decision on a run. Nothing was written; `issues` says what to fix, field by field. */
 export class RunInputError extends Error {
@@ -5,7 +7,7 @@ export class RunInputError extends Error {
   /** What was invalid: `run input`, `decision`, `escalation resolution`. */
   readonly subject: string;
   constructor(issues: { path: string; message: string }[], subject = 'run input') {
-    super(`invalid ${subject}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    super(`invalid ${subject}: ${formatIssues(issues)}`);
     this.name = 'RunInputError';
     this.issues = issues;
     this.subject = subject;

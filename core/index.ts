@@ -13,3 +13,5 @@ export * from './calls.ts';
 export * from './principal.ts';
 export * from './budgets.ts';
 export * from './approvals.ts';
+export * from './zod-issues.ts';
+export * from './cause-chain.ts';

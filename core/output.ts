@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { outputFormatSchema } from './model.ts';
+import { issueLines } from './zod-issues.ts';
 
 /**
  * A structured-output contract: the answer must be JSON matching `schema`. Clients build it
@@ -36,7 +37,7 @@ export function checkOutput(contract: { name: string; schema: Record<string, unk
   if (parsed.success) return { ok: true, value: parsed.data };
   return {
     ok: false,
-    issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.length ? i.path.join('.') : '(output)'}: ${i.message}`),
+    issues: issueLines(parsed.error, { root: '(output)', max: 10 }),
   };
 }
 

@@ -14,7 +14,9 @@ export const principalSchema = z.object({
 export type Principal = z.infer<typeof principalSchema>;
 export type PrincipalInput = z.input<typeof principalSchema>;
 
-export const anonymousPrincipal: Principal = { tenant: 'default', user: 'anonymous', scopes: [], roles: [] };
+/** The principal of a run started without one: the schema's defaults, so the two cannot
+ * drift apart. Shared; do not mutate it. */
+export const anonymousPrincipal: Principal = principalSchema.parse({});
 
 /** A human acting on a run (approver, escalation handler). Identity is asserted by the
  * calling service, which authenticated them; Bosun records it and checks group membership. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../core/messages.ts';
 import type { Principal } from '../core/principal.ts';
+import { formatIssues } from '../core/zod-issues.ts';
 
 /** What running a tool can do to the world. Retries and (later) approvals key off this. */
 export type ToolEffect = 'read' | 'idempotent' | 'side-effect';
@@ -154,10 +155,7 @@ export type InputCheck<T> = { ok: true; value: T } | { ok: false; message: strin
 export function checkToolInput<I extends z.ZodType>(contract: ToolContract<I>, input: unknown): InputCheck<z.infer<I>> {
   const parsed = contract.input.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data };
-  const issues = parsed.error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`)
-    .join('; ');
+  const issues = formatIssues(parsed.error, { max: 5 });
   return { ok: false, message: `Invalid arguments for tool "${contract.name}": ${issues}. Fix the arguments and call it again.` };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CodecKeys, decodeKey, keyIdPattern } from './codec/codec-keys.ts';
+import { formatIssues } from '../core/zod-issues.ts';
 
 const optionalString = z
   .string()
@@ -118,7 +119,7 @@ export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export class ConfigError extends Error {
   constructor(issues: z.core.$ZodIssue[], subject = 'worker') {
-    super(`invalid ${subject} configuration: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    super(`invalid ${subject} configuration: ${formatIssues(issues)}`);
     this.name = 'ConfigError';
   }
 }

@@ -1,12 +1,5 @@
+import { causeChain } from '../core/cause-chain.ts';
 import { isFailureType, failureTypes, type Failure, type FailureType } from '../core/failures.ts';
-
-interface FailureLike {
-  name?: unknown;
-  message?: unknown;
-  type?: unknown;
-  cause?: unknown;
-  details?: unknown;
-}
 
 /**
  * Turns an activity error into failure data by walking its cause chain and reading the
@@ -15,7 +8,7 @@ interface FailureLike {
  */
 export function failureFromError(err: unknown): Failure {
   let sawTimeout = false;
-  for (let e = err as FailureLike | undefined, depth = 0; e && depth < 8; e = e.cause as FailureLike, depth++) {
+  for (const e of causeChain(err)) {
     if (isFailureType(e.type)) {
       const details = Array.isArray(e.details) && isRecord(e.details[0]) ? pickDetails(e.details[0]) : undefined;
       return make(e.type, String(e.message ?? e.type), details);

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { retrieveInputSchema, type RetrievalResult, type RetrieveInput } from '../../core/retrieval.ts';
 import type { Retriever } from './types.ts';
+import { formatIssues } from '../../core/zod-issues.ts';
 
 /**
  * The `retrieve` activity over a retriever. Input that breaks the contract (no query, `k`
@@ -15,8 +16,7 @@ export function createRetrieveActivity(retriever: Retriever) {
   return async function retrieve(input: RetrieveInput): Promise<RetrievalResult> {
     const parsed = retrieveInputSchema.safeParse(input);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
-      throw ApplicationFailure.create({ type: 'bad_request', nonRetryable: true, message: `invalid retrieve input: ${issues}` });
+      throw ApplicationFailure.create({ type: 'bad_request', nonRetryable: true, message: `invalid retrieve input: ${formatIssues(parsed.error)}` });
     }
     return retriever.retrieve(parsed.data);
   };

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { inTransaction, openSqlite } from '../store/sqlite.ts';
 import type { RetrievalResult, RetrievedChunk, RetrieveInput } from '../../core/retrieval.ts';
 import { chunkDocument, defaultChunkOptions, type ChunkOptions } from './chunker.ts';
 import { corpusVersion, readCorpus } from './corpus.ts';
@@ -58,23 +59,13 @@ export function defaultRetrievalDbPath(env: Record<string, string | undefined> =
   return join(env.BOSUN_STATE_DIR?.trim() || '.bosun', 'retrieval.db');
 }
 
-function openDatabase(path: string): DatabaseSync {
-  const inMemory = path === ':memory:';
-  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
-  // A worker may be reading while `ingest` writes: wait for the writer rather than fail.
-  const db = new DatabaseSync(path, { timeout: 10_000 });
-  if (!inMemory) db.exec('PRAGMA journal_mode = WAL');
-  return db;
-}
-
 /**
  * Replaces the whole index in `db` with `docs`, in one transaction: a reader sees the old
  * index or the new one, never a mix, and a failed ingest leaves the old one in place.
  */
 export function writeIndex(db: DatabaseSync, docs: readonly KnowledgeDocument[], chunking: ChunkOptions = defaultChunkOptions): IndexStats {
   const indexVersion = corpusVersion(docs, chunking);
-  db.exec('BEGIN IMMEDIATE');
-  try {
+  return inTransaction(db, () => {
     db.exec(schema);
     const insertDoc = db.prepare('INSERT INTO documents (doc_id, source, title, text) VALUES (?, ?, ?, ?)');
     const insertChunk = db.prepare('INSERT INTO chunks (id, doc_id, ord, title, heading, text) VALUES (?, ?, ?, ?, ?, ?)');
@@ -91,12 +82,8 @@ export function writeIndex(db: DatabaseSync, docs: readonly KnowledgeDocument[],
     const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     setMeta.run('schema', schemaVersion);
     setMeta.run('stats', JSON.stringify(stats));
-    db.exec('COMMIT');
     return stats;
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
+  });
 }
 
 /**
@@ -107,7 +94,7 @@ export function writeIndex(db: DatabaseSync, docs: readonly KnowledgeDocument[],
  */
 export async function ingest(opts: { dir: string; dbPath: string; chunking?: Partial<ChunkOptions> }): Promise<IndexStats & { dbPath: string }> {
   const docs = await readCorpus(opts.dir);
-  const db = openDatabase(opts.dbPath);
+  const db = openSqlite(opts.dbPath);
   try {
     return { ...writeIndex(db, docs, { ...defaultChunkOptions, ...opts.chunking }), dbPath: opts.dbPath };
   } finally {
@@ -123,7 +110,7 @@ export function openSqliteRetriever(opts: { path?: string } = {}): SqliteRetriev
   const path = opts.path ?? defaultRetrievalDbPath();
   const missing = () => new Error(`no retrieval index at ${path}: run \`npm run ingest -- <folder> --db ${path}\` first`);
   if (path !== ':memory:' && !existsSync(path)) throw missing();
-  const db = openDatabase(path);
+  const db = openSqlite(path);
   try {
     return sqliteRetriever(db, path);
   } catch (err) {
@@ -144,7 +131,7 @@ export async function buildMemoryRetriever(opts: { dir: string; chunking?: Parti
 
 /** An in-memory index of documents given directly (tests, generated corpora). */
 export function memoryRetriever(docs: readonly KnowledgeDocument[], chunking: Partial<ChunkOptions> = {}): SqliteRetriever {
-  const db = openDatabase(':memory:');
+  const db = openSqlite(':memory:');
   writeIndex(db, docs, { ...defaultChunkOptions, ...chunking });
   return sqliteRetriever(db, ':memory:');
 }
@@ -172,16 +159,6 @@ function sqliteRetriever(db: DatabaseSync, path: string): SqliteRetriever {
   };
   stats();
 
-  /** Chunks and version from one snapshot, even if `ingest` replaces the index meanwhile. */
-  const read = <T>(fn: () => T): T => {
-    db.exec('BEGIN');
-    try {
-      return fn();
-    } finally {
-      db.exec('COMMIT');
-    }
-  };
-
   return {
     path,
     stats,
@@ -189,14 +166,15 @@ function sqliteRetriever(db: DatabaseSync, path: string): SqliteRetriever {
     async retrieve(input: RetrieveInput): Promise<RetrievalResult> {
       const k = Math.max(1, Math.min(50, Math.floor(input.k)));
       const match = toFtsQuery(input.query);
-      return read(() => {
+      // Chunks and version from one snapshot, even if `ingest` replaces the index meanwhile.
+      return inTransaction(db, () => {
         const indexVersion = stats().indexVersion;
         const rows = match ? (search.all(match, k) as ChunkRow[]) : [];
         const chunks: RetrievedChunk[] = rows
           .filter((r) => input.minScore === undefined || r.score >= input.minScore)
           .map((r, i) => ({ id: r.id, docId: r.docId, source: r.source, title: r.title, text: r.text, score: r.score, rank: i + 1 }));
         return { query: input.query, chunks, indexVersion, weak: chunks.length === 0 };
-      });
+      }, 'deferred');
     },
     async indexVersion() {
       return stats().indexVersion;

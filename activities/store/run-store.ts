@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { messageSchema, type Message } from '../../core/messages.ts';
+import { inTransaction, openSqlite } from './sqlite.ts';
 
 /** A prompt version: content-addressed, immutable. */
 export interface PromptVersion {
@@ -46,11 +44,8 @@ export function promptHash(content: string): string {
 /** The embedded store: one SQLite file (or `:memory:`), WAL mode for concurrent workers on
  * the same machine. */
 export function openSqliteRunStore(path: string): RunStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
+  const db = openSqlite(path);
   db.exec(`
-    PRAGMA journal_mode = WAL;
-    PRAGMA busy_timeout = 10000;
     CREATE TABLE IF NOT EXISTS messages (
       conversation TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL,
       PRIMARY KEY (conversation, position)) WITHOUT ROWID;
@@ -70,14 +65,7 @@ export function openSqliteRunStore(path: string): RunStore {
 
   return {
     async putMessages(conversationId, from, messages) {
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        messages.forEach((m, i) => upsert.run(conversationId, from + i, JSON.stringify(m)));
-        db.exec('COMMIT');
-      } catch (err) {
-        db.exec('ROLLBACK');
-        throw err;
-      }
+      inTransaction(db, () => messages.forEach((m, i) => upsert.run(conversationId, from + i, JSON.stringify(m))));
     },
     async getMessages(conversationId, length) {
       const rows = select.all(conversationId, length) as { position: number; body: string }[];

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunStats } from '../../client/stats.ts';
 import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
@@ -22,18 +24,21 @@ import {
   resultExitCode,
   summarizeArgs,
   usage,
+  commandUsage,
   type CliClient,
   type CliDeps,
   type ConnectOptions,
-} from '../../client/cli.ts';
+} from '../../client/cli/index.ts';
 import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/errors.ts';
 import type { InboxApproval, RunHandle } from '../../client/client.ts';
 import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../../core/approvals.ts';
 import { exampleRouting } from '../../client/example-agent.ts';
+import { cliEntryStats } from '../helpers/cli-entry-client.ts';
 import type { CallRecord } from '../../core/calls.ts';
 import type { RunInput, RunInputInit, RunResult, RunStatus, TaskInput, TaskInputInit, TaskResult } from '../../core/run.ts';
 
 const noEnv = {};
+const cliEntry = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
 const defaults: ConnectOptions = { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'bosun' };
 
 const result = (outcome: RunResult['outcome'], extra: Partial<RunResult> = {}): RunResult => ({
@@ -539,6 +544,22 @@ describe('main', () => {
     expect(err.split('\n')[0]).toBe('error: unknown command "frobnicate"');
     expect(err).toContain(usage);
     expect(calls.connect).toEqual([]);
+  });
+
+  it("shows only the command's own usage when its arguments or flags are wrong", async () => {
+    const reject = await runCli(['reject', 'run-1', 'ap-1', '--as', 'alice']);
+    expect(reject.code).toBe(2);
+    expect(reject.err).toBe(`error: "reject" needs --reason "...": the model is told why\n\n${commandUsage('reject')}`);
+    expect(commandUsage('reject')).toMatch(/^Usage of "reject" .*\n  reject <runId> <approvalId> --as ID .*--reason text/);
+    expect(commandUsage('reject')).toContain('decide one; the run checks the decision');
+    expect(reject.err).not.toContain('approve <runId>');
+    expect(reject.err).not.toContain('Options for every command');
+    const cancel = await runCli(['cancel']);
+    expect(cancel.err).toBe(`error: "cancel" needs a run id\n\n${commandUsage('cancel')}`);
+    expect(commandUsage('cancel').split('\n')).toHaveLength(2);
+    const stray = await runCli(['status', '--wait', 'run-1']);
+    expect(stray.err).toBe(`error: --wait does not apply to "status"\n\n${commandUsage('status')}`);
+    expect(reject.calls.connect).toEqual([]);
   });
 
   it('exits 2 listing every issue of an invalid agent file, without connecting', async () => {
@@ -1312,6 +1333,24 @@ describe('stats', () => {
     expect(text).toContain('human escalation rate: 22.2% (1 answered by a human)');
     expect(text).toContain('retrieval: 3 run(s) with retrieval, weak context 33.3%, mean best score 4.2');
     expect(formatStats(sampleStats)).toBe(text);
+  });
+
+  it('runs as the program entry (`node client/cli.ts stats`), as text and as JSON', () => {
+    // The entry, not `main`: a fault that only shows when the module starts the command
+    // itself (a top-level `await main()` reaching a `const` not yet evaluated) fails here.
+    const bosun = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', fileURLToPath(new URL('../helpers/cli-entry-hook.ts', import.meta.url)), cliEntry, ...args], {
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+    const text = bosun('stats');
+    expect(text.stderr).toBe('');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toBe(`${formatStats(cliEntryStats)}\n`);
+    const json = bosun('stats', '--json');
+    expect(json.stderr).toBe('');
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(cliEntryStats);
   });
 });
 

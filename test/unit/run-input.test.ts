@@ -4,6 +4,7 @@ import { RunInputError } from '../../client/errors.ts';
 import { exampleAgent } from '../../client/example-agent.ts';
 import { runIdSchema, runInputSchema, type AgentDefinitionInput } from '../../core/run.ts';
 import { defaultPrices } from '../../core/pricing.ts';
+import { anonymousPrincipal } from '../../core/principal.ts';
 import type { AgentDefinition, RunInput } from '../../core/run.ts';
 
 /** The agent of an input given as a definition (not by name). */
@@ -49,6 +50,7 @@ describe('validateRunInput', () => {
       task: 'How much is refunded?',
       principal: { tenant: 'default', user: 'anonymous', scopes: [], roles: [] },
     });
+    expect(anonymousPrincipal).toEqual({ tenant: 'default', user: 'anonymous', scopes: [], roles: [] });
   });
 
   it('pins the prices of every model in a routing table, keeping explicit ones', () => {

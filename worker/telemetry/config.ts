@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatIssues } from '../../core/zod-issues.ts';
 
 const optional = z
   .string()
@@ -44,7 +45,7 @@ export type TelemetryEnv = z.infer<typeof telemetryEnvSchema>;
 
 export class TelemetryConfigError extends Error {
   constructor(issues: z.core.$ZodIssue[]) {
-    super(`invalid telemetry configuration: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    super(`invalid telemetry configuration: ${formatIssues(issues)}`);
     this.name = 'TelemetryConfigError';
   }
 }

@@ -1,0 +1,41 @@
+/**
+ * The two things every embedded SQLite store here does the same way: open a file that
+ * several worker processes (and `ingest`) share, and write in one transaction.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+/**
+ * Opens a SQLite file (creating its folder), or `:memory:`. WAL mode lets readers go on
+ * while one process writes; the busy timeout makes a second writer wait for the first
+ * rather than fail.
+ */
+export function openSqlite(path: string): DatabaseSync {
+  const inMemory = path === ':memory:';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path, { timeout: 10_000 });
+  if (!inMemory) db.exec('PRAGMA journal_mode = WAL');
+  return db;
+}
+
+/**
+ * Runs `fn` in one transaction: all of its writes or none (rolled back when it throws).
+ * `immediate` (the default, for writes) takes the write lock up front, so concurrent writers
+ * queue instead of deadlocking on a read-then-write upgrade; `deferred` suits a read that
+ * must see one snapshot.
+ *
+ * @example
+ * inTransaction(db, () => rows.forEach((r) => insert.run(r.id, r.body)));
+ */
+export function inTransaction<T>(db: DatabaseSync, fn: () => T, mode: 'immediate' | 'deferred' = 'immediate'): T {
+  db.exec(mode === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}

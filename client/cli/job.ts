@@ -1,0 +1,24 @@
+import type { BosunClient } from '../client.ts';
+
+/** What a command needs from a connected client: a subset of `BosunClient`, so tests fake it easily. */
+export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'pendingApprovals' | 'stats'> & { close(): Promise<void> };
+
+/** Where a command writes. */
+export interface Output {
+  /** One block of text to stdout / stderr (a newline is added). */
+  out(text: string): void;
+  err(text: string): void;
+  /** `value` as JSON when the command has `--json`, else `text`. */
+  print(value: unknown, text: string): void;
+}
+
+/**
+ * A command checked locally (its files read, its input validated) and ready to run once
+ * connected: bad input fails before any connection is made.
+ */
+export interface Job {
+  /** The run the command is about, for error messages; a job that starts one sets it once known. */
+  runId?: string;
+  /** Does the work and resolves with the exit code. */
+  run(client: CliClient, output: Output): Promise<number>;
+}

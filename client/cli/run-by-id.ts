@@ -1,0 +1,90 @@
+/**
+ * `status`, `result`, `audit`, `cancel`: the commands on one run (or task) named by its id —
+ * what it is doing now, how it ended, every decision it recorded, stop it.
+ */
+import type { AuditEntry } from '../../core/approvals.ts';
+import type { RunStatus } from '../../core/run.ts';
+import type { CommandOf, ParseResult } from './command.ts';
+import type { CommandArgs } from './flags.ts';
+import { approvalTerms, formatUsage, plural, summarizeArgs, words } from './format.ts';
+import { formatResult, resultExitCode } from './format-result.ts';
+import type { Job } from './job.ts';
+
+export function parseRunById({ name, rest, connection, json }: CommandArgs<'status' | 'result' | 'audit' | 'cancel'>): ParseResult {
+  if (rest.length === 0) return { error: `"${name}" needs a run id` };
+  if (rest.length > 1) return { error: `"${name}" takes one run id, got ${rest.length} arguments` };
+  return name === 'cancel' ? { kind: 'cancel', connection, runId: rest[0]! } : { kind: name, connection, runId: rest[0]!, json };
+}
+
+export function runByIdJob(cmd: CommandOf<'status' | 'result' | 'audit' | 'cancel'>): Job {
+  const { runId } = cmd;
+  return {
+    runId,
+    async run(client, output) {
+      const handle = client.getHandle(runId);
+      switch (cmd.kind) {
+        case 'status': {
+          const status = await handle.status();
+          output.print(status, formatStatus(status));
+          return 0;
+        }
+        case 'result': {
+          const result = await handle.result();
+          output.print(result, formatResult(result));
+          return resultExitCode(result);
+        }
+        case 'audit': {
+          const entries = await handle.audit();
+          output.print(entries, formatAudit(runId, entries));
+          return 0;
+        }
+        case 'cancel':
+          await handle.cancel();
+          output.out(`cancellation requested for run ${runId}; it stops cleanly with the outcome "stopped (cancelled)"`);
+          return 0;
+      }
+    },
+  };
+}
+
+/** How many of the run's recent events `status` prints (the query keeps more; `--json` has all). */
+export const statusEventLines = 5;
+
+/** The `status` query as a few lines an operator reads at a glance. */
+export function formatStatus(s: RunStatus): string {
+  const pending = s.pending.map((p) =>
+    p.kind === 'model_call' ? `model call to ${p.model} (step ${p.step})` : `tool ${p.tool} (call ${p.callId}, step ${p.step})`,
+  );
+  // Workers from before `recentEvents` and approvals existed answer without them.
+  const events = (s.recentEvents ?? []).slice(-statusEventLines);
+  const approvals = s.pendingApprovals ?? [];
+  const escalations = s.escalations ? `, ${plural(s.escalations, 'escalation')}` : '';
+  return [
+    `run ${s.runId} (agent ${s.agent})`,
+    `phase: ${words(s.phase)}, step ${s.step} of ${s.maxSteps}${s.outcome ? `, outcome: ${words(s.outcome)}` : ''}`,
+    `usage: ${formatUsage(s.usage)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}${escalations}`,
+    `pending: ${pending.length ? pending.join('; ') : 'nothing'}`,
+    ...(approvals.length
+      ? [`awaiting approval:`, ...approvals.map((a) => `  ${a.id}: ${a.tool} ${summarizeArgs(a.input)}; ${approvalTerms(a)}`)]
+      : []),
+    ...(s.escalation
+      ? [
+          `needs a human (${words(s.escalation.reason)}): ${s.escalation.message}`,
+          `  escalation ${s.escalation.id}; deadline ${s.escalation.deadlineAt}; answer, redirect or end it`,
+        ]
+      : []),
+    ...(events.length ? ['recent events:', ...events.map((e) => `  ${e.seq}. ${e.text}`)] : [`last event: ${s.lastEvent}`]),
+  ].join('\n');
+}
+
+/** A run's audit trail, one numbered line per decision. */
+export function formatAudit(runId: string, entries: AuditEntry[]): string {
+  if (entries.length === 0) return `no audit entries for run ${runId}`;
+  return [
+    `audit of run ${runId} (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}):`,
+    ...entries.map(
+      (e) =>
+        `  ${e.seq}. ${e.at} step ${e.step}: ${words(e.event)}${e.tool ? ` ${e.tool}` : ''}${e.callId ? ` (call ${e.callId})` : ''} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`,
+    ),
+  ].join('\n');
+}
