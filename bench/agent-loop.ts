@@ -43,10 +43,10 @@ import { createOpenAIAdapter } from '../activities/model/index.ts';
 import { createBosunClient } from '../client/client.ts';
 import { nonRetryableFailureTypes } from '../core/failures.ts';
 import type { Message, ToolResult } from '../core/messages.ts';
-import { runInputSchema, type AgentDefinitionInput, type RunInput } from '../core/run.ts';
+import { agentDefinitionSchema, type AgentDefinitionInput } from '../core/run.ts';
 import { startFakeOpenAI, type FakeHandler, type FakeProviderServer } from '../test/kit/index.ts';
 import { builtInTools } from '../tools/handlers/index.ts';
-import { capResult, checkToolInput, findTool, toolSpec } from '../tools/index.ts';
+import { builtInCatalog, capResult, checkToolInput, toolSpec } from '../tools/index.ts';
 import { bundleWorkflows } from '../worker/bundle.ts';
 import { workerConfigSchema } from '../worker/config.ts';
 import { createBosunWorker } from '../worker/create-worker.ts';
@@ -96,8 +96,7 @@ const agentInput: AgentDefinitionInput = {
 };
 const TASK = 'bench';
 /** The agent with Bosun's defaults filled in, exactly as the workflow sees it. */
-const runInput: RunInput = runInputSchema.parse({ agent: agentInput, task: TASK });
-const agent = runInput.agent;
+const agent = agentDefinitionSchema.parse(agentInput);
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -267,7 +266,7 @@ async function benchInProcess(fake: FakeProviderServer): Promise<Measured> {
   const adapter = createOpenAIAdapter(new OpenAI({ baseURL: fake.baseURL, apiKey: 'x', maxRetries: 0 }), 'openai');
   const calculator = (await builtInTools()).find((t) => t.contract.name === 'calculator');
   if (!calculator) throw new Error('no calculator among the built-in tools');
-  const tools = agent.tools.map((name) => toolSpec(findTool(name)!));
+  const tools = agent.tools.map((name) => toolSpec(builtInCatalog.tool(name)!));
   const intervals: number[] = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const first = fake.requests.length;

@@ -39,7 +39,7 @@ import {
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
-import { issuePath } from '../core/zod-issues.ts';
+import { expandUnions, issuePath } from '../core/zod-issues.ts';
 
 export type { DecisionAck } from '../workflows/definitions.ts';
 
@@ -312,7 +312,7 @@ export function validateEscalationResolution(init: unknown): EscalationResolutio
   return parsed.data;
 }
 const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] =>
-  error.issues.map((i) => ({ path: issuePath(i.path), message: i.message }));
+  expandUnions(error.issues).map((i) => ({ path: issuePath(i.path), message: i.message }));
 
 /** Parses and defaults a run input, and pins the prices of its models; a `RunInputError`
  * lists every problem. With the workers' `catalog`, an unknown agent name or tool is one of

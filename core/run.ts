@@ -4,7 +4,7 @@ import { escalationReasons, auditEntrySchema } from './approvals.ts';
 import { budgetKinds, budgetsSchema } from './budgets.ts';
 import { callRecordSchema } from './calls.ts';
 import { carriedStateSchema } from './carried-state.ts';
-import { principalSchema } from './principal.ts';
+import { anonymousPrincipal, principalSchema } from './principal.ts';
 import { weakContextPolicySchema } from './retrieval.ts';
 import { failureSchema } from './failures.ts';
 import { modelRefSchema } from './model.ts';
@@ -147,7 +147,7 @@ export const runInputSchema = z.object({
   /** The final answer must be JSON matching this contract (validated, repaired, escalated). */
   output: outputContractSchema.optional(),
   /** Who the run acts for; tools are offered and executed within its scopes. */
-  principal: principalSchema.default({ tenant: 'default', user: 'anonymous', scopes: [], roles: [] }),
+  principal: principalSchema.default(anonymousPrincipal),
   /** Set by the run itself when it continues as new: the state it carries (conversation
    * reference, pinned prompt, budgets spent, audit, counters). Not for callers. */
   resume: carriedStateSchema.optional(),

@@ -35,8 +35,26 @@ export const formatIssue = (issue: IssueLike, root?: string): string => `${issue
 
 /** Each issue as `path: message`, in zod's order. */
 export function issueLines(issues: Issues, { root, max }: IssueFormat = {}): string[] {
-  const list = 'issues' in issues ? issues.issues : issues;
-  return list.slice(0, max).map((i) => formatIssue(i, root));
+  return expandUnions('issues' in issues ? issues.issues : issues)
+    .slice(0, max)
+    .map((i) => formatIssue(i, root));
+}
+
+/**
+ * zod reports a value that matches no branch of a union as one vague `Invalid input`, with
+ * each branch's issues inside. Where the value has the type of some branches (an object
+ * for `name | definition`), those branches' issues are the useful ones: they replace the
+ * vague one, with full paths.
+ */
+export function expandUnions<T extends IssueLike>(issues: readonly T[]): IssueLike[] {
+  return issues.flatMap((issue): IssueLike[] => {
+    const branches = (issue as { code?: unknown; errors?: unknown }).code === 'invalid_union' ? (issue as { errors?: unknown }).errors : undefined;
+    if (!Array.isArray(branches) || typeof issue.path === 'string') return [issue];
+    const typed = (branches as IssueLike[][]).filter((b) => !b.every((i) => (i as { code?: unknown }).code === 'invalid_type' && i.path.length === 0));
+    if (typed.length === 0) return [issue];
+    const prefix = issue.path as readonly PropertyKey[];
+    return expandUnions(typed.flat()).map((i) => ({ ...i, path: typeof i.path === 'string' ? i.path : [...prefix, ...i.path] }));
+  });
 }
 
 /** The issues on one line, `; ` between them. */

@@ -1,6 +1,7 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ValidationReport } from '../core/output.ts';
 import { taskInputSchema, type RunOutcome, type RunStatus, type TaskInputInit, type TaskResult } from '../core/run.ts';
+import { formatIssues } from '../core/zod-issues.ts';
 import { statusQuery } from './definitions.ts';
 import { make } from './failures.ts';
 import { createModelCaller, emptyTotals } from './model-caller.ts';
@@ -52,10 +53,7 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
       ...(validation ? { validation } : {}),
     };
   };
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
-    return finish({ kind: 'failed', failure: make('invalid_input', `task input rejected: ${issues}`) });
-  }
+  if (!parsed.success) return finish({ kind: 'failed', failure: make('invalid_input', `task input rejected: ${formatIssues(parsed.error)}`) });
   const task = parsed.data;
   const caller = createModelCaller({
     runId,

@@ -11,6 +11,7 @@ import {
   type PendingApproval,
 } from '../core/approvals.ts';
 import type { Principal } from '../core/principal.ts';
+import { formatIssues } from '../core/zod-issues.ts';
 import { authorizeToolCall, checkToolInput, type ApprovalOptions, type ToolContract } from '../tools/index.ts';
 import { auditQuery, decideApprovalSignal, decideApprovalUpdate, resolveEscalationUpdate, type DecisionAck } from './definitions.ts';
 
@@ -46,7 +47,7 @@ export function createHumanDesk(opts: {
   /** Throws (refusing the decision) unless it can be applied as given. */
   const validateDecision = (raw: unknown): { decision: ApprovalDecision; w: Waiting; input?: unknown } => {
     const parsed = approvalDecisionSchema.safeParse(raw);
-    if (!parsed.success) throw new Error(`invalid decision: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new Error(`invalid decision: ${formatIssues(parsed.error)}`);
     const decision = parsed.data;
     const w = waiting.get(decision.approvalId);
     if (!w || w.result) throw new Error(`approval ${decision.approvalId} is not pending (unknown, already decided, or timed out)`);
@@ -87,7 +88,7 @@ export function createHumanDesk(opts: {
 
   const validateResolution = (raw: unknown): EscalationResolution => {
     const parsed = escalationResolutionSchema.safeParse(raw);
-    if (!parsed.success) throw new Error(`invalid resolution: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw new Error(`invalid resolution: ${formatIssues(parsed.error)}`);
     if (!escalation || escalation.resolution || escalation.id !== parsed.data.escalationId) {
       throw new Error(`escalation ${parsed.data.escalationId} is not open`);
     }

@@ -1,4 +1,5 @@
 import { isCancellation } from '@temporalio/workflow';
+import { causeChain } from '../core/cause-chain.ts';
 import type { CallRecord } from '../core/calls.ts';
 import type { Failure } from '../core/failures.ts';
 import type { CallTotals } from '../core/carried-state.ts';
@@ -202,7 +203,7 @@ export function emptyTotals(): CallTotals {
 
 /** Usage a failed call was billed for, carried in the failure details by `callModel`. */
 function billedUsageOf(err: unknown): Usage {
-  for (let e = err as { cause?: unknown; details?: unknown } | undefined, d = 0; e && d < 8; e = e.cause as typeof e, d++) {
+  for (const e of causeChain(err)) {
     const details = Array.isArray(e.details) ? (e.details[0] as { billedUsage?: unknown } | undefined) : undefined;
     const parsed = usageSchema.safeParse(details?.billedUsage);
     if (parsed.success) return parsed.data;

@@ -35,7 +35,10 @@ import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, Pend
 import { exampleRouting } from '../../client/example-agent.ts';
 import { cliEntryStats } from '../helpers/cli-entry-client.ts';
 import type { CallRecord } from '../../core/calls.ts';
-import type { RunInput, RunInputInit, RunResult, RunStatus, TaskInput, TaskInputInit, TaskResult } from '../../core/run.ts';
+import type { AgentDefinition, RunInput, RunInputInit, RunResult, RunStatus, TaskInput, TaskInputInit, TaskResult } from '../../core/run.ts';
+
+/** A run input whose agent is a definition (the CLI always sends one). */
+type DefinedRunInput = Omit<RunInput, 'agent'> & { agent: AgentDefinition };
 
 const noEnv = {};
 const cliEntry = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
@@ -466,7 +469,7 @@ describe('main', () => {
     expect(out).toBe('r-42');
     expect(err).toBe('');
     expect(calls.connect).toEqual([defaults]);
-    const input = calls.start[0] as RunInput;
+    const input = calls.start[0] as DefinedRunInput;
     expect(calls.start).toHaveLength(1);
     expect(input).toMatchObject({ task: 'How much?', runId: 'r-42', agent: { name: 'support-example', model: { provider: 'openai', name: 'gpt-4.1-mini' } } });
     // Validated: schema defaults are filled in before the client sees the input.
@@ -477,7 +480,7 @@ describe('main', () => {
 
   it('runs the example agent on the --model given', async () => {
     const { calls } = await runCli(['run', '--model', 'anthropic/claude-haiku-4-5', 'hi']);
-    expect(calls.start[0]?.agent.model).toEqual({ provider: 'anthropic', name: 'claude-haiku-4-5' });
+    expect((calls.start[0] as DefinedRunInput | undefined)?.agent.model).toEqual({ provider: 'anthropic', name: 'claude-haiku-4-5' });
   });
 
   it('loads the agent from a JSON file, with --model overriding its model', async () => {
@@ -486,7 +489,7 @@ describe('main', () => {
     expect(plain.code).toBe(0);
     expect(plain.calls.start[0]?.agent).toMatchObject({ ...agent, tools: [], maxSteps: 10 });
     const overridden = await runCli(['run', '--agent', 'billing.json', '--model', 'openai-compatible/llama3.1', 'hi'], fakeClient(), agentFile(agent));
-    expect(overridden.calls.start[0]?.agent.model).toEqual({ provider: 'openai-compatible', name: 'llama3.1' });
+    expect((overridden.calls.start[0] as DefinedRunInput | undefined)?.agent.model).toEqual({ provider: 'openai-compatible', name: 'llama3.1' });
   });
 
   it('with --wait prints the outcome and exits 0 for an answer', async () => {
@@ -1225,30 +1228,30 @@ describe('main: patterns', () => {
   it('with --rag sets the agent retrieval, defaults filled in', async () => {
     const { code, calls } = await runCli(['run', '--rag', '--k', '3', '--on-weak', 'escalate', 'Can I return an opened mug?']);
     expect(code).toBe(0);
-    const input = calls.start[0] as RunInput;
+    const input = calls.start[0] as DefinedRunInput;
     expect(input.agent.retrieval).toEqual({ k: 3, onWeak: 'escalate', degradeAnswer: expect.stringContaining('not in the knowledge base') });
     expect(input.agent).toMatchObject({ name: 'support-example', tools: ['search_docs', 'read_doc', 'calculator'] });
     const plain = await runCli(['run', '--rag', '--min-score', '1.5', 'x']);
-    expect((plain.calls.start[0] as RunInput).agent.retrieval).toMatchObject({ k: 4, minScore: 1.5, onWeak: 'degrade' });
+    expect((plain.calls.start[0] as DefinedRunInput).agent.retrieval).toMatchObject({ k: 4, minScore: 1.5, onWeak: 'degrade' });
   });
 
   it('merges --rag over an agent file retrieval', async () => {
     const agent = { name: 'kb', instructions: 'Answer from the documents.', model: { provider: 'openai', name: 'gpt-4.1' }, retrieval: { k: 8, minScore: 2 } };
     const { calls } = await runCli(['run', '--agent', 'kb.json', '--rag', '--k', '2', 'x'], fakeClient(), files({ 'kb.json': agent }));
-    expect((calls.start[0] as RunInput).agent.retrieval).toMatchObject({ k: 2, minScore: 2 });
+    expect((calls.start[0] as DefinedRunInput).agent.retrieval).toMatchObject({ k: 2, minScore: 2 });
   });
 
   it('with --routing example routes the example agent over the providers set in the environment, with no single model', async () => {
     const { code, calls } = await runCli(['run', '--routing', 'example', 'x'], fakeClient(), { env: { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' } });
     expect(code).toBe(0);
-    const agent = (calls.start[0] as RunInput).agent;
+    const agent = (calls.start[0] as DefinedRunInput).agent;
     expect(agent.model).toBeUndefined();
     expect(agent.routing?.tiers.strong?.chain.map((m) => m.name)).toEqual(['claude-haiku-4-5', 'gpt-4.1']);
     expect(agent.routing?.tiers.cheap?.chain.map((m) => m.name)).toEqual(['gpt-4.1-mini', 'claude-haiku-4-5']);
     // Prices of every routed model are pinned at start.
     expect(Object.keys(agent.prices ?? {}).sort()).toEqual(['claude-haiku-4-5', 'gpt-4.1', 'gpt-4.1-mini']);
     const openaiOnly = await runCli(['run', '--routing', 'example', 'x']);
-    expect((openaiOnly.calls.start[0] as RunInput).agent.routing?.tiers.strong?.chain).toEqual([{ provider: 'openai', name: 'gpt-4.1' }]);
+    expect((openaiOnly.calls.start[0] as DefinedRunInput).agent.routing?.tiers.strong?.chain).toEqual([{ provider: 'openai', name: 'gpt-4.1' }]);
   });
 
   it('with --routing file.json replaces the model of the example agent or of an agent file', async () => {
@@ -1256,9 +1259,9 @@ describe('main: patterns', () => {
     const agent = { name: 'billing', instructions: 'Be exact.', model: { provider: 'openai', name: 'gpt-4.1-mini' } };
     const deps = files({ 'r.json': routing, 'a.json': agent });
     const example = await runCli(['run', '--routing', 'r.json', 'x'], fakeClient(), deps);
-    expect((example.calls.start[0] as RunInput).agent).toMatchObject({ name: 'support-example', routing: { ...routing, tiers: { strong: { attemptsPerModel: 3 } } } });
+    expect((example.calls.start[0] as DefinedRunInput).agent).toMatchObject({ name: 'support-example', routing: { ...routing, tiers: { strong: { attemptsPerModel: 3 } } } });
     const fromFile = await runCli(['run', '--agent', 'a.json', '--routing', 'r.json', 'x'], fakeClient(), deps);
-    const a = (fromFile.calls.start[0] as RunInput).agent;
+    const a = (fromFile.calls.start[0] as DefinedRunInput).agent;
     expect(a).toMatchObject({ name: 'billing', routing: { classes: { act: 'strong' } } });
     expect(a.model).toBeUndefined();
   });
@@ -1276,7 +1279,7 @@ describe('main: patterns', () => {
   it('runs for the --principal given, and exits 2 for an invalid one', async () => {
     const principal = { tenant: 'acme', user: 'u-7', scopes: ['orders:read'] };
     const ok = await runCli(['run', '--principal', 'p.json', 'x'], fakeClient(), files({ 'p.json': principal }));
-    expect((ok.calls.start[0] as RunInput).principal).toEqual({ ...principal, roles: [] });
+    expect((ok.calls.start[0] as DefinedRunInput).principal).toEqual({ ...principal, roles: [] });
     const bad = await runCli(['run', '--principal', 'p.json', 'x'], fakeClient(), files({ 'p.json': { user: '' } }));
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^error: invalid run input\n {2}principal\.user: /);
@@ -1284,8 +1287,8 @@ describe('main: patterns', () => {
 
   it('runs with an output contract from --output-schema', async () => {
     const { calls } = await runCli(['run', '--output-schema', 'refund.json', 'x'], fakeClient(), files({ 'refund.json': refundSchema }));
-    expect((calls.start[0] as RunInput).output).toMatchObject({ name: 'refund_decision', schema: { type: 'object', required: ['approve', 'amountCents'] } });
-    expect((calls.start[0] as RunInput).output?.schema).not.toHaveProperty('$schema');
+    expect((calls.start[0] as DefinedRunInput).output).toMatchObject({ name: 'refund_decision', schema: { type: 'object', required: ['approve', 'amountCents'] } });
+    expect((calls.start[0] as DefinedRunInput).output?.schema).not.toHaveProperty('$schema');
   });
 });
 

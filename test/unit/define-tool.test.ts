@@ -25,9 +25,9 @@ describe('defineTool', () => {
 
   it('rejects names providers would refuse, saying which name and why', () => {
     for (const name of ['', 'search docs', 'search.docs', 'tool/x', 'émoji', 'a'.repeat(65)]) {
-      expect(() => defineTool({ name, description: 'd', input: z.object({}), effect: 'read' })).toThrow(
-        new TypeError(`tool name ${JSON.stringify(name)} must match /^[a-zA-Z0-9_-]{1,64}$/ (provider limit)`),
-      );
+      const define = () => defineTool({ name, description: 'd', input: z.object({}), effect: 'read' });
+      expect(define).toThrow(TypeError);
+      expect(define).toThrow(`tool ${JSON.stringify(name)}: the name must match /^[a-zA-Z0-9_-]{1,64}$/ (the providers' limit), e.g. "shipping_eta"`);
     }
   });
 
