@@ -22,7 +22,8 @@ import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowNotFoundEr
 import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput } from '../core/approvals.ts';
 import type { BudgetKind } from '../core/budgets.ts';
 import type { CallRecord } from '../core/calls.ts';
-import { providerNameSchema, type ModelRef, type ProviderName } from '../core/model.ts';
+import type { ModelRef, ProviderName } from '../core/model.ts';
+import { builtInProviderIds, demoProviderProfile } from '../core/providers/index.ts';
 import type { OutputContractInput } from '../core/output.ts';
 import type { ActorInput } from '../core/principal.ts';
 import { weakContextPolicySchema, type WeakContextPolicy } from '../core/retrieval.ts';
@@ -39,9 +40,9 @@ import {
   type InboxApproval,
 } from './client.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
-import { exampleAgent, exampleRouting, exampleTaskInstructions } from './example-agent.ts';
+import { exampleAgent, exampleProvidersFromEnv, exampleProviderVariables, exampleRouting, exampleTaskInstructions } from './example-agent.ts';
 
-export const defaultModel: ModelRef = { provider: 'openai', name: 'gpt-4.1-mini' };
+export const defaultModel: ModelRef = { provider: demoProviderProfile.id, name: demoProviderProfile.models.default };
 
 export const usage = `Usage: npm run bosun -- <command> [options]
 
@@ -103,10 +104,10 @@ Options for every command:
   --task-queue name    the workers' task queue (env BOSUN_TASK_QUEUE, default bosun)
 
 Without --agent the example support agent runs on --model (default ${defaultModel.provider}/${defaultModel.name});
-with --agent, --model or --routing overrides the file's models. Providers: ${providerNameSchema.options.join(', ')}.
+with --agent, --model or --routing overrides the file's models. Providers: ${builtInProviderIds.join(', ')}.
 --routing takes a JSON routing table ({ "tiers": { "strong": { "chain": [...] }, "cheap": ... } })
 or "example": strong and cheap tiers over the providers whose keys are set here
-(ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_COMPATIBLE_BASE_URL; openai when none is).
+(${exampleProviderVariables}; ${demoProviderProfile.id} when none is).
 --output-schema takes a JSON Schema the answer must match; --principal a JSON principal
 ({ "tenant", "user", "scopes": [...], "roles": [...] }) the run acts for.
 --as names the human deciding (recorded in the audit trail); --groups lists the groups
@@ -233,12 +234,12 @@ const allowedFlags: Record<CommandName, string[]> = {
 /** Parses a `provider/name` model reference; the name may itself contain slashes. */
 export function parseModelRef(text: string): ModelRef | { error: string } {
   const slash = text.indexOf('/');
-  const provider = providerNameSchema.safeParse(slash > 0 ? text.slice(0, slash) : '');
+  const provider = builtInProviderIds.find((id) => slash > 0 && id === text.slice(0, slash));
   const name = slash > 0 ? text.slice(slash + 1) : '';
-  if (!provider.success || !name) {
-    return { error: `--model must be provider/name with provider one of ${providerNameSchema.options.join(', ')} (got "${text}")` };
+  if (!provider || !name) {
+    return { error: `--model must be provider/name with provider one of ${builtInProviderIds.join(', ')} (got "${text}")` };
   }
-  return { provider: provider.data, name };
+  return { provider, name };
 }
 
 /** `--rag [--k N] [--min-score X] [--on-weak policy]`; the three need `--rag`. */
@@ -682,12 +683,7 @@ async function readJson(read: CliDeps['readFile'], path: string, what: string): 
  * provider `npm start`'s built-in fake speaks.
  */
 export function providersFromEnv(env: Record<string, string | undefined>): ProviderName[] {
-  const set = (name: string) => Boolean(env[name]?.trim());
-  const providers: ProviderName[] = [];
-  if (set('ANTHROPIC_API_KEY') || set('ANTHROPIC_BASE_URL')) providers.push('anthropic');
-  if (set('OPENAI_API_KEY') || set('OPENAI_BASE_URL')) providers.push('openai');
-  if (set('OPENAI_COMPATIBLE_BASE_URL')) providers.push('openai-compatible');
-  return providers.length ? providers : ['openai'];
+  return exampleProvidersFromEnv(env);
 }
 
 async function loadRouting(spec: string, d: Pick<CliDeps, 'readFile' | 'env'>): Promise<RoutingTableInput> {

@@ -38,6 +38,7 @@ import {
 } from '../workflows/definitions.ts';
 import { findTool, toolCatalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
+import { unknownProviderIssues } from './known-providers.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 
 export type { DecisionAck } from '../workflows/definitions.ts';
@@ -133,6 +134,9 @@ const inboxQueryConcurrency = 8;
 export interface BosunClientOptions {
   client: Client;
   taskQueue: string;
+  /** Ids of providers of your own that the workers serve (`createBosunWorker({ providers })`),
+   * beside the built-in ones: runs naming any other provider are refused before they start. */
+  extraProviders?: readonly string[];
 }
 
 /**
@@ -147,7 +151,7 @@ export interface BosunClientOptions {
  * const { outcome } = await run.result();
  * if (outcome.kind === 'answer') console.log(outcome.text);
  */
-export function createBosunClient({ client, taskQueue }: BosunClientOptions): BosunClient {
+export function createBosunClient({ client, taskQueue, extraProviders = [] }: BosunClientOptions): BosunClient {
   const handleOf = <R>(runId: string): RunHandle<R> => {
     const handle = client.workflow.getHandle(runId);
     const decide = async (init: ApprovalDecisionInput): Promise<DecisionAck> => {
@@ -216,7 +220,7 @@ export function createBosunClient({ client, taskQueue }: BosunClientOptions): Bo
     return handleOf<R>(runId);
   };
   const start = async (init: RunInputInit): Promise<RunHandle> => {
-    const input = validateRunInput(init);
+    const input = validateRunInput(init, { extraProviders });
     const runId = input.runId ?? `run-${randomUUID()}`;
     // Set at start so a run is findable by agent and status before its first workflow task.
     return launch<RunResult>(workflowNames.agentRun, runId, { ...input, runId }, { agent: input.agent.name }, [
@@ -226,7 +230,7 @@ export function createBosunClient({ client, taskQueue }: BosunClientOptions): Bo
     ]);
   };
   const startTask = async (init: TaskInputInit): Promise<RunHandle<TaskResult>> => {
-    const input = validateTaskInput(init);
+    const input = validateTaskInput(init, { extraProviders });
     const runId = input.runId ?? `task-${randomUUID()}`;
     return launch<TaskResult>(workflowNames.completeTask, runId, { ...input, runId }, { task: input.name });
   };
@@ -308,23 +312,31 @@ export function validateEscalationResolution(init: unknown): EscalationResolutio
 const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] =>
   error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(input)', message: i.message }));
 
+/** What the client accepts beyond the built-in catalog: provider ids of your own. */
+export interface InputCheckOptions {
+  extraProviders?: readonly string[];
+}
+
 /** Parses and defaults a run input, and pins the prices of its models; a `RunInputError`
- * lists every problem. */
-export function validateRunInput(init: unknown): RunInput {
+ * lists every problem. Models must name a built-in provider or one of `extraProviders`. */
+export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): RunInput {
   const parsed = runInputSchema.safeParse(init);
-  if (!parsed.success) throw new RunInputError(issuesOf(parsed.error));
+  const providers = unknownProviderIssues((init as { agent?: unknown } | null)?.agent, opts.extraProviders ?? [], 'agent.');
+  if (!parsed.success) throw new RunInputError([...issuesOf(parsed.error), ...providers]);
   const unknown = parsed.data.agent.tools.map((name, i) => ({ name, i })).filter(({ name }) => !findTool(name));
-  if (unknown.length > 0) {
-    throw new RunInputError(
-      unknown.map(({ name, i }) => ({ path: `agent.tools.${i}`, message: `unknown tool "${name}" (known: ${[...toolCatalog.keys()].join(', ')})` })),
-    );
+  if (unknown.length > 0 || providers.length > 0) {
+    throw new RunInputError([
+      ...unknown.map(({ name, i }) => ({ path: `agent.tools.${i}`, message: `unknown tool "${name}" (known: ${[...toolCatalog.keys()].join(', ')})` })),
+      ...providers,
+    ]);
   }
   return { ...parsed.data, agent: { ...parsed.data.agent, prices: pinPrices(parsed.data.agent) } };
 }
 
-export function validateTaskInput(init: unknown): TaskInput {
+export function validateTaskInput(init: unknown, opts: InputCheckOptions = {}): TaskInput {
   const parsed = taskInputSchema.safeParse(init);
-  if (!parsed.success) throw new RunInputError(issuesOf(parsed.error));
+  const providers = unknownProviderIssues(init, opts.extraProviders ?? [], '');
+  if (!parsed.success || providers.length > 0) throw new RunInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...providers]);
   return { ...parsed.data, prices: pinPrices(parsed.data) };
 }
 
@@ -361,6 +373,8 @@ export async function connectBosunClient(opts: {
   /** Temporal Cloud (or any TLS endpoint): an API key and/or TLS. */
   apiKey?: string;
   tls?: boolean;
+  /** Ids of providers of your own the workers serve (see `BosunClientOptions`). */
+  extraProviders?: readonly string[];
 }): Promise<BosunClient & { close(): Promise<void> }> {
   const connection = await Connection.connect({
     address: opts.address,
@@ -373,5 +387,8 @@ export async function connectBosunClient(opts: {
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
-  return { ...createBosunClient({ client, taskQueue: opts.taskQueue }), close: () => connection.close() };
+  return {
+    ...createBosunClient({ client, taskQueue: opts.taskQueue, ...(opts.extraProviders ? { extraProviders: opts.extraProviders } : {}) }),
+    close: () => connection.close(),
+  };
 }
