@@ -1,9 +1,12 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput } from '../core/activity-contracts.ts';
-import { describeModel, type ModelRequest, type ModelResponse, type ProviderName } from '../core/model.ts';
+import { describeModel, type ModelRequest, type ModelResponse, type ProviderId } from '../core/model.ts';
+import { configureHint, type TokenizerFamily } from '../core/provider-profile.ts';
 import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
 import type { ModelAdapter } from './model/types.ts';
+import type { ProviderDescriptor } from './model/provider-descriptor.ts';
+import { builtInProviders } from './model/providers/index.ts';
 import { toProviderFailure, type ProviderFailureDetails } from './model/provider-errors.ts';
 import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
 import type { RunStore } from './store/run-store.ts';
@@ -11,9 +14,14 @@ import { assembleRequest } from './context/assemble.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
 import { startHeartbeat } from './heartbeat.ts';
 
-export type ModelAdapters = Partial<Record<ProviderName, ModelAdapter>>;
+/** The adapters a worker serves, by provider id (`createModelAdapters`). */
+export type ModelAdapters = Partial<Record<ProviderId, ModelAdapter>>;
 
 export interface CallModelDeps {
+  /** The providers the worker knows, configured or not (`builtInProviders` by default):
+   * their tokenizer family and error reader are used, and a call to a provider without an
+   * adapter fails with a message naming them. */
+  providers?: readonly ProviderDescriptor[];
   /** Shared by every run of the worker (see `createCircuitBreaker`). Without one, every
    * call is sent. */
   breaker?: CircuitBreaker;
@@ -47,10 +55,13 @@ export interface CallModelHeartbeat {
  */
 export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {}) {
   const { breaker } = deps;
+  const providers = deps.providers ?? builtInProviders;
+  const descriptorOf = (id: string) => providers.find((p) => p.id === id);
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const { runId, step } = input;
     const whole = await materialize(input, deps.store);
-    const { request, record: context, summaries } = await assembleWithSummaries(whole, input, adapters, deps.store);
+    const descriptor = descriptorOf(whole.model.provider);
+    const { request, record: context, summaries } = await assembleWithSummaries(whole, input, adapters, deps.store, descriptor?.tokenizer);
     if (context.overBudgetTokens > 0) {
       recordModelFailure({ model: whole.model, type: 'context_too_long' });
       throw ApplicationFailure.create({
@@ -64,20 +75,12 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     const key = describeModel(request.model);
     const prior = billedFrom(ctx.info.heartbeatDetails);
 
-    const adapter = adapters[request.model.provider];
+    const adapter = adapterOf(adapters, request.model.provider);
     const span = { model: request.model, runId, step, prompt: input.prompt };
     annotateModelSpan(span);
     if (!adapter) {
       recordModelFailure({ model: request.model, type: 'auth' });
-      throw withBilled(
-        ApplicationFailure.create({
-          type: 'auth',
-          nonRetryable: true,
-          message: `provider ${request.model.provider} is not configured on this worker (no API key or base URL)`,
-          details: [{ provider: request.model.provider } satisfies ProviderFailureDetails],
-        }),
-        prior,
-      );
+      throw withBilled(missingProvider(request.model.provider, descriptor, adapters, providers), prior);
     }
 
     const gate = breaker?.check(key);
@@ -129,7 +132,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         if (ctx.cancellationDetails?.timedOut) recordModelFailure({ model: request.model, type: 'timeout' });
         throw err;
       }
-      const failure = err instanceof ApplicationFailure ? err : toProviderFailure(err, request.model.provider);
+      const failure = err instanceof ApplicationFailure ? err : toProviderFailure(err, request.model.provider, descriptor?.readError);
       breaker?.record(key, isBreakerFailure(failure.type) ? 'failure' : 'success');
       const billed = billedOf(failure);
       const total = billed && prior ? addUsage(prior, billed) : (billed ?? prior);
@@ -151,6 +154,44 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       stopHeartbeat();
     }
   };
+}
+
+/** The adapter serving `provider`, never one inherited from `Object.prototype` (a
+ * provider id may be `constructor`). */
+function adapterOf(adapters: ModelAdapters, provider: string): ModelAdapter | undefined {
+  return Object.hasOwn(adapters, provider) ? adapters[provider] : undefined;
+}
+
+/**
+ * The failure of a call to a provider this worker does not serve: non-retryable `auth`
+ * (another attempt on this worker cannot help; a routing chain moves to its next model).
+ * A provider the worker knows but is not configured is told how to configure it; an id the
+ * worker does not know at all (a typo, a provider registered on other workers only) is named
+ * as unknown (`code: 'unknown_provider'`). Both list what this worker does serve.
+ */
+function missingProvider(
+  provider: string,
+  descriptor: ProviderDescriptor | undefined,
+  adapters: ModelAdapters,
+  providers: readonly ProviderDescriptor[],
+): ApplicationFailure {
+  const configured = Object.keys(adapters).filter((id) => adapters[id]);
+  const serves = `configured providers: ${configured.join(', ') || 'none'}`;
+  if (descriptor) {
+    return ApplicationFailure.create({
+      type: 'auth',
+      nonRetryable: true,
+      message: `provider ${provider} is not configured on this worker (${configureHint(descriptor)}; ${serves})`,
+      details: [{ provider } satisfies ProviderFailureDetails],
+    });
+  }
+  const known = [...new Set([...providers.map((p) => p.id), ...configured])];
+  return ApplicationFailure.create({
+    type: 'auth',
+    nonRetryable: true,
+    message: `unknown provider "${provider}": this worker knows ${known.join(', ') || 'none'} (${serves})`,
+    details: [{ provider, code: 'unknown_provider' } satisfies ProviderFailureDetails],
+  });
 }
 
 /**
@@ -224,13 +265,19 @@ const SUMMARY_SYSTEM =
  * summary is stored with the conversation, so the next step reuses it; a summarizer that
  * fails only costs the summary (the turns are then dropped, as without one).
  */
-async function assembleWithSummaries(whole: ModelRequest, input: CallModelInput, adapters: ModelAdapters, store: RunStore | undefined) {
+async function assembleWithSummaries(
+  whole: ModelRequest,
+  input: CallModelInput,
+  adapters: ModelAdapters,
+  store: RunStore | undefined,
+  tokenizer: TokenizerFamily | undefined,
+) {
   const summaries: NonNullable<ModelResponse['summaries']> = [];
   const conversation = input.conversation;
-  const summarizer = input.summarizer ? adapters[input.summarizer.provider] : undefined;
-  if (!conversation || !store || !summarizer || !input.summarizer) return { ...assembleRequest(whole), summaries };
+  const summarizer = input.summarizer ? adapterOf(adapters, input.summarizer.provider) : undefined;
+  if (!conversation || !store || !summarizer || !input.summarizer) return { ...assembleRequest(whole, undefined, tokenizer), summaries };
   let summary = await store.getSummary(conversation.id);
-  let assembled = assembleRequest(whole, summary);
+  let assembled = assembleRequest(whole, summary, tokenizer);
   for (let round = 0; round < 2 && assembled.droppedUpTo > (summary?.upTo ?? 1); round++) {
     const from = summary?.upTo ?? 1;
     const turns = whole.messages.slice(from, assembled.droppedUpTo);
@@ -248,7 +295,7 @@ async function assembleWithSummaries(whole: ModelRequest, input: CallModelInput,
       summaries.push({ model: input.summarizer, usage: made.usage, latencyMs: made.latencyMs });
       summary = { upTo: assembled.droppedUpTo, text: made.message.text };
       await store.putSummary(conversation.id, summary.upTo, summary.text);
-      assembled = assembleRequest(whole, summary);
+      assembled = assembleRequest(whole, summary, tokenizer);
     } catch (err) {
       log.warn('history summary failed; dropping the turns instead', { step: input.step, model: describeModel(input.summarizer), error: (err as Error)?.name });
       break;

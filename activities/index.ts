@@ -3,6 +3,7 @@
 import type { RegisteredTool } from '../tools/handlers/types.ts';
 import { createCallModel, type ModelAdapters } from './call-model.ts';
 import type { CircuitBreaker } from './model/breaker.ts';
+import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { createExecuteTool } from './execute-tool.ts';
 import { createResolvePrompt } from './resolve-prompt.ts';
 import { createRetrieveActivity } from './retrieval/retrieve-activity.ts';
@@ -13,6 +14,8 @@ export type { ModelAdapters } from './call-model.ts';
 
 export interface ActivityDeps {
   models: ModelAdapters;
+  /** The providers the worker knows, configured or not; `builtInProviders` by default. */
+  providers?: readonly ProviderDescriptor[];
   tools: RegisteredTool[];
   /** Shared by every run this worker serves: a model that keeps failing is skipped fast. */
   breaker?: CircuitBreaker;
@@ -26,7 +29,11 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    callModel: createCallModel(deps.models, { store: deps.store, ...(deps.breaker ? { breaker: deps.breaker } : {}) }),
+    callModel: createCallModel(deps.models, {
+      store: deps.store,
+      ...(deps.breaker ? { breaker: deps.breaker } : {}),
+      ...(deps.providers ? { providers: deps.providers } : {}),
+    }),
     executeTool: createExecuteTool(deps.tools),
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
     retrieve: createRetrieveActivity(deps.retriever),

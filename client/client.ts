@@ -38,6 +38,7 @@ import {
 } from '../workflows/definitions.ts';
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
+import { unknownProviderIssues } from './known-providers.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 import { expandUnions, issuePath } from '../core/zod-issues.ts';
 
@@ -138,6 +139,9 @@ export interface BosunClientOptions {
    * refused here, before anything starts; without it, the run refuses it (`failed`,
    * `invalid_input`, naming what is unknown). */
   catalog?: Catalog;
+  /** Ids of providers of your own that the workers serve (`createBosunWorker({ providers })`),
+   * beside the built-in ones: runs naming any other provider are refused before they start. */
+  extraProviders?: readonly string[];
 }
 
 /**
@@ -152,7 +156,7 @@ export interface BosunClientOptions {
  * const { outcome } = await run.result();
  * if (outcome.kind === 'answer') console.log(outcome.text);
  */
-export function createBosunClient({ client, taskQueue, catalog }: BosunClientOptions): BosunClient {
+export function createBosunClient({ client, taskQueue, catalog, extraProviders = [] }: BosunClientOptions): BosunClient {
   const handleOf = <R>(runId: string): RunHandle<R> => {
     const handle = client.workflow.getHandle(runId);
     /** Sends a human's decision by Update; a refusal becomes a `DecisionRejectedError`. */
@@ -221,7 +225,7 @@ export function createBosunClient({ client, taskQueue, catalog }: BosunClientOpt
     return handleOf<R>(runId);
   };
   const start = async (init: RunInputInit): Promise<RunHandle> => {
-    const input = validateRunInput(init, catalog);
+    const input = validateRunInput(init, { extraProviders, ...(catalog ? { catalog } : {}) });
     const runId = input.runId ?? `run-${randomUUID()}`;
     const agent = typeof input.agent === 'string' ? input.agent : input.agent.name;
     // Set at start so a run is findable by agent and status before its first workflow task.
@@ -232,7 +236,7 @@ export function createBosunClient({ client, taskQueue, catalog }: BosunClientOpt
     ]);
   };
   const startTask = async (init: TaskInputInit): Promise<RunHandle<TaskResult>> => {
-    const input = validateTaskInput(init);
+    const input = validateTaskInput(init, { extraProviders });
     const runId = input.runId ?? `task-${randomUUID()}`;
     return launch<TaskResult>(workflowNames.completeTask, runId, { ...input, runId }, { task: input.name });
   };
@@ -314,13 +318,22 @@ export function validateEscalationResolution(init: unknown): EscalationResolutio
 const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] =>
   expandUnions(error.issues).map((i) => ({ path: issuePath(i.path), message: i.message }));
 
+/** What the client knows of its workers: provider ids of their own, and their catalog. */
+export interface InputCheckOptions {
+  extraProviders?: readonly string[];
+  catalog?: Catalog;
+}
+
 /** Parses and defaults a run input, and pins the prices of its models; a `RunInputError`
- * lists every problem. With the workers' `catalog`, an unknown agent name or tool is one of
- * them; without it the run checks (a named agent's prices are pinned by the worker). */
-export function validateRunInput(init: unknown, catalog?: Catalog): RunInput {
+ * lists every problem. Models must name a built-in provider or one of `extraProviders`. With
+ * the workers' `catalog`, an unknown agent name or tool is refused too; without it the run
+ * checks (a named agent's prices are pinned by the worker). */
+export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): RunInput {
   const parsed = runInputSchema.safeParse(init);
-  if (!parsed.success) throw new RunInputError(issuesOf(parsed.error));
+  const providers = unknownProviderIssues((init as { agent?: unknown } | null)?.agent, opts.extraProviders ?? [], 'agent.');
+  if (!parsed.success) throw new RunInputError([...issuesOf(parsed.error), ...providers]);
   const { agent } = parsed.data;
+  const { catalog } = opts;
   if (typeof agent === 'string') {
     if (catalog && !catalog.agent(agent)) {
       const known = catalog.agents.map((a) => a.name).join(', ') || 'none';
@@ -329,16 +342,20 @@ export function validateRunInput(init: unknown, catalog?: Catalog): RunInput {
     return parsed.data;
   }
   const unknown = catalog ? agent.tools.map((name, i) => ({ name, i })).filter(({ name }) => !catalog.tool(name)) : [];
-  if (unknown.length > 0) {
-    const known = catalog!.toolNames().join(', ');
-    throw new RunInputError(unknown.map(({ name, i }) => ({ path: `agent.tools.${i}`, message: `unknown tool "${name}" (known: ${known})` })));
+  if (unknown.length > 0 || providers.length > 0) {
+    const known = catalog?.toolNames().join(', ');
+    throw new RunInputError([
+      ...unknown.map(({ name, i }) => ({ path: `agent.tools.${i}`, message: `unknown tool "${name}" (known: ${known})` })),
+      ...providers,
+    ]);
   }
   return { ...parsed.data, agent: { ...agent, prices: pinPrices(agent) } };
 }
 
-export function validateTaskInput(init: unknown): TaskInput {
+export function validateTaskInput(init: unknown, opts: InputCheckOptions = {}): TaskInput {
   const parsed = taskInputSchema.safeParse(init);
-  if (!parsed.success) throw new RunInputError(issuesOf(parsed.error));
+  const providers = unknownProviderIssues(init, opts.extraProviders ?? [], '');
+  if (!parsed.success || providers.length > 0) throw new RunInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...providers]);
   return { ...parsed.data, prices: pinPrices(parsed.data) };
 }
 
@@ -377,6 +394,8 @@ export async function connectBosunClient(opts: {
   tls?: boolean;
   /** See `BosunClientOptions.catalog`. */
   catalog?: Catalog;
+  /** Ids of providers of your own the workers serve (see `BosunClientOptions`). */
+  extraProviders?: readonly string[];
 }): Promise<BosunClient & { close(): Promise<void> }> {
   const connection = await Connection.connect({
     address: opts.address,
@@ -390,7 +409,12 @@ export async function connectBosunClient(opts: {
     ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
   return {
-    ...createBosunClient({ client, taskQueue: opts.taskQueue, ...(opts.catalog ? { catalog: opts.catalog } : {}) }),
+    ...createBosunClient({
+      client,
+      taskQueue: opts.taskQueue,
+      ...(opts.catalog ? { catalog: opts.catalog } : {}),
+      ...(opts.extraProviders ? { extraProviders: opts.extraProviders } : {}),
+    }),
     close: () => connection.close(),
   };
 }

@@ -1,5 +1,6 @@
 /** The sandbox-safe domain shared by workflows, activities, worker and client: canonical
- * messages, model calls, usage, the failure vocabulary and the run contract. */
+ * messages, model calls, usage, the failure vocabulary, the run contract and the provider
+ * profiles (what configures each provider; no SDK). */
 export * from './messages.ts';
 export * from './usage.ts';
 export * from './model.ts';
@@ -15,3 +16,6 @@ export * from './budgets.ts';
 export * from './approvals.ts';
 export * from './zod-issues.ts';
 export * from './cause-chain.ts';
+export * from './env-values.ts';
+export * from './provider-profile.ts';
+export * from './providers/index.ts';

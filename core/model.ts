@@ -3,16 +3,24 @@ import { messageSchema, assistantMessageSchema, toolSpecSchema } from './message
 import { usageSchema } from './usage.ts';
 import { contextRecordSchema } from './context.ts';
 
-/** Which provider client serves a model. `openai-compatible` is any server speaking the
- * OpenAI Chat Completions protocol (vLLM, Ollama, llama.cpp, gateways) at a configured URL. */
-export const providerNames = ['openai', 'anthropic', 'openai-compatible'] as const;
-export const providerNameSchema = z.enum(providerNames);
-export type ProviderName = z.infer<typeof providerNameSchema>;
+/**
+ * Which provider serves a model: the id of a provider the worker knows — a built-in one
+ * (`openai`, `anthropic`, `openai-compatible`: `core/providers/`) or one of your own handed to
+ * the worker (`createBosunWorker({ providers })`). Lowercase letters, digits, `-` and `_`.
+ * The schema checks the form only: a run naming a provider its worker does not serve fails
+ * at the call, typed (`auth`), with the worker's providers named.
+ */
+export const providerIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a provider id: lowercase letters, digits, "-" and "_" (e.g. "openai", "my-gateway")');
+export type ProviderId = z.infer<typeof providerIdSchema>;
+/** The former name of `ProviderId` (when only the built-in providers existed). */
+export type ProviderName = ProviderId;
 
 /** A concrete model at a provider, e.g. `{ provider: 'anthropic', name: 'claude-sonnet-4-5' }`.
  * `contextWindow` (tokens), when known, lets a context-length failure skip to a larger model. */
 export const modelRefSchema = z.object({
-  provider: providerNameSchema,
+  provider: providerIdSchema,
   name: z.string().min(1),
   contextWindow: z.number().int().positive().optional(),
 });

@@ -1,15 +1,9 @@
 import { z } from 'zod';
+import { envString as optionalString, envWithDefault as withDefault } from '../core/env-values.ts';
+import { configuredProviders, envNameOf, providerEnvShape, type ProviderEnvShape, type ProviderProfile } from '../core/provider-profile.ts';
+import { builtInProviderProfiles } from '../core/providers/index.ts';
 import { CodecKeys, decodeKey, keyIdPattern } from './codec/codec-keys.ts';
 import { formatIssues } from '../core/zod-issues.ts';
-
-const optionalString = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .optional();
-const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional());
-/** Unset or empty means the default: `FOO=` in a shell is "not set", not "set to nothing". */
-const withDefault = (value: string) => optionalString.transform((v) => v ?? value);
 
 /**
  * `BOSUN_CODEC_KEYS`: `{ "<key id>": "<32 bytes, base64>" }`, parsed into `CodecKeys`. No
@@ -61,11 +55,8 @@ function checkCodecKeys(c: { BOSUN_CODEC_KEYS?: CodecKeys | undefined; BOSUN_COD
   }
 }
 
-/**
- * Worker configuration, parsed from the environment by zod so a typo fails at start-up with
- * the variable's name, not at the first model call.
- */
-export const workerConfigSchema = z.object({
+/** The worker's own variables; each provider's come from its profile (`core/providers/`). */
+const baseConfigShape = {
   TEMPORAL_ADDRESS: withDefault('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: withDefault('default'),
   /** Temporal Cloud API key (turns on TLS); never printed. */
@@ -82,39 +73,31 @@ export const workerConfigSchema = z.object({
   BOSUN_PROMPTS_DIR: optionalString,
   /** A prebuilt workflow bundle (from `bundleWorkflows`), to skip bundling at start. */
   BOSUN_WORKFLOW_BUNDLE: optionalString,
-  OPENAI_API_KEY: optionalString,
-  OPENAI_BASE_URL: optionalUrl,
-  ANTHROPIC_API_KEY: optionalString,
-  ANTHROPIC_BASE_URL: optionalUrl,
-  /** Any OpenAI-compatible server (vLLM, Ollama, llama.cpp, a gateway). */
-  OPENAI_COMPATIBLE_BASE_URL: optionalUrl,
-  OPENAI_COMPATIBLE_API_KEY: optionalString,
   /** Consecutive provider failures of one model before this worker stops calling it. */
   BOSUN_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   /** How long an open breaker waits before letting one probe call through. */
   BOSUN_BREAKER_OPEN_MS: z.coerce.number().int().min(100).default(30_000),
-  /** Extra headers for the OpenAI-compatible server, as a JSON object (gateways often want
-   * a tenant or routing header). Values may be secrets: they are never printed. */
-  OPENAI_COMPATIBLE_HEADERS: optionalString.pipe(
-    z
-      .string()
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'must be a JSON object of header names to values' });
-          return z.NEVER;
-        }
-      })
-      .pipe(z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'header names are letters, digits and -'), z.string()))
-      .optional(),
-  ),
   /** Payload encryption (worker/codec): with these set, every payload the worker writes to
    * history is AES-256-GCM ciphertext. Keep retired keys in the set after a rotation. */
   BOSUN_CODEC_KEYS: codecKeys,
   /** The id (in BOSUN_CODEC_KEYS) of the key new payloads are encrypted with. */
   BOSUN_CODEC_ACTIVE_KEY: codecKeyId,
-}).superRefine(checkCodecKeys);
+};
+
+/** The variables of `providers`, checked not to clash with the worker's own. */
+function providerShape<const P extends readonly ProviderProfile<any, any>[]>(providers: P): ProviderEnvShape<P> {
+  const shape = providerEnvShape(providers);
+  const clash = Object.keys(shape as object).find((name) => Object.hasOwn(baseConfigShape, name));
+  if (clash) throw new Error(`provider variable ${clash} is one of the worker's own`);
+  return shape;
+}
+
+/**
+ * Worker configuration, parsed from the environment by zod so a typo fails at start-up with
+ * the variable's name, not at the first model call. The provider variables are those of the
+ * built-in providers (`builtInProviderProfiles`: OPENAI_API_KEY, ANTHROPIC_BASE_URL, ...).
+ */
+export const workerConfigSchema = z.object({ ...baseConfigShape, ...providerShape(builtInProviderProfiles) }).superRefine(checkCodecKeys);
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export class ConfigError extends Error {
@@ -124,13 +107,26 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
-  const parsed = workerConfigSchema.safeParse(env);
+/**
+ * Parses the worker's configuration from `env`. `providers` (the built-in ones by default)
+ * says whose variables to read: pass the same list as to `createBosunWorker` when it holds
+ * providers of your own, so their variables are validated and reach their adapters.
+ *
+ * @example
+ * const config = loadWorkerConfig(process.env, { providers: [...builtInProviders, myGateway] });
+ */
+export function loadWorkerConfig(
+  env: Record<string, string | undefined> = process.env,
+  opts: { providers?: readonly ProviderProfile<any, any>[] } = {},
+): WorkerConfig {
+  const schema = opts.providers
+    ? z.object({ ...baseConfigShape, ...(providerShape(opts.providers) as Record<string, z.ZodType>) }).superRefine(checkCodecKeys)
+    : workerConfigSchema;
+  const parsed = schema.safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues);
-  return parsed.data;
+  return parsed.data as WorkerConfig;
 }
 
-/** Keys never leave the worker: this is what may be printed about the config. */
 /** A base URL as it may be printed: credentials in it are masked. */
 function safeUrl(url: string): string {
   const u = new URL(url);
@@ -140,12 +136,15 @@ function safeUrl(url: string): string {
   return u.toString();
 }
 
-export function describeConfig(c: WorkerConfig): string {
-  const providers = [
-    c.OPENAI_API_KEY || c.OPENAI_BASE_URL ? `openai${c.OPENAI_BASE_URL ? ` @ ${safeUrl(c.OPENAI_BASE_URL)}` : ''}` : undefined,
-    c.ANTHROPIC_API_KEY || c.ANTHROPIC_BASE_URL ? `anthropic${c.ANTHROPIC_BASE_URL ? ` @ ${safeUrl(c.ANTHROPIC_BASE_URL)}` : ''}` : undefined,
-    c.OPENAI_COMPATIBLE_BASE_URL ? `openai-compatible @ ${safeUrl(c.OPENAI_COMPATIBLE_BASE_URL)}` : undefined,
-  ].filter(Boolean);
+/** What may be printed about the config: keys never leave the worker. Each configured
+ * provider is named with its base URL (its `endpoint` variable), credentials masked. */
+export function describeConfig(c: WorkerConfig, opts: { providers?: readonly ProviderProfile<any, any>[] } = {}): string {
+  const values = c as Readonly<Record<string, unknown>>;
+  const providers = configuredProviders(opts.providers ?? builtInProviderProfiles, values).map((p) => {
+    const endpoint = envNameOf(p, 'endpoint');
+    const url = endpoint !== undefined ? values[endpoint] : undefined;
+    return typeof url === 'string' && url ? `${p.id} @ ${safeUrl(url)}` : p.id;
+  });
   const payloads = c.BOSUN_CODEC_KEYS ? `; payloads: encrypted with key ${c.BOSUN_CODEC_ACTIVE_KEY} (keys ${c.BOSUN_CODEC_KEYS.ids.join(', ')})` : '';
   return `temporal ${c.TEMPORAL_ADDRESS} namespace ${c.TEMPORAL_NAMESPACE} queue ${c.BOSUN_TASK_QUEUE}; providers: ${providers.join(', ') || 'none'}${payloads}`;
 }

@@ -6,6 +6,8 @@ import { openSqliteRunStore } from '../activities/store/run-store.ts';
 import { buildMemoryRetriever, openSqliteRetriever } from '../activities/retrieval/sqlite-retriever.ts';
 import { fileURLToPath } from 'node:url';
 import { createCircuitBreaker } from '../activities/model/breaker.ts';
+import type { ProviderDescriptor } from '../activities/model/provider-descriptor.ts';
+import { builtInProviders } from '../activities/model/providers/index.ts';
 import { builtInTools, exampleKnowledgeDir } from '../tools/handlers/index.ts';
 import { openOrderStore, type OrderStore } from '../tools/handlers/order-store.ts';
 import type { RegisteredTool } from '../tools/handlers/types.ts';
@@ -29,6 +31,13 @@ export interface BosunWorkerOptions {
   dataConverter?: DataConverter;
   /** OpenTelemetry tracing (`tracingInterceptors()`); off by default. */
   tracing?: Tracing;
+  /**
+   * The model providers this worker knows; `builtInProviders` by default. Add your own
+   * without editing Bosun: `providers: [...builtInProviders, myGateway]`, and load `config`
+   * with the same list (`loadWorkerConfig(process.env, { providers })`) so their variables
+   * are read. Each one the config configures is served; a call to any other fails typed.
+   */
+  providers?: readonly ProviderDescriptor[];
 }
 
 /** Composition root: SDK clients, tool handlers and activities are wired here, once. */
@@ -47,8 +56,10 @@ export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worke
     }));
   const breaker = createCircuitBreaker({ failureThreshold: config.BOSUN_BREAKER_FAILURES, openMs: config.BOSUN_BREAKER_OPEN_MS });
   const store = shared(join(config.BOSUN_STATE_DIR, 'runs.db'), openSqliteRunStore);
+  const providers = opts.providers ?? builtInProviders;
   const activities = createActivities({
-    models: createModelAdapters(config),
+    models: createModelAdapters(config, providers),
+    providers,
     tools,
     breaker,
     store,

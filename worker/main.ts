@@ -3,13 +3,16 @@
  * worker, runs the example agent on its task, prints progress per step, the result, the
  * run id and its link in the Temporal UI.
  *
- * Providers come from OPENAI_API_KEY / ANTHROPIC_API_KEY / OPENAI_COMPATIBLE_BASE_URL; with
- * none set, a built-in fake OpenAI server replays a recorded conversation.
+ * The demo runs on the configured built-in provider (`builtInProviderProfiles`: API key or
+ * base URL set) the example routing prefers for its strong tier; with none configured, a
+ * built-in fake OpenAI server replays a recorded conversation.
  */
 import { resolve } from 'node:path';
 import { connectBosunClient } from '../client/client.ts';
-import { exampleAgent, exampleModels, exampleTask } from '../client/example-agent.ts';
+import { exampleAgent, exampleTask } from '../client/example-agent.ts';
 import type { ModelRef } from '../core/model.ts';
+import { byExamplePriority, configuredProviders, configureHint, envNameOf } from '../core/provider-profile.ts';
+import { builtInProviderProfiles, demoProviderProfile } from '../core/providers/index.ts';
 import type { RunResult, RunStatus } from '../core/run.ts';
 import { refundDemoScript, startFakeOpenAI, type FakeProviderServer } from '../test/kit/index.ts';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
@@ -56,15 +59,15 @@ try {
     say(`Temporal UI: ${server.uiUrl}`);
   }
 
-  const model = chooseModel(config);
-  if (!model) {
+  let ref = chooseModel(config);
+  if (!ref) {
     fake = await startFakeOpenAI({ script: structuredClone(refundDemoScript) });
-    config.OPENAI_BASE_URL = fake.baseURL;
-    config.OPENAI_API_KEY = 'fake-key';
-    say(`No OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_COMPATIBLE_BASE_URL set: using the built-in FAKE provider`);
+    useFakeProvider(config, fake.baseURL);
+    const hints = builtInProviderProfiles.map((p) => configureHint(p).replace(/^set /, '')).join(', ');
+    say(`No provider configured (set one of: ${hints}): using the built-in FAKE provider`);
     say(`(an OpenAI-protocol server at ${fake.baseURL} replaying a recorded conversation; no real model is called)`);
+    ref = { provider: demoProviderProfile.id, name: demoProviderProfile.models.default };
   }
-  const ref: ModelRef = model ?? { provider: 'openai', name: exampleModels.openai };
 
   const connection = await connectWorker(config);
   say('bundling workflows and starting the worker ...');
@@ -116,12 +119,20 @@ try {
   await server?.stop();
 }
 
+/** The demo's model: on the configured provider the example prefers for its strong tier,
+ * its default model unless BOSUN_MODEL names another. */
 function chooseModel(c: WorkerConfig): ModelRef | undefined {
-  const pick = (provider: ModelRef['provider']): ModelRef => ({ provider, name: process.env.BOSUN_MODEL || exampleModels[provider] });
-  if (c.ANTHROPIC_API_KEY) return pick('anthropic');
-  if (c.OPENAI_API_KEY) return pick('openai');
-  if (c.OPENAI_COMPATIBLE_BASE_URL) return pick('openai-compatible');
-  return undefined;
+  const [provider] = byExamplePriority(configuredProviders(builtInProviderProfiles, c), 'strong');
+  return provider ? { provider: provider.id, name: process.env.BOSUN_MODEL || provider.models.default } : undefined;
+}
+
+/** Points the demo provider (the one the fake speaks) at the fake server. */
+function useFakeProvider(c: WorkerConfig, baseURL: string): void {
+  const values = c as Record<string, unknown>;
+  const endpoint = envNameOf(demoProviderProfile, 'endpoint');
+  const credential = envNameOf(demoProviderProfile, 'credential');
+  if (endpoint) values[endpoint] = baseURL;
+  if (credential) values[credential] = 'fake-key';
 }
 
 /** Prints each new event of the run as it happens (by polling the status query). */

@@ -1,36 +1,45 @@
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
 import type { ModelAdapters } from '../activities/index.ts';
-import { createAnthropicAdapter, createOpenAIAdapter } from '../activities/model/index.ts';
+import type { ProviderDescriptor } from '../activities/model/provider-descriptor.ts';
+import { builtInProviders } from '../activities/model/providers/index.ts';
+import { providerIdSchema } from '../core/model.ts';
+import { isProviderConfigured, providerEnvShape } from '../core/provider-profile.ts';
 import type { WorkerConfig } from './config.ts';
 
 /**
- * The only place provider SDK clients are constructed. `maxRetries: 0` everywhere: Temporal
- * is the single retry loop, so a retry is visible in history and counted.
+ * The adapters for every provider in `providers` that `config` configures, by id: the only
+ * place provider SDK clients are constructed (each descriptor's `createAdapter`, with
+ * `maxRetries: 0`: Temporal is the single retry loop, so a retry is visible in history and
+ * counted). `config` must hold the providers' variables: load it with the same list
+ * (`loadWorkerConfig(env, { providers })`).
+ *
+ * @example
+ * const providers = [...builtInProviders, myGateway];
+ * createModelAdapters(loadWorkerConfig(process.env, { providers }), providers);
  */
-export function createModelAdapters(c: WorkerConfig): ModelAdapters {
+export function createModelAdapters(config: WorkerConfig, providers: readonly ProviderDescriptor[] = builtInProviders): ModelAdapters {
+  checkProviders(providers);
+  const values = config as Readonly<Record<string, unknown>>;
   const adapters: ModelAdapters = {};
-  if (c.OPENAI_API_KEY || c.OPENAI_BASE_URL) {
-    adapters.openai = createOpenAIAdapter(
-      new OpenAI({ apiKey: c.OPENAI_API_KEY ?? 'not-needed', baseURL: c.OPENAI_BASE_URL ?? null, maxRetries: 0 }),
-      'openai',
-    );
-  }
-  if (c.ANTHROPIC_API_KEY || c.ANTHROPIC_BASE_URL) {
-    adapters.anthropic = createAnthropicAdapter(
-      new Anthropic({ apiKey: c.ANTHROPIC_API_KEY ?? 'not-needed', baseURL: c.ANTHROPIC_BASE_URL ?? null, maxRetries: 0 }),
-    );
-  }
-  if (c.OPENAI_COMPATIBLE_BASE_URL) {
-    adapters['openai-compatible'] = createOpenAIAdapter(
-      new OpenAI({
-        apiKey: c.OPENAI_COMPATIBLE_API_KEY ?? 'not-needed',
-        baseURL: c.OPENAI_COMPATIBLE_BASE_URL,
-        maxRetries: 0,
-        ...(c.OPENAI_COMPATIBLE_HEADERS ? { defaultHeaders: c.OPENAI_COMPATIBLE_HEADERS } : {}),
-      }),
-      'openai-compatible',
-    );
+  for (const provider of providers) {
+    if (!isProviderConfigured(provider, values)) continue;
+    const settings = Object.fromEntries(Object.keys(provider.env).map((name) => [name, values[name]]));
+    const adapter = provider.createAdapter(settings);
+    if (adapter.provider !== provider.id) {
+      throw new Error(`provider "${provider.id}" built an adapter for "${adapter.provider}": createAdapter must return an adapter whose provider is "${provider.id}"`);
+    }
+    adapters[provider.id] = adapter;
   }
   return adapters;
+}
+
+/** A worker's provider list is checked once, at start-up: valid, unique ids and variables. */
+export function checkProviders(providers: readonly ProviderDescriptor[]): void {
+  for (const p of providers) {
+    const id = providerIdSchema.safeParse(p.id);
+    if (!id.success) throw new Error(`provider id "${p.id}" ${id.error.issues[0]?.message ?? 'is invalid'}`);
+    for (const name of p.configuredBy) {
+      if (!Object.hasOwn(p.env, name)) throw new Error(`provider "${p.id}" is configured by ${name}, which is not one of its variables`);
+    }
+  }
+  providerEnvShape(providers); // throws on a repeated id or variable
 }

@@ -1,6 +1,7 @@
 import type { Message } from '../../core/messages.ts';
 import type { ModelRef, ModelRequest } from '../../core/model.ts';
 import { packContext, type ContextRecord } from '../../core/context.ts';
+import type { TokenizerFamily } from '../../core/provider-profile.ts';
 import { tokenizerFor } from './tokenizer.ts';
 
 /** Context windows (tokens) by model family, when the model ref does not say. Approximate
@@ -26,10 +27,12 @@ const RECENT_MESSAGES = 3;
  * the task (first user message) and the latest turns are kept, older history is dropped
  * oldest-first with tool call/result pairs together, long tool results are truncated with a
  * marker. Returns the request to send and the record of what was kept, cut or dropped.
+ * `tokenizer` is the provider's tokenizer family (see `tokenizerFor`).
  */
 export function assembleRequest(
   request: ModelRequest,
   summary?: { upTo: number; text: string },
+  tokenizer?: TokenizerFamily,
 ): { request: ModelRequest; record: ContextRecord; droppedUpTo: number } {
   const [first, ...rest] = request.messages;
   const task = first?.role === 'user' ? first.content : undefined;
@@ -40,7 +43,7 @@ export function assembleRequest(
   const from = summary ? Math.min(split, Math.max(0, summary.upTo - offset)) : 0;
   const history = body.slice(from, split);
   const packed = packContext({
-    tokenizer: tokenizerFor(request.model),
+    tokenizer: tokenizerFor(request.model, tokenizer),
     budget: { contextWindow: contextWindowOf(request.model), outputReserve: request.maxOutputTokens },
     system: request.system,
     tools: request.tools,

@@ -2,12 +2,15 @@ import { createRequire } from 'node:module';
 import { countMessageTokens, countToolSpecTokens, type TokenCounter } from '../../core/context.ts';
 import type { Message, ToolSpec } from '../../core/messages.ts';
 import type { ModelRef } from '../../core/model.ts';
+import type { TokenizerFamily } from '../../core/provider-profile.ts';
+import { builtInProviderProfiles } from '../../core/providers/index.ts';
 
 /**
  * Token counts for a model family, from `gpt-tokenizer` (pure JS, OpenAI's BPE encodings
- * bundled in the package: no network, no WASM).
+ * bundled in the package: no network, no WASM). A provider says which family it is
+ * (`tokenizer` in its profile: `gpt`, `anthropic` or `approximate`).
  *
- * - OpenAI and openai-compatible GPT-family models get their exact encoding:
+ * - GPT-family models on a `gpt` provider (OpenAI, openai-compatible) get their exact encoding:
  *   `o200k_base` for gpt-4o, gpt-4.1, gpt-4.5, gpt-5*, o1/o3/o4 and realtime/audio models;
  *   `o200k_harmony` for gpt-oss; `cl100k_base` for gpt-4, gpt-4-turbo, gpt-3.5-turbo and
  *   the text-embedding-3 / ada-002 embedding models (the prefixes tiktoken itself uses).
@@ -19,7 +22,8 @@ import type { ModelRef } from '../../core/model.ts';
  *   than being refused with "prompt too long". (Anthropic's count-tokens endpoint would be
  *   exact, at the price of a network call per count.)
  * - Anything else (a GPT name we do not know, a local Llama or Qwen behind an
- *   openai-compatible server) uses the same approximation, also `exact: false`.
+ *   openai-compatible server, any model of an `approximate` provider) uses the same
+ *   approximation, also `exact: false`.
  *
  * Special-token strings in the text (`<|endoftext|>`) are counted as plain text, as the
  * providers treat user content. Encoders load on first use and are cached per process.
@@ -145,9 +149,14 @@ function approximateTokenizer(family: 'anthropic' | 'unknown'): Tokenizer {
 }
 
 /** The tokenizer for a model: exact for OpenAI's GPT family, a flagged approximation
- * otherwise. See the module comment for the rules. */
-export function tokenizerFor(model: ModelRef): Tokenizer {
-  if (model.provider === 'anthropic') return approximateTokenizer('anthropic');
-  const encoding = encodingForModel(model.name);
+ * otherwise. See the module comment for the rules. `family` is its provider's (the
+ * descriptor's `tokenizer`); without one, a built-in provider's, else `gpt`. */
+export function tokenizerFor(model: ModelRef, family: TokenizerFamily = builtInFamily(model.provider)): Tokenizer {
+  if (family === 'anthropic') return approximateTokenizer('anthropic');
+  const encoding = family === 'gpt' ? encodingForModel(model.name) : undefined;
   return encoding ? encodingTokenizer(encoding) : approximateTokenizer('unknown');
+}
+
+function builtInFamily(provider: string): TokenizerFamily {
+  return builtInProviderProfiles.find((p) => p.id === provider)?.tokenizer ?? 'gpt';
 }

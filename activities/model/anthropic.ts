@@ -7,6 +7,7 @@ import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
 import { InvalidProviderResponseError } from './provider-errors.ts';
+import { readAnthropicError } from './providers/anthropic-errors.ts';
 import { assistantResponse, callProvider, count } from './response.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
@@ -16,20 +17,24 @@ type ContentBlockParam = Anthropic.ContentBlockParam;
 type AnthropicMessage = Anthropic.Message;
 
 /**
+ * `provider` is the id the adapter serves: `anthropic`, or your own for an
+ * Anthropic-protocol gateway.
+ *
  * @example
  * const adapter = createAnthropicAdapter(new Anthropic({ apiKey, maxRetries: 0 }));
  * const res = await adapter.call(request, { timeoutMs: 60_000, signal });
  */
-export function createAnthropicAdapter(client: Anthropic): ModelAdapter {
+export function createAnthropicAdapter(client: Anthropic, provider: string = 'anthropic'): ModelAdapter {
   return {
-    provider: 'anthropic',
+    provider,
     async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
       const body = toAnthropicRequest(req);
       return callProvider(
-        'anthropic',
+        provider,
         opts,
         () => client.messages.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
         ({ data, request_id }, latencyMs) => fromAnthropicResponse(data, req, latencyMs, request_id),
+        readAnthropicError,
       );
     },
   };

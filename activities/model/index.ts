@@ -1,8 +1,28 @@
+/** Model calls: the provider descriptors and adapters, the shared failure taxonomy, the
+ * circuit breaker. Provider SDKs are imported here and nowhere else. */
 export type { CallOptions, ModelAdapter } from './types.ts';
 export { createOpenAIAdapter, toOpenAIRequest, fromOpenAIResponse } from './openai.ts';
 export { createAnthropicAdapter, toAnthropicRequest, fromAnthropicResponse } from './anthropic.ts';
 export { isStrictCompatible } from './strict-schema.ts';
-export { toProviderFailure, InvalidProviderResponseError, type ProviderFailureDetails } from './provider-errors.ts';
+export {
+  toProviderFailure,
+  readByShape,
+  validStatus,
+  InvalidProviderResponseError,
+  type ProviderFailureDetails,
+  type ProviderErrorFacts,
+  type ProviderErrorReader,
+} from './provider-errors.ts';
+export { callProvider, assistantResponse } from './response.ts';
+export { defineProvider, type ProviderDescriptor } from './provider-descriptor.ts';
+export {
+  builtInProviders,
+  openaiProvider,
+  anthropicProvider,
+  openaiCompatibleProvider,
+  readOpenAIError,
+  readAnthropicError,
+} from './providers/index.ts';
 export {
   retryDelayFromHeaders,
   retryAfterFromHeaders,

@@ -7,6 +7,7 @@ import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
 import { InvalidProviderResponseError } from './provider-errors.ts';
+import { readOpenAIError } from './providers/openai-errors.ts';
 import { assistantResponse, callProvider, count } from './response.ts';
 import { isStrictCompatible } from './strict-schema.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
@@ -16,14 +17,14 @@ type ChatMessage = OpenAI.ChatCompletionMessageParam;
 type ChatCompletion = OpenAI.ChatCompletion;
 
 /**
+ * `provider` is the id the adapter serves: `openai` speaks OpenAI's own dialect, any other id
+ * (`openai-compatible`, a gateway of your own) the compatible one (see `toOpenAIRequest`).
+ *
  * @example
  * const adapter = createOpenAIAdapter(new OpenAI({ apiKey, maxRetries: 0 }));
  * const res = await adapter.call(request, { timeoutMs: 60_000, signal });
  */
-export function createOpenAIAdapter(
-  client: OpenAI,
-  provider: 'openai' | 'openai-compatible' = 'openai',
-): ModelAdapter {
+export function createOpenAIAdapter(client: OpenAI, provider: string = 'openai'): ModelAdapter {
   return {
     provider,
     async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
@@ -33,6 +34,7 @@ export function createOpenAIAdapter(
         opts,
         () => client.chat.completions.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
         ({ data, request_id }, latencyMs) => fromOpenAIResponse(data, req, latencyMs, request_id),
+        readOpenAIError,
       );
     },
   };
@@ -48,13 +50,14 @@ export function createOpenAIAdapter(
  * Structured output (`req.output`) becomes `response_format: json_schema`, strict when the
  * schema allows it (`isStrictCompatible`); the JSON comes back as the assistant text.
  */
-export function toOpenAIRequest(req: ModelRequest, provider: 'openai' | 'openai-compatible'): ChatParams {
+export function toOpenAIRequest(req: ModelRequest, provider: string): ChatParams {
   const messages: ChatMessage[] = [];
   if (req.system) messages.push({ role: 'system', content: req.system });
   for (const m of req.messages) messages.push(...toOpenAIMessages(m));
 
   const body: ChatParams = { model: req.model.name, messages };
-  // Many OpenAI-compatible servers do not know `max_completion_tokens` yet.
+  // Many OpenAI-compatible servers do not know `max_completion_tokens` yet: only OpenAI
+  // itself is sent it.
   if (provider === 'openai') body.max_completion_tokens = req.maxOutputTokens;
   else body.max_tokens = req.maxOutputTokens;
   if (req.temperature !== undefined) body.temperature = req.temperature;

@@ -7,18 +7,24 @@
  * request id. Never the provider's error text (it can echo prompt content), never a header
  * value other than the request id, never a key. No `cause` is attached either: Temporal
  * serialises the cause chain, and an SDK error's cause holds the raw body.
+ *
+ * Shared and SDK-free: what an HTTP status, a `retry-after`, an error body or a network
+ * cause means is the same for every provider. What is SDK-specific — which of an SDK's
+ * error classes is a timeout, an abort, a connection failure or an HTTP error — is read by
+ * each provider's `ProviderErrorReader` (`activities/model/providers/*-errors.ts`), passed to
+ * `toProviderFailure`. Without a reader (or when it does not recognise the error) errors are
+ * read by their shape: the class names the Stainless-built SDKs share, a numeric `status`
+ * with response `headers`, the usual error-body fields, network causes.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
 import { failureTypes, type FailureType } from '../../core/failures.ts';
-import type { ProviderName } from '../../core/model.ts';
+import type { ProviderId } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
 import { headerValue, MAX_RETRY_AFTER_MS, retryAfterFromHeaders, type HeaderSource } from './retry-after.ts';
 
 /** What a provider failure carries in `ApplicationFailure.details[0]`. */
 export interface ProviderFailureDetails {
-  provider: ProviderName;
+  provider: ProviderId;
   status?: number;
   code?: string;
   requestId?: string;
@@ -50,6 +56,24 @@ export class InvalidProviderResponseError extends Error {
   }
 }
 
+/**
+ * What a provider's own error reader recognised in an error from its SDK:
+ * - `timeout`: the SDK's request timeout fired;
+ * - `aborted`: the caller's signal aborted the request;
+ * - `connection`: no response (refused, reset, DNS); a timeout in its cause chain still
+ *   counts as a timeout;
+ * - `status`: an HTTP error response. The status, headers and body are then read by shape;
+ *   `code` and `text` are what the SDK itself extracted from the body, preferred over it.
+ */
+export type ProviderErrorFacts =
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  | { kind: 'connection' }
+  | { kind: 'status'; status: number; code?: unknown; text?: unknown };
+
+/** Reads an error from one provider's SDK, or returns `undefined` when it is not one. */
+export type ProviderErrorReader = (err: unknown) => ProviderErrorFacts | undefined;
+
 interface Classified {
   type: FailureType;
   /** `HTTP 429` for status errors, else a short phrase of our own. */
@@ -63,17 +87,18 @@ interface Classified {
 
 /**
  * Map any error from a provider call to an `ApplicationFailure` whose `type` is a
- * `FailureType`. An `ApplicationFailure` passes through unchanged.
+ * `FailureType`. An `ApplicationFailure` passes through unchanged. `readError` is the
+ * provider's own reader of its SDK's errors (see the module comment).
  *
  * @example
  * try { await client.chat.completions.create(body) }
- * catch (err) { throw toProviderFailure(err, 'openai') }
+ * catch (err) { throw toProviderFailure(err, 'openai', readOpenAIError) }
  * // → ApplicationFailure { type: 'rate_limited', nextRetryDelay: 2000,
  * //     message: 'openai: HTTP 429 rate_limited (code rate_limit_exceeded, request req_abc)' }
  */
-export function toProviderFailure(err: unknown, provider: ProviderName): ApplicationFailure {
+export function toProviderFailure(err: unknown, provider: ProviderId, readError?: ProviderErrorReader): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
-  const c = classify(err);
+  const c = classify(err, readError?.(err) ?? readByShape(err));
 
   const shouldRetry = headerValue(c.headers, 'x-should-retry')?.trim().toLowerCase();
   const retryable =
@@ -110,22 +135,20 @@ export function toProviderFailure(err: unknown, provider: ProviderName): Applica
   });
 }
 
-function classify(err: unknown): Classified {
-  if (isNamed(err, 'APIConnectionTimeoutError') || isInstance(err, 'APIConnectionTimeoutError')) {
-    return { type: 'timeout', summary: 'request timed out' };
+function classify(err: unknown, facts: ProviderErrorFacts | undefined): Classified {
+  switch (facts?.kind) {
+    case 'timeout':
+      return { type: 'timeout', summary: 'request timed out' };
+    case 'aborted':
+      // The caller's signal fired (activity cancelled or timed out). Adapters rethrow the
+      // signal's reason instead; if one reaches here anyway, treat it as a timeout.
+      return { type: 'timeout', summary: 'request aborted' };
+    case 'connection':
+      if (hasTimeoutCause(err)) return { type: 'timeout', summary: 'request timed out' };
+      return { type: 'provider_unavailable', summary: 'connection failed' };
+    case 'status':
+      return classifyStatus(isRecord(err) ? err : {}, facts);
   }
-  if (isNamed(err, 'APIUserAbortError') || isInstance(err, 'APIUserAbortError')) {
-    // The caller's signal fired (activity cancelled or timed out). Adapters rethrow the
-    // signal's reason instead; if one reaches here anyway, treat it as a timeout.
-    return { type: 'timeout', summary: 'request aborted' };
-  }
-  if (isNamed(err, 'APIConnectionError') || isInstance(err, 'APIConnectionError')) {
-    if (hasTimeoutCause(err)) return { type: 'timeout', summary: 'request timed out' };
-    return { type: 'provider_unavailable', summary: 'connection failed' };
-  }
-
-  const status = httpStatus(err);
-  if (status !== undefined) return classifyStatus(err as Record<string, unknown>, status);
 
   if (err instanceof InvalidProviderResponseError) {
     return {
@@ -143,15 +166,36 @@ function classify(err: unknown): Classified {
   return { type: 'provider_unavailable', summary: name ? `unexpected ${name}` : 'unexpected error' };
 }
 
+/**
+ * Facts read from an error's shape, for errors no provider reader recognised: the error
+ * class names both official SDKs use (duck-typed, so a second copy of an SDK, ESM beside
+ * CJS, is still read), and any error with a valid numeric `status` and response `headers`
+ * (a fetch-based adapter of your own can throw one).
+ */
+export function readByShape(err: unknown): ProviderErrorFacts | undefined {
+  if (isNamed(err, 'APIConnectionTimeoutError')) return { kind: 'timeout' };
+  if (isNamed(err, 'APIUserAbortError')) return { kind: 'aborted' };
+  if (isNamed(err, 'APIConnectionError')) return { kind: 'connection' };
+  if (!isRecord(err) || !isHeaders(err['headers'])) return undefined;
+  const status = validStatus(err['status']);
+  return status === undefined ? undefined : { kind: 'status', status };
+}
+
+/** An HTTP error status (100-599), or undefined. */
+export function validStatus(status: unknown): number | undefined {
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
+}
+
 /** Whole seconds for a message; sub-second asks show one decimal. */
 function seconds(ms: number): string {
   const s = ms / 1000;
   return Number.isInteger(s) || s >= 10 ? String(Math.round(s)) : s.toFixed(1);
 }
 
-function classifyStatus(err: Record<string, unknown>, status: number): Classified {
+function classifyStatus(err: Record<string, unknown>, facts: Extract<ProviderErrorFacts, { kind: 'status' }>): Classified {
+  const { status } = facts;
   const headers = isHeaders(err['headers']) ? err['headers'] : undefined;
-  const { code, errorType, text } = bodyFields(err);
+  const { code, errorType, text } = bodyFields(err, facts);
   const requestId =
     safeToken(err['requestID']) ??
     safeToken(headerValue(headers, 'x-request-id')) ??
@@ -209,16 +253,17 @@ function typeForStatus(
   }
 }
 
-/** The code, type and text of an SDK error body. OpenAI's `APIError.error` is the inner
- * `{ message, type, code }`; Anthropic's is the whole `{ type: 'error', error: { type,
- * message, details: { error_code } } }`. */
-function bodyFields(err: Record<string, unknown>): { code?: string; errorType?: string; text?: string } {
+/** The code, type and text of an error body, by shape: `error` is the parsed body, either
+ * an OpenAI-style `{ message, type, code }` or a wrapper around one (Anthropic's `{ type:
+ * 'error', error: { type, message, details: { error_code } } }`). What the provider's reader
+ * extracted itself (`facts.code`, `facts.text`) comes first. */
+function bodyFields(err: Record<string, unknown>, facts: { code?: unknown; text?: unknown }): { code?: string; errorType?: string; text?: string } {
   const body = isRecord(err['error']) ? err['error'] : undefined;
   const inner = body && isRecord(body['error']) ? body['error'] : body;
   const details = inner && isRecord(inner['details']) ? inner['details'] : undefined;
-  const code = str(err['errorCode']) ?? str(details?.['error_code']) ?? str(err['code']) ?? str(inner?.['code']);
+  const code = str(facts.code) ?? str(details?.['error_code']) ?? str(err['code']) ?? str(inner?.['code']);
   const errorType = str(err['type']) ?? str(inner?.['type']);
-  const text = [str(inner?.['message']), str(err['apiMessage']), str(err['message'])].filter(Boolean).join(' ');
+  const text = [str(inner?.['message']), str(facts.text), str(err['message'])].filter(Boolean).join(' ');
   return {
     ...(code !== undefined ? { code } : {}),
     ...(errorType !== undefined ? { errorType } : {}),
@@ -226,29 +271,11 @@ function bodyFields(err: Record<string, unknown>): { code?: string; errorType?: 
   };
 }
 
-const SDK_CLASSES = {
-  APIConnectionTimeoutError: [OpenAI.APIConnectionTimeoutError, Anthropic.APIConnectionTimeoutError],
-  APIUserAbortError: [OpenAI.APIUserAbortError, Anthropic.APIUserAbortError],
-  APIConnectionError: [OpenAI.APIConnectionError, Anthropic.APIConnectionError],
-} as const;
-
-function isInstance(err: unknown, kind: keyof typeof SDK_CLASSES): boolean {
-  return SDK_CLASSES[kind].some((cls) => err instanceof cls);
-}
-
 /** Duck-typed class check that survives two copies of an SDK (ESM and CJS): Anthropic sets
  * `name`, OpenAI's errors only keep their constructor's name. */
 function isNamed(err: unknown, name: string): boolean {
   if (!isRecord(err)) return false;
   return err['name'] === name || (err as { constructor?: { name?: unknown } }).constructor?.name === name;
-}
-
-function httpStatus(err: unknown): number | undefined {
-  if (!isRecord(err)) return undefined;
-  const status = err['status'];
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) return undefined;
-  const isSdkError = err instanceof OpenAI.APIError || err instanceof Anthropic.APIError;
-  return isSdkError || isHeaders(err['headers']) ? status : undefined;
 }
 
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);

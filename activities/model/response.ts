@@ -1,20 +1,22 @@
 import type { ToolCall } from '../../core/messages.ts';
-import type { ModelRequest, ModelResponse, ProviderName, StopReason } from '../../core/model.ts';
+import type { ModelRequest, ModelResponse, ProviderId, StopReason } from '../../core/model.ts';
 import { zeroUsage, type Usage } from '../../core/usage.ts';
-import { toProviderFailure } from './provider-errors.ts';
+import { toProviderFailure, type ProviderErrorReader } from './provider-errors.ts';
 import type { CallOptions } from './types.ts';
 
 /**
  * Sends one provider request, times it, and reads the answer into the canonical response.
  * Errors — from the request or from reading an unusable answer — become the provider failure
- * taxonomy, except the caller's own abort, rethrown as is so Temporal sees the activity's
- * cancellation.
+ * taxonomy (`readError` is the provider's reader of its SDK's errors), except the caller's
+ * own abort, rethrown as is so Temporal sees the activity's cancellation. Adapters of your
+ * own can use it too.
  */
 export async function callProvider<T>(
-  provider: ProviderName,
+  provider: ProviderId,
   opts: CallOptions,
   send: () => Promise<T>,
   read: (result: T, latencyMs: number) => ModelResponse,
+  readError?: ProviderErrorReader,
 ): Promise<ModelResponse> {
   const started = performance.now();
   try {
@@ -22,11 +24,11 @@ export async function callProvider<T>(
     return read(result, Math.max(0, Math.round(performance.now() - started)));
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-    throw toProviderFailure(err, provider);
+    throw toProviderFailure(err, provider, readError);
   }
 }
 
-/** The canonical response both adapters build once they have read the provider's body. */
+/** The canonical response every adapter builds once they have read the provider's body. */
 export function assistantResponse(r: {
   req: ModelRequest;
   text: string;

@@ -1,4 +1,4 @@
-import type { ModelRequest, ModelResponse, ProviderName } from '../../core/model.ts';
+import type { ModelRequest, ModelResponse, ProviderId } from '../../core/model.ts';
 
 /** Per-call options. `signal` is the activity's cancellation signal; `timeoutMs` bounds one
  * HTTP attempt (the SDK's own timeout). */
@@ -15,6 +15,6 @@ export interface CallOptions {
  * `CancelledFailure`) so the activity completes as cancelled.
  */
 export interface ModelAdapter {
-  readonly provider: ProviderName;
+  readonly provider: ProviderId;
   call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse>;
 }

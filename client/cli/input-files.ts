@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ProviderName } from '../../core/model.ts';
 import type { OutputContractInput } from '../../core/output.ts';
 import type { RoutingTableInput } from '../../core/routing.ts';
-import { exampleRouting } from '../example-agent.ts';
+import { exampleProvidersFromEnv, exampleRouting } from '../example-agent.ts';
 import { firstLine } from './format.ts';
 import { exampleRoutingName } from './start-options.ts';
 
@@ -44,12 +44,7 @@ export async function readJson(read: ReadFile, path: string, what: string): Prom
  * provider `npm start`'s built-in fake speaks.
  */
 export function providersFromEnv(env: Record<string, string | undefined>): ProviderName[] {
-  const set = (name: string) => Boolean(env[name]?.trim());
-  const providers: ProviderName[] = [];
-  if (set('ANTHROPIC_API_KEY') || set('ANTHROPIC_BASE_URL')) providers.push('anthropic');
-  if (set('OPENAI_API_KEY') || set('OPENAI_BASE_URL')) providers.push('openai');
-  if (set('OPENAI_COMPATIBLE_BASE_URL')) providers.push('openai-compatible');
-  return providers.length ? providers : ['openai'];
+  return exampleProvidersFromEnv(env);
 }
 
 export async function loadRouting(spec: string, d: InputDeps): Promise<RoutingTableInput> {

@@ -2,11 +2,12 @@
  * The flags `run` and `task` share: which model (or routing table) serves the work, the
  * output contract, the run id, whether to wait.
  */
-import { providerNameSchema, type ModelRef } from '../../core/model.ts';
+import type { ModelRef } from '../../core/model.ts';
+import { builtInProviderIds, demoProviderProfile } from '../../core/providers/index.ts';
 import type { CommandOf, ConnectOptions } from './command.ts';
 import type { CommandArgs } from './flags.ts';
 
-export const defaultModel: ModelRef = { provider: 'openai', name: 'gpt-4.1-mini' };
+export const defaultModel: ModelRef = { provider: demoProviderProfile.id, name: demoProviderProfile.models.default };
 
 /** `--routing`: the example table over the configured providers, or a JSON file. */
 export const exampleRoutingName = 'example';
@@ -14,12 +15,12 @@ export const exampleRoutingName = 'example';
 /** Parses a `provider/name` model reference; the name may itself contain slashes. */
 export function parseModelRef(text: string): ModelRef | { error: string } {
   const slash = text.indexOf('/');
-  const provider = providerNameSchema.safeParse(slash > 0 ? text.slice(0, slash) : '');
+  const provider = builtInProviderIds.find((id) => slash > 0 && id === text.slice(0, slash));
   const name = slash > 0 ? text.slice(slash + 1) : '';
-  if (!provider.success || !name) {
-    return { error: `--model must be provider/name with provider one of ${providerNameSchema.options.join(', ')} (got "${text}")` };
+  if (!provider || !name) {
+    return { error: `--model must be provider/name with provider one of ${builtInProviderIds.join(', ')} (got "${text}")` };
   }
-  return { provider: provider.data, name };
+  return { provider, name };
 }
 
 /** The fields a `run` and a `task` command have in common. */

@@ -2,7 +2,8 @@
  * The usage text: every command in one place, so `help` shows them all and a usage error
  * shows only the command that was mistyped (`commandUsage`), from the same words.
  */
-import { providerNameSchema } from '../../core/model.ts';
+import { builtInProviderIds, demoProviderProfile } from '../../core/providers/index.ts';
+import { exampleProviderVariables } from '../example-agent.ts';
 import { taskClassSchema } from '../../core/routing.ts';
 import type { CommandName } from './command.ts';
 import { defaultModel } from './start-options.ts';
@@ -109,10 +110,10 @@ const notes = `Options for every command:
   --task-queue name    the workers' task queue (env BOSUN_TASK_QUEUE, default bosun)
 
 Without --agent the example support agent runs on --model (default ${defaultModel.provider}/${defaultModel.name});
-with --agent, --model or --routing overrides the file's models. Providers: ${providerNameSchema.options.join(', ')}.
+with --agent, --model or --routing overrides the file's models. Providers: ${builtInProviderIds.join(', ')}.
 --routing takes a JSON routing table ({ "tiers": { "strong": { "chain": [...] }, "cheap": ... } })
 or "example": strong and cheap tiers over the providers whose keys are set here
-(ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_COMPATIBLE_BASE_URL; openai when none is).
+(${exampleProviderVariables}; ${demoProviderProfile.id} when none is).
 --output-schema takes a JSON Schema the answer must match; --principal a JSON principal
 ({ "tenant", "user", "scopes": [...], "roles": [...] }) the run acts for.
 --as names the human deciding (recorded in the audit trail); --groups lists the groups

@@ -7,6 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createBosunClient, type BosunClient } from '../../client/client.ts';
+import type { ProviderDescriptor } from '../../activities/model/provider-descriptor.ts';
+import { builtInProviderIds } from '../../core/providers/index.ts';
 import type { AgentDefinitionInput } from '../../core/run.ts';
 import type { ModelRef } from '../../core/model.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../worker/config.ts';
@@ -99,21 +101,25 @@ export function fakeConfig(
 /**
  * Runs `fn` while a Bosun worker serves `config`'s task queue. When `config` has codec keys
  * (BOSUN_CODEC_KEYS), the worker encrypts payloads and `bosun` (and `temporal`) use a client
- * with the same codec; otherwise both are `h.temporal`'s.
+ * with the same codec; otherwise both are `h.temporal`'s. With `opts.providers` the worker
+ * serves that list, and `bosun` accepts the ids of the ones that are not built in.
  */
 export async function withWorker<T>(
   h: Harness,
   config: WorkerConfig,
   fn: (ctx: { bosun: BosunClient; worker: Worker; taskQueue: string; temporal: Client }) => Promise<T>,
+  opts: { providers?: readonly ProviderDescriptor[] } = {},
 ): Promise<T> {
   const worker = await createBosunWorker({
     connection: h.nativeConnection,
     config,
     workflowBundle: { codePath: h.workflowBundlePath },
+    ...(opts.providers ? { providers: opts.providers } : {}),
   });
   const dataConverter = dataConverterFromConfig(config);
   const temporal = dataConverter ? new Client({ connection: h.connection, dataConverter }) : h.temporal;
-  const bosun = createBosunClient({ client: temporal, taskQueue: config.BOSUN_TASK_QUEUE });
+  const extraProviders = (opts.providers ?? []).map((p) => p.id).filter((id) => !(builtInProviderIds as readonly string[]).includes(id));
+  const bosun = createBosunClient({ client: temporal, taskQueue: config.BOSUN_TASK_QUEUE, extraProviders });
   return worker.runUntil(fn({ bosun, worker, taskQueue: config.BOSUN_TASK_QUEUE, temporal }));
 }
 

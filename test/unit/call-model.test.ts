@@ -144,6 +144,23 @@ describe('callModel: heartbeat details and other paths', () => {
     expect(detailsOf(a.failure)).toEqual({ provider: 'anthropic', billedUsage: usage(10, 1) });
   });
 
+  it('a provider the worker does not know fails with auth, naming the providers it knows and serves', async () => {
+    const echo = { provider: 'echo', call: async () => Promise.reject(new Error('unused')) };
+    const callModel = createCallModel({ echo });
+    const a = await attempt(callModel, input('nowhere'));
+    expect(a.failure).toMatchObject({ type: 'auth', nonRetryable: true });
+    expect(detailsOf(a.failure)).toEqual({ provider: 'nowhere', code: 'unknown_provider' });
+    expect(a.failure!.message).toBe('unknown provider "nowhere": this worker knows openai, anthropic, openai-compatible, echo (configured providers: echo)');
+    const b = await attempt(callModel, input('anthropic'));
+    expect(b.failure!.message).toBe('provider anthropic is not configured on this worker (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL; configured providers: echo)');
+  });
+
+  it('never takes an id like "constructor" for an adapter', async () => {
+    const a = await attempt(createCallModel({}), input('constructor'));
+    expect(a.failure).toMatchObject({ type: 'auth' });
+    expect(detailsOf(a.failure)).toMatchObject({ provider: 'constructor', code: 'unknown_provider' });
+  });
+
   it('a cancelled call completes as cancelled, not as a provider failure', async () => {
     const { server, callModel } = await setup('openai');
     server.push({ kind: 'delay', ms: 5_000, then: { kind: 'text', text: 'late' } });
