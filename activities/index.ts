@@ -6,7 +6,7 @@ import type { CircuitBreaker } from './model/breaker.ts';
 import { createExecuteTool } from './execute-tool.ts';
 import { createResolvePrompt } from './resolve-prompt.ts';
 import { createRetrieveActivity } from './retrieval/retrieve-activity.ts';
-import type { Retriever } from './retrieval/types.ts';
+import type { Retriever } from '../core/retrieval.ts';
 import type { RunStore } from './store/run-store.ts';
 
 export type { ModelAdapters } from './call-model.ts';

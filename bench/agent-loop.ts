@@ -45,7 +45,7 @@ import { nonRetryableFailureTypes } from '../core/failures.ts';
 import type { Message, ToolResult } from '../core/messages.ts';
 import { runInputSchema, type AgentDefinitionInput, type RunInput } from '../core/run.ts';
 import { startFakeOpenAI, type FakeHandler, type FakeProviderServer } from '../test/kit/index.ts';
-import { builtInTools } from '../tools/handlers/index.ts';
+import { builtInTools } from '../worker/built-in-tools.ts';
 import { capResult, checkToolInput, findTool, toolSpec } from '../tools/index.ts';
 import { bundleWorkflows } from '../worker/bundle.ts';
 import { workerConfigSchema } from '../worker/config.ts';

@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { retrieveInputSchema, type RetrievalResult, type RetrieveInput } from '../../core/retrieval.ts';
-import type { Retriever } from './types.ts';
+import { retrieveInputSchema, type RetrievalResult, type RetrieveInput, type Retriever } from '../../core/retrieval.ts';
 
 /**
  * The `retrieve` activity over a retriever. Input that breaks the contract (no query, `k`
