@@ -44,7 +44,7 @@ import { createBosunClient } from '../client/client.ts';
 import { nonRetryableFailureTypes } from '../core/failures.ts';
 import type { Message, ToolResult } from '../core/messages.ts';
 import { runInputSchema, type AgentDefinitionInput, type RunInput } from '../core/run.ts';
-import { startFakeOpenAI, type FakeHandler, type FakeProviderServer } from '../test/kit/index.ts';
+import { startFakeOpenAI, type FakeHandler, type FakeProviderServer } from '../testing/index.ts';
 import { builtInTools } from '../worker/built-in-tools.ts';
 import { capResult, checkToolInput, findTool, toolSpec } from '../tools/index.ts';
 import { bundleWorkflows } from '../worker/bundle.ts';

@@ -5,20 +5,25 @@
  *
  * Providers come from OPENAI_API_KEY / ANTHROPIC_API_KEY / OPENAI_COMPATIBLE_BASE_URL; with
  * none set, a built-in fake OpenAI server replays a recorded conversation.
+ *
+ * It lives in `examples/` because it is a user of Bosun, not part of it: it drives a worker
+ * and a client side by side, which the worker zone itself may not (it never imports
+ * `client/`).
  */
 import { resolve } from 'node:path';
-import { connectBosunClient } from '../client/client.ts';
-import { exampleAgent, exampleModels, exampleTask } from '../client/example-agent.ts';
-import type { ModelRef } from '../core/model.ts';
-import type { RunResult, RunStatus } from '../core/run.ts';
-import { refundDemoScript, startFakeOpenAI, type FakeProviderServer } from '../test/kit/index.ts';
-import { loadWorkerConfig, type WorkerConfig } from './config.ts';
-import { connectWorker, createBosunWorker } from './create-worker.ts';
-import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from './dev-server.ts';
-import { installRuntime } from './runtime.ts';
-import { loadTelemetryEnv } from './telemetry/config.ts';
-import { tracingInterceptors, tracingOptionsFromEnv, type Tracing } from './telemetry/tracing.ts';
-import { dataConverterFromConfig } from './codec/data-converter.ts';
+import { connectBosunClient } from '../../client/client.ts';
+import { exampleAgent, exampleModels, exampleTask } from '../../client/example-agent.ts';
+import type { ModelRef } from '../../core/model.ts';
+import type { RunResult, RunStatus } from '../../core/run.ts';
+import type { FakeProviderServer } from '../../testing/index.ts';
+import { dataConverterFromConfig } from '../../worker/codec/data-converter.ts';
+import { loadWorkerConfig, type WorkerConfig } from '../../worker/config.ts';
+import { connectWorker, createBosunWorker } from '../../worker/create-worker.ts';
+import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from '../../worker/dev-server.ts';
+import { installRuntime } from '../../worker/runtime.ts';
+import { loadTelemetryEnv } from '../../worker/telemetry/config.ts';
+import { tracingInterceptors, tracingOptionsFromEnv, type Tracing } from '../../worker/telemetry/tracing.ts';
+import { startDemoProvider } from './fake-provider.ts';
 
 const say = (line: string) => console.log(`[bosun] ${line}`);
 // Progress lines are the output here; runtime logs only when they matter (BOSUN_LOG_LEVEL=INFO
@@ -58,7 +63,7 @@ try {
 
   const model = chooseModel(config);
   if (!model) {
-    fake = await startFakeOpenAI({ script: structuredClone(refundDemoScript) });
+    fake = await startDemoProvider();
     config.OPENAI_BASE_URL = fake.baseURL;
     config.OPENAI_API_KEY = 'fake-key';
     say(`No OPENAI_API_KEY, ANTHROPIC_API_KEY or OPENAI_COMPATIBLE_BASE_URL set: using the built-in FAKE provider`);
