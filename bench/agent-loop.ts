@@ -105,8 +105,10 @@ const log = (line: string) => console.error(`[bench] ${line}`);
 // The fake model: calculator until STEPS tool results are in the conversation, then an answer.
 // Each step's expression differs, or the run would (rightly) stop as a loop of identical calls.
 
-const toolTurns = (body: any): number =>
-  Array.isArray(body?.messages) ? body.messages.filter((m: { role?: string }) => m?.role === 'tool').length : 0;
+const toolTurns = (body: unknown): number => {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  return Array.isArray(messages) ? messages.filter((m: { role?: string } | null) => m?.role === 'tool').length : 0;
+};
 
 const benchHandler: FakeHandler = (req) =>
   toolTurns(req.body) >= STEPS

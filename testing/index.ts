@@ -20,6 +20,7 @@ export type {
 } from './script.ts';
 export { usageOf } from './script.ts';
 export type { FakeHandler, FakeProviderServer, FakeServerOptions, RecordedRequest } from './fake-server.ts';
+export { requestedModel } from './fake-server.ts';
 export { byModel } from './by-model.ts';
 export { startFakeOpenAI } from './openai-fake.ts';
 export { startFakeAnthropic } from './anthropic-fake.ts';
