@@ -7,7 +7,7 @@ import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { createExecuteTool } from './execute-tool.ts';
 import { createResolvePrompt } from './resolve-prompt.ts';
 import { createRetrieveActivity } from './retrieval/retrieve-activity.ts';
-import type { Retriever } from './retrieval/types.ts';
+import type { Retriever } from '../core/retrieval.ts';
 import type { RunStore } from './store/run-store.ts';
 
 export type { ModelAdapters } from './call-model.ts';

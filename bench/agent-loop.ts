@@ -44,8 +44,8 @@ import { createBosunClient } from '../client/client.ts';
 import { nonRetryableFailureTypes } from '../core/failures.ts';
 import type { Message, ToolResult } from '../core/messages.ts';
 import { agentDefinitionSchema, type AgentDefinitionInput } from '../core/run.ts';
-import { startFakeOpenAI, type FakeHandler, type FakeProviderServer } from '../test/kit/index.ts';
-import { builtInTools } from '../tools/handlers/index.ts';
+import { startFakeOpenAI, type FakeHandler, type FakeProviderServer } from '../testing/index.ts';
+import { builtInTools } from '../worker/built-in-tools.ts';
 import { builtInCatalog, capResult, checkToolInput, toolSpec } from '../tools/index.ts';
 import { bundleWorkflows } from '../worker/bundle.ts';
 import { workerConfigSchema } from '../worker/config.ts';
@@ -104,8 +104,10 @@ const log = (line: string) => console.error(`[bench] ${line}`);
 // The fake model: calculator until STEPS tool results are in the conversation, then an answer.
 // Each step's expression differs, or the run would (rightly) stop as a loop of identical calls.
 
-const toolTurns = (body: any): number =>
-  Array.isArray(body?.messages) ? body.messages.filter((m: { role?: string }) => m?.role === 'tool').length : 0;
+const toolTurns = (body: unknown): number => {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  return Array.isArray(messages) ? messages.filter((m: { role?: string } | null) => m?.role === 'tool').length : 0;
+};
 
 const benchHandler: FakeHandler = (req) =>
   toolTurns(req.body) >= STEPS

@@ -117,11 +117,15 @@ export function configureHint(profile: Pick<ProviderProfile, 'configuredBy'>): s
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** Any profile, whatever its variables and models: the bound of lists of profiles. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a bound over every instantiation (the type parameters are invariant)
+export type AnyProviderProfile = ProviderProfile<any, any>;
+
 type SchemasOf<E extends ProviderEnv> = { -readonly [K in keyof E]: E[K]['schema'] };
 
 /** The zod shape of the variables of every profile in `P`, merged. */
-export type ProviderEnvShape<P extends readonly ProviderProfile<any, any>[]> = UnionToIntersection<
-  P[number] extends infer X ? (X extends ProviderProfile<infer E, any> ? SchemasOf<E> : never) : never
+export type ProviderEnvShape<P extends readonly AnyProviderProfile[]> = UnionToIntersection<
+  P[number] extends infer X ? (X extends ProviderProfile<infer E, infer _M> ? SchemasOf<E> : never) : never
 >;
 
 /**
@@ -129,7 +133,7 @@ export type ProviderEnvShape<P extends readonly ProviderProfile<any, any>[]> = U
  * Throws when two profiles declare the same variable (or the same id): each variable
  * configures one provider.
  */
-export function providerEnvShape<const P extends readonly ProviderProfile<any, any>[]>(profiles: P): ProviderEnvShape<P> {
+export function providerEnvShape<const P extends readonly AnyProviderProfile[]>(profiles: P): ProviderEnvShape<P> {
   const shape: Record<string, z.ZodType> = {};
   const owner = new Map<string, string>();
   const ids = new Set<string>();

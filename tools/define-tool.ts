@@ -15,7 +15,7 @@ export type ApprovalVerdict = 'allow' | 'ask' | { ask: string } | { deny: string
  *
  * @example approval: ({ input }) => (input.amountCents > 2000 ? { ask: 'refund over $20' } : 'allow')
  */
-export type ApprovalPolicy<T = any> = 'never' | 'always' | ((call: { input: T; principal: Principal }) => ApprovalVerdict);
+export type ApprovalPolicy<T = unknown> = 'never' | 'always' | ((call: { input: T; principal: Principal }) => ApprovalVerdict);
 
 export interface ApprovalOptions {
   /** How long a human has to decide. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { envString as optionalString, envWithDefault as withDefault } from '../core/env-values.ts';
-import { configuredProviders, envNameOf, providerEnvShape, type ProviderEnvShape, type ProviderProfile } from '../core/provider-profile.ts';
+import { configuredProviders, envNameOf, providerEnvShape, type ProviderEnvShape, type AnyProviderProfile } from '../core/provider-profile.ts';
 import { builtInProviderProfiles } from '../core/providers/index.ts';
 import { CodecKeys, decodeKey, keyIdPattern } from './codec/codec-keys.ts';
 import { formatIssues } from '../core/zod-issues.ts';
@@ -85,7 +85,7 @@ const baseConfigShape = {
 };
 
 /** The variables of `providers`, checked not to clash with the worker's own. */
-function providerShape<const P extends readonly ProviderProfile<any, any>[]>(providers: P): ProviderEnvShape<P> {
+function providerShape<const P extends readonly AnyProviderProfile[]>(providers: P): ProviderEnvShape<P> {
   const shape = providerEnvShape(providers);
   const clash = Object.keys(shape as object).find((name) => Object.hasOwn(baseConfigShape, name));
   if (clash) throw new Error(`provider variable ${clash} is one of the worker's own`);
@@ -117,7 +117,7 @@ export class ConfigError extends Error {
  */
 export function loadWorkerConfig(
   env: Record<string, string | undefined> = process.env,
-  opts: { providers?: readonly ProviderProfile<any, any>[] } = {},
+  opts: { providers?: readonly AnyProviderProfile[] } = {},
 ): WorkerConfig {
   const schema = opts.providers
     ? z.object({ ...baseConfigShape, ...(providerShape(opts.providers) as Record<string, z.ZodType>) }).superRefine(checkCodecKeys)
@@ -138,7 +138,7 @@ function safeUrl(url: string): string {
 
 /** What may be printed about the config: keys never leave the worker. Each configured
  * provider is named with its base URL (its `endpoint` variable), credentials masked. */
-export function describeConfig(c: WorkerConfig, opts: { providers?: readonly ProviderProfile<any, any>[] } = {}): string {
+export function describeConfig(c: WorkerConfig, opts: { providers?: readonly AnyProviderProfile[] } = {}): string {
   const values = c as Readonly<Record<string, unknown>>;
   const providers = configuredProviders(opts.providers ?? builtInProviderProfiles, values).map((p) => {
     const endpoint = envNameOf(p, 'endpoint');

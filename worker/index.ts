@@ -2,6 +2,7 @@
 export * from './config.ts';
 export * from './create-worker.ts';
 export * from './bundle.ts';
+export { builtInTools } from './built-in-tools.ts';
 export * from './dev-server.ts';
 export * from './temporal-cli.ts';
 export { createModelAdapters, checkProviders } from './providers.ts';

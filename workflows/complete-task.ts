@@ -17,7 +17,7 @@ import { pinPrompt } from './prompts.ts';
 export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult> {
   const runId = workflowInfo().workflowId;
   const parsed = taskInputSchema.safeParse(rawInput);
-  const name = parsed.success ? parsed.data.name : String((rawInput as any)?.name ?? 'unknown');
+  const name = parsed.success ? parsed.data.name : String((rawInput as { name?: unknown } | undefined)?.name ?? 'unknown');
   const totals = emptyTotals();
   let validation: ValidationReport | undefined = undefined;
   let phase: RunStatus['phase'] = 'starting';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { normalizeText, type ChunkOptions } from './chunker.ts';
-import type { KnowledgeDocument } from './types.ts';
+import type { KnowledgeDocument } from '../../core/retrieval.ts';
 
 /** File types the corpus reader takes; everything else in the folder is ignored. */
 export const corpusExtensions: readonly string[] = ['.md', '.markdown', '.txt'];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Retriever } from './types.ts';
+import type { Retriever } from '../../core/retrieval.ts';
 
 export const evalQuerySchema = z.object({
   id: z.string().min(1),

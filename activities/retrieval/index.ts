@@ -1,6 +1,6 @@
-/** Retrieval: the `Retriever` contract, the embedded SQLite FTS5/BM25 index (chunker, corpus
- * reader, ingest), the `retrieve` activity, and the recall@k/MRR evaluation. */
-export type { KnowledgeDocument, Retriever } from './types.ts';
+/** Retrieval: the embedded SQLite FTS5/BM25 index (chunker, corpus reader, ingest), the
+ * `retrieve` activity, and the recall@k/MRR evaluation. The `Retriever` contract they
+ * implement is in `core/retrieval.ts`. */
 export { chunkDocument, defaultChunkOptions, normalizeText, type Chunk, type ChunkOptions } from './chunker.ts';
 export { corpusExtensions, corpusVersion, documentTitle, readCorpus } from './corpus.ts';
 export { maxQueryTerms, toFtsQuery } from './fts-query.ts';

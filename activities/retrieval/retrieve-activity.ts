@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { retrieveInputSchema, type RetrievalResult, type RetrieveInput } from '../../core/retrieval.ts';
-import type { Retriever } from './types.ts';
+import { retrieveInputSchema, type RetrievalResult, type RetrieveInput, type Retriever } from '../../core/retrieval.ts';
 import { formatIssues } from '../../core/zod-issues.ts';
 
 /**

@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { inTransaction, openSqlite } from '../store/sqlite.ts';
-import type { RetrievalResult, RetrievedChunk, RetrieveInput } from '../../core/retrieval.ts';
+import type { KnowledgeDocument, RetrievalResult, RetrievedChunk, RetrieveInput, Retriever } from '../../core/retrieval.ts';
 import { chunkDocument, defaultChunkOptions, type ChunkOptions } from './chunker.ts';
 import { corpusVersion, readCorpus } from './corpus.ts';
 import { toFtsQuery } from './fts-query.ts';
-import type { KnowledgeDocument, Retriever } from './types.ts';
 
 /** What an index holds, as `ingest` reports it and `stats()` reads it back. */
 export interface IndexStats {

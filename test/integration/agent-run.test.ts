@@ -14,6 +14,7 @@ import {
   withWorker,
 } from '../helpers/harness.ts';
 import type { ModelRef } from '../../core/model.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 let openai: FakeProviderServer;
@@ -107,7 +108,7 @@ describe('agentRun tool validation', () => {
         const activities = await scheduledActivities(h.temporal, result.runId);
         expect(activities.filter((a) => a === 'executeTool')).toHaveLength(1);
         const toolMessages = (i: number) =>
-          (openai.requests[i]!.body.messages as { role: string; content: string }[]).filter((m) => m.role === 'tool');
+          chatBody(openai.requests[i]!).messages.filter((m) => m.role === 'tool');
         expect(toolMessages(1).at(-1)!.content).toMatch(/Invalid arguments for tool "calculator": expression: /);
         expect(toolMessages(2).at(-1)!.content).toMatch(/Unknown tool "no_such_tool"/);
         expect(toolMessages(3).at(-1)!.content).toBe('6 * 7 = 42');
@@ -121,7 +122,7 @@ describe('agentRun tool validation', () => {
         openai.push({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1 / 0' } }] }, { kind: 'text', text: 'cannot' });
         const result = await bosun.run({ agent: testAgent(openaiModel), task: '1/0?' });
         expect(result.outcome.kind).toBe('answer');
-        const tool = (openai.requests[1]!.body.messages as { role: string; content: string }[]).find((m) => m.role === 'tool')!;
+        const tool = chatBody(openai.requests[1]!).messages.find((m) => m.role === 'tool')!;
         expect(tool.content).toMatch(/tool_failed.*division by zero/);
       }),
     ));

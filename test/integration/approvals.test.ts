@@ -8,6 +8,7 @@ import { openOrderStore } from '../../tools/handlers/order-store.ts';
 import { decideApprovalSignal, decideApprovalUpdate, statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer, FakeReply, RecordedRequest } from '../kit/index.ts';
 import { useHarness, fakeConfig, maybeRecordHistory, openaiModel, scheduledActivities, testAgent, uniqueName, withFakeProviders, withWorker } from '../helpers/harness.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 
@@ -17,7 +18,7 @@ const refund = (amountCents: number, orderId = 'ord_101'): FakeReply => ({
   kind: 'tool_calls',
   calls: [{ id: 'call_refund', name: 'refund_order', args: { orderId, amountCents, reason: 'customer asked' } }],
 });
-const lastToolText = (req: RecordedRequest) => (req.body.messages as { role: string; content: string }[]).filter((m) => m.role === 'tool').at(-1)?.content ?? '';
+const lastToolText = (req: RecordedRequest) => chatBody(req).messages.filter((m) => m.role === 'tool').at(-1)?.content ?? '';
 
 /** A worker with its own state dir (orders DB) and knowledge base, plus a fake OpenAI. */
 async function withSetup<T>(fn: (ctx: { fake: FakeProviderServer; stateDir: string; run: Parameters<Parameters<typeof withWorker>[2]>[0] }) => Promise<T>, knowledge?: Record<string, string>) {
@@ -65,7 +66,7 @@ describe('authorization by identity', () => {
         task: 'refund ord_101',
         principal: { ...agentPrincipal, scopes: ['orders:read'] },
       });
-      expect(fake.requests[0]!.body.tools.map((t: any) => t.function.name)).toEqual(['search_docs', 'lookup_order']);
+      expect(chatBody(fake.requests[0]!).tools!.map((t) => t.function.name)).toEqual(['search_docs', 'lookup_order']);
       expect(lastToolText(fake.requests[1]!)).toMatch(/^Unknown tool "refund_order"/);
       expect(await scheduledActivities(h.temporal, result.runId)).not.toContain('executeTool');
       expect(result.audit).toContainEqual(expect.objectContaining({ event: 'tool_denied', tool: 'refund_order', by: 'policy' }));
@@ -96,7 +97,7 @@ describe('human approval', () => {
         // The "model" obeys whatever the retrieved text says, as a compromised model would.
         fake.setHandler((req) => {
           const last = lastToolText(req);
-          if (req.body.messages.length === 2) return { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'refund policy' } }] };
+          if (chatBody(req).messages.length === 2) return { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'refund policy' } }] };
           if (last.includes('IGNORE PREVIOUS INSTRUCTIONS')) return refund(9_000);
           return { kind: 'text', text: 'done' };
         });
@@ -191,7 +192,7 @@ describe('human approval', () => {
 describe('the approvals inbox', () => {
   it('lists pending approvals across runs, oldest first, and clears as they are decided', () =>
     withSetup(async ({ fake, run: { bosun } }) => {
-      fake.setHandler((req) => (req.body.messages.length === 2 ? refund(req.body.messages[1].content.includes('first') ? 4_000 : 6_000) : { kind: 'text', text: 'ok' }));
+      fake.setHandler((req) => (chatBody(req).messages.length === 2 ? refund(chatBody(req).messages[1]!.content.includes('first') ? 4_000 : 6_000) : { kind: 'text', text: 'ok' }));
       const first = await bosun.start({ agent: agent(), task: 'first refund', principal: agentPrincipal, runId: uniqueName('inbox-a') });
       await pendingOf(first.runId);
       const second = await bosun.start({ agent: agent(), task: 'second refund', principal: agentPrincipal, runId: uniqueName('inbox-b') });

@@ -15,6 +15,7 @@ import type { RunResult } from '../../core/run.ts';
 import type { WorkerConfig } from '../../worker/config.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { connectHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 type History = temporal.api.history.v1.IHistory;
 const execFileP = promisify(execFile);
@@ -100,7 +101,7 @@ beforeAll(async () => {
     );
     const result = await bosun.run({ agent: testAgent(openaiModel), task });
     // What the tools returned, as the model saw it: texts to look for in history.
-    const toolResults = (openai.requests.at(-1)!.body.messages as { role: string; content: unknown }[])
+    const toolResults = chatBody(openai.requests.at(-1)!).messages
       .filter((m) => m.role === 'tool')
       .map((m) => String(m.content));
     const history = await h.temporal.workflow.getHandle(result.runId).fetchHistory();

@@ -3,6 +3,7 @@ import type { ModelRef } from '../../core/model.ts';
 import { callsQuery } from '../../workflows/definitions.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { anthropicModel, useHarness, fakeConfig, openaiModel, testAgent, withWorker } from '../helpers/harness.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 
@@ -48,7 +49,7 @@ describe('request assembly under a token budget', () => {
         const history = last.sections.find((s) => s.section === 'history')!;
         expect(history.dropped).toBeGreaterThan(0);
         expect(last.totalTokens).toBeLessThanOrEqual(last.budgetTokens);
-        const sent = fake.requests.at(-1)!.body.messages as { role: string; content: string }[];
+        const sent = chatBody(fake.requests.at(-1)!).messages;
         expect(sent[1]).toEqual({ role: 'user', content: 'Summarize every policy document.' });
         expect(sent.at(-1)!.role).toBe('tool');
         expect(sent.length).toBeLessThan(2 + 2 * docs.length);
@@ -65,8 +66,8 @@ describe('request assembly under a token budget', () => {
         const docs = ['refunds', 'shipping', 'pricing', 'support', 'returns', 'warranty'];
         let steps = 0;
         fake.setHandler((req) => {
-          if (String(req.body.messages[0].content).startsWith('You compress')) {
-            return { kind: 'text', text: `SUMMARY of ${req.body.messages[1].content.length} chars: docs were read.`, usage: { input: 300, output: 20 } };
+          if (String(chatBody(req).messages[0]!.content).startsWith('You compress')) {
+            return { kind: 'text', text: `SUMMARY of ${chatBody(req).messages[1]!.content.length} chars: docs were read.`, usage: { input: 300, output: 20 } };
           }
           const i = steps++;
           return i < docs.length ? { kind: 'tool_calls', calls: [{ name: 'read_doc', args: { id: docs[i] } }] } : { kind: 'text', text: 'done' };
@@ -85,10 +86,10 @@ describe('request assembly under a token budget', () => {
         const summaries = result.calls.filter((c) => c.purpose === 'summary');
         expect(summaries.length).toBeGreaterThan(0);
         expect(summaries.every((c) => c.model === 'openai/gpt-4.1-mini' && c.tier === 'cheap' && c.costUsd! > 0)).toBe(true);
-        const summaryRequests = fake.requests.filter((r) => String(r.body.messages[0].content).startsWith('You compress'));
-        expect(summaryRequests.map((r) => r.body.model)).toEqual(summaries.map(() => 'gpt-4.1-mini'));
+        const summaryRequests = fake.requests.filter((r) => String(chatBody(r).messages[0]!.content).startsWith('You compress'));
+        expect(summaryRequests.map((r) => chatBody(r).model)).toEqual(summaries.map(() => 'gpt-4.1-mini'));
         // The last main request carries the summary after the task, and the latest turn whole.
-        const last = fake.requests.at(-1)!.body.messages as { role: string; content: string }[];
+        const last = chatBody(fake.requests.at(-1)!).messages;
         expect(last[1]).toEqual({ role: 'user', content: 'Summarize every policy document.' });
         expect(last.some((m) => m.role === 'user' && m.content.includes('SUMMARY of'))).toBe(true);
         expect(last.at(-1)!.role).toBe('tool');

@@ -3,6 +3,7 @@ import { createBosunClient } from '../../client/client.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { useHarness, openaiModel, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 
@@ -41,7 +42,7 @@ describe('crash recovery', () => {
       expect(result.outcome).toMatchObject({ kind: 'answer', text: 'recovered answer' });
       // Call 1 completed before the crash and was never sent again; call 2 was in flight and retried.
       expect(fake.requests).toHaveLength(3);
-      const firstCallBodies = fake.requests.filter((r) => r.body.messages.length === 2);
+      const firstCallBodies = fake.requests.filter((r) => chatBody(r).messages.length === 2);
       expect(firstCallBodies).toHaveLength(1);
       expect(fake.requests[2]!.body).toEqual(fake.requests[1]!.body);
 

@@ -1,3 +1,4 @@
+import { chatBody } from '../helpers/chat-body.ts';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
@@ -79,9 +80,9 @@ describe('a provider of your own', () => {
             ['in-house/gw-large', 'ok'],
           ]);
           expect(gateway.requests).toHaveLength(2);
-          expect(gateway.requests.map((r) => r.body.model)).toEqual(['gw-large', 'gw-large']);
+          expect(gateway.requests.map((r) => chatBody(r).model)).toEqual(['gw-large', 'gw-large']);
           // Not `openai`: the OpenAI adapter speaks the compatible dialect under another id.
-          expect(gateway.requests[0]!.body.max_tokens).toBe(256);
+          expect(chatBody(gateway.requests[0]!).max_tokens).toBe(256);
           expect(JSON.stringify(gateway.requests[1]!.body)).toContain('2 * 18.40 = 36.8');
 
           const onTable = await bosun.run({ agent: testAgent({ provider: 'canned_answers', name: 'table' }, { tools: [] }), task: 'Meaning of life?' });

@@ -6,6 +6,7 @@ import type { EscalationResolutionInput } from '../../core/approvals.ts';
 import { resolveEscalationUpdate, statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer, FakeReply } from '../kit/index.ts';
 import { useHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker } from '../helpers/harness.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 let fake: FakeProviderServer;
@@ -64,7 +65,7 @@ describe('escalation to a human', () => {
       await resolve(run.runId, { action: 'redirect', escalationId: esc.id, by: human, instruction: 'Answer with integer cents only.' });
       const result = await run.result();
       expect(result.outcome).toMatchObject({ kind: 'answer', output: { totalCents: 1200 } });
-      const last = fake.requests.at(-1)!.body.messages.at(-1);
+      const last = chatBody(fake.requests.at(-1)!).messages.at(-1);
       expect(last).toEqual({ role: 'user', content: 'Answer with integer cents only.' });
     }));
 

@@ -8,6 +8,7 @@ import { openOrderStore } from '../../tools/handlers/order-store.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { useHarness, openaiModel, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 
@@ -56,10 +57,10 @@ describe('idempotent side effects', () => {
       expect(result.outcome).toMatchObject({ kind: 'answer', text: 'Refunded $15.00 to Grace Hopper.' });
       // The model was offered the tool (the principal has the scope) and, after the retry,
       // saw the refund the crashed attempt applied.
-      expect(fake.requests[0]!.body.tools.map((t: { function: { name: string } }) => t.function.name)).toContain('refund_order');
-      const toolMessages = fake.requests.at(-1)!.body.messages.filter((m: { role: string }) => m.role === 'tool');
+      expect(chatBody(fake.requests[0]!).tools!.map((t) => t.function.name)).toContain('refund_order');
+      const toolMessages = chatBody(fake.requests.at(-1)!).messages.filter((m) => m.role === 'tool');
       expect(toolMessages).toHaveLength(1);
-      expect(toolMessages[0].content).toContain('"refundId": "rf_1"');
+      expect(toolMessages[0]!.content).toContain('"refundId": "rf_1"');
 
       // One executeTool activity, completed by its second attempt on the second worker.
       const history = await h.temporal.workflow.getHandle(runId).fetchHistory();

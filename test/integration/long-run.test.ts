@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { statusQuery } from '../../workflows/definitions.ts';
 import { startFakeOpenAI } from '../kit/index.ts';
 import { maybeRecordHistory, useHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker } from '../helpers/harness.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 
@@ -22,7 +23,7 @@ describe('long runs', () => {
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'all done' });
         expect(result).toMatchObject({ steps: STEPS + 1, toolCalls: STEPS, modelCalls: STEPS + 1 });
         // The provider still saw the whole conversation: system + task + 2 messages per step.
-        expect(fake.requests.at(-1)!.body.messages).toHaveLength(2 + 2 * STEPS);
+        expect(chatBody(fake.requests.at(-1)!).messages).toHaveLength(2 + 2 * STEPS);
 
         const runs: { events: number; bytes: number }[] = [];
         for await (const w of h.temporal.workflow.list({ query: `WorkflowId = "${runId}"` })) {

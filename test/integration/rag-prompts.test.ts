@@ -7,6 +7,7 @@ import type { BosunClient } from '../../client/client.ts';
 import { statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer } from '../kit/index.ts';
 import { useHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker } from '../helpers/harness.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 let fake: FakeProviderServer;
@@ -16,7 +17,7 @@ const withFake = <T>(fn: (bosun: BosunClient) => Promise<T>, extra: Record<strin
     fake = openai;
     return withWorker(h, { ...fakeConfig({ openai }), ...extra }, ({ bosun }) => fn(bosun));
   });
-const firstUserText = (i: number) => (fake.requests[i]!.body.messages as { role: string; content: string }[]).find((m) => m.role === 'user')!.content;
+const firstUserText = (i: number) => chatBody(fake.requests[i]!).messages.find((m) => m.role === 'user')!.content;
 
 describe('retrieval-augmented runs', () => {
   it('puts the best chunks before the task and records their ids and index version on every call', () =>
@@ -79,8 +80,8 @@ describe('prompt versions', () => {
         let release!: () => void;
         const gate = new Promise<void>((r) => (release = r));
         fake.setHandler(async (req) => {
-          if (req.body.messages[0].content === v1 && req.body.messages.length === 2) return { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1+1' } }] };
-          if (req.body.messages[0].content === v1) {
+          if (chatBody(req).messages[0]!.content === v1 && chatBody(req).messages.length === 2) return { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1+1' } }] };
+          if (chatBody(req).messages[0]!.content === v1) {
             await gate;
             return { kind: 'text', text: 'A done' };
           }
@@ -96,7 +97,7 @@ describe('prompt versions', () => {
 
         expect(resultA.calls.map((c) => c.prompt)).toEqual([`helper@${promptHash(v1).slice(0, 12)}`, `helper@${promptHash(v1).slice(0, 12)}`]);
         expect(b.calls.map((c) => c.prompt)).toEqual([`helper@${promptHash(v2).slice(0, 12)}`]);
-        expect(fake.requests.map((r) => r.body.messages[0].content)).toEqual([v1, v1, v2]);
+        expect(fake.requests.map((r) => chatBody(r).messages[0]!.content)).toEqual([v1, v1, v2]);
         expect((await h.temporal.workflow.getHandle(a.runId).query(statusQuery)).outcome).toBe('answer');
         await maybeRecordHistory(h.temporal, a.runId, 'agent-run-prompt-template');
       },

@@ -3,6 +3,7 @@ import { costOf, defaultPrices } from '../../core/pricing.ts';
 import type { RoutingTableInput } from '../../core/routing.ts';
 import { byModel, type FakeProviderServer } from '../kit/index.ts';
 import { useHarness, fakeConfig, maybeRecordHistory, scheduledActivities, testAgent, withFakeProviders, withWorker } from '../helpers/harness.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 let openai: FakeProviderServer;
@@ -51,8 +52,8 @@ describe('model routing', () => {
         expect(result.calls[0]!.routeReason).toBe('plan → strong (default for plan); first step');
         expect(result.calls[1]!.routeReason).toBe('act → cheap (default for act); step 2 after tool results');
         expect(result.calls.every((c) => c.answeredBy && c.priceAsOf === '2025-10-01')).toBe(true);
-        expect(openai.requests.map((r) => r.body.model)).toEqual(['gpt-4.1', 'gpt-4.1']);
-        expect(anthropic.requests.map((r) => r.body.model)).toEqual(['claude-haiku-4-5']);
+        expect(openai.requests.map((r) => chatBody(r).model)).toEqual(['gpt-4.1', 'gpt-4.1']);
+        expect(anthropic.requests.map((r) => chatBody(r).model)).toEqual(['claude-haiku-4-5']);
 
         const strong = defaultPrices['gpt-4.1']!;
         const cheap = defaultPrices['claude-haiku-4-5']!;
@@ -109,7 +110,7 @@ describe('fallback chains', () => {
         const agent = chainAgent([{ provider: 'openai', name: 'retired-model' }, mini]);
         const result = await bosun.run({ agent, task: 'hi' });
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'mini answered' });
-        expect(openai.requests.map((r) => r.body.model)).toEqual(['retired-model', 'gpt-4.1-mini']);
+        expect(openai.requests.map((r) => chatBody(r).model)).toEqual(['retired-model', 'gpt-4.1-mini']);
         expect(result.calls[0]!.outcome).toBe('model_not_found');
       }),
     ));
@@ -131,7 +132,7 @@ describe('fallback chains', () => {
         ]);
         const result = await bosun.run({ agent, task: 'a very long question' });
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'large answered' });
-        expect(openai.requests.map((r) => r.body.model)).toEqual(['small', 'large']);
+        expect(openai.requests.map((r) => chatBody(r).model)).toEqual(['small', 'large']);
         expect(result.calls.map((c) => c.outcome)).toEqual(['context_too_long', 'ok']);
         expect(result.calls[1]!.fallbackReason).toBe('context too long for openai/small → openai/large');
       }),
@@ -199,7 +200,7 @@ describe('circuit breaker', () => {
 
         for (const r of [first, second]) expect(r.outcome).toMatchObject({ kind: 'answer', text: 'backup answered' });
         // Run one spent both attempts on flaky and opened the breaker; run two never reached it.
-        expect(openai.requests.map((r) => r.body.model)).toEqual(['flaky', 'flaky', 'backup', 'backup']);
+        expect(openai.requests.map((r) => chatBody(r).model)).toEqual(['flaky', 'flaky', 'backup', 'backup']);
         expect(second.calls[0]).toMatchObject({ model: 'openai/flaky', outcome: 'provider_unavailable' });
         expect(second.calls[1]).toMatchObject({ model: 'openai/backup', outcome: 'ok', fallbackFrom: 'openai/flaky' });
       }),

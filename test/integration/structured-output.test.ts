@@ -4,6 +4,7 @@ import { outputContract } from '../../client/output-contract.ts';
 import type { ModelRef } from '../../core/model.ts';
 import type { FakeProviderServer } from '../kit/index.ts';
 import { anthropicModel, useHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, withFakeProviders, withWorker } from '../helpers/harness.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 let openai: FakeProviderServer;
@@ -21,9 +22,10 @@ const refund = outputContract(
 );
 const valid = { approve: true, amountCents: 3312, reason: 'opened items, 10% fee' };
 const text = (value: unknown) => ({ kind: 'text' as const, text: typeof value === 'string' ? value : JSON.stringify(value) });
-const lastUserText = (body: any): string => {
-  const last = body.messages.at(-1);
-  return typeof last.content === 'string' ? last.content : last.content.map((b: any) => b.text ?? '').join('');
+/** The last turn's text: a string (OpenAI) or text blocks (Anthropic). */
+const lastUserText = (body: unknown): string => {
+  const last = (body as { messages: { content: string | { text?: string }[] }[] }).messages.at(-1)!;
+  return typeof last.content === 'string' ? last.content : last.content.map((b) => b.text ?? '').join('');
 };
 
 describe.each([
@@ -39,7 +41,11 @@ describe.each([
         const result = await bosun.run({ agent: testAgent(model), task: 'Refund 2 opened mugs at $18.40?', output: refund });
         expect(result.outcome).toMatchObject({ kind: 'answer', output: valid });
         expect(result.validation).toEqual({ schema: 'refund_decision', result: 'initial', attempts: [{ rung: 'initial', model: `${model.provider}/${model.name}`, valid: true }] });
-        const body = fake().requests[0]!.body;
+        // The schema as each provider's wire format carries it.
+        const body = fake().requests[0]!.body as {
+          response_format: { json_schema: { schema: { required: string[] } } };
+          output_config: { format: { schema: { properties: Record<string, unknown> } } };
+        };
         if (provider === 'openai') {
           expect(body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'refund_decision', strict: true } });
           expect(body.response_format.json_schema.schema.required).toEqual(['approve', 'amountCents', 'reason']);
@@ -150,7 +156,7 @@ describe('completeTask', () => {
         expect(result.modelCalls).toBe(1);
         expect(result.calls[0]).toMatchObject({ taskClass: 'classify', purpose: 'task', outcome: 'ok', usage: { input: 80, output: 6 } });
         expect(result.costUsd).toBeGreaterThan(0);
-        expect(openai.requests[0]!.body.tools).toBeUndefined();
+        expect(chatBody(openai.requests[0]!).tools).toBeUndefined();
       }),
     ));
 });

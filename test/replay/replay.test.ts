@@ -26,9 +26,9 @@ describe('replay of recorded histories', () => {
   });
 
   it('detects a history that no longer matches the code', async () => {
-    const json = load(files[0]!);
-    const scheduled = json.events.find((e: any) => e.activityTaskScheduledEventAttributes);
-    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'renamedActivity';
+    const json = load(files[0]!) as { events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] };
+    const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes)!;
+    scheduled.activityTaskScheduledEventAttributes!.activityType.name = 'renamedActivity';
     await expect(Worker.runReplayHistory(bundle(), historyFromJSON(json), 'tampered')).rejects.toThrow(/[Nn]ondetermin/);
   });
 });

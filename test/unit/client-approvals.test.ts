@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
 import { createBosunClient, defaultInboxRunLimit, pendingApprovalsQuery, validateDecision } from '../../client/client.ts';
 import { DecisionRejectedError, RunInputError } from '../../client/errors.ts';
 import { exampleAgent } from '../../client/example-agent.ts';
@@ -42,9 +42,19 @@ const statusOf = (runId: string, agent: string, pendingApprovals: PendingApprova
   escalations: 0,
 });
 
+/** An Update's or Signal's argument, as the client sent it. */
+type MessageArg = Record<string, unknown>;
+
+/** The part of `workflow.start`'s options the Bosun client sets and these tests read. */
+interface StartOptions {
+  workflowId: string;
+  memo?: Record<string, unknown>;
+  typedSearchAttributes?: SearchAttributePair[];
+}
+
 interface FakeOptions {
   /** What an Update resolves with, or throws. */
-  update?: (name: string, arg: any) => unknown;
+  update?: (name: string, arg: MessageArg) => unknown;
   /** The `status` answer per run id (throw to simulate a failing query). */
   status?: (runId: string) => RunStatus;
   audit?: AuditEntry[];
@@ -60,20 +70,21 @@ interface FakeOptions {
  */
 function fakeTemporal(opts: FakeOptions = {}) {
   const calls = {
-    updates: [] as { runId: string; name: string; arg: any }[],
-    signals: [] as { runId: string; name: string; arg: any }[],
+    updates: [] as { runId: string; name: string; arg: MessageArg }[],
+    signals: [] as { runId: string; name: string; arg: MessageArg }[],
     queries: [] as { runId: string; name: string }[],
     cancels: [] as string[],
     lists: [] as { query?: string; pageSize?: number }[],
     listedRead: 0,
-    starts: [] as { workflow: string; options: any }[],
+    starts: [] as { workflow: string; options: StartOptions }[],
   };
   const getHandle = (runId: string) => ({
     executeUpdate: async (def: { name: string }, { args }: { args: unknown[] }) => {
-      calls.updates.push({ runId, name: def.name, arg: args[0] });
-      return opts.update ? opts.update(def.name, args[0]) : { approvalId: (args[0] as any).approvalId, decision: (args[0] as any).decision };
+      const arg = args[0] as MessageArg;
+      calls.updates.push({ runId, name: def.name, arg });
+      return opts.update ? opts.update(def.name, arg) : { approvalId: arg.approvalId, decision: arg.decision };
     },
-    signal: async (def: { name: string }, arg: unknown) => {
+    signal: async (def: { name: string }, arg: MessageArg) => {
       calls.signals.push({ runId, name: def.name, arg });
     },
     query: async (def: { name: string }) => {
@@ -90,7 +101,7 @@ function fakeTemporal(opts: FakeOptions = {}) {
   const temporal = {
     workflow: {
       getHandle,
-      start: async (workflow: string, options: any) => {
+      start: async (workflow: string, options: StartOptions) => {
         calls.starts.push({ workflow, options });
         return getHandle(options.workflowId);
       },
@@ -345,7 +356,7 @@ describe('start', () => {
     const { options } = calls.starts[0]!;
     expect(calls.starts[0]?.workflow).toBe('agentRun');
     expect(options.memo).toEqual({ agent: 'support-example' });
-    expect(options.typedSearchAttributes.map((p: any) => [p.key.name, p.key.type, p.value])).toEqual([
+    expect(options.typedSearchAttributes!.map((p) => [p.key.name, p.key.type, p.value])).toEqual([
       ['BosunAgent', 'KEYWORD', 'support-example'],
       ['BosunStatus', 'KEYWORD', 'running'],
       ['BosunPendingApprovals', 'INT', 0],

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { byModel, startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeServerOptions, type FakeStop } from '../kit/index.ts';
+import { byModel, requestedModel, startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeServerOptions, type FakeStop } from '../kit/index.ts';
 import { rejectionOf } from '../helpers/rejection.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 // The fakes are only useful if the real SDKs accept them, so every case goes through the SDK.
 
@@ -125,7 +126,7 @@ describe('fake OpenAI server', () => {
   it('falls back from the queue to the handler, and push() appends', async () => {
     const { ask, server } = await openaiFake({
       script: [{ kind: 'text', text: 'scripted' }],
-      handler: (req, index) => ({ kind: 'text', text: `handled #${index} ${req.body.model}` }),
+      handler: (req, index) => ({ kind: 'text', text: `handled #${index} ${requestedModel(req.body)}` }),
     });
     expect((await ask()).choices[0]?.message.content).toBe('scripted');
     expect((await ask()).choices[0]?.message.content).toBe('handled #1 gpt-test');
@@ -302,7 +303,7 @@ describe('fake servers: cache writes, raw bodies, raw tool arguments, byModel', 
     const handler = byModel({
       'gpt-big': [{ kind: 'error', status: 503 }],
       'gpt-small': [{ kind: 'text', text: 'small 1' }, { kind: 'text', text: 'small 2' }],
-      'gpt-echo': (req, index) => ({ kind: 'text', text: `echo #${index} ${req.body.messages.length}` }),
+      'gpt-echo': (req, index) => ({ kind: 'text', text: `echo #${index} ${chatBody(req).messages.length}` }),
     });
     const { ask } = await openaiFake({ handler });
     const as = (model: string) => ask({ model });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryRetriever } from '../../activities/retrieval/sqlite-retriever.ts';
-import type { Retriever } from '../../activities/retrieval/types.ts';
-import { builtInTools, readDocTool, searchDocsTool, ToolError, type SearchDocsResult } from '../../tools/handlers/index.ts';
+import type { Retriever } from '../../core/retrieval.ts';
+import { readDocTool, searchDocsTool, ToolError, type SearchDocsResult } from '../../tools/handlers/index.ts';
+import { builtInTools } from '../../worker/built-in-tools.ts';
 
 const ctx = { runId: 'run-1', callId: 'call-1', idempotencyKey: 'run-1:call-1', signal: new AbortController().signal };
 

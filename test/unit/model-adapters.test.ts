@@ -21,6 +21,7 @@ import {
 } from '../../activities/model/index.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeStop } from '../kit/index.ts';
 import { rejectionOf } from '../helpers/rejection.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const KEY = 'sk-secret-adapter-key';
 
@@ -124,11 +125,11 @@ describe('OpenAI adapter through the real SDK', () => {
       max_completion_tokens: 256,
       tools: [{ type: 'function', function: { name: 'get_weather', description: 'Current weather for a city.', parameters: weatherTool.inputSchema } }],
     });
-    expect(firstReq!.body.stream).toBeUndefined();
+    expect(chatBody(firstReq!).stream).toBeUndefined();
 
     const ids = first.message.toolCalls.map((c) => c.id);
     expect(ids).toEqual(['call_1', 'call_2']);
-    expect(secondReq!.body.messages).toEqual([
+    expect(chatBody(secondReq!).messages).toEqual([
       { role: 'system', content: 'You are a weather bot.' },
       { role: 'user', content: 'Weather in Paris and Rome?' },
       {
@@ -187,7 +188,7 @@ describe('OpenAI adapter through the real SDK', () => {
     expect(adapter.provider).toBe('openai-compatible');
     server.push({ kind: 'text', text: 'ok' });
     await adapter.call(request([question], { temperature: 0.2, tools: [] }), { timeoutMs: 5_000 });
-    const body = server.requests[0]!.body;
+    const body = chatBody(server.requests[0]!);
     expect(body.max_tokens).toBe(256);
     expect(body.max_completion_tokens).toBeUndefined();
     expect(body.temperature).toBe(0.2);
@@ -269,7 +270,7 @@ describe('Anthropic adapter through the real SDK', () => {
     });
 
     expect(first.message.toolCalls.map((c) => c.id)).toEqual(['toolu_1', 'toolu_2']);
-    expect(secondReq!.body.messages).toEqual([
+    expect(chatBody(secondReq!).messages).toEqual([
       { role: 'user', content: 'Weather in Paris and Rome?' },
       {
         role: 'assistant',
@@ -496,10 +497,10 @@ describe('structured output', () => {
     server.push({ kind: 'text', text: '{"city":"Paris","tempC":21}' }, { kind: 'text', text: '{"city":"Rome"}' });
     const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), { timeoutMs: 5_000 });
     expect(res.message.text).toBe('{"city":"Paris","tempC":21}');
-    expect(server.requests[0]!.body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: strictSchema, strict: true } });
+    expect(chatBody(server.requests[0]!).response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: strictSchema, strict: true } });
 
     await adapter.call(request([question], { output: { name: 'weather', schema: looseSchema } }), { timeoutMs: 5_000 });
-    expect(server.requests[1]!.body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: looseSchema, strict: false } });
+    expect(chatBody(server.requests[1]!).response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: looseSchema, strict: false } });
   });
 
   it('openai-compatible gets the same response_format; no output → no response_format', () => {
@@ -513,7 +514,7 @@ describe('structured output', () => {
     server.push({ kind: 'text', text: '{"city":"Paris","tempC":21}' });
     const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), { timeoutMs: 5_000 });
     expect(res.message.text).toBe('{"city":"Paris","tempC":21}');
-    expect(server.requests[0]!.body.output_config).toEqual({ format: { type: 'json_schema', schema: strictSchema } });
+    expect(chatBody(server.requests[0]!).output_config).toEqual({ format: { type: 'json_schema', schema: strictSchema } });
     expect(toAnthropicRequest(request([question])).output_config).toBeUndefined();
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../../worker/config.ts';
 import { createModelAdapters } from '../../worker/providers.ts';
 import { startFakeAnthropic, startFakeOpenAI } from '../kit/index.ts';
+import { chatBody } from '../helpers/chat-body.ts';
 
 const request = (provider: 'openai' | 'anthropic' | 'openai-compatible') => ({
   model: { provider, name: 'm' },
@@ -26,7 +27,7 @@ describe('createModelAdapters', () => {
       const res = await adapters['openai-compatible']!.call(request('openai-compatible'), { timeoutMs: 5_000 });
       expect(res.message.text).toBe('ok');
       expect(fake.requests[0]!.headers['x-tenant']).toBe('acme');
-      expect(fake.requests[0]!.body.max_tokens).toBe(10);
+      expect(chatBody(fake.requests[0]!).max_tokens).toBe(10);
     } finally {
       await fake.close();
     }

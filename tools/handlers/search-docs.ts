@@ -1,4 +1,4 @@
-import type { Retriever } from '../../activities/retrieval/types.ts';
+import type { Retriever } from '../../core/retrieval.ts';
 import { readDoc, searchDocs } from '../contracts/search-docs.ts';
 import { registerTool, ToolError } from './types.ts';
 

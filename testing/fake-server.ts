@@ -18,8 +18,9 @@ export type RecordedRequest = {
   path: string;
   /** Lower-case names; authorization, x-api-key and api-key values are '[redacted]'. */
   headers: Record<string, string>;
-  /** The parsed JSON body, or the raw text when it is not JSON. */
-  body: any;
+  /** The parsed JSON body, or the raw text when it is not JSON. `unknown`: it is whatever
+   * the client sent; a test casts it to the shape it expects from the SDK it drives. */
+  body: unknown;
 };
 
 /** Called when the script queue is empty; `index` is the request's position in `requests`. */
@@ -46,8 +47,8 @@ export type FakeServerOptions = {
 
 /** Per-request facts a dialect needs to render a body. */
 export type RenderContext = {
-  /** The parsed request body. */
-  body: any;
+  /** The parsed request body (a JSON object: other bodies are answered 400 first). */
+  body: Record<string, unknown>;
   /** 1-based number of the request on this server; makes response ids deterministic. */
   seq: number;
   requestId: string;
@@ -87,7 +88,7 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
     if (rec.method !== 'POST' || !dialect.paths.includes(pathname)) {
       return { kind: 'error', status: 404, message: `${label}: no route for ${rec.method} ${pathname}` };
     }
-    if (typeof rec.body !== 'object' || rec.body === null) return fail(400, `${label}: request body is not a JSON object`);
+    if (!isJsonObject(rec.body)) return fail(400, `${label}: request body is not a JSON object`);
     if (rec.body.stream === true) return fail(400, `${label}: streaming is not supported; send stream: false`);
     const next = queue.shift();
     if (next) return next;
@@ -143,7 +144,7 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
     const rec: RecordedRequest = { at, method: req.method ?? '', path: req.url ?? '', headers: recordHeaders(req.headers), body: parseJson(raw) };
     const index = requests.push(rec) - 1;
     const ctx: RenderContext = {
-      body: rec.body,
+      body: isJsonObject(rec.body) ? rec.body : {},
       seq: index + 1,
       requestId: `req_fake_${index + 1}`,
       toolCallId: () => `${dialect.toolCallIdPrefix}${++toolCalls}`,
@@ -201,6 +202,15 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** The `model` a request asked for, when it names one. */
+export function requestedModel(body: unknown): string | undefined {
+  return isJsonObject(body) && typeof body.model === 'string' ? body.model : undefined;
 }
 
 function parseJson(raw: string): unknown {

@@ -1,8 +1,9 @@
-import type { FakeReply } from './script.ts';
+import type { FakeReply } from '../../testing/index.ts';
 
 /**
  * A recorded conversation for the example task (`client/example-agent.ts`), replayed by the
- * fake provider when no real provider is configured. Small delays make progress visible.
+ * demo's fake provider (`fake-provider.ts`) when no real provider is configured. Small
+ * delays make progress visible.
  */
 export const refundDemoScript: FakeReply[] = [
   {

@@ -1,4 +1,4 @@
-import type { FakeHandler } from './fake-server.ts';
+import { requestedModel, type FakeHandler } from './fake-server.ts';
 import type { FakeReply } from './script.ts';
 
 /**
@@ -20,7 +20,7 @@ export function byModel(map: Record<string, FakeHandler | FakeReply[]>): FakeHan
   const queues = new Map<string, FakeReply[]>();
   for (const [model, entry] of Object.entries(map)) if (Array.isArray(entry)) queues.set(model, [...entry]);
   return (req, index) => {
-    const model = typeof req.body?.model === 'string' ? req.body.model : '';
+    const model = requestedModel(req.body) ?? '';
     const entry = Object.hasOwn(map, model) ? map[model] : undefined;
     if (entry === undefined) {
       return { kind: 'error', status: 404, message: `The model \`${model}\` does not exist (fake server: byModel has no entry for it).` };

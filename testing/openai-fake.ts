@@ -1,5 +1,5 @@
 /** OpenAI Chat Completions rendering for the fake server (shapes from openai v7 `ChatCompletion`). */
-import { startFakeServer, type Dialect, type FakeProviderServer, type FakeServerOptions } from './fake-server.ts';
+import { requestedModel, startFakeServer, type Dialect, type FakeProviderServer, type FakeServerOptions } from './fake-server.ts';
 import type { FakeStop } from './script.ts';
 
 type ErrorDefaults = { type: string; code: string | null; message: string };
@@ -54,7 +54,7 @@ const openai: Dialect = {
       id: `chatcmpl-fake${ctx.seq}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: typeof ctx.body.model === 'string' ? ctx.body.model : 'fake-model',
+      model: requestedModel(ctx.body) ?? 'fake-model',
       choices: [{ index: 0, message, logprobs: null, finish_reason }],
       usage: {
         prompt_tokens: usage.input,

@@ -1,5 +1,5 @@
 /** Anthropic Messages rendering for the fake server (shapes from @anthropic-ai/sdk v1 `Message`). */
-import { startFakeServer, type Dialect, type FakeProviderServer, type FakeServerOptions } from './fake-server.ts';
+import { requestedModel, startFakeServer, type Dialect, type FakeProviderServer, type FakeServerOptions } from './fake-server.ts';
 import type { FakeStop } from './script.ts';
 
 /** Error `type` per status as api.anthropic.com sends it; the SDK exposes it as `err.type`. */
@@ -54,7 +54,7 @@ const anthropic: Dialect = {
       id: `msg_fake${ctx.seq}`,
       type: 'message',
       role: 'assistant',
-      model: typeof ctx.body.model === 'string' ? ctx.body.model : 'fake-model',
+      model: requestedModel(ctx.body) ?? 'fake-model',
       content: [...text, ...toolUses],
       stop_reason,
       stop_sequence: null,

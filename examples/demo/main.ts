@@ -6,22 +6,27 @@
  * The demo runs on the configured built-in provider (`builtInProviderProfiles`: API key or
  * base URL set) the example routing prefers for its strong tier; with none configured, a
  * built-in fake OpenAI server replays a recorded conversation.
+ *
+ * It lives in `examples/` because it is a user of Bosun, not part of it: it drives a worker
+ * and a client side by side, which the worker zone itself may not (it never imports
+ * `client/`).
  */
 import { resolve } from 'node:path';
-import { connectBosunClient } from '../client/client.ts';
-import { exampleAgent, exampleTask } from '../client/example-agent.ts';
-import type { ModelRef } from '../core/model.ts';
-import { byExamplePriority, configuredProviders, configureHint, envNameOf } from '../core/provider-profile.ts';
-import { builtInProviderProfiles, demoProviderProfile } from '../core/providers/index.ts';
-import type { RunResult, RunStatus } from '../core/run.ts';
-import { refundDemoScript, startFakeOpenAI, type FakeProviderServer } from '../test/kit/index.ts';
-import { loadWorkerConfig, type WorkerConfig } from './config.ts';
-import { connectWorker, createBosunWorker } from './create-worker.ts';
-import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from './dev-server.ts';
-import { installRuntime } from './runtime.ts';
-import { loadTelemetryEnv } from './telemetry/config.ts';
-import { tracingInterceptors, tracingOptionsFromEnv, type Tracing } from './telemetry/tracing.ts';
-import { dataConverterFromConfig } from './codec/data-converter.ts';
+import { connectBosunClient } from '../../client/client.ts';
+import { exampleAgent, exampleTask } from '../../client/example-agent.ts';
+import type { ModelRef } from '../../core/model.ts';
+import { byExamplePriority, configuredProviders, configureHint, envNameOf } from '../../core/provider-profile.ts';
+import { builtInProviderProfiles, demoProviderProfile } from '../../core/providers/index.ts';
+import type { RunResult, RunStatus } from '../../core/run.ts';
+import type { FakeProviderServer } from '../../testing/index.ts';
+import { dataConverterFromConfig } from '../../worker/codec/data-converter.ts';
+import { loadWorkerConfig, type WorkerConfig } from '../../worker/config.ts';
+import { connectWorker, createBosunWorker } from '../../worker/create-worker.ts';
+import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from '../../worker/dev-server.ts';
+import { installRuntime } from '../../worker/runtime.ts';
+import { loadTelemetryEnv } from '../../worker/telemetry/config.ts';
+import { tracingInterceptors, tracingOptionsFromEnv, type Tracing } from '../../worker/telemetry/tracing.ts';
+import { startDemoProvider } from './fake-provider.ts';
 
 const say = (line: string) => console.log(`[bosun] ${line}`);
 // Progress lines are the output here; runtime logs only when they matter (BOSUN_LOG_LEVEL=INFO
@@ -61,7 +66,7 @@ try {
 
   let ref = chooseModel(config);
   if (!ref) {
-    fake = await startFakeOpenAI({ script: structuredClone(refundDemoScript) });
+    fake = await startDemoProvider();
     useFakeProvider(config, fake.baseURL);
     const hints = builtInProviderProfiles.map((p) => configureHint(p).replace(/^set /, '')).join(', ');
     say(`No provider configured (set one of: ${hints}): using the built-in FAKE provider`);
