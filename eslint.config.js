@@ -9,15 +9,36 @@ import tseslint from 'typescript-eslint';
  * `activities` or `tools/handlers`), from any depth: `../activities/x.ts`, `../../worker`. */
 const into = (...folders) => `^(\\.\\.?/)+(${folders.join('|')})(/|$)`;
 
-const noTest = { regex: into('test'), message: 'Only tests import test/: shared test tooling lives in testing/, demos in examples/.' };
+const noTest = {
+  regex: into('test'),
+  message: 'Only tests import test/: shared test tooling lives in testing/, demos in examples/.',
+};
 
 const sandboxOnly = [
   { group: ['node:*'], message: 'Sandbox zone: no Node built-ins (do I/O in an activity).' },
   {
-    group: ['fs', 'fs/*', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'worker_threads', 'stream', 'url', 'util', 'events'],
+    group: [
+      'fs',
+      'fs/*',
+      'path',
+      'os',
+      'crypto',
+      'child_process',
+      'http',
+      'https',
+      'net',
+      'worker_threads',
+      'stream',
+      'url',
+      'util',
+      'events',
+    ],
     message: 'Sandbox zone: no Node built-ins (do I/O in an activity).',
   },
-  { group: ['openai', 'openai/*', '@anthropic-ai/*'], message: 'Sandbox zone: provider SDKs belong in activities/model/.' },
+  {
+    group: ['openai', 'openai/*', '@anthropic-ai/*'],
+    message: 'Sandbox zone: provider SDKs belong in activities/model/.',
+  },
   {
     group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'],
     message: 'Sandbox zone: only @temporalio/workflow and @temporalio/common are allowed here.',
@@ -26,7 +47,9 @@ const sandboxOnly = [
 
 /** One `no-restricted-imports` setting per zone: a later config replaces an earlier one's
  * options for the same file, so each zone lists everything it forbids. */
-const restrict = (...patterns) => ({ '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...patterns, noTest] }] });
+const restrict = (...patterns) => ({
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...patterns, noTest] }],
+});
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.bosun/**', 'coverage/**', 'dist/**', 'test/replay/histories/**'] },
@@ -58,7 +81,11 @@ export default tseslint.config(
     rules: restrict(
       ...sandboxOnly,
       { regex: into('activities', 'workflows', 'worker', 'client'), message: 'tools/ imports only core/ and tools/.' },
-      { regex: `${into('tools/handlers')}|^\\.\\./handlers/|^\\./handlers/`, message: 'Tool contracts are sandbox-safe: import handler *types* only.', allowTypeImports: true },
+      {
+        regex: `${into('tools/handlers')}|^\\.\\./handlers/|^\\./handlers/`,
+        message: 'Tool contracts are sandbox-safe: import handler *types* only.',
+        allowTypeImports: true,
+      },
     ),
   },
   {
@@ -71,7 +98,10 @@ export default tseslint.config(
   {
     files: ['activities/**/*.ts'],
     rules: restrict(
-      { regex: into('worker', 'client'), message: 'activities/ never imports worker/ or client/: the worker injects what activities need.' },
+      {
+        regex: into('worker', 'client'),
+        message: 'activities/ never imports worker/ or client/: the worker injects what activities need.',
+      },
       { regex: into('workflows'), message: 'activities/ may import workflow *types* only.', allowTypeImports: true },
     ),
   },
@@ -86,12 +116,21 @@ export default tseslint.config(
   {
     files: ['client/**/*.ts'],
     rules: restrict(
-      { regex: into('worker', 'activities', 'tools/handlers'), message: 'client/ depends on core/ and workflow definitions only, never on the worker side.' },
-      { regex: `${into('workflows')}(?!definitions\\.ts$)`, message: 'client/ imports workflows/definitions.ts only (names and message definitions).' },
+      {
+        regex: into('worker', 'activities', 'tools/handlers'),
+        message: 'client/ depends on core/ and workflow definitions only, never on the worker side.',
+      },
+      {
+        regex: `${into('workflows')}(?!definitions\\.ts$)`,
+        message: 'client/ imports workflows/definitions.ts only (names and message definitions).',
+      },
     ),
   },
   {
     files: ['worker/**/*.ts'],
-    rules: restrict({ regex: into('client'), message: 'worker/ never imports client/: code that drives both belongs in examples/.' }),
+    rules: restrict({
+      regex: into('client'),
+      message: 'worker/ never imports client/: code that drives both belongs in examples/.',
+    }),
   },
 );

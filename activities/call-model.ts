@@ -61,7 +61,11 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     const { runId, step } = input;
     const whole = await materialize(input, deps.store);
     const descriptor = descriptorOf(whole.model.provider);
-    const { request, record: context, summaries } = await assembleWithSummaries(whole, input, adapters, deps.store, descriptor?.tokenizer);
+    const {
+      request,
+      record: context,
+      summaries,
+    } = await assembleWithSummaries(whole, input, adapters, deps.store, descriptor?.tokenizer);
     if (context.overBudgetTokens > 0) {
       recordModelFailure({ model: whole.model, type: 'context_too_long' });
       throw ApplicationFailure.create({
@@ -85,7 +89,13 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
 
     const gate = breaker?.check(key);
     if (gate?.open) {
-      log.warn('model call skipped: circuit open', { runId, step, model: key, failures: gate.failures, retryInMs: gate.retryInMs });
+      log.warn('model call skipped: circuit open', {
+        runId,
+        step,
+        model: key,
+        failures: gate.failures,
+        retryInMs: gate.retryInMs,
+      });
       recordModelFailure({ model: request.model, type: 'provider_unavailable' });
       throw withBilled(
         ApplicationFailure.create({
@@ -123,7 +133,13 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         stop: response.stop,
         ...(prior ? { billedRetryInputTokens: prior.input, billedRetryOutputTokens: prior.output } : {}),
       });
-      return { ...response, context, ...(summaries.length ? { summaries } : {}), ...(prior ? { billedRetries: prior } : {}), ...(conversationLength ? { conversationLength } : {}) };
+      return {
+        ...response,
+        context,
+        ...(summaries.length ? { summaries } : {}),
+        ...(prior ? { billedRetries: prior } : {}),
+        ...(conversationLength ? { conversationLength } : {}),
+      };
     } catch (err) {
       if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
         // Cancelled (or the activity timed out): rethrow Temporal's CancelledFailure as is,
@@ -132,7 +148,8 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         if (ctx.cancellationDetails?.timedOut) recordModelFailure({ model: request.model, type: 'timeout' });
         throw err;
       }
-      const failure = err instanceof ApplicationFailure ? err : toProviderFailure(err, request.model.provider, descriptor?.readError);
+      const failure =
+        err instanceof ApplicationFailure ? err : toProviderFailure(err, request.model.provider, descriptor?.readError);
       breaker?.record(key, isBreakerFailure(failure.type) ? 'failure' : 'success');
       const billed = billedOf(failure);
       const total = billed && prior ? addUsage(prior, billed) : (billed ?? prior);
@@ -201,13 +218,21 @@ function missingProvider(
 async function materialize(input: CallModelInput, store: RunStore | undefined): Promise<ModelRequest> {
   if (!input.conversation && !input.prompt) return input.request;
   if (!store) {
-    throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: 'this worker has no run store; it cannot serve runs that keep content by reference' });
+    throw ApplicationFailure.create({
+      type: 'internal',
+      nonRetryable: true,
+      message: 'this worker has no run store; it cannot serve runs that keep content by reference',
+    });
   }
   let system = input.request.system;
   if (input.prompt) {
     const prompt = await store.getPrompt(input.prompt.hash);
     if (!prompt) {
-      throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: `prompt ${input.prompt.name}@${input.prompt.hash.slice(0, 12)} is missing from the run store` });
+      throw ApplicationFailure.create({
+        type: 'internal',
+        nonRetryable: true,
+        message: `prompt ${input.prompt.name}@${input.prompt.hash.slice(0, 12)} is missing from the run store`,
+      });
     }
     system = prompt.content;
   }
@@ -275,7 +300,8 @@ async function assembleWithSummaries(
   const summaries: NonNullable<ModelResponse['summaries']> = [];
   const conversation = input.conversation;
   const summarizer = input.summarizer ? adapterOf(adapters, input.summarizer.provider) : undefined;
-  if (!conversation || !store || !summarizer || !input.summarizer) return { ...assembleRequest(whole, undefined, tokenizer), summaries };
+  if (!conversation || !store || !summarizer || !input.summarizer)
+    return { ...assembleRequest(whole, undefined, tokenizer), summaries };
   let summary = await store.getSummary(conversation.id);
   let assembled = assembleRequest(whole, summary, tokenizer);
   for (let round = 0; round < 2 && assembled.droppedUpTo > (summary?.upTo ?? 1); round++) {
@@ -286,7 +312,12 @@ async function assembleWithSummaries(
         {
           model: input.summarizer,
           system: SUMMARY_SYSTEM,
-          messages: [{ role: 'user', content: `${summary ? `Summary so far:\n${summary.text}\n\n` : ''}Turns to add:\n${JSON.stringify(turns)}` }],
+          messages: [
+            {
+              role: 'user',
+              content: `${summary ? `Summary so far:\n${summary.text}\n\n` : ''}Turns to add:\n${JSON.stringify(turns)}`,
+            },
+          ],
           tools: [],
           maxOutputTokens: 400,
         },
@@ -297,10 +328,13 @@ async function assembleWithSummaries(
       await store.putSummary(conversation.id, summary.upTo, summary.text);
       assembled = assembleRequest(whole, summary, tokenizer);
     } catch (err) {
-      log.warn('history summary failed; dropping the turns instead', { step: input.step, model: describeModel(input.summarizer), error: (err as Error)?.name });
+      log.warn('history summary failed; dropping the turns instead', {
+        step: input.step,
+        model: describeModel(input.summarizer),
+        error: (err as Error)?.name,
+      });
       break;
     }
   }
   return { ...assembled, summaries };
 }
-

@@ -42,17 +42,23 @@ export function createExecuteTool(tools: RegisteredTool[]) {
   async function execute(input: ExecuteToolInput): Promise<ExecuteToolResult> {
     const tool = registry.get(input.name);
     if (!tool) {
-      throw ApplicationFailure.create({ type: 'unknown_tool', nonRetryable: true, message: `no handler for tool "${input.name}" on this worker` });
+      throw ApplicationFailure.create({
+        type: 'unknown_tool',
+        nonRetryable: true,
+        message: `no handler for tool "${input.name}" on this worker`,
+      });
     }
     const check = checkToolInput(tool.contract, input.input);
-    if (!check.ok) throw ApplicationFailure.create({ type: 'tool_input_invalid', nonRetryable: true, message: check.message });
+    if (!check.ok)
+      throw ApplicationFailure.create({ type: 'tool_input_invalid', nonRetryable: true, message: check.message });
 
     // A caller that sends no principal acts for nobody: only scope-free tools pass.
     const principal = principalSchema.safeParse(input.principal ?? {});
     if (!principal.success) throw denied(input, 'the call carries an invalid principal');
     const decision = authorizeToolCall(tool.contract, check.value, principal.data);
     if (decision.kind === 'deny') throw denied(input, decision.reason);
-    if (decision.kind === 'ask' && !input.approvedBy) throw denied(input, `needs approval (${decision.reason}); none recorded`);
+    if (decision.kind === 'ask' && !input.approvedBy)
+      throw denied(input, `needs approval (${decision.reason}); none recorded`);
 
     const ctx = Context.current();
     const stopHeartbeat = startHeartbeat(ctx, () => ({ step: input.step, callId: input.callId }));
@@ -80,7 +86,10 @@ export function createExecuteTool(tools: RegisteredTool[]) {
       }
       // Unexpected errors may carry anything in their message; keep it out of history.
       log.error('tool handler crashed', { runId: input.runId, tool: input.name, error: (err as Error)?.name });
-      throw ApplicationFailure.create({ type: 'tool_unavailable', message: `tool "${input.name}" failed unexpectedly` });
+      throw ApplicationFailure.create({
+        type: 'tool_unavailable',
+        message: `tool "${input.name}" failed unexpectedly`,
+      });
     } finally {
       stopHeartbeat();
     }
@@ -100,5 +109,9 @@ export function createExecuteTool(tools: RegisteredTool[]) {
 
 function denied(input: ExecuteToolInput, reason: string): ApplicationFailure {
   log.warn('tool call denied', { runId: input.runId, step: input.step, tool: input.name, reason });
-  return ApplicationFailure.create({ type: 'permission_denied', nonRetryable: true, message: `tool "${input.name}" denied: ${reason}` });
+  return ApplicationFailure.create({
+    type: 'permission_denied',
+    nonRetryable: true,
+    message: `tool "${input.name}" denied: ${reason}`,
+  });
 }

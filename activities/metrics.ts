@@ -27,13 +27,16 @@ export const activityMetricNames = {
 } as const;
 
 /** Buckets for `bosun_model_latency` (ms): model calls take from ~100 ms to minutes. */
-export const modelLatencyBucketsMs = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 20_000, 40_000, 60_000, 120_000, 300_000];
+export const modelLatencyBucketsMs = [
+  50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 20_000, 40_000, 60_000, 120_000, 300_000,
+];
 
 /** `kind` label of `bosun_model_tokens`. `input` includes the cached and cache-write tokens. */
 export type TokenKind = 'input' | 'output' | 'cached' | 'cache_write';
 
 /** `outcome` label of `bosun_tool_calls`. */
-export type ToolCallOutcome = 'ok' | 'failed' | 'unavailable' | 'denied' | 'invalid_input' | 'unknown_tool' | 'cancelled';
+export type ToolCallOutcome =
+  'ok' | 'failed' | 'unavailable' | 'denied' | 'invalid_input' | 'unknown_tool' | 'cancelled';
 
 /** The activity's meter, or a no-op one outside an activity. */
 function activityMeter(): MetricMeter | undefined {
@@ -59,11 +62,21 @@ const count = (n: number) => (Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
  * Usage of earlier failed-but-billed attempts is not included (`recordModelFailure` counted
  * it when that attempt failed).
  */
-export function recordModelCall(call: { model: ModelRef; latencyMs: number; usage: Usage }, meter = activityMeter()): void {
+export function recordModelCall(
+  call: { model: ModelRef; latencyMs: number; usage: Usage },
+  meter = activityMeter(),
+): void {
   if (!meter) return;
   const model = describeModel(call.model);
   safely(() => {
-    meter.createHistogram(activityMetricNames.modelLatency, 'int', 'ms', 'Model call latency (one provider request), by model').record(count(call.latencyMs), { model });
+    meter
+      .createHistogram(
+        activityMetricNames.modelLatency,
+        'int',
+        'ms',
+        'Model call latency (one provider request), by model',
+      )
+      .record(count(call.latencyMs), { model });
   });
   recordTokens(model, call.usage, meter);
 }
@@ -73,13 +86,20 @@ export function recordModelCall(call: { model: ModelRef; latencyMs: number; usag
  * Timeouts are also counted in `bosun_model_timeouts`; `billed` is the usage the provider
  * billed for this failed attempt, if it said so.
  */
-export function recordModelFailure(failure: { model: ModelRef; type: string; billed?: Usage | undefined }, meter = activityMeter()): void {
+export function recordModelFailure(
+  failure: { model: ModelRef; type: string; billed?: Usage | undefined },
+  meter = activityMeter(),
+): void {
   if (!meter) return;
   const model = describeModel(failure.model);
   safely(() => {
-    meter.createCounter(activityMetricNames.modelFailures, '1', 'Failed model call attempts, by model and failure type').add(1, { model, type: failure.type });
+    meter
+      .createCounter(activityMetricNames.modelFailures, '1', 'Failed model call attempts, by model and failure type')
+      .add(1, { model, type: failure.type });
     if (failure.type === 'timeout') {
-      meter.createCounter(activityMetricNames.modelTimeouts, '1', 'Model call attempts that timed out, by model').add(1, { model });
+      meter
+        .createCounter(activityMetricNames.modelTimeouts, '1', 'Model call attempts that timed out, by model')
+        .add(1, { model });
     }
   });
   if (failure.billed) recordTokens(model, failure.billed, meter);
@@ -87,7 +107,11 @@ export function recordModelFailure(failure: { model: ModelRef; type: string; bil
 
 function recordTokens(model: string, usage: Usage, meter: MetricMeter): void {
   safely(() => {
-    const tokens = meter.createCounter(activityMetricNames.modelTokens, 'tokens', 'Tokens billed by providers, by model and kind');
+    const tokens = meter.createCounter(
+      activityMetricNames.modelTokens,
+      'tokens',
+      'Tokens billed by providers, by model and kind',
+    );
     const add = (kind: TokenKind, n: number | undefined) => {
       const value = count(n ?? 0);
       if (value > 0 || kind === 'input' || kind === 'output') tokens.add(value, { model, kind } satisfies MetricTags);
@@ -103,7 +127,9 @@ function recordTokens(model: string, usage: Usage, meter: MetricMeter): void {
 export function recordToolCall(call: { tool: string; outcome: ToolCallOutcome }, meter = activityMeter()): void {
   if (!meter) return;
   safely(() => {
-    meter.createCounter(activityMetricNames.toolCalls, '1', 'Tool call attempts, by tool and outcome').add(1, { tool: call.tool, outcome: call.outcome });
+    meter
+      .createCounter(activityMetricNames.toolCalls, '1', 'Tool call attempts, by tool and outcome')
+      .add(1, { tool: call.tool, outcome: call.outcome });
   });
 }
 
@@ -166,7 +192,13 @@ export function annotateModelSpan(call: {
 }
 
 /** OpenTelemetry attributes on the active `RunActivity:executeTool` span, when tracing is on. */
-export function annotateToolSpan(call: { tool: string; runId: string; step: number; callId: string; outcome?: ToolCallOutcome }): void {
+export function annotateToolSpan(call: {
+  tool: string;
+  runId: string;
+  step: number;
+  callId: string;
+  outcome?: ToolCallOutcome;
+}): void {
   safely(() => {
     const span = trace.getActiveSpan();
     if (!span) return;

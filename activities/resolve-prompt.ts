@@ -19,18 +19,30 @@ export function createResolvePrompt(store: RunStore, promptsDir: string) {
     if (input.version) {
       const v = await store.getPrompt(input.version);
       if (!v || v.name !== input.name) {
-        throw ApplicationFailure.create({ type: 'invalid_input', nonRetryable: true, message: `prompt ${input.name}@${input.version} is not in the run store` });
+        throw ApplicationFailure.create({
+          type: 'invalid_input',
+          nonRetryable: true,
+          message: `prompt ${input.name}@${input.version} is not in the run store`,
+        });
       }
       return { name: v.name, hash: v.hash, ...(v.label ? { label: v.label } : {}) };
     }
     if (!/^[a-zA-Z0-9._-]+$/.test(input.name)) {
-      throw ApplicationFailure.create({ type: 'invalid_input', nonRetryable: true, message: `invalid template name ${JSON.stringify(input.name)}` });
+      throw ApplicationFailure.create({
+        type: 'invalid_input',
+        nonRetryable: true,
+        message: `invalid template name ${JSON.stringify(input.name)}`,
+      });
     }
     let text: string;
     try {
       text = await readFile(join(promptsDir, `${input.name}.md`), 'utf8');
     } catch {
-      throw ApplicationFailure.create({ type: 'invalid_input', nonRetryable: true, message: `no prompt template "${input.name}" in the prompts folder` });
+      throw ApplicationFailure.create({
+        type: 'invalid_input',
+        nonRetryable: true,
+        message: `no prompt template "${input.name}" in the prompts folder`,
+      });
     }
     const label = /^<!--\s*label:\s*(.+?)\s*-->\s*\n/.exec(text);
     const content = label ? text.slice(label[0].length) : text;

@@ -84,7 +84,12 @@ const SERVER_CONFIG = STOCK_SERVER ? [] : responsiveDevServerConfig;
 /** Cumulative/marginal history figures are shown at this step and at the last one. */
 const PROBE_STEP = Math.min(10, STEPS);
 const LONG_STEPS = positiveInt(args['long-steps'] ?? process.env.BENCH_LONG_STEPS, 500, '--long-steps', 0);
-const LONG_CAN_EVENTS = positiveInt(args['long-can-events'] ?? process.env.BENCH_LONG_CAN_EVENTS, 2000, '--long-can-events', 100);
+const LONG_CAN_EVENTS = positiveInt(
+  args['long-can-events'] ?? process.env.BENCH_LONG_CAN_EVENTS,
+  2000,
+  '--long-can-events',
+  100,
+);
 const LONG_PROBE_STEP = Math.min(10, LONG_STEPS);
 
 const agentInput: AgentDefinitionInput = {
@@ -112,7 +117,11 @@ const toolTurns = (body: unknown): number => {
 const benchHandler: FakeHandler = (req) =>
   toolTurns(req.body) >= STEPS
     ? { kind: 'text', text: 'done', usage: { input: 10, output: 1 } }
-    : { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: `${toolTurns(req.body)}+1` } }], usage: { input: 10, output: 1 } };
+    : {
+        kind: 'tool_calls',
+        calls: [{ name: 'calculator', args: { expression: `${toolTurns(req.body)}+1` } }],
+        usage: { input: 10, output: 1 },
+      };
 
 // ---------------------------------------------------------------------------------------
 // Statistics
@@ -171,7 +180,8 @@ function historyStats(history: History, modelActivity: string): HistoryStats {
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) scheduledType.set(idKey(e.eventId), scheduled.activityType?.name ?? '');
     const completed = e.activityTaskCompletedEventAttributes;
-    if (completed && scheduledType.get(idKey(completed.scheduledEventId)) === modelActivity) bytesAtModelCompletion.push(cumulative);
+    if (completed && scheduledType.get(idKey(completed.scheduledEventId)) === modelActivity)
+      bytesAtModelCompletion.push(cumulative);
   }
   if (cumulative !== bytes) log(`note: per-event sizes sum to ${cumulative} bytes, whole history encodes to ${bytes}`);
   return { bytes, events: events.length, bytesAtModelCompletion };
@@ -201,7 +211,11 @@ async function bosunWorker(server: DevServer, fake: FakeProviderServer, queue: s
     OPENAI_BASE_URL: fake.baseURL,
     OPENAI_API_KEY: 'bench-key',
   });
-  const worker = await createBosunWorker({ connection: server.env.nativeConnection, config, workflowBundle: { code: workflowCode } });
+  const worker = await createBosunWorker({
+    connection: server.env.nativeConnection,
+    config,
+    workflowBundle: { code: workflowCode },
+  });
   return { worker, bosun: createBosunClient({ client: server.env.client, taskQueue: config.BOSUN_TASK_QUEUE }) };
 }
 
@@ -214,10 +228,13 @@ async function benchBosun(server: DevServer, fake: FakeProviderServer, workflowC
       const first = fake.requests.length;
       const result = await bosun.run({ agent: agentInput, task: TASK });
       if (result.outcome.kind !== 'answer' || result.toolCalls !== STEPS || result.modelCalls !== STEPS + 1) {
-        throw new Error(`bosun run ${result.runId} did not do ${STEPS} steps: ${JSON.stringify({ ...result, outcome: result.outcome.kind })}`);
+        throw new Error(
+          `bosun run ${result.runId} did not do ${STEPS} steps: ${JSON.stringify({ ...result, outcome: result.outcome.kind })}`,
+        );
       }
       const stamps = fake.requests.slice(first).map((r) => r.at);
-      if (stamps.length !== STEPS + 1) throw new Error(`bosun run ${result.runId}: expected ${STEPS + 1} model requests, saw ${stamps.length}`);
+      if (stamps.length !== STEPS + 1)
+        throw new Error(`bosun run ${result.runId}: expected ${STEPS + 1} model requests, saw ${stamps.length}`);
       if (i >= WARMUP) intervals.push(...diffs(stamps));
       lastRunId = result.runId;
     }
@@ -255,8 +272,13 @@ async function benchFloor(server: DevServer, workflowCode: string): Promise<Meas
     for (let i = 0; i < WARMUP + RUNS; i++) {
       stamps = [];
       lastId = `bench-floor-${process.pid}-${Date.now().toString(36)}-${i}`;
-      await client.workflow.execute<typeof floorAgentLoop>('floorAgentLoop', { taskQueue, workflowId: lastId, args: [input] });
-      if (stamps.length !== STEPS + 1) throw new Error(`floor run ${lastId}: expected ${STEPS + 1} model activities, saw ${stamps.length}`);
+      await client.workflow.execute<typeof floorAgentLoop>('floorAgentLoop', {
+        taskQueue,
+        workflowId: lastId,
+        args: [input],
+      });
+      if (stamps.length !== STEPS + 1)
+        throw new Error(`floor run ${lastId}: expected ${STEPS + 1} model activities, saw ${stamps.length}`);
       if (i >= WARMUP) intervals.push(...diffs(stamps));
     }
   });
@@ -278,7 +300,13 @@ async function benchInProcess(fake: FakeProviderServer): Promise<Measured> {
     // The agentRun loop, minus Temporal: model call, validate and run the tool, feed back.
     for (let step = 1; step <= agent.maxSteps && !answered; step++) {
       const response = await adapter.call(
-        { model: agent.model!, system: String(agent.instructions), messages, tools, maxOutputTokens: agent.maxOutputTokens },
+        {
+          model: agent.model!,
+          system: String(agent.instructions),
+          messages,
+          tools,
+          maxOutputTokens: agent.maxOutputTokens,
+        },
         { timeoutMs: agent.timeouts.modelCallMs },
       );
       messages.push(response.message);
@@ -296,13 +324,17 @@ async function benchInProcess(fake: FakeProviderServer): Promise<Measured> {
           idempotencyKey: `${runId}:${call.id}`,
           signal: new AbortController().signal,
         });
-        const { content } = capResult(typeof value === 'string' ? value : JSON.stringify(value), calculator.contract.maxResultChars);
+        const { content } = capResult(
+          typeof value === 'string' ? value : JSON.stringify(value),
+          calculator.contract.maxResultChars,
+        );
         results.push({ callId: call.id, name: call.name, content, isError: false });
       }
       messages.push({ role: 'tool', results });
     }
     const stamps = fake.requests.slice(first).map((r) => r.at);
-    if (!answered || stamps.length !== STEPS + 1) throw new Error(`in-process run ${i}: expected ${STEPS + 1} model requests, saw ${stamps.length}`);
+    if (!answered || stamps.length !== STEPS + 1)
+      throw new Error(`in-process run ${i}: expected ${STEPS + 1} model requests, saw ${stamps.length}`);
     if (i >= WARMUP) intervals.push(...diffs(stamps));
   }
   return { intervals };
@@ -335,15 +367,23 @@ async function continueAsNewChain(client: Client, workflowId: string): Promise<{
   let problem = '';
   for (let attempt = 0; attempt < 20; attempt++) {
     const listed: { runId: string; startTime: number }[] = [];
-    for await (const w of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) listed.push({ runId: w.runId, startTime: w.startTime.getTime() });
+    for await (const w of client.workflow.list({ query: `WorkflowId = "${workflowId}"` }))
+      listed.push({ runId: w.runId, startTime: w.startTime.getTime() });
     listed.sort((a, b) => a.startTime - b.startTime);
-    const chain = await Promise.all(listed.map(async ({ runId }) => ({ runId, history: await client.workflow.getHandle(workflowId, runId).fetchHistory() })));
+    const chain = await Promise.all(
+      listed.map(async ({ runId }) => ({
+        runId,
+        history: await client.workflow.getHandle(workflowId, runId).fetchHistory(),
+      })),
+    );
     problem = chain.length === 0 ? 'no runs listed' : '';
     chain.forEach(({ runId, history }, i) => {
       const last = history.events?.at(-1);
       const next = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
-      if (i < chain.length - 1 && next !== chain[i + 1]!.runId) problem ||= `run ${runId} does not continue as ${chain[i + 1]!.runId}`;
-      if (i === chain.length - 1 && !last?.workflowExecutionCompletedEventAttributes) problem ||= `the last listed run ${runId} did not complete`;
+      if (i < chain.length - 1 && next !== chain[i + 1]!.runId)
+        problem ||= `run ${runId} does not continue as ${chain[i + 1]!.runId}`;
+      if (i === chain.length - 1 && !last?.workflowExecutionCompletedEventAttributes)
+        problem ||= `the last listed run ${runId} did not complete`;
     });
     if (!problem) return chain;
     await new Promise((r) => setTimeout(r, 250));
@@ -356,18 +396,28 @@ async function benchLongRun(server: DevServer, workflowCode: string): Promise<Lo
   const longFake = await startFakeOpenAI({
     handler: (_req, i) =>
       i < LONG_STEPS
-        ? { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: `${i}+1` } }], usage: { input: 10, output: 1 } }
+        ? {
+            kind: 'tool_calls',
+            calls: [{ name: 'calculator', args: { expression: `${i}+1` } }],
+            usage: { input: 10, output: 1 },
+          }
         : { kind: 'text', text: 'done', usage: { input: 10, output: 1 } },
   });
   try {
     const { worker, bosun } = await bosunWorker(server, longFake, 'bench-long', workflowCode);
     const runId = `bench-long-${process.pid}-${Date.now().toString(36)}`;
-    const longAgent: AgentDefinitionInput = { ...agentInput, maxSteps: LONG_STEPS + 1, continueAsNewAfterEvents: LONG_CAN_EVENTS };
+    const longAgent: AgentDefinitionInput = {
+      ...agentInput,
+      maxSteps: LONG_STEPS + 1,
+      continueAsNewAfterEvents: LONG_CAN_EVENTS,
+    };
     const started = performance.now();
     const result = await worker.runUntil(bosun.run({ agent: longAgent, task: TASK, runId }));
     const wallMs = Math.round(performance.now() - started);
     if (result.outcome.kind !== 'answer' || result.toolCalls !== LONG_STEPS || result.modelCalls !== LONG_STEPS + 1) {
-      throw new Error(`long run ${runId} did not do ${LONG_STEPS} steps: ${JSON.stringify({ outcome: result.outcome, steps: result.steps, toolCalls: result.toolCalls })}`);
+      throw new Error(
+        `long run ${runId} did not do ${LONG_STEPS} steps: ${JSON.stringify({ outcome: result.outcome, steps: result.steps, toolCalls: result.toolCalls })}`,
+      );
     }
 
     const chain = await continueAsNewChain(server.env.client, runId);
@@ -389,9 +439,20 @@ async function benchLongRun(server: DevServer, workflowCode: string): Promise<Lo
         if (e.workflowExecutionContinuedAsNewEventAttributes) continuedAfterSteps.push(stepBytes.length);
       }
     }
-    if (stepBytes.length !== LONG_STEPS + 1) throw new Error(`long run ${runId}: expected ${LONG_STEPS + 1} callModel activities, found ${stepBytes.length}`);
+    if (stepBytes.length !== LONG_STEPS + 1)
+      throw new Error(`long run ${runId}: expected ${LONG_STEPS + 1} callModel activities, found ${stepBytes.length}`);
     const totalBytes = perRun.reduce((a, r) => a + r.bytes, 0);
-    return { steps: LONG_STEPS, runs: chain.length, wallMs, stepBytes, setupBytes, totalBytes, totalEvents, perRun, continuedAfterSteps };
+    return {
+      steps: LONG_STEPS,
+      runs: chain.length,
+      wallMs,
+      stepBytes,
+      setupBytes,
+      totalBytes,
+      totalEvents,
+      perRun,
+      continuedAfterSteps,
+    };
   } finally {
     await longFake.close();
   }
@@ -404,14 +465,23 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: (m: string) => log(m), error: (m: string) => log(m) };
+const quiet = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn: (m: string) => log(m),
+  error: (m: string) => log(m),
+};
 const floorWorkflowsPath = fileURLToPath(new URL('./floor-workflow.ts', import.meta.url));
 
 let server: DevServer | undefined;
 let fake: FakeProviderServer | undefined;
 const wallStart = performance.now();
 try {
-  log(`${STEPS} steps, ${WARMUP} warm-up + ${RUNS} measured runs per variant; starting dev server and bundling workflows ...`);
+  log(
+    `${STEPS} steps, ${WARMUP} warm-up + ${RUNS} measured runs per variant; starting dev server and bundling workflows ...`,
+  );
   const [devServer, bosunBundle, floorBundle] = await Promise.all([
     startDevServer({ stateDir: resolve('.bosun'), extraArgs: dynamicConfigArgs(SERVER_CONFIG) }),
     bundleWorkflows(),
@@ -419,7 +489,9 @@ try {
   ]);
   server = devServer;
   fake = await startFakeOpenAI({ handler: benchHandler });
-  log(`dev server ${server.address}, fake model ${fake.baseURL} (ready in ${Math.round(performance.now() - wallStart)} ms)`);
+  log(
+    `dev server ${server.address}, fake model ${fake.baseURL} (ready in ${Math.round(performance.now() - wallStart)} ms)`,
+  );
 
   let t = performance.now();
   const bosun = await benchBosun(server, fake, bosunBundle.code);
@@ -446,18 +518,27 @@ try {
   const last = historyAtStep(bh, STEPS);
 
   const fmt = (n: number, w = 8) => (Number.isFinite(n) ? n.toFixed(2) : '-').padStart(w);
-  const row = (name: string, s: StepStats) => `  ${name.padEnd(12)}${fmt(s.p50)}${fmt(s.p95)}${fmt(s.mean)}${String(s.samples).padStart(9)}`;
+  const row = (name: string, s: StepStats) =>
+    `  ${name.padEnd(12)}${fmt(s.p50)}${fmt(s.p95)}${fmt(s.mean)}${String(s.samples).padStart(9)}`;
   console.log('');
-  console.log(`Agent loop: ${STEPS} steps (model call + calculator call each, then a final answer), zero-latency fake model`);
-  console.log(`${RUNS} measured runs per variant after ${WARMUP} warm-up runs; a step = interval between consecutive model requests`);
+  console.log(
+    `Agent loop: ${STEPS} steps (model call + calculator call each, then a final answer), zero-latency fake model`,
+  );
+  console.log(
+    `${RUNS} measured runs per variant after ${WARMUP} warm-up runs; a step = interval between consecutive model requests`,
+  );
   console.log(`dev server (in memory) dynamic config: ${SERVER_CONFIG.join(' ') || 'stock'}`);
   console.log('');
-  console.log(`  ${'ms/step'.padEnd(12)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'mean'.padStart(8)}${'samples'.padStart(9)}`);
+  console.log(
+    `  ${'ms/step'.padEnd(12)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'mean'.padStart(8)}${'samples'.padStart(9)}`,
+  );
   console.log(row('bosun', b));
   console.log(row('floor', f));
   console.log(row('in-process', p));
   console.log('');
-  console.log(`  bosun over the Temporal floor: ${fmt(b.p50 - f.p50, 0)} ms/step at p50, ${fmt(b.mean - f.mean, 0)} ms/step mean`);
+  console.log(
+    `  bosun over the Temporal floor: ${fmt(b.p50 - f.p50, 0)} ms/step at p50, ${fmt(b.mean - f.mean, 0)} ms/step mean`,
+  );
   console.log('');
   console.log(`  history (one run)     bytes    events   bytes/step  events/step`);
   const hrow = (name: string, h: HistoryStats) =>
@@ -467,9 +548,13 @@ try {
   console.log('');
   console.log(`  bosun history growth (bytes of events up to the k-th callModel completion):`);
   if (PROBE_STEP < STEPS) {
-    console.log(`    up to step ${String(PROBE_STEP).padEnd(3)}: ${bh.bytesAtModelCompletion[PROBE_STEP - 1]} bytes, ${probe.avgPerStep.toFixed(0)} bytes/step on average, step ${PROBE_STEP} alone ${probe.stepBytes} bytes`);
+    console.log(
+      `    up to step ${String(PROBE_STEP).padEnd(3)}: ${bh.bytesAtModelCompletion[PROBE_STEP - 1]} bytes, ${probe.avgPerStep.toFixed(0)} bytes/step on average, step ${PROBE_STEP} alone ${probe.stepBytes} bytes`,
+    );
   }
-  console.log(`    up to step ${String(STEPS).padEnd(3)}: ${bh.bytesAtModelCompletion[STEPS - 1]} bytes, ${last.avgPerStep.toFixed(0)} bytes/step on average, step ${STEPS} alone ${last.stepBytes} bytes`);
+  console.log(
+    `    up to step ${String(STEPS).padEnd(3)}: ${bh.bytesAtModelCompletion[STEPS - 1]} bytes, ${last.avgPerStep.toFixed(0)} bytes/step on average, step ${STEPS} alone ${last.stepBytes} bytes`,
+  );
   console.log('');
   // Steps that end in a continue-as-new also carry the new run's start; shown apart.
   const plainSteps = (from: number, to: number) =>
@@ -479,11 +564,20 @@ try {
     const early = plainSteps(1, LONG_PROBE_STEP);
     const late = plainSteps(Math.max(1, LONG_STEPS - 9), LONG_STEPS);
     const boundaries = long.continuedAfterSteps.map((k) => `step ${k}: ${s[k - 1]} bytes`);
-    console.log(`Long run: ${LONG_STEPS} steps + a final answer in ${formatMs(long.wallMs)}, ${long.runs} runs in the continue-as-new chain (continueAsNewAfterEvents ${LONG_CAN_EVENTS})`);
-    console.log(`  runs (events/bytes): ${long.perRun.map((r) => `${r.events}/${r.bytes}`).join(', ')}; ${long.totalEvents} events, ${long.totalBytes} bytes in all`);
-    console.log(`  history bytes added by step ${LONG_PROBE_STEP}: ${s[LONG_PROBE_STEP - 1]}   by step ${LONG_STEPS}: ${s[LONG_STEPS - 1]}   (setup before step 1: ${long.setupBytes})`);
-    console.log(`  mean of steps 1-${LONG_PROBE_STEP}: ${mean(early).toFixed(0)}   mean of steps ${Math.max(1, LONG_STEPS - 9)}-${LONG_STEPS}: ${mean(late).toFixed(0)}   (steps ending in a continue-as-new left out)`);
-    if (boundaries.length) console.log(`  steps ending in a continue-as-new (with the next run's start): ${boundaries.join(', ')}`);
+    console.log(
+      `Long run: ${LONG_STEPS} steps + a final answer in ${formatMs(long.wallMs)}, ${long.runs} runs in the continue-as-new chain (continueAsNewAfterEvents ${LONG_CAN_EVENTS})`,
+    );
+    console.log(
+      `  runs (events/bytes): ${long.perRun.map((r) => `${r.events}/${r.bytes}`).join(', ')}; ${long.totalEvents} events, ${long.totalBytes} bytes in all`,
+    );
+    console.log(
+      `  history bytes added by step ${LONG_PROBE_STEP}: ${s[LONG_PROBE_STEP - 1]}   by step ${LONG_STEPS}: ${s[LONG_STEPS - 1]}   (setup before step 1: ${long.setupBytes})`,
+    );
+    console.log(
+      `  mean of steps 1-${LONG_PROBE_STEP}: ${mean(early).toFixed(0)}   mean of steps ${Math.max(1, LONG_STEPS - 9)}-${LONG_STEPS}: ${mean(late).toFixed(0)}   (steps ending in a continue-as-new left out)`,
+    );
+    if (boundaries.length)
+      console.log(`  steps ending in a continue-as-new (with the next run's start): ${boundaries.join(', ')}`);
     console.log('');
   }
 

@@ -1,5 +1,17 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type ClientInterceptors, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError, type DataConverter, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  type ClientInterceptors,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowNotFoundError,
+  type DataConverter,
+  type SearchAttributePair,
+  type UpdateDefinition,
+} from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
   approvalDecisionSchema,
@@ -156,7 +168,12 @@ export interface BosunClientOptions {
  * const { outcome } = await run.result();
  * if (outcome.kind === 'answer') console.log(outcome.text);
  */
-export function createBosunClient({ client, taskQueue, catalog, extraProviders = [] }: BosunClientOptions): BosunClient {
+export function createBosunClient({
+  client,
+  taskQueue,
+  catalog,
+  extraProviders = [],
+}: BosunClientOptions): BosunClient {
   const handleOf = <R>(runId: string): RunHandle<R> => {
     const handle = client.workflow.getHandle(runId);
     /** Sends a human's decision by Update; a refusal becomes a `DecisionRejectedError`. */
@@ -196,7 +213,8 @@ export function createBosunClient({ client, taskQueue, catalog, extraProviders =
         // Temporal accepts a cancellation of a finished run silently; say it like it says an
         // Update or Signal to a finished run is refused.
         const { status } = await handle.describe();
-        if (status.name !== 'RUNNING') throw new WorkflowNotFoundError('workflow execution already completed', runId, undefined);
+        if (status.name !== 'RUNNING')
+          throw new WorkflowNotFoundError('workflow execution already completed', runId, undefined);
         await handle.cancel();
       },
     };
@@ -253,9 +271,13 @@ export function createBosunClient({ client, taskQueue, catalog, extraProviders =
 }
 
 async function listPendingApprovals(client: Client, limit: number): Promise<InboxApproval[]> {
-  if (!Number.isInteger(limit) || limit < 1) throw new RunInputError([{ path: 'limit', message: 'must be a positive integer' }], 'inbox query');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RunInputError([{ path: 'limit', message: 'must be a positive integer' }], 'inbox query');
   const runIds: string[] = [];
-  for await (const execution of client.workflow.list({ query: pendingApprovalsQuery, pageSize: Math.min(limit, 1000) })) {
+  for await (const execution of client.workflow.list({
+    query: pendingApprovalsQuery,
+    pageSize: Math.min(limit, 1000),
+  })) {
     if (!runIds.includes(execution.workflowId)) runIds.push(execution.workflowId);
     if (runIds.length >= limit) break;
   }
@@ -278,7 +300,10 @@ async function listPendingApprovals(client: Client, limit: number): Promise<Inbo
     }
   }
   return inbox.sort(
-    (a, b) => Date.parse(a.requestedAt) - Date.parse(b.requestedAt) || a.runId.localeCompare(b.runId) || a.id.localeCompare(b.id),
+    (a, b) =>
+      Date.parse(a.requestedAt) - Date.parse(b.requestedAt) ||
+      a.runId.localeCompare(b.runId) ||
+      a.id.localeCompare(b.id),
   );
 }
 
@@ -330,7 +355,11 @@ export interface InputCheckOptions {
  * checks (a named agent's prices are pinned by the worker). */
 export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): RunInput {
   const parsed = runInputSchema.safeParse(init);
-  const providers = unknownProviderIssues((init as { agent?: unknown } | null)?.agent, opts.extraProviders ?? [], 'agent.');
+  const providers = unknownProviderIssues(
+    (init as { agent?: unknown } | null)?.agent,
+    opts.extraProviders ?? [],
+    'agent.',
+  );
   if (!parsed.success) throw new RunInputError([...issuesOf(parsed.error), ...providers]);
   const { agent } = parsed.data;
   const { catalog } = opts;
@@ -345,7 +374,10 @@ export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): R
   if (unknown.length > 0 || providers.length > 0) {
     const known = catalog?.toolNames().join(', ');
     throw new RunInputError([
-      ...unknown.map(({ name, i }) => ({ path: `agent.tools.${i}`, message: `unknown tool "${name}" (known: ${known})` })),
+      ...unknown.map(({ name, i }) => ({
+        path: `agent.tools.${i}`,
+        message: `unknown tool "${name}" (known: ${known})`,
+      })),
       ...providers,
     ]);
   }
@@ -355,7 +387,8 @@ export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): R
 export function validateTaskInput(init: unknown, opts: InputCheckOptions = {}): TaskInput {
   const parsed = taskInputSchema.safeParse(init);
   const providers = unknownProviderIssues(init, opts.extraProviders ?? [], '');
-  if (!parsed.success || providers.length > 0) throw new RunInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...providers]);
+  if (!parsed.success || providers.length > 0)
+    throw new RunInputError([...(parsed.success ? [] : issuesOf(parsed.error)), ...providers]);
   return { ...parsed.data, prices: pinPrices(parsed.data) };
 }
 

@@ -24,7 +24,9 @@ export const exampleTask =
 
 /** Default models per built-in provider for the example (each profile's `models.default`);
  * `BOSUN_MODEL` overrides. */
-export const exampleModels: Readonly<Record<ProviderId, string>> = Object.fromEntries(builtInProviderProfiles.map((p) => [p.id, p.models.default]));
+export const exampleModels: Readonly<Record<ProviderId, string>> = Object.fromEntries(
+  builtInProviderProfiles.map((p) => [p.id, p.models.default]),
+);
 
 /** The example's strong and cheap model per built-in provider (`exampleRouting`). */
 export const exampleTierModels: Readonly<Record<ProviderId, { strong: string; cheap: string }>> = Object.fromEntries(
@@ -57,7 +59,8 @@ export function exampleRouting(
   };
   const strong = chain('strong');
   const cheap = chain('cheap');
-  if (strong.length === 0) throw new Error(`exampleRouting needs at least one provider (got ${JSON.stringify(providers)})`);
+  if (strong.length === 0)
+    throw new Error(`exampleRouting needs at least one provider (got ${JSON.stringify(providers)})`);
   return { tiers: { strong: { chain: strong }, cheap: { chain: cheap } } };
 }
 
@@ -82,7 +85,8 @@ export const exampleProviderVariables = byExamplePriority(builtInProviderProfile
 
 /** Instructions `task` uses per task class when none are given. */
 export const exampleTaskInstructions: Record<TaskClass, string> = {
-  extract: 'Extract the facts the input states (names, ids, dates, amounts). Use only what the input says; leave out what it does not.',
+  extract:
+    'Extract the facts the input states (names, ids, dates, amounts). Use only what the input says; leave out what it does not.',
   classify: 'Classify the input. Answer with the single best label, then one short sentence saying why.',
   rewrite: 'Rewrite the input to be clear, polite and brief, keeping every fact and its meaning.',
   plan: 'Write a short numbered plan for the request in the input.',

@@ -16,7 +16,16 @@ export * from './errors.ts';
 export * from './output-contract.ts';
 export * from './example-agent.ts';
 export { runStats, type RunStats } from './stats.ts';
-export type { RunInput, RunInputInit, RunResult, RunStatus, RunOutcome, AgentDefinitionInput, TaskInputInit, TaskResult } from '../core/run.ts';
+export type {
+  RunInput,
+  RunInputInit,
+  RunResult,
+  RunStatus,
+  RunOutcome,
+  AgentDefinitionInput,
+  TaskInputInit,
+  TaskResult,
+} from '../core/run.ts';
 export type { RoutingTableInput } from '../core/routing.ts';
 export type {
   PendingApproval,

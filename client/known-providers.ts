@@ -11,7 +11,11 @@ import { builtInProviderIds } from '../core/providers/index.ts';
  * beside the schema's own when the input is invalid for other reasons too; ids of the wrong
  * form are left to the schema.
  */
-export function unknownProviderIssues(config: unknown, extraProviders: readonly string[], at: string): { path: string; message: string }[] {
+export function unknownProviderIssues(
+  config: unknown,
+  extraProviders: readonly string[],
+  at: string,
+): { path: string; message: string }[] {
   const known = [...builtInProviderIds, ...extraProviders];
   return modelRefsOf(config, at)
     .filter((r) => providerIdSchema.safeParse(r.provider).success && !known.includes(r.provider as string))

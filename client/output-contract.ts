@@ -20,6 +20,9 @@ export function outputContract(
   schema: z.ZodType,
   opts: Pick<OutputContractInput, 'maxRepairs' | 'escalateToStrongModel'> = {},
 ): OutputContractInput {
-  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
+  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'output',
+  }) as Record<string, unknown>;
   return { name, schema: jsonSchema, ...opts };
 }

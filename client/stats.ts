@@ -42,7 +42,10 @@ interface MemoStats {
  * const report = await runStats(client, { since: new Date(Date.now() - 86_400_000) });
  * console.log(report.successRate, report.latencyMs.p95, report.costPerCompletedUsd);
  */
-export async function runStats(client: Client, opts: { since: Date; until?: Date; agent?: string; limit?: number }): Promise<RunStats> {
+export async function runStats(
+  client: Client,
+  opts: { since: Date; until?: Date; agent?: string; limit?: number },
+): Promise<RunStats> {
   const until = opts.until ?? new Date();
   const query = [
     `WorkflowType = "${workflowNames.agentRun}"`,
@@ -56,24 +59,37 @@ export async function runStats(client: Client, opts: { since: Date; until?: Date
     infos.push(info);
     if (infos.length >= (opts.limit ?? 10_000)) break;
   }
-  return summarizeRuns(infos, { since: opts.since.toISOString(), until: until.toISOString(), ...(opts.agent ? { agent: opts.agent } : {}) });
+  return summarizeRuns(infos, {
+    since: opts.since.toISOString(),
+    until: until.toISOString(),
+    ...(opts.agent ? { agent: opts.agent } : {}),
+  });
 }
 
 /** The arithmetic, separate so it is tested without a server. */
 export function summarizeRuns(infos: WorkflowExecutionInfo[], window: RunStats['window']): RunStats {
   const finished = infos.filter((i) => i.status.name !== 'RUNNING');
-  const statusOf = (i: WorkflowExecutionInfo) => i.typedSearchAttributes.get(searchAttributes.status) ?? i.status.name.toLowerCase();
-  const memoOf = (i: WorkflowExecutionInfo) => ((i.memo?.stats ?? {}) as MemoStats);
+  const statusOf = (i: WorkflowExecutionInfo) =>
+    i.typedSearchAttributes.get(searchAttributes.status) ?? i.status.name.toLowerCase();
+  const memoOf = (i: WorkflowExecutionInfo) => (i.memo?.stats ?? {}) as MemoStats;
   const outcomes: Record<string, number> = {};
   for (const i of finished) outcomes[statusOf(i)] = (outcomes[statusOf(i)] ?? 0) + 1;
   const completed = outcomes.completed ?? 0;
   const rate = (n: number, d: number) => (d ? round(n / d) : 0);
   const durations = finished.filter((i) => i.closeTime).map((i) => i.closeTime!.getTime() - i.startTime.getTime());
-  const costUsd = round(finished.reduce((s, i) => s + (i.typedSearchAttributes.get(searchAttributes.costUsd) ?? 0), 0), 9);
-  const validations = finished.map((i) => i.typedSearchAttributes.get(searchAttributes.validation)).filter((v): v is string => !!v);
+  const costUsd = round(
+    finished.reduce((s, i) => s + (i.typedSearchAttributes.get(searchAttributes.costUsd) ?? 0), 0),
+    9,
+  );
+  const validations = finished
+    .map((i) => i.typedSearchAttributes.get(searchAttributes.validation))
+    .filter((v): v is string => !!v);
   const rag = finished.map((i) => memoOf(i).retrieval).filter((r): r is NonNullable<MemoStats['retrieval']> => !!r);
   const timedOut = finished.filter(
-    (i) => i.status.name === 'TIMED_OUT' || i.typedSearchAttributes.get(searchAttributes.failureType) === 'timeout' || (memoOf(i).timeouts ?? 0) > 0,
+    (i) =>
+      i.status.name === 'TIMED_OUT' ||
+      i.typedSearchAttributes.get(searchAttributes.failureType) === 'timeout' ||
+      (memoOf(i).timeouts ?? 0) > 0,
   );
   return {
     window,
@@ -87,10 +103,17 @@ export function summarizeRuns(infos: WorkflowExecutionInfo[], window: RunStats['
     costPerCompletedUsd: completed ? round(costUsd / completed, 9) : null,
     validation: {
       runs: validations.length,
-      successRate: validations.length ? rate(validations.filter((v) => v !== 'escalated').length, validations.length) : null,
-      firstTryRate: validations.length ? rate(validations.filter((v) => v === 'initial').length, validations.length) : null,
+      successRate: validations.length
+        ? rate(validations.filter((v) => v !== 'escalated').length, validations.length)
+        : null,
+      firstTryRate: validations.length
+        ? rate(validations.filter((v) => v === 'initial').length, validations.length)
+        : null,
     },
-    escalationRate: rate(finished.filter((i) => (memoOf(i).escalations ?? 0) > 0 || statusOf(i) === 'escalated').length, finished.length),
+    escalationRate: rate(
+      finished.filter((i) => (memoOf(i).escalations ?? 0) > 0 || statusOf(i) === 'escalated').length,
+      finished.length,
+    ),
     humanAnswers: finished.filter((i) => memoOf(i).answeredBy?.startsWith('human:')).length,
     retrieval: {
       runs: rag.length,

@@ -14,7 +14,11 @@ export const conversationRefSchema = z.object({
 export type ConversationRef = z.infer<typeof conversationRefSchema>;
 
 /** A pinned prompt version (content hash); its text lives in the run store. */
-export const promptPinSchema = z.object({ name: z.string(), hash: z.string().regex(/^[0-9a-f]{64}$/), label: z.string().optional() });
+export const promptPinSchema = z.object({
+  name: z.string(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  label: z.string().optional(),
+});
 export type PromptPin = z.infer<typeof promptPinSchema>;
 
 /**
@@ -41,7 +45,10 @@ export type CallModelInput = z.infer<typeof callModelInputSchema>;
 export const resolvePromptInputSchema = z.object({
   name: z.string().min(1),
   inline: z.string().optional(),
-  version: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  version: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type ResolvePromptInput = z.infer<typeof resolvePromptInputSchema>;
 

@@ -23,8 +23,18 @@ export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 /** A decision on a pending approval, by Update (validated before it touches history) or by
  * Signal (for callers that cannot wait). */
 export const approvalDecisionSchema = z.discriminatedUnion('decision', [
-  z.object({ decision: z.literal('approve'), approvalId: z.string().min(1), approver: actorSchema, comment: z.string().max(2000).optional() }),
-  z.object({ decision: z.literal('reject'), approvalId: z.string().min(1), approver: actorSchema, reason: z.string().min(1).max(2000) }),
+  z.object({
+    decision: z.literal('approve'),
+    approvalId: z.string().min(1),
+    approver: actorSchema,
+    comment: z.string().max(2000).optional(),
+  }),
+  z.object({
+    decision: z.literal('reject'),
+    approvalId: z.string().min(1),
+    approver: actorSchema,
+    reason: z.string().min(1).max(2000),
+  }),
   z.object({
     decision: z.literal('edit'),
     approvalId: z.string().min(1),
@@ -43,7 +53,14 @@ export type ApprovalResult =
   | { kind: 'timed_out'; reason: string };
 
 /** Why a run is waiting for a human. */
-export const escalationReasons = ['refused', 'invalid_output', 'low_confidence', 'policy_sensitive', 'budget_low', 'missing_context'] as const;
+export const escalationReasons = [
+  'refused',
+  'invalid_output',
+  'low_confidence',
+  'policy_sensitive',
+  'budget_low',
+  'missing_context',
+] as const;
 export type EscalationReason = (typeof escalationReasons)[number];
 
 export const openEscalationSchema = z.object({
@@ -59,7 +76,12 @@ export type OpenEscalation = z.infer<typeof openEscalationSchema>;
  * instruction (the loop continues), or end it. */
 export const escalationResolutionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('answer'), escalationId: z.string().min(1), by: actorSchema, text: z.string().min(1) }),
-  z.object({ action: z.literal('redirect'), escalationId: z.string().min(1), by: actorSchema, instruction: z.string().min(1) }),
+  z.object({
+    action: z.literal('redirect'),
+    escalationId: z.string().min(1),
+    by: actorSchema,
+    instruction: z.string().min(1),
+  }),
   z.object({ action: z.literal('end'), escalationId: z.string().min(1), by: actorSchema, reason: z.string().min(1) }),
 ]);
 export type EscalationResolution = z.infer<typeof escalationResolutionSchema>;

@@ -31,13 +31,20 @@ export interface Spent {
 
 /** The first budget `spent` has reached, if any. Pure: the workflow calls it before every
  * step and tool call. */
-export function exhaustedBudget(b: Budgets & { maxSteps: number }, s: Spent): { budget: BudgetKind; limit: number } | undefined {
+export function exhaustedBudget(
+  b: Budgets & { maxSteps: number },
+  s: Spent,
+): { budget: BudgetKind; limit: number } | undefined {
   if (s.steps >= b.maxSteps) return { budget: 'steps', limit: b.maxSteps };
-  if (b.maxToolCalls !== undefined && s.toolCalls >= b.maxToolCalls) return { budget: 'tool_calls', limit: b.maxToolCalls };
-  if (b.maxInputTokens !== undefined && s.usage.input >= b.maxInputTokens) return { budget: 'input_tokens', limit: b.maxInputTokens };
-  if (b.maxOutputTokens !== undefined && s.usage.output >= b.maxOutputTokens) return { budget: 'output_tokens', limit: b.maxOutputTokens };
+  if (b.maxToolCalls !== undefined && s.toolCalls >= b.maxToolCalls)
+    return { budget: 'tool_calls', limit: b.maxToolCalls };
+  if (b.maxInputTokens !== undefined && s.usage.input >= b.maxInputTokens)
+    return { budget: 'input_tokens', limit: b.maxInputTokens };
+  if (b.maxOutputTokens !== undefined && s.usage.output >= b.maxOutputTokens)
+    return { budget: 'output_tokens', limit: b.maxOutputTokens };
   if (b.maxCostUsd !== undefined && s.costUsd >= b.maxCostUsd) return { budget: 'cost', limit: b.maxCostUsd };
-  if (b.maxWallClockMs !== undefined && s.elapsedMs >= b.maxWallClockMs) return { budget: 'wall_clock', limit: b.maxWallClockMs };
+  if (b.maxWallClockMs !== undefined && s.elapsedMs >= b.maxWallClockMs)
+    return { budget: 'wall_clock', limit: b.maxWallClockMs };
   return undefined;
 }
 

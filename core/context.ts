@@ -112,7 +112,10 @@ export function countMessageTokens(message: Message, count: Count): number {
 /** Tokens a tool definition costs: the JSON of `{ name, description, parameters }` plus
  * `TOOL_SPEC_OVERHEAD_TOKENS`. */
 export function countToolSpecTokens(spec: ToolSpec, count: Count): number {
-  return count(JSON.stringify({ name: spec.name, description: spec.description, parameters: spec.inputSchema })) + TOOL_SPEC_OVERHEAD_TOKENS;
+  return (
+    count(JSON.stringify({ name: spec.name, description: spec.description, parameters: spec.inputSchema })) +
+    TOOL_SPEC_OVERHEAD_TOKENS
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -393,7 +396,8 @@ interface Counted {
 
 const truncatedCount = (m: Counted) => m.parts.filter((p) => p.omitted > 0).length;
 const omittedSum = (m: Counted) => m.parts.reduce((n, p) => n + p.omitted, 0);
-const toolMessageTokens = (parts: Counted['parts']) => parts.reduce((n, p) => n + p.content + p.envelope, 0) + MESSAGE_OVERHEAD_TOKENS;
+const toolMessageTokens = (parts: Counted['parts']) =>
+  parts.reduce((n, p) => n + p.content + p.envelope, 0) + MESSAGE_OVERHEAD_TOKENS;
 
 /** Cuts result `index` of a tool message to `cap` tokens (no-op when it fits). */
 function cutToolResult(m: Counted, index: number, cap: number, count: Count, prefix?: Prefix): Counted {
@@ -407,7 +411,8 @@ function cutToolResult(m: Counted, index: number, cap: number, count: Count, pre
 
 /** Counts a message, capping every tool result at `cap` tokens. */
 function capToolResults(message: Message, cap: number, count: Count, prefix?: Prefix): Counted {
-  if (message.role !== 'tool') return { value: message, tokens: countMessageTokens(message, count), original: message, parts: [] };
+  if (message.role !== 'tool')
+    return { value: message, tokens: countMessageTokens(message, count), original: message, parts: [] };
   const cuts = message.results.map((r) => truncateToTokens(r.content, cap, count, prefix));
   const parts = message.results.map((r, i) => ({
     content: cuts[i]!.tokens,
@@ -453,7 +458,8 @@ export function packContext(input: ContextInput): PackedContext {
 
   // Fixed sections: always sent whole.
   const pinned = input.pinned ?? [];
-  const pinnedText = pinned.length === 0 ? '' : (input.system === '' ? '' : systemPinnedSeparator) + renderPinned(pinned);
+  const pinnedText =
+    pinned.length === 0 ? '' : (input.system === '' ? '' : systemPinnedSeparator) + renderPinned(pinned);
   const systemTokens = input.system === '' && pinnedText === '' ? 0 : count(input.system) + MESSAGE_OVERHEAD_TOKENS;
   const pinnedTokens = count(pinnedText);
   const toolsTokens = input.tools.reduce((n, t) => n + countToolSpecTokens(t, count), 0);
@@ -464,7 +470,9 @@ export function packContext(input: ContextInput): PackedContext {
   const docs = (input.retrieved ?? []).map((d, index) => ({ doc: d, index, tokens: count(renderDocument(d)) }));
   const docsKept = new Set(docs.map((d) => d.index));
   const docsWrapperTokens =
-    count(documentsOpen) + count(documentsClose) + (task === undefined ? MESSAGE_OVERHEAD_TOKENS : count(taskDocumentsSeparator));
+    count(documentsOpen) +
+    count(documentsClose) +
+    (task === undefined ? MESSAGE_OVERHEAD_TOKENS : count(taskDocumentsSeparator));
   const retrievedTokens = () => {
     const kept = docs.filter((d) => docsKept.has(d.index));
     return kept.length === 0 ? 0 : docsWrapperTokens + sum(kept);
@@ -493,7 +501,9 @@ export function packContext(input: ContextInput): PackedContext {
   while (historyGroups[firstKeptGroup]?.[0]?.value.role === 'tool') firstKeptGroup += 1;
   const orphanGroups = firstKeptGroup;
   const summaryMessage: Message | undefined =
-    input.summary === undefined || input.summary === '' ? undefined : { role: 'user', content: renderSummary(input.summary) };
+    input.summary === undefined || input.summary === ''
+      ? undefined
+      : { role: 'user', content: renderSummary(input.summary) };
   const summaryTokens = summaryMessage ? countMessageTokens(summaryMessage, count) : 0;
   const historyKeptTokens = () => historyGroups.slice(firstKeptGroup).reduce((n, g) => n + sum(g), 0);
   const historyDropped = () => firstKeptGroup > orphanGroups || input.summaryCoversDropped === true;
@@ -550,7 +560,8 @@ export function packContext(input: ContextInput): PackedContext {
   // Assemble.
   const system = input.system + pinnedText;
   const keptDocs = docs.filter((d) => docsKept.has(d.index));
-  const docsBlock = keptDocs.length === 0 ? '' : documentsOpen + keptDocs.map((d) => renderDocument(d.doc)).join('') + documentsClose;
+  const docsBlock =
+    keptDocs.length === 0 ? '' : documentsOpen + keptDocs.map((d) => renderDocument(d.doc)).join('') + documentsClose;
   const messages: Message[] = [];
   if (task !== undefined) {
     messages.push({ role: 'user', content: docsBlock === '' ? task : task + taskDocumentsSeparator + docsBlock });
@@ -567,10 +578,42 @@ export function packContext(input: ContextInput): PackedContext {
   const historyKept = keptGroups.reduce((n, g) => n + g.length, 0);
   const keptHistory = keptGroups.flat();
   const sections: SectionRecord[] = [
-    { section: 'system', policy: 'keep', tokens: systemTokens, items: input.system === '' ? 0 : 1, kept: input.system === '' ? 0 : 1, truncated: 0, dropped: 0 },
-    { section: 'tools', policy: 'keep', tokens: toolsTokens, items: input.tools.length, kept: input.tools.length, truncated: 0, dropped: 0 },
-    { section: 'pinned', policy: 'keep', tokens: pinnedTokens, items: pinned.length, kept: pinned.length, truncated: 0, dropped: 0 },
-    { section: 'task', policy: 'keep', tokens: taskTokens, items: task === undefined ? 0 : 1, kept: task === undefined ? 0 : 1, truncated: 0, dropped: 0 },
+    {
+      section: 'system',
+      policy: 'keep',
+      tokens: systemTokens,
+      items: input.system === '' ? 0 : 1,
+      kept: input.system === '' ? 0 : 1,
+      truncated: 0,
+      dropped: 0,
+    },
+    {
+      section: 'tools',
+      policy: 'keep',
+      tokens: toolsTokens,
+      items: input.tools.length,
+      kept: input.tools.length,
+      truncated: 0,
+      dropped: 0,
+    },
+    {
+      section: 'pinned',
+      policy: 'keep',
+      tokens: pinnedTokens,
+      items: pinned.length,
+      kept: pinned.length,
+      truncated: 0,
+      dropped: 0,
+    },
+    {
+      section: 'task',
+      policy: 'keep',
+      tokens: taskTokens,
+      items: task === undefined ? 0 : 1,
+      kept: task === undefined ? 0 : 1,
+      truncated: 0,
+      dropped: 0,
+    },
     {
       section: 'retrieved',
       policy: 'drop-lowest-ranked',
@@ -579,7 +622,10 @@ export function packContext(input: ContextInput): PackedContext {
       kept: keptDocs.length,
       truncated: 0,
       dropped: docs.length - keptDocs.length,
-      ids: { kept: keptDocs.map((d) => d.doc.id), dropped: docs.filter((d) => !docsKept.has(d.index)).map((d) => d.doc.id) },
+      ids: {
+        kept: keptDocs.map((d) => d.doc.id),
+        dropped: docs.filter((d) => !docsKept.has(d.index)).map((d) => d.doc.id),
+      },
     },
     {
       section: 'history',

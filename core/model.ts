@@ -12,7 +12,10 @@ import { contextRecordSchema } from './context.ts';
  */
 export const providerIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a provider id: lowercase letters, digits, "-" and "_" (e.g. "openai", "my-gateway")');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,63}$/,
+    'must be a provider id: lowercase letters, digits, "-" and "_" (e.g. "openai", "my-gateway")',
+  );
 export type ProviderId = z.infer<typeof providerIdSchema>;
 /** The former name of `ProviderId` (when only the built-in providers existed). */
 export type ProviderName = ProviderId;
@@ -77,6 +80,8 @@ export const modelResponseSchema = z.object({
   /** What the request held: sections, tokens each, what was kept, cut or dropped. */
   context: contextRecordSchema.optional(),
   /** Summaries of dropped history made for this call: separate model calls, billed. */
-  summaries: z.array(z.object({ model: modelRefSchema, usage: usageSchema, latencyMs: z.number().nonnegative() })).optional(),
+  summaries: z
+    .array(z.object({ model: modelRefSchema, usage: usageSchema, latencyMs: z.number().nonnegative() }))
+    .optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponseSchema>;

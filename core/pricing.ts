@@ -28,9 +28,27 @@ export const defaultPrices: PriceTable = {
   'gpt-4.1-nano': { inputPerMTok: 0.1, outputPerMTok: 0.4, cachedInputPerMTok: 0.025, asOf: '2025-10-01' },
   'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25, asOf: '2025-10-01' },
   'gpt-4o-mini': { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075, asOf: '2025-10-01' },
-  'claude-opus-4-1': { inputPerMTok: 15, outputPerMTok: 75, cachedInputPerMTok: 1.5, cacheWritePerMTok: 18.75, asOf: '2025-10-01' },
-  'claude-sonnet-4-5': { inputPerMTok: 3, outputPerMTok: 15, cachedInputPerMTok: 0.3, cacheWritePerMTok: 3.75, asOf: '2025-10-01' },
-  'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5, cachedInputPerMTok: 0.1, cacheWritePerMTok: 1.25, asOf: '2025-10-01' },
+  'claude-opus-4-1': {
+    inputPerMTok: 15,
+    outputPerMTok: 75,
+    cachedInputPerMTok: 1.5,
+    cacheWritePerMTok: 18.75,
+    asOf: '2025-10-01',
+  },
+  'claude-sonnet-4-5': {
+    inputPerMTok: 3,
+    outputPerMTok: 15,
+    cachedInputPerMTok: 0.3,
+    cacheWritePerMTok: 3.75,
+    asOf: '2025-10-01',
+  },
+  'claude-haiku-4-5': {
+    inputPerMTok: 1,
+    outputPerMTok: 5,
+    cachedInputPerMTok: 0.1,
+    cacheWritePerMTok: 1.25,
+    asOf: '2025-10-01',
+  },
 };
 
 /**
@@ -52,7 +70,10 @@ export function costOf(usage: Usage, price: Price): number {
 
 /** The most a call can cost: the whole prompt at the input rate plus the output cap. */
 export function worstCaseCost(inputTokens: number, maxOutputTokens: number, price: Price): number {
-  return roundUsd((inputTokens * Math.max(price.inputPerMTok, price.cacheWritePerMTok ?? 0) + maxOutputTokens * price.outputPerMTok) / 1_000_000);
+  return roundUsd(
+    (inputTokens * Math.max(price.inputPerMTok, price.cacheWritePerMTok ?? 0) + maxOutputTokens * price.outputPerMTok) /
+      1_000_000,
+  );
 }
 
 /** Costs are kept to 1e-9 USD so sums stay exact enough to compare in tests and reports. */

@@ -79,25 +79,39 @@ export const tokenizerFamilies = ['gpt', 'anthropic', 'approximate'] as const sa
  *   tokenizer: 'approximate',
  * });
  */
-export function defineProviderProfile<const Id extends string, const E extends ProviderEnv>(profile: ProviderProfile<E, Id>): ProviderProfile<E, Id> {
+export function defineProviderProfile<const Id extends string, const E extends ProviderEnv>(
+  profile: ProviderProfile<E, Id>,
+): ProviderProfile<E, Id> {
   return profile;
 }
 
 /** Whether `values` (a raw environment or a parsed configuration) configures `profile`. */
-export function isProviderConfigured(profile: Pick<ProviderProfile, 'configuredBy'>, values: Readonly<Record<string, unknown>>): boolean {
+export function isProviderConfigured(
+  profile: Pick<ProviderProfile, 'configuredBy'>,
+  values: Readonly<Record<string, unknown>>,
+): boolean {
   return profile.configuredBy.some((name) => isEnvSet(values[name]));
 }
 
 /** The profiles `values` configures, in list order. */
-export function configuredProviders<P extends Pick<ProviderProfile, 'configuredBy'>>(profiles: readonly P[], values: Readonly<Record<string, unknown>>): P[] {
+export function configuredProviders<P extends Pick<ProviderProfile, 'configuredBy'>>(
+  profiles: readonly P[],
+  values: Readonly<Record<string, unknown>>,
+): P[] {
   return profiles.filter((p) => isProviderConfigured(p, values));
 }
 
 /** The profiles in the example routing's order of preference for `tier` (stable: equal or
  * missing priorities keep list order, missing ones last). */
-export function byExamplePriority<P extends Pick<ProviderProfile, 'examplePriority'>>(profiles: readonly P[], tier: 'strong' | 'cheap'): P[] {
+export function byExamplePriority<P extends Pick<ProviderProfile, 'examplePriority'>>(
+  profiles: readonly P[],
+  tier: 'strong' | 'cheap',
+): P[] {
   const rank = (p: P) => p.examplePriority?.[tier] ?? Number.POSITIVE_INFINITY;
-  return profiles.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i).map(({ p }) => p);
+  return profiles
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i)
+    .map(({ p }) => p);
 }
 
 /** The first variable of `profile` with `role`, e.g. its base URL variable. */

@@ -129,14 +129,23 @@ export function nextAfterFailure(route: Route, index: number, failure: FailureTy
       (m, i) => i > index && (window === undefined || m.contextWindow === undefined || m.contextWindow > window),
     );
     if (next === -1) return { kind: 'fail', reason: `no model after ${label(current)} has a larger context window` };
-    return { kind: 'next', index: next, reason: `context too long for ${label(current)} → ${label(route.chain[next]!)}` };
+    return {
+      kind: 'next',
+      index: next,
+      reason: `context too long for ${label(current)} → ${label(route.chain[next]!)}`,
+    };
   }
   if (failure === 'refused' && index + 1 >= route.chain.length) {
     return { kind: 'escalate', reason: `every model in the chain refused (last: ${label(current)})` };
   }
   if (providerSide.has(failure) || failure === 'refused') {
-    if (index + 1 >= route.chain.length) return { kind: 'fail', reason: `${failure} on the last model of the chain (${label(current)})` };
-    return { kind: 'next', index: index + 1, reason: `${failure} on ${label(current)} → ${label(route.chain[index + 1]!)}` };
+    if (index + 1 >= route.chain.length)
+      return { kind: 'fail', reason: `${failure} on the last model of the chain (${label(current)})` };
+    return {
+      kind: 'next',
+      index: index + 1,
+      reason: `${failure} on ${label(current)} → ${label(route.chain[index + 1]!)}`,
+    };
   }
   return { kind: 'fail', reason: `${failure} is not a provider problem; another model would fail the same way` };
 }

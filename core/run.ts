@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { openEscalationSchema, pendingApprovalSchema} from './approvals.ts';
+import type { openEscalationSchema, pendingApprovalSchema } from './approvals.ts';
 import { escalationReasons, auditEntrySchema } from './approvals.ts';
 import { budgetKinds, budgetsSchema } from './budgets.ts';
 import { callRecordSchema } from './calls.ts';
@@ -58,7 +58,13 @@ const oneOfModelOrRouting = {
  * every model call records it. */
 export const instructionsSchema = z.union([
   z.string().min(1),
-  z.object({ template: z.string().regex(/^[a-zA-Z0-9._-]+$/), version: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
+  z.object({
+    template: z.string().regex(/^[a-zA-Z0-9._-]+$/),
+    version: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+  }),
 ]);
 export type Instructions = z.infer<typeof instructionsSchema>;
 
@@ -90,7 +96,14 @@ export const agentDefinitionSchema = z
     /** What an escalation does: `park` waits for a human (answer, redirect or end) until
      * `timeoutMs`, then ends as escalated; `return` ends the run as escalated at once. */
     escalation: z
-      .object({ mode: z.enum(['park', 'return']).default('park'), timeoutMs: z.number().int().positive().default(24 * 60 * 60 * 1000) })
+      .object({
+        mode: z.enum(['park', 'return']).default('park'),
+        timeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(24 * 60 * 60 * 1000),
+      })
       .default({ mode: 'park', timeoutMs: 24 * 60 * 60 * 1000 }),
     /** Per-tool approval settings for this agent, over the tool's own (e.g. a chat agent
      * whose humans must decide within minutes). */
@@ -99,7 +112,12 @@ export const agentDefinitionSchema = z
         z.string(),
         z.object({
           timeoutMs: z.number().int().positive().optional(),
-          onTimeout: z.union([z.literal('deny'), z.object({ escalateTo: z.string().min(1), timeoutMs: z.number().int().positive() })]).optional(),
+          onTimeout: z
+            .union([
+              z.literal('deny'),
+              z.object({ escalateTo: z.string().min(1), timeoutMs: z.number().int().positive() }),
+            ])
+            .optional(),
           group: z.string().min(1).optional(),
         }),
       )
@@ -123,7 +141,16 @@ export const agentDefinitionSchema = z
     policy: z
       .object({
         sensitive: z
-          .array(z.object({ pattern: z.string().min(1), flags: z.string().regex(/^[imsu]*$/).default('i'), reason: z.string().min(1) }))
+          .array(
+            z.object({
+              pattern: z.string().min(1),
+              flags: z
+                .string()
+                .regex(/^[imsu]*$/)
+                .default('i'),
+              reason: z.string().min(1),
+            }),
+          )
           .default([]),
       })
       .default({ sensitive: [] }),
@@ -132,7 +159,10 @@ export const agentDefinitionSchema = z
   .refine(oneOfModelOrRouting.check, oneOfModelOrRouting.message);
 export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;
 /** The model-facing part shared by agents and single tasks. */
-export type ModelConfig = Pick<AgentDefinition, 'model' | 'routing' | 'prices' | 'maxOutputTokens' | 'temperature' | 'timeouts' | 'summarizeHistory'>;
+export type ModelConfig = Pick<
+  AgentDefinition,
+  'model' | 'routing' | 'prices' | 'maxOutputTokens' | 'temperature' | 'timeouts' | 'summarizeHistory'
+>;
 export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;
 
 /** An agent registered with the worker's catalog, by name. */

@@ -31,7 +31,8 @@ export function issuePath(path: IssueLike['path'], root = '(input)'): string {
 }
 
 /** `agent.name: Too small ...` */
-export const formatIssue = (issue: IssueLike, root?: string): string => `${issuePath(issue.path, root)}: ${issue.message}`;
+export const formatIssue = (issue: IssueLike, root?: string): string =>
+  `${issuePath(issue.path, root)}: ${issue.message}`;
 
 /** Each issue as `path: message`, in zod's order. */
 export function issueLines(issues: Issues, { root, max }: IssueFormat = {}): string[] {
@@ -48,12 +49,20 @@ export function issueLines(issues: Issues, { root, max }: IssueFormat = {}): str
  */
 export function expandUnions<T extends IssueLike>(issues: readonly T[]): IssueLike[] {
   return issues.flatMap((issue): IssueLike[] => {
-    const branches = (issue as { code?: unknown; errors?: unknown }).code === 'invalid_union' ? (issue as { errors?: unknown }).errors : undefined;
+    const branches =
+      (issue as { code?: unknown; errors?: unknown }).code === 'invalid_union'
+        ? (issue as { errors?: unknown }).errors
+        : undefined;
     if (!Array.isArray(branches) || typeof issue.path === 'string') return [issue];
-    const typed = (branches as IssueLike[][]).filter((b) => !b.every((i) => (i as { code?: unknown }).code === 'invalid_type' && i.path.length === 0));
+    const typed = (branches as IssueLike[][]).filter(
+      (b) => !b.every((i) => (i as { code?: unknown }).code === 'invalid_type' && i.path.length === 0),
+    );
     if (typed.length === 0) return [issue];
     const prefix = issue.path as readonly PropertyKey[];
-    return expandUnions(typed.flat()).map((i) => ({ ...i, path: typeof i.path === 'string' ? i.path : [...prefix, ...i.path] }));
+    return expandUnions(typed.flat()).map((i) => ({
+      ...i,
+      path: typeof i.path === 'string' ? i.path : [...prefix, ...i.path],
+    }));
   });
 }
 

@@ -1,5 +1,11 @@
 /** Anthropic Messages rendering for the fake server (shapes from @anthropic-ai/sdk v1 `Message`). */
-import { requestedModel, startFakeServer, type Dialect, type FakeProviderServer, type FakeServerOptions } from './fake-server.ts';
+import {
+  requestedModel,
+  startFakeServer,
+  type Dialect,
+  type FakeProviderServer,
+  type FakeServerOptions,
+} from './fake-server.ts';
 import type { FakeStop } from './script.ts';
 
 /** Error `type` per status as api.anthropic.com sends it; the SDK exposes it as `err.type`. */
@@ -45,7 +51,13 @@ const anthropic: Dialect = {
     const text = reply.kind === 'text' || reply.text ? [{ type: 'text', text: reply.text ?? '', citations: null }] : [];
     const toolUses =
       reply.kind === 'tool_calls'
-        ? reply.calls.map((c) => ({ type: 'tool_use', id: c.id ?? ctx.toolCallId(), name: c.name, input: c.args ?? {}, caller: { type: 'direct' } }))
+        ? reply.calls.map((c) => ({
+            type: 'tool_use',
+            id: c.id ?? ctx.toolCallId(),
+            name: c.name,
+            input: c.args ?? {},
+            caller: { type: 'direct' },
+          }))
         : [];
     const stop_reason = reply.kind === 'tool_calls' ? 'tool_use' : STOP_REASONS[reply.stop ?? 'end'];
     const cached = usage.cached ?? 0;

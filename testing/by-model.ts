@@ -23,10 +23,20 @@ export function byModel(map: Record<string, FakeHandler | FakeReply[]>): FakeHan
     const model = requestedModel(req.body) ?? '';
     const entry = Object.hasOwn(map, model) ? map[model] : undefined;
     if (entry === undefined) {
-      return { kind: 'error', status: 404, message: `The model \`${model}\` does not exist (fake server: byModel has no entry for it).` };
+      return {
+        kind: 'error',
+        status: 404,
+        message: `The model \`${model}\` does not exist (fake server: byModel has no entry for it).`,
+      };
     }
     if (typeof entry === 'function') return entry(req, index);
     const next = queues.get(model)?.shift();
-    return next ?? { kind: 'error', status: 500, message: `fake server: script for model ${model} exhausted (request #${index + 1})` };
+    return (
+      next ?? {
+        kind: 'error',
+        status: 500,
+        message: `fake server: script for model ${model} exhausted (request #${index + 1})`,
+      }
+    );
   };
 }

@@ -8,7 +8,14 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { usageOf, type FakeErrorReply, type FakeReply, type FakeTextReply, type FakeToolCallsReply, type FakeUsage } from './script.ts';
+import {
+  usageOf,
+  type FakeErrorReply,
+  type FakeReply,
+  type FakeTextReply,
+  type FakeToolCallsReply,
+  type FakeUsage,
+} from './script.ts';
 
 export type RecordedRequest = {
   /** Date.now() when the request arrived (before its body was read). */
@@ -82,7 +89,11 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
 
   /** Picks the reply: protocol checks first (they use no script item), then queue, then handler. */
   async function resolve(rec: RecordedRequest, index: number, headers: IncomingHttpHeaders): Promise<FakeReply> {
-    const fail = (status: number, message?: string): FakeReply => ({ kind: 'error', status, ...(message === undefined ? {} : { message }) });
+    const fail = (status: number, message?: string): FakeReply => ({
+      kind: 'error',
+      status,
+      ...(message === undefined ? {} : { message }),
+    });
     if (opts.requireApiKey !== undefined && presentedKey(headers) !== opts.requireApiKey) return fail(401);
     const pathname = rec.path.split('?')[0] ?? '';
     if (rec.method !== 'POST' || !dialect.paths.includes(pathname)) {
@@ -127,7 +138,13 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
     }
   }
 
-  function send(res: ServerResponse, status: number, body: string, requestId: string, extra: Record<string, string> = {}): void {
+  function send(
+    res: ServerResponse,
+    status: number,
+    body: string,
+    requestId: string,
+    extra: Record<string, string> = {},
+  ): void {
     if (res.destroyed || res.writableEnded) return; // client gave up (e.g. SDK timeout during a delay)
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -141,7 +158,13 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now();
     const raw = await readBody(req);
-    const rec: RecordedRequest = { at, method: req.method ?? '', path: req.url ?? '', headers: recordHeaders(req.headers), body: parseJson(raw) };
+    const rec: RecordedRequest = {
+      at,
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: recordHeaders(req.headers),
+      body: parseJson(raw),
+    };
     const index = requests.push(rec) - 1;
     const ctx: RenderContext = {
       body: isJsonObject(rec.body) ? rec.body : {},

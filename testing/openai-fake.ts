@@ -1,5 +1,11 @@
 /** OpenAI Chat Completions rendering for the fake server (shapes from openai v7 `ChatCompletion`). */
-import { requestedModel, startFakeServer, type Dialect, type FakeProviderServer, type FakeServerOptions } from './fake-server.ts';
+import {
+  requestedModel,
+  startFakeServer,
+  type Dialect,
+  type FakeProviderServer,
+  type FakeServerOptions,
+} from './fake-server.ts';
 import type { FakeStop } from './script.ts';
 
 type ErrorDefaults = { type: string; code: string | null; message: string };
@@ -9,7 +15,11 @@ const ERRORS: Record<number, ErrorDefaults> = {
   400: { type: 'invalid_request_error', code: null, message: 'Invalid request.' },
   401: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' },
   403: { type: 'invalid_request_error', code: null, message: 'You have insufficient permissions for this operation.' },
-  404: { type: 'invalid_request_error', code: 'model_not_found', message: 'The model does not exist or you do not have access to it.' },
+  404: {
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+    message: 'The model does not exist or you do not have access to it.',
+  },
   429: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.' },
   500: { type: 'server_error', code: null, message: 'The server had an error while processing your request.' },
   503: { type: 'server_error', code: null, message: 'The engine is currently overloaded, please try again later.' },
@@ -61,14 +71,21 @@ const openai: Dialect = {
         completion_tokens: usage.output,
         total_tokens: usage.input + usage.output,
         prompt_tokens_details: { cached_tokens: usage.cached ?? 0, audio_tokens: 0 },
-        completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+        completion_tokens_details: {
+          reasoning_tokens: 0,
+          audio_tokens: 0,
+          accepted_prediction_tokens: 0,
+          rejected_prediction_tokens: 0,
+        },
       },
       service_tier: 'default',
     };
   },
   renderError(e) {
     const d = ERRORS[e.status] ?? ERRORS[e.status >= 500 ? 500 : 400]!;
-    return { error: { message: e.message ?? d.message, type: e.errorType ?? d.type, param: null, code: e.code ?? d.code } };
+    return {
+      error: { message: e.message ?? d.message, type: e.errorType ?? d.type, param: null, code: e.code ?? d.code },
+    };
   },
 };
 

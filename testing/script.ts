@@ -33,7 +33,14 @@ export type FakeToolCall = { id?: string; name: string; args?: unknown; rawArgs?
 export type FakeReply =
   | { kind: 'text'; text: string; usage?: FakeUsage; stop?: FakeStop }
   | { kind: 'tool_calls'; calls: FakeToolCall[]; text?: string; usage?: FakeUsage }
-  | { kind: 'error'; status: number; headers?: Record<string, string>; errorType?: string; code?: string; message?: string }
+  | {
+      kind: 'error';
+      status: number;
+      headers?: Record<string, string>;
+      errorType?: string;
+      code?: string;
+      message?: string;
+    }
   /** Sends exactly `JSON.stringify(body)` with this status (e.g. a 200 with usage but no
    * choices). The request-id header is added unless `headers` sets it. */
   | { kind: 'raw'; status: number; body: unknown; headers?: Record<string, string> }

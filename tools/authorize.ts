@@ -19,21 +19,28 @@ export function missingScopes(contract: ToolContract, principal: Principal): str
  */
 export function authorizeToolCall(contract: ToolContract, input: unknown, principal: Principal): Authorization {
   const missing = missingScopes(contract, principal);
-  if (missing.length > 0) return { kind: 'deny', reason: `principal ${principal.user} lacks scope ${missing.join(', ')}` };
+  if (missing.length > 0)
+    return { kind: 'deny', reason: `principal ${principal.user} lacks scope ${missing.join(', ')}` };
   const violation = contract.constraints?.(input, principal);
   if (violation) return { kind: 'deny', reason: violation };
   const policy = contract.approval;
   if (policy === 'never') return { kind: 'allow', reason: 'no approval needed' };
-  if (policy === 'always') return { kind: 'ask', reason: `${contract.name} always needs approval`, options: contract.approvalOptions };
+  if (policy === 'always')
+    return { kind: 'ask', reason: `${contract.name} always needs approval`, options: contract.approvalOptions };
   const verdict = policy({ input, principal });
   if (verdict === 'allow') return { kind: 'allow', reason: 'approval policy allowed it' };
-  if (verdict === 'ask') return { kind: 'ask', reason: 'approval policy asked for a human', options: contract.approvalOptions };
+  if (verdict === 'ask')
+    return { kind: 'ask', reason: 'approval policy asked for a human', options: contract.approvalOptions };
   if ('deny' in verdict) return { kind: 'deny', reason: verdict.deny };
   return { kind: 'ask', reason: verdict.ask, options: contract.approvalOptions };
 }
 
 /** The tools a run offers the model: those its agent allows and its principal may use. */
-export function offeredTools(agentTools: string[], principal: Principal, find: (name: string) => ToolContract | undefined) {
+export function offeredTools(
+  agentTools: string[],
+  principal: Principal,
+  find: (name: string) => ToolContract | undefined,
+) {
   const offered: string[] = [];
   const hidden: { name: string; reason: string }[] = [];
   for (const name of agentTools) {

@@ -78,10 +78,13 @@ export function defineCatalog<const T extends readonly ToolContract[] = readonly
   const agents = new Map<string, AgentDefinition>();
   for (const a of def.agents ?? []) {
     const agent = defineAgent(a as AgentDefinitionIn);
-    if (agents.has(agent.name)) throw new CatalogError(`two agents are named "${agent.name}"; agent names must be unique`);
+    if (agents.has(agent.name))
+      throw new CatalogError(`two agents are named "${agent.name}"; agent names must be unique`);
     const unknown = agent.tools.filter((n) => !byName.has(n));
     if (unknown.length) {
-      throw new CatalogError(`agent "${agent.name}" names ${unknown.map((n) => `"${n}"`).join(', ')}, which this catalog does not serve (served: ${[...byName.keys()].join(', ')})`);
+      throw new CatalogError(
+        `agent "${agent.name}" names ${unknown.map((n) => `"${n}"`).join(', ')}, which this catalog does not serve (served: ${[...byName.keys()].join(', ')})`,
+      );
     }
     agents.set(agent.name, agent);
   }

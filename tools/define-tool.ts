@@ -15,7 +15,8 @@ export type ApprovalVerdict = 'allow' | 'ask' | { ask: string } | { deny: string
  *
  * @example approval: ({ input }) => (input.amountCents > 2000 ? { ask: 'refund over $20' } : 'allow')
  */
-export type ApprovalPolicy<T = unknown> = 'never' | 'always' | ((call: { input: T; principal: Principal }) => ApprovalVerdict);
+export type ApprovalPolicy<T = unknown> =
+  'never' | 'always' | ((call: { input: T; principal: Principal }) => ApprovalVerdict);
 
 export interface ApprovalOptions {
   /** How long a human has to decide. */
@@ -99,13 +100,23 @@ export class ToolDefinitionError extends TypeError {
  */
 export function defineTool<I extends z.ZodType, const N extends string>(def: ToolDefinition<I, N>): ToolContract<I, N> {
   if (!toolNamePattern.test(def.name)) {
-    throw new ToolDefinitionError(def.name, `the name must match ${toolNamePattern} (the providers' limit), e.g. "shipping_eta"`);
+    throw new ToolDefinitionError(
+      def.name,
+      `the name must match ${toolNamePattern} (the providers' limit), e.g. "shipping_eta"`,
+    );
   }
-  if (!def.description?.trim()) throw new ToolDefinitionError(def.name, 'give it a description: the model chooses tools by it');
+  if (!def.description?.trim())
+    throw new ToolDefinitionError(def.name, 'give it a description: the model chooses tools by it');
   checkInputSchema(def.name, def.input);
-  for (const [field, fn] of [['approval', def.approval], ['constraints', def.constraints]] as const) {
+  for (const [field, fn] of [
+    ['approval', def.approval],
+    ['constraints', def.constraints],
+  ] as const) {
     if (typeof fn === 'function' && fn.constructor.name === 'AsyncFunction') {
-      throw new ToolDefinitionError(def.name, `${field} must be a synchronous, pure function (it runs in the workflow sandbox); do lookups in the handler`);
+      throw new ToolDefinitionError(
+        def.name,
+        `${field} must be a synchronous, pure function (it runs in the workflow sandbox); do lookups in the handler`,
+      );
     }
   }
   return Object.freeze({
@@ -131,21 +142,33 @@ function checkInputSchema(name: string, input: z.ZodType): void {
   }
   let schema: Record<string, unknown>;
   try {
-    schema = z.toJSONSchema(input, { target: 'draft-7', io: 'input', unrepresentable: 'throw' }) as Record<string, unknown>;
+    schema = z.toJSONSchema(input, { target: 'draft-7', io: 'input', unrepresentable: 'throw' }) as Record<
+      string,
+      unknown
+    >;
     // Validation runs the schema's output side: a transform there cannot be described to the model.
     z.toJSONSchema(input, { target: 'draft-7', io: 'output', unrepresentable: 'throw' });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new ToolDefinitionError(name, `its input schema cannot become the JSON Schema providers accept (${why}); use plain zod types, no transforms, dates or functions`);
+    throw new ToolDefinitionError(
+      name,
+      `its input schema cannot become the JSON Schema providers accept (${why}); use plain zod types, no transforms, dates or functions`,
+    );
   }
   if (schema.type !== 'object') {
-    throw new ToolDefinitionError(name, `its input must be a z.object(...) (providers take an object of named arguments), not ${String(schema.type ?? 'a union')}`);
+    throw new ToolDefinitionError(
+      name,
+      `its input must be a z.object(...) (providers take an object of named arguments), not ${String(schema.type ?? 'a union')}`,
+    );
   }
 }
 
 /** The tool as a model sees it; the JSON Schema is derived from the zod input. */
 export function toolSpec(contract: ToolContract): ToolSpec {
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(contract.input, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(contract.input, { target: 'draft-7', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
   return { name: contract.name, description: contract.description, inputSchema: schema };
 }
 
@@ -156,7 +179,10 @@ export function checkToolInput<I extends z.ZodType>(contract: ToolContract<I>, i
   const parsed = contract.input.safeParse(input);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = formatIssues(parsed.error, { max: 5 });
-  return { ok: false, message: `Invalid arguments for tool "${contract.name}": ${issues}. Fix the arguments and call it again.` };
+  return {
+    ok: false,
+    message: `Invalid arguments for tool "${contract.name}": ${issues}. Fix the arguments and call it again.`,
+  };
 }
 
 /** Keeps a tool result within its cap, saying plainly that it was cut. */

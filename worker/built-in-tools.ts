@@ -27,8 +27,16 @@ import {
  * @example
  * const tools = await builtInTools({ retriever: openSqliteRetriever({ path: '.bosun/retrieval.db' }) });
  */
-export async function builtInTools(opts: { knowledgeDir?: string; orderStore?: OrderStore; retriever?: Retriever } = {}): Promise<RegisteredTool[]> {
+export async function builtInTools(
+  opts: { knowledgeDir?: string; orderStore?: OrderStore; retriever?: Retriever } = {},
+): Promise<RegisteredTool[]> {
   const retriever = opts.retriever ?? (await buildMemoryRetriever({ dir: opts.knowledgeDir ?? exampleKnowledgeDir }));
   const orders = opts.orderStore ?? openOrderStore({ path: ':memory:' });
-  return [calculatorTool, searchDocsTool(retriever), readDocTool(retriever), lookupOrderTool(orders), refundOrderTool(orders)];
+  return [
+    calculatorTool,
+    searchDocsTool(retriever),
+    readDocTool(retriever),
+    lookupOrderTool(orders),
+    refundOrderTool(orders),
+  ];
 }

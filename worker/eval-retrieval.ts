@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { evalSetSchema, evaluateRetrieval, formatEvalReport } from '../activities/retrieval/evaluate.ts';
 import { buildMemoryRetriever, openSqliteRetriever } from '../activities/retrieval/sqlite-retriever.ts';
 
-const usage = 'Usage: npm run eval-retrieval -- [--set file] [--k n] [--db path] [--size words] [--overlap words] [--json] [--min-recall x] [--min-mrr x]';
+const usage =
+  'Usage: npm run eval-retrieval -- [--set file] [--k n] [--db path] [--size words] [--overlap words] [--json] [--min-recall x] [--min-mrr x]';
 const defaultSet = 'test/fixtures/retrieval-eval.json';
 
 async function main(argv: string[]): Promise<number> {
@@ -37,9 +38,10 @@ async function main(argv: string[]): Promise<number> {
     console.error(`${(err as Error).message}\n${usage}`);
     return 2;
   }
-  if (values.help) return console.log(usage), 0;
+  if (values.help) return (console.log(usage), 0);
   const k = values.k === undefined ? undefined : Number(values.k);
-  if (k !== undefined && !(Number.isInteger(k) && k > 0 && k <= 50)) return console.error(`--k must be an integer from 1 to 50\n${usage}`), 2;
+  if (k !== undefined && !(Number.isInteger(k) && k > 0 && k <= 50))
+    return (console.error(`--k must be an integer from 1 to 50\n${usage}`), 2);
 
   try {
     const setPath = resolve(values.set);
@@ -59,7 +61,17 @@ async function main(argv: string[]): Promise<number> {
 
     if (values.json) {
       const { queries, ...totals } = report;
-      console.log(JSON.stringify({ ...totals, queries: queries.map(({ id, recall, reciprocalRank, firstHit }) => ({ id, recall, reciprocalRank, firstHit: firstHit ?? null })) }));
+      console.log(
+        JSON.stringify({
+          ...totals,
+          queries: queries.map(({ id, recall, reciprocalRank, firstHit }) => ({
+            id,
+            recall,
+            reciprocalRank,
+            firstHit: firstHit ?? null,
+          })),
+        }),
+      );
     } else console.log(formatEvalReport(report));
 
     const floors = [

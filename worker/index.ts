@@ -8,7 +8,14 @@ export * from './temporal-cli.ts';
 export { createModelAdapters, checkProviders } from './providers.ts';
 // What a provider of your own is made of, and the built-in ones to list beside it.
 export { builtInProviders, defineProvider, type ProviderDescriptor } from '../activities/model/index.ts';
-export { envString, envUrl, defineProviderProfile, builtInProviderProfiles, type ProviderProfile, type TokenizerFamily } from '../core/index.ts';
+export {
+  envString,
+  envUrl,
+  defineProviderProfile,
+  builtInProviderProfiles,
+  type ProviderProfile,
+  type TokenizerFamily,
+} from '../core/index.ts';
 export { ensureSearchAttributes } from './search-attributes.ts';
 export { installRuntime } from './runtime.ts';
 export { tracingInterceptors, tracingOptionsFromEnv } from './telemetry/tracing.ts';

@@ -19,15 +19,20 @@ async function main(argv: string[]): Promise<number> {
     args = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { db: { type: 'string' }, size: { type: 'string' }, overlap: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        db: { type: 'string' },
+        size: { type: 'string' },
+        overlap: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     console.error(`${(err as Error).message}\n${usage}`);
     return 2;
   }
   const { values, positionals } = args;
-  if (values.help) return console.log(usage), 0;
-  if (positionals.length !== 1) return console.error(usage), 2;
+  if (values.help) return (console.log(usage), 0);
+  if (positionals.length !== 1) return (console.error(usage), 2);
   const dir = resolve(positionals[0]!);
   const dbPath = values.db ?? defaultRetrievalDbPath();
   const started = performance.now();
@@ -35,7 +40,10 @@ async function main(argv: string[]): Promise<number> {
     const stats = await ingest({
       dir,
       dbPath,
-      chunking: { size: Number(values.size ?? defaultChunkOptions.size), overlap: Number(values.overlap ?? defaultChunkOptions.overlap) },
+      chunking: {
+        size: Number(values.size ?? defaultChunkOptions.size),
+        overlap: Number(values.overlap ?? defaultChunkOptions.overlap),
+      },
     });
     const ms = performance.now() - started;
     console.log(

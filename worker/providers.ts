@@ -16,7 +16,10 @@ import type { WorkerConfig } from './config.ts';
  * const providers = [...builtInProviders, myGateway];
  * createModelAdapters(loadWorkerConfig(process.env, { providers }), providers);
  */
-export function createModelAdapters(config: WorkerConfig, providers: readonly ProviderDescriptor[] = builtInProviders): ModelAdapters {
+export function createModelAdapters(
+  config: WorkerConfig,
+  providers: readonly ProviderDescriptor[] = builtInProviders,
+): ModelAdapters {
   checkProviders(providers);
   const values = config as Readonly<Record<string, unknown>>;
   const adapters: ModelAdapters = {};
@@ -25,7 +28,9 @@ export function createModelAdapters(config: WorkerConfig, providers: readonly Pr
     const settings = Object.fromEntries(Object.keys(provider.env).map((name) => [name, values[name]]));
     const adapter = provider.createAdapter(settings);
     if (adapter.provider !== provider.id) {
-      throw new Error(`provider "${provider.id}" built an adapter for "${adapter.provider}": createAdapter must return an adapter whose provider is "${provider.id}"`);
+      throw new Error(
+        `provider "${provider.id}" built an adapter for "${adapter.provider}": createAdapter must return an adapter whose provider is "${provider.id}"`,
+      );
     }
     adapters[provider.id] = adapter;
   }
@@ -38,7 +43,8 @@ export function checkProviders(providers: readonly ProviderDescriptor[]): void {
     const id = providerIdSchema.safeParse(p.id);
     if (!id.success) throw new Error(`provider id "${p.id}" ${id.error.issues[0]?.message ?? 'is invalid'}`);
     for (const name of p.configuredBy) {
-      if (!Object.hasOwn(p.env, name)) throw new Error(`provider "${p.id}" is configured by ${name}, which is not one of its variables`);
+      if (!Object.hasOwn(p.env, name))
+        throw new Error(`provider "${p.id}" is configured by ${name}, which is not one of its variables`);
     }
   }
   providerEnvShape(providers); // throws on a repeated id or variable

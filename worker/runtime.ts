@@ -62,8 +62,21 @@ export function runtimeOptions(setup: RuntimeSetup): RuntimeOptions {
  */
 export function announce(message: string, meta?: Record<string, unknown>): void {
   if (format === 'json') {
-    console.log(formatLogEntry({ level: 'INFO', message, timestampNanos: BigInt(Date.now()) * 1_000_000n, ...(meta ? { meta } : {}) }));
+    console.log(
+      formatLogEntry({
+        level: 'INFO',
+        message,
+        timestampNanos: BigInt(Date.now()) * 1_000_000n,
+        ...(meta ? { meta } : {}),
+      }),
+    );
   } else {
-    console.log(meta ? `${message} ${Object.entries(meta).map(([k, v]) => `${k}=${String(v)}`).join(' ')}` : message);
+    console.log(
+      meta
+        ? `${message} ${Object.entries(meta)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(' ')}`
+        : message,
+    );
   }
 }

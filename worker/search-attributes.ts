@@ -17,7 +17,10 @@ const kinds = {
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+  const known = new Set([
+    ...Object.keys(existing.customAttributes ?? {}),
+    ...Object.keys(existing.systemAttributes ?? {}),
+  ]);
   const missing = Object.values(searchAttributes).filter((k) => !known.has(k.name));
   if (missing.length === 0) return [];
   await connection.operatorService.addSearchAttributes({

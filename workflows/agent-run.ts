@@ -55,7 +55,10 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const { agent: named } = parsed.data;
   const agent = typeof named === 'string' ? catalog().agent(named) : named;
   if (!agent) {
-    const known = catalog().agents.map((a) => a.name).join(', ') || 'none';
+    const known =
+      catalog()
+        .agents.map((a) => a.name)
+        .join(', ') || 'none';
     return rejectInput(rawInput, `unknown agent "${named}": this worker's catalog defines ${known}`);
   }
   const loop = startLoop(newRunState(workflowInfo().workflowId, parsed.data, agent));
@@ -74,7 +77,12 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     // Cancelled: in-flight activities were told (through their heartbeats) and have stopped.
     return CancellationScope.nonCancellable(async () => {
       loop.desk.record({ event: 'cancelled', by: 'system', reason: 'the run was cancelled' });
-      return finish(loop, { kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary: summarize(loop.run) });
+      return finish(loop, {
+        kind: 'stopped',
+        reason: 'cancelled',
+        message: 'the run was cancelled',
+        summary: summarize(loop.run),
+      });
     });
   }
 }
@@ -99,7 +107,8 @@ function startLoop(run: RunState): Loop {
   // Each offered tool's version, pinned at start; every call records the set it offered.
   const pins = Object.fromEntries(offered.map((name) => [name, toolFingerprint(tools.tool(name)!)]));
   run.tools ??= pins;
-  if (hidden.length) run.note(`tools not offered to ${run.principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
+  if (hidden.length)
+    run.note(`tools not offered to ${run.principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
   const caller = createModelCaller({
     runId: run.id,
     config: agent,
@@ -153,14 +162,21 @@ async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
   if (agent.retrieval) {
     const found = await lookUp(agent.retrieval, task);
     run.retrievalFacts = { chunks: found.chunks.length, weak: found.weak, topScore: found.chunks[0]?.score ?? 0 };
-    run.note(`retrieval: ${found.chunks.length} chunk(s) from index ${found.indexVersion}${found.weak ? ' — weak' : ''}`);
+    run.note(
+      `retrieval: ${found.chunks.length} chunk(s) from index ${found.indexVersion}${found.weak ? ' — weak' : ''}`,
+    );
     if (!found.weak) {
       run.retrieved = { indexVersion: found.indexVersion, ids: found.chunks.map((c) => c.id) };
       firstMessage = withDocuments(found.chunks, task);
     } else if (agent.retrieval.onWeak === 'escalate') {
       missingContext = `nothing in the knowledge base matches well enough (index ${found.indexVersion})`;
     } else {
-      return { kind: 'answer', text: agent.retrieval.degradeAnswer, truncated: false, answeredBy: 'policy:not_in_knowledge_base' };
+      return {
+        kind: 'answer',
+        text: agent.retrieval.degradeAnswer,
+        truncated: false,
+        answeredBy: 'policy:not_in_knowledge_base',
+      };
     }
   }
   run.conv.add({ role: 'user', content: firstMessage });
@@ -179,7 +195,15 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   const step = ++run.status.step;
   run.status.phase = 'calling_model';
   const { taskClass, why } = classifyAgentStep(step, run.agent.maxSteps);
-  const r = await loop.caller.call({ step, taskClass, why, purpose: 'step', request: loop.request, conversation: run.conv, prompt: run.prompt! });
+  const r = await loop.caller.call({
+    step,
+    taskClass,
+    why,
+    purpose: 'step',
+    request: loop.request,
+    conversation: run.conv,
+    prompt: run.prompt!,
+  });
   trimRecords(run, loop.desk);
   loop.progress.publish();
   run.status.pending = [];
@@ -188,7 +212,11 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   if (r.kind === 'escalate') return askHuman(loop, 'refused', `${r.reason}: ${r.failure.message}`);
   const left = costRunningLow(run);
   if (left !== undefined) {
-    const outcome = await askHuman(loop, 'budget_low', `$${left.toFixed(6)} of the $${run.agent.budgets.maxCostUsd} budget is left`);
+    const outcome = await askHuman(
+      loop,
+      'budget_low',
+      `$${left.toFixed(6)} of the $${run.agent.budgets.maxCostUsd} budget is left`,
+    );
     if (outcome) return outcome;
   }
   const calls = r.response.message.toolCalls;
@@ -204,7 +232,12 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
 
 /** A final answer: as it is, or settled against the output contract (repair, a stronger
  * model, a human). */
-async function settleAnswer(loop: Loop, step: number, taskClass: TaskClass, r: Extract<RoutedResult, { kind: 'ok' }>): Promise<RunOutcome | undefined> {
+async function settleAnswer(
+  loop: Loop,
+  step: number,
+  taskClass: TaskClass,
+  r: Extract<RoutedResult, { kind: 'ok' }>,
+): Promise<RunOutcome | undefined> {
   const { run } = loop;
   const contract = run.input.output;
   const { text } = r.response.message;
@@ -232,7 +265,12 @@ async function settleAnswer(loop: Loop, step: number, taskClass: TaskClass, r: E
 }
 
 /** An escalation: the outcome that ends the run, or nothing when a human redirected it. */
-async function askHuman(loop: Loop, reason: EscalationReason, message: string, extra?: { lastOutput?: string; issues?: string[] }) {
+async function askHuman(
+  loop: Loop,
+  reason: EscalationReason,
+  message: string,
+  extra?: { lastOutput?: string; issues?: string[] },
+) {
   const next = await escalate(loop.run, loop.desk, reason, message, extra);
   return next === 'continue' ? undefined : next;
 }
@@ -242,7 +280,11 @@ async function askHuman(loop: Loop, reason: EscalationReason, message: string, e
 async function continueRunAsNew(loop: Loop, rawInput: RunInputInit): Promise<never> {
   await condition(allHandlersFinished);
   const resume = carry(loop.run, loop.desk);
-  log.info('continuing as new', { runId: loop.run.id, step: loop.run.status.step, historyLength: workflowInfo().historyLength });
+  log.info('continuing as new', {
+    runId: loop.run.id,
+    step: loop.run.status.step,
+    historyLength: workflowInfo().historyLength,
+  });
   return continueAsNew<typeof agentRun>({ ...rawInput, resume });
 }
 
@@ -254,7 +296,10 @@ function finish(loop: Loop, outcome: RunOutcome): RunResult {
   run.status.outcome = outcome.kind;
   run.note(`run ended: ${outcome.kind}${outcomeDetail(outcome)}`);
   if (outcome.kind === 'answer') run.answeredBy = outcome.answeredBy ?? 'model';
-  loop.progress.publish(outcome.kind === 'answer' ? 'completed' : outcome.kind, outcome.kind === 'failed' ? outcome.failure.type : undefined);
+  loop.progress.publish(
+    outcome.kind === 'answer' ? 'completed' : outcome.kind,
+    outcome.kind === 'failed' ? outcome.failure.type : undefined,
+  );
   log.info('run ended', { runId: run.id, outcome: outcome.kind, costUsd: run.totals.costUsd });
   return resultOf(run, loop.desk, outcome);
 }
@@ -274,8 +319,21 @@ function rejectInput(rawInput: unknown, message: string): RunResult {
   const agent = typeof given === 'string' ? given : 'unknown';
   const outcome: RunOutcome = { kind: 'failed', failure: make('invalid_input', message) };
   const status: RunStatus = {
-    runId, agent, phase: 'completed', step: 0, maxSteps: 0, usage: zeroUsage, costUsd: 0, modelCalls: 0, toolCalls: 0,
-    lastEvent: 'run ended: failed (invalid_input)', recentEvents: [], pending: [], pendingApprovals: [], escalations: 0, outcome: 'failed',
+    runId,
+    agent,
+    phase: 'completed',
+    step: 0,
+    maxSteps: 0,
+    usage: zeroUsage,
+    costUsd: 0,
+    modelCalls: 0,
+    toolCalls: 0,
+    lastEvent: 'run ended: failed (invalid_input)',
+    recentEvents: [],
+    pending: [],
+    pendingApprovals: [],
+    escalations: 0,
+    outcome: 'failed',
   };
   setHandler(statusQuery, () => status);
   upsertSearchAttributes([
@@ -283,6 +341,16 @@ function rejectInput(rawInput: unknown, message: string): RunResult {
     { key: searchAttributes.agent, value: agent },
     { key: searchAttributes.failureType, value: 'invalid_input' },
   ]);
-  const none = { steps: 0, modelCalls: 0, toolCalls: 0, usage: zeroUsage, costUsd: 0, unpricedCalls: 0, calls: [], audit: [], escalations: 0 };
+  const none = {
+    steps: 0,
+    modelCalls: 0,
+    toolCalls: 0,
+    usage: zeroUsage,
+    costUsd: 0,
+    unpricedCalls: 0,
+    calls: [],
+    audit: [],
+    escalations: 0,
+  };
   return { runId, agent, outcome, ...none };
 }

@@ -17,7 +17,9 @@ import { pinPrompt } from './prompts.ts';
 export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult> {
   const runId = workflowInfo().workflowId;
   const parsed = taskInputSchema.safeParse(rawInput);
-  const name = parsed.success ? parsed.data.name : String((rawInput as { name?: unknown } | undefined)?.name ?? 'unknown');
+  const name = parsed.success
+    ? parsed.data.name
+    : String((rawInput as { name?: unknown } | undefined)?.name ?? 'unknown');
   const totals = emptyTotals();
   let validation: ValidationReport | undefined = undefined;
   let phase: RunStatus['phase'] = 'starting';
@@ -53,7 +55,11 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
       ...(validation ? { validation } : {}),
     };
   };
-  if (!parsed.success) return finish({ kind: 'failed', failure: make('invalid_input', `task input rejected: ${formatIssues(parsed.error)}`) });
+  if (!parsed.success)
+    return finish({
+      kind: 'failed',
+      failure: make('invalid_input', `task input rejected: ${formatIssues(parsed.error)}`),
+    });
   const task = parsed.data;
   const caller = createModelCaller({
     runId,
@@ -75,11 +81,21 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
     ...(task.temperature !== undefined ? { temperature: task.temperature } : {}),
     ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
   };
-  const r = await caller.call({ step: 1, taskClass: task.taskClass, why: 'single task', purpose: 'task', request, conversation, prompt });
+  const r = await caller.call({
+    step: 1,
+    taskClass: task.taskClass,
+    why: 'single task',
+    purpose: 'task',
+    request,
+    conversation,
+    prompt,
+  });
   if (r.kind === 'failed') return finish({ kind: 'failed', failure: r.failure });
   if (r.kind === 'refused_by_budget') return finish({ kind: 'failed', failure: make('internal', r.reason) });
-  if (r.kind === 'escalate') return finish({ kind: 'escalated', reason: 'refused', message: `${r.reason}: ${r.failure.message}` });
-  if (!contract) return finish({ kind: 'answer', text: r.response.message.text, truncated: r.response.stop === 'length' });
+  if (r.kind === 'escalate')
+    return finish({ kind: 'escalated', reason: 'refused', message: `${r.reason}: ${r.failure.message}` });
+  if (!contract)
+    return finish({ kind: 'answer', text: r.response.message.text, truncated: r.response.stop === 'length' });
 
   phase = 'validating_output';
   const settled = await settleOutput({

@@ -1,6 +1,11 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../core/approvals.ts';
+import type {
+  ApprovalDecisionInput,
+  AuditEntry,
+  EscalationResolutionInput,
+  PendingApproval,
+} from '../core/approvals.ts';
 import type { CallRecord } from '../core/calls.ts';
 import type { RunStatus } from '../core/run.ts';
 
@@ -36,9 +41,10 @@ export const decideApprovalUpdate = defineUpdate<DecisionAck, [ApprovalDecisionI
  * recorded in the audit trail and ignored. */
 export const decideApprovalSignal = defineSignal<[ApprovalDecisionInput]>('decideApprovalAsync');
 /** Answer, redirect or end a run that is waiting for a human. */
-export const resolveEscalationUpdate = defineUpdate<{ escalationId: string; action: string }, [EscalationResolutionInput]>(
-  'resolveEscalation',
-);
+export const resolveEscalationUpdate = defineUpdate<
+  { escalationId: string; action: string },
+  [EscalationResolutionInput]
+>('resolveEscalation');
 
 /** Search attributes Bosun keeps current, so operators filter runs in the Temporal UI and
  * CLI without opening a payload (e.g. `BosunPendingApprovals > 0`). */

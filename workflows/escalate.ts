@@ -31,7 +31,12 @@ export async function escalate(
     case 'answer':
       return { kind: 'answer', text: resolution.text, truncated: false, answeredBy: `human:${resolution.by.id}` };
     case 'end':
-      return { kind: 'stopped', reason: 'ended_by_human', message: `ended by ${resolution.by.id}: ${resolution.reason}`, summary: summarize(run) };
+      return {
+        kind: 'stopped',
+        reason: 'ended_by_human',
+        message: `ended by ${resolution.by.id}: ${resolution.reason}`,
+        summary: summarize(run),
+      };
     case 'redirect':
       run.conv.add({ role: 'user', content: resolution.instruction });
       return 'continue';

@@ -13,7 +13,13 @@ import {
 import type { Principal } from '../core/principal.ts';
 import { formatIssues } from '../core/zod-issues.ts';
 import { authorizeToolCall, checkToolInput, type ApprovalOptions, type ToolContract } from '../tools/index.ts';
-import { auditQuery, decideApprovalSignal, decideApprovalUpdate, resolveEscalationUpdate, type DecisionAck } from './definitions.ts';
+import {
+  auditQuery,
+  decideApprovalSignal,
+  decideApprovalUpdate,
+  resolveEscalationUpdate,
+  type DecisionAck,
+} from './definitions.ts';
 
 interface Waiting {
   pending: PendingApproval;
@@ -41,7 +47,12 @@ export function createHumanDesk(opts: {
   let escalationCount = opts.restore?.escalations ?? 0;
 
   const record = (entry: Omit<AuditEntry, 'seq' | 'at' | 'step'>) => {
-    audit.push({ seq: (audit.at(-1)?.seq ?? 0) + 1, at: new Date(Date.now()).toISOString(), step: opts.step(), ...entry });
+    audit.push({
+      seq: (audit.at(-1)?.seq ?? 0) + 1,
+      at: new Date(Date.now()).toISOString(),
+      step: opts.step(),
+      ...entry,
+    });
   };
 
   /** Throws (refusing the decision) unless it can be applied as given. */
@@ -50,7 +61,8 @@ export function createHumanDesk(opts: {
     if (!parsed.success) throw new Error(`invalid decision: ${formatIssues(parsed.error)}`);
     const decision = parsed.data;
     const w = waiting.get(decision.approvalId);
-    if (!w || w.result) throw new Error(`approval ${decision.approvalId} is not pending (unknown, already decided, or timed out)`);
+    if (!w || w.result)
+      throw new Error(`approval ${decision.approvalId} is not pending (unknown, already decided, or timed out)`);
     if (w.pending.group && !decision.approver.groups.includes(w.pending.group)) {
       throw new Error(`approver ${decision.approver.id} is not in group ${w.pending.group}`);
     }
@@ -71,13 +83,19 @@ export function createHumanDesk(opts: {
     } else {
       const edited = decision.decision === 'edit';
       w.result = { kind: 'approved', by, input: edited ? input : w.pending.input, edited };
-      record({ ...base, event: edited ? 'edited' : 'approved', ...(decision.comment ? { reason: decision.comment } : {}) });
+      record({
+        ...base,
+        event: edited ? 'edited' : 'approved',
+        ...(decision.comment ? { reason: decision.comment } : {}),
+      });
     }
     opts.onChange();
     return { approvalId: decision.approvalId, decision: decision.decision };
   };
 
-  setHandler(decideApprovalUpdate, (raw) => apply(validateDecision(raw)), { validator: (raw) => void validateDecision(raw) });
+  setHandler(decideApprovalUpdate, (raw) => apply(validateDecision(raw)), {
+    validator: (raw) => void validateDecision(raw),
+  });
   setHandler(decideApprovalSignal, (raw) => {
     try {
       apply(validateDecision(raw));
@@ -113,12 +131,20 @@ export function createHumanDesk(opts: {
     audit,
     record,
     pendingApprovals: (): PendingApproval[] => [...waiting.values()].filter((w) => !w.result).map((w) => w.pending),
-    openEscalation: (): OpenEscalation | undefined => (escalation && !escalation.resolution ? stripResolution(escalation) : undefined),
+    openEscalation: (): OpenEscalation | undefined =>
+      escalation && !escalation.resolution ? stripResolution(escalation) : undefined,
     escalations: () => escalationCount,
 
     /** Waits for a decision on one tool call; on the first deadline the approval moves to the
      * escalation group (when the policy says so), on the last it times out (never executes). */
-    async requestApproval(call: { step: number; callId: string; contract: ToolContract; input: unknown; reason: string; options: ApprovalOptions }) {
+    async requestApproval(call: {
+      step: number;
+      callId: string;
+      contract: ToolContract;
+      input: unknown;
+      reason: string;
+      options: ApprovalOptions;
+    }) {
       const pending: PendingApproval = {
         id: call.callId,
         runId: workflowInfo().workflowId,
@@ -134,7 +160,13 @@ export function createHumanDesk(opts: {
       };
       const w: Waiting = { pending, contract: call.contract };
       waiting.set(pending.id, w);
-      record({ event: 'approval_requested', tool: pending.tool, callId: pending.callId, by: 'policy', reason: call.reason });
+      record({
+        event: 'approval_requested',
+        tool: pending.tool,
+        callId: pending.callId,
+        by: 'policy',
+        reason: call.reason,
+      });
       opts.onChange();
       try {
         if (await condition(() => w.result !== undefined, call.options.timeoutMs)) return w.result!;
@@ -143,13 +175,28 @@ export function createHumanDesk(opts: {
           pending.group = onTimeout.escalateTo;
           pending.escalated = true;
           pending.deadlineAt = deadline(onTimeout.timeoutMs);
-          record({ event: 'approval_escalated', tool: pending.tool, callId: pending.callId, by: 'system', reason: `no decision in time; moved to ${onTimeout.escalateTo}` });
+          record({
+            event: 'approval_escalated',
+            tool: pending.tool,
+            callId: pending.callId,
+            by: 'system',
+            reason: `no decision in time; moved to ${onTimeout.escalateTo}`,
+          });
           opts.onChange();
           if (await condition(() => w.result !== undefined, onTimeout.timeoutMs)) return w.result!;
         }
-        const timedOut: ApprovalResult = { kind: 'timed_out', reason: 'no decision before the deadline; the policy default is deny' };
+        const timedOut: ApprovalResult = {
+          kind: 'timed_out',
+          reason: 'no decision before the deadline; the policy default is deny',
+        };
         w.result = timedOut;
-        record({ event: 'approval_timed_out', tool: pending.tool, callId: pending.callId, by: 'system', reason: timedOut.reason });
+        record({
+          event: 'approval_timed_out',
+          tool: pending.tool,
+          callId: pending.callId,
+          by: 'system',
+          reason: timedOut.reason,
+        });
         return timedOut;
       } finally {
         waiting.delete(pending.id);
@@ -158,9 +205,19 @@ export function createHumanDesk(opts: {
     },
 
     /** Parks the run until a human answers, redirects or ends it, or the deadline passes. */
-    async escalate(reason: EscalationReason, message: string, timeoutMs: number): Promise<EscalationResolution | undefined> {
+    async escalate(
+      reason: EscalationReason,
+      message: string,
+      timeoutMs: number,
+    ): Promise<EscalationResolution | undefined> {
       escalationCount++;
-      const open = { id: `esc-${escalationCount}`, reason, message, openedAt: new Date(Date.now()).toISOString(), deadlineAt: deadline(timeoutMs) };
+      const open = {
+        id: `esc-${escalationCount}`,
+        reason,
+        message,
+        openedAt: new Date(Date.now()).toISOString(),
+        deadlineAt: deadline(timeoutMs),
+      };
       escalation = open;
       record({ event: 'escalation_opened', by: 'system', reason: `${reason}: ${message}` });
       opts.onChange();

@@ -52,19 +52,32 @@ export function countToolDenial(tool: string, meter: MetricMeter = metricMeter):
 
 /** A model call that moved down the fallback chain, from one model to the next. */
 export function countFallback(from: string, to: string, meter: MetricMeter = metricMeter): void {
-  add(meter, workflowMetricNames.fallbacks, 'Model fallbacks, by the model given up and the one used next', { from, to });
+  add(meter, workflowMetricNames.fallbacks, 'Model fallbacks, by the model given up and the one used next', {
+    from,
+    to,
+  });
 }
 
 /** A settled output validation, by output schema name and result (`initial`, `repaired`, `escalated`). */
 export function countValidation(schema: string, result: string, meter: MetricMeter = metricMeter): void {
-  add(meter, workflowMetricNames.outputValidations, 'Structured output validations, by schema and result', { schema, result });
+  add(meter, workflowMetricNames.outputValidations, 'Structured output validations, by schema and result', {
+    schema,
+    result,
+  });
 }
 
 /** The cost of one model call in USD at the agent's prices, by model (`provider/name`). */
 export function recordModelCost(model: string, usd: number, meter: MetricMeter = metricMeter): void {
   if (!Number.isFinite(usd) || usd < 0) return;
   try {
-    meter.createHistogram(workflowMetricNames.modelCost, 'float', 'USD', 'Cost of model calls in USD at the agent prices, by model').record(usd, { model });
+    meter
+      .createHistogram(
+        workflowMetricNames.modelCost,
+        'float',
+        'USD',
+        'Cost of model calls in USD at the agent prices, by model',
+      )
+      .record(usd, { model });
   } catch {
     // Never fail a workflow task for a metric.
   }

@@ -49,7 +49,6 @@ export type RoutedResult =
   | { kind: 'escalate'; reason: string; failure: Failure }
   | { kind: 'failed'; failure: Failure };
 
-
 /**
  * Routes each call to a model, walks the route's fallback chain when a model fails for
  * good, and records every call (including failed ones and their billed usage). Each model
@@ -122,7 +121,10 @@ export function createModelCaller(opts: {
       try {
         const sent = c.conversation.forCall();
         const summary = `${model.name} · step ${c.step} · ${c.purpose === 'step' || c.purpose === 'task' ? c.taskClass : c.purpose.replace('_', ' ')}${fallback ? ' · fallback' : ''}`;
-        const response = await callModelWith(route.attemptsPerModel, summary)({
+        const response = await callModelWith(
+          route.attemptsPerModel,
+          summary,
+        )({
           runId,
           step: c.step,
           timeoutMs: config.timeouts.modelCallMs,
@@ -169,7 +171,10 @@ export function createModelCaller(opts: {
           c.conversation.commit(response.message, response.conversationLength);
           return { kind: 'ok', response, model, record: rec };
         }
-        failure = make('refused', `${label} ${response.stop === 'refusal' ? 'refused to answer' : 'output was blocked by a content filter'}`);
+        failure = make(
+          'refused',
+          `${label} ${response.stop === 'refusal' ? 'refused to answer' : 'output was blocked by a content filter'}`,
+        );
       } catch (err) {
         if (isCancellation(err)) throw err;
         failure = failureFromError(err);
@@ -190,7 +195,9 @@ export function createModelCaller(opts: {
   function worstCase(model: ModelRef, request: UnroutedRequest, conversationChars: number): number | undefined {
     const price = priceOf(model);
     if (!price) return undefined;
-    const inputTokens = estimateTokens(JSON.stringify([request.system, request.tools, request.output ?? null])) + Math.ceil(conversationChars / 3);
+    const inputTokens =
+      estimateTokens(JSON.stringify([request.system, request.tools, request.output ?? null])) +
+      Math.ceil(conversationChars / 3);
     return worstCaseCost(inputTokens, request.maxOutputTokens, price);
   }
 

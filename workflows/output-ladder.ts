@@ -4,7 +4,13 @@ import type { RunOutcome } from '../core/run.ts';
 import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Conversation } from './conversation.ts';
 import { describeModel } from '../core/model.ts';
-import { checkOutput, repairPrompt, type OutputContract, type ValidationAttempt, type ValidationReport } from '../core/output.ts';
+import {
+  checkOutput,
+  repairPrompt,
+  type OutputContract,
+  type ValidationAttempt,
+  type ValidationReport,
+} from '../core/output.ts';
 import type { TaskClass } from '../core/routing.ts';
 import type { createModelCaller, UnroutedRequest } from './model-caller.ts';
 
@@ -33,7 +39,11 @@ export async function settleOutput(opts: {
 }): Promise<LadderResult> {
   const { contract, caller, conversation } = opts;
   const attempts: ValidationAttempt[] = [];
-  const report = (result: ValidationReport['result']): ValidationReport => ({ schema: contract.name, attempts, result });
+  const report = (result: ValidationReport['result']): ValidationReport => ({
+    schema: contract.name,
+    attempts,
+    result,
+  });
 
   let text = opts.first.text;
   let model = opts.first.model;
@@ -66,7 +76,12 @@ export async function settleOutput(opts: {
       // Keep the conversation well-formed: every tool call gets a result before the next turn.
       conversation.add({
         role: 'tool',
-        results: calls.map((c) => ({ callId: c.id, name: c.name, content: 'Tools are not available while fixing the output format.', isError: true })),
+        results: calls.map((c) => ({
+          callId: c.id,
+          name: c.name,
+          content: 'Tools are not available while fixing the output format.',
+          isError: true,
+        })),
       });
     }
     text = r.response.message.text;
@@ -103,7 +118,10 @@ export function judgeOutput(settled: LadderResult, contract: OutputContract): Ou
           extra: { lastOutput: settled.text.slice(0, 4_000) },
         };
       }
-      return { kind: 'answer', outcome: { kind: 'answer', text: settled.text, truncated: false, output: settled.value } };
+      return {
+        kind: 'answer',
+        outcome: { kind: 'answer', text: settled.text, truncated: false, output: settled.value },
+      };
     }
     case 'escalated':
       return {

@@ -50,7 +50,9 @@ export function createProgress(run: RunState, desk: () => HumanDesk | undefined)
     const open = d.openEscalation();
     const approvals = d
       .pendingApprovals()
-      .map((a) => `- approval \`${a.id}\`: **${a.tool}** — ${a.reason} (group ${a.group ?? 'any'}, until ${a.deadlineAt})`);
+      .map(
+        (a) => `- approval \`${a.id}\`: **${a.tool}** — ${a.reason} (group ${a.group ?? 'any'}, until ${a.deadlineAt})`,
+      );
     const model = status.model ? ` · model \`${status.model}\`` : '';
     // Shown on the run's page in the Temporal UI (no history event, no payload to open).
     setCurrentDetails(

@@ -7,5 +7,8 @@ import { resolvePrompt } from './activities.ts';
 export async function pinPrompt(owner: string, instructions: Instructions): Promise<PromptPin> {
   return typeof instructions === 'string'
     ? resolvePrompt({ name: `${owner}/instructions`, inline: instructions })
-    : resolvePrompt({ name: instructions.template, ...(instructions.version ? { version: instructions.version } : {}) });
+    : resolvePrompt({
+        name: instructions.template,
+        ...(instructions.version ? { version: instructions.version } : {}),
+      });
 }

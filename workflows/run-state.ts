@@ -3,7 +3,14 @@ import type { Spent } from '../core/budgets.ts';
 import type { CallTotals, CarriedState, RetrievedSet } from '../core/carried-state.ts';
 import type { ValidationReport } from '../core/output.ts';
 import type { Principal } from '../core/principal.ts';
-import { recentEventsLimit, type AgentDefinition, type RunInput, type RunOutcome, type RunResult, type RunStatus } from '../core/run.ts';
+import {
+  recentEventsLimit,
+  type AgentDefinition,
+  type RunInput,
+  type RunOutcome,
+  type RunResult,
+  type RunStatus,
+} from '../core/run.ts';
 import { createConversation, newConversation, type Conversation } from './conversation.ts';
 import type { HumanDesk } from './human.ts';
 import { emptyTotals } from './model-caller.ts';

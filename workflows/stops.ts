@@ -37,7 +37,12 @@ export function loopStop(run: RunState, tool: string, key: string): RunOutcome |
   const seen = (run.identicalCalls.get(key) ?? 0) + 1;
   run.identicalCalls.set(key, seen);
   if (seen < run.agent.maxIdenticalToolCalls) return undefined;
-  return { kind: 'stopped', reason: 'loop_detected', message: `${tool} called ${seen} times with the same arguments`, summary: summarize(run) };
+  return {
+    kind: 'stopped',
+    reason: 'loop_detected',
+    message: `${tool} called ${seen} times with the same arguments`,
+    summary: summarize(run),
+  };
 }
 
 /** True once, when the share of the cost budget left falls to `escalateWhenCostLeft`. */
@@ -51,7 +56,11 @@ export function costRunningLow(run: RunState): number | undefined {
 }
 
 /** Before the model's worst-case cost is reserved: a reason when the call would not fit. */
-export function costReservationRefused(run: RunState, worstCaseUsd: number | undefined, model: string): string | undefined {
+export function costReservationRefused(
+  run: RunState,
+  worstCaseUsd: number | undefined,
+  model: string,
+): string | undefined {
   const max = run.agent.budgets.maxCostUsd;
   if (max === undefined || worstCaseUsd === undefined || run.totals.costUsd + worstCaseUsd <= max) return undefined;
   return `a call to ${model} could cost up to $${worstCaseUsd.toFixed(6)}; $${(max - run.totals.costUsd).toFixed(6)} of the $${max} budget is left`;

@@ -33,10 +33,19 @@ export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCa
   return { results: settled.map((s) => s.result), stop: settled.find((s) => s.stop)?.stop };
 }
 
-const errorResult = (call: ToolCall, content: string): ToolResult => ({ callId: call.id, name: call.name, content, isError: true });
+const errorResult = (call: ToolCall, content: string): ToolResult => ({
+  callId: call.id,
+  name: call.name,
+  content,
+  isError: true,
+});
 
 async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step: number): Promise<Gate> {
-  const answer = (content: string, stop?: RunOutcome): Gate => ({ kind: 'answer', result: errorResult(call, content), ...(stop ? { stop } : {}) });
+  const answer = (content: string, stop?: RunOutcome): Gate => ({
+    kind: 'answer',
+    result: errorResult(call, content),
+    ...(stop ? { stop } : {}),
+  });
   const deny = (reason: string, content: string) => {
     countToolDenial(run.offered.includes(call.name) ? call.name : '(unknown)');
     desk.record({ event: 'tool_denied', tool: call.name, callId: call.id, by: 'policy', reason });
@@ -44,7 +53,10 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
     return answer(content);
   };
   if (!run.offered.includes(call.name)) {
-    return deny('not offered to this run', `Unknown tool "${call.name}". Available tools: ${run.offered.join(', ') || 'none'}.`);
+    return deny(
+      'not offered to this run',
+      `Unknown tool "${call.name}". Available tools: ${run.offered.join(', ') || 'none'}.`,
+    );
   }
   const contract = catalog().tool(call.name)!;
   const check = checkToolInput(contract, call.input);
@@ -54,11 +66,18 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
   }
   const loop = loopStop(run, call.name, `${call.name}:${canonicalJson(check.value)}`);
   if (loop) {
-    desk.record({ event: 'loop_detected', tool: call.name, callId: call.id, by: 'system', reason: loop.kind === 'stopped' ? loop.message : '' });
+    desk.record({
+      event: 'loop_detected',
+      tool: call.name,
+      callId: call.id,
+      by: 'system',
+      reason: loop.kind === 'stopped' ? loop.message : '',
+    });
     return answer('Stopped: this exact call was already made; repeating it will not help.', loop);
   }
   const over = toolBudgetStop(run);
-  if (over?.kind === 'budget_exhausted') return answer(`Not executed: the run's ${over.budget.replace('_', ' ')} budget is exhausted.`, over);
+  if (over?.kind === 'budget_exhausted')
+    return answer(`Not executed: the run's ${over.budget.replace('_', ' ')} budget is exhausted.`, over);
 
   const auth = authorizeToolCall(contract, check.value, run.principal);
   if (auth.kind === 'deny') return deny(auth.reason, `Permission denied for "${call.name}": ${auth.reason}.`);
@@ -69,20 +88,40 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
   run.status.phase = 'waiting_for_approval';
   run.note(`step ${step}: ${call.name} waits for approval (${auth.reason})`);
   const options = { ...auth.options, ...run.agent.approvals[call.name] };
-  const decision = await desk.requestApproval({ step, callId: call.id, contract, input: check.value, reason: auth.reason, options });
+  const decision = await desk.requestApproval({
+    step,
+    callId: call.id,
+    contract,
+    input: check.value,
+    reason: auth.reason,
+    options,
+  });
   run.status.phase = 'running_tools';
   if (decision.kind === 'approved') return { kind: 'run', contract, input: decision.input, approvedBy: decision.by };
   countToolDenial(call.name);
-  return answer(decision.kind === 'rejected' ? `A human (${decision.by}) rejected this call: ${decision.reason}` : `Not executed: ${decision.reason}.`);
+  return answer(
+    decision.kind === 'rejected'
+      ? `A human (${decision.by}) rejected this call: ${decision.reason}`
+      : `Not executed: ${decision.reason}.`,
+  );
 }
 
-async function execute(run: RunState, call: ToolCall, step: number, gate: Extract<Gate, { kind: 'run' }>): Promise<ToolResult> {
+async function execute(
+  run: RunState,
+  call: ToolCall,
+  step: number,
+  gate: Extract<Gate, { kind: 'run' }>,
+): Promise<ToolResult> {
   const pending = { kind: 'tool_call' as const, step, callId: call.id, tool: call.name };
   run.status.pending.push(pending);
   run.status.toolCalls++;
   const summary = `${call.name} · step ${step}${gate.approvedBy ? ` · approved by ${gate.approvedBy.replace('human:', '')}` : ''}`;
   try {
-    const { content } = await executeToolActivity(run.agent.timeouts, gate.contract, summary)({
+    const { content } = await executeToolActivity(
+      run.agent.timeouts,
+      gate.contract,
+      summary,
+    )({
       runId: run.id,
       step,
       callId: call.id,

@@ -55,5 +55,9 @@ export function assembleRequest(
   const historyRecord = packed.record.sections.find((s) => s.section === 'history');
   // Positions (in the whole conversation) before which nothing is sent as is.
   const droppedUpTo = offset + from + (historyRecord?.dropped ?? 0);
-  return { request: { ...request, system: packed.system, messages: packed.messages, tools: packed.tools }, record: packed.record, droppedUpTo };
+  return {
+    request: { ...request, system: packed.system, messages: packed.messages, tools: packed.tools },
+    record: packed.record,
+    droppedUpTo,
+  };
 }

@@ -80,7 +80,9 @@ const encodingRules: readonly { pattern: RegExp; encoding: EncodingName }[] = [
     encoding: 'o200k_base',
   },
   {
-    pattern: new RegExp(`^(gpt-4|gpt-3\\.5-turbo|gpt-35-turbo|text-embedding-3-small|text-embedding-3-large|text-embedding-ada-002)${separators}`),
+    pattern: new RegExp(
+      `^(gpt-4|gpt-3\\.5-turbo|gpt-35-turbo|text-embedding-3-small|text-embedding-3-large|text-embedding-ada-002)${separators}`,
+    ),
     encoding: 'cl100k_base',
   },
 ];

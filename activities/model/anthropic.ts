@@ -32,7 +32,8 @@ export function createAnthropicAdapter(client: Anthropic, provider: string = 'an
       return callProvider(
         provider,
         opts,
-        () => client.messages.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
+        () =>
+          client.messages.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
         ({ data, request_id }, latencyMs) => fromAnthropicResponse(data, req, latencyMs, request_id),
         readAnthropicError,
       );
@@ -150,7 +151,16 @@ export function fromAnthropicResponse(
     else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, input: block.input });
   }
 
-  return assistantResponse({ req, text, toolCalls, stop: mapStopReason(data.stop_reason), usage, reportedModel: data.model, requestId: id, latencyMs });
+  return assistantResponse({
+    req,
+    text,
+    toolCalls,
+    stop: mapStopReason(data.stop_reason),
+    usage,
+    reportedModel: data.model,
+    requestId: id,
+    latencyMs,
+  });
 }
 
 /** Anthropic usage → canonical usage, or `undefined` when the body has none worth the
@@ -166,7 +176,6 @@ function readUsage(u: unknown): Usage | undefined {
   const cacheWrite = count(r['cache_creation_input_tokens']) ?? 0;
   return { input: (fresh ?? 0) + cacheRead + cacheWrite, output: output ?? 0, cachedInput: cacheRead, cacheWrite };
 }
-
 
 /** Anthropic stop reasons → canonical. `model_context_window_exceeded` (the answer was cut
  * because the context window filled up) is a `length` stop; `pause_turn` (a server tool

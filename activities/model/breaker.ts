@@ -18,7 +18,12 @@ import type { FailureType } from '../../core/failures.ts';
 /** Failure types that say "this model is not answering properly right now". Request errors
  * (bad request, auth, context too long, refusals, ...) prove the provider is up and count
  * as a success for the breaker. */
-export const breakerFailureTypes: readonly FailureType[] = ['provider_unavailable', 'rate_limited', 'timeout', 'invalid_response'];
+export const breakerFailureTypes: readonly FailureType[] = [
+  'provider_unavailable',
+  'rate_limited',
+  'timeout',
+  'invalid_response',
+];
 
 export function isBreakerFailure(type: string | null | undefined): boolean {
   return breakerFailureTypes.includes(type as FailureType);

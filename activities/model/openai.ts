@@ -32,7 +32,10 @@ export function createOpenAIAdapter(client: OpenAI, provider: string = 'openai')
       return callProvider(
         provider,
         opts,
-        () => client.chat.completions.create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 }).withResponse(),
+        () =>
+          client.chat.completions
+            .create(body, { signal: opts.signal, timeout: opts.timeoutMs, maxRetries: 0 })
+            .withResponse(),
         ({ data, request_id }, latencyMs) => fromOpenAIResponse(data, req, latencyMs, request_id),
         readOpenAIError,
       );
@@ -90,7 +93,10 @@ function toOpenAIMessages(m: Message): ChatMessage[] {
           tool_calls: m.toolCalls.map((c) => ({
             id: c.id,
             type: 'function' as const,
-            function: { name: c.name, arguments: typeof c.input === 'string' ? c.input : JSON.stringify(c.input ?? {}) },
+            function: {
+              name: c.name,
+              arguments: typeof c.input === 'string' ? c.input : JSON.stringify(c.input ?? {}),
+            },
           })),
         },
       ];
@@ -151,10 +157,12 @@ function readUsage(u: unknown): Usage | undefined {
   const output = count(r['completion_tokens']);
   if (input === undefined && output === undefined) return undefined;
   const details = r['prompt_tokens_details'];
-  const cached = typeof details === 'object' && details !== null ? count((details as Record<string, unknown>)['cached_tokens']) : undefined;
+  const cached =
+    typeof details === 'object' && details !== null
+      ? count((details as Record<string, unknown>)['cached_tokens'])
+      : undefined;
   return { input: input ?? 0, output: output ?? 0, cachedInput: cached ?? 0, cacheWrite: 0 };
 }
-
 
 /** Tool arguments as JSON; when they are not valid JSON the raw string is kept (validation
  * then rejects it with a clear message). An empty string means "no arguments". */

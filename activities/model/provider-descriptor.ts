@@ -29,7 +29,10 @@ import type { ModelAdapter } from './types.ts';
  * const config = loadWorkerConfig(process.env, { providers });
  * await createBosunWorker({ connection, config, providers });
  */
-export interface ProviderDescriptor<E extends ProviderEnv = ProviderEnv, Id extends string = string> extends ProviderProfile<E, Id> {
+export interface ProviderDescriptor<
+  E extends ProviderEnv = ProviderEnv,
+  Id extends string = string,
+> extends ProviderProfile<E, Id> {
   /**
    * Builds the adapter from this provider's parsed variables; called once per worker, only
    * when the provider is configured. The adapter's `provider` must be this `id`. Build SDK
@@ -43,6 +46,8 @@ export interface ProviderDescriptor<E extends ProviderEnv = ProviderEnv, Id exte
 
 /** Declares a provider descriptor, keeping its id and variable names as literal types (so
  * `createAdapter` sees its settings typed). */
-export function defineProvider<const Id extends string, const E extends ProviderEnv>(descriptor: ProviderDescriptor<E, Id>): ProviderDescriptor<E, Id> {
+export function defineProvider<const Id extends string, const E extends ProviderEnv>(
+  descriptor: ProviderDescriptor<E, Id>,
+): ProviderDescriptor<E, Id> {
   return descriptor;
 }

@@ -96,15 +96,16 @@ interface Classified {
  * // → ApplicationFailure { type: 'rate_limited', nextRetryDelay: 2000,
  * //     message: 'openai: HTTP 429 rate_limited (code rate_limit_exceeded, request req_abc)' }
  */
-export function toProviderFailure(err: unknown, provider: ProviderId, readError?: ProviderErrorReader): ApplicationFailure {
+export function toProviderFailure(
+  err: unknown,
+  provider: ProviderId,
+  readError?: ProviderErrorReader,
+): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const c = classify(err, readError?.(err) ?? readByShape(err));
 
   const shouldRetry = headerValue(c.headers, 'x-should-retry')?.trim().toLowerCase();
-  const retryable =
-    shouldRetry === 'true' ? true
-    : shouldRetry === 'false' ? false
-    : failureTypes[c.type].retryable;
+  const retryable = shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : failureTypes[c.type].retryable;
   const retryAfter = retryable ? retryAfterFromHeaders(c.headers) : undefined;
   const delay = retryAfter?.delayMs;
   const capped = retryAfter !== undefined && retryAfter.requestedMs > retryAfter.delayMs;
@@ -192,7 +193,10 @@ function seconds(ms: number): string {
   return Number.isInteger(s) || s >= 10 ? String(Math.round(s)) : s.toFixed(1);
 }
 
-function classifyStatus(err: Record<string, unknown>, facts: Extract<ProviderErrorFacts, { kind: 'status' }>): Classified {
+function classifyStatus(
+  err: Record<string, unknown>,
+  facts: Extract<ProviderErrorFacts, { kind: 'status' }>,
+): Classified {
   const { status } = facts;
   const headers = isHeaders(err['headers']) ? err['headers'] : undefined;
   const { code, errorType, text } = bodyFields(err, facts);
@@ -257,7 +261,10 @@ function typeForStatus(
  * an OpenAI-style `{ message, type, code }` or a wrapper around one (Anthropic's `{ type:
  * 'error', error: { type, message, details: { error_code } } }`). What the provider's reader
  * extracted itself (`facts.code`, `facts.text`) comes first. */
-function bodyFields(err: Record<string, unknown>, facts: { code?: unknown; text?: unknown }): { code?: string; errorType?: string; text?: string } {
+function bodyFields(
+  err: Record<string, unknown>,
+  facts: { code?: unknown; text?: unknown },
+): { code?: string; errorType?: string; text?: string } {
   const body = isRecord(err['error']) ? err['error'] : undefined;
   const inner = body && isRecord(body['error']) ? body['error'] : body;
   const details = inner && isRecord(inner['details']) ? inner['details'] : undefined;
@@ -278,7 +285,12 @@ function isNamed(err: unknown, name: string): boolean {
   return err['name'] === name || (err as { constructor?: { name?: unknown } }).constructor?.name === name;
 }
 
-const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 const NETWORK_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -317,7 +329,9 @@ function looksLikeParseError(err: unknown): boolean {
   return causeChain(err).some(
     (e) =>
       e['name'] === 'SyntaxError' ||
-      /\bJSON\b|unexpected (?:token|end of|non-whitespace)|parse/i.test(typeof e['message'] === 'string' ? e['message'] : ''),
+      /\bJSON\b|unexpected (?:token|end of|non-whitespace)|parse/i.test(
+        typeof e['message'] === 'string' ? e['message'] : '',
+      ),
   );
 }
 

@@ -85,7 +85,11 @@ function walk(node: unknown, depth: number): boolean {
 
 function isObjectSchema(node: Record<string, unknown>): boolean {
   const type = node['type'];
-  return type === 'object' || (Array.isArray(type) && type.includes('object')) || (type === undefined && 'properties' in node);
+  return (
+    type === 'object' ||
+    (Array.isArray(type) && type.includes('object')) ||
+    (type === undefined && 'properties' in node)
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

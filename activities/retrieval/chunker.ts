@@ -55,7 +55,10 @@ const countWords = (text: string) => text.match(/\S+/g)?.length ?? 0;
  * chunkDocument({ docId: 'refunds', source: 'refunds.md', text }, { size: 200, overlap: 40 })
  * // → [{ id: 'refunds#3f9a0c21be', heading: 'Eligibility', text: '# Refund policy\n\n## Eligibility\n…', … }, …]
  */
-export function chunkDocument(doc: { docId: string; source: string; text: string }, options: Partial<ChunkOptions> = {}): Chunk[] {
+export function chunkDocument(
+  doc: { docId: string; source: string; text: string },
+  options: Partial<ChunkOptions> = {},
+): Chunk[] {
   const { size, overlap } = checkOptions({ ...defaultChunkOptions, ...options });
   const texts: { heading: string; text: string }[] = [];
   for (const section of sections(normalizeText(doc.text))) {
@@ -66,7 +69,15 @@ export function chunkDocument(doc: { docId: string; source: string; text: string
     const base = `${doc.docId}#${createHash('sha1').update(text).digest('hex').slice(0, 10)}`;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
-    return { id: n === 1 ? base : `${base}-${n}`, docId: doc.docId, source: doc.source, ord, heading, text, words: countWords(text) };
+    return {
+      id: n === 1 ? base : `${base}-${n}`,
+      docId: doc.docId,
+      source: doc.source,
+      ord,
+      heading,
+      text,
+      words: countWords(text),
+    };
   });
 }
 
@@ -76,7 +87,8 @@ export function normalizeText(text: string): string {
 }
 
 function checkOptions(o: ChunkOptions): ChunkOptions {
-  if (!Number.isInteger(o.size) || o.size < 10) throw new RangeError(`chunk size must be an integer of at least 10 words, got ${o.size}`);
+  if (!Number.isInteger(o.size) || o.size < 10)
+    throw new RangeError(`chunk size must be an integer of at least 10 words, got ${o.size}`);
   if (!Number.isInteger(o.overlap) || o.overlap < 0 || o.overlap * 2 > o.size) {
     throw new RangeError(`chunk overlap must be an integer from 0 to half the size (${o.size / 2}), got ${o.overlap}`);
   }
@@ -169,11 +181,15 @@ function split(text: string, max: number, level: number, sep: string): Piece[] {
   if (!splitter) {
     const all = text.match(/\S+/g) ?? [];
     const out: Piece[] = [];
-    for (let i = 0; i < all.length; i += max) out.push({ text: all.slice(i, i + max).join(' '), words: Math.min(max, all.length - i), sep: ' ' });
+    for (let i = 0; i < all.length; i += max)
+      out.push({ text: all.slice(i, i + max).join(' '), words: Math.min(max, all.length - i), sep: ' ' });
     out[0]!.sep = sep;
     return out;
   }
-  const parts = splitter.split(text).map((p) => p.trim()).filter(Boolean);
+  const parts = splitter
+    .split(text)
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length <= 1) return split(text, max, level + 1, sep);
   const out = parts.flatMap((p) => split(p, max, level + 1, splitter.sep));
   out[0]!.sep = sep;

@@ -27,7 +27,9 @@ export async function readCorpus(dir: string): Promise<KnowledgeDocument[]> {
   docs.sort((a, b) => (a.docId < b.docId ? -1 : a.docId > b.docId ? 1 : 0));
   for (let i = 1; i < docs.length; i++) {
     if (docs[i]!.docId === docs[i - 1]!.docId) {
-      throw new Error(`two files map to document id "${docs[i]!.docId}" (${docs[i - 1]!.source}, ${docs[i]!.source}): rename one`);
+      throw new Error(
+        `two files map to document id "${docs[i]!.docId}" (${docs[i - 1]!.source}, ${docs[i]!.source}): rename one`,
+      );
     }
   }
   return docs;

@@ -102,11 +102,18 @@ export function summarize(set: string, k: number, indexVersion: string, queries:
  * the index does not hold are an error, not a silent miss: a typo must not pass for a bad
  * retriever.
  */
-export async function evaluateRetrieval(retriever: Retriever, set: EvalSet, opts: { k?: number } = {}): Promise<EvalReport> {
+export async function evaluateRetrieval(
+  retriever: Retriever,
+  set: EvalSet,
+  opts: { k?: number } = {},
+): Promise<EvalReport> {
   const k = opts.k ?? set.k;
   const known = new Set((await retriever.documents()).map((d) => d.docId));
-  const unknown = [...new Set(set.queries.flatMap((q) => q.relevant.map((r) => r.split('#')[0]!)))].filter((d) => !known.has(d));
-  if (unknown.length) throw new Error(`the eval set "${set.name}" labels documents the index does not hold: ${unknown.join(', ')}`);
+  const unknown = [...new Set(set.queries.flatMap((q) => q.relevant.map((r) => r.split('#')[0]!)))].filter(
+    (d) => !known.has(d),
+  );
+  if (unknown.length)
+    throw new Error(`the eval set "${set.name}" labels documents the index does not hold: ${unknown.join(', ')}`);
   const scores: QueryScore[] = [];
   for (const q of set.queries) {
     const { chunks } = await retriever.retrieve({ query: q.query, k });

@@ -27,7 +27,11 @@ export const maxQueryTerms = 32;
  * @example toFtsQuery('What is the "restocking fee" (opened items)?') // '"restocking" OR "fee" OR "opened" OR "items"'
  */
 export function toFtsQuery(text: string): string | undefined {
-  const words = text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
+  const words =
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
   const unique = [...new Set(words)];
   const meaningful = unique.filter((w) => !stopwords.has(w));
   const terms = (meaningful.length ? meaningful : unique).slice(0, maxQueryTerms);

@@ -15,7 +15,11 @@ export function createRetrieveActivity(retriever: Retriever) {
   return async function retrieve(input: RetrieveInput): Promise<RetrievalResult> {
     const parsed = retrieveInputSchema.safeParse(input);
     if (!parsed.success) {
-      throw ApplicationFailure.create({ type: 'bad_request', nonRetryable: true, message: `invalid retrieve input: ${formatIssues(parsed.error)}` });
+      throw ApplicationFailure.create({
+        type: 'bad_request',
+        nonRetryable: true,
+        message: `invalid retrieve input: ${formatIssues(parsed.error)}`,
+      });
     }
     return retriever.retrieve(parsed.data);
   };

@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { inTransaction, openSqlite } from '../store/sqlite.ts';
-import type { KnowledgeDocument, RetrievalResult, RetrievedChunk, RetrieveInput, Retriever } from '../../core/retrieval.ts';
+import type {
+  KnowledgeDocument,
+  RetrievalResult,
+  RetrievedChunk,
+  RetrieveInput,
+  Retriever,
+} from '../../core/retrieval.ts';
 import { chunkDocument, defaultChunkOptions, type ChunkOptions } from './chunker.ts';
 import { corpusVersion, readCorpus } from './corpus.ts';
 import { toFtsQuery } from './fts-query.ts';
@@ -62,12 +68,18 @@ export function defaultRetrievalDbPath(env: Record<string, string | undefined> =
  * Replaces the whole index in `db` with `docs`, in one transaction: a reader sees the old
  * index or the new one, never a mix, and a failed ingest leaves the old one in place.
  */
-export function writeIndex(db: DatabaseSync, docs: readonly KnowledgeDocument[], chunking: ChunkOptions = defaultChunkOptions): IndexStats {
+export function writeIndex(
+  db: DatabaseSync,
+  docs: readonly KnowledgeDocument[],
+  chunking: ChunkOptions = defaultChunkOptions,
+): IndexStats {
   const indexVersion = corpusVersion(docs, chunking);
   return inTransaction(db, () => {
     db.exec(schema);
     const insertDoc = db.prepare('INSERT INTO documents (doc_id, source, title, text) VALUES (?, ?, ?, ?)');
-    const insertChunk = db.prepare('INSERT INTO chunks (id, doc_id, ord, title, heading, text) VALUES (?, ?, ?, ?, ?, ?)');
+    const insertChunk = db.prepare(
+      'INSERT INTO chunks (id, doc_id, ord, title, heading, text) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     let chunks = 0;
     for (const doc of docs) {
       insertDoc.run(doc.docId, doc.source, doc.title, doc.text);
@@ -77,7 +89,12 @@ export function writeIndex(db: DatabaseSync, docs: readonly KnowledgeDocument[],
       }
     }
     db.exec(`INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')`);
-    const stats: IndexStats = { documents: docs.length, chunks, indexVersion, chunking: { size: chunking.size, overlap: chunking.overlap } };
+    const stats: IndexStats = {
+      documents: docs.length,
+      chunks,
+      indexVersion,
+      chunking: { size: chunking.size, overlap: chunking.overlap },
+    };
     const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     setMeta.run('schema', schemaVersion);
     setMeta.run('stats', JSON.stringify(stats));
@@ -91,7 +108,11 @@ export function writeIndex(db: DatabaseSync, docs: readonly KnowledgeDocument[],
  * @example await ingest({ dir: 'tools/knowledge', dbPath: '.bosun/retrieval.db' })
  * // → { documents: 10, chunks: 32, indexVersion: '4b6d63d506ee3e6b', chunking: { size: 200, overlap: 40 }, dbPath: '.bosun/retrieval.db' }
  */
-export async function ingest(opts: { dir: string; dbPath: string; chunking?: Partial<ChunkOptions> }): Promise<IndexStats & { dbPath: string }> {
+export async function ingest(opts: {
+  dir: string;
+  dbPath: string;
+  chunking?: Partial<ChunkOptions>;
+}): Promise<IndexStats & { dbPath: string }> {
   const docs = await readCorpus(opts.dir);
   const db = openSqlite(opts.dbPath);
   try {
@@ -107,7 +128,8 @@ export async function ingest(opts: { dir: string; dbPath: string; chunking?: Par
  */
 export function openSqliteRetriever(opts: { path?: string } = {}): SqliteRetriever {
   const path = opts.path ?? defaultRetrievalDbPath();
-  const missing = () => new Error(`no retrieval index at ${path}: run \`npm run ingest -- <folder> --db ${path}\` first`);
+  const missing = () =>
+    new Error(`no retrieval index at ${path}: run \`npm run ingest -- <folder> --db ${path}\` first`);
   if (path !== ':memory:' && !existsSync(path)) throw missing();
   const db = openSqlite(path);
   try {
@@ -124,12 +146,18 @@ export function openSqliteRetriever(opts: { path?: string } = {}): SqliteRetriev
  *
  * @example const retriever = await buildMemoryRetriever({ dir: exampleKnowledgeDir });
  */
-export async function buildMemoryRetriever(opts: { dir: string; chunking?: Partial<ChunkOptions> }): Promise<SqliteRetriever> {
+export async function buildMemoryRetriever(opts: {
+  dir: string;
+  chunking?: Partial<ChunkOptions>;
+}): Promise<SqliteRetriever> {
   return memoryRetriever(await readCorpus(opts.dir), opts.chunking);
 }
 
 /** An in-memory index of documents given directly (tests, generated corpora). */
-export function memoryRetriever(docs: readonly KnowledgeDocument[], chunking: Partial<ChunkOptions> = {}): SqliteRetriever {
+export function memoryRetriever(
+  docs: readonly KnowledgeDocument[],
+  chunking: Partial<ChunkOptions> = {},
+): SqliteRetriever {
   const db = openSqlite(':memory:');
   writeIndex(db, docs, { ...defaultChunkOptions, ...chunking });
   return sqliteRetriever(db, ':memory:');
@@ -166,14 +194,26 @@ function sqliteRetriever(db: DatabaseSync, path: string): SqliteRetriever {
       const k = Math.max(1, Math.min(50, Math.floor(input.k)));
       const match = toFtsQuery(input.query);
       // Chunks and version from one snapshot, even if `ingest` replaces the index meanwhile.
-      return inTransaction(db, () => {
-        const indexVersion = stats().indexVersion;
-        const rows = match ? (search.all(match, k) as ChunkRow[]) : [];
-        const chunks: RetrievedChunk[] = rows
-          .filter((r) => input.minScore === undefined || r.score >= input.minScore)
-          .map((r, i) => ({ id: r.id, docId: r.docId, source: r.source, title: r.title, text: r.text, score: r.score, rank: i + 1 }));
-        return { query: input.query, chunks, indexVersion, weak: chunks.length === 0 };
-      }, 'deferred');
+      return inTransaction(
+        db,
+        () => {
+          const indexVersion = stats().indexVersion;
+          const rows = match ? (search.all(match, k) as ChunkRow[]) : [];
+          const chunks: RetrievedChunk[] = rows
+            .filter((r) => input.minScore === undefined || r.score >= input.minScore)
+            .map((r, i) => ({
+              id: r.id,
+              docId: r.docId,
+              source: r.source,
+              title: r.title,
+              text: r.text,
+              score: r.score,
+              rank: i + 1,
+            }));
+          return { query: input.query, chunks, indexVersion, weak: chunks.length === 0 };
+        },
+        'deferred',
+      );
     },
     async indexVersion() {
       return stats().indexVersion;

@@ -54,9 +54,15 @@ export function openSqliteRunStore(path: string): RunStore {
     CREATE TABLE IF NOT EXISTS prompts (
       hash TEXT PRIMARY KEY, name TEXT NOT NULL, label TEXT, content TEXT NOT NULL, created_at TEXT NOT NULL);
   `);
-  const upsert = db.prepare('INSERT INTO messages (conversation, position, body) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body');
-  const select = db.prepare('SELECT position, body FROM messages WHERE conversation = ? AND position < ? ORDER BY position');
-  const insertPrompt = db.prepare('INSERT OR IGNORE INTO prompts (hash, name, label, content, created_at) VALUES (?, ?, ?, ?, ?)');
+  const upsert = db.prepare(
+    'INSERT INTO messages (conversation, position, body) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body',
+  );
+  const select = db.prepare(
+    'SELECT position, body FROM messages WHERE conversation = ? AND position < ? ORDER BY position',
+  );
+  const insertPrompt = db.prepare(
+    'INSERT OR IGNORE INTO prompts (hash, name, label, content, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
   const selectPrompt = db.prepare('SELECT hash, name, label, content FROM prompts WHERE hash = ?');
   const upsertSummary = db.prepare(
     'INSERT INTO summaries (conversation, up_to, body) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET up_to = excluded.up_to, body = excluded.body WHERE excluded.up_to >= summaries.up_to',
@@ -70,7 +76,9 @@ export function openSqliteRunStore(path: string): RunStore {
     async getMessages(conversationId, length) {
       const rows = select.all(conversationId, length) as { position: number; body: string }[];
       if (rows.length !== length || rows.some((r, i) => r.position !== i)) {
-        throw new StoreDataMissingError(`conversation ${conversationId}: expected ${length} stored messages, found ${rows.length}`);
+        throw new StoreDataMissingError(
+          `conversation ${conversationId}: expected ${length} stored messages, found ${rows.length}`,
+        );
       }
       return rows.map((r) => messageSchema.parse(JSON.parse(r.body)));
     },
@@ -80,8 +88,11 @@ export function openSqliteRunStore(path: string): RunStore {
       return { ...p, hash };
     },
     async getPrompt(hash) {
-      const row = selectPrompt.get(hash) as { hash: string; name: string; label: string | null; content: string } | undefined;
-      return row ? { hash: row.hash, name: row.name, content: row.content, ...(row.label ? { label: row.label } : {}) } : undefined;
+      const row = selectPrompt.get(hash) as
+        { hash: string; name: string; label: string | null; content: string } | undefined;
+      return row
+        ? { hash: row.hash, name: row.name, content: row.content, ...(row.label ? { label: row.label } : {}) }
+        : undefined;
     },
     async getSummary(conversationId) {
       const row = selectSummary.get(conversationId) as { up_to: number; body: string } | undefined;

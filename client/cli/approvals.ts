@@ -65,7 +65,10 @@ export function decisionJob(cmd: CommandOf<'decide'>): Job {
       const handle = client.getHandle(runId);
       if (cmd.async) {
         await handle.decideAsync(decision);
-        output.print({ runId, approvalId: decision.approvalId, decision: decision.decision, sent: 'signal' }, formatDecision(runId, decision));
+        output.print(
+          { runId, approvalId: decision.approvalId, decision: decision.decision, sent: 'signal' },
+          formatDecision(runId, decision),
+        );
         return 0;
       }
       const ack = await handle.decide(decision);
@@ -80,7 +83,10 @@ export function formatApprovals(list: InboxApproval[]): string {
   if (list.length === 0) return 'no pending approvals';
   return [
     `${plural(list.length, 'pending approval')}, oldest first:`,
-    ...list.flatMap((a) => [`${a.runId}  ${a.id}  ${a.tool} ${summarizeArgs(a.input)}`, `  agent ${a.agent}; ${approvalTerms(a)}`]),
+    ...list.flatMap((a) => [
+      `${a.runId}  ${a.id}  ${a.tool} ${summarizeArgs(a.input)}`,
+      `  agent ${a.agent}; ${approvalTerms(a)}`,
+    ]),
     '',
     'decide with: approve|reject|edit <runId> <approvalId> --as <you>',
   ].join('\n');
@@ -89,6 +95,7 @@ export function formatApprovals(list: InboxApproval[]): string {
 /** What a decision command prints once the run accepted (or, with --async, was sent) it. */
 export function formatDecision(runId: string, decision: ApprovalDecisionInput, ack?: DecisionAck): string {
   const did = { approve: 'approved', reject: 'rejected', edit: 'approved with edited arguments' }[decision.decision];
-  if (!ack) return `sent: ${decision.approvalId} ${did} on run ${runId} (by signal; "audit ${runId}" shows whether the run applied it)`;
+  if (!ack)
+    return `sent: ${decision.approvalId} ${did} on run ${runId} (by signal; "audit ${runId}" shows whether the run applied it)`;
   return `${decision.approvalId} ${did} on run ${runId}`;
 }

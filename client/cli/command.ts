@@ -18,7 +18,22 @@ export interface RagOptions {
 }
 
 /** The commands a user types, in usage order; `help` is not one (it needs no connection). */
-export const commandNames = ['run', 'task', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end', 'stats'] as const;
+export const commandNames = [
+  'run',
+  'task',
+  'status',
+  'result',
+  'audit',
+  'cancel',
+  'approvals',
+  'approve',
+  'reject',
+  'edit',
+  'answer',
+  'redirect',
+  'end',
+  'stats',
+] as const;
 export type CommandName = (typeof commandNames)[number];
 export const isCommandName = (name: string): name is CommandName => (commandNames as readonly string[]).includes(name);
 
@@ -63,9 +78,22 @@ export type Command =
   | { kind: 'approvals'; connection: ConnectOptions; limit?: number; json: boolean }
   | { kind: 'stats'; connection: ConnectOptions; since: Date; agent?: string; json: boolean }
   /** approve, reject, edit: by Update, or by Signal with `async`. */
-  | { kind: 'decide'; connection: ConnectOptions; runId: string; decision: ApprovalDecisionInput; async: boolean; json: boolean }
+  | {
+      kind: 'decide';
+      connection: ConnectOptions;
+      runId: string;
+      decision: ApprovalDecisionInput;
+      async: boolean;
+      json: boolean;
+    }
   /** answer, redirect, end an escalation. */
-  | { kind: 'resolve'; connection: ConnectOptions; runId: string; resolution: EscalationResolutionInput; json: boolean };
+  | {
+      kind: 'resolve';
+      connection: ConnectOptions;
+      runId: string;
+      resolution: EscalationResolutionInput;
+      json: boolean;
+    };
 
 /** One kind of command, e.g. `CommandOf<'run'>`. */
 export type CommandOf<K extends Command['kind']> = Extract<Command, { kind: K }>;

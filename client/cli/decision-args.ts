@@ -29,6 +29,7 @@ export function parseDecisionTarget(
   const [runId, id, ...words] = rest;
   if (runId === undefined || id === undefined) return { error: `"${name}" needs a run id and an ${target} id` };
   if (values.as === undefined) return { error: `"${name}" needs --as <id>: who is deciding` };
-  if (!takesText && words.length > 0) return { error: `"${name}" takes a run id and an ${target} id, got extra arguments: ${words.join(' ')}` };
+  if (!takesText && words.length > 0)
+    return { error: `"${name}" takes a run id and an ${target} id, got extra arguments: ${words.join(' ')}` };
   return { runId, id, actor: { id: values.as, groups: parseGroups(values.groups) }, text: words.join(' ').trim() };
 }

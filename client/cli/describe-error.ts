@@ -9,10 +9,12 @@ const grpcDeadlineExceeded = 4;
 /** One line for an error after connecting, saying what happened to which run. */
 export function describeError(err: unknown, runId: string, namespace: string): string {
   if (err instanceof DecisionRejectedError) return err.message;
-  if (err instanceof RunAlreadyExistsError) return `${err.message}; read it with "status ${err.runId}" or pick another --run-id`;
+  if (err instanceof RunAlreadyExistsError)
+    return `${err.message}; read it with "status ${err.runId}" or pick another --run-id`;
   if (err instanceof WorkflowNotFoundError) {
     // Updates, signals and cancellations of a finished run get NOT_FOUND too.
-    if (/already completed/i.test(err.message)) return `run ${runId} has already ended; read its outcome with "result ${runId}"`;
+    if (/already completed/i.test(err.message))
+      return `run ${runId} has already ended; read its outcome with "result ${runId}"`;
     return `no run with id "${runId}" in namespace ${namespace}`;
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
@@ -20,7 +22,13 @@ export function describeError(err: unknown, runId: string, namespace: string): s
   }
   if (err instanceof WorkflowFailedError) {
     const how =
-      err.cause instanceof TerminatedFailure ? 'was terminated' : err.cause instanceof CancelledFailure ? 'was cancelled' : err.cause instanceof TimeoutFailure ? 'timed out' : 'failed';
+      err.cause instanceof TerminatedFailure
+        ? 'was terminated'
+        : err.cause instanceof CancelledFailure
+          ? 'was cancelled'
+          : err.cause instanceof TimeoutFailure
+            ? 'timed out'
+            : 'failed';
     const why = firstLine(err.cause ?? err);
     return `run ${runId} ${how}${why ? `: ${why}` : ''}`;
   }
@@ -28,11 +36,15 @@ export function describeError(err: unknown, runId: string, namespace: string): s
     // The gRPC status is on the cause; its `details` is the server's own explanation.
     const cause = err.cause as { code?: unknown; details?: unknown } | undefined;
     const details = typeof cause?.details === 'string' && cause.details ? `: ${cause.details}` : '';
-    const hint = cause?.code === grpcDeadlineExceeded && err.message.includes('query') ? ' (no worker answered for this run: is one running?)' : '';
+    const hint =
+      cause?.code === grpcDeadlineExceeded && err.message.includes('query')
+        ? ' (no worker answered for this run: is one running?)'
+        : '';
     return `${firstLine(err)}${details}${hint}`;
   }
   return firstLine(err);
 }
 
 /** Invalid input, every issue on its own line under what was invalid. */
-export const describeInputError = (err: RunInputError) => [`error: invalid ${err.subject}`, ...err.issues.map((i) => `  ${formatIssue(i)}`)].join('\n');
+export const describeInputError = (err: RunInputError) =>
+  [`error: invalid ${err.subject}`, ...err.issues.map((i) => `  ${formatIssue(i)}`)].join('\n');

@@ -20,10 +20,22 @@ export function parseResolution(args: CommandArgs<'answer' | 'redirect' | 'end'>
       return { kind: 'resolve', connection, runId, resolution: { action: 'answer', escalationId, by, text }, json };
     case 'redirect':
       if (!text) return { error: '"redirect" needs the new instruction' };
-      return { kind: 'resolve', connection, runId, resolution: { action: 'redirect', escalationId, by, instruction: text }, json };
+      return {
+        kind: 'resolve',
+        connection,
+        runId,
+        resolution: { action: 'redirect', escalationId, by, instruction: text },
+        json,
+      };
     case 'end':
       if (values.reason === undefined) return { error: '"end" needs --reason "...": why the run is ended' };
-      return { kind: 'resolve', connection, runId, resolution: { action: 'end', escalationId, by, reason: values.reason }, json };
+      return {
+        kind: 'resolve',
+        connection,
+        runId,
+        resolution: { action: 'end', escalationId, by, reason: values.reason },
+        json,
+      };
   }
 }
 
@@ -47,6 +59,10 @@ export function resolutionJob(cmd: CommandOf<'resolve'>): Job {
 }
 
 export function formatResolution(runId: string, r: EscalationResolutionInput): string {
-  const did = { answer: `answered for run ${runId}; it ends with this answer`, redirect: `redirected run ${runId}; it carries on`, end: `ended run ${runId}` }[r.action];
+  const did = {
+    answer: `answered for run ${runId}; it ends with this answer`,
+    redirect: `redirected run ${runId}; it carries on`,
+    end: `ended run ${runId}`,
+  }[r.action];
   return `escalation ${r.escalationId}: ${did}`;
 }

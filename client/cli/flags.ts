@@ -42,7 +42,20 @@ const actorFlags: Flag[] = ['as', 'groups', 'json'];
 
 /** The flags each command takes besides `connectionFlags`; any other is a usage error. */
 export const allowedFlags: Record<CommandName, readonly Flag[]> = {
-  run: ['agent', 'model', 'routing', 'principal', 'output-schema', 'rag', 'k', 'min-score', 'on-weak', 'run-id', 'wait', 'json'],
+  run: [
+    'agent',
+    'model',
+    'routing',
+    'principal',
+    'output-schema',
+    'rag',
+    'k',
+    'min-score',
+    'on-weak',
+    'run-id',
+    'wait',
+    'json',
+  ],
   task: ['class', 'instructions', 'model', 'routing', 'output-schema', 'run-id', 'wait', 'json'],
   status: ['json'],
   result: ['json'],

@@ -84,7 +84,12 @@ export function formatOutcome(outcome: RunOutcome): string {
       const { failure } = outcome;
       const d = failure.details;
       const details = d
-        ? [d.provider && `provider ${d.provider}`, d.status !== undefined && `status ${d.status}`, d.code && `code ${d.code}`, d.requestId && `request ${d.requestId}`]
+        ? [
+            d.provider && `provider ${d.provider}`,
+            d.status !== undefined && `status ${d.status}`,
+            d.code && `code ${d.code}`,
+            d.requestId && `request ${d.requestId}`,
+          ]
             .filter(Boolean)
             .join(', ')
         : '';

@@ -13,7 +13,14 @@ export { defaultModel, exampleRoutingName, parseModelRef } from './start-options
 export { contractName, providersFromEnv } from './input-files.ts';
 export { parseGroups } from './decision-args.ts';
 export { argsSummaryLength, formatDuration, summarizeArgs } from './format.ts';
-export { formatBudgetLimit, formatModelsUsed, formatOutcome, formatResult, formatRetrieved, resultExitCode } from './format-result.ts';
+export {
+  formatBudgetLimit,
+  formatModelsUsed,
+  formatOutcome,
+  formatResult,
+  formatRetrieved,
+  resultExitCode,
+} from './format-result.ts';
 export { formatAudit, formatStatus, statusEventLines } from './run-by-id.ts';
 export { formatApprovals, formatDecision } from './approvals.ts';
 export { formatResolution } from './escalations.ts';

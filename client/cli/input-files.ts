@@ -22,7 +22,8 @@ export interface InputDeps {
   env: Record<string, string | undefined>;
 }
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export async function readJson(read: ReadFile, path: string, what: string): Promise<unknown> {
   let text: string;
@@ -55,7 +56,12 @@ export async function loadRouting(spec: string, d: InputDeps): Promise<RoutingTa
 /** A contract name from the schema's `title` or the file name, as providers accept it. */
 export function contractName(title: unknown, path: string): string {
   const base = typeof title === 'string' && title.trim() ? title : basename(path).replace(/\.[^.]*$/, '');
-  return base.replace(/[^a-zA-Z0-9_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64) || 'output';
+  return (
+    base
+      .replace(/[^a-zA-Z0-9_-]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 64) || 'output'
+  );
 }
 
 /** Reads a JSON Schema file into an output contract, checking that the workflow will be able

@@ -1,7 +1,9 @@
 import type { BosunClient } from '../client.ts';
 
 /** What a command needs from a connected client: a subset of `BosunClient`, so tests fake it easily. */
-export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'pendingApprovals' | 'stats'> & { close(): Promise<void> };
+export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'pendingApprovals' | 'stats'> & {
+  close(): Promise<void>;
+};
 
 /** Where a command writes. */
 export interface Output {

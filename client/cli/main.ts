@@ -102,7 +102,11 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
   }
 
   const json = cmd.kind !== 'cancel' && cmd.json;
-  const output = { out: d.out, err: d.err, print: (value: unknown, text: string) => d.out(json ? JSON.stringify(value, null, 2) : text) };
+  const output = {
+    out: d.out,
+    err: d.err,
+    print: (value: unknown, text: string) => d.out(json ? JSON.stringify(value, null, 2) : text),
+  };
   try {
     return await job.run(client, output);
   } catch (err) {

@@ -10,10 +10,17 @@ import { approvalTerms, formatUsage, plural, summarizeArgs, words } from './form
 import { formatResult, resultExitCode } from './format-result.ts';
 import type { Job } from './job.ts';
 
-export function parseRunById({ name, rest, connection, json }: CommandArgs<'status' | 'result' | 'audit' | 'cancel'>): ParseResult {
+export function parseRunById({
+  name,
+  rest,
+  connection,
+  json,
+}: CommandArgs<'status' | 'result' | 'audit' | 'cancel'>): ParseResult {
   if (rest.length === 0) return { error: `"${name}" needs a run id` };
   if (rest.length > 1) return { error: `"${name}" takes one run id, got ${rest.length} arguments` };
-  return name === 'cancel' ? { kind: 'cancel', connection, runId: rest[0]! } : { kind: name, connection, runId: rest[0]!, json };
+  return name === 'cancel'
+    ? { kind: 'cancel', connection, runId: rest[0]! }
+    : { kind: name, connection, runId: rest[0]!, json };
 }
 
 export function runByIdJob(cmd: CommandOf<'status' | 'result' | 'audit' | 'cancel'>): Job {
@@ -40,7 +47,9 @@ export function runByIdJob(cmd: CommandOf<'status' | 'result' | 'audit' | 'cance
         }
         case 'cancel':
           await handle.cancel();
-          output.out(`cancellation requested for run ${runId}; it stops cleanly with the outcome "stopped (cancelled)"`);
+          output.out(
+            `cancellation requested for run ${runId}; it stops cleanly with the outcome "stopped (cancelled)"`,
+          );
           return 0;
       }
     },
@@ -53,7 +62,9 @@ export const statusEventLines = 5;
 /** The `status` query as a few lines an operator reads at a glance. */
 export function formatStatus(s: RunStatus): string {
   const pending = s.pending.map((p) =>
-    p.kind === 'model_call' ? `model call to ${p.model} (step ${p.step})` : `tool ${p.tool} (call ${p.callId}, step ${p.step})`,
+    p.kind === 'model_call'
+      ? `model call to ${p.model} (step ${p.step})`
+      : `tool ${p.tool} (call ${p.callId}, step ${p.step})`,
   );
   // Workers from before `recentEvents` and approvals existed answer without them.
   const events = (s.recentEvents ?? []).slice(-statusEventLines);
@@ -65,7 +76,10 @@ export function formatStatus(s: RunStatus): string {
     `usage: ${formatUsage(s.usage)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}${escalations}`,
     `pending: ${pending.length ? pending.join('; ') : 'nothing'}`,
     ...(approvals.length
-      ? [`awaiting approval:`, ...approvals.map((a) => `  ${a.id}: ${a.tool} ${summarizeArgs(a.input)}; ${approvalTerms(a)}`)]
+      ? [
+          `awaiting approval:`,
+          ...approvals.map((a) => `  ${a.id}: ${a.tool} ${summarizeArgs(a.input)}; ${approvalTerms(a)}`),
+        ]
       : []),
     ...(s.escalation
       ? [
@@ -73,7 +87,9 @@ export function formatStatus(s: RunStatus): string {
           `  escalation ${s.escalation.id}; deadline ${s.escalation.deadlineAt}; answer, redirect or end it`,
         ]
       : []),
-    ...(events.length ? ['recent events:', ...events.map((e) => `  ${e.seq}. ${e.text}`)] : [`last event: ${s.lastEvent}`]),
+    ...(events.length
+      ? ['recent events:', ...events.map((e) => `  ${e.seq}. ${e.text}`)]
+      : [`last event: ${s.lastEvent}`]),
   ].join('\n');
 }
 

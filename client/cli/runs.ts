@@ -22,19 +22,22 @@ function parseRag(values: FlagValues): { rag?: RagOptions } | { error: string } 
   const rag: RagOptions = {};
   if (values.k !== undefined) {
     const k = Number(values.k);
-    if (!/^\d+$/.test(values.k) || k < 1 || k > 20) return { error: `--k must be a whole number from 1 to 20 (got "${values.k}")` };
+    if (!/^\d+$/.test(values.k) || k < 1 || k > 20)
+      return { error: `--k must be a whole number from 1 to 20 (got "${values.k}")` };
     rag.k = k;
   }
   const min = values['min-score'];
   if (min !== undefined) {
     const minScore = Number(min);
-    if (min.trim() === '' || !Number.isFinite(minScore) || minScore < 0) return { error: `--min-score must be a number >= 0 (got "${min}")` };
+    if (min.trim() === '' || !Number.isFinite(minScore) || minScore < 0)
+      return { error: `--min-score must be a number >= 0 (got "${min}")` };
     rag.minScore = minScore;
   }
   const onWeak = values['on-weak'];
   if (onWeak !== undefined) {
     const policy = weakContextPolicySchema.safeParse(onWeak);
-    if (!policy.success) return { error: `--on-weak must be one of ${weakContextPolicySchema.options.join(', ')} (got "${onWeak}")` };
+    if (!policy.success)
+      return { error: `--on-weak must be one of ${weakContextPolicySchema.options.join(', ')} (got "${onWeak}")` };
     rag.onWeak = policy.data;
   }
   return { rag };
@@ -57,7 +60,10 @@ export function parseRun(args: CommandArgs<'run'>): ParseResult {
 }
 
 /** An agent with its models replaced: `model` and `routing` are exclusive. */
-function withModels(agent: Record<string, unknown>, models: { model: ModelRef } | { routing: RoutingTableInput }): Record<string, unknown> {
+function withModels(
+  agent: Record<string, unknown>,
+  models: { model: ModelRef } | { routing: RoutingTableInput },
+): Record<string, unknown> {
   const { model: _model, routing: _routing, ...rest } = agent;
   return { ...rest, ...models };
 }
@@ -66,14 +72,21 @@ function withModels(agent: Record<string, unknown>, models: { model: ModelRef } 
 async function buildRunInput(cmd: CommandOf<'run'>, d: InputDeps): Promise<RunInput> {
   const routing = cmd.routing !== undefined ? await loadRouting(cmd.routing, d) : undefined;
   const models = routing ? { routing } : cmd.model ? { model: cmd.model } : undefined;
-  let agent: unknown = cmd.agentFile === undefined ? exampleAgent(cmd.model ?? defaultModel) : await readJson(d.readFile, cmd.agentFile, 'agent file');
+  let agent: unknown =
+    cmd.agentFile === undefined
+      ? exampleAgent(cmd.model ?? defaultModel)
+      : await readJson(d.readFile, cmd.agentFile, 'agent file');
   // Anything but an object is left for validation to reject with its own message.
   if (isRecord(agent)) {
     const base = models ? withModels(agent, models) : agent;
-    agent = cmd.retrieval ? { ...base, retrieval: { ...(isRecord(base.retrieval) ? base.retrieval : {}), ...cmd.retrieval } } : base;
+    agent = cmd.retrieval
+      ? { ...base, retrieval: { ...(isRecord(base.retrieval) ? base.retrieval : {}), ...cmd.retrieval } }
+      : base;
   }
-  const principal = cmd.principalFile !== undefined ? await readJson(d.readFile, cmd.principalFile, 'principal file') : undefined;
-  const output = cmd.outputSchemaFile !== undefined ? await loadOutputContract(cmd.outputSchemaFile, d.readFile) : undefined;
+  const principal =
+    cmd.principalFile !== undefined ? await readJson(d.readFile, cmd.principalFile, 'principal file') : undefined;
+  const output =
+    cmd.outputSchemaFile !== undefined ? await loadOutputContract(cmd.outputSchemaFile, d.readFile) : undefined;
   return validateRunInput({
     agent,
     task: cmd.task,

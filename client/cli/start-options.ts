@@ -18,17 +18,26 @@ export function parseModelRef(text: string): ModelRef | { error: string } {
   const provider = builtInProviderIds.find((id) => slash > 0 && id === text.slice(0, slash));
   const name = slash > 0 ? text.slice(slash + 1) : '';
   if (!provider || !name) {
-    return { error: `--model must be provider/name with provider one of ${builtInProviderIds.join(', ')} (got "${text}")` };
+    return {
+      error: `--model must be provider/name with provider one of ${builtInProviderIds.join(', ')} (got "${text}")`,
+    };
   }
   return { provider, name };
 }
 
 /** The fields a `run` and a `task` command have in common. */
-export type StartOptions = Pick<CommandOf<'run' | 'task'>, 'model' | 'routing' | 'outputSchemaFile' | 'runId' | 'wait' | 'json'> & {
+export type StartOptions = Pick<
+  CommandOf<'run' | 'task'>,
+  'model' | 'routing' | 'outputSchemaFile' | 'runId' | 'wait' | 'json'
+> & {
   connection: ConnectOptions;
 };
 
-export function parseStartOptions({ values, connection, json }: CommandArgs<'run' | 'task'>): StartOptions | { error: string } {
+export function parseStartOptions({
+  values,
+  connection,
+  json,
+}: CommandArgs<'run' | 'task'>): StartOptions | { error: string } {
   let model: ModelRef | undefined;
   if (values.model !== undefined) {
     const ref = parseModelRef(values.model);

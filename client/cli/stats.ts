@@ -8,7 +8,8 @@ import type { Job } from './job.ts';
 /** `24h`, `7d`, `90m` before `now`, or an ISO date. */
 export function parseSince(text: string, now: Date): Date | undefined {
   const m = /^(\d+)\s*([mhd])$/.exec(text.trim());
-  if (m) return new Date(now.getTime() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
+  if (m)
+    return new Date(now.getTime() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']);
   const date = new Date(text);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
@@ -32,7 +33,10 @@ export function statsJob(cmd: CommandOf<'stats'>): Job {
 
 /** The business figures, one per line. */
 export function formatStats(r: RunStats): string {
-  const outcomes = Object.entries(r.outcomes).map(([k, v]) => `${k.replaceAll('_', ' ')} ${v}`).join(', ') || 'none';
+  const outcomes =
+    Object.entries(r.outcomes)
+      .map(([k, v]) => `${k.replaceAll('_', ' ')} ${v}`)
+      .join(', ') || 'none';
   return [
     `runs started ${r.window.since} .. ${r.window.until}${r.window.agent ? ` (agent ${r.window.agent})` : ''}: ${r.runs} (${r.running} still running)`,
     `outcomes: ${outcomes}`,

@@ -16,7 +16,8 @@ export function parseTask(args: CommandArgs<'task'>): ParseResult {
   if ('error' in common) return common;
   const { values, rest } = args;
   const taskClass = taskClassSchema.safeParse(values.class ?? 'extract');
-  if (!taskClass.success) return { error: `--class must be one of ${taskClassSchema.options.join(', ')} (got "${values.class}")` };
+  if (!taskClass.success)
+    return { error: `--class must be one of ${taskClassSchema.options.join(', ')} (got "${values.class}")` };
   return {
     kind: 'task',
     ...common,
@@ -29,7 +30,8 @@ export function parseTask(args: CommandArgs<'task'>): ParseResult {
 /** Builds and validates a single task's input locally. */
 async function buildTaskInput(cmd: CommandOf<'task'>, d: InputDeps): Promise<TaskInput> {
   const routing = cmd.routing !== undefined ? await loadRouting(cmd.routing, d) : undefined;
-  const output = cmd.outputSchemaFile !== undefined ? await loadOutputContract(cmd.outputSchemaFile, d.readFile) : undefined;
+  const output =
+    cmd.outputSchemaFile !== undefined ? await loadOutputContract(cmd.outputSchemaFile, d.readFile) : undefined;
   try {
     return validateTaskInput({
       name: `task-${cmd.taskClass}`,

@@ -44,11 +44,17 @@ const sections: { title?: string; entries: Entry[] }[] = [
             '     [--run-id ID] [--wait] [--json] <input...>',
           ],
         ],
-        about: ['one model call, no tools (single request/response, default class', 'extract); prints its id (with --wait, then its outcome)'],
+        about: [
+          'one model call, no tools (single request/response, default class',
+          'extract); prints its id (with --wait, then its outcome)',
+        ],
       },
       {
         forms: [['status <runId> [--json]']],
-        about: ['what a run is doing now: phase, step, tokens, pending work,', 'approvals waiting and an open escalation'],
+        about: [
+          'what a run is doing now: phase, step, tokens, pending work,',
+          'approvals waiting and an open escalation',
+        ],
       },
       { forms: [['result <runId> [--json]']], about: ['wait for a run (or task) to end and print its outcome'] },
       { forms: [['audit <runId> [--json]']], about: ['every authorization and human decision of a run, in order'] },
@@ -80,12 +86,18 @@ const sections: { title?: string; entries: Entry[] }[] = [
   {
     title: 'Escalations (a run waiting for a human)',
     entries: [
-      { forms: [['answer <runId> <escalationId> --as ID [--groups g1,g2] [--json] <text...>']], about: ['answer for the run; it ends with this answer'] },
+      {
+        forms: [['answer <runId> <escalationId> --as ID [--groups g1,g2] [--json] <text...>']],
+        about: ['answer for the run; it ends with this answer'],
+      },
       {
         forms: [['redirect <runId> <escalationId> --as ID [--groups g1,g2] [--json] <instruction...>']],
         about: ['give the run a new instruction; it carries on'],
       },
-      { forms: [['end <runId> <escalationId> --as ID [--groups g1,g2] --reason text [--json]']], about: ['end the run, outcome "stopped (ended by human)"'] },
+      {
+        forms: [['end <runId> <escalationId> --as ID [--groups g1,g2] --reason text [--json]']],
+        about: ['end the run, outcome "stopped (ended by human)"'],
+      },
     ],
   },
   {
@@ -129,7 +141,8 @@ function renderEntry(forms: string[][], about: string[]): string[] {
   const lines = forms.flat().map((line) => `  ${line}`);
   const last = lines.length - 1;
   const [first, ...more] = about;
-  if (first !== undefined && lines[last]!.length < aboutColumn - 1) lines[last] = lines[last]!.padEnd(aboutColumn) + first;
+  if (first !== undefined && lines[last]!.length < aboutColumn - 1)
+    lines[last] = lines[last]!.padEnd(aboutColumn) + first;
   else if (first !== undefined) more.unshift(first);
   return [...lines, ...more.map((line) => ' '.repeat(aboutColumn) + line)];
 }
@@ -137,7 +150,9 @@ function renderEntry(forms: string[][], about: string[]): string[] {
 /** The whole usage text, what `help` prints. */
 export const usage = [
   'Usage: npm run bosun -- <command> [options]',
-  ...sections.map((s) => [...(s.title ? [`${s.title}:`] : []), ...s.entries.flatMap((e) => renderEntry(e.forms, e.about))].join('\n')),
+  ...sections.map((s) =>
+    [...(s.title ? [`${s.title}:`] : []), ...s.entries.flatMap((e) => renderEntry(e.forms, e.about))].join('\n'),
+  ),
   notes,
 ].join('\n\n');
 
@@ -146,7 +161,11 @@ export function commandUsage(name: CommandName): string {
   for (const { entries } of sections) {
     for (const { forms, about } of entries) {
       const form = forms.find((f) => f[0]!.split(' ')[0] === name);
-      if (form) return [`Usage of "${name}" (npm run bosun -- help for every command and option):`, ...renderEntry([form], about)].join('\n');
+      if (form)
+        return [
+          `Usage of "${name}" (npm run bosun -- help for every command and option):`,
+          ...renderEntry([form], about),
+        ].join('\n');
     }
   }
   return usage;

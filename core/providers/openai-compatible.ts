@@ -28,9 +28,22 @@ export const openaiCompatibleProfile = defineProviderProfile({
   id: 'openai-compatible',
   description: 'Any OpenAI-protocol server (vLLM, Ollama, llama.cpp, a gateway) at OPENAI_COMPATIBLE_BASE_URL',
   env: {
-    OPENAI_COMPATIBLE_BASE_URL: { schema: envUrl, role: 'endpoint', doc: 'Base URL of the server, e.g. http://localhost:11434/v1.' },
-    OPENAI_COMPATIBLE_API_KEY: { schema: envString, role: 'credential', doc: 'Its key, sent as a bearer token (many local servers need none).' },
-    OPENAI_COMPATIBLE_HEADERS: { schema: jsonHeaders, role: 'option', secret: true, doc: 'Extra headers, as a JSON object of names to values.' },
+    OPENAI_COMPATIBLE_BASE_URL: {
+      schema: envUrl,
+      role: 'endpoint',
+      doc: 'Base URL of the server, e.g. http://localhost:11434/v1.',
+    },
+    OPENAI_COMPATIBLE_API_KEY: {
+      schema: envString,
+      role: 'credential',
+      doc: 'Its key, sent as a bearer token (many local servers need none).',
+    },
+    OPENAI_COMPATIBLE_HEADERS: {
+      schema: jsonHeaders,
+      role: 'option',
+      secret: true,
+      doc: 'Extra headers, as a JSON object of names to values.',
+    },
   },
   configuredBy: ['OPENAI_COMPATIBLE_BASE_URL'],
   models: { default: 'llama3.1', strong: 'llama3.1', cheap: 'llama3.1' },

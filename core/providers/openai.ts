@@ -7,7 +7,11 @@ export const openaiProfile = defineProviderProfile({
   description: 'OpenAI Chat Completions (api.openai.com, or the OpenAI-protocol server at OPENAI_BASE_URL)',
   env: {
     OPENAI_API_KEY: { schema: envString, role: 'credential', doc: 'OpenAI API key.' },
-    OPENAI_BASE_URL: { schema: envUrl, role: 'endpoint', doc: 'Another base URL for the OpenAI API (a proxy, a fake server).' },
+    OPENAI_BASE_URL: {
+      schema: envUrl,
+      role: 'endpoint',
+      doc: 'Another base URL for the OpenAI API (a proxy, a fake server).',
+    },
   },
   configuredBy: ['OPENAI_API_KEY', 'OPENAI_BASE_URL'],
   models: { default: 'gpt-4.1-mini', strong: 'gpt-4.1', cheap: 'gpt-4.1-mini' },

@@ -9,7 +9,10 @@ export const refundDemoScript: FakeReply[] = [
   {
     kind: 'delay',
     ms: 400,
-    then: { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'refund opened items restocking fee', limit: 2 } }] },
+    then: {
+      kind: 'tool_calls',
+      calls: [{ name: 'search_docs', args: { query: 'refund opened items restocking fee', limit: 2 } }],
+    },
   },
   {
     kind: 'delay',

@@ -22,7 +22,12 @@ import type { FakeProviderServer } from '../../testing/index.ts';
 import { dataConverterFromConfig } from '../../worker/codec/data-converter.ts';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config.ts';
 import { connectWorker, createBosunWorker } from '../../worker/create-worker.ts';
-import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from '../../worker/dev-server.ts';
+import {
+  dynamicConfigArgs,
+  responsiveDevServerConfig,
+  startDevServer,
+  type DevServer,
+} from '../../worker/dev-server.ts';
 import { installRuntime } from '../../worker/runtime.ts';
 import { loadTelemetryEnv } from '../../worker/telemetry/config.ts';
 import { tracingInterceptors, tracingOptionsFromEnv, type Tracing } from '../../worker/telemetry/tracing.ts';
@@ -100,7 +105,8 @@ try {
     const { outcome } = result;
     console.log('');
     if (outcome.kind === 'answer') say(`ANSWER${outcome.truncated ? ' (truncated)' : ''}:\n\n${outcome.text}\n`);
-    else if (outcome.kind === 'budget_exhausted') say(`STOPPED: ${outcome.budget} budget of ${outcome.limit} exhausted. ${outcome.summary}`);
+    else if (outcome.kind === 'budget_exhausted')
+      say(`STOPPED: ${outcome.budget} budget of ${outcome.limit} exhausted. ${outcome.summary}`);
     else if (outcome.kind === 'escalated') say(`ESCALATED (${outcome.reason}): ${outcome.message}`);
     else if (outcome.kind === 'stopped') say(`STOPPED (${outcome.reason}): ${outcome.message}`);
     else say(`FAILED (${outcome.failure.type}): ${outcome.failure.message}`);
@@ -110,13 +116,16 @@ try {
         `$${result.costUsd.toFixed(6)}${result.unpricedCalls ? ` (+${result.unpricedCalls} unpriced calls)` : ''}`,
     );
     say(`run id: ${run.runId}`);
-    if (uiBase) say(`in the UI: ${uiBase}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(run.runId)}`);
+    if (uiBase)
+      say(`in the UI: ${uiBase}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(run.runId)}`);
     process.exitCode = outcome.kind === 'answer' ? 0 : 1;
   });
   await client.close();
   await connection.close();
 } catch (err) {
-  console.error(`[bosun] ${err instanceof Error ? err.message : String(err)}${err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : ""}`);
+  console.error(
+    `[bosun] ${err instanceof Error ? err.message : String(err)}${err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : ''}`,
+  );
   process.exitCode = 1;
 } finally {
   await tracing?.shutdown();

@@ -33,7 +33,10 @@ export async function findOrInstallChromium(log: (line: string) => void = () => 
     try {
       log('installing Debian chromium for the UI test (apt-get) ...');
       await run('apt-get', ['update', '-qq'], { timeout: 300_000 });
-      await run('apt-get', ['install', '-y', '-qq', 'chromium'], { timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      await run('apt-get', ['install', '-y', '-qq', 'chromium'], {
+        timeout: 600_000,
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
       const installed = onPath();
       if (installed) return installed;
     } catch (err) {

@@ -118,7 +118,9 @@ export async function withWorker<T>(
   });
   const dataConverter = dataConverterFromConfig(config);
   const temporal = dataConverter ? new Client({ connection: h.connection, dataConverter }) : h.temporal;
-  const extraProviders = (opts.providers ?? []).map((p) => p.id).filter((id) => !(builtInProviderIds as readonly string[]).includes(id));
+  const extraProviders = (opts.providers ?? [])
+    .map((p) => p.id)
+    .filter((id) => !(builtInProviderIds as readonly string[]).includes(id));
   const bosun = createBosunClient({ client: temporal, taskQueue: config.BOSUN_TASK_QUEUE, extraProviders });
   return worker.runUntil(fn({ bosun, worker, taskQueue: config.BOSUN_TASK_QUEUE, temporal }));
 }
@@ -154,7 +156,9 @@ let runtimeInstalled = false;
 /** Every runtime log line of this test process (workflow, activity, worker), for tests that
  * prove secrets never reach a log. */
 export const capturedLogs: string[] = [];
-const printLevels = new Set(process.env.BOSUN_TEST_LOG_LEVEL === 'debug' ? ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] : ['ERROR']);
+const printLevels = new Set(
+  process.env.BOSUN_TEST_LOG_LEVEL === 'debug' ? ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] : ['ERROR'],
+);
 
 /** Worker lifecycle INFO lines drown test output: capture everything, print warnings and errors. */
 export function quietRuntime() {
@@ -176,7 +180,12 @@ export function quietRuntime() {
  * `test/replay/histories/` for the replay tests. Run it when a workflow change is meant to
  * be compatible, and keep the old files: they are the histories production already has.
  */
-export async function maybeRecordHistory(temporalClient: Client, runId: string, name: string, workflowRunId?: string): Promise<void> {
+export async function maybeRecordHistory(
+  temporalClient: Client,
+  runId: string,
+  name: string,
+  workflowRunId?: string,
+): Promise<void> {
   if (!process.env.BOSUN_RECORD_HISTORIES) return;
   const history = await temporalClient.workflow.getHandle(runId, workflowRunId).fetchHistory();
   const path = fileURLToPath(new URL(`../replay/histories/${name}.json`, import.meta.url));

@@ -23,7 +23,10 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * tests that SIGKILL it like a crashed machine, or need a Runtime of its own. Resolves once
  * it logs `bosun worker: ready`.
  */
-export async function startWorkerProcess(h: Pick<Harness, 'address' | 'workflowBundlePath'>, env: Record<string, string>): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  h: Pick<Harness, 'address' | 'workflowBundlePath'>,
+  env: Record<string, string>,
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [workerMain], {
     env: { ...process.env, TEMPORAL_ADDRESS: h.address, BOSUN_WORKFLOW_BUNDLE: h.workflowBundlePath, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -28,8 +28,16 @@ const withFakes = <T>(fn: () => Promise<T>) =>
   });
 
 const threeStepScript: FakeReply[] = [
-  { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'restocking fee opened items' } }], usage: { input: 100, output: 10 } },
-  { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '2 * 18.40 * 0.9' } }], usage: { input: 300, output: 12, cached: 80 } },
+  {
+    kind: 'tool_calls',
+    calls: [{ name: 'search_docs', args: { query: 'restocking fee opened items' } }],
+    usage: { input: 100, output: 10 },
+  },
+  {
+    kind: 'tool_calls',
+    calls: [{ name: 'calculator', args: { expression: '2 * 18.40 * 0.9' } }],
+    usage: { input: 300, output: 12, cached: 80 },
+  },
   { kind: 'text', text: 'The refund is $33.12.', usage: { input: 350, output: 9 } },
 ];
 
@@ -107,8 +115,7 @@ describe('agentRun tool validation', () => {
         expect(result.toolCalls).toBe(1);
         const activities = await scheduledActivities(h.temporal, result.runId);
         expect(activities.filter((a) => a === 'executeTool')).toHaveLength(1);
-        const toolMessages = (i: number) =>
-          chatBody(openai.requests[i]!).messages.filter((m) => m.role === 'tool');
+        const toolMessages = (i: number) => chatBody(openai.requests[i]!).messages.filter((m) => m.role === 'tool');
         expect(toolMessages(1).at(-1)!.content).toMatch(/Invalid arguments for tool "calculator": expression: /);
         expect(toolMessages(2).at(-1)!.content).toMatch(/Unknown tool "no_such_tool"/);
         expect(toolMessages(3).at(-1)!.content).toBe('6 * 7 = 42');
@@ -119,7 +126,10 @@ describe('agentRun tool validation', () => {
   it('feeds a tool failure back to the model as an error result', () =>
     withFakes(() =>
       withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
-        openai.push({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1 / 0' } }] }, { kind: 'text', text: 'cannot' });
+        openai.push(
+          { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1 / 0' } }] },
+          { kind: 'text', text: 'cannot' },
+        );
         const result = await bosun.run({ agent: testAgent(openaiModel), task: '1/0?' });
         expect(result.outcome.kind).toBe('answer');
         const tool = chatBody(openai.requests[1]!).messages.find((m) => m.role === 'tool')!;
@@ -132,7 +142,10 @@ describe('agentRun budgets and failures', () => {
   it('ends with a typed budget_exhausted outcome when the step budget runs out', () =>
     withFakes(() =>
       withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
-        openai.setHandler((_req, i) => ({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: `${i} + 1` } }] }));
+        openai.setHandler((_req, i) => ({
+          kind: 'tool_calls',
+          calls: [{ name: 'calculator', args: { expression: `${i} + 1` } }],
+        }));
         const result = await bosun.run({ agent: testAgent(openaiModel, { maxSteps: 3 }), task: 'loop forever' });
         expect(result.outcome).toMatchObject({ kind: 'budget_exhausted', budget: 'steps', limit: 3 });
         if (result.outcome.kind !== 'budget_exhausted') throw new Error('unreachable');
@@ -146,7 +159,10 @@ describe('agentRun budgets and failures', () => {
   it('retries a 429 no sooner than its retry-after: 2 and then completes', () =>
     withFakes(() =>
       withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
-        openai.push({ kind: 'error', status: 429, headers: { 'retry-after': '2' } }, { kind: 'text', text: 'ok after waiting' });
+        openai.push(
+          { kind: 'error', status: 429, headers: { 'retry-after': '2' } },
+          { kind: 'text', text: 'ok after waiting' },
+        );
         const result = await bosun.run({ agent: testAgent(openaiModel), task: 'hi' });
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'ok after waiting' });
         expect(openai.requests).toHaveLength(2);
@@ -177,13 +193,22 @@ describe('agentRun budgets and failures', () => {
   it('answers the status query while a model call is pending', () =>
     withFakes(() =>
       withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
-        openai.push({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '2+2' } }], usage: { input: 40, output: 5 } });
+        openai.push({
+          kind: 'tool_calls',
+          calls: [{ name: 'calculator', args: { expression: '2+2' } }],
+          usage: { input: 40, output: 5 },
+        });
         openai.push({ kind: 'delay', ms: 3_000, then: { kind: 'text', text: 'four' } });
         const run = await bosun.start({ agent: testAgent(openaiModel), task: '2+2?', runId: uniqueName('status') });
         await expect.poll(() => openai.requests.length, { timeout: 10_000 }).toBe(2);
         await expect
           .poll(() => run.status(), { timeout: 5_000 })
-          .toMatchObject({ phase: 'calling_model', step: 2, usage: { input: 40, output: 5 }, pending: [{ kind: 'model_call', step: 2 }] });
+          .toMatchObject({
+            phase: 'calling_model',
+            step: 2,
+            usage: { input: 40, output: 5 },
+            pending: [{ kind: 'model_call', step: 2 }],
+          });
         const result = await run.result();
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'four' });
         expect(await run.status()).toMatchObject({ phase: 'completed', outcome: 'answer', pending: [] });

@@ -8,13 +8,27 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAesGcmCodec, dataConverterFromConfig, encryptedEncoding, PayloadDecryptionError, startCodecServer } from '../../worker/codec/index.ts';
+import {
+  createAesGcmCodec,
+  dataConverterFromConfig,
+  encryptedEncoding,
+  PayloadDecryptionError,
+  startCodecServer,
+} from '../../worker/codec/index.ts';
 import { findTemporalCli } from '../../worker/temporal-cli.ts';
 import { createBosunClient } from '../../client/client.ts';
 import type { RunResult } from '../../core/run.ts';
 import type { WorkerConfig } from '../../worker/config.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { connectHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker, type Harness } from '../helpers/harness.ts';
+import {
+  connectHarness,
+  fakeConfig,
+  openaiModel,
+  testAgent,
+  uniqueName,
+  withWorker,
+  type Harness,
+} from '../helpers/harness.ts';
 import { chatBody } from '../helpers/chat-body.ts';
 
 type History = temporal.api.history.v1.IHistory;
@@ -33,7 +47,8 @@ const codec = createAesGcmCodec({ keys: { k1, k2 }, activeKeyId: 'k2' });
 function payloadsIn(value: unknown, path = ''): { path: string; payload: Payload }[] {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return [];
   const v = value as Record<string, unknown>;
-  if (v.data instanceof Uint8Array && v.metadata !== null && typeof v.metadata === 'object') return [{ path, payload: v as Payload }];
+  if (v.data instanceof Uint8Array && v.metadata !== null && typeof v.metadata === 'object')
+    return [{ path, payload: v as Payload }];
   return Object.entries(v).flatMap(([k, child]) => payloadsIn(child, `${path}.${k}`));
 }
 const isSearchAttribute = (path: string) => /searchAttributes/i.test(path);
@@ -55,7 +70,8 @@ function plaintextHits(history: History, needles: string[]): string[] {
     }
   }
   const json = historyToJSON(history);
-  for (const n of needles) if (json.includes(n) || json.includes(JSON.stringify(n).slice(1, -1))) hits.push(`${n} in the history's JSON`);
+  for (const n of needles)
+    if (json.includes(n) || json.includes(JSON.stringify(n).slice(1, -1))) hits.push(`${n} in the history's JSON`);
   return hits;
 }
 
@@ -93,16 +109,24 @@ beforeAll(async () => {
   const config = fakeConfig({ openai }, uniqueName('codec'), codecEnv);
   await withWorker(h, config, async ({ bosun, temporal: codecClient }) => {
     openai.push(
-      { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: searchQuery } }], usage: { input: 100, output: 10 } },
+      {
+        kind: 'tool_calls',
+        calls: [{ name: 'search_docs', args: { query: searchQuery } }],
+        usage: { input: 100, output: 10 },
+      },
       // A failing tool call: the calculator's error message quotes its input.
-      { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: badExpression } }], usage: { input: 200, output: 10 } },
+      {
+        kind: 'tool_calls',
+        calls: [{ name: 'calculator', args: { expression: badExpression } }],
+        usage: { input: 200, output: 10 },
+      },
       { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression } }], usage: { input: 300, output: 12 } },
       { kind: 'text', text: answer, usage: { input: 350, output: 9 } },
     );
     const result = await bosun.run({ agent: testAgent(openaiModel), task });
     // What the tools returned, as the model saw it: texts to look for in history.
-    const toolResults = chatBody(openai.requests.at(-1)!).messages
-      .filter((m) => m.role === 'tool')
+    const toolResults = chatBody(openai.requests.at(-1)!)
+      .messages.filter((m) => m.role === 'tool')
       .map((m) => String(m.content));
     const history = await h.temporal.workflow.getHandle(result.runId).fetchHistory();
     run = { result, history, toolResults, config, codecClient };
@@ -126,7 +150,18 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
     const { history } = run;
     const docSnippet = /restocking fee of 10%[^\\\n"]*/.exec(run.toolResults[0]!)?.[0];
     expect(docSnippet, 'search_docs found the refunds document').toBeDefined();
-    const needles = [task, 'Ada Lovelace', 'ord_Q7ZX', answer, searchQuery, expression, badExpression, '= 33.12', docSnippet!, 'You are a test agent'];
+    const needles = [
+      task,
+      'Ada Lovelace',
+      'ord_Q7ZX',
+      answer,
+      searchQuery,
+      expression,
+      badExpression,
+      '= 33.12',
+      docSnippet!,
+      'You are a test agent',
+    ];
     expect(plaintextHits(history, needles)).toEqual([]);
     // The scan finds every one of them once the payloads are decrypted: it is not blind.
     const decodedHistory = structuredClone(history) as History;
@@ -137,20 +172,28 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
     const payloads = payloadsIn(history);
     const content = payloads.filter(({ path }) => !isSearchAttribute(path) && !isPatchMarker(path));
     expect(content.length).toBeGreaterThan(10);
-    const notEncrypted = content.filter(({ payload }) => encodingOf(payload) !== encryptedEncoding).map(({ path, payload }) => `${path}: ${encodingOf(payload)}`);
+    const notEncrypted = content
+      .filter(({ payload }) => encodingOf(payload) !== encryptedEncoding)
+      .map(({ path, payload }) => `${path}: ${encodingOf(payload)}`);
     expect(notEncrypted).toEqual([]);
-    for (const { payload } of content) expect(Buffer.from(payload.metadata!['encryption-key-id']!).toString()).toBe('k2');
+    for (const { payload } of content)
+      expect(Buffer.from(payload.metadata!['encryption-key-id']!).toString()).toBe('k2');
     // The memo, activity summaries and failure messages are payloads too, so they are covered.
     expect(content.some(({ path }) => path.includes('memo'))).toBe(true);
     expect(content.some(({ path }) => path.includes('userMetadata.summary'))).toBe(true);
     const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
     expect(failed).toHaveLength(1);
-    expect(failed[0]!.activityTaskFailedEventAttributes!.failure).toMatchObject({ message: 'Encoded failure', stackTrace: '', applicationFailureInfo: { type: 'tool_failed' } });
+    expect(failed[0]!.activityTaskFailedEventAttributes!.failure).toMatchObject({
+      message: 'Encoded failure',
+      stackTrace: '',
+      applicationFailureInfo: { type: 'tool_failed' },
+    });
     expect(content.some(({ path }) => path.includes('failure.encodedAttributes'))).toBe(true);
 
     // Outside the codec's reach, by design: search attributes (plain so the UI can filter on
     // them; they hold status, agent, model and numbers) and the SDK's patch markers.
-    for (const { payload } of payloads.filter(({ path }) => isSearchAttribute(path))) expect(encodingOf(payload)).toBe('json/plain');
+    for (const { payload } of payloads.filter(({ path }) => isSearchAttribute(path)))
+      expect(encodingOf(payload)).toBe('json/plain');
     for (const { payload } of payloads.filter(({ path }) => isPatchMarker(path))) {
       expect(Object.keys(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).sort()).toEqual(['deprecated', 'id']);
     }
@@ -161,20 +204,46 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
     expect(await handle.result()).toEqual(run.result);
     expect((await handle.describe()).memo).toMatchObject({ agent: 'test-agent' });
     const dataConverter = dataConverterFromConfig(run.config)!;
-    await Worker.runReplayHistory({ workflowBundle: { codePath: h.workflowBundlePath }, dataConverter }, run.history, run.result.runId);
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: h.workflowBundlePath }, dataConverter },
+      run.history,
+      run.result.runId,
+    );
     await expect(h.temporal.workflow.getHandle(run.result.runId).result()).rejects.toThrow();
   });
 
   it('serves the Temporal CLI through the codec server: with the token it shows the run decrypted, without it not', async () => {
     const cli = findTemporalCli(resolve('.bosun'));
-    expect(cli, 'the dev server\'s Temporal CLI').toBeDefined();
+    expect(cli, "the dev server's Temporal CLI").toBeDefined();
     const token = randomBytes(24).toString('hex');
     const served: string[] = [];
-    const server = await startCodecServer({ codec, token, allowedOrigins: ['http://127.0.0.1:8233'], port: 0, log: (l) => served.push(l) });
+    const server = await startCodecServer({
+      codec,
+      token,
+      allowedOrigins: ['http://127.0.0.1:8233'],
+      port: 0,
+      log: (l) => served.push(l),
+    });
     const show = (...extra: string[]) =>
-      execFileP(cli!.path, ['workflow', 'show', '--address', h.address, '--workflow-id', run.result.runId, '--output', 'json', '--codec-endpoint', server.url, ...extra], {
-        maxBuffer: 32 * 1024 * 1024,
-      });
+      execFileP(
+        cli!.path,
+        [
+          'workflow',
+          'show',
+          '--address',
+          h.address,
+          '--workflow-id',
+          run.result.runId,
+          '--output',
+          'json',
+          '--codec-endpoint',
+          server.url,
+          ...extra,
+        ],
+        {
+          maxBuffer: 32 * 1024 * 1024,
+        },
+      );
     try {
       // The CLI prints proto3 JSON: payload data is base64.
       const { stdout } = await show('--codec-auth', `Bearer ${token}`);
@@ -186,7 +255,10 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
       // Without the token the server answers 401 and the CLI gives up: no plaintext.
       const refused = await show('--command-timeout', '3s').then(
         ({ stdout: out }) => ({ failed: false, out: cliPayloadTexts(out) }),
-        (err: { stdout?: string; stderr?: string }) => ({ failed: true, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+        (err: { stdout?: string; stderr?: string }) => ({
+          failed: true,
+          out: `${err.stdout ?? ''}${err.stderr ?? ''}`,
+        }),
       );
       expect(refused.failed).toBe(true);
       expect(refused.out).not.toContain(task);
@@ -198,16 +270,27 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
 
   it('stops a run whose input the worker has no key for, saying which key in the workflow task failure', async () => {
     const k9 = randomBytes(32);
-    const stranger = new Client({ connection: h.connection, dataConverter: { payloadCodecs: [createAesGcmCodec({ keys: { k9 }, activeKeyId: 'k9' })] } });
+    const stranger = new Client({
+      connection: h.connection,
+      dataConverter: { payloadCodecs: [createAesGcmCodec({ keys: { k9 }, activeKeyId: 'k9' })] },
+    });
     await withWorker(h, fakeConfig({ openai }, uniqueName('codec-k9'), codecEnv), async ({ taskQueue }) => {
-      const handle = await createBosunClient({ client: stranger, taskQueue }).start({ agent: testAgent(openaiModel), task });
+      const handle = await createBosunClient({ client: stranger, taskQueue }).start({
+        agent: testAgent(openaiModel),
+        task,
+      });
       try {
         const taskFailure = async () => {
           const events = (await h.temporal.workflow.getHandle(handle.runId).fetchHistory()).events ?? [];
-          return events.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.message;
+          return events.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure
+            ?.message;
         };
-        await expect.poll(taskFailure, { timeout: 10_000 }).toMatch(/payload is encrypted with key "k9", which is not in the codec's key set \(k1, k2\)/);
-        expect(await stranger.workflow.getHandle(handle.runId).describe()).toMatchObject({ status: { name: 'RUNNING' } });
+        await expect
+          .poll(taskFailure, { timeout: 10_000 })
+          .toMatch(/payload is encrypted with key "k9", which is not in the codec's key set \(k1, k2\)/);
+        expect(await stranger.workflow.getHandle(handle.runId).describe()).toMatchObject({
+          status: { name: 'RUNNING' },
+        });
       } finally {
         await h.temporal.workflow.getHandle(handle.runId).terminate('test: undecryptable input');
       }
@@ -220,7 +303,11 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
     data[data.length - 1] = data[data.length - 1]! ^ 0x01;
     const err = await codec.decode([{ ...first!.payload, data }]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PayloadDecryptionError);
-    expect(err).toMatchObject({ reason: 'tampered', keyId: 'k2', message: expect.stringContaining('(key "k2") failed authentication') });
+    expect(err).toMatchObject({
+      reason: 'tampered',
+      keyId: 'k2',
+      message: expect.stringContaining('(key "k2") failed authentication'),
+    });
 
     const tampered = structuredClone(run.history) as History;
     const input = tampered.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
@@ -228,8 +315,12 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
     bytes[20] = bytes[20]! ^ 0x01;
     input.data = bytes;
     const dataConverter = dataConverterFromConfig(run.config)!;
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: h.workflowBundlePath }, dataConverter }, tampered, run.result.runId)).rejects.toThrow(
-      /PayloadDecryptionError: encrypted payload \(key \\*"k2\\*"\) failed authentication/,
-    );
+    await expect(
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: h.workflowBundlePath }, dataConverter },
+        tampered,
+        run.result.runId,
+      ),
+    ).rejects.toThrow(/PayloadDecryptionError: encrypted payload \(key \\*"k2\\*"\) failed authentication/);
   });
 });

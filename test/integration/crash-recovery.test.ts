@@ -13,7 +13,8 @@ describe('crash recovery', () => {
     const atSecondModelCall = new Promise<void>((r) => (killRequested = r));
     const fake: FakeProviderServer = await startFakeOpenAI({
       handler: (_req, index) => {
-        if (index === 0) return { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'refund opened' } }] };
+        if (index === 0)
+          return { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'refund opened' } }] };
         if (index === 1) {
           killRequested();
           return { kind: 'delay', ms: 60_000, then: { kind: 'text', text: 'never delivered' } };
@@ -31,7 +32,11 @@ describe('crash recovery', () => {
     let second: WorkerProcess | undefined;
     try {
       const bosun = createBosunClient({ client: h.temporal, taskQueue });
-      const run = await bosun.start({ agent: testAgent(openaiModel), task: 'How much is refunded?', runId: uniqueName('crash-run') });
+      const run = await bosun.start({
+        agent: testAgent(openaiModel),
+        task: 'How much is refunded?',
+        runId: uniqueName('crash-run'),
+      });
 
       await atSecondModelCall;
       await first.kill('SIGKILL');

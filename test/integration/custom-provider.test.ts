@@ -29,7 +29,14 @@ const inHouseGateway = defineProvider({
   tokenizer: 'approximate',
   readError: readOpenAIError,
   createAdapter: (s) =>
-    createOpenAIAdapter(new OpenAI({ baseURL: s.IN_HOUSE_GATEWAY_URL ?? null, apiKey: s.IN_HOUSE_GATEWAY_TOKEN ?? 'none', maxRetries: 0 }), 'in-house'),
+    createOpenAIAdapter(
+      new OpenAI({
+        baseURL: s.IN_HOUSE_GATEWAY_URL ?? null,
+        apiKey: s.IN_HOUSE_GATEWAY_TOKEN ?? 'none',
+        maxRetries: 0,
+      }),
+      'in-house',
+    ),
 });
 
 /** A provider that is no HTTP API at all: it answers every task with a fixed sentence. */
@@ -61,7 +68,12 @@ describe('a provider of your own', () => {
     const gateway = await startFakeOpenAI({ requireApiKey: 'gw-token-1' });
     try {
       const config = loadWorkerConfig(
-        { BOSUN_TASK_QUEUE: uniqueName('tq'), IN_HOUSE_GATEWAY_URL: gateway.baseURL, IN_HOUSE_GATEWAY_TOKEN: 'gw-token-1', CANNED_ANSWER: 'Forty-two.' },
+        {
+          BOSUN_TASK_QUEUE: uniqueName('tq'),
+          IN_HOUSE_GATEWAY_URL: gateway.baseURL,
+          IN_HOUSE_GATEWAY_TOKEN: 'gw-token-1',
+          CANNED_ANSWER: 'Forty-two.',
+        },
         { providers },
       );
       await withWorker(
@@ -69,10 +81,17 @@ describe('a provider of your own', () => {
         config,
         async ({ bosun }) => {
           gateway.push(
-            { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '2 * 18.40' } }], usage: { input: 120, output: 10 } },
+            {
+              kind: 'tool_calls',
+              calls: [{ name: 'calculator', args: { expression: '2 * 18.40' } }],
+              usage: { input: 120, output: 10 },
+            },
             { kind: 'text', text: 'The refund is $36.80.', usage: { input: 200, output: 8 } },
           );
-          const onGateway = await bosun.run({ agent: testAgent({ provider: 'in-house', name: 'gw-large' }), task: 'Refund for 2 mugs at $18.40?' });
+          const onGateway = await bosun.run({
+            agent: testAgent({ provider: 'in-house', name: 'gw-large' }),
+            task: 'Refund for 2 mugs at $18.40?',
+          });
           expect(onGateway.outcome).toEqual({ kind: 'answer', text: 'The refund is $36.80.', truncated: false });
           expect(onGateway).toMatchObject({ modelCalls: 2, toolCalls: 1 });
           expect(onGateway.calls.map((c) => [c.model, c.outcome])).toEqual([
@@ -85,7 +104,10 @@ describe('a provider of your own', () => {
           expect(chatBody(gateway.requests[0]!).max_tokens).toBe(256);
           expect(JSON.stringify(gateway.requests[1]!.body)).toContain('2 * 18.40 = 36.8');
 
-          const onTable = await bosun.run({ agent: testAgent({ provider: 'canned_answers', name: 'table' }, { tools: [] }), task: 'Meaning of life?' });
+          const onTable = await bosun.run({
+            agent: testAgent({ provider: 'canned_answers', name: 'table' }, { tools: [] }),
+            task: 'Meaning of life?',
+          });
           expect(onTable.outcome).toEqual({ kind: 'answer', text: 'Forty-two. (1 message)', truncated: false });
           expect(onTable.usage).toMatchObject({ input: 7, output: 5 });
         },
@@ -104,7 +126,10 @@ describe('a provider of your own', () => {
       async ({ temporal, taskQueue }) => {
         // A client told of a provider only other workers serve lets the run start.
         const bosun = createBosunClient({ client: temporal, taskQueue, extraProviders: ['elsewhere'] });
-        const result = await bosun.run({ agent: testAgent({ provider: 'elsewhere', name: 'm' }, { tools: [] }), task: 'hi' });
+        const result = await bosun.run({
+          agent: testAgent({ provider: 'elsewhere', name: 'm' }, { tools: [] }),
+          task: 'hi',
+        });
         expect(result.outcome).toMatchObject({ kind: 'failed', failure: { type: 'auth', retryable: false } });
         const message = result.outcome.kind === 'failed' ? result.outcome.failure.message : '';
         expect(message).toContain('unknown provider "elsewhere"');

@@ -12,14 +12,28 @@ import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
 
-const principal: PrincipalInput = { tenant: 't', user: 'u', scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] };
+const principal: PrincipalInput = {
+  tenant: 't',
+  user: 'u',
+  scopes: ['orders:read', 'orders:write'],
+  roles: ['support_agent'],
+};
 
 describe('idempotent side effects', () => {
   it('applies a refund once when the worker dies after the effect and before the activity completes', async () => {
     const fake: FakeProviderServer = await startFakeOpenAI({
       handler: (_req, index) =>
         index === 0
-          ? { kind: 'tool_calls', calls: [{ id: 'call_refund_1', name: 'refund_order', args: { orderId: 'ord_101', amountCents: 1_500, reason: 'arrived damaged' } }] }
+          ? {
+              kind: 'tool_calls',
+              calls: [
+                {
+                  id: 'call_refund_1',
+                  name: 'refund_order',
+                  args: { orderId: 'ord_101', amountCents: 1_500, reason: 'arrived damaged' },
+                },
+              ],
+            }
           : { kind: 'text', text: 'Refunded $15.00 to Grace Hopper.' },
     });
     const stateDir = mkdtempSync(join(tmpdir(), 'bosun-idem-'));
@@ -69,7 +83,9 @@ describe('idempotent side effects', () => {
         .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTool')
         .map((e) => Number(e.eventId));
       expect(scheduledIds).toHaveLength(1);
-      const started = events.find((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === scheduledIds[0]);
+      const started = events.find(
+        (e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === scheduledIds[0],
+      );
       expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
 
       // The effect, read from the store both workers shared: exactly one refund.

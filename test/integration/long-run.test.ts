@@ -2,7 +2,15 @@ import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { statusQuery } from '../../workflows/definitions.ts';
 import { startFakeOpenAI } from '../kit/index.ts';
-import { maybeRecordHistory, useHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker } from '../helpers/harness.ts';
+import {
+  maybeRecordHistory,
+  useHarness,
+  fakeConfig,
+  openaiModel,
+  testAgent,
+  uniqueName,
+  withWorker,
+} from '../helpers/harness.ts';
 import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
@@ -13,12 +21,22 @@ describe('long runs', () => {
   it(`completes ${STEPS} tool steps across continue-as-new, with bounded history per run and per step`, async () => {
     const fake = await startFakeOpenAI({
       handler: (_req, i) =>
-        i < STEPS ? { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: `${i} + 1` } }], usage: { input: 100, output: 5 } } : { kind: 'text', text: 'all done' },
+        i < STEPS
+          ? {
+              kind: 'tool_calls',
+              calls: [{ name: 'calculator', args: { expression: `${i} + 1` } }],
+              usage: { input: 100, output: 5 },
+            }
+          : { kind: 'text', text: 'all done' },
     });
     try {
       await withWorker(h, fakeConfig({ openai: fake }), async ({ bosun }) => {
         const runId = uniqueName('long');
-        const result = await bosun.run({ agent: testAgent(openaiModel, { maxSteps: STEPS + 1, tools: ['calculator'] }), task: 'count', runId });
+        const result = await bosun.run({
+          agent: testAgent(openaiModel, { maxSteps: STEPS + 1, tools: ['calculator'] }),
+          task: 'count',
+          runId,
+        });
 
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'all done' });
         expect(result).toMatchObject({ steps: STEPS + 1, toolCalls: STEPS, modelCalls: STEPS + 1 });
@@ -28,7 +46,10 @@ describe('long runs', () => {
         const runs: { events: number; bytes: number }[] = [];
         for await (const w of h.temporal.workflow.list({ query: `WorkflowId = "${runId}"` })) {
           const history = await h.temporal.workflow.getHandle(runId, w.runId).fetchHistory();
-          runs.push({ events: history.events!.length, bytes: temporal.api.history.v1.History.encode(history).finish().length });
+          runs.push({
+            events: history.events!.length,
+            bytes: temporal.api.history.v1.History.encode(history).finish().length,
+          });
           // A run that started from carried state and continued as new itself.
           if (runs.length === 2) await maybeRecordHistory(h.temporal, runId, 'agent-run-continued-as-new', w.runId);
           if (process.env.DEBUG_HISTORY) {

@@ -25,7 +25,11 @@ const h = useHarness();
 
 /** Two model calls with known usage: a calculator call, then the answer. */
 const script = (): FakeReply[] => [
-  { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '2 * 18.40' } }], usage: { input: 120, output: 15 } },
+  {
+    kind: 'tool_calls',
+    calls: [{ name: 'calculator', args: { expression: '2 * 18.40' } }],
+    usage: { input: 120, output: 15 },
+  },
   { kind: 'text', text: 'It is $36.80.', usage: { input: 333, output: 44, cached: 100 } },
 ];
 
@@ -57,7 +61,9 @@ function parsePrometheus(text: string): Sample[] {
 }
 
 const total = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+  samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
 
 describe('Prometheus metrics', () => {
   it('serves Temporal runtime metrics and Bosun model, token and tool metrics on one endpoint', async () => {
@@ -76,7 +82,11 @@ describe('Prometheus metrics', () => {
     });
     try {
       const bosun = createBosunClient({ client: h.temporal, taskQueue });
-      const result = await bosun.run({ agent: testAgent(openaiModel), task: 'What is 2 x $18.40?', runId: uniqueName('metrics-run') });
+      const result = await bosun.run({
+        agent: testAgent(openaiModel),
+        task: 'What is 2 x $18.40?',
+        runId: uniqueName('metrics-run'),
+      });
       expect(result.outcome).toMatchObject({ kind: 'answer', text: 'It is $36.80.' });
 
       // Workflow completion is counted after the result is visible to the client.
@@ -91,7 +101,12 @@ describe('Prometheus metrics', () => {
       // Temporal's own runtime metrics.
       expect(total(samples, 'temporal_workflow_completed', { task_queue: taskQueue })).toBe(1);
       expect(samples.some((s) => s.name.startsWith('temporal_request'))).toBe(true);
-      expect(total(samples, 'temporal_activity_execution_latency_count', { task_queue: taskQueue, activity_type: 'callModel' })).toBe(2);
+      expect(
+        total(samples, 'temporal_activity_execution_latency_count', {
+          task_queue: taskQueue,
+          activity_type: 'callModel',
+        }),
+      ).toBe(2);
 
       // Bosun's: latency by model, the exact tokens the fake reported, tool calls by outcome.
       // (The SDK tags custom metrics in camelCase: taskQueue, activityType, workflowType.)
@@ -102,13 +117,21 @@ describe('Prometheus metrics', () => {
       expect(total(samples, 'bosun_model_tokens', { ...model, kind: 'input' })).toBe(120 + 333);
       expect(total(samples, 'bosun_model_tokens', { ...model, kind: 'output' })).toBe(15 + 44);
       expect(total(samples, 'bosun_model_tokens', { ...model, kind: 'cached' })).toBe(100);
-      expect(total(samples, 'bosun_tool_calls', { tool: 'calculator', outcome: 'ok', taskQueue, activityType: 'executeTool' })).toBe(1);
+      expect(
+        total(samples, 'bosun_tool_calls', {
+          tool: 'calculator',
+          outcome: 'ok',
+          taskQueue,
+          activityType: 'executeTool',
+        }),
+      ).toBe(1);
       expect(total(samples, 'bosun_model_failures', { taskQueue })).toBe(0);
 
       // The logs are JSON lines, with the run id and step on the model-call lines. (The
       // Runtime holds log lines ~100 ms to order them with core's.)
       const logDeadline = Date.now() + 5_000;
-      while (worker.output().split('"message":"model call"').length < 3 && Date.now() < logDeadline) await new Promise((r) => setTimeout(r, 100));
+      while (worker.output().split('"message":"model call"').length < 3 && Date.now() < logDeadline)
+        await new Promise((r) => setTimeout(r, 100));
       const lines = worker
         .output()
         .split('\n')
@@ -116,7 +139,13 @@ describe('Prometheus metrics', () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       const modelCalls = lines.filter((l) => l.message === 'model call');
       expect(modelCalls.map((l) => l.step)).toEqual([1, 2]);
-      expect(modelCalls[0]).toMatchObject({ level: 'INFO', workflowId: result.runId, activityType: 'callModel', model: 'openai/gpt-4.1-mini', ts: expect.any(String) });
+      expect(modelCalls[0]).toMatchObject({
+        level: 'INFO',
+        workflowId: result.runId,
+        activityType: 'callModel',
+        model: 'openai/gpt-4.1-mini',
+        ts: expect.any(String),
+      });
       expect(worker.output()).not.toContain('2 * 18.40');
       expect(worker.output()).not.toContain('taskToken');
     } finally {
@@ -134,7 +163,11 @@ describe('OpenTelemetry tracing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bosun-tracing-'));
     try {
       // The workflow half of the tracing lives in the bundle.
-      const bundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: workflowTracingModules, logger: quietBundler });
+      const bundle = await bundleWorkflowCode({
+        workflowsPath,
+        workflowInterceptorModules: workflowTracingModules,
+        logger: quietBundler,
+      });
       const config = fakeConfig({ openai: fake }, uniqueName('tracing'));
       const retriever = await buildMemoryRetriever({ dir: exampleKnowledgeDir });
       const store = openSqliteRunStore(join(dir, 'runs.db'));
@@ -154,7 +187,9 @@ describe('OpenTelemetry tracing', () => {
       });
       const client = new Client({ connection: h.connection, interceptors: tracing.client });
       const bosun = createBosunClient({ client, taskQueue: config.BOSUN_TASK_QUEUE });
-      const result = await worker.runUntil(bosun.run({ agent: testAgent(openaiModel), task: 'What is 2 x $18.40?', runId: uniqueName('traced') }));
+      const result = await worker.runUntil(
+        bosun.run({ agent: testAgent(openaiModel), task: 'What is 2 x $18.40?', runId: uniqueName('traced') }),
+      );
       expect(result.outcome).toMatchObject({ kind: 'answer' });
       store.close();
 
@@ -180,7 +215,9 @@ describe('OpenTelemetry tracing', () => {
       };
       expect(ancestors(modelCalls[0]!)).toContain('RunWorkflow:agentRun');
 
-      const usage = modelCalls.map((s) => [s.attributes['gen_ai.usage.input_tokens'], s.attributes['gen_ai.usage.output_tokens']]).sort();
+      const usage = modelCalls
+        .map((s) => [s.attributes['gen_ai.usage.input_tokens'], s.attributes['gen_ai.usage.output_tokens']])
+        .sort();
       expect(usage).toEqual([
         [120, 15],
         [333, 44],
@@ -204,4 +241,11 @@ describe('OpenTelemetry tracing', () => {
 });
 
 const noop = () => {};
-const quietBundler = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
+const quietBundler = {
+  log: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (m: string) => console.error(m),
+};

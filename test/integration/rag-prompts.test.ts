@@ -6,7 +6,16 @@ import { promptHash } from '../../activities/store/run-store.ts';
 import type { BosunClient } from '../../client/client.ts';
 import { statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer } from '../kit/index.ts';
-import { useHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, uniqueName, withFakeProviders, withWorker } from '../helpers/harness.ts';
+import {
+  useHarness,
+  fakeConfig,
+  maybeRecordHistory,
+  openaiModel,
+  testAgent,
+  uniqueName,
+  withFakeProviders,
+  withWorker,
+} from '../helpers/harness.ts';
 import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
@@ -22,14 +31,19 @@ const firstUserText = (i: number) => chatBody(fake.requests[i]!).messages.find((
 describe('retrieval-augmented runs', () => {
   it('puts the best chunks before the task and records their ids and index version on every call', () =>
     withFake(async (bosun) => {
-      fake.push({ kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '2 * 18.40 * 0.9' } }] }, { kind: 'text', text: '$33.12 (refunds)' });
+      fake.push(
+        { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '2 * 18.40 * 0.9' } }] },
+        { kind: 'text', text: '$33.12 (refunds)' },
+      );
       const result = await bosun.run({
         agent: testAgent(openaiModel, { tools: ['calculator'], retrieval: { k: 3 } }),
         task: 'What restocking fee applies to opened items?',
       });
       expect(result.outcome).toMatchObject({ kind: 'answer', text: '$33.12 (refunds)' });
       const sent = firstUserText(0);
-      expect(sent).toMatch(/^Answer from these knowledge-base documents; cite their ids\.\n<documents>\n<document id="refunds#[0-9a-f]{10}"/);
+      expect(sent).toMatch(
+        /^Answer from these knowledge-base documents; cite their ids\.\n<documents>\n<document id="refunds#[0-9a-f]{10}"/,
+      );
       expect(sent).toContain('restocking fee of 10%');
       expect(sent.endsWith('What restocking fee applies to opened items?')).toBe(true);
       const ids = result.calls[0]!.retrieved!.ids;
@@ -63,7 +77,9 @@ describe('retrieval-augmented runs', () => {
         task: 'Explain quantum chromodynamics',
         runId: uniqueName('missing'),
       });
-      await expect.poll(async () => (await run.status()).escalation?.reason, { timeout: 10_000 }).toBe('missing_context');
+      await expect
+        .poll(async () => (await run.status()).escalation?.reason, { timeout: 10_000 })
+        .toBe('missing_context');
       await run.cancel();
       expect((await run.result()).outcome).toMatchObject({ kind: 'stopped', reason: 'cancelled' });
     }));
@@ -80,7 +96,8 @@ describe('prompt versions', () => {
         let release!: () => void;
         const gate = new Promise<void>((r) => (release = r));
         fake.setHandler(async (req) => {
-          if (chatBody(req).messages[0]!.content === v1 && chatBody(req).messages.length === 2) return { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1+1' } }] };
+          if (chatBody(req).messages[0]!.content === v1 && chatBody(req).messages.length === 2)
+            return { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '1+1' } }] };
           if (chatBody(req).messages[0]!.content === v1) {
             await gate;
             return { kind: 'text', text: 'A done' };
@@ -95,7 +112,10 @@ describe('prompt versions', () => {
         release();
         const resultA = await a.result();
 
-        expect(resultA.calls.map((c) => c.prompt)).toEqual([`helper@${promptHash(v1).slice(0, 12)}`, `helper@${promptHash(v1).slice(0, 12)}`]);
+        expect(resultA.calls.map((c) => c.prompt)).toEqual([
+          `helper@${promptHash(v1).slice(0, 12)}`,
+          `helper@${promptHash(v1).slice(0, 12)}`,
+        ]);
         expect(b.calls.map((c) => c.prompt)).toEqual([`helper@${promptHash(v2).slice(0, 12)}`]);
         expect(fake.requests.map((r) => chatBody(r).messages[0]!.content)).toEqual([v1, v1, v2]);
         expect((await h.temporal.workflow.getHandle(a.runId).query(statusQuery)).outcome).toBe('answer');

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { costOf, defaultPrices } from '../../core/pricing.ts';
 import type { RoutingTableInput } from '../../core/routing.ts';
 import { byModel, type FakeProviderServer } from '../kit/index.ts';
-import { useHarness, fakeConfig, maybeRecordHistory, scheduledActivities, testAgent, withFakeProviders, withWorker } from '../helpers/harness.ts';
+import {
+  useHarness,
+  fakeConfig,
+  maybeRecordHistory,
+  scheduledActivities,
+  testAgent,
+  withFakeProviders,
+  withWorker,
+} from '../helpers/harness.ts';
 import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
@@ -16,12 +24,21 @@ const withFakes = <T>(fn: () => Promise<T>) =>
     return fn();
   });
 
-const routedAgent = (routing: RoutingTableInput, overrides = {}) => ({ ...testAgent({ provider: 'openai', name: 'x' }), model: undefined, routing, ...overrides });
-const calc = (expression: string) => ({ kind: 'tool_calls' as const, calls: [{ name: 'calculator', args: { expression } }] });
+const routedAgent = (routing: RoutingTableInput, overrides = {}) => ({
+  ...testAgent({ provider: 'openai', name: 'x' }),
+  model: undefined,
+  routing,
+  ...overrides,
+});
+const calc = (expression: string) => ({
+  kind: 'tool_calls' as const,
+  calls: [{ name: 'calculator', args: { expression } }],
+});
 
 type RouteInput = NonNullable<RoutingTableInput['tiers']['strong']>;
 /** An agent whose one tier, strong, tries `chain` in order. */
-const chainAgent = (chain: RouteInput['chain'], route: Omit<RouteInput, 'chain'> = {}) => routedAgent({ tiers: { strong: { chain, ...route } } });
+const chainAgent = (chain: RouteInput['chain'], route: Omit<RouteInput, 'chain'> = {}) =>
+  routedAgent({ tiers: { strong: { chain, ...route } } });
 const gpt41 = { provider: 'openai', name: 'gpt-4.1' } as const;
 const haiku = { provider: 'anthropic', name: 'claude-haiku-4-5' } as const;
 const mini = { provider: 'openai', name: 'gpt-4.1-mini' } as const;
@@ -30,7 +47,10 @@ describe('model routing', () => {
   it('routes each step by task class, across providers, and records route, reason, answerer and cost', () =>
     withFakes(() =>
       withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
-        openai.push({ ...calc('1 + 1'), usage: { input: 1000, output: 50 } }, { kind: 'text', text: 'two and four', usage: { input: 3000, output: 80, cached: 1000 } });
+        openai.push(
+          { ...calc('1 + 1'), usage: { input: 1000, output: 50 } },
+          { kind: 'text', text: 'two and four', usage: { input: 3000, output: 80, cached: 1000 } },
+        );
         anthropic.push({ ...calc('2 + 2'), usage: { input: 2000, output: 40, cached: 500, cacheWrite: 700 } });
         const agent = routedAgent(
           {
@@ -63,7 +83,10 @@ describe('model routing', () => {
           costOf({ input: 3000, output: 80, cachedInput: 1000, cacheWrite: 0 }, strong),
         ];
         expect(result.calls.map((c) => c.costUsd)).toEqual(expected);
-        expect(result.costUsd).toBeCloseTo(expected.reduce((a, b) => a + b, 0), 9);
+        expect(result.costUsd).toBeCloseTo(
+          expected.reduce((a, b) => a + b, 0),
+          9,
+        );
         expect(result.usage).toEqual({ input: 6000, output: 170, cachedInput: 1500, cacheWrite: 700 });
         expect(result.unpricedCalls).toBe(0);
         await maybeRecordHistory(h.temporal, result.runId, 'agent-run-routing');
@@ -97,8 +120,14 @@ describe('fallback chains', () => {
           ['openai/gpt-4.1', 'provider_unavailable', undefined],
           ['anthropic/claude-haiku-4-5', 'ok', 'openai/gpt-4.1'],
         ]);
-        expect(result.calls[1]!.fallbackReason).toBe('provider_unavailable on openai/gpt-4.1 → anthropic/claude-haiku-4-5');
-        expect(await scheduledActivities(h.temporal, result.runId)).toEqual(['resolvePrompt', 'callModel', 'callModel']);
+        expect(result.calls[1]!.fallbackReason).toBe(
+          'provider_unavailable on openai/gpt-4.1 → anthropic/claude-haiku-4-5',
+        );
+        expect(await scheduledActivities(h.temporal, result.runId)).toEqual([
+          'resolvePrompt',
+          'callModel',
+          'callModel',
+        ]);
         await maybeRecordHistory(h.temporal, result.runId, 'agent-run-fallback');
       }),
     ));
@@ -120,7 +149,14 @@ describe('fallback chains', () => {
       withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
         openai.setHandler(
           byModel({
-            small: [{ kind: 'error', status: 400, code: 'context_length_exceeded', message: "This model's maximum context length is 8192 tokens." }],
+            small: [
+              {
+                kind: 'error',
+                status: 400,
+                code: 'context_length_exceeded',
+                message: "This model's maximum context length is 8192 tokens.",
+              },
+            ],
             'same-size': [{ kind: 'text', text: 'should not be asked' }],
             large: [{ kind: 'text', text: 'large answered' }],
           }),
@@ -143,7 +179,10 @@ describe('fallback chains', () => {
       withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
         anthropic.push({ kind: 'text', text: 'I cannot help with that.', stop: 'refusal' });
         const agent = chainAgent([haiku, mini]);
-        const result = await bosun.run({ agent: { ...agent, escalation: { mode: 'return' } }, task: 'something sensitive' });
+        const result = await bosun.run({
+          agent: { ...agent, escalation: { mode: 'return' } },
+          task: 'something sensitive',
+        });
         expect(result.outcome).toMatchObject({ kind: 'escalated', reason: 'refused' });
         expect(openai.requests).toHaveLength(0);
         expect(result.calls.map((c) => c.outcome)).toEqual(['refused']);
@@ -167,7 +206,17 @@ describe('fallback chains', () => {
       withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
         // Attempt 1: a 200 the provider billed but whose body is unusable; attempts 2-3: 503s.
         openai.push(
-          { kind: 'raw', status: 200, body: { id: 'x', object: 'chat.completion', model: 'gpt-4.1', choices: [], usage: { prompt_tokens: 400, completion_tokens: 30, total_tokens: 430 } } },
+          {
+            kind: 'raw',
+            status: 200,
+            body: {
+              id: 'x',
+              object: 'chat.completion',
+              model: 'gpt-4.1',
+              choices: [],
+              usage: { prompt_tokens: 400, completion_tokens: 30, total_tokens: 430 },
+            },
+          },
           { kind: 'error', status: 503 },
           { kind: 'error', status: 503 },
         );
@@ -192,17 +241,36 @@ describe('fallback chains', () => {
 describe('circuit breaker', () => {
   it('stops calling a model that keeps failing, across runs of the same worker', () =>
     withFakes(() =>
-      withWorker(h, { ...fakeConfig({ openai }), BOSUN_BREAKER_FAILURES: 2, BOSUN_BREAKER_OPEN_MS: 60_000 }, async ({ bosun }) => {
-        openai.setHandler(byModel({ flaky: () => ({ kind: 'error', status: 503 }), backup: () => ({ kind: 'text', text: 'backup answered' }) }));
-        const agent = chainAgent([{ provider: 'openai', name: 'flaky' }, { provider: 'openai', name: 'backup' }], { attemptsPerModel: 2 });
-        const first = await bosun.run({ agent, task: 'one' });
-        const second = await bosun.run({ agent, task: 'two' });
+      withWorker(
+        h,
+        { ...fakeConfig({ openai }), BOSUN_BREAKER_FAILURES: 2, BOSUN_BREAKER_OPEN_MS: 60_000 },
+        async ({ bosun }) => {
+          openai.setHandler(
+            byModel({
+              flaky: () => ({ kind: 'error', status: 503 }),
+              backup: () => ({ kind: 'text', text: 'backup answered' }),
+            }),
+          );
+          const agent = chainAgent(
+            [
+              { provider: 'openai', name: 'flaky' },
+              { provider: 'openai', name: 'backup' },
+            ],
+            { attemptsPerModel: 2 },
+          );
+          const first = await bosun.run({ agent, task: 'one' });
+          const second = await bosun.run({ agent, task: 'two' });
 
-        for (const r of [first, second]) expect(r.outcome).toMatchObject({ kind: 'answer', text: 'backup answered' });
-        // Run one spent both attempts on flaky and opened the breaker; run two never reached it.
-        expect(openai.requests.map((r) => chatBody(r).model)).toEqual(['flaky', 'flaky', 'backup', 'backup']);
-        expect(second.calls[0]).toMatchObject({ model: 'openai/flaky', outcome: 'provider_unavailable' });
-        expect(second.calls[1]).toMatchObject({ model: 'openai/backup', outcome: 'ok', fallbackFrom: 'openai/flaky' });
-      }),
+          for (const r of [first, second]) expect(r.outcome).toMatchObject({ kind: 'answer', text: 'backup answered' });
+          // Run one spent both attempts on flaky and opened the breaker; run two never reached it.
+          expect(openai.requests.map((r) => chatBody(r).model)).toEqual(['flaky', 'flaky', 'backup', 'backup']);
+          expect(second.calls[0]).toMatchObject({ model: 'openai/flaky', outcome: 'provider_unavailable' });
+          expect(second.calls[1]).toMatchObject({
+            model: 'openai/backup',
+            outcome: 'ok',
+            fallbackFrom: 'openai/flaky',
+          });
+        },
+      ),
     ));
 });

@@ -13,7 +13,15 @@ import { createAesGcmCodec, dataConverterFromConfig } from '../../worker/codec/i
 import { describeConfig } from '../../worker/config.ts';
 import { createBosunWorker } from '../../worker/create-worker.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { capturedLogs, connectHarness, fakeConfig, openaiModel, testAgent, uniqueName, type Harness } from '../helpers/harness.ts';
+import {
+  capturedLogs,
+  connectHarness,
+  fakeConfig,
+  openaiModel,
+  testAgent,
+  uniqueName,
+  type Harness,
+} from '../helpers/harness.ts';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -42,20 +50,30 @@ const pastedToken = `ghp_SECRET${randomBytes(15).toString('hex')}`;
 function payloadsIn(value: unknown, path = ''): { path: string; payload: Payload }[] {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return [];
   const v = value as Record<string, unknown>;
-  if (v.data instanceof Uint8Array && v.metadata !== null && typeof v.metadata === 'object') return [{ path, payload: v as Payload }];
+  if (v.data instanceof Uint8Array && v.metadata !== null && typeof v.metadata === 'object')
+    return [{ path, payload: v as Payload }];
   return Object.entries(v).flatMap(([k, child]) => payloadsIn(child, `${path}.${k}`));
 }
 
 /** Where each secret occurs in `where`: payload bytes (raw key bytes included) and text. */
 function leaks(where: string, secrets: Record<string, string>, opts: { text?: string; proto?: unknown }): string[] {
   const found: string[] = [];
-  const needles = Object.entries(secrets).map(([name, s]) => ({ name, forms: [s, JSON.stringify(s).slice(1, -1)].map((f) => Buffer.from(f)) }));
+  const needles = Object.entries(secrets).map(([name, s]) => ({
+    name,
+    forms: [s, JSON.stringify(s).slice(1, -1)].map((f) => Buffer.from(f)),
+  }));
   for (const { path, payload } of payloadsIn(opts.proto)) {
-    const bytes = Buffer.concat([Buffer.from(payload.data ?? new Uint8Array()), ...Object.values(payload.metadata ?? {}).map((m) => Buffer.from(m))]);
-    for (const { name, forms } of needles) if (forms.some((f) => bytes.includes(f))) found.push(`${name} in ${where} payload ${path}`);
+    const bytes = Buffer.concat([
+      Buffer.from(payload.data ?? new Uint8Array()),
+      ...Object.values(payload.metadata ?? {}).map((m) => Buffer.from(m)),
+    ]);
+    for (const { name, forms } of needles)
+      if (forms.some((f) => bytes.includes(f))) found.push(`${name} in ${where} payload ${path}`);
     if (bytes.includes(codecKey)) found.push(`raw codec key bytes in ${where} payload ${path}`);
   }
-  if (opts.text !== undefined) for (const { name, forms } of needles) if (forms.some((f) => opts.text!.includes(f.toString()))) found.push(`${name} in ${where}`);
+  if (opts.text !== undefined)
+    for (const { name, forms } of needles)
+      if (forms.some((f) => opts.text!.includes(f.toString()))) found.push(`${name} in ${where}`);
   return found;
 }
 
@@ -77,7 +95,10 @@ beforeAll(async () => {
   // The fake answers 401 to any other key: the run below proves the worker used this one.
   openai = await startFakeOpenAI({ requireApiKey: providerKey });
   const config = {
-    ...fakeConfig({ openai }, uniqueName('secrets'), { BOSUN_CODEC_KEYS: JSON.stringify({ s1: codecKey.toString('base64') }), BOSUN_CODEC_ACTIVE_KEY: 's1' }),
+    ...fakeConfig({ openai }, uniqueName('secrets'), {
+      BOSUN_CODEC_KEYS: JSON.stringify({ s1: codecKey.toString('base64') }),
+      BOSUN_CODEC_ACTIVE_KEY: 's1',
+    }),
     OPENAI_API_KEY: providerKey,
   };
   const dataConverter = dataConverterFromConfig(config)!;
@@ -105,13 +126,28 @@ beforeAll(async () => {
   const bosun = createBosunClient({ client: codecClient, taskQueue: config.BOSUN_TASK_QUEUE });
 
   openai.push(
-    { kind: 'tool_calls', calls: [{ name: 'search_docs', args: { query: 'api tokens account security' } }], usage: { input: 100, output: 10 } },
+    {
+      kind: 'tool_calls',
+      calls: [{ name: 'search_docs', args: { query: 'api tokens account security' } }],
+      usage: { input: 100, output: 10 },
+    },
     // The calculator fails on this input and its error message quotes it.
-    { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: `${pastedToken} * 2` } }], usage: { input: 200, output: 10 } },
-    { kind: 'text', text: 'Never paste access tokens into a chat; revoke that one now.', usage: { input: 300, output: 12 } },
+    {
+      kind: 'tool_calls',
+      calls: [{ name: 'calculator', args: { expression: `${pastedToken} * 2` } }],
+      usage: { input: 200, output: 10 },
+    },
+    {
+      kind: 'text',
+      text: 'Never paste access tokens into a chat; revoke that one now.',
+      usage: { input: 300, output: 12 },
+    },
   );
   const { result, status } = await worker.runUntil(async () => {
-    const run = await bosun.start({ agent: testAgent(openaiModel), task: 'Is my GitHub token still valid? What is it times two?' });
+    const run = await bosun.start({
+      agent: testAgent(openaiModel),
+      task: 'Is my GitHub token still valid? What is it times two?',
+    });
     const result = await run.result();
     return { result, status: await run.status() };
   });
@@ -120,9 +156,21 @@ beforeAll(async () => {
   const decoded = structuredClone(raw) as History;
   const codec = createAesGcmCodec({ keys: { s1: codecKey }, activeKeyId: 's1' });
   for (const { payload } of payloadsIn(decoded)) Object.assign(payload, (await codec.decode([payload]))[0]);
-  const rawDescription = await h.connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: result.runId } });
+  const rawDescription = await h.connection.workflowService.describeWorkflowExecution({
+    namespace: 'default',
+    execution: { workflowId: result.runId },
+  });
   const description = await codecClient.workflow.getHandle(result.runId).describe();
-  observed = { result, status, raw, decoded, rawDescription, description, backendCalls, describedConfig: describeConfig(config) };
+  observed = {
+    result,
+    status,
+    raw,
+    decoded,
+    rawDescription,
+    description,
+    backendCalls,
+    describedConfig: describeConfig(config),
+  };
 });
 afterAll(async () => {
   await openai?.close();
@@ -142,8 +190,12 @@ describe('secrets a run handled', () => {
   });
 
   it('are not in the history, raw or decrypted', () => {
-    expect(leaks('raw history', { ...credentials, pastedToken }, { proto: observed.raw, text: historyToJSON(observed.raw) })).toEqual([]);
-    expect(leaks('decrypted history', credentials, { proto: observed.decoded, text: historyToJSON(observed.decoded) })).toEqual([]);
+    expect(
+      leaks('raw history', { ...credentials, pastedToken }, { proto: observed.raw, text: historyToJSON(observed.raw) }),
+    ).toEqual([]);
+    expect(
+      leaks('decrypted history', credentials, { proto: observed.decoded, text: historyToJSON(observed.decoded) }),
+    ).toEqual([]);
   });
 
   it('are not in the memo or the search attributes, raw or decoded', () => {
@@ -156,7 +208,9 @@ describe('secrets a run handled', () => {
     const { memo, searchAttributes, typedSearchAttributes } = observed.description;
     expect(memo).toMatchObject({ agent: 'test-agent' });
     expect(leaks('memo', all, { text: JSON.stringify(memo) })).toEqual([]);
-    expect(leaks('search attributes', all, { text: JSON.stringify({ searchAttributes, typedSearchAttributes }) })).toEqual([]);
+    expect(
+      leaks('search attributes', all, { text: JSON.stringify({ searchAttributes, typedSearchAttributes }) }),
+    ).toEqual([]);
   });
 
   it('are not in the result, the status query or the printed worker config', () => {
@@ -172,7 +226,12 @@ describe('secrets a run handled', () => {
     // Name the leaking lines by their message and logger fields, with the secret masked.
     const all = { ...credentials, pastedToken };
     const leaking = capturedLogs.flatMap((line) =>
-      leaks('log line', all, { text: line }).map((hit) => `${hit}: ${Object.values(all).reduce((l, s) => l.split(s).join('<SECRET>'), line).replace(/"taskToken":"[^"]*",/, '')}`),
+      leaks('log line', all, { text: line }).map(
+        (hit) =>
+          `${hit}: ${Object.values(all)
+            .reduce((l, s) => l.split(s).join('<SECRET>'), line)
+            .replace(/"taskToken":"[^"]*",/, '')}`,
+      ),
     );
     expect(leaking).toEqual([]);
   });

@@ -17,8 +17,14 @@ describe('business metrics from the runs themselves', () => {
         const agent = (extra = {}) => ({ ...testAgent(openaiModel, extra), name });
         // 1. answered (with retrieval), 2. answered after a repair, 3. failed (401), 4. escalated.
         fake.push({ kind: 'text', text: 'answer one', usage: { input: 1_000, output: 100 } });
-        await bosun.run({ agent: agent({ retrieval: { k: 2 } }), task: 'What restocking fee applies to opened items?' });
-        fake.push({ kind: 'text', text: '{"n": "x"}', usage: { input: 500, output: 10 } }, { kind: 'text', text: '{"n": 2}', usage: { input: 600, output: 10 } });
+        await bosun.run({
+          agent: agent({ retrieval: { k: 2 } }),
+          task: 'What restocking fee applies to opened items?',
+        });
+        fake.push(
+          { kind: 'text', text: '{"n": "x"}', usage: { input: 500, output: 10 } },
+          { kind: 'text', text: '{"n": 2}', usage: { input: 600, output: 10 } },
+        );
         await bosun.run({ agent: agent(), task: 'n?', output: outputContract('n', z.object({ n: z.number() })) });
         fake.push({ kind: 'error', status: 401 });
         await bosun.run({ agent: agent(), task: 'fail' });
@@ -37,7 +43,8 @@ describe('business metrics from the runs themselves', () => {
         expect(report.retrieval.meanTopScore).toBeGreaterThan(0);
         // gpt-4.1-mini ($0.40 in, $1.60 out per million), every billed call: the two answers,
         // the repair, and the refused call (the 401 was not billed).
-        const expected = (1_000 * 0.4 + 100 * 1.6 + 500 * 0.4 + 10 * 1.6 + 600 * 0.4 + 10 * 1.6 + 100 * 0.4 + 1 * 1.6) / 1e6;
+        const expected =
+          (1_000 * 0.4 + 100 * 1.6 + 500 * 0.4 + 10 * 1.6 + 600 * 0.4 + 10 * 1.6 + 100 * 0.4 + 1 * 1.6) / 1e6;
         expect(report.costUsd).toBeCloseTo(expected, 9);
         expect(report.costPerCompletedUsd).toBeCloseTo(expected / 2, 9);
         expect(report.latencyMs.p95).toBeGreaterThanOrEqual(report.latencyMs.p50);

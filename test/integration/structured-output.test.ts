@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { outputContract } from '../../client/output-contract.ts';
 import type { ModelRef } from '../../core/model.ts';
 import type { FakeProviderServer } from '../kit/index.ts';
-import { anthropicModel, useHarness, fakeConfig, maybeRecordHistory, openaiModel, testAgent, withFakeProviders, withWorker } from '../helpers/harness.ts';
+import {
+  anthropicModel,
+  useHarness,
+  fakeConfig,
+  maybeRecordHistory,
+  openaiModel,
+  testAgent,
+  withFakeProviders,
+  withWorker,
+} from '../helpers/harness.ts';
 import { chatBody } from '../helpers/chat-body.ts';
 
 const h = useHarness();
@@ -21,7 +30,10 @@ const refund = outputContract(
   z.object({ approve: z.boolean(), amountCents: z.number().int().nonnegative(), reason: z.string().min(3) }),
 );
 const valid = { approve: true, amountCents: 3312, reason: 'opened items, 10% fee' };
-const text = (value: unknown) => ({ kind: 'text' as const, text: typeof value === 'string' ? value : JSON.stringify(value) });
+const text = (value: unknown) => ({
+  kind: 'text' as const,
+  text: typeof value === 'string' ? value : JSON.stringify(value),
+});
 /** The last turn's text: a string (OpenAI) or text blocks (Anthropic). */
 const lastUserText = (body: unknown): string => {
   const last = (body as { messages: { content: string | { text?: string }[] }[] }).messages.at(-1)!;
@@ -38,16 +50,27 @@ describe.each([
     withFakes(() =>
       withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
         fake().push(text(valid));
-        const result = await bosun.run({ agent: testAgent(model), task: 'Refund 2 opened mugs at $18.40?', output: refund });
+        const result = await bosun.run({
+          agent: testAgent(model),
+          task: 'Refund 2 opened mugs at $18.40?',
+          output: refund,
+        });
         expect(result.outcome).toMatchObject({ kind: 'answer', output: valid });
-        expect(result.validation).toEqual({ schema: 'refund_decision', result: 'initial', attempts: [{ rung: 'initial', model: `${model.provider}/${model.name}`, valid: true }] });
+        expect(result.validation).toEqual({
+          schema: 'refund_decision',
+          result: 'initial',
+          attempts: [{ rung: 'initial', model: `${model.provider}/${model.name}`, valid: true }],
+        });
         // The schema as each provider's wire format carries it.
         const body = fake().requests[0]!.body as {
           response_format: { json_schema: { schema: { required: string[] } } };
           output_config: { format: { schema: { properties: Record<string, unknown> } } };
         };
         if (provider === 'openai') {
-          expect(body.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'refund_decision', strict: true } });
+          expect(body.response_format).toMatchObject({
+            type: 'json_schema',
+            json_schema: { name: 'refund_decision', strict: true },
+          });
           expect(body.response_format.json_schema.schema.required).toEqual(['approve', 'amountCents', 'reason']);
         } else {
           expect(body.output_config).toMatchObject({ format: { type: 'json_schema' } });
@@ -67,7 +90,9 @@ describe.each([
           ['initial', false],
           ['repair', true],
         ]);
-        expect(lastUserText(fake().requests[1]!.body)).toMatch(/does not match the required "refund_decision" format:\n- approve: Invalid input: expected boolean/);
+        expect(lastUserText(fake().requests[1]!.body)).toMatch(
+          /does not match the required "refund_decision" format:\n- approve: Invalid input: expected boolean/,
+        );
         expect(result.calls.map((c) => c.purpose)).toEqual(['step', 'repair']);
         await maybeRecordHistory(h.temporal, result.runId, `agent-run-v2-repair-${provider}`);
       }),
@@ -85,7 +110,11 @@ describe('the output ladder', () => {
   it('climbs repair → stronger model when repairs do not help, counting every rung', () =>
     withFakes(() =>
       withWorker(h, fakeConfig({ openai, anthropic }), async ({ bosun }) => {
-        openai.push(text('not json at all'), text({ approve: true }), text({ approve: true, amountCents: -5, reason: 'x' }));
+        openai.push(
+          text('not json at all'),
+          text({ approve: true }),
+          text({ approve: true, amountCents: -5, reason: 'x' }),
+        );
         anthropic.push(text(valid));
         const result = await bosun.runTask({
           name: 'refund-extract',
@@ -131,7 +160,10 @@ describe('the output ladder', () => {
           kind: 'escalated',
           reason: 'invalid_output',
           lastOutput: JSON.stringify(bad),
-          issues: ['amountCents: Invalid input: expected int, received number', 'reason: Too small: expected string to have >=3 characters'],
+          issues: [
+            'amountCents: Invalid input: expected int, received number',
+            'reason: Too small: expected string to have >=3 characters',
+          ],
         });
         expect(result.validation).toMatchObject({ result: 'escalated' });
         expect(result.validation?.attempts.map((a) => a.rung)).toEqual(['initial', 'repair', 'stronger_model']);
@@ -154,7 +186,12 @@ describe('completeTask', () => {
         });
         expect(result.outcome).toMatchObject({ kind: 'answer', output: { label: 'billing' } });
         expect(result.modelCalls).toBe(1);
-        expect(result.calls[0]).toMatchObject({ taskClass: 'classify', purpose: 'task', outcome: 'ok', usage: { input: 80, output: 6 } });
+        expect(result.calls[0]).toMatchObject({
+          taskClass: 'classify',
+          purpose: 'task',
+          outcome: 'ok',
+          usage: { input: 80, output: 6 },
+        });
         expect(result.costUsd).toBeGreaterThan(0);
         expect(chatBody(openai.requests[0]!).tools).toBeUndefined();
       }),

@@ -8,7 +8,12 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import { createBosunWorker } from '../../worker/create-worker.ts';
-import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from '../../worker/dev-server.ts';
+import {
+  dynamicConfigArgs,
+  responsiveDevServerConfig,
+  startDevServer,
+  type DevServer,
+} from '../../worker/dev-server.ts';
 import { findOrInstallChromium } from '../helpers/chromium.ts';
 import { fakeConfig, openaiModel, quietRuntime, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
@@ -52,13 +57,21 @@ describe('the Temporal UI shows a run without opening a payload', () => {
     const config = { ...fakeConfig({ openai: fake }), BOSUN_STATE_DIR: mkdtempSync(join(tmpdir(), 'bosun-ui-')) };
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     const connection = await Connection.connect({ address: server.address });
-    const worker = await createBosunWorker({ connection: nativeConnection, config, workflowBundle: { codePath: inject('workflowBundlePath') } });
+    const worker = await createBosunWorker({
+      connection: nativeConnection,
+      config,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
     const bosun = createBosunClient({ client: new Client({ connection }), taskQueue: config.BOSUN_TASK_QUEUE });
     try {
       await worker.runUntil(async () => {
         fake.push({ kind: 'text', text: 'The refund is $33.12.', usage: { input: 1_200, output: 40 } });
         const done = await bosun.run({ agent: testAgent(openaiModel), task: 'refund?', runId: uniqueName('ui-done') });
-        fake.push({ kind: 'tool_calls', calls: [{ name: 'refund_order', args: { orderId: 'ord_101', amountCents: 5_000, reason: 'damaged' } }], usage: { input: 900, output: 30 } });
+        fake.push({
+          kind: 'tool_calls',
+          calls: [{ name: 'refund_order', args: { orderId: 'ord_101', amountCents: 5_000, reason: 'damaged' } }],
+          usage: { input: 900, output: 30 },
+        });
         const waiting = await bosun.start({
           agent: testAgent(openaiModel, { tools: ['refund_order'] }),
           task: 'refund ord_101',
@@ -71,17 +84,40 @@ describe('the Temporal UI shows a run without opening a payload', () => {
         /** The run's page, then its "User Metadata" tab (current details, which the run keeps
          * up to date) and its "Search Attributes" tab. */
         const open = async (runId: string, shot: string) => {
-          await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${runId}`, { waitUntil: 'domcontentloaded' });
+          await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${runId}`, {
+            waitUntil: 'domcontentloaded',
+          });
           await page.getByText(runId).first().waitFor({ timeout: 30_000 });
           const header = await page.locator('body').innerText();
-          await page.getByRole('tab', { name: 'User Metadata' }).or(page.getByText('User Metadata', { exact: true })).first().click();
+          await page
+            .getByRole('tab', { name: 'User Metadata' })
+            .or(page.getByText('User Metadata', { exact: true }))
+            .first()
+            .click();
           // The UI renders the markdown in a sandboxed frame: read every frame.
           let details = '';
           await expect
-            .poll(async () => (details = (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n')), { timeout: 30_000 })
+            .poll(
+              async () =>
+                (details = (
+                  await Promise.all(
+                    page.frames().map((f) =>
+                      f
+                        .locator('body')
+                        .innerText()
+                        .catch(() => ''),
+                    ),
+                  )
+                ).join('\n')),
+              { timeout: 30_000 },
+            )
             .toContain('Bosun run');
           await page.screenshot({ path: join(artifacts, `${shot}-details.png`), fullPage: true });
-          await page.getByRole('tab', { name: 'Search Attributes' }).or(page.getByText('Search Attributes', { exact: true })).first().click();
+          await page
+            .getByRole('tab', { name: 'Search Attributes' })
+            .or(page.getByText('Search Attributes', { exact: true }))
+            .first()
+            .click();
           await page.getByText('BosunCostUsd').first().waitFor({ timeout: 30_000 });
           await page.screenshot({ path: join(artifacts, `${shot}-search-attributes.png`), fullPage: true });
           const attributes = await page.locator('body').innerText();
@@ -103,7 +139,10 @@ describe('the Temporal UI shows a run without opening a payload', () => {
         expect(waitingText).toMatch(/"BosunStatus":\s*"waiting_for_approval"/);
 
         // The list filter an operator uses for "runs waiting for approval".
-        await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent('BosunPendingApprovals > 0')}`, { waitUntil: 'domcontentloaded' });
+        await page.goto(
+          `http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent('BosunPendingApprovals > 0')}`,
+          { waitUntil: 'domcontentloaded' },
+        );
         await page.getByText(waiting.runId).first().waitFor({ timeout: 30_000 });
         await page.screenshot({ path: join(artifacts, 'approval-inbox-filter.png'), fullPage: true });
         expect(await page.locator('body').innerText()).not.toContain(done.runId);

@@ -6,7 +6,9 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { quietRuntime } from '../helpers/harness.ts';
 
 const dir = fileURLToPath(new URL('./histories/', import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const load = (file: string) => JSON.parse(readFileSync(dir + file, 'utf8'));
 const bundle = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
 
@@ -26,9 +28,13 @@ describe('replay of recorded histories', () => {
   });
 
   it('detects a history that no longer matches the code', async () => {
-    const json = load(files[0]!) as { events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] };
+    const json = load(files[0]!) as {
+      events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[];
+    };
     const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes)!;
     scheduled.activityTaskScheduledEventAttributes!.activityType.name = 'renamedActivity';
-    await expect(Worker.runReplayHistory(bundle(), historyFromJSON(json), 'tampered')).rejects.toThrow(/[Nn]ondetermin/);
+    await expect(Worker.runReplayHistory(bundle(), historyFromJSON(json), 'tampered')).rejects.toThrow(
+      /[Nn]ondetermin/,
+    );
   });
 });

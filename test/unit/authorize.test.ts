@@ -30,7 +30,10 @@ describe('authorizeToolCall with the order tools', () => {
 
   it('checks the scope before the constraints: no scope is denied for the scope even when the amount is also too high', () => {
     const noScope = principal({ scopes: ['orders:read'], roles: ['support_agent'] });
-    expect(authorizeToolCall(refundOrder, refund(1_000_000), noScope)).toEqual({ kind: 'deny', reason: 'principal u lacks scope orders:write' });
+    expect(authorizeToolCall(refundOrder, refund(1_000_000), noScope)).toEqual({
+      kind: 'deny',
+      reason: 'principal u lacks scope orders:write',
+    });
   });
 
   it('checks the constraints before the policy: an amount above the role limit is denied, not sent for approval', () => {
@@ -49,7 +52,10 @@ describe('authorizeToolCall with the order tools', () => {
   });
 
   it('lets a support agent refund up to $20.00 without a human', () => {
-    expect(authorizeToolCall(refundOrder, refund(2_000), agent)).toEqual({ kind: 'allow', reason: 'approval policy allowed it' });
+    expect(authorizeToolCall(refundOrder, refund(2_000), agent)).toEqual({
+      kind: 'allow',
+      reason: 'approval policy allowed it',
+    });
   });
 
   it('asks a human for a refund over $20.00 within the role limit, with the support deadlines', () => {
@@ -87,9 +93,24 @@ describe('approval policies', () => {
 
   it('maps never/always/ask/deny verdicts to decisions', () => {
     expect(authorizeToolCall(tool('never'), {}, principal()).kind).toBe('allow');
-    expect(authorizeToolCall(tool('always'), {}, principal())).toMatchObject({ kind: 'ask', reason: 'ping always needs approval' });
-    expect(authorizeToolCall(tool(() => 'ask'), {}, principal())).toMatchObject({ kind: 'ask', reason: 'approval policy asked for a human' });
-    expect(authorizeToolCall(tool(() => ({ deny: 'closed on Sundays' })), {}, principal())).toEqual({ kind: 'deny', reason: 'closed on Sundays' });
+    expect(authorizeToolCall(tool('always'), {}, principal())).toMatchObject({
+      kind: 'ask',
+      reason: 'ping always needs approval',
+    });
+    expect(
+      authorizeToolCall(
+        tool(() => 'ask'),
+        {},
+        principal(),
+      ),
+    ).toMatchObject({ kind: 'ask', reason: 'approval policy asked for a human' });
+    expect(
+      authorizeToolCall(
+        tool(() => ({ deny: 'closed on Sundays' })),
+        {},
+        principal(),
+      ),
+    ).toEqual({ kind: 'deny', reason: 'closed on Sundays' });
   });
 
   it('asks for side-effect tools by default', () => {
@@ -125,6 +146,9 @@ describe('missingScopes and offeredTools', () => {
   });
 
   it('skips names missing from the catalog', () => {
-    expect(offeredTools(['no_such_tool', 'calculator'], agent, findTool)).toEqual({ offered: ['calculator'], hidden: [] });
+    expect(offeredTools(['no_such_tool', 'calculator'], agent, findTool)).toEqual({
+      offered: ['calculator'],
+      hidden: [],
+    });
   });
 });

@@ -139,7 +139,12 @@ describe('circuit breaker state machine', () => {
 
 describe('which failures count', () => {
   it('provider-side failures only', () => {
-    expect([...breakerFailureTypes].sort()).toEqual(['invalid_response', 'provider_unavailable', 'rate_limited', 'timeout']);
+    expect([...breakerFailureTypes].sort()).toEqual([
+      'invalid_response',
+      'provider_unavailable',
+      'rate_limited',
+      'timeout',
+    ]);
     for (const type of failureTypeNames) expect(isBreakerFailure(type)).toBe(breakerFailureTypes.includes(type));
     expect(isBreakerFailure(undefined)).toBe(false);
     expect(isBreakerFailure(null)).toBe(false);

@@ -6,8 +6,17 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { CallModelInput } from '../../core/activity-contracts.ts';
 import type { ModelResponse, ProviderName } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
-import { createCallModel, type CallModelDeps, type CallModelHeartbeat, type ModelAdapters } from '../../activities/call-model.ts';
-import { createAnthropicAdapter, createOpenAIAdapter, type ProviderFailureDetails } from '../../activities/model/index.ts';
+import {
+  createCallModel,
+  type CallModelDeps,
+  type CallModelHeartbeat,
+  type ModelAdapters,
+} from '../../activities/call-model.ts';
+import {
+  createAnthropicAdapter,
+  createOpenAIAdapter,
+  type ProviderFailureDetails,
+} from '../../activities/model/index.ts';
 import { createCircuitBreaker } from '../../activities/model/index.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
 
@@ -35,7 +44,13 @@ function input(provider: ProviderName, model = 'm-1'): CallModelInput {
     runId: 'run-1',
     step: 3,
     timeoutMs: 5_000,
-    request: { model: { provider, name: model }, system: 'sys', messages: [{ role: 'user', content: 'hi' }], tools: [], maxOutputTokens: 64 },
+    request: {
+      model: { provider, name: model },
+      system: 'sys',
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [],
+      maxOutputTokens: 64,
+    },
   };
 }
 
@@ -48,7 +63,10 @@ async function attempt(
   arg: CallModelInput,
   opts: { attempt?: number; heartbeatDetails?: unknown; cancelAfterMs?: number } = {},
 ): Promise<Attempt> {
-  const env = new MockActivityEnvironment({ attempt: opts.attempt ?? 1, heartbeatDetails: opts.heartbeatDetails }, { logger: silent });
+  const env = new MockActivityEnvironment(
+    { attempt: opts.attempt ?? 1, heartbeatDetails: opts.heartbeatDetails },
+    { logger: silent },
+  );
   const beats: CallModelHeartbeat[] = [];
   env.on('heartbeat', (d: CallModelHeartbeat) => beats.push(d));
   if (opts.cancelAfterMs !== undefined) setTimeout(() => env.cancel(), opts.cancelAfterMs);
@@ -60,7 +78,11 @@ async function attempt(
 }
 
 /** Retries like Temporal: each attempt starts from the previous attempt's last heartbeat. */
-async function retried(callModel: ReturnType<typeof createCallModel>, arg: CallModelInput, max: number): Promise<Attempt[]> {
+async function retried(
+  callModel: ReturnType<typeof createCallModel>,
+  arg: CallModelInput,
+  max: number,
+): Promise<Attempt[]> {
   const attempts: Attempt[] = [];
   let details: unknown;
   for (let n = 1; n <= max; n++) {
@@ -77,8 +99,22 @@ const detailsOf = (f: ApplicationFailure | undefined) => f?.details?.[0] as Prov
 /** A 2xx answer the provider bills but that carries nothing usable. */
 function billedButEmpty(provider: Provider, u: { input: number; output: number }): FakeReply {
   return provider === 'openai'
-    ? { kind: 'raw', status: 200, body: { id: 'c', object: 'chat.completion', model: 'm-1', choices: [], usage: { prompt_tokens: u.input, completion_tokens: u.output } } }
-    : { kind: 'raw', status: 200, body: { id: 'm', type: 'message', model: 'm-1', usage: { input_tokens: u.input, output_tokens: u.output } } };
+    ? {
+        kind: 'raw',
+        status: 200,
+        body: {
+          id: 'c',
+          object: 'chat.completion',
+          model: 'm-1',
+          choices: [],
+          usage: { prompt_tokens: u.input, completion_tokens: u.output },
+        },
+      }
+    : {
+        kind: 'raw',
+        status: 200,
+        body: { id: 'm', type: 'message', model: 'm-1', usage: { input_tokens: u.input, output_tokens: u.output } },
+      };
 }
 
 const usage = (input: number, output: number): Usage => ({ input, output, cachedInput: 0, cacheWrite: 0 });
@@ -100,7 +136,11 @@ describe.each(['openai', 'anthropic'] as const)('%s: billed failed attempts are 
     expect(detailsOf(a2!.failure).billedUsage).toEqual(usage(220, 16));
     expect(a2!.beats.at(-1)).toEqual({ step: 3, billed: usage(220, 16) });
 
-    expect(a3!.result).toMatchObject({ message: { text: 'done' }, usage: usage(130, 4), billedRetries: usage(220, 16) });
+    expect(a3!.result).toMatchObject({
+      message: { text: 'done' },
+      usage: usage(130, 4),
+      billedRetries: usage(220, 16),
+    });
     expect(server.requests).toHaveLength(3);
   });
 
@@ -150,9 +190,13 @@ describe('callModel: heartbeat details and other paths', () => {
     const a = await attempt(callModel, input('nowhere'));
     expect(a.failure).toMatchObject({ type: 'auth', nonRetryable: true });
     expect(detailsOf(a.failure)).toEqual({ provider: 'nowhere', code: 'unknown_provider' });
-    expect(a.failure!.message).toBe('unknown provider "nowhere": this worker knows openai, anthropic, openai-compatible, echo (configured providers: echo)');
+    expect(a.failure!.message).toBe(
+      'unknown provider "nowhere": this worker knows openai, anthropic, openai-compatible, echo (configured providers: echo)',
+    );
     const b = await attempt(callModel, input('anthropic'));
-    expect(b.failure!.message).toBe('provider anthropic is not configured on this worker (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL; configured providers: echo)');
+    expect(b.failure!.message).toBe(
+      'provider anthropic is not configured on this worker (set ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL; configured providers: echo)',
+    );
   });
 
   it('never takes an id like "constructor" for an adapter', async () => {
@@ -184,7 +228,9 @@ describe.each(['openai', 'anthropic'] as const)('%s: circuit breaker in callMode
     now += 2_500;
     const fast = await attempt(callModel, input(provider), { heartbeatDetails: { step: 3, billed: usage(5, 1) } });
     expect(fast.failure).toMatchObject({ type: 'provider_unavailable', nonRetryable: true });
-    expect(fast.failure!.message).toBe(`circuit open for ${provider}/m-1 after 2 consecutive failures; next probe in 8s`);
+    expect(fast.failure!.message).toBe(
+      `circuit open for ${provider}/m-1 after 2 consecutive failures; next probe in 8s`,
+    );
     expect(detailsOf(fast.failure)).toEqual({ provider, code: 'circuit_open', billedUsage: usage(5, 1) });
     expect(server.requests).toHaveLength(2); // nothing reached the server
 
@@ -213,9 +259,14 @@ describe.each(['openai', 'anthropic'] as const)('%s: circuit breaker in callMode
 
     now += 1_000;
     server.push({ kind: 'error', status: 500 });
-    expect((await attempt(callModel, input(provider))).failure).toMatchObject({ type: 'provider_unavailable', nonRetryable: false });
+    expect((await attempt(callModel, input(provider))).failure).toMatchObject({
+      type: 'provider_unavailable',
+      nonRetryable: false,
+    });
     expect(breaker.snapshot(`${provider}/m-1`)).toEqual({ state: 'open', failures: 3 });
-    expect((await attempt(callModel, input(provider))).failure?.message).toMatch(/^circuit open for .* after 3 consecutive failures; next probe in 1s$/);
+    expect((await attempt(callModel, input(provider))).failure?.message).toMatch(
+      /^circuit open for .* after 3 consecutive failures; next probe in 1s$/,
+    );
     expect(server.requests).toHaveLength(6);
   });
 

@@ -13,12 +13,18 @@ const eta = defineTool({
 });
 
 describe('defineTool refuses what could not work, naming the tool and the fix', () => {
-  const define = (input: z.ZodType, extra: object = {}) => () =>
-    defineTool({ name: 'bad_tool', description: 'd', input, effect: 'read', ...extra });
+  const define =
+    (input: z.ZodType, extra: object = {}) =>
+    () =>
+      defineTool({ name: 'bad_tool', description: 'd', input, effect: 'read', ...extra });
 
   it('refuses a transform, a date and a non-object root', () => {
-    expect(define(z.object({ n: z.string().transform((s) => s.length) }))).toThrow(/tool "bad_tool": its input schema cannot become the JSON Schema.*Transforms/);
-    expect(define(z.object({ at: z.date() }))).toThrow(/tool "bad_tool": its input schema cannot become the JSON Schema.*Date/);
+    expect(define(z.object({ n: z.string().transform((s) => s.length) }))).toThrow(
+      /tool "bad_tool": its input schema cannot become the JSON Schema.*Transforms/,
+    );
+    expect(define(z.object({ at: z.date() }))).toThrow(
+      /tool "bad_tool": its input schema cannot become the JSON Schema.*Date/,
+    );
     expect(define(z.string())).toThrow(/tool "bad_tool": its input must be a z.object\(\.\.\.\).*not string/);
     expect(define(z.union([z.object({ a: z.string() }), z.object({ b: z.string() })]))).toThrow(ToolDefinitionError);
   });
@@ -26,7 +32,9 @@ describe('defineTool refuses what could not work, naming the tool and the fix', 
   it('refuses an async approval policy or constraint (they run in the workflow sandbox)', () => {
     const policy = async () => 'allow' as const;
     expect(define(z.object({}), { approval: policy })).toThrow(/approval must be a synchronous, pure function/);
-    expect(define(z.object({}), { constraints: async () => undefined })).toThrow(/constraints must be a synchronous, pure function/);
+    expect(define(z.object({}), { constraints: async () => undefined })).toThrow(
+      /constraints must be a synchronous, pure function/,
+    );
   });
 
   it('accepts defaults and optional fields', () => {
@@ -40,15 +48,23 @@ describe('defineCatalog', () => {
     const catalog = defineCatalog({ tools: [eta], agents: [refunds] });
     expect(isCatalog(catalog)).toBe(true);
     expect(catalog.toolNames()).toEqual(['calculator', 'search_docs', 'read_doc', 'shipping_eta']);
-    expect(catalog.agent('refunds')).toMatchObject({ name: 'refunds', tools: ['shipping_eta', 'calculator'], maxSteps: 10 });
+    expect(catalog.agent('refunds')).toMatchObject({
+      name: 'refunds',
+      tools: ['shipping_eta', 'calculator'],
+      maxSteps: 10,
+    });
     expect(catalog.agent('nobody')).toBeUndefined();
   });
 
   it('refuses two tools with one name, or a tool named like a built-in', () => {
     const twin = defineTool({ name: 'shipping_eta', description: 'Another.', input: z.object({}), effect: 'read' });
-    expect(() => defineCatalog({ tools: [eta, twin] })).toThrow(new CatalogError('two tools are named "shipping_eta"; tool names must be unique'));
+    expect(() => defineCatalog({ tools: [eta, twin] })).toThrow(
+      new CatalogError('two tools are named "shipping_eta"; tool names must be unique'),
+    );
     const calc = defineTool({ name: 'calculator', description: 'Mine.', input: z.object({}), effect: 'read' });
-    expect(() => defineCatalog({ tools: [calc] })).toThrow(/tool "calculator" has the name of a built-in tool; rename it/);
+    expect(() => defineCatalog({ tools: [calc] })).toThrow(
+      /tool "calculator" has the name of a built-in tool; rename it/,
+    );
   });
 
   it('refuses an agent naming a tool the catalog does not serve, listing what it serves', () => {
@@ -59,10 +75,17 @@ describe('defineCatalog', () => {
   });
 
   it('refuses an invalid agent at definition, with the issue path', () => {
-    expect(() => defineAgent({ name: 'x', instructions: 'y', model, maxSteps: 0 })).toThrow(/agent "x": maxSteps: Too small/);
-    expect(() => defineCatalog({ agents: [{ name: 'a', instructions: 'x', model }, { name: 'a', instructions: 'y', model }] })).toThrow(
-      'two agents are named "a"; agent names must be unique',
+    expect(() => defineAgent({ name: 'x', instructions: 'y', model, maxSteps: 0 })).toThrow(
+      /agent "x": maxSteps: Too small/,
     );
+    expect(() =>
+      defineCatalog({
+        agents: [
+          { name: 'a', instructions: 'x', model },
+          { name: 'a', instructions: 'y', model },
+        ],
+      }),
+    ).toThrow('two agents are named "a"; agent names must be unique');
   });
 });
 
@@ -70,17 +93,37 @@ describe('tool fingerprints', () => {
   it('are stable for the same contract and change with anything that changes how a call is offered or authorized', () => {
     const v1 = toolFingerprint(eta);
     expect(v1).toMatch(/^[0-9a-f]{16}$/);
-    expect(toolFingerprint(defineTool({ name: 'shipping_eta', description: 'When an order arrives.', input: z.object({ orderId: z.string() }), effect: 'read' }))).toBe(v1);
+    expect(
+      toolFingerprint(
+        defineTool({
+          name: 'shipping_eta',
+          description: 'When an order arrives.',
+          input: z.object({ orderId: z.string() }),
+          effect: 'read',
+        }),
+      ),
+    ).toBe(v1);
     const variants = [
       { description: 'When an order ships.' },
       { input: z.object({ orderId: z.string(), carrier: z.string().optional() }) },
       { effect: 'idempotent' as const },
       { scopes: ['orders:read'] },
-      { approval: ({ input }: { input: { orderId: string } }) => (input.orderId.startsWith('vip') ? ('ask' as const) : ('allow' as const)) },
+      {
+        approval: ({ input }: { input: { orderId: string } }) =>
+          input.orderId.startsWith('vip') ? ('ask' as const) : ('allow' as const),
+      },
       { constraints: () => 'never on Sundays' },
     ];
     const prints = variants.map((v) =>
-      toolFingerprint(defineTool({ name: 'shipping_eta', description: 'When an order arrives.', input: z.object({ orderId: z.string() }), effect: 'read', ...v })),
+      toolFingerprint(
+        defineTool({
+          name: 'shipping_eta',
+          description: 'When an order arrives.',
+          input: z.object({ orderId: z.string() }),
+          effect: 'read',
+          ...v,
+        }),
+      ),
     );
     expect(new Set([v1, ...prints]).size).toBe(variants.length + 1);
   });

@@ -23,14 +23,19 @@ describe('chunkDocument', () => {
   });
 
   it('keeps plain text without headings as one chunk when it fits', () => {
-    expect(chunk('first paragraph.\n\nsecond paragraph.').map((c) => c.text)).toEqual(['first paragraph.\n\nsecond paragraph.']);
+    expect(chunk('first paragraph.\n\nsecond paragraph.').map((c) => c.text)).toEqual([
+      'first paragraph.\n\nsecond paragraph.',
+    ]);
     expect(chunk('   \n\n  ')).toEqual([]);
   });
 
   it('packs a long section from whole paragraphs, never exceeding the size', () => {
     const paragraphs = ['a', 'b', 'c', 'd'].map((p) => sentence(25, p));
     const chunks = chunk(paragraphs.join('\n\n'), { size: 60, overlap: 0 });
-    expect(chunks.map((c) => c.text)).toEqual([`${paragraphs[0]}\n\n${paragraphs[1]}`, `${paragraphs[2]}\n\n${paragraphs[3]}`]);
+    expect(chunks.map((c) => c.text)).toEqual([
+      `${paragraphs[0]}\n\n${paragraphs[1]}`,
+      `${paragraphs[2]}\n\n${paragraphs[3]}`,
+    ]);
     expect(chunks.every((c) => c.words <= 60)).toBe(true);
   });
 
@@ -58,7 +63,9 @@ describe('chunkDocument', () => {
 
     const runOn = chunk(sentence(100, 'w'), { size: 30, overlap: 5 });
     expect(runOn.every((c) => c.words <= 30)).toBe(true);
-    expect(words(runOn.map((c, i) => (i === 0 ? c.text : words(c.text).slice(5).join(' '))).join(' '))).toEqual(words(sentence(100, 'w')));
+    expect(words(runOn.map((c, i) => (i === 0 ? c.text : words(c.text).slice(5).join(' '))).join(' '))).toEqual(
+      words(sentence(100, 'w')),
+    );
   });
 
   it('never splits a fenced code block at its blank lines, nor reads # inside it as a heading', () => {

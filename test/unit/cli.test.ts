@@ -3,7 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunStats } from '../../client/stats.ts';
 import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure, RetryState, TerminatedFailure, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  RetryState,
+  TerminatedFailure,
+  WorkflowNotFoundError,
+} from '@temporalio/common';
 import {
   contractName,
   describeError,
@@ -31,11 +37,25 @@ import {
 } from '../../client/cli/index.ts';
 import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/errors.ts';
 import type { InboxApproval, RunHandle } from '../../client/client.ts';
-import type { ApprovalDecisionInput, AuditEntry, EscalationResolutionInput, PendingApproval } from '../../core/approvals.ts';
+import type {
+  ApprovalDecisionInput,
+  AuditEntry,
+  EscalationResolutionInput,
+  PendingApproval,
+} from '../../core/approvals.ts';
 import { exampleRouting } from '../../client/example-agent.ts';
 import { cliEntryStats } from '../helpers/cli-entry-client.ts';
 import type { CallRecord } from '../../core/calls.ts';
-import type { AgentDefinition, RunInput, RunInputInit, RunResult, RunStatus, TaskInput, TaskInputInit, TaskResult } from '../../core/run.ts';
+import type {
+  AgentDefinition,
+  RunInput,
+  RunInputInit,
+  RunResult,
+  RunStatus,
+  TaskInput,
+  TaskInputInit,
+  TaskResult,
+} from '../../core/run.ts';
 
 /** A run input whose agent is a definition (the CLI always sends one). */
 type DefinedRunInput = Omit<RunInput, 'agent'> & { agent: AgentDefinition };
@@ -102,7 +122,23 @@ const alice = { id: 'alice', groups: [] as string[] };
 describe('parseCommand', () => {
   it('reads run with every flag, joining the task words', () => {
     expect(
-      parseCommand(['run', '--agent', 'a.json', '--model', 'anthropic/claude-haiku-4-5', '--run-id', 'r1', '--wait', '--json', 'refund', '2', 'mugs'], noEnv),
+      parseCommand(
+        [
+          'run',
+          '--agent',
+          'a.json',
+          '--model',
+          'anthropic/claude-haiku-4-5',
+          '--run-id',
+          'r1',
+          '--wait',
+          '--json',
+          'refund',
+          '2',
+          'mugs',
+        ],
+        noEnv,
+      ),
     ).toEqual({
       kind: 'run',
       connection: defaults,
@@ -116,29 +152,54 @@ describe('parseCommand', () => {
   });
 
   it('reads a bare run with defaults and leaves an absent task empty for validation to reject', () => {
-    expect(parseCommand(['run'], noEnv)).toEqual({ kind: 'run', connection: defaults, task: '', wait: false, json: false });
+    expect(parseCommand(['run'], noEnv)).toEqual({
+      kind: 'run',
+      connection: defaults,
+      task: '',
+      wait: false,
+      json: false,
+    });
   });
 
   it('keeps words after -- as task text even when they look like flags', () => {
-    expect(parseCommand(['run', '--', 'explain', '--wait'], noEnv)).toMatchObject({ kind: 'run', task: 'explain --wait', wait: false });
+    expect(parseCommand(['run', '--', 'explain', '--wait'], noEnv)).toMatchObject({
+      kind: 'run',
+      task: 'explain --wait',
+      wait: false,
+    });
   });
 
   it('reads status and result with one run id', () => {
-    expect(parseCommand(['status', 'run-1'], noEnv)).toEqual({ kind: 'status', connection: defaults, runId: 'run-1', json: false });
-    expect(parseCommand(['result', '--json', 'run-1'], noEnv)).toEqual({ kind: 'result', connection: defaults, runId: 'run-1', json: true });
+    expect(parseCommand(['status', 'run-1'], noEnv)).toEqual({
+      kind: 'status',
+      connection: defaults,
+      runId: 'run-1',
+      json: false,
+    });
+    expect(parseCommand(['result', '--json', 'run-1'], noEnv)).toEqual({
+      kind: 'result',
+      connection: defaults,
+      runId: 'run-1',
+      json: true,
+    });
   });
 
   it('takes connection settings from flags over the environment over defaults', () => {
     const env = { TEMPORAL_ADDRESS: 'env-host:7233', TEMPORAL_NAMESPACE: 'env-ns', BOSUN_TASK_QUEUE: 'env-q' };
-    expect(parseCommand(['status', 'r'], env)).toMatchObject({ connection: { address: 'env-host:7233', namespace: 'env-ns', taskQueue: 'env-q' } });
-    expect(parseCommand(['--address', 'flag-host:1', 'status', 'r', '--namespace', 'ns', '--task-queue', 'q'], env)).toMatchObject({
+    expect(parseCommand(['status', 'r'], env)).toMatchObject({
+      connection: { address: 'env-host:7233', namespace: 'env-ns', taskQueue: 'env-q' },
+    });
+    expect(
+      parseCommand(['--address', 'flag-host:1', 'status', 'r', '--namespace', 'ns', '--task-queue', 'q'], env),
+    ).toMatchObject({
       connection: { address: 'flag-host:1', namespace: 'ns', taskQueue: 'q' },
     });
     expect(parseCommand(['status', 'r'], { TEMPORAL_ADDRESS: '' })).toMatchObject({ connection: defaults });
   });
 
   it('treats no command, help, --help and -h as help', () => {
-    for (const argv of [[], ['help'], ['--help'], ['run', '-h', 'task']]) expect(parseCommand(argv, noEnv)).toEqual({ kind: 'help' });
+    for (const argv of [[], ['help'], ['--help'], ['run', '-h', 'task']])
+      expect(parseCommand(argv, noEnv)).toEqual({ kind: 'help' });
   });
 
   it('rejects an unknown command, an unknown flag and a flag without its value', () => {
@@ -149,7 +210,9 @@ describe('parseCommand', () => {
 
   it('rejects run-only flags on status and result', () => {
     expect(parseCommand(['status', '--wait', 'r'], noEnv)).toEqual({ error: '--wait does not apply to "status"' });
-    expect(parseCommand(['result', '--agent', 'a.json', 'r'], noEnv)).toEqual({ error: '--agent does not apply to "result"' });
+    expect(parseCommand(['result', '--agent', 'a.json', 'r'], noEnv)).toEqual({
+      error: '--agent does not apply to "result"',
+    });
   });
 
   it('requires exactly one run id for status and result', () => {
@@ -159,14 +222,19 @@ describe('parseCommand', () => {
 
   it('rejects a model without a known provider or a name', () => {
     for (const bad of ['gpt-4.1', 'acme/model', 'openai/', '/gpt']) {
-      expect(parseCommand(['run', '--model', bad, 'task'], noEnv)).toMatchObject({ error: expect.stringContaining(`"${bad}"`) });
+      expect(parseCommand(['run', '--model', bad, 'task'], noEnv)).toMatchObject({
+        error: expect.stringContaining(`"${bad}"`),
+      });
     }
   });
 });
 
 describe('parseModelRef', () => {
   it('splits at the first slash so model names may contain slashes', () => {
-    expect(parseModelRef('openai-compatible/meta-llama/Llama-3.1-8B')).toEqual({ provider: 'openai-compatible', name: 'meta-llama/Llama-3.1-8B' });
+    expect(parseModelRef('openai-compatible/meta-llama/Llama-3.1-8B')).toEqual({
+      provider: 'openai-compatible',
+      name: 'meta-llama/Llama-3.1-8B',
+    });
   });
 });
 
@@ -189,13 +257,19 @@ describe('formatStatus', () => {
   });
 
   it('falls back to the last event when the status has no event list', () => {
-    expect(formatStatus({ ...status, recentEvents: [] })).toMatch(/\npending: [^\n]+\nlast event: step 2: model asked for calculator$/);
+    expect(formatStatus({ ...status, recentEvents: [] })).toMatch(
+      /\npending: [^\n]+\nlast event: step 2: model asked for calculator$/,
+    );
     const { recentEvents: _omitted, ...older } = status;
     expect(formatStatus(older as RunStatus)).toMatch(/\nlast event: step 2: model asked for calculator$/);
   });
 
   it('names a pending model call and the outcome of a finished run', () => {
-    const waiting = formatStatus({ ...status, phase: 'calling_model', pending: [{ kind: 'model_call', step: 3, model: 'openai/gpt-4.1-mini' }] });
+    const waiting = formatStatus({
+      ...status,
+      phase: 'calling_model',
+      pending: [{ kind: 'model_call', step: 3, model: 'openai/gpt-4.1-mini' }],
+    });
     expect(waiting).toContain('pending: model call to openai/gpt-4.1-mini (step 3)');
     const done = formatStatus({ ...status, phase: 'completed', pending: [], outcome: 'budget_exhausted' });
     expect(done).toContain('phase: completed, step 2 of 6, outcome: budget exhausted');
@@ -206,33 +280,55 @@ describe('formatStatus', () => {
 describe('formatResult', () => {
   it('prints the answer text first, then steps, calls, tokens and cost', () => {
     expect(formatResult(result({ kind: 'answer', text: 'Refund: $33.12', truncated: false }))).toBe(
-      ['answer:', 'Refund: $33.12', '', '3 steps, 3 model calls, 4 tool calls, 1200 input / 300 output tokens, $0.000960', 'run run-1 (agent support-example)'].join('\n'),
+      [
+        'answer:',
+        'Refund: $33.12',
+        '',
+        '3 steps, 3 model calls, 4 tool calls, 1200 input / 300 output tokens, $0.000960',
+        'run run-1 (agent support-example)',
+      ].join('\n'),
     );
   });
 
   it('says how many calls had no price, so a cost is never silently low', () => {
-    expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { unpricedCalls: 2 }))).toContain('$0.000960 (+2 unpriced calls)');
+    expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { unpricedCalls: 2 }))).toContain(
+      '$0.000960 (+2 unpriced calls)',
+    );
   });
 
   it('shows an escalation with its issues and the last output, and exits 1', () => {
-    const r = result({ kind: 'escalated', reason: 'invalid_output', message: 'output did not match "refund"', lastOutput: '{"amount":"x"}', issues: ['amount: expected number'] });
-    expect(formatResult(r)).toMatch(/^escalated to a human \(invalid output\): output did not match "refund"\nissues:\n  - amount: expected number\nlast output: \{"amount":"x"\}/);
+    const r = result({
+      kind: 'escalated',
+      reason: 'invalid_output',
+      message: 'output did not match "refund"',
+      lastOutput: '{"amount":"x"}',
+      issues: ['amount: expected number'],
+    });
+    expect(formatResult(r)).toMatch(
+      /^escalated to a human \(invalid output\): output did not match "refund"\nissues:\n  - amount: expected number\nlast output: \{"amount":"x"\}/,
+    );
     expect(resultExitCode(r)).toBe(1);
   });
 
   it('says when an answer was cut at the output token limit', () => {
-    expect(formatResult(result({ kind: 'answer', text: 'Refund: $3', truncated: true }))).toMatch(/^answer \(truncated at the output token limit\):\nRefund: \$3/);
+    expect(formatResult(result({ kind: 'answer', text: 'Refund: $3', truncated: true }))).toMatch(
+      /^answer \(truncated at the output token limit\):\nRefund: \$3/,
+    );
   });
 
   it('prints the exhausted budget with its limit in its own unit, and the summary', () => {
-    const text = formatResult(result({ kind: 'budget_exhausted', budget: 'steps', limit: 6, summary: 'searched refunds twice' }));
-    expect(text).toMatch(/^budget exhausted \(steps\): the limit of 6 steps was reached\nsummary: searched refunds twice\n/);
+    const text = formatResult(
+      result({ kind: 'budget_exhausted', budget: 'steps', limit: 6, summary: 'searched refunds twice' }),
+    );
+    expect(text).toMatch(
+      /^budget exhausted \(steps\): the limit of 6 steps was reached\nsummary: searched refunds twice\n/,
+    );
     expect(formatResult(result({ kind: 'budget_exhausted', budget: 'cost', limit: 0.5, summary: 's' }))).toMatch(
       /^budget exhausted \(cost\): the limit of \$0\.50 was reached\n/,
     );
-    expect(formatResult(result({ kind: 'budget_exhausted', budget: 'wall_clock', limit: 90_000, summary: 's' }))).toMatch(
-      /^budget exhausted \(wall clock\): the limit of 1m 30s was reached\n/,
-    );
+    expect(
+      formatResult(result({ kind: 'budget_exhausted', budget: 'wall_clock', limit: 90_000, summary: 's' })),
+    ).toMatch(/^budget exhausted \(wall clock\): the limit of 1m 30s was reached\n/);
   });
 
   it('states every budget limit in its unit', () => {
@@ -246,14 +342,34 @@ describe('formatResult', () => {
   });
 
   it('formats durations from milliseconds to hours', () => {
-    expect([250, 1500, 59_000, 60_000, 3_599_000, 3_600_000, 5_400_000].map(formatDuration)).toEqual(['250 ms', '1.5s', '59s', '1m', '59m 59s', '1h', '1h 30m']);
+    expect([250, 1500, 59_000, 60_000, 3_599_000, 3_600_000, 5_400_000].map(formatDuration)).toEqual([
+      '250 ms',
+      '1.5s',
+      '59s',
+      '1m',
+      '59m 59s',
+      '1h',
+      '1h 30m',
+    ]);
   });
 
   it('prints a stopped run with why and what it did; only a detected loop exits 1', () => {
-    const loop = result({ kind: 'stopped', reason: 'loop_detected', message: 'search_docs was called 3 times with the same arguments', summary: 'searched refunds' });
-    expect(formatResult(loop)).toMatch(/^stopped \(loop detected\): search_docs was called 3 times with the same arguments\nsummary: searched refunds\n\n/);
+    const loop = result({
+      kind: 'stopped',
+      reason: 'loop_detected',
+      message: 'search_docs was called 3 times with the same arguments',
+      summary: 'searched refunds',
+    });
+    expect(formatResult(loop)).toMatch(
+      /^stopped \(loop detected\): search_docs was called 3 times with the same arguments\nsummary: searched refunds\n\n/,
+    );
     expect(resultExitCode(loop)).toBe(1);
-    const ended = result({ kind: 'stopped', reason: 'ended_by_human', message: 'ended by alice: customer withdrew', summary: 's' });
+    const ended = result({
+      kind: 'stopped',
+      reason: 'ended_by_human',
+      message: 'ended by alice: customer withdrew',
+      summary: 's',
+    });
     expect(formatResult(ended)).toMatch(/^stopped \(ended by human\): ended by alice: customer withdrew\n/);
     expect(resultExitCode(ended)).toBe(0);
     const cancelled = result({ kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary: 's' });
@@ -262,9 +378,18 @@ describe('formatResult', () => {
   });
 
   it('names the human who answered an escalation, and counts escalations in the footer', () => {
-    const text = formatResult(result({ kind: 'answer', text: 'Refund $33.12.', truncated: false, answeredBy: 'human:alice' }, { escalations: 1 }));
-    expect(text).toMatch(/^answer \(from alice, a human\):\nRefund \$33\.12\.\n\n3 steps, 3 model calls, 4 tool calls, 1 escalation, 1200 input/);
-    expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false, answeredBy: 'model' }))).toMatch(/^answer:\nx/);
+    const text = formatResult(
+      result(
+        { kind: 'answer', text: 'Refund $33.12.', truncated: false, answeredBy: 'human:alice' },
+        { escalations: 1 },
+      ),
+    );
+    expect(text).toMatch(
+      /^answer \(from alice, a human\):\nRefund \$33\.12\.\n\n3 steps, 3 model calls, 4 tool calls, 1 escalation, 1200 input/,
+    );
+    expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false, answeredBy: 'model' }))).toMatch(
+      /^answer:\nx/,
+    );
   });
 
   it('prints each escalation reason in words', () => {
@@ -284,24 +409,39 @@ describe('formatResult', () => {
     const text = formatResult(
       result({
         kind: 'failed',
-        failure: { type: 'auth', message: 'the API key was rejected', retryable: false, details: { provider: 'openai', status: 401, requestId: 'req_1' } },
+        failure: {
+          type: 'auth',
+          message: 'the API key was rejected',
+          retryable: false,
+          details: { provider: 'openai', status: 401, requestId: 'req_1' },
+        },
       }),
     );
-    expect(text).toMatch(/^failed \(auth\): the API key was rejected\n {2}provider openai, status 401, request req_1\n/);
+    expect(text).toMatch(
+      /^failed \(auth\): the API key was rejected\n {2}provider openai, status 401, request req_1\n/,
+    );
   });
 });
 
 describe('describeError', () => {
   it('says how a run ended when it did not complete', () => {
     const ended = (cause: Error) => new WorkflowFailedError(cause.message, cause, RetryState.NON_RETRYABLE_FAILURE);
-    expect(describeError(ended(new TerminatedFailure('operator stop')), 'r1', 'default')).toBe('run r1 was terminated: operator stop');
-    expect(describeError(ended(new CancelledFailure('user asked')), 'r1', 'default')).toBe('run r1 was cancelled: user asked');
-    expect(describeError(ended(ApplicationFailure.nonRetryable('boom', 'Bug')), 'r1', 'default')).toBe('run r1 failed: boom');
+    expect(describeError(ended(new TerminatedFailure('operator stop')), 'r1', 'default')).toBe(
+      'run r1 was terminated: operator stop',
+    );
+    expect(describeError(ended(new CancelledFailure('user asked')), 'r1', 'default')).toBe(
+      'run r1 was cancelled: user asked',
+    );
+    expect(describeError(ended(ApplicationFailure.nonRetryable('boom', 'Bug')), 'r1', 'default')).toBe(
+      'run r1 failed: boom',
+    );
   });
 
   it("adds the server's explanation to a service error, and a hint when no worker answers a query", () => {
     const grpc = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details });
-    const query = new ServiceError('Failed to query Workflow', { cause: grpc(4, 'query timed out before a worker could process it') });
+    const query = new ServiceError('Failed to query Workflow', {
+      cause: grpc(4, 'query timed out before a worker could process it'),
+    });
     expect(describeError(query, 'r1', 'default')).toBe(
       'Failed to query Workflow: query timed out before a worker could process it (no worker answered for this run: is one running?)',
     );
@@ -375,9 +515,11 @@ function fakeClient(opts: FakeOptions = {}) {
         guard();
         return opts.result ?? result({ kind: 'answer', text: 'done', truncated: false }, { runId });
       },
-      approve: (approvalId, approver, comment) => decide({ decision: 'approve', approvalId, approver, ...(comment !== undefined ? { comment } : {}) }),
+      approve: (approvalId, approver, comment) =>
+        decide({ decision: 'approve', approvalId, approver, ...(comment !== undefined ? { comment } : {}) }),
       reject: (approvalId, approver, reason) => decide({ decision: 'reject', approvalId, approver, reason }),
-      edit: (approvalId, approver, input, comment) => decide({ decision: 'edit', approvalId, approver, input, ...(comment !== undefined ? { comment } : {}) }),
+      edit: (approvalId, approver, input, comment) =>
+        decide({ decision: 'edit', approvalId, approver, input, ...(comment !== undefined ? { comment } : {}) }),
       decide,
       decideAsync: async (decision) => {
         calls.decide.push({ runId, decision, async: true });
@@ -471,7 +613,11 @@ describe('main', () => {
     expect(calls.connect).toEqual([defaults]);
     const input = calls.start[0] as DefinedRunInput;
     expect(calls.start).toHaveLength(1);
-    expect(input).toMatchObject({ task: 'How much?', runId: 'r-42', agent: { name: 'support-example', model: { provider: 'openai', name: 'gpt-4.1-mini' } } });
+    expect(input).toMatchObject({
+      task: 'How much?',
+      runId: 'r-42',
+      agent: { name: 'support-example', model: { provider: 'openai', name: 'gpt-4.1-mini' } },
+    });
     // Validated: schema defaults are filled in before the client sees the input.
     expect(input.agent.timeouts).toEqual({ modelCallMs: 120_000, heartbeatMs: 10_000, toolCallMs: 30_000 });
     expect(input.agent.temperature).toBeUndefined();
@@ -480,7 +626,10 @@ describe('main', () => {
 
   it('runs the example agent on the --model given', async () => {
     const { calls } = await runCli(['run', '--model', 'anthropic/claude-haiku-4-5', 'hi']);
-    expect((calls.start[0] as DefinedRunInput | undefined)?.agent.model).toEqual({ provider: 'anthropic', name: 'claude-haiku-4-5' });
+    expect((calls.start[0] as DefinedRunInput | undefined)?.agent.model).toEqual({
+      provider: 'anthropic',
+      name: 'claude-haiku-4-5',
+    });
   });
 
   it('loads the agent from a JSON file, with --model overriding its model', async () => {
@@ -488,8 +637,15 @@ describe('main', () => {
     const plain = await runCli(['run', '--agent', 'billing.json', 'hi'], fakeClient(), agentFile(agent));
     expect(plain.code).toBe(0);
     expect(plain.calls.start[0]?.agent).toMatchObject({ ...agent, tools: [], maxSteps: 10 });
-    const overridden = await runCli(['run', '--agent', 'billing.json', '--model', 'openai-compatible/llama3.1', 'hi'], fakeClient(), agentFile(agent));
-    expect((overridden.calls.start[0] as DefinedRunInput | undefined)?.agent.model).toEqual({ provider: 'openai-compatible', name: 'llama3.1' });
+    const overridden = await runCli(
+      ['run', '--agent', 'billing.json', '--model', 'openai-compatible/llama3.1', 'hi'],
+      fakeClient(),
+      agentFile(agent),
+    );
+    expect((overridden.calls.start[0] as DefinedRunInput | undefined)?.agent.model).toEqual({
+      provider: 'openai-compatible',
+      name: 'llama3.1',
+    });
   });
 
   it('with --wait prints the outcome and exits 0 for an answer', async () => {
@@ -553,7 +709,9 @@ describe('main', () => {
     const reject = await runCli(['reject', 'run-1', 'ap-1', '--as', 'alice']);
     expect(reject.code).toBe(2);
     expect(reject.err).toBe(`error: "reject" needs --reason "...": the model is told why\n\n${commandUsage('reject')}`);
-    expect(commandUsage('reject')).toMatch(/^Usage of "reject" .*\n  reject <runId> <approvalId> --as ID .*--reason text/);
+    expect(commandUsage('reject')).toMatch(
+      /^Usage of "reject" .*\n  reject <runId> <approvalId> --as ID .*--reason text/,
+    );
     expect(commandUsage('reject')).toContain('decide one; the run checks the decision');
     expect(reject.err).not.toContain('approve <runId>');
     expect(reject.err).not.toContain('Options for every command');
@@ -592,8 +750,12 @@ describe('main', () => {
   it('exits 2 when the agent file is missing or not JSON', async () => {
     const missing = await runCli(['run', '--agent', 'nope.json', 'hi']);
     expect(missing.code).toBe(2);
-    expect(missing.err).toBe("error: cannot read agent file nope.json: ENOENT: no such file or directory, open 'nope.json'");
-    const garbled = await runCli(['run', '--agent', 'a.json', 'hi'], fakeClient(), { readFile: async () => '{ name: ' });
+    expect(missing.err).toBe(
+      "error: cannot read agent file nope.json: ENOENT: no such file or directory, open 'nope.json'",
+    );
+    const garbled = await runCli(['run', '--agent', 'a.json', 'hi'], fakeClient(), {
+      readFile: async () => '{ name: ',
+    });
     expect(garbled.code).toBe(2);
     expect(garbled.err).toMatch(/^error: agent file a\.json is not valid JSON: /);
   });
@@ -605,7 +767,9 @@ describe('main', () => {
       },
     });
     expect(code).toBe(1);
-    expect(err).toBe('error: cannot connect to Temporal at temporal.internal:7233 (namespace default): Failed to connect before the deadline');
+    expect(err).toBe(
+      'error: cannot connect to Temporal at temporal.internal:7233 (namespace default): Failed to connect before the deadline',
+    );
   });
 
   it('exits 1 when the run id is taken, and closes the connection', async () => {
@@ -618,10 +782,16 @@ describe('main', () => {
 
   it('exits 1 naming the generated run id when an awaited run is terminated', async () => {
     const terminated = new WorkflowFailedError('stop', new TerminatedFailure('stop'), RetryState.NON_RETRYABLE_FAILURE);
-    const { code, out, err } = await runCli(['run', '--wait', 'hi'], fakeClient({ handleError: terminated, runId: 'run-abc' }));
+    const { code, out, err } = await runCli(
+      ['run', '--wait', 'hi'],
+      fakeClient({ handleError: terminated, runId: 'run-abc' }),
+    );
     expect(code).toBe(1);
     expect(out).toBe('');
-    expect(err.split('\n')).toEqual(['started run run-abc; waiting for its result ...', 'error: run run-abc was terminated: stop']);
+    expect(err.split('\n')).toEqual([
+      'started run run-abc; waiting for its result ...',
+      'error: run run-abc was terminated: stop',
+    ]);
   });
 
   it('exits 1 naming the run when it does not exist', async () => {
@@ -635,42 +805,95 @@ describe('main', () => {
 describe('parseCommand: approvals, decisions, escalations, cancel, audit', () => {
   it('reads the inbox with an optional --limit and --json', () => {
     expect(parseCommand(['approvals'], noEnv)).toEqual({ kind: 'approvals', connection: defaults, json: false });
-    expect(parseCommand(['approvals', '--json', '--limit', '5'], noEnv)).toEqual({ kind: 'approvals', connection: defaults, limit: 5, json: true });
+    expect(parseCommand(['approvals', '--json', '--limit', '5'], noEnv)).toEqual({
+      kind: 'approvals',
+      connection: defaults,
+      limit: 5,
+      json: true,
+    });
     for (const bad of ['0', '-1', '2.5', 'ten', '']) {
-      expect(parseCommand(['approvals', `--limit=${bad}`], noEnv)).toEqual({ error: `--limit must be a positive whole number (got "${bad}")` });
+      expect(parseCommand(['approvals', `--limit=${bad}`], noEnv)).toEqual({
+        error: `--limit must be a positive whole number (got "${bad}")`,
+      });
     }
     expect(parseCommand(['approvals', 'run-1'], noEnv)).toEqual({ error: '"approvals" takes no arguments, got run-1' });
   });
 
   it('reads approve with the approver, their groups and a comment', () => {
-    expect(parseCommand(['approve', 'run-1', 'ap-1', '--as', 'alice', '--groups', 'support-leads, finance,,', '--comment', 'checked'], noEnv)).toEqual({
+    expect(
+      parseCommand(
+        ['approve', 'run-1', 'ap-1', '--as', 'alice', '--groups', 'support-leads, finance,,', '--comment', 'checked'],
+        noEnv,
+      ),
+    ).toEqual({
       kind: 'decide',
       connection: defaults,
       runId: 'run-1',
-      decision: { decision: 'approve', approvalId: 'ap-1', approver: { id: 'alice', groups: ['support-leads', 'finance'] }, comment: 'checked' },
+      decision: {
+        decision: 'approve',
+        approvalId: 'ap-1',
+        approver: { id: 'alice', groups: ['support-leads', 'finance'] },
+        comment: 'checked',
+      },
       async: false,
       json: false,
     });
   });
 
   it('reads --async and --json on a decision', () => {
-    expect(parseCommand(['approve', 'run-1', 'ap-1', '--as', 'alice', '--async', '--json'], noEnv)).toMatchObject({ kind: 'decide', async: true, json: true });
+    expect(parseCommand(['approve', 'run-1', 'ap-1', '--as', 'alice', '--async', '--json'], noEnv)).toMatchObject({
+      kind: 'decide',
+      async: true,
+      json: true,
+    });
   });
 
   it('reads reject with its reason, and requires one', () => {
-    expect(parseCommand(['reject', 'run-1', 'ap-1', '--as', 'bob', '--reason', 'amount looks wrong'], noEnv)).toMatchObject({
+    expect(
+      parseCommand(['reject', 'run-1', 'ap-1', '--as', 'bob', '--reason', 'amount looks wrong'], noEnv),
+    ).toMatchObject({
       kind: 'decide',
-      decision: { decision: 'reject', approvalId: 'ap-1', approver: { id: 'bob', groups: [] }, reason: 'amount looks wrong' },
+      decision: {
+        decision: 'reject',
+        approvalId: 'ap-1',
+        approver: { id: 'bob', groups: [] },
+        reason: 'amount looks wrong',
+      },
     });
-    expect(parseCommand(['reject', 'run-1', 'ap-1', '--as', 'bob'], noEnv)).toEqual({ error: '"reject" needs --reason "...": the model is told why' });
+    expect(parseCommand(['reject', 'run-1', 'ap-1', '--as', 'bob'], noEnv)).toEqual({
+      error: '"reject" needs --reason "...": the model is told why',
+    });
   });
 
   it('reads edit with its JSON input, and refuses missing or malformed JSON', () => {
-    expect(parseCommand(['edit', 'run-1', 'ap-1', '--as', 'alice', '--input', '{"orderId":"ord_1","amountCents":2000}', '--comment', 'halved'], noEnv)).toMatchObject({
+    expect(
+      parseCommand(
+        [
+          'edit',
+          'run-1',
+          'ap-1',
+          '--as',
+          'alice',
+          '--input',
+          '{"orderId":"ord_1","amountCents":2000}',
+          '--comment',
+          'halved',
+        ],
+        noEnv,
+      ),
+    ).toMatchObject({
       kind: 'decide',
-      decision: { decision: 'edit', approvalId: 'ap-1', approver: alice, input: { orderId: 'ord_1', amountCents: 2000 }, comment: 'halved' },
+      decision: {
+        decision: 'edit',
+        approvalId: 'ap-1',
+        approver: alice,
+        input: { orderId: 'ord_1', amountCents: 2000 },
+        comment: 'halved',
+      },
     });
-    expect(parseCommand(['edit', 'run-1', 'ap-1', '--as', 'alice'], noEnv)).toEqual({ error: `"edit" needs --input '<json>': the replacement arguments` });
+    expect(parseCommand(['edit', 'run-1', 'ap-1', '--as', 'alice'], noEnv)).toEqual({
+      error: `"edit" needs --input '<json>': the replacement arguments`,
+    });
     expect(parseCommand(['edit', 'run-1', 'ap-1', '--as', 'alice', '--input', '{orderId: 1}'], noEnv)).toMatchObject({
       error: expect.stringMatching(/^--input is not valid JSON: /),
     });
@@ -684,8 +907,15 @@ describe('parseCommand: approvals, decisions, escalations, cancel, audit', () =>
       resolution: { action: 'answer', escalationId: 'esc-1', by: alice, text: 'Refund $33.12.' },
       json: false,
     });
-    expect(parseCommand(['redirect', 'run-1', 'esc-1', '--as', 'alice', '--groups', 'ops', 'Ask for the order id.'], noEnv)).toMatchObject({
-      resolution: { action: 'redirect', escalationId: 'esc-1', by: { id: 'alice', groups: ['ops'] }, instruction: 'Ask for the order id.' },
+    expect(
+      parseCommand(['redirect', 'run-1', 'esc-1', '--as', 'alice', '--groups', 'ops', 'Ask for the order id.'], noEnv),
+    ).toMatchObject({
+      resolution: {
+        action: 'redirect',
+        escalationId: 'esc-1',
+        by: { id: 'alice', groups: ['ops'] },
+        instruction: 'Ask for the order id.',
+      },
     });
     expect(parseCommand(['end', 'run-1', 'esc-1', '--as', 'alice', '--reason', 'withdrawn'], noEnv)).toMatchObject({
       resolution: { action: 'end', escalationId: 'esc-1', by: alice, reason: 'withdrawn' },
@@ -693,18 +923,28 @@ describe('parseCommand: approvals, decisions, escalations, cancel, audit', () =>
   });
 
   it('requires the text of answer and redirect and the reason of end', () => {
-    expect(parseCommand(['answer', 'run-1', 'esc-1', '--as', 'alice'], noEnv)).toEqual({ error: '"answer" needs the answer text' });
-    expect(parseCommand(['redirect', 'run-1', 'esc-1', '--as', 'alice', ' '], noEnv)).toEqual({ error: '"redirect" needs the new instruction' });
-    expect(parseCommand(['end', 'run-1', 'esc-1', '--as', 'alice'], noEnv)).toEqual({ error: '"end" needs --reason "...": why the run is ended' });
+    expect(parseCommand(['answer', 'run-1', 'esc-1', '--as', 'alice'], noEnv)).toEqual({
+      error: '"answer" needs the answer text',
+    });
+    expect(parseCommand(['redirect', 'run-1', 'esc-1', '--as', 'alice', ' '], noEnv)).toEqual({
+      error: '"redirect" needs the new instruction',
+    });
+    expect(parseCommand(['end', 'run-1', 'esc-1', '--as', 'alice'], noEnv)).toEqual({
+      error: '"end" needs --reason "...": why the run is ended',
+    });
   });
 
   it('requires --as and both ids on every decision command', () => {
     for (const name of ['approve', 'reject', 'edit', 'answer', 'redirect', 'end']) {
-      expect(parseCommand([name, 'run-1', 'x-1', 'text'].slice(0, name === 'answer' || name === 'redirect' ? 4 : 3), noEnv)).toEqual({
+      expect(
+        parseCommand([name, 'run-1', 'x-1', 'text'].slice(0, name === 'answer' || name === 'redirect' ? 4 : 3), noEnv),
+      ).toEqual({
         error: `"${name}" needs --as <id>: who is deciding`,
       });
       const target = ['approve', 'reject', 'edit'].includes(name) ? 'approval' : 'escalation';
-      expect(parseCommand([name, 'run-1', '--as', 'alice'], noEnv)).toEqual({ error: `"${name}" needs a run id and an ${target} id` });
+      expect(parseCommand([name, 'run-1', '--as', 'alice'], noEnv)).toEqual({
+        error: `"${name}" needs a run id and an ${target} id`,
+      });
     }
   });
 
@@ -712,21 +952,34 @@ describe('parseCommand: approvals, decisions, escalations, cancel, audit', () =>
     expect(parseCommand(['approve', 'run-1', 'ap-1', 'now', '--as', 'alice'], noEnv)).toEqual({
       error: '"approve" takes a run id and an approval id, got extra arguments: now',
     });
-    expect(parseCommand(['approve', 'run-1', 'ap-1', '--as', 'alice', '--reason', 'x'], noEnv)).toEqual({ error: '--reason does not apply to "approve"' });
-    expect(parseCommand(['answer', 'run-1', 'esc-1', '--as', 'alice', '--async', 'x'], noEnv)).toEqual({ error: '--async does not apply to "answer"' });
+    expect(parseCommand(['approve', 'run-1', 'ap-1', '--as', 'alice', '--reason', 'x'], noEnv)).toEqual({
+      error: '--reason does not apply to "approve"',
+    });
+    expect(parseCommand(['answer', 'run-1', 'esc-1', '--as', 'alice', '--async', 'x'], noEnv)).toEqual({
+      error: '--async does not apply to "answer"',
+    });
     expect(parseCommand(['cancel', '--json', 'run-1'], noEnv)).toEqual({ error: '--json does not apply to "cancel"' });
-    expect(parseCommand(['status', '--as', 'alice', 'run-1'], noEnv)).toEqual({ error: '--as does not apply to "status"' });
+    expect(parseCommand(['status', '--as', 'alice', 'run-1'], noEnv)).toEqual({
+      error: '--as does not apply to "status"',
+    });
   });
 
   it('reads cancel and audit with one run id', () => {
     expect(parseCommand(['cancel', 'run-1'], noEnv)).toEqual({ kind: 'cancel', connection: defaults, runId: 'run-1' });
-    expect(parseCommand(['audit', '--json', 'run-1'], noEnv)).toEqual({ kind: 'audit', connection: defaults, runId: 'run-1', json: true });
+    expect(parseCommand(['audit', '--json', 'run-1'], noEnv)).toEqual({
+      kind: 'audit',
+      connection: defaults,
+      runId: 'run-1',
+      json: true,
+    });
     expect(parseCommand(['cancel'], noEnv)).toEqual({ error: '"cancel" needs a run id' });
     expect(parseCommand(['audit', 'a', 'b'], noEnv)).toEqual({ error: '"audit" takes one run id, got 2 arguments' });
   });
 
   it('keeps connection flags on the new commands', () => {
-    expect(parseCommand(['approvals', '--address', 'h:1', '--namespace', 'ns', '--task-queue', 'q'], noEnv)).toMatchObject({
+    expect(
+      parseCommand(['approvals', '--address', 'h:1', '--namespace', 'ns', '--task-queue', 'q'], noEnv),
+    ).toMatchObject({
       connection: { address: 'h:1', namespace: 'ns', taskQueue: 'q' },
     });
   });
@@ -737,7 +990,21 @@ describe('parseCommand: approvals, decisions, escalations, cancel, audit', () =>
   });
 
   it('documents every command in the usage text', () => {
-    for (const name of ['run', 'task', 'status', 'result', 'audit', 'cancel', 'approvals', 'approve', 'reject', 'edit', 'answer', 'redirect', 'end']) {
+    for (const name of [
+      'run',
+      'task',
+      'status',
+      'result',
+      'audit',
+      'cancel',
+      'approvals',
+      'approve',
+      'reject',
+      'edit',
+      'answer',
+      'redirect',
+      'end',
+    ]) {
       expect(usage).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
     }
   });
@@ -749,8 +1016,24 @@ describe('formatting approvals, escalations and the audit trail', () => {
       ...status,
       phase: 'waiting_for_approval',
       pending: [],
-      pendingApprovals: [approval, { ...approval, id: 'ap-2', group: undefined, escalated: true, tool: 'send_email', input: { to: 'x@example.com' } }],
-      escalation: { id: 'esc-1', reason: 'low_confidence', message: 'confidence 0.3 is below 0.6', openedAt: '2030-01-01T00:00:00.000Z', deadlineAt: '2030-01-02T00:00:00.000Z' },
+      pendingApprovals: [
+        approval,
+        {
+          ...approval,
+          id: 'ap-2',
+          group: undefined,
+          escalated: true,
+          tool: 'send_email',
+          input: { to: 'x@example.com' },
+        },
+      ],
+      escalation: {
+        id: 'esc-1',
+        reason: 'low_confidence',
+        message: 'confidence 0.3 is below 0.6',
+        openedAt: '2030-01-01T00:00:00.000Z',
+        deadlineAt: '2030-01-02T00:00:00.000Z',
+      },
       escalations: 1,
     });
     expect(text.split('\n').slice(0, 9)).toEqual([
@@ -775,7 +1058,16 @@ describe('formatting approvals, escalations and the audit trail', () => {
   it('prints the inbox oldest first with the ids approve takes, the tool and args, reason, group and deadline', () => {
     const inbox: InboxApproval[] = [
       { ...approval, agent: 'support' },
-      { ...approval, runId: 'run-2', id: 'ap-9', agent: 'billing', tool: 'wire_money', input: { note: 'x'.repeat(200) }, group: undefined, escalated: true },
+      {
+        ...approval,
+        runId: 'run-2',
+        id: 'ap-9',
+        agent: 'billing',
+        tool: 'wire_money',
+        input: { note: 'x'.repeat(200) },
+        group: undefined,
+        escalated: true,
+      },
     ];
     const text = formatApprovals(inbox);
     expect(text.split('\n')).toEqual([
@@ -799,9 +1091,35 @@ describe('formatting approvals, escalations and the audit trail', () => {
 
   it('prints the audit trail one numbered line per decision, with who and why', () => {
     const entries: AuditEntry[] = [
-      { seq: 1, at: '2030-01-01T00:00:00.000Z', step: 1, event: 'tool_allowed', tool: 'search_docs', callId: 'c1', by: 'policy' },
-      { seq: 2, at: '2030-01-01T00:00:01.000Z', step: 2, event: 'approval_requested', tool: 'refund_order', callId: 'c2', by: 'policy', reason: 'over $20' },
-      { seq: 3, at: '2030-01-01T00:03:00.000Z', step: 2, event: 'rejected', tool: 'refund_order', callId: 'c2', by: 'human:alice', reason: 'wrong order' },
+      {
+        seq: 1,
+        at: '2030-01-01T00:00:00.000Z',
+        step: 1,
+        event: 'tool_allowed',
+        tool: 'search_docs',
+        callId: 'c1',
+        by: 'policy',
+      },
+      {
+        seq: 2,
+        at: '2030-01-01T00:00:01.000Z',
+        step: 2,
+        event: 'approval_requested',
+        tool: 'refund_order',
+        callId: 'c2',
+        by: 'policy',
+        reason: 'over $20',
+      },
+      {
+        seq: 3,
+        at: '2030-01-01T00:03:00.000Z',
+        step: 2,
+        event: 'rejected',
+        tool: 'refund_order',
+        callId: 'c2',
+        by: 'human:alice',
+        reason: 'wrong order',
+      },
       { seq: 4, at: '2030-01-01T00:04:00.000Z', step: 3, event: 'cancelled', by: 'system' },
     ];
     expect(formatAudit('run-1', entries).split('\n')).toEqual([
@@ -818,12 +1136,22 @@ describe('formatting approvals, escalations and the audit trail', () => {
 
 describe('describeError for decisions', () => {
   it("prints a refused decision's message, a finished run, and an update nobody took", () => {
-    const refused = new DecisionRejectedError({ runId: 'run-1', targetId: 'ap-1', reason: 'approval ap-1 was already decided' });
-    expect(describeError(refused, 'run-1', 'default')).toBe('run run-1 refused the decision on ap-1: approval ap-1 was already decided');
+    const refused = new DecisionRejectedError({
+      runId: 'run-1',
+      targetId: 'ap-1',
+      reason: 'approval ap-1 was already decided',
+    });
+    expect(describeError(refused, 'run-1', 'default')).toBe(
+      'run run-1 refused the decision on ap-1: approval ap-1 was already decided',
+    );
     const finished = new WorkflowNotFoundError('workflow execution already completed', 'run-1', undefined);
-    expect(describeError(finished, 'run-1', 'default')).toBe('run run-1 has already ended; read its outcome with "result run-1"');
+    expect(describeError(finished, 'run-1', 'default')).toBe(
+      'run run-1 has already ended; read its outcome with "result run-1"',
+    );
     const timedOut = new WorkflowUpdateRPCTimeoutOrCancelledError('timeout');
-    expect(describeError(timedOut, 'run-1', 'default')).toMatch(/^run run-1 did not take the decision in time \(no worker answered/);
+    expect(describeError(timedOut, 'run-1', 'default')).toMatch(
+      /^run run-1 did not take the decision in time \(no worker answered/,
+    );
   });
 });
 
@@ -842,12 +1170,31 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
   });
 
   it('approves by Update and says so, or prints the ack with --json', async () => {
-    const { code, out, calls } = await runCli(['approve', 'run-1', 'ap-1', '--as', 'alice', '--groups', 'support-leads', '--comment', 'ok']);
+    const { code, out, calls } = await runCli([
+      'approve',
+      'run-1',
+      'ap-1',
+      '--as',
+      'alice',
+      '--groups',
+      'support-leads',
+      '--comment',
+      'ok',
+    ]);
     expect(code).toBe(0);
     expect(out).toBe('ap-1 approved on run run-1');
     expect(calls.getHandle).toEqual(['run-1']);
     expect(calls.decide).toEqual([
-      { runId: 'run-1', async: false, decision: { decision: 'approve', approvalId: 'ap-1', approver: { id: 'alice', groups: ['support-leads'] }, comment: 'ok' } },
+      {
+        runId: 'run-1',
+        async: false,
+        decision: {
+          decision: 'approve',
+          approvalId: 'ap-1',
+          approver: { id: 'alice', groups: ['support-leads'] },
+          comment: 'ok',
+        },
+      },
     ]);
     const json = await runCli(['approve', 'run-1', 'ap-1', '--as', 'alice', '--json']);
     expect(JSON.parse(json.out)).toEqual({ approvalId: 'ap-1', decision: 'approve' });
@@ -856,7 +1203,12 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
   it('rejects and edits by Update', async () => {
     const rejected = await runCli(['reject', 'run-1', 'ap-1', '--as', 'bob', '--reason', 'wrong order']);
     expect(rejected.out).toBe('ap-1 rejected on run run-1');
-    expect(rejected.calls.decide[0]?.decision).toEqual({ decision: 'reject', approvalId: 'ap-1', approver: { id: 'bob', groups: [] }, reason: 'wrong order' });
+    expect(rejected.calls.decide[0]?.decision).toEqual({
+      decision: 'reject',
+      approvalId: 'ap-1',
+      approver: { id: 'bob', groups: [] },
+      reason: 'wrong order',
+    });
     const edited = await runCli(['edit', 'run-1', 'ap-1', '--as', 'bob', '--input', '{"amountCents":100}']);
     expect(edited.code).toBe(0);
     expect(edited.out).toBe('ap-1 approved with edited arguments on run run-1');
@@ -873,8 +1225,15 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
   });
 
   it("exits 1 with the run's reason when the workflow refuses the decision", async () => {
-    const refused = new DecisionRejectedError({ runId: 'run-1', targetId: 'ap-1', reason: 'alice is not in group support-leads' });
-    const { code, out, err, calls } = await runCli(['approve', 'run-1', 'ap-1', '--as', 'alice'], fakeClient({ handleError: refused }));
+    const refused = new DecisionRejectedError({
+      runId: 'run-1',
+      targetId: 'ap-1',
+      reason: 'alice is not in group support-leads',
+    });
+    const { code, out, err, calls } = await runCli(
+      ['approve', 'run-1', 'ap-1', '--as', 'alice'],
+      fakeClient({ handleError: refused }),
+    );
     expect(code).toBe(1);
     expect(out).toBe('');
     expect(err).toBe('error: run run-1 refused the decision on ap-1: alice is not in group support-leads');
@@ -886,7 +1245,10 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
     const ended = await runCli(['approve', 'run-1', 'ap-1', '--as', 'alice'], fakeClient({ handleError: finished }));
     expect(ended.code).toBe(1);
     expect(ended.err).toBe('error: run run-1 has already ended; read its outcome with "result run-1"');
-    const ghost = await runCli(['cancel', 'ghost'], fakeClient({ handleError: new WorkflowNotFoundError('workflow not found', 'ghost', undefined) }));
+    const ghost = await runCli(
+      ['cancel', 'ghost'],
+      fakeClient({ handleError: new WorkflowNotFoundError('workflow not found', 'ghost', undefined) }),
+    );
     expect(ghost.code).toBe(1);
     expect(ghost.err).toBe('error: no run with id "ghost" in namespace default');
   });
@@ -915,7 +1277,9 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
     const answered = await runCli(['answer', 'run-1', 'esc-1', '--as', 'alice', 'Refund', '$33.12.']);
     expect(answered.code).toBe(0);
     expect(answered.out).toBe('escalation esc-1: answered for run run-1; it ends with this answer');
-    expect(answered.calls.resolve).toEqual([{ runId: 'run-1', resolution: { action: 'answer', escalationId: 'esc-1', by: alice, text: 'Refund $33.12.' } }]);
+    expect(answered.calls.resolve).toEqual([
+      { runId: 'run-1', resolution: { action: 'answer', escalationId: 'esc-1', by: alice, text: 'Refund $33.12.' } },
+    ]);
     const redirected = await runCli(['redirect', 'run-1', 'esc-1', '--as', 'alice', 'Ask', 'first.']);
     expect(redirected.out).toBe('escalation esc-1: redirected run run-1; it carries on');
     expect(redirected.calls.resolve[0]?.resolution).toMatchObject({ action: 'redirect', instruction: 'Ask first.' });
@@ -925,8 +1289,15 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
   });
 
   it('exits 1 when the run refuses a resolution', async () => {
-    const refused = new DecisionRejectedError({ runId: 'run-1', targetId: 'esc-1', reason: 'escalation esc-1 is not open' });
-    const { code, err } = await runCli(['answer', 'run-1', 'esc-1', '--as', 'alice', 'x'], fakeClient({ handleError: refused }));
+    const refused = new DecisionRejectedError({
+      runId: 'run-1',
+      targetId: 'esc-1',
+      reason: 'escalation esc-1 is not open',
+    });
+    const { code, err } = await runCli(
+      ['answer', 'run-1', 'esc-1', '--as', 'alice', 'x'],
+      fakeClient({ handleError: refused }),
+    );
     expect(code).toBe(1);
     expect(err).toBe('error: run run-1 refused the decision on esc-1: escalation esc-1 is not open');
   });
@@ -939,7 +1310,17 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
   });
 
   it('prints the audit trail, as text or JSON', async () => {
-    const audit: AuditEntry[] = [{ seq: 1, at: '2030-01-01T00:00:00.000Z', step: 1, event: 'approved', tool: 'refund_order', callId: 'c2', by: 'human:alice' }];
+    const audit: AuditEntry[] = [
+      {
+        seq: 1,
+        at: '2030-01-01T00:00:00.000Z',
+        step: 1,
+        event: 'approved',
+        tool: 'refund_order',
+        callId: 'c2',
+        by: 'human:alice',
+      },
+    ];
     const text = await runCli(['audit', 'run-1'], fakeClient({ audit }));
     expect(text.code).toBe(0);
     expect(text.out).toBe(formatAudit('run-1', audit));
@@ -948,7 +1329,10 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
   });
 
   it('shows approvals waiting in status', async () => {
-    const { out } = await runCli(['status', 'run-1'], fakeClient({ status: { ...status, pendingApprovals: [approval] } }));
+    const { out } = await runCli(
+      ['status', 'run-1'],
+      fakeClient({ status: { ...status, pendingApprovals: [approval] } }),
+    );
     expect(out).toContain('awaiting approval:\n  ap-1: refund_order');
   });
 
@@ -996,7 +1380,23 @@ describe('parseCommand: patterns (task, --rag, --routing, --principal, --output-
   it('reads task with every flag, joining the input words', () => {
     expect(
       parseCommand(
-        ['task', '--class', 'classify', '--instructions', 'Label it.', '--model', 'openai/gpt-4.1-nano', '--output-schema', 's.json', '--run-id', 't1', '--wait', '--json', 'parcel', 'lost'],
+        [
+          'task',
+          '--class',
+          'classify',
+          '--instructions',
+          'Label it.',
+          '--model',
+          'openai/gpt-4.1-nano',
+          '--output-schema',
+          's.json',
+          '--run-id',
+          't1',
+          '--wait',
+          '--json',
+          'parcel',
+          'lost',
+        ],
         noEnv,
       ),
     ).toEqual({
@@ -1022,20 +1422,34 @@ describe('parseCommand: patterns (task, --rag, --routing, --principal, --output-
       wait: false,
       json: false,
     });
-    expect(parseCommand(['task', '--routing', 'example', 'x'], noEnv)).toMatchObject({ kind: 'task', routing: 'example' });
+    expect(parseCommand(['task', '--routing', 'example', 'x'], noEnv)).toMatchObject({
+      kind: 'task',
+      routing: 'example',
+    });
   });
 
   it('refuses an unknown task class, --model with --routing, and an empty --routing', () => {
     expect(parseCommand(['task', '--class', 'summarize', 'x'], noEnv)).toEqual({
       error: '--class must be one of plan, act, synthesize, extract, classify, rewrite (got "summarize")',
     });
-    expect(parseCommand(['run', '--model', 'openai/gpt-4.1', '--routing', 'r.json', 'x'], noEnv)).toEqual({ error: 'give --model or --routing, not both' });
-    expect(parseCommand(['task', '--model', 'openai/gpt-4.1', '--routing', 'example', 'x'], noEnv)).toEqual({ error: 'give --model or --routing, not both' });
-    expect(parseCommand(['run', '--routing=', 'x'], noEnv)).toEqual({ error: '--routing needs a JSON file or "example"' });
+    expect(parseCommand(['run', '--model', 'openai/gpt-4.1', '--routing', 'r.json', 'x'], noEnv)).toEqual({
+      error: 'give --model or --routing, not both',
+    });
+    expect(parseCommand(['task', '--model', 'openai/gpt-4.1', '--routing', 'example', 'x'], noEnv)).toEqual({
+      error: 'give --model or --routing, not both',
+    });
+    expect(parseCommand(['run', '--routing=', 'x'], noEnv)).toEqual({
+      error: '--routing needs a JSON file or "example"',
+    });
   });
 
   it('reads run --rag with k, min score and the weak-context policy', () => {
-    expect(parseCommand(['run', '--rag', '--k', '3', '--min-score', '0.5', '--on-weak', 'escalate', 'Can', 'I', 'return', 'it?'], noEnv)).toEqual({
+    expect(
+      parseCommand(
+        ['run', '--rag', '--k', '3', '--min-score', '0.5', '--on-weak', 'escalate', 'Can', 'I', 'return', 'it?'],
+        noEnv,
+      ),
+    ).toEqual({
       kind: 'run',
       connection: defaults,
       retrieval: { k: 3, minScore: 0.5, onWeak: 'escalate' },
@@ -1050,16 +1464,24 @@ describe('parseCommand: patterns (task, --rag, --routing, --principal, --output-
     expect(parseCommand(['run', '--k', '3', 'x'], noEnv)).toEqual({ error: '--k needs --rag' });
     expect(parseCommand(['run', '--on-weak', 'degrade', 'x'], noEnv)).toEqual({ error: '--on-weak needs --rag' });
     for (const bad of ['0', '21', '2.5', 'four']) {
-      expect(parseCommand(['run', '--rag', '--k', bad, 'x'], noEnv)).toEqual({ error: `--k must be a whole number from 1 to 20 (got "${bad}")` });
+      expect(parseCommand(['run', '--rag', '--k', bad, 'x'], noEnv)).toEqual({
+        error: `--k must be a whole number from 1 to 20 (got "${bad}")`,
+      });
     }
     for (const bad of ['-1', 'high', '']) {
-      expect(parseCommand(['run', '--rag', `--min-score=${bad}`, 'x'], noEnv)).toEqual({ error: `--min-score must be a number >= 0 (got "${bad}")` });
+      expect(parseCommand(['run', '--rag', `--min-score=${bad}`, 'x'], noEnv)).toEqual({
+        error: `--min-score must be a number >= 0 (got "${bad}")`,
+      });
     }
-    expect(parseCommand(['run', '--rag', '--on-weak', 'guess', 'x'], noEnv)).toEqual({ error: '--on-weak must be one of broaden, degrade, escalate (got "guess")' });
+    expect(parseCommand(['run', '--rag', '--on-weak', 'guess', 'x'], noEnv)).toEqual({
+      error: '--on-weak must be one of broaden, degrade, escalate (got "guess")',
+    });
   });
 
   it('reads run --routing, --principal and --output-schema as file paths', () => {
-    expect(parseCommand(['run', '--routing', 'example', '--principal', 'p.json', '--output-schema', 's.json', 'x'], noEnv)).toEqual({
+    expect(
+      parseCommand(['run', '--routing', 'example', '--principal', 'p.json', '--output-schema', 's.json', 'x'], noEnv),
+    ).toEqual({
       kind: 'run',
       connection: defaults,
       routing: 'example',
@@ -1073,11 +1495,21 @@ describe('parseCommand: patterns (task, --rag, --routing, --principal, --output-
 
   it('keeps run-only and task-only flags apart', () => {
     expect(parseCommand(['task', '--rag', 'x'], noEnv)).toEqual({ error: '--rag does not apply to "task"' });
-    expect(parseCommand(['task', '--agent', 'a.json', 'x'], noEnv)).toEqual({ error: '--agent does not apply to "task"' });
-    expect(parseCommand(['task', '--principal', 'p.json', 'x'], noEnv)).toEqual({ error: '--principal does not apply to "task"' });
-    expect(parseCommand(['run', '--class', 'classify', 'x'], noEnv)).toEqual({ error: '--class does not apply to "run"' });
-    expect(parseCommand(['run', '--instructions', 'x', 'y'], noEnv)).toEqual({ error: '--instructions does not apply to "run"' });
-    expect(parseCommand(['status', '--routing', 'example', 'r'], noEnv)).toEqual({ error: '--routing does not apply to "status"' });
+    expect(parseCommand(['task', '--agent', 'a.json', 'x'], noEnv)).toEqual({
+      error: '--agent does not apply to "task"',
+    });
+    expect(parseCommand(['task', '--principal', 'p.json', 'x'], noEnv)).toEqual({
+      error: '--principal does not apply to "task"',
+    });
+    expect(parseCommand(['run', '--class', 'classify', 'x'], noEnv)).toEqual({
+      error: '--class does not apply to "run"',
+    });
+    expect(parseCommand(['run', '--instructions', 'x', 'y'], noEnv)).toEqual({
+      error: '--instructions does not apply to "run"',
+    });
+    expect(parseCommand(['status', '--routing', 'example', 'r'], noEnv)).toEqual({
+      error: '--routing does not apply to "status"',
+    });
   });
 });
 
@@ -1085,25 +1517,42 @@ describe('the example routing table', () => {
   it('routes strong work to claude-haiku-4-5 then gpt-4.1, cheap work to gpt-4.1-mini, over the providers given', () => {
     expect(exampleRouting(['openai', 'anthropic'])).toEqual({
       tiers: {
-        strong: { chain: [{ provider: 'anthropic', name: 'claude-haiku-4-5' }, { provider: 'openai', name: 'gpt-4.1' }] },
-        cheap: { chain: [{ provider: 'openai', name: 'gpt-4.1-mini' }, { provider: 'anthropic', name: 'claude-haiku-4-5' }] },
+        strong: {
+          chain: [
+            { provider: 'anthropic', name: 'claude-haiku-4-5' },
+            { provider: 'openai', name: 'gpt-4.1' },
+          ],
+        },
+        cheap: {
+          chain: [
+            { provider: 'openai', name: 'gpt-4.1-mini' },
+            { provider: 'anthropic', name: 'claude-haiku-4-5' },
+          ],
+        },
       },
     });
     expect(exampleRouting(['openai'])).toEqual({
-      tiers: { strong: { chain: [{ provider: 'openai', name: 'gpt-4.1' }] }, cheap: { chain: [{ provider: 'openai', name: 'gpt-4.1-mini' }] } },
+      tiers: {
+        strong: { chain: [{ provider: 'openai', name: 'gpt-4.1' }] },
+        cheap: { chain: [{ provider: 'openai', name: 'gpt-4.1-mini' }] },
+      },
     });
-    expect(exampleRouting(['openai-compatible']).tiers.cheap?.chain).toEqual([{ provider: 'openai-compatible', name: 'llama3.1' }]);
+    expect(exampleRouting(['openai-compatible']).tiers.cheap?.chain).toEqual([
+      { provider: 'openai-compatible', name: 'llama3.1' },
+    ]);
     expect(() => exampleRouting([])).toThrow(/at least one provider/);
   });
 
   it('takes the providers whose keys or URLs are set, openai when none is', () => {
     expect(providersFromEnv({})).toEqual(['openai']);
     expect(providersFromEnv({ OPENAI_API_KEY: ' ', ANTHROPIC_API_KEY: 'k' })).toEqual(['anthropic']);
-    expect(providersFromEnv({ OPENAI_BASE_URL: 'http://fake', ANTHROPIC_BASE_URL: 'http://fake', OPENAI_COMPATIBLE_BASE_URL: 'http://vllm' })).toEqual([
-      'anthropic',
-      'openai',
-      'openai-compatible',
-    ]);
+    expect(
+      providersFromEnv({
+        OPENAI_BASE_URL: 'http://fake',
+        ANTHROPIC_BASE_URL: 'http://fake',
+        OPENAI_COMPATIBLE_BASE_URL: 'http://vllm',
+      }),
+    ).toEqual(['anthropic', 'openai', 'openai-compatible']);
   });
 });
 
@@ -1119,26 +1568,56 @@ describe('formatResult: models, retrieved chunks, single tasks', () => {
     // One model on one tier (a single-model agent): the tier says nothing.
     expect(formatModelsUsed([call({}), call({ seq: 2, outcome: 'timeout' })])).toBe('openai/gpt-4.1 ×1 (+1 failed)');
     // One model serving two tiers: the tiers show.
-    expect(formatModelsUsed([call({}), call({ seq: 2, tier: 'cheap' })])).toBe('openai/gpt-4.1 (strong) ×1, openai/gpt-4.1 (cheap) ×1');
+    expect(formatModelsUsed([call({}), call({ seq: 2, tier: 'cheap' })])).toBe(
+      'openai/gpt-4.1 (strong) ×1, openai/gpt-4.1 (cheap) ×1',
+    );
     const text = formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { calls }));
-    expect(text.split('\n').slice(-2)).toEqual(['models: openai/gpt-4.1 (strong) ×1, openai/gpt-4.1-mini (cheap) ×2 (+1 failed)', 'run run-1 (agent support-example)']);
+    expect(text.split('\n').slice(-2)).toEqual([
+      'models: openai/gpt-4.1 (strong) ×1, openai/gpt-4.1-mini (cheap) ×2 (+1 failed)',
+      'run run-1 (agent support-example)',
+    ]);
   });
 
   it('says when the knowledge base did not cover the question and no model was asked', () => {
-    const degraded = result({ kind: 'answer', text: 'This is not in the knowledge base.', truncated: false, answeredBy: 'policy:not_in_knowledge_base' }, { steps: 0, modelCalls: 0, toolCalls: 0 });
-    expect(formatResult(degraded)).toMatch(/^answer \(not in the knowledge base; no model was asked\):\nThis is not in the knowledge base\.\n/);
+    const degraded = result(
+      {
+        kind: 'answer',
+        text: 'This is not in the knowledge base.',
+        truncated: false,
+        answeredBy: 'policy:not_in_knowledge_base',
+      },
+      { steps: 0, modelCalls: 0, toolCalls: 0 },
+    );
+    expect(formatResult(degraded)).toMatch(
+      /^answer \(not in the knowledge base; no model was asked\):\nThis is not in the knowledge base\.\n/,
+    );
   });
 
   it('names the knowledge-base chunks the run was given, each once', () => {
     const retrieved = { indexVersion: 'idx9', ids: ['returns#aa', 'refunds#bb'] };
-    const text = formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { calls: [call({ retrieved }), call({ seq: 2, retrieved })] }));
+    const text = formatResult(
+      result(
+        { kind: 'answer', text: 'x', truncated: false },
+        { calls: [call({ retrieved }), call({ seq: 2, retrieved })] },
+      ),
+    );
     expect(text).toContain('\nretrieved: returns#aa, refunds#bb (index idx9)\nrun run-1');
   });
 
   it('prints a single task with its calls, tokens and cost, and its own footer', () => {
-    const t = taskResult({ kind: 'answer', text: 'shipping', truncated: false }, { calls: [call({ taskClass: 'classify', tier: 'cheap', model: 'openai/gpt-4.1-mini', purpose: 'task' })] });
+    const t = taskResult(
+      { kind: 'answer', text: 'shipping', truncated: false },
+      { calls: [call({ taskClass: 'classify', tier: 'cheap', model: 'openai/gpt-4.1-mini', purpose: 'task' })] },
+    );
     expect(formatResult(t)).toBe(
-      ['answer:', 'shipping', '', '1 model call, 80 input / 12 output tokens, $0.000051', 'models: openai/gpt-4.1-mini ×1', 'task task-1 (task-classify)'].join('\n'),
+      [
+        'answer:',
+        'shipping',
+        '',
+        '1 model call, 80 input / 12 output tokens, $0.000051',
+        'models: openai/gpt-4.1-mini ×1',
+        'task task-1 (task-classify)',
+      ].join('\n'),
     );
     expect(resultExitCode(t)).toBe(0);
     expect(resultExitCode(taskResult({ kind: 'escalated', reason: 'invalid_output', message: 'm' }))).toBe(1);
@@ -1154,7 +1633,18 @@ describe('formatResult: models, retrieved chunks, single tasks', () => {
 
 describe('main: patterns', () => {
   it('runs a single task (default instructions for its class, default model) and prints its outcome', async () => {
-    const { code, out, err, calls } = await runCli(['task', '--class', 'classify', '--wait', '--run-id', 'task-1', 'My', 'parcel', 'never', 'arrived']);
+    const { code, out, err, calls } = await runCli([
+      'task',
+      '--class',
+      'classify',
+      '--wait',
+      '--run-id',
+      'task-1',
+      'My',
+      'parcel',
+      'never',
+      'arrived',
+    ]);
     expect(code).toBe(0);
     expect(err).toBe('started task task-1; waiting for its result ...');
     expect(out).toBe(formatResult(taskResult({ kind: 'answer', text: 'shipping', truncated: false })));
@@ -1176,7 +1666,9 @@ describe('main: patterns', () => {
 
   it('prints only the task id without --wait, as text or JSON, and the whole result with --wait --json', async () => {
     expect((await runCli(['task', 'x'], fakeClient({ runId: 'task-7' }))).out).toBe('task-7');
-    expect(JSON.parse((await runCli(['task', '--json', 'x'], fakeClient({ runId: 'task-7' }))).out)).toEqual({ runId: 'task-7' });
+    expect(JSON.parse((await runCli(['task', '--json', 'x'], fakeClient({ runId: 'task-7' }))).out)).toEqual({
+      runId: 'task-7',
+    });
     const json = await runCli(['task', '--wait', '--json', '--run-id', 'task-8', 'x']);
     expect(json.err).toBe('');
     expect(JSON.parse(json.out)).toMatchObject({ runId: 'task-8', task: 'task-classify', outcome: { kind: 'answer' } });
@@ -1184,7 +1676,17 @@ describe('main: patterns', () => {
 
   it('sends a task with its own instructions, the example routing and an output contract from a JSON Schema', async () => {
     const { code, calls } = await runCli(
-      ['task', '--instructions', 'Pull out the order.', '--routing', 'example', '--output-schema', 'refund.json', 'Refund', 'ord_1'],
+      [
+        'task',
+        '--instructions',
+        'Pull out the order.',
+        '--routing',
+        'example',
+        '--output-schema',
+        'refund.json',
+        'Refund',
+        'ord_1',
+      ],
       fakeClient(),
       { ...files({ 'refund.json': refundSchema }), env: { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' } },
     );
@@ -1216,33 +1718,70 @@ describe('main: patterns', () => {
     expect(empty.err).toMatch(/^error: invalid task input\n {2}input: /);
     const missing = await runCli(['task', '--output-schema', 'nope.json', 'x']);
     expect(missing.code).toBe(2);
-    expect(missing.err).toBe("error: cannot read output schema file nope.json: ENOENT: no such file or directory, open 'nope.json'");
-    const notObject = await runCli(['task', '--output-schema', 's.json', 'x'], fakeClient(), files({ 's.json': [1, 2] }));
+    expect(missing.err).toBe(
+      "error: cannot read output schema file nope.json: ENOENT: no such file or directory, open 'nope.json'",
+    );
+    const notObject = await runCli(
+      ['task', '--output-schema', 's.json', 'x'],
+      fakeClient(),
+      files({ 's.json': [1, 2] }),
+    );
     expect(notObject.err).toBe('error: output schema file s.json must hold a JSON Schema object');
-    const unusable = await runCli(['task', '--output-schema', 's.json', 'x'], fakeClient(), files({ 's.json': { type: 'widget' } }));
+    const unusable = await runCli(
+      ['task', '--output-schema', 's.json', 'x'],
+      fakeClient(),
+      files({ 's.json': { type: 'widget' } }),
+    );
     expect(unusable.code).toBe(2);
     expect(unusable.err).toMatch(/^error: output schema file s\.json is not a JSON Schema Bosun can check: /);
     for (const r of [empty, missing, notObject, unusable]) expect(r.calls.connect).toEqual([]);
   });
 
   it('with --rag sets the agent retrieval, defaults filled in', async () => {
-    const { code, calls } = await runCli(['run', '--rag', '--k', '3', '--on-weak', 'escalate', 'Can I return an opened mug?']);
+    const { code, calls } = await runCli([
+      'run',
+      '--rag',
+      '--k',
+      '3',
+      '--on-weak',
+      'escalate',
+      'Can I return an opened mug?',
+    ]);
     expect(code).toBe(0);
     const input = calls.start[0] as DefinedRunInput;
-    expect(input.agent.retrieval).toEqual({ k: 3, onWeak: 'escalate', degradeAnswer: expect.stringContaining('not in the knowledge base') });
+    expect(input.agent.retrieval).toEqual({
+      k: 3,
+      onWeak: 'escalate',
+      degradeAnswer: expect.stringContaining('not in the knowledge base'),
+    });
     expect(input.agent).toMatchObject({ name: 'support-example', tools: ['search_docs', 'read_doc', 'calculator'] });
     const plain = await runCli(['run', '--rag', '--min-score', '1.5', 'x']);
-    expect((plain.calls.start[0] as DefinedRunInput).agent.retrieval).toMatchObject({ k: 4, minScore: 1.5, onWeak: 'degrade' });
+    expect((plain.calls.start[0] as DefinedRunInput).agent.retrieval).toMatchObject({
+      k: 4,
+      minScore: 1.5,
+      onWeak: 'degrade',
+    });
   });
 
   it('merges --rag over an agent file retrieval', async () => {
-    const agent = { name: 'kb', instructions: 'Answer from the documents.', model: { provider: 'openai', name: 'gpt-4.1' }, retrieval: { k: 8, minScore: 2 } };
-    const { calls } = await runCli(['run', '--agent', 'kb.json', '--rag', '--k', '2', 'x'], fakeClient(), files({ 'kb.json': agent }));
+    const agent = {
+      name: 'kb',
+      instructions: 'Answer from the documents.',
+      model: { provider: 'openai', name: 'gpt-4.1' },
+      retrieval: { k: 8, minScore: 2 },
+    };
+    const { calls } = await runCli(
+      ['run', '--agent', 'kb.json', '--rag', '--k', '2', 'x'],
+      fakeClient(),
+      files({ 'kb.json': agent }),
+    );
     expect((calls.start[0] as DefinedRunInput).agent.retrieval).toMatchObject({ k: 2, minScore: 2 });
   });
 
   it('with --routing example routes the example agent over the providers set in the environment, with no single model', async () => {
-    const { code, calls } = await runCli(['run', '--routing', 'example', 'x'], fakeClient(), { env: { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' } });
+    const { code, calls } = await runCli(['run', '--routing', 'example', 'x'], fakeClient(), {
+      env: { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' },
+    });
     expect(code).toBe(0);
     const agent = (calls.start[0] as DefinedRunInput).agent;
     expect(agent.model).toBeUndefined();
@@ -1251,15 +1790,23 @@ describe('main: patterns', () => {
     // Prices of every routed model are pinned at start.
     expect(Object.keys(agent.prices ?? {}).sort()).toEqual(['claude-haiku-4-5', 'gpt-4.1', 'gpt-4.1-mini']);
     const openaiOnly = await runCli(['run', '--routing', 'example', 'x']);
-    expect((openaiOnly.calls.start[0] as DefinedRunInput).agent.routing?.tiers.strong?.chain).toEqual([{ provider: 'openai', name: 'gpt-4.1' }]);
+    expect((openaiOnly.calls.start[0] as DefinedRunInput).agent.routing?.tiers.strong?.chain).toEqual([
+      { provider: 'openai', name: 'gpt-4.1' },
+    ]);
   });
 
   it('with --routing file.json replaces the model of the example agent or of an agent file', async () => {
-    const routing = { tiers: { strong: { chain: [{ provider: 'openai', name: 'gpt-4.1' }] } }, classes: { act: 'strong' } };
+    const routing = {
+      tiers: { strong: { chain: [{ provider: 'openai', name: 'gpt-4.1' }] } },
+      classes: { act: 'strong' },
+    };
     const agent = { name: 'billing', instructions: 'Be exact.', model: { provider: 'openai', name: 'gpt-4.1-mini' } };
     const deps = files({ 'r.json': routing, 'a.json': agent });
     const example = await runCli(['run', '--routing', 'r.json', 'x'], fakeClient(), deps);
-    expect((example.calls.start[0] as DefinedRunInput).agent).toMatchObject({ name: 'support-example', routing: { ...routing, tiers: { strong: { attemptsPerModel: 3 } } } });
+    expect((example.calls.start[0] as DefinedRunInput).agent).toMatchObject({
+      name: 'support-example',
+      routing: { ...routing, tiers: { strong: { attemptsPerModel: 3 } } },
+    });
     const fromFile = await runCli(['run', '--agent', 'a.json', '--routing', 'r.json', 'x'], fakeClient(), deps);
     const a = (fromFile.calls.start[0] as DefinedRunInput).agent;
     expect(a).toMatchObject({ name: 'billing', routing: { classes: { act: 'strong' } } });
@@ -1269,8 +1816,14 @@ describe('main: patterns', () => {
   it('exits 2 for a routing file that is missing or invalid, naming the routing fields', async () => {
     const missing = await runCli(['run', '--routing', 'r.json', 'x']);
     expect(missing.code).toBe(2);
-    expect(missing.err).toBe("error: cannot read routing file r.json: ENOENT: no such file or directory, open 'r.json'");
-    const invalid = await runCli(['run', '--routing', 'r.json', 'x'], fakeClient(), files({ 'r.json': { tiers: { fast: { chain: [] } } } }));
+    expect(missing.err).toBe(
+      "error: cannot read routing file r.json: ENOENT: no such file or directory, open 'r.json'",
+    );
+    const invalid = await runCli(
+      ['run', '--routing', 'r.json', 'x'],
+      fakeClient(),
+      files({ 'r.json': { tiers: { fast: { chain: [] } } } }),
+    );
     expect(invalid.code).toBe(2);
     expect(invalid.err).toMatch(/^error: invalid run input\n {2}agent\.routing\.tiers/);
     expect(invalid.calls.connect).toEqual([]);
@@ -1286,8 +1839,15 @@ describe('main: patterns', () => {
   });
 
   it('runs with an output contract from --output-schema', async () => {
-    const { calls } = await runCli(['run', '--output-schema', 'refund.json', 'x'], fakeClient(), files({ 'refund.json': refundSchema }));
-    expect((calls.start[0] as DefinedRunInput).output).toMatchObject({ name: 'refund_decision', schema: { type: 'object', required: ['approve', 'amountCents'] } });
+    const { calls } = await runCli(
+      ['run', '--output-schema', 'refund.json', 'x'],
+      fakeClient(),
+      files({ 'refund.json': refundSchema }),
+    );
+    expect((calls.start[0] as DefinedRunInput).output).toMatchObject({
+      name: 'refund_decision',
+      schema: { type: 'object', required: ['approve', 'amountCents'] },
+    });
     expect((calls.start[0] as DefinedRunInput).output?.schema).not.toHaveProperty('$schema');
   });
 });
@@ -1325,7 +1885,13 @@ describe('stats', () => {
   it('prints every business figure, or the report as JSON', async () => {
     const { client, calls } = fakeClient();
     const out: string[] = [];
-    const code = await main(['stats', '--agent', 'support'], { connect: async () => client, out: (t) => out.push(t), err: () => {}, readFile: async () => '', env: {} });
+    const code = await main(['stats', '--agent', 'support'], {
+      connect: async () => client,
+      out: (t) => out.push(t),
+      err: () => {},
+      readFile: async () => '',
+      env: {},
+    });
     expect(code).toBe(0);
     expect(calls.stats[0]!.agent).toBe('support');
     const text = out.join('\n');
@@ -1342,10 +1908,14 @@ describe('stats', () => {
     // The entry, not `main`: a fault that only shows when the module starts the command
     // itself (a top-level `await main()` reaching a `const` not yet evaluated) fails here.
     const bosun = (...args: string[]) =>
-      spawnSync(process.execPath, ['--import', fileURLToPath(new URL('../helpers/cli-entry-hook.ts', import.meta.url)), cliEntry, ...args], {
-        encoding: 'utf8',
-        timeout: 15_000,
-      });
+      spawnSync(
+        process.execPath,
+        ['--import', fileURLToPath(new URL('../helpers/cli-entry-hook.ts', import.meta.url)), cliEntry, ...args],
+        {
+          encoding: 'utf8',
+          timeout: 15_000,
+        },
+      );
     const text = bosun('stats');
     expect(text.stderr).toBe('');
     expect(text.status).toBe(0);
@@ -1356,4 +1926,3 @@ describe('stats', () => {
     expect(JSON.parse(json.stdout)).toEqual(cliEntryStats);
   });
 });
-

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
-import { createBosunClient, defaultInboxRunLimit, pendingApprovalsQuery, validateDecision } from '../../client/client.ts';
+import {
+  createBosunClient,
+  defaultInboxRunLimit,
+  pendingApprovalsQuery,
+  validateDecision,
+} from '../../client/client.ts';
 import { DecisionRejectedError, RunInputError } from '../../client/errors.ts';
 import { exampleAgent } from '../../client/example-agent.ts';
 import type { AuditEntry, PendingApproval } from '../../core/approvals.ts';
@@ -10,7 +15,12 @@ import { rejectionOf } from '../helpers/rejection.ts';
 
 const alice = { id: 'alice', groups: ['support-leads'] };
 
-const approval = (runId: string, id: string, requestedAt: string, extra: Partial<PendingApproval> = {}): PendingApproval => ({
+const approval = (
+  runId: string,
+  id: string,
+  requestedAt: string,
+  extra: Partial<PendingApproval> = {},
+): PendingApproval => ({
   id,
   runId,
   step: 2,
@@ -127,19 +137,42 @@ const bosunWith = (opts: FakeOptions = {}) => {
 
 /** The update a validator refuses arrives at the client as this. */
 const refusedUpdate = (message: string, type = 'DecisionRejected') =>
-  new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ message, type, nonRetryable: true }));
+  new WorkflowUpdateFailedError(
+    'Workflow Update failed',
+    ApplicationFailure.create({ message, type, nonRetryable: true }),
+  );
 
 describe('approval decisions by Update', () => {
   it('sends approve, reject and edit as the decideApproval Update, with defaults filled in, and returns the ack', async () => {
     const { bosun, calls } = bosunWith();
     const run = bosun.getHandle('run-1');
-    await expect(run.approve('ap-1', alice, 'checked the order')).resolves.toEqual({ approvalId: 'ap-1', decision: 'approve' });
+    await expect(run.approve('ap-1', alice, 'checked the order')).resolves.toEqual({
+      approvalId: 'ap-1',
+      decision: 'approve',
+    });
     await run.reject('ap-2', { id: 'bob' }, 'amount looks wrong');
     await run.edit('ap-3', alice, { orderId: 'ord_1', amountCents: 2000 });
     expect(calls.updates).toEqual([
-      { runId: 'run-1', name: 'decideApproval', arg: { decision: 'approve', approvalId: 'ap-1', approver: alice, comment: 'checked the order' } },
-      { runId: 'run-1', name: 'decideApproval', arg: { decision: 'reject', approvalId: 'ap-2', approver: { id: 'bob', groups: [] }, reason: 'amount looks wrong' } },
-      { runId: 'run-1', name: 'decideApproval', arg: { decision: 'edit', approvalId: 'ap-3', approver: alice, input: { orderId: 'ord_1', amountCents: 2000 } } },
+      {
+        runId: 'run-1',
+        name: 'decideApproval',
+        arg: { decision: 'approve', approvalId: 'ap-1', approver: alice, comment: 'checked the order' },
+      },
+      {
+        runId: 'run-1',
+        name: 'decideApproval',
+        arg: {
+          decision: 'reject',
+          approvalId: 'ap-2',
+          approver: { id: 'bob', groups: [] },
+          reason: 'amount looks wrong',
+        },
+      },
+      {
+        runId: 'run-1',
+        name: 'decideApproval',
+        arg: { decision: 'edit', approvalId: 'ap-3', approver: alice, input: { orderId: 'ord_1', amountCents: 2000 } },
+      },
     ]);
     expect(calls.signals).toEqual([]);
   });
@@ -198,7 +231,10 @@ describe('approval decisions by Update', () => {
     });
     const err = await rejectionOf(bosun.getHandle('run-1').edit('ap-7', alice, { amountCents: 'lots' }));
     expect(err).toBeInstanceOf(DecisionRejectedError);
-    expect(err).toMatchObject({ targetId: 'ap-7', reason: 'edited input for ap-7 is invalid: amountCents: expected number' });
+    expect(err).toMatchObject({
+      targetId: 'ap-7',
+      reason: 'edited input for ap-7 is invalid: amountCents: expected number',
+    });
   });
 
   it('passes other errors through untouched (a finished or unknown run is not a refused decision)', async () => {
@@ -218,9 +254,15 @@ describe('approval decisions by Signal', () => {
     const run = bosun.getHandle('run-1');
     await run.decideAsync({ decision: 'approve', approvalId: 'ap-1', approver: { id: 'alice' } });
     expect(calls.signals).toEqual([
-      { runId: 'run-1', name: 'decideApprovalAsync', arg: { decision: 'approve', approvalId: 'ap-1', approver: { id: 'alice', groups: [] } } },
+      {
+        runId: 'run-1',
+        name: 'decideApprovalAsync',
+        arg: { decision: 'approve', approvalId: 'ap-1', approver: { id: 'alice', groups: [] } },
+      },
     ]);
-    await expect(run.decideAsync({ decision: 'reject', approvalId: 'ap-1', approver: alice, reason: '' })).rejects.toBeInstanceOf(RunInputError);
+    await expect(
+      run.decideAsync({ decision: 'reject', approvalId: 'ap-1', approver: alice, reason: '' }),
+    ).rejects.toBeInstanceOf(RunInputError);
     expect(calls.signals).toHaveLength(1);
     expect(calls.updates).toEqual([]);
   });
@@ -228,22 +270,50 @@ describe('approval decisions by Signal', () => {
 
 describe('escalation resolutions', () => {
   it('sends answer, redirect and end as the resolveEscalation Update', async () => {
-    const { bosun, calls } = bosunWith({ update: (_name, arg) => ({ escalationId: arg.escalationId, action: arg.action }) });
+    const { bosun, calls } = bosunWith({
+      update: (_name, arg) => ({ escalationId: arg.escalationId, action: arg.action }),
+    });
     const run = bosun.getHandle('run-2');
-    await expect(run.answer('esc-1', alice, 'Refund $33.12.')).resolves.toEqual({ escalationId: 'esc-1', action: 'answer' });
+    await expect(run.answer('esc-1', alice, 'Refund $33.12.')).resolves.toEqual({
+      escalationId: 'esc-1',
+      action: 'answer',
+    });
     await run.redirect('esc-2', { id: 'bob' }, 'Ask for the order id first.');
     await run.end('esc-3', alice, 'customer withdrew the request');
     expect(calls.updates).toEqual([
-      { runId: 'run-2', name: 'resolveEscalation', arg: { action: 'answer', escalationId: 'esc-1', by: alice, text: 'Refund $33.12.' } },
-      { runId: 'run-2', name: 'resolveEscalation', arg: { action: 'redirect', escalationId: 'esc-2', by: { id: 'bob', groups: [] }, instruction: 'Ask for the order id first.' } },
-      { runId: 'run-2', name: 'resolveEscalation', arg: { action: 'end', escalationId: 'esc-3', by: alice, reason: 'customer withdrew the request' } },
+      {
+        runId: 'run-2',
+        name: 'resolveEscalation',
+        arg: { action: 'answer', escalationId: 'esc-1', by: alice, text: 'Refund $33.12.' },
+      },
+      {
+        runId: 'run-2',
+        name: 'resolveEscalation',
+        arg: {
+          action: 'redirect',
+          escalationId: 'esc-2',
+          by: { id: 'bob', groups: [] },
+          instruction: 'Ask for the order id first.',
+        },
+      },
+      {
+        runId: 'run-2',
+        name: 'resolveEscalation',
+        arg: { action: 'end', escalationId: 'esc-3', by: alice, reason: 'customer withdrew the request' },
+      },
     ]);
   });
 
   it('refuses empty text, instruction, reason or id locally', async () => {
     const { bosun, calls } = bosunWith();
     const run = bosun.getHandle('run-2');
-    for (const attempt of [run.answer('esc-1', alice, ''), run.redirect('esc-1', alice, ''), run.end('esc-1', alice, ''), run.answer('', alice, 'x'), run.end('esc-1', { id: '' }, 'r')]) {
+    for (const attempt of [
+      run.answer('esc-1', alice, ''),
+      run.redirect('esc-1', alice, ''),
+      run.end('esc-1', alice, ''),
+      run.answer('', alice, 'x'),
+      run.end('esc-1', { id: '' }, 'r'),
+    ]) {
       const err = await rejectionOf(attempt);
       expect(err).toBeInstanceOf(RunInputError);
       expect((err as RunInputError).subject).toBe('escalation resolution');
@@ -267,7 +337,17 @@ describe('escalation resolutions', () => {
 
 describe('audit and cancel', () => {
   it('reads the audit trail by query and cancels through Temporal cancellation', async () => {
-    const audit: AuditEntry[] = [{ seq: 1, at: '2030-01-01T00:00:00.000Z', step: 1, event: 'approval_requested', tool: 'refund_order', callId: 'c1', by: 'policy' }];
+    const audit: AuditEntry[] = [
+      {
+        seq: 1,
+        at: '2030-01-01T00:00:00.000Z',
+        step: 1,
+        event: 'approval_requested',
+        tool: 'refund_order',
+        callId: 'c1',
+        by: 'policy',
+      },
+    ];
     const { bosun, calls } = bosunWith({ audit });
     const run = bosun.getHandle('run-3');
     await expect(run.audit()).resolves.toEqual(audit);
@@ -288,14 +368,21 @@ describe('audit and cancel', () => {
 describe('pendingApprovals (the inbox across runs)', () => {
   it('lists running runs with pending approvals by visibility, queries each, and returns them flat, oldest first, with the agent', async () => {
     const statuses: Record<string, RunStatus> = {
-      'run-a': statusOf('run-a', 'support', [approval('run-a', 'ap-2', '2030-01-01T00:05:00.000Z'), approval('run-a', 'ap-1', '2030-01-01T00:01:00.000Z')]),
-      'run-b': statusOf('run-b', 'billing', [approval('run-b', 'ap-1', '2030-01-01T00:03:00.000Z', { group: undefined, escalated: true })]),
+      'run-a': statusOf('run-a', 'support', [
+        approval('run-a', 'ap-2', '2030-01-01T00:05:00.000Z'),
+        approval('run-a', 'ap-1', '2030-01-01T00:01:00.000Z'),
+      ]),
+      'run-b': statusOf('run-b', 'billing', [
+        approval('run-b', 'ap-1', '2030-01-01T00:03:00.000Z', { group: undefined, escalated: true }),
+      ]),
       // Visibility lags: this run's approval was decided after the index was written.
       'run-c': statusOf('run-c', 'support', []),
     };
     const { bosun, calls } = bosunWith({ listed: ['run-a', 'run-b', 'run-c'], status: (id) => statuses[id]! });
     const inbox = await bosun.pendingApprovals();
-    expect(calls.lists).toEqual([{ query: 'BosunPendingApprovals > 0 AND ExecutionStatus = "Running"', pageSize: defaultInboxRunLimit }]);
+    expect(calls.lists).toEqual([
+      { query: 'BosunPendingApprovals > 0 AND ExecutionStatus = "Running"', pageSize: defaultInboxRunLimit },
+    ]);
     expect(pendingApprovalsQuery).toBe('BosunPendingApprovals > 0 AND ExecutionStatus = "Running"');
     expect(inbox.map((a) => [a.runId, a.id, a.agent])).toEqual([
       ['run-a', 'ap-1', 'support'],
@@ -326,7 +413,10 @@ describe('pendingApprovals (the inbox across runs)', () => {
 
   it('reads at most `limit` runs and stops paging there', async () => {
     const listed = Array.from({ length: 10 }, (_, i) => `run-${i}`);
-    const { bosun, calls } = bosunWith({ listed, status: (id) => statusOf(id, 'support', [approval(id, 'ap-1', '2030-01-01T00:00:00.000Z')]) });
+    const { bosun, calls } = bosunWith({
+      listed,
+      status: (id) => statusOf(id, 'support', [approval(id, 'ap-1', '2030-01-01T00:00:00.000Z')]),
+    });
     const inbox = await bosun.pendingApprovals({ limit: 3 });
     expect(inbox).toHaveLength(3);
     expect(calls.lists[0]?.pageSize).toBe(3);
@@ -351,7 +441,11 @@ describe('pendingApprovals (the inbox across runs)', () => {
 describe('start', () => {
   it('sets the agent, status and pending-approval search attributes at start', async () => {
     const { bosun, calls } = bosunWith();
-    const run = await bosun.start({ agent: exampleAgent({ provider: 'openai', name: 'gpt-4.1-mini' }), task: 'hi', runId: 'run-sa' });
+    const run = await bosun.start({
+      agent: exampleAgent({ provider: 'openai', name: 'gpt-4.1-mini' }),
+      task: 'hi',
+      runId: 'run-sa',
+    });
     expect(run.runId).toBe('run-sa');
     const { options } = calls.starts[0]!;
     expect(calls.starts[0]?.workflow).toBe('agentRun');
@@ -366,7 +460,9 @@ describe('start', () => {
 
 describe('validateDecision', () => {
   it('returns the parsed decision with the approver groups defaulted', () => {
-    expect(validateDecision({ decision: 'edit', approvalId: 'ap-1', approver: { id: 'a' }, input: { x: 1 }, comment: 'c' })).toEqual({
+    expect(
+      validateDecision({ decision: 'edit', approvalId: 'ap-1', approver: { id: 'a' }, input: { x: 1 }, comment: 'c' }),
+    ).toEqual({
       decision: 'edit',
       approvalId: 'ap-1',
       approver: { id: 'a', groups: [] },

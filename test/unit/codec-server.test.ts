@@ -2,7 +2,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAesGcmCodec, payloadToJson, startCodecServer, type CodecServer, type JsonPayload } from '../../worker/codec/index.ts';
+import {
+  createAesGcmCodec,
+  payloadToJson,
+  startCodecServer,
+  type CodecServer,
+  type JsonPayload,
+} from '../../worker/codec/index.ts';
 
 const token = `codec-${randomBytes(24).toString('hex')}`;
 const uiOrigin = 'http://127.0.0.1:8233';
@@ -12,7 +18,14 @@ const logs: string[] = [];
 let server: CodecServer;
 
 beforeAll(async () => {
-  server = await startCodecServer({ codec, token, allowedOrigins: [uiOrigin], port: 0, maxBodyBytes: 64 * 1024, log: (l) => logs.push(l) });
+  server = await startCodecServer({
+    codec,
+    token,
+    allowedOrigins: [uiOrigin],
+    port: 0,
+    maxBodyBytes: 64 * 1024,
+    log: (l) => logs.push(l),
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -26,15 +39,22 @@ interface Reply {
 
 /** A raw HTTP request (fetch would refuse to set `Origin`), resolving on the response even
  * when the server closes the connection before the whole body was sent. */
-function send(path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: Buffer[] } = {}): Promise<Reply> {
+function send(
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: Buffer[] } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${server.url}${path}`, { method: opts.method ?? 'POST', headers: opts.headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
-    req.on('error', (err) => (('code' in err && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) ? undefined : reject(err)));
+    req.on('error', (err) =>
+      'code' in err && (err.code === 'EPIPE' || err.code === 'ECONNRESET') ? undefined : reject(err),
+    );
     if (opts.chunked) {
       for (const c of opts.chunked) req.write(c);
       req.end();
@@ -43,12 +63,14 @@ function send(path: string, opts: { method?: string; headers?: Record<string, st
 }
 
 const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) => send(path, { headers: { ...auth, ...headers }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  send(path, { headers: { ...auth, ...headers }, body: JSON.stringify(body) });
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const uiPayloads = (): JsonPayload[] => [{ task: secret }, 'plain string', null].map((v) => payloadToJson(defaultPayloadConverter.toPayload(v)!));
+const uiPayloads = (): JsonPayload[] =>
+  [{ task: secret }, 'plain string', null].map((v) => payloadToJson(defaultPayloadConverter.toPayload(v)!));
 
 describe('codec server', () => {
-  it('encodes and decodes the UI\'s proto3-JSON payloads (base64 metadata and data) round trip', async () => {
+  it("encodes and decodes the UI's proto3-JSON payloads (base64 metadata and data) round trip", async () => {
     const payloads = uiPayloads();
     expect(payloads[0]!.metadata!.encoding).toBe(b64('json/plain'));
 
@@ -59,7 +81,11 @@ describe('codec server', () => {
     const encrypted = JSON.parse(encoded.body) as { payloads: JsonPayload[] };
     expect(encrypted.payloads).toHaveLength(3);
     for (const p of encrypted.payloads) {
-      expect(p.metadata).toEqual({ encoding: b64('binary/encrypted'), 'encryption-key-id': b64('k1'), 'encryption-cipher': b64('AES-256-GCM') });
+      expect(p.metadata).toEqual({
+        encoding: b64('binary/encrypted'),
+        'encryption-key-id': b64('k1'),
+        'encryption-cipher': b64('AES-256-GCM'),
+      });
       expect(Buffer.from(p.data!, 'base64').toString('latin1')).not.toContain('Ada');
     }
     expect(encoded.body).not.toContain(b64(secret).slice(0, 12));
@@ -69,7 +95,12 @@ describe('codec server', () => {
     expect(decoded.status).toBe(200);
     expect(decoded.headers['access-control-allow-origin']).toBe(uiOrigin);
     expect(JSON.parse(decoded.body)).toEqual({ payloads });
-    expect(defaultPayloadConverter.fromPayload({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(payloads[0]!.data!, 'base64') })).toEqual({ task: secret });
+    expect(
+      defaultPayloadConverter.fromPayload({
+        metadata: { encoding: Buffer.from('json/plain') },
+        data: Buffer.from(payloads[0]!.data!, 'base64'),
+      }),
+    ).toEqual({ task: secret });
 
     // A payload the codec did not encrypt (a run from before encryption) comes back as is.
     const plain = await post('/decode', { payloads: [payloads[1]] });
@@ -79,23 +110,44 @@ describe('codec server', () => {
 
   it('refuses requests without the bearer token, or with a wrong one, with 401', async () => {
     const body = JSON.stringify({ payloads: uiPayloads() });
-    for (const authorization of [undefined, '', 'Bearer', `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `Basic ${b64(`user:${token}`)}`, token, `Bearer ${token} extra`]) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization !== undefined ? { authorization } : {}) };
+    for (const authorization of [
+      undefined,
+      '',
+      'Bearer',
+      `Bearer ${token}x`,
+      `Bearer ${token.slice(0, -1)}`,
+      `Basic ${b64(`user:${token}`)}`,
+      token,
+      `Bearer ${token} extra`,
+    ]) {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        ...(authorization !== undefined ? { authorization } : {}),
+      };
       for (const path of ['/decode', '/encode']) {
         const res = await send(path, { headers, body });
-        expect(res.status, `${path} with ${authorization === undefined ? 'no header' : JSON.stringify(authorization.slice(0, 8))}`).toBe(401);
+        expect(
+          res.status,
+          `${path} with ${authorization === undefined ? 'no header' : JSON.stringify(authorization.slice(0, 8))}`,
+        ).toBe(401);
         expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
         expect(res.body).not.toContain('Ada');
       }
     }
-    expect((await send('/decode', { headers: { ...auth, authorization: `bearer   ${token}` }, body })).status).toBe(200);
+    expect((await send('/decode', { headers: { ...auth, authorization: `bearer   ${token}` }, body })).status).toBe(
+      200,
+    );
   });
 
   it('answers the CORS preflight for the configured UI origin only', async () => {
     const preflight = (origin: string) =>
       send('/decode', {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace,authorization' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-namespace,authorization',
+        },
       });
     const ok = await preflight(uiOrigin);
     expect(ok.status).toBe(204);
@@ -105,7 +157,11 @@ describe('codec server', () => {
       'access-control-allow-methods': 'POST, OPTIONS',
       vary: 'Origin',
     });
-    expect(ok.headers['access-control-allow-headers']!.split(/,\s*/).sort()).toEqual(['authorization', 'content-type', 'x-namespace']);
+    expect(ok.headers['access-control-allow-headers']!.split(/,\s*/).sort()).toEqual([
+      'authorization',
+      'content-type',
+      'x-namespace',
+    ]);
 
     for (const origin of ['http://evil.example', 'http://127.0.0.1:8234', 'http://localhost:8233', 'null']) {
       const refused = await preflight(origin);
@@ -120,7 +176,9 @@ describe('codec server', () => {
   });
 
   it('refuses a body over the limit with 413, declared or streamed, without decoding it', async () => {
-    const big = JSON.stringify({ payloads: [{ metadata: { encoding: b64('json/plain') }, data: b64('x'.repeat(70 * 1024)) }] });
+    const big = JSON.stringify({
+      payloads: [{ metadata: { encoding: b64('json/plain') }, data: b64('x'.repeat(70 * 1024)) }],
+    });
     const declared = await send('/decode', { headers: auth, body: big });
     expect(declared.status).toBe(413);
     const chunks = Array.from({ length: 80 }, () => Buffer.alloc(1024, 'a'));
@@ -148,7 +206,9 @@ describe('codec server', () => {
   it('refuses other paths, methods, content types and malformed bodies plainly', async () => {
     expect((await post('/decrypt', { payloads: [] })).status).toBe(404);
     expect((await send('/decode', { method: 'GET', headers: auth })).status).toBe(405);
-    expect((await send('/decode', { headers: { ...auth, 'content-type': 'text/plain' }, body: '{"payloads":[]}' })).status).toBe(415);
+    expect(
+      (await send('/decode', { headers: { ...auth, 'content-type': 'text/plain' }, body: '{"payloads":[]}' })).status,
+    ).toBe(415);
     for (const body of ['not json', '{"payloads":"x"}', '{"payloads":[{"data":"not base64!"}]}', '{}']) {
       const res = await send('/decode', { headers: auth, body });
       expect(res.status, body).toBe(400);
@@ -159,7 +219,8 @@ describe('codec server', () => {
     expect(logs.length).toBeGreaterThan(10);
     expect(logs.some((l) => /^POST decode 200 namespace=default payloads=3 \d+ms$/.test(l))).toBe(true);
     const all = logs.join('\n');
-    for (const needle of ['Ada', b64(secret).slice(0, 12), token, 'Bearer', 'binary/encrypted']) expect(all).not.toContain(needle);
+    for (const needle of ['Ada', b64(secret).slice(0, 12), token, 'Bearer', 'binary/encrypted'])
+      expect(all).not.toContain(needle);
   });
 
   it('binds to loopback by default', async () => {
@@ -170,6 +231,8 @@ describe('codec server', () => {
     } finally {
       await s.close();
     }
-    await expect(startCodecServer({ codec, token: 'short', allowedOrigins: [uiOrigin], port: 0 })).rejects.toThrow(/at least 16/);
+    await expect(startCodecServer({ codec, token: 'short', allowedOrigins: [uiOrigin], port: 0 })).rejects.toThrow(
+      /at least 16/,
+    );
   });
 });

@@ -43,7 +43,12 @@ describe('createAesGcmCodec', () => {
   const codec = createAesGcmCodec({ keys: { k1 }, activeKeyId: 'k1' });
 
   it('round-trips payloads exactly, metadata included', async () => {
-    const payloads = [json({ task: secretTask, n: 3 }), json(null), json('ünïcödé ✓'), { metadata: { encoding: Buffer.from('binary/plain'), extra: Buffer.from('x') }, data: randomBytes(4096) }];
+    const payloads = [
+      json({ task: secretTask, n: 3 }),
+      json(null),
+      json('ünïcödé ✓'),
+      { metadata: { encoding: Buffer.from('binary/plain'), extra: Buffer.from('x') }, data: randomBytes(4096) },
+    ];
     const encoded = await codec.encode(payloads);
     expect(encoded).toHaveLength(payloads.length);
     const decoded = await codec.decode(encoded);
@@ -58,11 +63,16 @@ describe('createAesGcmCodec', () => {
     const original = json({ task: secretTask });
     const [a, b] = await codec.encode([original, original]);
     for (const p of [a!, b!]) {
-      expect(mapText(p.metadata)).toEqual({ encoding: encryptedEncoding, 'encryption-key-id': 'k1', 'encryption-cipher': 'AES-256-GCM' });
+      expect(mapText(p.metadata)).toEqual({
+        encoding: encryptedEncoding,
+        'encryption-key-id': 'k1',
+        'encryption-cipher': 'AES-256-GCM',
+      });
       const bytes = Buffer.from(p.data!);
       // iv ‖ the original Payload in protobuf, encrypted (same length) ‖ tag
       expect(bytes.length).toBe(12 + proto.temporal.api.common.v1.Payload.encode(original).finish().length + 16);
-      for (const needle of ['Ada Lovelace', 'ord_829', '4242', 'json/plain', 'encoding']) expect(bytes.includes(Buffer.from(needle))).toBe(false);
+      for (const needle of ['Ada Lovelace', 'ord_829', '4242', 'json/plain', 'encoding'])
+        expect(bytes.includes(Buffer.from(needle))).toBe(false);
       expect(bytes.includes(k1)).toBe(false);
     }
     expect(b64(a!.data!)).not.toBe(b64(b!.data!));
@@ -82,7 +92,10 @@ describe('createAesGcmCodec', () => {
     const old = await before.encode([json('written with k1')]);
     const fresh = await after.encode([json('written with k2')]);
     expect(text(fresh[0]!.metadata!['encryption-key-id'])).toBe('k2');
-    expect((await after.decode([...old, ...fresh])).map((p) => defaultPayloadConverter.fromPayload(p))).toEqual(['written with k1', 'written with k2']);
+    expect((await after.decode([...old, ...fresh])).map((p) => defaultPayloadConverter.fromPayload(p))).toEqual([
+      'written with k1',
+      'written with k2',
+    ]);
     expect(after).toMatchObject({ activeKeyId: 'k2', keyIds: ['k1', 'k2'] });
     // A worker that never got k2 refuses k2's payloads, naming the key it lacks.
     const err = await decryptionError(() => before.decode(fresh), 'unknown_key', 'k2');
@@ -122,13 +135,21 @@ describe('createAesGcmCodec', () => {
     const [p] = await codec.encode([json('x')]);
     const { 'encryption-key-id': _kid, ...noKid } = p!.metadata!;
     await decryptionError(() => codec.decode([{ ...p!, metadata: noKid }]), 'malformed', undefined);
-    await decryptionError(() => codec.decode([{ ...p!, metadata: { ...p!.metadata, 'encryption-cipher': Buffer.from('AES-128-CBC') } }]), 'malformed', 'k1');
+    await decryptionError(
+      () => codec.decode([{ ...p!, metadata: { ...p!.metadata, 'encryption-cipher': Buffer.from('AES-128-CBC') } }]),
+      'malformed',
+      'k1',
+    );
   });
 
   it('refuses keys that are not 32 bytes and an active key outside the set, without printing a key', () => {
     const short = randomBytes(16);
-    expect(() => createAesGcmCodec({ keys: { k1: short }, activeKeyId: 'k1' })).toThrow(/"k1" must be 32 bytes \(got 16\)/);
-    expect(() => createAesGcmCodec({ keys: { k1 }, activeKeyId: 'k2' })).toThrow(/active codec key "k2" is not in the key set \(k1\)/);
+    expect(() => createAesGcmCodec({ keys: { k1: short }, activeKeyId: 'k1' })).toThrow(
+      /"k1" must be 32 bytes \(got 16\)/,
+    );
+    expect(() => createAesGcmCodec({ keys: { k1 }, activeKeyId: 'k2' })).toThrow(
+      /active codec key "k2" is not in the key set \(k1\)/,
+    );
     try {
       createAesGcmCodec({ keys: { k1: short }, activeKeyId: 'k1' });
     } catch (err) {
@@ -140,7 +161,13 @@ describe('createAesGcmCodec', () => {
 describe('CodecKeys', () => {
   it('shows key ids, never key bytes, when printed, logged or serialised', () => {
     const keys = new CodecKeys({ k1, k2 });
-    for (const shown of [JSON.stringify(keys), JSON.stringify({ keys }), inspect(keys), inspect({ nested: { keys } }, { depth: 5 }), String(keys)]) {
+    for (const shown of [
+      JSON.stringify(keys),
+      JSON.stringify({ keys }),
+      inspect(keys),
+      inspect({ nested: { keys } }, { depth: 5 }),
+      String(keys),
+    ]) {
       expect(shown).toContain('k1');
       for (const key of [k1, k2]) {
         expect(shown).not.toContain(b64(key));
@@ -173,7 +200,8 @@ describe('codec configuration', () => {
     expect(config.BOSUN_CODEC_ACTIVE_KEY).toBe('k2');
     const described = describeConfig(config);
     expect(described).toContain('payloads: encrypted with key k2 (keys k1, k2)');
-    for (const shown of [described, JSON.stringify(config), inspect(config)]) for (const t of keyTexts) expect(shown).not.toContain(t);
+    for (const shown of [described, JSON.stringify(config), inspect(config)])
+      for (const t of keyTexts) expect(shown).not.toContain(t);
   });
 
   it('leaves encryption off when no keys are set', () => {
@@ -186,16 +214,37 @@ describe('codec configuration', () => {
   it('names the variable in every refusal and never prints key material', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ BOSUN_CODEC_KEYS: env.BOSUN_CODEC_KEYS }, /BOSUN_CODEC_ACTIVE_KEY: required with BOSUN_CODEC_KEYS/],
-      [{ ...env, BOSUN_CODEC_ACTIVE_KEY: 'k3' }, /BOSUN_CODEC_ACTIVE_KEY: is not one of the key ids in BOSUN_CODEC_KEYS \(k1, k2\)/],
+      [
+        { ...env, BOSUN_CODEC_ACTIVE_KEY: 'k3' },
+        /BOSUN_CODEC_ACTIVE_KEY: is not one of the key ids in BOSUN_CODEC_KEYS \(k1, k2\)/,
+      ],
       [{ BOSUN_CODEC_ACTIVE_KEY: 'k1' }, /BOSUN_CODEC_KEYS: required with BOSUN_CODEC_ACTIVE_KEY/],
-      [{ ...env, BOSUN_CODEC_KEYS: JSON.stringify({ k1: b64(k1).slice(0, 40), k2: b64(k2) }) }, /BOSUN_CODEC_KEYS\.k1: must be 32 bytes/],
-      [{ ...env, BOSUN_CODEC_KEYS: JSON.stringify({ k1: b64(randomBytes(24)), k2: b64(k2) }) }, /BOSUN_CODEC_KEYS\.k1: must be 32 bytes in base64, got 24 bytes/],
-      [{ ...env, BOSUN_CODEC_KEYS: JSON.stringify({ k1: `${b64(k1)}!!`, k2: b64(k2) }) }, /BOSUN_CODEC_KEYS\.k1: must be 32 bytes in standard base64/],
-      [{ ...env, BOSUN_CODEC_KEYS: `{"k1":"${b64(k1)}", "k2": "${b64(k2)}"` }, /BOSUN_CODEC_KEYS: must be a JSON object/],
+      [
+        { ...env, BOSUN_CODEC_KEYS: JSON.stringify({ k1: b64(k1).slice(0, 40), k2: b64(k2) }) },
+        /BOSUN_CODEC_KEYS\.k1: must be 32 bytes/,
+      ],
+      [
+        { ...env, BOSUN_CODEC_KEYS: JSON.stringify({ k1: b64(randomBytes(24)), k2: b64(k2) }) },
+        /BOSUN_CODEC_KEYS\.k1: must be 32 bytes in base64, got 24 bytes/,
+      ],
+      [
+        { ...env, BOSUN_CODEC_KEYS: JSON.stringify({ k1: `${b64(k1)}!!`, k2: b64(k2) }) },
+        /BOSUN_CODEC_KEYS\.k1: must be 32 bytes in standard base64/,
+      ],
+      [
+        { ...env, BOSUN_CODEC_KEYS: `{"k1":"${b64(k1)}", "k2": "${b64(k2)}"` },
+        /BOSUN_CODEC_KEYS: must be a JSON object/,
+      ],
       [{ ...env, BOSUN_CODEC_KEYS: JSON.stringify([b64(k1)]) }, /BOSUN_CODEC_KEYS: must be a JSON object/],
-      [{ ...env, BOSUN_CODEC_KEYS: JSON.stringify({ k1: 7, k2: b64(k2) }) }, /BOSUN_CODEC_KEYS\.k1: must be a base64 string/],
+      [
+        { ...env, BOSUN_CODEC_KEYS: JSON.stringify({ k1: 7, k2: b64(k2) }) },
+        /BOSUN_CODEC_KEYS\.k1: must be a base64 string/,
+      ],
       // Key and id swapped: the "id" is a key, so only its position is named.
-      [{ ...env, BOSUN_CODEC_KEYS: JSON.stringify({ [b64(k1)]: 'k1', k2: b64(k2) }) }, /BOSUN_CODEC_KEYS: key id #1 is not/],
+      [
+        { ...env, BOSUN_CODEC_KEYS: JSON.stringify({ [b64(k1)]: 'k1', k2: b64(k2) }) },
+        /BOSUN_CODEC_KEYS: key id #1 is not/,
+      ],
       [{ ...env, BOSUN_CODEC_ACTIVE_KEY: b64(k2) }, /BOSUN_CODEC_ACTIVE_KEY: must be a key id/],
     ];
     for (const [bad, expected] of cases) {
@@ -215,7 +264,14 @@ describe('codec configuration', () => {
       BOSUN_CODEC_SERVER_ADDR: { host: '127.0.0.1', port: 8081 },
       BOSUN_CODEC_CORS_ORIGIN: ['http://127.0.0.1:8233'],
     });
-    expect(loadCodecServerConfig({ ...env, BOSUN_CODEC_TOKEN: token, BOSUN_CODEC_SERVER_ADDR: '[::1]:9000', BOSUN_CODEC_CORS_ORIGIN: 'http://localhost:8233, https://ui.example.com' })).toMatchObject({
+    expect(
+      loadCodecServerConfig({
+        ...env,
+        BOSUN_CODEC_TOKEN: token,
+        BOSUN_CODEC_SERVER_ADDR: '[::1]:9000',
+        BOSUN_CODEC_CORS_ORIGIN: 'http://localhost:8233, https://ui.example.com',
+      }),
+    ).toMatchObject({
       BOSUN_CODEC_SERVER_ADDR: { host: '::1', port: 9000 },
       BOSUN_CODEC_CORS_ORIGIN: ['http://localhost:8233', 'https://ui.example.com'],
     });
@@ -223,9 +279,21 @@ describe('codec configuration', () => {
     const short = configError(loadCodecServerConfig, { ...env, BOSUN_CODEC_TOKEN: 'hunter2-short' });
     expect(short).toMatch(/BOSUN_CODEC_TOKEN: must be at least 16 characters/);
     expect(short).not.toContain('hunter2');
-    expect(configError(loadCodecServerConfig, { ...env, BOSUN_CODEC_TOKEN: token, BOSUN_CODEC_SERVER_ADDR: 'localhost' })).toMatch(/BOSUN_CODEC_SERVER_ADDR: must be host:port/);
-    expect(configError(loadCodecServerConfig, { ...env, BOSUN_CODEC_TOKEN: token, BOSUN_CODEC_CORS_ORIGIN: 'http://ui/path' })).toMatch(/BOSUN_CODEC_CORS_ORIGIN/);
-    const badKey = configError(loadCodecServerConfig, { BOSUN_CODEC_KEYS: JSON.stringify({ k1: b64(k1).slice(0, 40) }), BOSUN_CODEC_ACTIVE_KEY: 'k1', BOSUN_CODEC_TOKEN: token });
+    expect(
+      configError(loadCodecServerConfig, { ...env, BOSUN_CODEC_TOKEN: token, BOSUN_CODEC_SERVER_ADDR: 'localhost' }),
+    ).toMatch(/BOSUN_CODEC_SERVER_ADDR: must be host:port/);
+    expect(
+      configError(loadCodecServerConfig, {
+        ...env,
+        BOSUN_CODEC_TOKEN: token,
+        BOSUN_CODEC_CORS_ORIGIN: 'http://ui/path',
+      }),
+    ).toMatch(/BOSUN_CODEC_CORS_ORIGIN/);
+    const badKey = configError(loadCodecServerConfig, {
+      BOSUN_CODEC_KEYS: JSON.stringify({ k1: b64(k1).slice(0, 40) }),
+      BOSUN_CODEC_ACTIVE_KEY: 'k1',
+      BOSUN_CODEC_TOKEN: token,
+    });
     for (const secret of [...keyTexts, b64(k1).slice(0, 40), token]) expect(badKey).not.toContain(secret);
   });
 });
@@ -243,7 +311,10 @@ describe('dataConverterFromConfig', () => {
     expect(loaded.payloadConverter.fromPayload(decoded!)).toEqual({ task: secretTask });
 
     // A failure's message goes into a payload (which the codec encrypts), not plain text.
-    const failure = loaded.failureConverter.errorToFailure(ApplicationFailure.create({ type: 'tool_failed', message: `cannot evaluate "${secretTask}"` }), loaded.payloadConverter);
+    const failure = loaded.failureConverter.errorToFailure(
+      ApplicationFailure.create({ type: 'tool_failed', message: `cannot evaluate "${secretTask}"` }),
+      loaded.payloadConverter,
+    );
     expect(failure.message).toBe('Encoded failure');
     expect(JSON.stringify(failure)).not.toContain('Ada');
     expect(failure.encodedAttributes).toBeDefined();

@@ -32,7 +32,10 @@ describe('loadWorkerConfig', () => {
   });
 
   it('reads breaker settings as numbers and refuses nonsense', () => {
-    expect(loadWorkerConfig({ BOSUN_BREAKER_FAILURES: '3', BOSUN_BREAKER_OPEN_MS: '1500' })).toMatchObject({ BOSUN_BREAKER_FAILURES: 3, BOSUN_BREAKER_OPEN_MS: 1500 });
+    expect(loadWorkerConfig({ BOSUN_BREAKER_FAILURES: '3', BOSUN_BREAKER_OPEN_MS: '1500' })).toMatchObject({
+      BOSUN_BREAKER_FAILURES: 3,
+      BOSUN_BREAKER_OPEN_MS: 1500,
+    });
     expect(() => loadWorkerConfig({ BOSUN_BREAKER_FAILURES: '0' })).toThrow(/BOSUN_BREAKER_FAILURES/);
     expect(() => loadWorkerConfig({ BOSUN_BREAKER_OPEN_MS: 'soon' })).toThrow(/BOSUN_BREAKER_OPEN_MS/);
   });
@@ -57,7 +60,12 @@ describe('loadWorkerConfig', () => {
   });
 
   it('treats empty and blank optional variables as unset', () => {
-    const config = loadWorkerConfig({ OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '   ', OPENAI_BASE_URL: '', BOSUN_KNOWLEDGE_DIR: ' ' });
+    const config = loadWorkerConfig({
+      OPENAI_API_KEY: '',
+      ANTHROPIC_API_KEY: '   ',
+      OPENAI_BASE_URL: '',
+      BOSUN_KNOWLEDGE_DIR: ' ',
+    });
     expect(config.OPENAI_API_KEY).toBeUndefined();
     expect(config.ANTHROPIC_API_KEY).toBeUndefined();
     expect(config.OPENAI_BASE_URL).toBeUndefined();
@@ -75,7 +83,11 @@ describe('loadWorkerConfig', () => {
   });
 
   it('lists every bad variable at once', () => {
-    const err = configErrorOf({ ANTHROPIC_BASE_URL: 'nope', OPENAI_COMPATIBLE_BASE_URL: 'also nope', OPENAI_BASE_URL: 'ftp://x' });
+    const err = configErrorOf({
+      ANTHROPIC_BASE_URL: 'nope',
+      OPENAI_COMPATIBLE_BASE_URL: 'also nope',
+      OPENAI_BASE_URL: 'ftp://x',
+    });
     expect(err.message).toContain('ANTHROPIC_BASE_URL: must be an http(s) URL');
     expect(err.message).toContain('OPENAI_COMPATIBLE_BASE_URL: must be an http(s) URL');
     expect(err.message).toContain('OPENAI_BASE_URL: must be an http(s) URL');
@@ -97,19 +109,27 @@ describe('loadWorkerConfig', () => {
   // `z.url()` accepts any scheme, so the classic `localhost:11434` (no http://) and `ftp://`
   // pass and fail only at the first model call. Fix: `z.url({ protocol: /^https?$/, ... })`.
   it('rejects base URLs that are not http(s), like a bare host:port', () => {
-    expect(() => loadWorkerConfig({ OPENAI_COMPATIBLE_BASE_URL: 'localhost:11434' })).toThrow(/OPENAI_COMPATIBLE_BASE_URL/);
+    expect(() => loadWorkerConfig({ OPENAI_COMPATIBLE_BASE_URL: 'localhost:11434' })).toThrow(
+      /OPENAI_COMPATIBLE_BASE_URL/,
+    );
     expect(() => loadWorkerConfig({ ANTHROPIC_BASE_URL: 'ftp://files.example' })).toThrow(/ANTHROPIC_BASE_URL/);
   });
 });
 
 describe('describeConfig', () => {
   it('says where Temporal is and that no provider is configured', () => {
-    expect(describeConfig(loadWorkerConfig({}))).toBe('temporal 127.0.0.1:7233 namespace default queue bosun; providers: none');
+    expect(describeConfig(loadWorkerConfig({}))).toBe(
+      'temporal 127.0.0.1:7233 namespace default queue bosun; providers: none',
+    );
   });
 
   it('names the configured providers and their base URLs but never a key', () => {
     const text = describeConfig(
-      loadWorkerConfig({ ...keys, ANTHROPIC_BASE_URL: 'http://127.0.0.1:9000', OPENAI_COMPATIBLE_BASE_URL: 'http://localhost:11434/v1' }),
+      loadWorkerConfig({
+        ...keys,
+        ANTHROPIC_BASE_URL: 'http://127.0.0.1:9000',
+        OPENAI_COMPATIBLE_BASE_URL: 'http://localhost:11434/v1',
+      }),
     );
     expect(text).toBe(
       'temporal 127.0.0.1:7233 namespace default queue bosun; providers: openai, anthropic @ http://127.0.0.1:9000, ' +
@@ -119,13 +139,18 @@ describe('describeConfig', () => {
   });
 
   it('counts a provider with only a base URL as configured', () => {
-    expect(describeConfig(loadWorkerConfig({ OPENAI_BASE_URL: 'http://fake:1/v1' }))).toContain('providers: openai @ http://fake:1/v1');
+    expect(describeConfig(loadWorkerConfig({ OPENAI_BASE_URL: 'http://fake:1/v1' }))).toContain(
+      'providers: openai @ http://fake:1/v1',
+    );
   });
 });
 
 describe('OPENAI_COMPATIBLE_HEADERS', () => {
   it('parses a JSON object of headers for gateways', () => {
-    const c = loadWorkerConfig({ OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:8000/v1', OPENAI_COMPATIBLE_HEADERS: '{"X-Tenant":"acme","Authorization":"Bearer s3cret"}' });
+    const c = loadWorkerConfig({
+      OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:8000/v1',
+      OPENAI_COMPATIBLE_HEADERS: '{"X-Tenant":"acme","Authorization":"Bearer s3cret"}',
+    });
     expect(c.OPENAI_COMPATIBLE_HEADERS).toEqual({ 'X-Tenant': 'acme', Authorization: 'Bearer s3cret' });
     expect(describeConfig(c)).not.toContain('s3cret');
   });

@@ -6,7 +6,10 @@ const o200k = tokenizerFor({ provider: 'openai', name: 'gpt-4o' });
 const claude = tokenizerFor({ provider: 'anthropic', name: 'claude-sonnet-4-5' });
 const markerAtEnd = /\n\[truncated: (\d+) of (\d+) tokens omitted\]$/;
 
-const log = Array.from({ length: 2_000 }, (_, i) => `2025-01-01T00:00:${String(i % 60).padStart(2, '0')}Z GET /orders/ord_${i} 200 ${i * 7}ms`).join('\n');
+const log = Array.from(
+  { length: 2_000 },
+  (_, i) => `2025-01-01T00:00:${String(i % 60).padStart(2, '0')}Z GET /orders/ord_${i} 200 ${i * 7}ms`,
+).join('\n');
 
 describe('truncateToTokens', () => {
   const caps = [16, 17, 50, 333, 1_000];
@@ -14,27 +17,36 @@ describe('truncateToTokens', () => {
     ...caps.map((cap) => ({ cap, how: 'binary search over a count function', fast: false })),
     ...caps.map((cap) => ({ cap, how: "the tokenizer's prefix", fast: true })),
   ];
-  it.each(cases)('cuts to at most $cap tokens, marker included, keeping about the longest prefix that fits ($how)', ({ cap, fast }) => {
-    const count = (t: string) => o200k.count(t);
-    const cut = truncateToTokens(log, cap, count, fast ? o200k.prefix : undefined);
-    expect(cut.truncated).toBe(true);
-    expect(cut.tokens).toBe(count(cut.text));
-    expect(cut.tokens).toBeLessThanOrEqual(cap);
-    const m = markerAtEnd.exec(cut.text)!;
-    const prefix = cut.text.slice(0, m.index);
-    expect(log.startsWith(prefix)).toBe(true);
-    expect(Number(m[2])).toBe(count(log));
-    expect(Number(m[1])).toBe(count(log) - count(prefix));
-    expect(cut.omittedTokens).toBe(Number(m[1]));
-    // One more line's worth would not fit.
-    const nextLineEnd = log.indexOf('\n', prefix.length + 1);
-    const longer = `${log.slice(0, nextLineEnd)}\n${truncationMarker(count(log) - count(log.slice(0, nextLineEnd)), count(log))}`;
-    expect(count(longer)).toBeGreaterThan(cap);
-  });
+  it.each(cases)(
+    'cuts to at most $cap tokens, marker included, keeping about the longest prefix that fits ($how)',
+    ({ cap, fast }) => {
+      const count = (t: string) => o200k.count(t);
+      const cut = truncateToTokens(log, cap, count, fast ? o200k.prefix : undefined);
+      expect(cut.truncated).toBe(true);
+      expect(cut.tokens).toBe(count(cut.text));
+      expect(cut.tokens).toBeLessThanOrEqual(cap);
+      const m = markerAtEnd.exec(cut.text)!;
+      const prefix = cut.text.slice(0, m.index);
+      expect(log.startsWith(prefix)).toBe(true);
+      expect(Number(m[2])).toBe(count(log));
+      expect(Number(m[1])).toBe(count(log) - count(prefix));
+      expect(cut.omittedTokens).toBe(Number(m[1]));
+      // One more line's worth would not fit.
+      const nextLineEnd = log.indexOf('\n', prefix.length + 1);
+      const longer = `${log.slice(0, nextLineEnd)}\n${truncationMarker(count(log) - count(log.slice(0, nextLineEnd)), count(log))}`;
+      expect(count(longer)).toBeGreaterThan(cap);
+    },
+  );
 
   it('returns a text within the limit unchanged', () => {
     const count = (t: string) => o200k.count(t);
-    expect(truncateToTokens('short answer', 10, count)).toEqual({ text: 'short answer', truncated: false, originalTokens: 2, tokens: 2, omittedTokens: 0 });
+    expect(truncateToTokens('short answer', 10, count)).toEqual({
+      text: 'short answer',
+      truncated: false,
+      originalTokens: 2,
+      tokens: 2,
+      omittedTokens: 0,
+    });
   });
 
   it.each([false, true])('works with an approximate tokenizer too (prefix: %s)', (fast) => {

@@ -32,13 +32,22 @@ const words = (n: number, seed = 'word') => Array.from({ length: n }, (_, i) => 
 /** An assistant turn that calls one tool, and the tool's answer. */
 function turn(i: number, resultText = `order ord_${i} is shipped`): [AssistantMessage, ToolMessage] {
   return [
-    { role: 'assistant', text: `Checking order ${i}.`, toolCalls: [{ id: `call_${i}`, name: 'lookup_order', input: { orderId: `ord_${i}` } }] },
+    {
+      role: 'assistant',
+      text: `Checking order ${i}.`,
+      toolCalls: [{ id: `call_${i}`, name: 'lookup_order', input: { orderId: `ord_${i}` } }],
+    },
     { role: 'tool', results: [{ callId: `call_${i}`, name: 'lookup_order', content: resultText, isError: false }] },
   ];
 }
 
 const docs: RetrievedDocument[] = [
-  { id: 'kb/refunds.md#1', score: 0.9, text: `Refunds are issued within 5 days. ${words(40, 'r')}`, source: 'kb/refunds.md' },
+  {
+    id: 'kb/refunds.md#1',
+    score: 0.9,
+    text: `Refunds are issued within 5 days. ${words(40, 'r')}`,
+    source: 'kb/refunds.md',
+  },
   { id: 'kb/shipping.md#3', score: 0.2, text: `Shipping takes 2 days. ${words(40, 's')}`, source: 'kb/shipping.md' },
   { id: 'kb/refunds.md#2', score: 0.7, text: `Double refunds are reversed. ${words(40, 'd')}` },
   { id: 'kb/returns.md#1', score: 0.5, text: `Returns need a label. ${words(40, 't')}` },
@@ -59,7 +68,8 @@ function input(over: Partial<ContextInput> = {}): ContextInput {
   };
 }
 
-const section = (record: { sections: SectionRecord[] }, name: SectionRecord['section']) => record.sections.find((s) => s.section === name)!;
+const section = (record: { sections: SectionRecord[] }, name: SectionRecord['section']) =>
+  record.sections.find((s) => s.section === name)!;
 const sumSections = (record: { sections: SectionRecord[] }) => record.sections.reduce((n, s) => n + s.tokens, 0);
 
 /** Every assistant tool call in `messages` is answered by the tool message right after it. */
@@ -82,7 +92,9 @@ describe('packContext: under budget', () => {
     const i = input();
     const packed = packContext(i);
     expect(packed.system.startsWith(i.system)).toBe(true);
-    expect(packed.system).toContain('<pinned name="customer">\n{"id":"cus_42","tier":"gold","country":"FR"}\n</pinned>');
+    expect(packed.system).toContain(
+      '<pinned name="customer">\n{"id":"cus_42","tier":"gold","country":"FR"}\n</pinned>',
+    );
     expect(packed.tools).toEqual(tools);
     const [first, ...rest] = packed.messages;
     expect(first).toMatchObject({ role: 'user' });
@@ -95,7 +107,13 @@ describe('packContext: under budget', () => {
     expect(rest).toEqual([...i.history!, ...i.recent!]);
 
     const r = packed.record;
-    for (const s of r.sections) expect({ section: s.section, kept: s.kept, dropped: s.dropped, truncated: s.truncated }).toEqual({ section: s.section, kept: s.items, dropped: 0, truncated: 0 });
+    for (const s of r.sections)
+      expect({ section: s.section, kept: s.kept, dropped: s.dropped, truncated: s.truncated }).toEqual({
+        section: s.section,
+        kept: s.items,
+        dropped: 0,
+        truncated: 0,
+      });
     expect(r.overBudgetTokens).toBe(0);
     expect(r.budgetTokens).toBe(96_000);
     expect(section(r, 'retrieved').ids).toEqual({ kept: docs.map((d) => d.id), dropped: [] });
@@ -106,22 +124,42 @@ describe('packContext: under budget', () => {
   it('records figures that add up: the sections sum to the total, and each matches what was sent', () => {
     const i = input();
     const { record, messages, system } = packContext(i);
-    expect(record.sections.map((s) => s.section)).toEqual(['system', 'tools', 'pinned', 'task', 'retrieved', 'history', 'recent']);
+    expect(record.sections.map((s) => s.section)).toEqual([
+      'system',
+      'tools',
+      'pinned',
+      'task',
+      'retrieved',
+      'history',
+      'recent',
+    ]);
     expect(sumSections(record)).toBe(record.totalTokens);
     expect(section(record, 'history').tokens).toBe(i.history!.reduce((n, m) => n + tok.countMessage(m), 0));
     expect(section(record, 'recent').tokens).toBe(i.recent!.reduce((n, m) => n + tok.countMessage(m), 0));
     expect(section(record, 'tools').tokens).toBe(tools.reduce((n, t) => n + tok.countTool(t), 0));
     expect(section(record, 'task').tokens).toBe(tok.countMessage({ role: 'user', content: i.task! }));
     // Sections are counted apart; joined, BPE may merge a token or two at each seam.
-    expect(Math.abs(section(record, 'system').tokens + section(record, 'pinned').tokens - tok.countMessage({ role: 'user', content: system }))).toBeLessThanOrEqual(2);
-    expect(Math.abs(section(record, 'task').tokens + section(record, 'retrieved').tokens - tok.countMessage(messages[0]!))).toBeLessThanOrEqual(2 + docs.length);
-    expect(record.stablePrefixTokens).toBe(section(record, 'system').tokens + section(record, 'tools').tokens + section(record, 'pinned').tokens);
+    expect(
+      Math.abs(
+        section(record, 'system').tokens +
+          section(record, 'pinned').tokens -
+          tok.countMessage({ role: 'user', content: system }),
+      ),
+    ).toBeLessThanOrEqual(2);
+    expect(
+      Math.abs(section(record, 'task').tokens + section(record, 'retrieved').tokens - tok.countMessage(messages[0]!)),
+    ).toBeLessThanOrEqual(2 + docs.length);
+    expect(record.stablePrefixTokens).toBe(
+      section(record, 'system').tokens + section(record, 'tools').tokens + section(record, 'pinned').tokens,
+    );
     expect(record.stablePrefixShare).toBeCloseTo(record.stablePrefixTokens / record.totalTokens, 10);
     expect(contextRecordSchema.parse(record)).toEqual(record);
   });
 
   it('flags an approximate tokenizer (Anthropic) in the record', () => {
-    const { record } = packContext(input({ tokenizer: tokenizerFor({ provider: 'anthropic', name: 'claude-haiku-4-5' }) }));
+    const { record } = packContext(
+      input({ tokenizer: tokenizerFor({ provider: 'anthropic', name: 'claude-haiku-4-5' }) }),
+    );
     expect(record.tokenizer).toEqual({ name: 'anthropic≈cl100k_base×1.2', exact: false });
   });
 });
@@ -132,9 +170,14 @@ describe('packContext: retrieved documents over budget', () => {
     // Room for all but about one and a half documents.
     const perDoc = section(full.record, 'retrieved').tokens / docs.length;
     const budgetTokens = full.record.totalTokens - Math.round(1.5 * perDoc);
-    const packed = packContext(input({ history: [], budget: { contextWindow: budgetTokens + 1_000, outputReserve: 1_000 } }));
+    const packed = packContext(
+      input({ history: [], budget: { contextWindow: budgetTokens + 1_000, outputReserve: 1_000 } }),
+    );
     const r = section(packed.record, 'retrieved');
-    expect(r.ids).toEqual({ kept: ['kb/refunds.md#1', 'kb/refunds.md#2'], dropped: ['kb/shipping.md#3', 'kb/returns.md#1'] });
+    expect(r.ids).toEqual({
+      kept: ['kb/refunds.md#1', 'kb/refunds.md#2'],
+      dropped: ['kb/shipping.md#3', 'kb/returns.md#1'],
+    });
     expect({ items: r.items, kept: r.kept, dropped: r.dropped }).toEqual({ items: 4, kept: 2, dropped: 2 });
     const sent = (packed.messages[0] as { content: string }).content;
     expect(sent).not.toContain('Shipping takes 2 days');
@@ -153,7 +196,9 @@ describe('packContext: retrieved documents over budget', () => {
   it('applies a section cap even when the whole request fits', () => {
     const full = packContext(input());
     const cap = Math.floor(section(full.record, 'retrieved').tokens * 0.6);
-    const packed = packContext(input({ budget: { contextWindow: 100_000, outputReserve: 4_000, sections: { retrieved: { maxTokens: cap } } } }));
+    const packed = packContext(
+      input({ budget: { contextWindow: 100_000, outputReserve: 4_000, sections: { retrieved: { maxTokens: cap } } } }),
+    );
     const r = section(packed.record, 'retrieved');
     expect(r.tokens).toBeLessThanOrEqual(cap);
     expect(r.ids!.dropped).toEqual(['kb/shipping.md#3', 'kb/returns.md#1']);
@@ -176,7 +221,13 @@ describe('packContext: long tool results', () => {
 
   it('truncates a long tool result with a marker, within the exact token bound, and keeps the result', () => {
     const [call, result] = turn(9, long);
-    const packed = packContext(input({ history: [], recent: [call, result], budget: { contextWindow: 100_000, outputReserve: 4_000, maxToolResultTokens: 200 } }));
+    const packed = packContext(
+      input({
+        history: [],
+        recent: [call, result],
+        budget: { contextWindow: 100_000, outputReserve: 4_000, maxToolResultTokens: 200 },
+      }),
+    );
     const sent = packed.messages.at(-1) as ToolMessage;
     expect(sent.results).toHaveLength(1);
     expect(sent.results[0]!.callId).toBe('call_9');
@@ -191,17 +242,32 @@ describe('packContext: long tool results', () => {
     expect(Number(match![2])).toBe(total);
     expect(Number(match![1])).toBe(total - count(prefix));
     const recent = section(packed.record, 'recent');
-    expect({ kept: recent.kept, truncated: recent.truncated, dropped: recent.dropped }).toEqual({ kept: 2, truncated: 1, dropped: 0 });
+    expect({ kept: recent.kept, truncated: recent.truncated, dropped: recent.dropped }).toEqual({
+      kept: 2,
+      truncated: 1,
+      dropped: 0,
+    });
     expect(recent.omittedTokens).toBe(Number(match![1]));
     expect(expectPairsIntact(packed.messages)).toBeUndefined();
   });
 
   it('squeezes recent tool results (largest first, never below the floor) when the window is too small', () => {
     const [call, result] = turn(9, long);
-    const small = { ...result, results: [...result.results, { callId: 'call_9b', name: 'lookup_order', content: 'ok', isError: false }] };
-    const callBoth: AssistantMessage = { ...call, toolCalls: [...call.toolCalls, { id: 'call_9b', name: 'lookup_order', input: { orderId: 'ord_9b' } }] };
+    const small = {
+      ...result,
+      results: [...result.results, { callId: 'call_9b', name: 'lookup_order', content: 'ok', isError: false }],
+    };
+    const callBoth: AssistantMessage = {
+      ...call,
+      toolCalls: [...call.toolCalls, { id: 'call_9b', name: 'lookup_order', input: { orderId: 'ord_9b' } }],
+    };
     const packed = packContext(
-      input({ retrieved: [], history: [], recent: [callBoth, small], budget: { contextWindow: 1_500, outputReserve: 500, minToolResultTokens: 100 } }),
+      input({
+        retrieved: [],
+        history: [],
+        recent: [callBoth, small],
+        budget: { contextWindow: 1_500, outputReserve: 500, minToolResultTokens: 100 },
+      }),
     );
     expect(packed.record.overBudgetTokens).toBe(0);
     expect(packed.record.totalTokens).toBeLessThanOrEqual(1_000);
@@ -214,7 +280,14 @@ describe('packContext: long tool results', () => {
 
   it('reports what does not fit when even the floor is too much', () => {
     const [call, result] = turn(9, long);
-    const packed = packContext(input({ retrieved: [], history: [], recent: [call, result], budget: { contextWindow: 400, outputReserve: 100, minToolResultTokens: 250 } }));
+    const packed = packContext(
+      input({
+        retrieved: [],
+        history: [],
+        recent: [call, result],
+        budget: { contextWindow: 400, outputReserve: 100, minToolResultTokens: 250 },
+      }),
+    );
     expect(packed.record.overBudgetTokens).toBe(packed.record.totalTokens - 300);
     expect(packed.record.overBudgetTokens).toBeGreaterThan(0);
     expect(count((packed.messages.at(-1) as ToolMessage).results[0]!.content)).toBeLessThanOrEqual(250);
@@ -234,9 +307,16 @@ describe('packContext: history over budget', () => {
 
   it('drops the oldest turns first, keeping each tool call with its result', () => {
     const budget = budgetFor(2);
-    const packed = packContext(input({ history, retrieved: [], recent, budget: { contextWindow: budget, outputReserve: 0 } }));
+    const packed = packContext(
+      input({ history, retrieved: [], recent, budget: { contextWindow: budget, outputReserve: 0 } }),
+    );
     const h = section(packed.record, 'history');
-    expect({ items: h.items, kept: h.kept, dropped: h.dropped, summarized: h.summarized }).toEqual({ items: 10, kept: 4, dropped: 6, summarized: false });
+    expect({ items: h.items, kept: h.kept, dropped: h.dropped, summarized: h.summarized }).toEqual({
+      items: 10,
+      kept: 4,
+      dropped: 6,
+      summarized: false,
+    });
     expect(packed.messages.slice(1)).toEqual([...history.slice(-4), ...recent]);
     expect(packed.messages[1]!.role).toBe('assistant');
     expectPairsIntact(packed.messages);
@@ -254,7 +334,14 @@ describe('packContext: history over budget', () => {
     ];
     const keepTokens = chat.slice(-3).reduce((n, m) => n + countMessageTokens(m, count), 0);
     const base = packContext(input({ history: [], retrieved: [], recent })).record.totalTokens;
-    const packed = packContext(input({ history: chat, retrieved: [], recent, budget: { contextWindow: base + keepTokens + 2, outputReserve: 0 } }));
+    const packed = packContext(
+      input({
+        history: chat,
+        retrieved: [],
+        recent,
+        budget: { contextWindow: base + keepTokens + 2, outputReserve: 0 },
+      }),
+    );
     const kept = packed.messages.slice(1, -recent.length);
     expect(kept).toEqual(chat.slice(-3));
     expect(kept[0]!.role).toBe('user');
@@ -269,13 +356,21 @@ describe('packContext: history over budget', () => {
   it('inserts the summary in place of the dropped turns, right after the task', () => {
     const summary = 'Orders ord_1 to ord_3 were checked: all shipped.';
     const budget = budgetFor(2, summary);
-    const packed = packContext(input({ history, retrieved: [], recent, summary, budget: { contextWindow: budget, outputReserve: 0 } }));
+    const packed = packContext(
+      input({ history, retrieved: [], recent, summary, budget: { contextWindow: budget, outputReserve: 0 } }),
+    );
     expect(packed.messages[0]).toEqual({ role: 'user', content: input().task });
     expect(packed.messages[1]).toEqual({ role: 'user', content: renderSummary(summary) });
     expect(packed.messages.slice(2)).toEqual([...history.slice(-4), ...recent]);
     const h = section(packed.record, 'history');
-    expect({ kept: h.kept, dropped: h.dropped, summarized: h.summarized }).toEqual({ kept: 4, dropped: 6, summarized: true });
-    expect(h.tokens).toBe(history.slice(-4).reduce((n, m) => n + countMessageTokens(m, count), 0) + tok.countMessage(packed.messages[1]!));
+    expect({ kept: h.kept, dropped: h.dropped, summarized: h.summarized }).toEqual({
+      kept: 4,
+      dropped: 6,
+      summarized: true,
+    });
+    expect(h.tokens).toBe(
+      history.slice(-4).reduce((n, m) => n + countMessageTokens(m, count), 0) + tok.countMessage(packed.messages[1]!),
+    );
     expect(sumSections(packed.record)).toBe(packed.record.totalTokens);
     expect(packed.record.totalTokens).toBeLessThanOrEqual(budget);
   });

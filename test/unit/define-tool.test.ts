@@ -27,7 +27,9 @@ describe('defineTool', () => {
     for (const name of ['', 'search docs', 'search.docs', 'tool/x', 'émoji', 'a'.repeat(65)]) {
       const define = () => defineTool({ name, description: 'd', input: z.object({}), effect: 'read' });
       expect(define).toThrow(TypeError);
-      expect(define).toThrow(`tool ${JSON.stringify(name)}: the name must match /^[a-zA-Z0-9_-]{1,64}$/ (the providers' limit), e.g. "shipping_eta"`);
+      expect(define).toThrow(
+        `tool ${JSON.stringify(name)}: the name must match /^[a-zA-Z0-9_-]{1,64}$/ (the providers' limit), e.g. "shipping_eta"`,
+      );
     }
   });
 
@@ -104,7 +106,10 @@ describe('checkToolInput', () => {
 
   it('rejects a raw JSON string instead of an object, pointing at the whole input', () => {
     const check = checkToolInput(refundOrder, '{"orderId":"ord_1","amountCents":1840}');
-    expect(check).toEqual({ ok: false, message: expect.stringContaining('(input): Invalid input: expected object, received string') });
+    expect(check).toEqual({
+      ok: false,
+      message: expect.stringContaining('(input): Invalid input: expected object, received string'),
+    });
   });
 
   it('reports at most five issues so the message stays short', () => {

@@ -12,14 +12,31 @@ import { workerConfigSchema } from '../../worker/config.ts';
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8')) as {
-  services: Record<string, { image?: string; build?: string; command?: unknown; depends_on?: string[] | Record<string, unknown>; environment?: Record<string, string>; volumes?: string[] }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: string;
+      command?: unknown;
+      depends_on?: string[] | Record<string, unknown>;
+      environment?: Record<string, string>;
+      volumes?: string[];
+    }
+  >;
   volumes: Record<string, unknown>;
 };
 const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
 
 describe('docker-compose.yml', () => {
   it('has the whole stack: PostgreSQL, Temporal with schema setup, the UI, the codec server and workers', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['bosun-worker', 'codec-server', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'bosun-worker',
+      'codec-server',
+      'postgresql',
+      'temporal',
+      'temporal-setup',
+      'temporal-ui',
+    ]);
     expect(compose.services.temporal!.image).toMatch(/^temporalio\/auto-setup:/);
     expect(compose.services['temporal-ui']!.image).toMatch(/^temporalio\/ui:/);
     expect(compose.services['bosun-worker']!.build).toBe('.');
@@ -29,7 +46,8 @@ describe('docker-compose.yml', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       const deps = Array.isArray(svc.depends_on) ? svc.depends_on : Object.keys(svc.depends_on ?? {});
       for (const d of deps) expect(compose.services, `${name} depends on ${d}`).toHaveProperty(d);
-      for (const v of svc.volumes ?? []) expect(compose.volumes, `${name} mounts ${v}`).toHaveProperty(v.split(':')[0]!);
+      for (const v of svc.volumes ?? [])
+        expect(compose.volumes, `${name} mounts ${v}`).toHaveProperty(v.split(':')[0]!);
     }
   });
 
@@ -62,7 +80,8 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^FROM node:24[-\w.]*$/m);
     const copied = [...dockerfile.matchAll(/^COPY (\S+) /gm)].map((m) => m[1]!);
     for (const path of copied) expect(existsSync(`${root}${path}`), `COPY ${path}`).toBe(true);
-    for (const folder of ['core', 'workflows', 'activities', 'tools', 'worker', 'client']) expect(copied).toContain(folder);
+    for (const folder of ['core', 'workflows', 'activities', 'tools', 'worker', 'client'])
+      expect(copied).toContain(folder);
   });
 
   it('runs the worker entry as a non-root user', () => {

@@ -40,11 +40,20 @@ function probe(opts: { maxResultChars?: number; run?: (ctx: ToolContext) => Prom
 function setup(extra: RegisteredTool[] = []) {
   const store = openOrderStore({ path: ':memory:' });
   stores.push(store);
-  const executeTool = createExecuteTool([lookupOrderTool(store), refundOrderTool(store, { pauseAfterEffectMs: 0 }), ...extra]);
+  const executeTool = createExecuteTool([
+    lookupOrderTool(store),
+    refundOrderTool(store, { pauseAfterEffectMs: 0 }),
+    ...extra,
+  ]);
   return { store, executeTool };
 }
 
-const call = (name: string, input: unknown, p: Principal = supportAgent, extra: Partial<ExecuteToolInput> = {}): ExecuteToolInput => ({
+const call = (
+  name: string,
+  input: unknown,
+  p: Principal = supportAgent,
+  extra: Partial<ExecuteToolInput> = {},
+): ExecuteToolInput => ({
   runId: 'run-1',
   step: 2,
   callId: 'call-1',
@@ -54,7 +63,12 @@ const call = (name: string, input: unknown, p: Principal = supportAgent, extra: 
   ...extra,
 });
 
-type Outcome = { result?: Awaited<ReturnType<ReturnType<typeof createExecuteTool>>>; failure?: ApplicationFailure; error?: unknown; beats: unknown[] };
+type Outcome = {
+  result?: Awaited<ReturnType<ReturnType<typeof createExecuteTool>>>;
+  failure?: ApplicationFailure;
+  error?: unknown;
+  beats: unknown[];
+};
 
 async function run(
   executeTool: ReturnType<typeof createExecuteTool>,
@@ -87,7 +101,10 @@ describe('executeTool: complete mediation', () => {
     expect(store.effects()).toEqual([]);
 
     const nobody = await run(executeTool, call('lookup_order', { orderId: 'ord_100' }, principal()));
-    expect(nobody.failure).toMatchObject({ type: 'permission_denied', message: expect.stringContaining('lacks scope orders:read') });
+    expect(nobody.failure).toMatchObject({
+      type: 'permission_denied',
+      message: expect.stringContaining('lacks scope orders:read'),
+    });
   });
 
   it('denies a call that violates a constraint (amount above the role limit), even when approved', async () => {
@@ -116,7 +133,11 @@ describe('executeTool: complete mediation', () => {
     const { store, executeTool } = setup();
     const o = await run(executeTool, call('refund_order', refund(5_000), supportAgent, { approvedBy: 'lea' }));
     expect(o.failure).toBeUndefined();
-    expect(JSON.parse(o.result!.content)).toMatchObject({ orderId: 'ord_101', amountCents: 5_000, orderStatus: 'partially_refunded' });
+    expect(JSON.parse(o.result!.content)).toMatchObject({
+      orderId: 'ord_101',
+      amountCents: 5_000,
+      orderStatus: 'partially_refunded',
+    });
     expect(store.effects()).toMatchObject([{ idempotencyKey: 'run-1:call-1', amountCents: 5_000 }]);
 
     // A retry of the same call (same key) answers the same and refunds nothing more.
@@ -135,21 +156,30 @@ describe('executeTool: complete mediation', () => {
   it('treats a call without a principal as anonymous: scope-free tools run, scoped ones are denied', async () => {
     const { tool } = probe();
     const { executeTool } = setup([tool]);
-    const legacy = (name: string, input: unknown) => ({ ...call(name, input), principal: undefined }) as unknown as ExecuteToolInput;
+    const legacy = (name: string, input: unknown) =>
+      ({ ...call(name, input), principal: undefined }) as unknown as ExecuteToolInput;
     expect((await run(executeTool, legacy('probe', { n: 1 }))).result).toEqual({ content: 'ok', truncated: false });
-    expect((await run(executeTool, legacy('lookup_order', { orderId: 'ord_100' }))).failure).toMatchObject({ type: 'permission_denied' });
+    expect((await run(executeTool, legacy('lookup_order', { orderId: 'ord_100' }))).failure).toMatchObject({
+      type: 'permission_denied',
+    });
   });
 
   it('rejects invalid arguments with a message for the model, before authorizing', async () => {
     const { executeTool } = setup();
-    const o = await run(executeTool, call('refund_order', { orderId: 'ord_101', amountCents: -3, reason: 'x' }, principal()));
+    const o = await run(
+      executeTool,
+      call('refund_order', { orderId: 'ord_101', amountCents: -3, reason: 'x' }, principal()),
+    );
     expect(o.failure).toMatchObject({ type: 'tool_input_invalid', nonRetryable: true });
     expect(o.failure!.message).toContain('amountCents');
   });
 
   it('rejects a tool this worker has no handler for', async () => {
     const { executeTool } = setup();
-    expect((await run(executeTool, call('launch_rocket', {}))).failure).toMatchObject({ type: 'unknown_tool', nonRetryable: true });
+    expect((await run(executeTool, call('launch_rocket', {}))).failure).toMatchObject({
+      type: 'unknown_tool',
+      nonRetryable: true,
+    });
   });
 });
 
@@ -182,7 +212,10 @@ describe('executeTool: results and failures', () => {
       message: 'inventory service timed out',
     });
     const { executeTool: withStore } = setup();
-    expect((await run(withStore, call('lookup_order', { orderId: 'ord_999' }))).failure).toMatchObject({ type: 'tool_failed', nonRetryable: true });
+    expect((await run(withStore, call('lookup_order', { orderId: 'ord_999' }))).failure).toMatchObject({
+      type: 'tool_failed',
+      nonRetryable: true,
+    });
   });
 
   it('keeps an unexpected error message out of the failure', async () => {
@@ -193,7 +226,11 @@ describe('executeTool: results and failures', () => {
     });
     const { executeTool } = setup([crash.tool]);
     const o = await run(executeTool, call('probe', { n: 1 }));
-    expect(o.failure).toMatchObject({ type: 'tool_unavailable', nonRetryable: false, message: 'tool "probe" failed unexpectedly' });
+    expect(o.failure).toMatchObject({
+      type: 'tool_unavailable',
+      nonRetryable: false,
+      message: 'tool "probe" failed unexpectedly',
+    });
   });
 });
 

@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { byModel, requestedModel, startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeServerOptions, type FakeStop } from '../kit/index.ts';
+import {
+  byModel,
+  requestedModel,
+  startFakeAnthropic,
+  startFakeOpenAI,
+  type FakeProviderServer,
+  type FakeServerOptions,
+  type FakeStop,
+} from '../kit/index.ts';
 import { rejectionOf } from '../helpers/rejection.ts';
 import { chatBody } from '../helpers/chat-body.ts';
 
@@ -26,13 +34,20 @@ async function anthropicFake(opts?: FakeServerOptions) {
   open.push(server);
   const client = new Anthropic({ apiKey: 'sk-ant-test', baseURL: server.baseURL, maxRetries: 0 });
   const ask = (extra: Record<string, unknown> = {}) =>
-    client.messages.create({ model: 'claude-test', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }], ...extra });
+    client.messages.create({
+      model: 'claude-test',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+      ...extra,
+    });
   return { server, client, ask };
 }
 
 describe('fake OpenAI server', () => {
   it('serves a text reply the SDK parses, with usage and request id', async () => {
-    const { server, client } = await openaiFake({ script: [{ kind: 'text', text: 'hello there', usage: { input: 100, output: 3, cached: 40 } }] });
+    const { server, client } = await openaiFake({
+      script: [{ kind: 'text', text: 'hello there', usage: { input: 100, output: 3, cached: 40 } }],
+    });
     const { data, request_id } = await client.chat.completions
       .create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();
@@ -41,7 +56,12 @@ describe('fake OpenAI server', () => {
     expect(data.model).toBe('gpt-test');
     expect(data.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'hello there' });
     expect(data.choices[0]?.finish_reason).toBe('stop');
-    expect(data.usage).toMatchObject({ prompt_tokens: 100, completion_tokens: 3, total_tokens: 103, prompt_tokens_details: { cached_tokens: 40 } });
+    expect(data.usage).toMatchObject({
+      prompt_tokens: 100,
+      completion_tokens: 3,
+      total_tokens: 103,
+      prompt_tokens_details: { cached_tokens: 40 },
+    });
     expect(request_id).toBe('req_fake_1');
     expect(server.baseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   });
@@ -57,7 +77,15 @@ describe('fake OpenAI server', () => {
   it('serves tool calls with JSON-string arguments and deterministic ids', async () => {
     const args = { path: 'a.txt', lines: [1, 2] };
     const { ask } = await openaiFake({
-      script: [{ kind: 'tool_calls', calls: [{ name: 'read_file', args }, { id: 'mine', name: 'noop', args: {} }] }],
+      script: [
+        {
+          kind: 'tool_calls',
+          calls: [
+            { name: 'read_file', args },
+            { id: 'mine', name: 'noop', args: {} },
+          ],
+        },
+      ],
     });
     const res = await ask();
     const calls = res.choices[0]?.message.tool_calls ?? [];
@@ -140,7 +168,10 @@ describe('fake OpenAI server', () => {
     const { ask } = await openaiFake({ script: [{ kind: 'delay', ms: 30, then: { kind: 'text', text: 'late' } }] });
     expect((await ask()).choices[0]?.message.content).toBe('late');
 
-    const slow = await openaiFake({ script: [{ kind: 'delay', ms: 60_000, then: { kind: 'text', text: 'never' } }] }, 100);
+    const slow = await openaiFake(
+      { script: [{ kind: 'delay', ms: 60_000, then: { kind: 'text', text: 'never' } }] },
+      100,
+    );
     expect(await rejectionOf(slow.ask())).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     const started = Date.now();
     await slow.server.close();
@@ -150,18 +181,33 @@ describe('fake OpenAI server', () => {
 
 describe('fake Anthropic server', () => {
   it('serves a text reply the SDK parses, with usage and request id', async () => {
-    const { server, ask } = await anthropicFake({ script: [{ kind: 'text', text: 'hello there', usage: { input: 100, output: 3, cached: 40 } }] });
+    const { server, ask } = await anthropicFake({
+      script: [{ kind: 'text', text: 'hello there', usage: { input: 100, output: 3, cached: 40 } }],
+    });
     const msg = await ask();
-    expect(msg).toMatchObject({ type: 'message', role: 'assistant', id: 'msg_fake1', model: 'claude-test', stop_reason: 'end_turn' });
+    expect(msg).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      id: 'msg_fake1',
+      model: 'claude-test',
+      stop_reason: 'end_turn',
+    });
     expect(msg.content).toEqual([{ type: 'text', text: 'hello there', citations: null }]);
-    expect(msg.usage).toMatchObject({ input_tokens: 60, output_tokens: 3, cache_read_input_tokens: 40, cache_creation_input_tokens: 0 });
+    expect(msg.usage).toMatchObject({
+      input_tokens: 60,
+      output_tokens: 3,
+      cache_read_input_tokens: 40,
+      cache_creation_input_tokens: 0,
+    });
     expect(msg._request_id).toBe('req_fake_1');
     expect(server.baseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('serves tool_use blocks whose input equals the args', async () => {
     const args = { query: 'x', limit: 3 };
-    const { ask } = await anthropicFake({ script: [{ kind: 'tool_calls', text: 'Let me look.', calls: [{ name: 'search', args }] }] });
+    const { ask } = await anthropicFake({
+      script: [{ kind: 'tool_calls', text: 'Let me look.', calls: [{ name: 'search', args }] }],
+    });
     const msg = await ask();
     expect(msg.stop_reason).toBe('tool_use');
     expect(msg.content[0]).toMatchObject({ type: 'text', text: 'Let me look.' });
@@ -269,12 +315,23 @@ describe('fake servers: cache writes, raw bodies, raw tool arguments, byModel', 
       output_tokens: 5,
     });
     const o = await openaiFake({ script: [{ kind: 'text', text: 'x', usage }] });
-    expect((await o.ask()).usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 300 } });
+    expect((await o.ask()).usage).toMatchObject({
+      prompt_tokens: 1000,
+      completion_tokens: 5,
+      prompt_tokens_details: { cached_tokens: 300 },
+    });
   });
 
   it('raw sends exactly the given body, status and headers (request id added)', async () => {
-    const body = { id: 'chatcmpl-x', object: 'chat.completion', choices: [], usage: { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 } };
-    const { client, server } = await openaiFake({ script: [{ kind: 'raw', status: 200, body, headers: { 'x-extra': 'yes' } }] });
+    const body = {
+      id: 'chatcmpl-x',
+      object: 'chat.completion',
+      choices: [],
+      usage: { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 },
+    };
+    const { client, server } = await openaiFake({
+      script: [{ kind: 'raw', status: 200, body, headers: { 'x-extra': 'yes' } }],
+    });
     const { data, response, request_id } = await client.chat.completions
       .create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();
@@ -283,26 +340,40 @@ describe('fake servers: cache writes, raw bodies, raw tool arguments, byModel', 
     expect(request_id).toBe('req_fake_1');
     expect(server.requests).toHaveLength(1);
 
-    const failing = await anthropicFake({ script: [{ kind: 'raw', status: 503, body: { type: 'error', error: { type: 'api_error', message: 'custom' } } }] });
+    const failing = await anthropicFake({
+      script: [{ kind: 'raw', status: 503, body: { type: 'error', error: { type: 'api_error', message: 'custom' } } }],
+    });
     const err = await rejectionOf(failing.ask());
     expect(err).toBeInstanceOf(Anthropic.InternalServerError);
-    expect((err as InstanceType<typeof Anthropic.APIError>).error).toEqual({ type: 'error', error: { type: 'api_error', message: 'custom' } });
+    expect((err as InstanceType<typeof Anthropic.APIError>).error).toEqual({
+      type: 'error',
+      error: { type: 'api_error', message: 'custom' },
+    });
   });
 
   it('rawArgs is sent verbatim as OpenAI function.arguments; Anthropic sends args', async () => {
-    const o = await openaiFake({ script: [{ kind: 'tool_calls', calls: [{ name: 'calc', rawArgs: '{expression: 1+' }] }] });
+    const o = await openaiFake({
+      script: [{ kind: 'tool_calls', calls: [{ name: 'calc', rawArgs: '{expression: 1+' }] }],
+    });
     const call = (await o.ask()).choices[0]?.message.tool_calls?.[0];
     if (call?.type !== 'function') throw new Error('expected a function tool call');
     expect(call.function.arguments).toBe('{expression: 1+');
 
-    const a = await anthropicFake({ script: [{ kind: 'tool_calls', calls: [{ name: 'calc', rawArgs: '{expression: 1+', args: { expression: '1+1' } }] }] });
+    const a = await anthropicFake({
+      script: [
+        { kind: 'tool_calls', calls: [{ name: 'calc', rawArgs: '{expression: 1+', args: { expression: '1+1' } }] },
+      ],
+    });
     expect((await a.ask()).content[0]).toMatchObject({ type: 'tool_use', name: 'calc', input: { expression: '1+1' } });
   });
 
   it('byModel dispatches on the requested model: queues, handlers, 404 for an unknown model', async () => {
     const handler = byModel({
       'gpt-big': [{ kind: 'error', status: 503 }],
-      'gpt-small': [{ kind: 'text', text: 'small 1' }, { kind: 'text', text: 'small 2' }],
+      'gpt-small': [
+        { kind: 'text', text: 'small 1' },
+        { kind: 'text', text: 'small 2' },
+      ],
       'gpt-echo': (req, index) => ({ kind: 'text', text: `echo #${index} ${chatBody(req).messages.length}` }),
     });
     const { ask } = await openaiFake({ handler });

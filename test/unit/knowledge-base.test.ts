@@ -13,7 +13,8 @@ async function tools(opts: Parameters<typeof builtInTools>[0] = {}) {
   const all = await builtInTools(opts);
   const byName = (name: string) => all.find((t) => t.contract.name === name)!;
   return {
-    search: (query: string, limit = 3) => byName('search_docs').handler({ query, limit }, ctx) as Promise<SearchDocsResult>,
+    search: (query: string, limit = 3) =>
+      byName('search_docs').handler({ query, limit }, ctx) as Promise<SearchDocsResult>,
     read: (id: string) => byName('read_doc').handler({ id }, ctx) as Promise<string>,
   };
 }
@@ -31,12 +32,18 @@ describe('search_docs and read_doc over the example knowledge base', () => {
       score: expect.any(Number),
       text: expect.stringContaining('restocking fee of 10%'),
     });
-    expect(result.results.every((r, i) => r.score > 0 && (i === 0 || r.score <= result.results[i - 1]!.score))).toBe(true);
+    expect(result.results.every((r, i) => r.score > 0 && (i === 0 || r.score <= result.results[i - 1]!.score))).toBe(
+      true,
+    );
   });
 
   it('says plainly when nothing matches, still naming the index version', async () => {
     const result = await (await tools()).search('xylophone zebra');
-    expect(result).toEqual({ indexVersion: expect.any(String), results: [], note: 'No passages match "xylophone zebra". Try other keywords.' });
+    expect(result).toEqual({
+      indexVersion: expect.any(String),
+      results: [],
+      note: 'No passages match "xylophone zebra". Try other keywords.',
+    });
   });
 
   it('reads a whole document by the docId search_docs returned, and lists the ids for an unknown one', async () => {
@@ -45,7 +52,9 @@ describe('search_docs and read_doc over the example knowledge base', () => {
     expect(await t.read(docId)).toMatch(/^# Refund policy\n/);
     const err = await t.read('refund').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolError);
-    expect((err as Error).message).toMatch(/^No document with id "refund"\. .*Known ids: account, gift-cards, orders, payments, pricing, refunds, returns/);
+    expect((err as Error).message).toMatch(
+      /^No document with id "refund"\. .*Known ids: account, gift-cards, orders, payments, pricing, refunds, returns/,
+    );
   });
 });
 
@@ -54,12 +63,16 @@ describe('builtInTools', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bosun-kb-'));
     writeFileSync(join(dir, 'policy.md'), '# Refund policy\n\nRefunds within 30 days.');
     const t = await tools({ knowledgeDir: dir });
-    expect((await t.search('refund policy')).results.map((r) => [r.docId, r.source])).toEqual([['policy', 'policy.md']]);
+    expect((await t.search('refund policy')).results.map((r) => [r.docId, r.source])).toEqual([
+      ['policy', 'policy.md'],
+    ]);
     expect(await t.read('policy')).toBe('# Refund policy\n\nRefunds within 30 days.');
   });
 
   it('uses the retriever it is given for both tools', async () => {
-    const retriever = memoryRetriever([{ docId: 'faq', source: 'faq.md', title: 'FAQ', text: '# FAQ\n\nParrots are welcome.' }]);
+    const retriever = memoryRetriever([
+      { docId: 'faq', source: 'faq.md', title: 'FAQ', text: '# FAQ\n\nParrots are welcome.' },
+    ]);
     const t = await tools({ retriever, knowledgeDir: '/nonexistent' });
     expect((await t.search('parrots')).results.map((r) => r.docId)).toEqual(['faq']);
     expect(await t.read('faq')).toContain('Parrots are welcome.');
@@ -69,7 +82,12 @@ describe('builtInTools', () => {
 describe('search_docs within its result cap', () => {
   it('leaves out whole lower-ranked passages, counting them, instead of cutting one', async () => {
     const long = (n: number) => `fee ${'word '.repeat(400)}end ${n}`;
-    const docs = Array.from({ length: 6 }, (_, i) => ({ docId: `d${i}`, source: `d${i}.md`, title: `D${i}`, text: long(i) }));
+    const docs = Array.from({ length: 6 }, (_, i) => ({
+      docId: `d${i}`,
+      source: `d${i}.md`,
+      title: `D${i}`,
+      text: long(i),
+    }));
     const tool = searchDocsTool(memoryRetriever(docs, { size: 1_000, overlap: 0 }));
     const result = (await tool.handler({ query: 'fee', limit: 6 }, ctx)) as SearchDocsResult;
     expect(result.results.length).toBeLessThan(6);

@@ -68,18 +68,27 @@ const providers = {
   openai: async (): Promise<Setup> => {
     const server = await startFakeOpenAI({ requireApiKey: KEY });
     open.push(server);
-    return { server, adapter: createOpenAIAdapter(new OpenAI({ apiKey: KEY, baseURL: server.baseURL, maxRetries: 0 })) };
+    return {
+      server,
+      adapter: createOpenAIAdapter(new OpenAI({ apiKey: KEY, baseURL: server.baseURL, maxRetries: 0 })),
+    };
   },
   anthropic: async (): Promise<Setup> => {
     const server = await startFakeAnthropic({ requireApiKey: KEY });
     open.push(server);
-    return { server, adapter: createAnthropicAdapter(new Anthropic({ apiKey: KEY, baseURL: server.baseURL, maxRetries: 0 })) };
+    return {
+      server,
+      adapter: createAnthropicAdapter(new Anthropic({ apiKey: KEY, baseURL: server.baseURL, maxRetries: 0 })),
+    };
   },
 };
 
 /** Runs one tool turn through an adapter: the model asks for two tools (ids chosen by the
  * fake), we answer both (the second as an error), the model answers in text. */
-async function toolLoop({ server, adapter }: Setup): Promise<{ first: ModelResponse; second: ModelResponse; history: Message[] }> {
+async function toolLoop({
+  server,
+  adapter,
+}: Setup): Promise<{ first: ModelResponse; second: ModelResponse; history: Message[] }> {
   server.push(
     {
       kind: 'tool_calls',
@@ -123,7 +132,16 @@ describe('OpenAI adapter through the real SDK', () => {
         { role: 'user', content: 'Weather in Paris and Rome?' },
       ],
       max_completion_tokens: 256,
-      tools: [{ type: 'function', function: { name: 'get_weather', description: 'Current weather for a city.', parameters: weatherTool.inputSchema } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Current weather for a city.',
+            parameters: weatherTool.inputSchema,
+          },
+        },
+      ],
     });
     expect(chatBody(firstReq!).stream).toBeUndefined();
 
@@ -184,7 +202,10 @@ describe('OpenAI adapter through the real SDK', () => {
   it('openai-compatible sends max_tokens instead of max_completion_tokens, and temperature when set', async () => {
     const server = await startFakeOpenAI();
     open.push(server);
-    const adapter = createOpenAIAdapter(new OpenAI({ apiKey: 'local', baseURL: server.baseURL, maxRetries: 0 }), 'openai-compatible');
+    const adapter = createOpenAIAdapter(
+      new OpenAI({ apiKey: 'local', baseURL: server.baseURL, maxRetries: 0 }),
+      'openai-compatible',
+    );
     expect(adapter.provider).toBe('openai-compatible');
     server.push({ kind: 'text', text: 'ok' });
     await adapter.call(request([question], { temperature: 0.2, tools: [] }), { timeoutMs: 5_000 });
@@ -202,7 +223,10 @@ describe('OpenAI request/response mapping details', () => {
       request([
         question,
         { role: 'assistant', text: '', toolCalls: [{ id: 'c1', name: 'get_weather', input: '{city: Paris' }] },
-        { role: 'tool', results: [{ callId: 'c1', name: 'get_weather', content: 'invalid arguments: not JSON', isError: true }] },
+        {
+          role: 'tool',
+          results: [{ callId: 'c1', name: 'get_weather', content: 'invalid arguments: not JSON', isError: true }],
+        },
       ]),
       'openai',
     );
@@ -222,20 +246,39 @@ describe('OpenAI request/response mapping details', () => {
       choices: [{ index: 0, message: { role: 'assistant', refusal: null, ...message }, finish_reason, logprobs: null }],
     });
     const bodies = [
-      completion({ content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'get_weather', arguments: '{city: Paris' } }] }, 'tool_calls'),
+      completion(
+        {
+          content: null,
+          tool_calls: [{ id: 't1', type: 'function', function: { name: 'get_weather', arguments: '{city: Paris' } }],
+        },
+        'tool_calls',
+      ),
       completion({ content: null, refusal: 'I cannot help with that.' }, 'stop'),
     ];
     // The fake's script renders only well-formed replies; a bare server serves these bodies.
     const raw = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_raw' }).end(JSON.stringify(bodies.shift()));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_raw' })
+        .end(JSON.stringify(bodies.shift()));
     });
     await new Promise<void>((ok) => raw.listen(0, '127.0.0.1', ok));
     try {
       const { port } = raw.address() as AddressInfo;
-      const rawAdapter = createOpenAIAdapter(new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 }));
+      const rawAdapter = createOpenAIAdapter(
+        new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 }),
+      );
       const toolRes = await rawAdapter.call(request([question]), { timeoutMs: 5_000 });
-      expect(toolRes.message).toEqual({ role: 'assistant', text: '', toolCalls: [{ id: 't1', name: 'get_weather', input: '{city: Paris' }] });
-      expect(toolRes).toMatchObject({ stop: 'tool_calls', modelVersion: 'gpt-test-2025-01-01', requestId: 'req_raw', usage: { input: 0, output: 0, cachedInput: 0 } });
+      expect(toolRes.message).toEqual({
+        role: 'assistant',
+        text: '',
+        toolCalls: [{ id: 't1', name: 'get_weather', input: '{city: Paris' }],
+      });
+      expect(toolRes).toMatchObject({
+        stop: 'tool_calls',
+        modelVersion: 'gpt-test-2025-01-01',
+        requestId: 'req_raw',
+        usage: { input: 0, output: 0, cachedInput: 0 },
+      });
       const refusal = await rawAdapter.call(request([question]), { timeoutMs: 5_000 });
       expect(refusal.stop).toBe('refusal');
       expect(refusal.message.text).toBe('I cannot help with that.');
@@ -284,7 +327,12 @@ describe('Anthropic adapter through the real SDK', () => {
         role: 'user',
         content: [
           { type: 'tool_result', tool_use_id: 'toolu_1', content: '{"tempC":21,"sky":"sunny"}', is_error: false },
-          { type: 'tool_result', tool_use_id: 'toolu_2', content: 'Weather service timed out; try again later.', is_error: true },
+          {
+            type: 'tool_result',
+            tool_use_id: 'toolu_2',
+            content: 'Weather service timed out; try again later.',
+            is_error: true,
+          },
         ],
       },
     ]);
@@ -325,14 +373,23 @@ describe('Anthropic adapter through the real SDK', () => {
 
   it('a raw-string tool input is sent as {}; an empty assistant text gets no text block', () => {
     const body = toAnthropicRequest(
-      request([question, { role: 'assistant', text: '', toolCalls: [{ id: 'toolu_9', name: 'get_weather', input: '{city: Paris' }] }], {
-        system: '',
-        tools: [],
-      }),
+      request(
+        [
+          question,
+          { role: 'assistant', text: '', toolCalls: [{ id: 'toolu_9', name: 'get_weather', input: '{city: Paris' }] },
+        ],
+        {
+          system: '',
+          tools: [],
+        },
+      ),
     );
     expect(body.system).toBeUndefined();
     expect(body.tools).toBeUndefined();
-    expect(body.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_9', name: 'get_weather', input: {} }] });
+    expect(body.messages[1]).toEqual({
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'toolu_9', name: 'get_weather', input: {} }],
+    });
   });
 });
 
@@ -349,7 +406,10 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter failures', (provider
   });
 
   it('401 → auth, non-retryable', async () => {
-    const server = provider === 'openai' ? await startFakeOpenAI({ requireApiKey: 'sk-right' }) : await startFakeAnthropic({ requireApiKey: 'sk-right' });
+    const server =
+      provider === 'openai'
+        ? await startFakeOpenAI({ requireApiKey: 'sk-right' })
+        : await startFakeAnthropic({ requireApiKey: 'sk-right' });
     open.push(server);
     const adapter =
       provider === 'openai'
@@ -388,15 +448,31 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter failures', (provider
     const controller = new AbortController();
     const reason = new Error('activity cancelled');
     setTimeout(() => controller.abort(reason), 50);
-    expect(await rejectionOf(adapter.call(request([question]), { timeoutMs: 5_000, signal: controller.signal }))).toBe(reason);
+    expect(await rejectionOf(adapter.call(request([question]), { timeoutMs: 5_000, signal: controller.signal }))).toBe(
+      reason,
+    );
   });
 });
 
 describe.each(['openai', 'anthropic'] as const)('%s adapter: stop reasons through the wire', (provider) => {
   const expected: Record<'openai' | 'anthropic', Record<FakeStop, StopReason>> = {
-    openai: { end: 'end', length: 'length', refusal: 'refusal', content_filter: 'content_filter', context_window: 'length', pause: 'end' },
+    openai: {
+      end: 'end',
+      length: 'length',
+      refusal: 'refusal',
+      content_filter: 'content_filter',
+      context_window: 'length',
+      pause: 'end',
+    },
     // Anthropic reports policy blocks as refusals; pause_turn has no canonical meaning.
-    anthropic: { end: 'end', length: 'length', refusal: 'refusal', content_filter: 'refusal', context_window: 'length', pause: 'other' },
+    anthropic: {
+      end: 'end',
+      length: 'length',
+      refusal: 'refusal',
+      content_filter: 'refusal',
+      context_window: 'length',
+      pause: 'other',
+    },
   };
   for (const stop of ['end', 'length', 'refusal', 'content_filter', 'context_window', 'pause'] as const) {
     it(`fake stop ${stop} → ${expected[provider][stop]}`, async () => {
@@ -410,7 +486,15 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter: stop reasons throug
 });
 
 describe('Anthropic stop reasons (mapping)', () => {
-  const message = (stop_reason: string) => ({ id: 'm', type: 'message', role: 'assistant', model: 'claude-x', content: [], stop_reason, usage: { input_tokens: 1, output_tokens: 1 } });
+  const message = (stop_reason: string) => ({
+    id: 'm',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-x',
+    content: [],
+    stop_reason,
+    usage: { input_tokens: 1, output_tokens: 1 },
+  });
   const rows: [string, StopReason][] = [
     ['end_turn', 'end'],
     ['stop_sequence', 'end'],
@@ -446,11 +530,16 @@ describe('usage: cached and cache-write tokens', () => {
 });
 
 describe('prompt caching layout', () => {
-  const twoTools: ToolSpec[] = [weatherTool, { ...weatherTool, name: 'get_forecast', description: 'Forecast for a city.' }];
+  const twoTools: ToolSpec[] = [
+    weatherTool,
+    { ...weatherTool, name: 'get_forecast', description: 'Forecast for a city.' },
+  ];
 
   it('anthropic marks the system block and only the LAST tool', () => {
     const body = toAnthropicRequest(request([question], { tools: twoTools }));
-    expect(body.system).toEqual([{ type: 'text', text: 'You are a weather bot.', cache_control: { type: 'ephemeral' } }]);
+    expect(body.system).toEqual([
+      { type: 'text', text: 'You are a weather bot.', cache_control: { type: 'ephemeral' } },
+    ]);
     const tools = body.tools as unknown as Record<string, unknown>[];
     expect(tools.map((t) => t['cache_control'])).toEqual([undefined, { type: 'ephemeral' }]);
   });
@@ -467,13 +556,18 @@ describe('prompt caching layout', () => {
     ]);
     const noSystem = toAnthropicRequest(request([question], { system: '' }));
     expect(noSystem.system).toBeUndefined();
-    expect((noSystem.tools as unknown as Record<string, unknown>[])[0]?.['cache_control']).toEqual({ type: 'ephemeral' });
+    expect((noSystem.tools as unknown as Record<string, unknown>[])[0]?.['cache_control']).toEqual({
+      type: 'ephemeral',
+    });
   });
 
   it('openai keeps the stable prefix first and identical across calls (system, tools), no markers', () => {
     const first = toOpenAIRequest(request([question], { tools: twoTools }), 'openai');
     const later = toOpenAIRequest(
-      request([question, { role: 'assistant', text: 'Sunny.', toolCalls: [] }, { role: 'user', content: 'And tomorrow?' }], { tools: twoTools }),
+      request(
+        [question, { role: 'assistant', text: 'Sunny.', toolCalls: [] }, { role: 'user', content: 'And tomorrow?' }],
+        { tools: twoTools },
+      ),
       'openai',
     );
     expect(first.messages[0]).toEqual({ role: 'system', content: 'You are a weather bot.' });
@@ -490,39 +584,66 @@ describe('structured output', () => {
     required: ['city', 'tempC'],
     additionalProperties: false,
   };
-  const looseSchema = { type: 'object', properties: { city: { type: 'string' }, note: { type: 'string' } }, required: ['city'], additionalProperties: false };
+  const looseSchema = {
+    type: 'object',
+    properties: { city: { type: 'string' }, note: { type: 'string' } },
+    required: ['city'],
+    additionalProperties: false,
+  };
 
   it('openai: response_format json_schema, strict only when the schema allows; JSON comes back as text', async () => {
     const { server, adapter } = await providers.openai();
     server.push({ kind: 'text', text: '{"city":"Paris","tempC":21}' }, { kind: 'text', text: '{"city":"Rome"}' });
-    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), { timeoutMs: 5_000 });
+    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), {
+      timeoutMs: 5_000,
+    });
     expect(res.message.text).toBe('{"city":"Paris","tempC":21}');
-    expect(chatBody(server.requests[0]!).response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: strictSchema, strict: true } });
+    expect(chatBody(server.requests[0]!).response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'weather', schema: strictSchema, strict: true },
+    });
 
     await adapter.call(request([question], { output: { name: 'weather', schema: looseSchema } }), { timeoutMs: 5_000 });
-    expect(chatBody(server.requests[1]!).response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: looseSchema, strict: false } });
+    expect(chatBody(server.requests[1]!).response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'weather', schema: looseSchema, strict: false },
+    });
   });
 
   it('openai-compatible gets the same response_format; no output → no response_format', () => {
-    const body = toOpenAIRequest(request([question], { output: { name: 'weather', schema: strictSchema } }), 'openai-compatible');
-    expect(body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema: strictSchema, strict: true } });
+    const body = toOpenAIRequest(
+      request([question], { output: { name: 'weather', schema: strictSchema } }),
+      'openai-compatible',
+    );
+    expect(body.response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'weather', schema: strictSchema, strict: true },
+    });
     expect(toOpenAIRequest(request([question]), 'openai').response_format).toBeUndefined();
   });
 
   it('anthropic: native output_config.format json_schema; JSON comes back as text', async () => {
     const { server, adapter } = await providers.anthropic();
     server.push({ kind: 'text', text: '{"city":"Paris","tempC":21}' });
-    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), { timeoutMs: 5_000 });
+    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), {
+      timeoutMs: 5_000,
+    });
     expect(res.message.text).toBe('{"city":"Paris","tempC":21}');
-    expect(chatBody(server.requests[0]!).output_config).toEqual({ format: { type: 'json_schema', schema: strictSchema } });
+    expect(chatBody(server.requests[0]!).output_config).toEqual({
+      format: { type: 'json_schema', schema: strictSchema },
+    });
     expect(toAnthropicRequest(request([question])).output_config).toBeUndefined();
   });
 
   it('anthropic: a zod schema is brought into the accepted subset (as the SDK helper does)', () => {
     const schema = z.toJSONSchema(
-      z.object({ name: z.string().min(2), kind: z.discriminatedUnion('k', [z.object({ k: z.literal('a') }), z.object({ k: z.literal('b') })]) }),
+      z.object({
+        name: z.string().min(2),
+        kind: z.discriminatedUnion('k', [z.object({ k: z.literal('a') }), z.object({ k: z.literal('b') })]),
+      }),
     );
-    const sent = toAnthropicRequest(request([question], { output: { name: 'thing', schema } })).output_config?.format?.schema;
+    const sent = toAnthropicRequest(request([question], { output: { name: 'thing', schema } })).output_config?.format
+      ?.schema;
     expect(sent).toEqual({
       type: 'object',
       properties: {
@@ -541,14 +662,23 @@ describe('structured output', () => {
   });
 
   it('anthropic: a schema the transform rejects is sent as given (the API then says what is wrong)', () => {
-    const schema = { type: 'object', properties: { anything: {} }, required: ['anything'], additionalProperties: false };
-    expect(toAnthropicRequest(request([question], { output: { name: 'thing', schema } })).output_config?.format?.schema).toEqual(schema);
+    const schema = {
+      type: 'object',
+      properties: { anything: {} },
+      required: ['anything'],
+      additionalProperties: false,
+    };
+    expect(
+      toAnthropicRequest(request([question], { output: { name: 'thing', schema } })).output_config?.format?.schema,
+    ).toEqual(schema);
   });
 
   it('a refused structured call is a refusal, with the refusal text', async () => {
     const { server, adapter } = await providers.openai();
     server.push({ kind: 'text', text: 'I cannot help with that.', stop: 'refusal' });
-    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), { timeoutMs: 5_000 });
+    const res = await adapter.call(request([question], { output: { name: 'weather', schema: strictSchema } }), {
+      timeoutMs: 5_000,
+    });
     expect(res).toMatchObject({ stop: 'refusal', message: { text: 'I cannot help with that.' } });
   });
 });
@@ -556,7 +686,10 @@ describe('structured output', () => {
 describe('isStrictCompatible', () => {
   const yes: [string, unknown][] = [
     ['flat object', z.toJSONSchema(z.object({ a: z.string(), b: z.number() }))],
-    ['nullable, enum, nested arrays of objects', z.toJSONSchema(z.object({ a: z.string().nullable(), b: z.array(z.object({ c: z.enum(['x', 'y']) })) }))],
+    [
+      'nullable, enum, nested arrays of objects',
+      z.toJSONSchema(z.object({ a: z.string().nullable(), b: z.array(z.object({ c: z.enum(['x', 'y']) })) })),
+    ],
     ['anyOf of strict members', z.toJSONSchema(z.object({ u: z.union([z.string(), z.object({ k: z.boolean() })]) }))],
     ['empty object', { type: 'object', properties: {}, required: [], additionalProperties: false }],
     [
@@ -566,7 +699,14 @@ describe('isStrictCompatible', () => {
         properties: { item: { $ref: '#/$defs/Item' } },
         required: ['item'],
         additionalProperties: false,
-        $defs: { Item: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'], additionalProperties: false } },
+        $defs: {
+          Item: {
+            type: 'object',
+            properties: { n: { type: 'integer' } },
+            required: ['n'],
+            additionalProperties: false,
+          },
+        },
       },
     ],
   ];
@@ -577,11 +717,25 @@ describe('isStrictCompatible', () => {
     ['a record', z.toJSONSchema(z.object({ a: z.record(z.string(), z.number()) }))],
     ['passthrough', z.toJSONSchema(z.object({ a: z.string() }).passthrough())],
     ['unknown (an empty schema)', z.toJSONSchema(z.object({ a: z.unknown() }))],
-    ['oneOf (discriminated union)', z.toJSONSchema(z.object({ d: z.discriminatedUnion('k', [z.object({ k: z.literal('a') }), z.object({ k: z.literal('b') })]) }))],
+    [
+      'oneOf (discriminated union)',
+      z.toJSONSchema(
+        z.object({ d: z.discriminatedUnion('k', [z.object({ k: z.literal('a') }), z.object({ k: z.literal('b') })]) }),
+      ),
+    ],
     ['a non-object root', { type: 'array', items: { type: 'string' } }],
     ['an anyOf root', { anyOf: [{ type: 'object', properties: {}, required: [], additionalProperties: false }] }],
     ['not a schema', 'object'],
-    ['a $defs entry that is not strict', { type: 'object', properties: {}, required: [], additionalProperties: false, $defs: { X: { type: 'object', properties: { a: { type: 'string' } } } } }],
+    [
+      'a $defs entry that is not strict',
+      {
+        type: 'object',
+        properties: {},
+        required: [],
+        additionalProperties: false,
+        $defs: { X: { type: 'object', properties: { a: { type: 'string' } } } },
+      },
+    ],
   ];
   for (const [name, schema] of yes) it(`strict: ${name}`, () => expect(isStrictCompatible(schema)).toBe(true));
   for (const [name, schema] of no) it(`not strict: ${name}`, () => expect(isStrictCompatible(schema)).toBe(false));
@@ -592,15 +746,34 @@ describe.each(['openai', 'anthropic'] as const)('%s: billed but unusable answers
     const { server, adapter } = await providers[provider]();
     const body =
       provider === 'openai'
-        ? { id: 'chatcmpl-x', object: 'chat.completion', model: 'test-model', choices: [], usage: { prompt_tokens: 900, completion_tokens: 40, prompt_tokens_details: { cached_tokens: 100 } } }
-        : { id: 'msg_x', type: 'message', model: 'test-model', stop_reason: 'end_turn', usage: { input_tokens: 100, output_tokens: 40, cache_read_input_tokens: 500, cache_creation_input_tokens: 300 } };
+        ? {
+            id: 'chatcmpl-x',
+            object: 'chat.completion',
+            model: 'test-model',
+            choices: [],
+            usage: { prompt_tokens: 900, completion_tokens: 40, prompt_tokens_details: { cached_tokens: 100 } },
+          }
+        : {
+            id: 'msg_x',
+            type: 'message',
+            model: 'test-model',
+            stop_reason: 'end_turn',
+            usage: {
+              input_tokens: 100,
+              output_tokens: 40,
+              cache_read_input_tokens: 500,
+              cache_creation_input_tokens: 300,
+            },
+          };
     server.push({ kind: 'raw', status: 200, body });
     const f = await failureOf(adapter.call(request([question]), { timeoutMs: 5_000 }));
     expect(f.type).toBe('invalid_response');
     expect(f.nonRetryable).toBe(false);
     const details = f.details?.[0] as ProviderFailureDetails;
     expect(details.billedUsage).toEqual(
-      provider === 'openai' ? { input: 900, output: 40, cachedInput: 100, cacheWrite: 0 } : { input: 900, output: 40, cachedInput: 500, cacheWrite: 300 },
+      provider === 'openai'
+        ? { input: 900, output: 40, cachedInput: 100, cacheWrite: 0 }
+        : { input: 900, output: 40, cachedInput: 500, cacheWrite: 300 },
     );
     expect(details.requestId).toBe('req_fake_1');
     expect(f.message).toContain('request req_fake_1');
@@ -632,14 +805,31 @@ describe('OpenAI unusable and odd answers', () => {
     const f = await failureOf(adapter.call(request([question]), { timeoutMs: 5_000 }));
     expect(f.type).toBe('invalid_response');
     expect(f.message).toContain('neither content nor tool calls');
-    expect((f.details?.[0] as ProviderFailureDetails).billedUsage).toEqual({ input: 50, output: 0, cachedInput: 0, cacheWrite: 0 });
+    expect((f.details?.[0] as ProviderFailureDetails).billedUsage).toEqual({
+      input: 50,
+      output: 0,
+      cachedInput: 0,
+      cacheWrite: 0,
+    });
   });
 
   it('an empty string answer on length or content_filter is a valid (empty) answer', () => {
     const completion = (finish_reason: string) =>
-      ({ id: 'c', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null }, finish_reason }] }) as never;
-    expect(fromOpenAIResponse(completion('length'), request([question]), 0)).toMatchObject({ stop: 'length', message: { text: '' } });
-    expect(fromOpenAIResponse(completion('content_filter'), request([question]), 0)).toMatchObject({ stop: 'content_filter', message: { text: '' } });
+      ({
+        id: 'c',
+        object: 'chat.completion',
+        created: 0,
+        model: 'm',
+        choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null }, finish_reason }],
+      }) as never;
+    expect(fromOpenAIResponse(completion('length'), request([question]), 0)).toMatchObject({
+      stop: 'length',
+      message: { text: '' },
+    });
+    expect(fromOpenAIResponse(completion('content_filter'), request([question]), 0)).toMatchObject({
+      stop: 'content_filter',
+      message: { text: '' },
+    });
   });
 
   it('rawArgs that are not JSON come back as the raw string input', async () => {

@@ -5,7 +5,13 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkToolInput } from '../../tools/define-tool.ts';
 import { formatCents, lookupOrder, refundOrder } from '../../tools/contracts/orders.ts';
-import { defaultOrderStorePath, exampleOrders, openOrderStore, type OrderStore, type RefundOutcome } from '../../tools/handlers/order-store.ts';
+import {
+  defaultOrderStorePath,
+  exampleOrders,
+  openOrderStore,
+  type OrderStore,
+  type RefundOutcome,
+} from '../../tools/handlers/order-store.ts';
 import { lookupOrderTool, refundOrderTool } from '../../tools/handlers/orders.ts';
 import { ToolError, type ToolContext } from '../../tools/handlers/types.ts';
 
@@ -41,7 +47,12 @@ describe('order store', () => {
     const store = memoryStore();
     expect(exampleOrders.map((o) => o.id)).toEqual(['ord_100', 'ord_101', 'ord_102', 'ord_103', 'ord_104', 'ord_105']);
     for (const o of exampleOrders) expect(store.lookup(o.id)).toEqual(o);
-    expect(store.lookup('ord_101')).toMatchObject({ customer: 'Grace Hopper', totalCents: 10_000, status: 'paid', refundedCents: 0 });
+    expect(store.lookup('ord_101')).toMatchObject({
+      customer: 'Grace Hopper',
+      totalCents: 10_000,
+      status: 'paid',
+      refundedCents: 0,
+    });
     expect(store.effects()).toEqual([]);
   });
 
@@ -106,7 +117,9 @@ describe('order store', () => {
     const store = memoryStore();
     refund(store, 'k1', 6_000);
     expect(() => refund(store, 'k2', 4_001)).toThrow(
-      new ToolError('Cannot refund $40.01 on ord_101: only $40.00 is left to refund (total $100.00, already refunded $60.00).'),
+      new ToolError(
+        'Cannot refund $40.01 on ord_101: only $40.00 is left to refund (total $100.00, already refunded $60.00).',
+      ),
     );
     expect(store.effects()).toHaveLength(1);
     expect(store.lookup('ord_101')).toMatchObject({ refundedCents: 6_000 });
@@ -121,7 +134,9 @@ describe('order store', () => {
 
   it('refuses unknown and unpaid orders', () => {
     const store = memoryStore();
-    expect(() => refund(store, 'k1', 100, 'ord_999')).toThrow(new ToolError('No order ord_999. Check the id (e.g. "ord_100") with lookup_order.'));
+    expect(() => refund(store, 'k1', 100, 'ord_999')).toThrow(
+      new ToolError('No order ord_999. Check the id (e.g. "ord_100") with lookup_order.'),
+    );
     expect(() => refund(store, 'k2', 100, 'ord_104')).toThrow(
       new ToolError('Order ord_104 is not paid yet (status pending): there is nothing to refund.'),
     );
@@ -156,7 +171,12 @@ describe('order store', () => {
     const path = tempDbPath();
     openOrderStore({ path }).close();
     const request = { orderId: 'ord_103', amountCents: 600, reason: 'late delivery', idempotencyKey: 'run-9:call-1' };
-    const results = (await raceThreads(path, Array.from({ length: 4 }, () => [request]))).flat();
+    const results = (
+      await raceThreads(
+        path,
+        Array.from({ length: 4 }, () => [request]),
+      )
+    ).flat();
 
     expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined, undefined]);
     expect(results.filter((r) => r.ok?.replayed === false)).toHaveLength(1);
@@ -177,7 +197,9 @@ describe('order store', () => {
     const results = (await raceThreads(path, requests)).flat();
 
     expect(results.filter((r) => r.ok)).toHaveLength(3);
-    expect(results.filter((r) => r.error)).toEqual([{ error: expect.stringMatching(/only \$49\.00 is left to refund/) }]);
+    expect(results.filter((r) => r.error)).toEqual([
+      { error: expect.stringMatching(/only \$49\.00 is left to refund/) },
+    ]);
     const store = openOrderStore({ path });
     cleanups.push(() => store.close());
     expect(store.effects()).toHaveLength(3);
@@ -189,7 +211,9 @@ describe('order tools', () => {
   it('lookup_order returns the order, and a readable error for an unknown id', async () => {
     const tool = lookupOrderTool(memoryStore());
     await expect(tool.handler({ orderId: 'ord_100' }, ctx('c1'))).resolves.toEqual(exampleOrders[0]);
-    await expect(tool.handler({ orderId: 'ord_999' }, ctx('c2'))).rejects.toThrow(new ToolError('No order ord_999. Order ids look like "ord_100"; ask the customer to check it.'));
+    await expect(tool.handler({ orderId: 'ord_999' }, ctx('c2'))).rejects.toThrow(
+      new ToolError('No order ord_999. Order ids look like "ord_100"; ask the customer to check it.'),
+    );
   });
 
   it('refund_order refunds under the call idempotency key and answers the same when retried', async () => {
@@ -218,7 +242,10 @@ describe('order tools', () => {
     const original = console.log;
     console.log = (line: string) => void lines.push(line);
     try {
-      const running = tool.handler({ orderId: 'ord_100', amountCents: 500, reason: 'late' }, ctx('call-1', abort.signal));
+      const running = tool.handler(
+        { orderId: 'ord_100', amountCents: 500, reason: 'late' },
+        ctx('call-1', abort.signal),
+      );
       await new Promise((r) => setTimeout(r, 50));
       expect(lines).toEqual(['refund applied run-1:call-1']);
       expect(store.effects()).toHaveLength(1);
@@ -233,7 +260,10 @@ describe('order tools', () => {
 describe('order contracts', () => {
   it('validate ids, positive whole cents and a reason', () => {
     expect(checkToolInput(lookupOrder, { orderId: 'ord_123' }).ok).toBe(true);
-    expect(checkToolInput(lookupOrder, { orderId: '123' })).toMatchObject({ ok: false, message: expect.stringContaining('orderId: order ids look like "ord_123"') });
+    expect(checkToolInput(lookupOrder, { orderId: '123' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('orderId: order ids look like "ord_123"'),
+    });
     expect(checkToolInput(refundOrder, { orderId: 'ord_1', amountCents: 100, reason: 'x' }).ok).toBe(true);
     for (const amountCents of [0, -5, 10.5, '100']) {
       expect(checkToolInput(refundOrder, { orderId: 'ord_1', amountCents, reason: 'x' }).ok).toBe(false);

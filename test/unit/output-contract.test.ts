@@ -38,7 +38,16 @@ describe('an output contract made from a zod schema', () => {
     ['a nullable field with a value', { ...valid, ref: 'R-9' }],
     ['a defaulted field given', { ...valid, priority: 'high' }],
     ['zero, the lowest allowed integer', { ...valid, amountCents: 0 }],
-    ['several array items', { ...valid, lines: [{ sku: 'A', qty: 1 }, { sku: 'B', qty: 3 }] }],
+    [
+      'several array items',
+      {
+        ...valid,
+        lines: [
+          { sku: 'A', qty: 1 },
+          { sku: 'B', qty: 3 },
+        ],
+      },
+    ],
     ['a fractional integer', { ...valid, amountCents: 12.5 }],
     ['a negative integer', { ...valid, amountCents: -1 }],
     ['a number as a string', { ...valid, amountCents: '1250' }],
@@ -76,7 +85,9 @@ describe('an output contract made from a zod schema', () => {
   });
 
   it('words issues as path: message, joining nested paths and array indexes with dots', () => {
-    expect(check({ ...valid, amountCents: 12.5, customer: { id: 'c-17', tier: 'gold' }, lines: [{ sku: 'A', qty: 0 }] })).toEqual({
+    expect(
+      check({ ...valid, amountCents: 12.5, customer: { id: 'c-17', tier: 'gold' }, lines: [{ sku: 'A', qty: 0 }] }),
+    ).toEqual({
       ok: false,
       issues: [
         'amountCents: Invalid input: expected int, received number',
@@ -84,22 +95,33 @@ describe('an output contract made from a zod schema', () => {
         'lines.0.qty: Too small: expected number to be >=1',
       ],
     });
-    expect(check({ ...valid, reason: 'ok' })).toEqual({ ok: false, issues: ['reason: Too small: expected string to have >=3 characters'] });
+    expect(check({ ...valid, reason: 'ok' })).toEqual({
+      ok: false,
+      issues: ['reason: Too small: expected string to have >=3 characters'],
+    });
   });
 
   it('puts an issue with the whole answer at (output)', () => {
     expect(check([valid])).toEqual({ ok: false, issues: ['(output): Invalid input: expected object, received array'] });
     const list = outputContract('tags', z.array(z.string()));
-    expect(checkOutput({ name: list.name, schema: list.schema }, '{}')).toEqual({ ok: false, issues: ['(output): Invalid input: expected array, received object'] });
+    expect(checkOutput({ name: list.name, schema: list.schema }, '{}')).toEqual({
+      ok: false,
+      issues: ['(output): Invalid input: expected array, received object'],
+    });
   });
 
   it('reports at most 10 issues', () => {
-    const wide = outputContract('wide', z.object(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, z.string()]))));
+    const wide = outputContract(
+      'wide',
+      z.object(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, z.string()]))),
+    );
     const result = checkOutput({ name: wide.name, schema: wide.schema }, '{}');
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues).toHaveLength(10);
-    expect(result.issues).toEqual(Array.from({ length: 10 }, (_, i) => `f${i}: Invalid input: expected string, received undefined`));
+    expect(result.issues).toEqual(
+      Array.from({ length: 10 }, (_, i) => `f${i}: Invalid input: expected string, received undefined`),
+    );
   });
 
   it('does not confuse two contracts with the same name and different schemas', () => {
@@ -113,11 +135,19 @@ describe('an output contract made from a zod schema', () => {
 });
 
 describe('checkOutput on text that is not bare JSON', () => {
-  const notJson = { ok: false, issues: ['(output): not valid JSON. Answer with a single JSON value and nothing else.'] };
+  const notJson = {
+    ok: false,
+    issues: ['(output): not valid JSON. Answer with a single JSON value and nothing else.'],
+  };
 
   it('tolerates a markdown json fence', () => {
     const json = JSON.stringify(valid, null, 2);
-    for (const text of [`\`\`\`json\n${json}\n\`\`\``, `\`\`\`\n${json}\n\`\`\``, `  \`\`\`json\n${json}\`\`\`\n`, `\`\`\`json\n${JSON.stringify(valid)}\n\`\`\`\n\n`]) {
+    for (const text of [
+      `\`\`\`json\n${json}\n\`\`\``,
+      `\`\`\`\n${json}\n\`\`\``,
+      `  \`\`\`json\n${json}\`\`\`\n`,
+      `\`\`\`json\n${JSON.stringify(valid)}\n\`\`\`\n\n`,
+    ]) {
       expect(checkOutput(contract, text), text).toEqual({ ok: true, value: { ...valid, priority: 'normal' } });
     }
   });
@@ -134,7 +164,13 @@ describe('checkOutput on text that is not bare JSON', () => {
   });
 
   it('says the answer is not valid JSON when it is not', () => {
-    for (const text of ['', 'approve: yes', "{ approve: true }", '{"approve": true', 'Sure! Here is the JSON: {"approve": true}']) {
+    for (const text of [
+      '',
+      'approve: yes',
+      '{ approve: true }',
+      '{"approve": true',
+      'Sure! Here is the JSON: {"approve": true}',
+    ]) {
       expect(checkOutput(contract, text), text).toEqual(notJson);
     }
   });
@@ -158,7 +194,9 @@ describe('repairPrompt', () => {
     const result = check({ ...valid, reason: 'ok' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(repairPrompt(contract.name, result.issues)).toContain('\n- reason: Too small: expected string to have >=3 characters\n');
+    expect(repairPrompt(contract.name, result.issues)).toContain(
+      '\n- reason: Too small: expected string to have >=3 characters\n',
+    );
   });
 });
 
@@ -169,7 +207,16 @@ describe('outputContract', () => {
     expect(c.name).toBe('refund_decision');
     expect(c.schema).not.toHaveProperty('$schema');
     expect(c.schema).toMatchObject({ type: 'object', additionalProperties: false });
-    expect(c.schema.required).toEqual(['approve', 'amountCents', 'currency', 'reason', 'customer', 'lines', 'ref', 'priority']);
+    expect(c.schema.required).toEqual([
+      'approve',
+      'amountCents',
+      'currency',
+      'reason',
+      'customer',
+      'lines',
+      'ref',
+      'priority',
+    ]);
   });
 
   it('leaves repairs and escalation unset unless given', () => {
@@ -201,8 +248,12 @@ describe('outputContract', () => {
   it('is rejected by outputContractSchema with a name a provider would refuse or too many repairs', () => {
     expect(outputContractSchema.safeParse(outputContract('refund decision', refund)).success).toBe(false);
     expect(outputContractSchema.safeParse(outputContract('x'.repeat(65), refund)).success).toBe(false);
-    expect(outputContractSchema.safeParse(outputContract('refund_decision', refund, { maxRepairs: 6 })).success).toBe(false);
-    expect(outputContractSchema.safeParse(outputContract('refund_decision', refund, { maxRepairs: -1 })).success).toBe(false);
+    expect(outputContractSchema.safeParse(outputContract('refund_decision', refund, { maxRepairs: 6 })).success).toBe(
+      false,
+    );
+    expect(outputContractSchema.safeParse(outputContract('refund_decision', refund, { maxRepairs: -1 })).success).toBe(
+      false,
+    );
   });
 
   it('survives a JSON round trip, as it must to travel in a workflow input', () => {

@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { costOf, defaultPrices, priceSchema, priceTableSchema, roundUsd, worstCaseCost, type Price } from '../../core/pricing.ts';
+import {
+  costOf,
+  defaultPrices,
+  priceSchema,
+  priceTableSchema,
+  roundUsd,
+  worstCaseCost,
+  type Price,
+} from '../../core/pricing.ts';
 import type { Usage } from '../../core/usage.ts';
 
 /** Round numbers make each rate's contribution readable in the expected value. */
 const openaiLike: Price = { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5, asOf: '2025-10-01' };
-const anthropicLike: Price = { inputPerMTok: 3, outputPerMTok: 15, cachedInputPerMTok: 0.3, cacheWritePerMTok: 3.75, asOf: '2025-10-01' };
+const anthropicLike: Price = {
+  inputPerMTok: 3,
+  outputPerMTok: 15,
+  cachedInputPerMTok: 0.3,
+  cacheWritePerMTok: 3.75,
+  asOf: '2025-10-01',
+};
 const usage = (u: Partial<Usage>): Usage => ({ input: 0, output: 0, cachedInput: 0, cacheWrite: 0, ...u });
 
 describe('costOf', () => {
@@ -24,12 +38,16 @@ describe('costOf', () => {
 
   it('bills cache writes at the input rate when the price has no cache-write rate', () => {
     expect(costOf(usage({ input: 1000, cacheWrite: 1000 }), openaiLike)).toBe(0.002);
-    expect(costOf(usage({ input: 1000, cacheWrite: 1000 }), openaiLike)).toBe(costOf(usage({ input: 1000 }), openaiLike));
+    expect(costOf(usage({ input: 1000, cacheWrite: 1000 }), openaiLike)).toBe(
+      costOf(usage({ input: 1000 }), openaiLike),
+    );
   });
 
   it('adds all four parts: fresh, cached, cache-write and output', () => {
     // 1000 fresh × $3 + 6000 cached × $0.3 + 3000 written × $3.75 + 500 out × $15
-    expect(costOf(usage({ input: 10_000, cachedInput: 6000, cacheWrite: 3000, output: 500 }), anthropicLike)).toBe(0.02355);
+    expect(costOf(usage({ input: 10_000, cachedInput: 6000, cacheWrite: 3000, output: 500 }), anthropicLike)).toBe(
+      0.02355,
+    );
   });
 
   it('is exact for a handful of tokens', () => {
@@ -95,8 +113,17 @@ describe('priceSchema', () => {
   });
 
   it('requires the date as YYYY-MM-DD', () => {
-    for (const asOf of ['2025-10-01', '1999-01-31']) expect(priceSchema.safeParse({ ...openaiLike, asOf }).success).toBe(true);
-    for (const asOf of ['2025-10', '2025-1-01', '01-10-2025', '2025/10/01', '2025-10-01T00:00:00Z', ' 2025-10-01', '']) {
+    for (const asOf of ['2025-10-01', '1999-01-31'])
+      expect(priceSchema.safeParse({ ...openaiLike, asOf }).success).toBe(true);
+    for (const asOf of [
+      '2025-10',
+      '2025-1-01',
+      '01-10-2025',
+      '2025/10/01',
+      '2025-10-01T00:00:00Z',
+      ' 2025-10-01',
+      '',
+    ]) {
       const r = priceSchema.safeParse({ ...openaiLike, asOf });
       expect(r.success, asOf).toBe(false);
       expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['asOf'], message: 'a date, YYYY-MM-DD' })]);
@@ -128,7 +155,8 @@ describe('defaultPrices', () => {
   it('prices cached input no dearer than fresh input, and cache writes no cheaper', () => {
     for (const [name, price] of Object.entries(defaultPrices)) {
       expect(price.cachedInputPerMTok, name).toBeLessThanOrEqual(price.inputPerMTok);
-      if (price.cacheWritePerMTok !== undefined) expect(price.cacheWritePerMTok, name).toBeGreaterThanOrEqual(price.inputPerMTok);
+      if (price.cacheWritePerMTok !== undefined)
+        expect(price.cacheWritePerMTok, name).toBeGreaterThanOrEqual(price.inputPerMTok);
     }
   });
 });

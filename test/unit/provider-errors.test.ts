@@ -74,7 +74,12 @@ function expectNoLeak(f: ApplicationFailure): void {
 
 describe('toProviderFailure: HTTP status mapping', () => {
   const rows: { status: number; type: FailureType; openai?: object; anthropic?: object }[] = [
-    { status: 429, type: 'rate_limited', openai: { type: 'requests', code: 'rate_limit_exceeded' }, anthropic: { type: 'rate_limit_error' } },
+    {
+      status: 429,
+      type: 'rate_limited',
+      openai: { type: 'requests', code: 'rate_limit_exceeded' },
+      anthropic: { type: 'rate_limit_error' },
+    },
     { status: 408, type: 'provider_unavailable' },
     { status: 409, type: 'provider_unavailable' },
     { status: 500, type: 'provider_unavailable' },
@@ -88,7 +93,12 @@ describe('toProviderFailure: HTTP status mapping', () => {
     { status: 413, type: 'context_too_long', anthropic: { type: 'request_too_large' } },
     { status: 401, type: 'auth', openai: { code: 'invalid_api_key' }, anthropic: { type: 'authentication_error' } },
     { status: 403, type: 'auth', anthropic: { type: 'permission_error' } },
-    { status: 404, type: 'model_not_found', openai: { code: 'model_not_found' }, anthropic: { type: 'not_found_error' } },
+    {
+      status: 404,
+      type: 'model_not_found',
+      openai: { code: 'model_not_found' },
+      anthropic: { type: 'not_found_error' },
+    },
   ];
 
   for (const row of rows) {
@@ -114,7 +124,10 @@ describe('toProviderFailure: HTTP status mapping', () => {
 
 describe('toProviderFailure: quota is not a rate limit', () => {
   it('openai 429 insufficient_quota → quota_exhausted (non-retryable)', () => {
-    const f = toProviderFailure(openaiError(429, { type: 'insufficient_quota', code: 'insufficient_quota' }, { 'retry-after': '20' }), 'openai');
+    const f = toProviderFailure(
+      openaiError(429, { type: 'insufficient_quota', code: 'insufficient_quota' }, { 'retry-after': '20' }),
+      'openai',
+    );
     expectFailure(f, 'quota_exhausted');
     expect(f.nonRetryable).toBe(true);
     expect(f.nextRetryDelay).toBeUndefined();
@@ -130,7 +143,10 @@ describe('toProviderFailure: quota is not a rate limit', () => {
   }
 
   it('anthropic 429 ramp_limit_exceeded stays rate_limited (it clears with time)', () => {
-    const f = toProviderFailure(anthropicError(429, { type: 'rate_limit_error', error_code: 'ramp_limit_exceeded' }), 'anthropic');
+    const f = toProviderFailure(
+      anthropicError(429, { type: 'rate_limit_error', error_code: 'ramp_limit_exceeded' }),
+      'anthropic',
+    );
     expectFailure(f, 'rate_limited');
   });
 
@@ -150,7 +166,13 @@ describe('toProviderFailure: context too long', () => {
   it('openai-compatible 400 whose message names the context length → context_too_long', () => {
     const err = OpenAI.APIError.generate(
       400,
-      { error: { message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.", type: 'BadRequestError', code: 400 } },
+      {
+        error: {
+          message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.",
+          type: 'BadRequestError',
+          code: 400,
+        },
+      },
       undefined,
       new Headers(),
     );
@@ -162,12 +184,18 @@ describe('toProviderFailure: context too long', () => {
     'input length and `max_tokens` exceed context limit: 197000 + 8192 > 200000, decrease input length or `max_tokens` and try again',
   ]) {
     it(`anthropic 400 "${message.slice(0, 30)}…" → context_too_long`, () => {
-      expectFailure(toProviderFailure(anthropicError(400, { type: 'invalid_request_error', message }), 'anthropic'), 'context_too_long');
+      expectFailure(
+        toProviderFailure(anthropicError(400, { type: 'invalid_request_error', message }), 'anthropic'),
+        'context_too_long',
+      );
     });
   }
 
   it('anthropic 400 about something else stays bad_request', () => {
-    const err = anthropicError(400, { type: 'invalid_request_error', message: 'max_tokens: 999999 > 64000, which is the maximum allowed' });
+    const err = anthropicError(400, {
+      type: 'invalid_request_error',
+      message: 'max_tokens: 999999 > 64000, which is the maximum allowed',
+    });
     expectFailure(toProviderFailure(err, 'anthropic'), 'bad_request');
   });
 });
@@ -179,7 +207,10 @@ describe('toProviderFailure: errors without a status', () => {
   ];
   for (const { provider, sdk } of sdks) {
     it(`${provider} APIConnectionError → provider_unavailable`, () => {
-      const err = new sdk.APIConnectionError({ message: RAW, cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      const err = new sdk.APIConnectionError({
+        message: RAW,
+        cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      });
       const f = toProviderFailure(err, provider);
       expectFailure(f, 'provider_unavailable');
       expect(f.message).toBe(`${provider}: connection failed provider_unavailable`);
@@ -220,10 +251,15 @@ describe('toProviderFailure: errors without a status', () => {
 
   it('InvalidProviderResponseError with billed usage and a request id → details.billedUsage, requestId', () => {
     const billed = { input: 100, output: 7, cachedInput: 20, cacheWrite: 0 };
-    const f = toProviderFailure(new InvalidProviderResponseError('chat completion without choices', billed, 'req_x1'), 'openai');
+    const f = toProviderFailure(
+      new InvalidProviderResponseError('chat completion without choices', billed, 'req_x1'),
+      'openai',
+    );
     expectFailure(f, 'invalid_response');
     expect(detailsOf(f)).toEqual({ provider: 'openai', requestId: 'req_x1', billedUsage: billed });
-    expect(f.message).toBe('openai: invalid response: chat completion without choices invalid_response (request req_x1)');
+    expect(f.message).toBe(
+      'openai: invalid response: chat completion without choices invalid_response (request req_x1)',
+    );
   });
 
   it('fetch failed (connection reset) → provider_unavailable', () => {
@@ -256,7 +292,10 @@ describe('toProviderFailure: retry hints', () => {
   });
 
   it('x-should-retry: false makes a retryable type non-retryable (and drops the delay)', () => {
-    const f = toProviderFailure(anthropicError(529, { type: 'overloaded_error' }, { 'x-should-retry': 'false', 'retry-after': '5' }), 'anthropic');
+    const f = toProviderFailure(
+      anthropicError(529, { type: 'overloaded_error' }, { 'x-should-retry': 'false', 'retry-after': '5' }),
+      'anthropic',
+    );
     expectFailure(f, 'provider_unavailable', false);
     expect(f.nextRetryDelay).toBeUndefined();
   });
@@ -272,19 +311,27 @@ describe('toProviderFailure: retry hints', () => {
   });
 
   it('nextRetryDelay is capped', () => {
-    const f = toProviderFailure(anthropicError(429, { type: 'rate_limit_error' }, { 'retry-after': '86400' }), 'anthropic');
+    const f = toProviderFailure(
+      anthropicError(429, { type: 'rate_limit_error' }, { 'retry-after': '86400' }),
+      'anthropic',
+    );
     expect(f.nextRetryDelay).toBe(MAX_RETRY_AFTER_MS);
   });
 
   it('a capped wait says so in the message and the details', () => {
     const f = toProviderFailure(openaiError(429, { code: 'rate_limit_exceeded' }, { 'retry-after': '3600' }), 'openai');
     expect(f.nextRetryDelay).toBe(300_000);
-    expect(f.message).toBe('openai: HTTP 429 rate_limited (code rate_limit_exceeded, request req_abc, retry-after 3600 s capped to 300 s)');
+    expect(f.message).toBe(
+      'openai: HTTP 429 rate_limited (code rate_limit_exceeded, request req_abc, retry-after 3600 s capped to 300 s)',
+    );
     expect(detailsOf(f)).toMatchObject({ retryAfterMs: 300_000, retryAfterRequestedMs: 3_600_000 });
   });
 
   it('a capped retry-after-ms is reported in seconds too', () => {
-    const f = toProviderFailure(anthropicError(529, { type: 'overloaded_error' }, { 'retry-after-ms': '450000' }), 'anthropic');
+    const f = toProviderFailure(
+      anthropicError(529, { type: 'overloaded_error' }, { 'retry-after-ms': '450000' }),
+      'anthropic',
+    );
     expect(f.message).toContain('retry-after 450 s capped to 300 s');
     expect(detailsOf(f)).toMatchObject({ retryAfterMs: 300_000, retryAfterRequestedMs: 450_000 });
   });
@@ -292,7 +339,13 @@ describe('toProviderFailure: retry hints', () => {
   it('a wait within the cap is applied silently: retryAfterMs only', () => {
     const f = toProviderFailure(openaiError(503, { type: 'server_error' }, { 'retry-after': '7' }), 'openai');
     expect(f.message).toBe('openai: HTTP 503 provider_unavailable (code server_error, request req_abc)');
-    expect(detailsOf(f)).toEqual({ provider: 'openai', status: 503, code: 'server_error', requestId: 'req_abc', retryAfterMs: 7000 });
+    expect(detailsOf(f)).toEqual({
+      provider: 'openai',
+      status: 503,
+      code: 'server_error',
+      requestId: 'req_abc',
+      retryAfterMs: 7000,
+    });
   });
 
   it('a capped wait on a non-retryable failure is not mentioned (no retry happens)', () => {
@@ -314,21 +367,35 @@ describe('toProviderFailure: the message is a safe summary', () => {
   it('has the documented shape', () => {
     const f = toProviderFailure(openaiError(429, { type: 'requests', code: 'rate_limit_exceeded' }), 'openai');
     expect(f.message).toBe('openai: HTTP 429 rate_limited (code rate_limit_exceeded, request req_abc)');
-    expect(detailsOf(f)).toEqual({ provider: 'openai', status: 429, code: 'rate_limit_exceeded', requestId: 'req_abc' });
+    expect(detailsOf(f)).toEqual({
+      provider: 'openai',
+      status: 429,
+      code: 'rate_limit_exceeded',
+      requestId: 'req_abc',
+    });
   });
 
   it('anthropic uses details.error_code, else the error type, as the code', () => {
     expect(toProviderFailure(anthropicError(529, { type: 'overloaded_error' }), 'anthropic').message).toBe(
       'anthropic: HTTP 529 provider_unavailable (code overloaded_error, request req_ant)',
     );
-    expect(detailsOf(toProviderFailure(anthropicError(429, { type: 'rate_limit_error', error_code: 'ramp_limit_exceeded' }), 'anthropic')).code).toBe(
-      'ramp_limit_exceeded',
-    );
+    expect(
+      detailsOf(
+        toProviderFailure(
+          anthropicError(429, { type: 'rate_limit_error', error_code: 'ramp_limit_exceeded' }),
+          'anthropic',
+        ),
+      ).code,
+    ).toBe('ramp_limit_exceeded');
   });
 
   it('contains no header value other than the request id', () => {
     const f = toProviderFailure(
-      openaiError(429, { code: 'rate_limit_exceeded' }, { 'openai-organization': 'org-SECRETORG', 'x-ratelimit-remaining-tokens': '987654', 'retry-after': '1' }),
+      openaiError(
+        429,
+        { code: 'rate_limit_exceeded' },
+        { 'openai-organization': 'org-SECRETORG', 'x-ratelimit-remaining-tokens': '987654', 'retry-after': '1' },
+      ),
       'openai',
     );
     for (const text of [f.message, JSON.stringify(f)]) {
@@ -338,7 +405,10 @@ describe('toProviderFailure: the message is a safe summary', () => {
   });
 
   it('drops a code or request id that is free text rather than an identifier', () => {
-    const f = toProviderFailure(openaiError(400, { code: `${RAW} with spaces` }, { 'x-request-id': 'req id with spaces' }), 'openai');
+    const f = toProviderFailure(
+      openaiError(400, { code: `${RAW} with spaces` }, { 'x-request-id': 'req id with spaces' }),
+      'openai',
+    );
     expectNoLeak(f);
     expect(f.message).toBe('openai: HTTP 400 bad_request (code invalid_request_error)');
   });
@@ -360,7 +430,11 @@ describe('toProviderFailure: errors produced by the real SDKs against the fake s
         await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] });
       } else {
         const client = new Anthropic({ apiKey: KEY, baseURL: server.baseURL, maxRetries: 0 });
-        await client.messages.create({ model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+        await client.messages.create({
+          model: 'claude-test',
+          max_tokens: 16,
+          messages: [{ role: 'user', content: 'hi' }],
+        });
       }
     } catch (err) {
       return err;
@@ -370,7 +444,11 @@ describe('toProviderFailure: errors produced by the real SDKs against the fake s
 
   for (const provider of ['openai', 'anthropic'] as const) {
     it(`${provider}: 401 whose body echoes the key → auth, key not repeated`, async () => {
-      const err = await viaSdk(provider, { kind: 'error', status: 401, message: `Incorrect API key provided: ${KEY}. ${RAW}` });
+      const err = await viaSdk(provider, {
+        kind: 'error',
+        status: 401,
+        message: `Incorrect API key provided: ${KEY}. ${RAW}`,
+      });
       const f = toProviderFailure(err, provider);
       expectFailure(f, 'auth');
       expect(detailsOf(f).requestId).toBe('req_fake_1');
@@ -380,7 +458,13 @@ describe('toProviderFailure: errors produced by the real SDKs against the fake s
       const reply: FakeReply =
         provider === 'openai'
           ? { kind: 'error', status: 429, errorType: 'insufficient_quota', code: 'insufficient_quota', message: RAW }
-          : { kind: 'error', status: 429, errorType: 'rate_limit_error', code: 'enforced_spend_limit_reached', message: RAW };
+          : {
+              kind: 'error',
+              status: 429,
+              errorType: 'rate_limit_error',
+              code: 'enforced_spend_limit_reached',
+              message: RAW,
+            };
       expectFailure(toProviderFailure(await viaSdk(provider, reply), provider), 'quota_exhausted');
     });
 
@@ -393,7 +477,11 @@ describe('toProviderFailure: errors produced by the real SDKs against the fake s
     });
 
     it(`${provider}: 503 with x-should-retry: false and retry-after-ms`, async () => {
-      const err = await viaSdk(provider, { kind: 'error', status: 503, headers: { 'x-should-retry': 'false', 'retry-after-ms': '700' } });
+      const err = await viaSdk(provider, {
+        kind: 'error',
+        status: 503,
+        headers: { 'x-should-retry': 'false', 'retry-after-ms': '700' },
+      });
       const f = toProviderFailure(err, provider);
       expectFailure(f, 'provider_unavailable', false);
       expect(f.nextRetryDelay).toBeUndefined();
@@ -433,9 +521,18 @@ describe('retryDelayFromHeaders', () => {
   });
 
   it('retryAfterFromHeaders keeps what was asked beside what is honoured', () => {
-    expect(retryAfterFromHeaders(new Headers({ 'retry-after': '3600' }), now)).toEqual({ delayMs: MAX_RETRY_AFTER_MS, requestedMs: 3_600_000 });
-    expect(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '1500' }), now)).toEqual({ delayMs: 1500, requestedMs: 1500 });
-    expect(retryAfterFromHeaders(new Headers({ 'retry-after': 'Sun, 01 Jun 2025 11:00:00 GMT' }), now)).toEqual({ delayMs: 0, requestedMs: 0 });
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': '3600' }), now)).toEqual({
+      delayMs: MAX_RETRY_AFTER_MS,
+      requestedMs: 3_600_000,
+    });
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after-ms': '1500' }), now)).toEqual({
+      delayMs: 1500,
+      requestedMs: 1500,
+    });
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': 'Sun, 01 Jun 2025 11:00:00 GMT' }), now)).toEqual({
+      delayMs: 0,
+      requestedMs: 0,
+    });
     expect(retryAfterFromHeaders(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
   });
 
@@ -443,11 +540,25 @@ describe('retryDelayFromHeaders', () => {
     expect(MAX_RETRY_AFTER_MS).toBe(300_000);
     expect(retryDelayFromHeaders(new Headers({ 'retry-after': '86400' }), now)).toBe(MAX_RETRY_AFTER_MS);
     expect(retryDelayFromHeaders(new Headers({ 'retry-after-ms': '999999999' }), now)).toBe(MAX_RETRY_AFTER_MS);
-    expect(retryDelayFromHeaders(new Headers({ 'retry-after': 'Mon, 02 Jun 2025 12:00:00 GMT' }), now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryDelayFromHeaders(new Headers({ 'retry-after': 'Mon, 02 Jun 2025 12:00:00 GMT' }), now)).toBe(
+      MAX_RETRY_AFTER_MS,
+    );
   });
 
   it('ignores garbage', () => {
-    for (const value of ['', ' ', 'soon', 'garbage 1', 'abc 2024', '-5', '2s', '1e3', 'NaN', 'Infinity', 'Sun, 99 Foo 2025 xx:yy:zz GMT']) {
+    for (const value of [
+      '',
+      ' ',
+      'soon',
+      'garbage 1',
+      'abc 2024',
+      '-5',
+      '2s',
+      '1e3',
+      'NaN',
+      'Infinity',
+      'Sun, 99 Foo 2025 xx:yy:zz GMT',
+    ]) {
       expect(retryDelayFromHeaders(new Headers({ 'retry-after': value }), now), JSON.stringify(value)).toBeUndefined();
     }
     expect(retryDelayFromHeaders(new Headers({ 'retry-after-ms': '-100' }), now)).toBeUndefined();

@@ -15,14 +15,20 @@ const request = (provider: 'openai' | 'anthropic' | 'openai-compatible') => ({
 describe('createModelAdapters', () => {
   it('offers only the providers the configuration names', () => {
     expect(Object.keys(createModelAdapters(loadWorkerConfig({})))).toEqual([]);
-    expect(Object.keys(createModelAdapters(loadWorkerConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' })))).toEqual(['openai', 'anthropic']);
+    expect(Object.keys(createModelAdapters(loadWorkerConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' })))).toEqual(
+      ['openai', 'anthropic'],
+    );
   });
 
   it('sends the configured extra headers to an OpenAI-compatible server, and its key as a bearer token', async () => {
     const fake = await startFakeOpenAI({ script: [{ kind: 'text', text: 'ok' }], requireApiKey: 'gw-key' });
     try {
       const adapters = createModelAdapters(
-        loadWorkerConfig({ OPENAI_COMPATIBLE_BASE_URL: fake.baseURL, OPENAI_COMPATIBLE_API_KEY: 'gw-key', OPENAI_COMPATIBLE_HEADERS: '{"X-Tenant":"acme"}' }),
+        loadWorkerConfig({
+          OPENAI_COMPATIBLE_BASE_URL: fake.baseURL,
+          OPENAI_COMPATIBLE_API_KEY: 'gw-key',
+          OPENAI_COMPATIBLE_HEADERS: '{"X-Tenant":"acme"}',
+        }),
       );
       const res = await adapters['openai-compatible']!.call(request('openai-compatible'), { timeoutMs: 5_000 });
       expect(res.message.text).toBe('ok');
@@ -36,8 +42,12 @@ describe('createModelAdapters', () => {
   it('never lets the SDK retry: one failed request is one request', async () => {
     const fake = await startFakeAnthropic({ script: [{ kind: 'error', status: 529 }] });
     try {
-      const adapters = createModelAdapters(loadWorkerConfig({ ANTHROPIC_BASE_URL: fake.baseURL, ANTHROPIC_API_KEY: 'k' }));
-      await expect(adapters.anthropic!.call(request('anthropic'), { timeoutMs: 5_000 })).rejects.toMatchObject({ type: 'provider_unavailable' });
+      const adapters = createModelAdapters(
+        loadWorkerConfig({ ANTHROPIC_BASE_URL: fake.baseURL, ANTHROPIC_API_KEY: 'k' }),
+      );
+      await expect(adapters.anthropic!.call(request('anthropic'), { timeoutMs: 5_000 })).rejects.toMatchObject({
+        type: 'provider_unavailable',
+      });
       expect(fake.requests).toHaveLength(1);
     } finally {
       await fake.close();

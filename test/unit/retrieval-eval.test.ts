@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evalSetSchema, evaluateRetrieval, formatEvalReport, scoreQuery, summarize, type EvalSet } from '../../activities/retrieval/evaluate.ts';
+import {
+  evalSetSchema,
+  evaluateRetrieval,
+  formatEvalReport,
+  scoreQuery,
+  summarize,
+  type EvalSet,
+} from '../../activities/retrieval/evaluate.ts';
 import { buildMemoryRetriever, memoryRetriever } from '../../activities/retrieval/sqlite-retriever.ts';
 
 const c = (id: string) => ({ id, docId: id.split('#')[0]! });
@@ -82,7 +89,14 @@ describe('evaluateRetrieval', () => {
       ['eat', 1, 0.5],
       ['none', 0, 0],
     ]);
-    expect(report).toMatchObject({ set: 'pets', k: 2, recallAtK: 0.75, mrr: 0.625, hits: 3, indexVersion: await retriever.indexVersion() });
+    expect(report).toMatchObject({
+      set: 'pets',
+      k: 2,
+      recallAtK: 0.75,
+      mrr: 0.625,
+      hits: 3,
+      indexVersion: await retriever.indexVersion(),
+    });
     expect(set.k).toBe(5);
     expect((await evaluateRetrieval(retriever, set)).k).toBe(5);
   });
@@ -106,7 +120,9 @@ describe('the shipped eval set', () => {
     const set = evalSetSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
     expect(set.queries.length).toBeGreaterThanOrEqual(20);
     expect(new Set(set.queries.map((q) => q.id)).size).toBe(set.queries.length);
-    const retriever = await buildMemoryRetriever({ dir: fileURLToPath(new URL(set.corpus!, new URL('../fixtures/', import.meta.url))) });
+    const retriever = await buildMemoryRetriever({
+      dir: fileURLToPath(new URL(set.corpus!, new URL('../fixtures/', import.meta.url))),
+    });
     const report = await evaluateRetrieval(retriever, set);
     // A regression guard, not a target: lower only with a reason.
     expect(report.recallAtK).toBeGreaterThanOrEqual(0.9);

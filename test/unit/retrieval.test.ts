@@ -8,20 +8,42 @@ import { retrievalResultSchema, weakContextPolicySchema } from '../../core/retri
 import { readCorpus } from '../../activities/retrieval/corpus.ts';
 import { maxQueryTerms, toFtsQuery } from '../../activities/retrieval/fts-query.ts';
 import { createRetrieveActivity } from '../../activities/retrieval/retrieve-activity.ts';
-import { buildMemoryRetriever, ingest, memoryRetriever, openSqliteRetriever } from '../../activities/retrieval/sqlite-retriever.ts';
+import {
+  buildMemoryRetriever,
+  ingest,
+  memoryRetriever,
+  openSqliteRetriever,
+} from '../../activities/retrieval/sqlite-retriever.ts';
 
 const exampleDir = fileURLToPath(new URL('../../tools/knowledge/', import.meta.url));
 const tempDir = () => mkdtempSync(join(tmpdir(), 'bosun-retrieval-'));
 
 const docs = [
-  { docId: 'cats', source: 'cats.md', title: 'Cats', text: '# Cats\n\n## Food\nCats eat fish and chicken.\n\n## Sleep\nCats sleep sixteen hours a day.' },
-  { docId: 'dogs', source: 'dogs.md', title: 'Dogs', text: '# Dogs\n\n## Food\nDogs eat almost anything, chicken included.\n\n## Walks\nDogs need two walks a day.' },
-  { docId: 'notes/parrots', source: 'notes/parrots.txt', title: 'notes/parrots', text: 'Parrots talk. Parrots live long.' },
+  {
+    docId: 'cats',
+    source: 'cats.md',
+    title: 'Cats',
+    text: '# Cats\n\n## Food\nCats eat fish and chicken.\n\n## Sleep\nCats sleep sixteen hours a day.',
+  },
+  {
+    docId: 'dogs',
+    source: 'dogs.md',
+    title: 'Dogs',
+    text: '# Dogs\n\n## Food\nDogs eat almost anything, chicken included.\n\n## Walks\nDogs need two walks a day.',
+  },
+  {
+    docId: 'notes/parrots',
+    source: 'notes/parrots.txt',
+    title: 'notes/parrots',
+    text: 'Parrots talk. Parrots live long.',
+  },
 ];
 
 describe('toFtsQuery', () => {
   it('quotes each meaningful word and ORs them, dropping stopwords and duplicates', () => {
-    expect(toFtsQuery('What is the restocking fee for opened items? Fee!')).toBe('"restocking" OR "fee" OR "opened" OR "items"');
+    expect(toFtsQuery('What is the restocking fee for opened items? Fee!')).toBe(
+      '"restocking" OR "fee" OR "opened" OR "items"',
+    );
   });
 
   it('turns FTS5 syntax into plain quoted words', () => {
@@ -37,7 +59,9 @@ describe('toFtsQuery', () => {
   });
 
   it('keeps non-Latin words and caps the number of terms', () => {
-    expect(toFtsQuery('Rückerstattung für geöffnete Artikel')).toBe('"rückerstattung" OR "für" OR "geöffnete" OR "artikel"');
+    expect(toFtsQuery('Rückerstattung für geöffnete Artikel')).toBe(
+      '"rückerstattung" OR "für" OR "geöffnete" OR "artikel"',
+    );
     expect(toFtsQuery('配送 料金')).toBe('"配送" OR "料金"');
     const many = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
     expect(toFtsQuery(many)!.split(' OR ')).toHaveLength(maxQueryTerms);
@@ -46,15 +70,52 @@ describe('toFtsQuery', () => {
   it('never makes SQLite throw, whatever the user typed', async () => {
     const retriever = memoryRetriever(docs);
     const nasty = [
-      '"', '""', '"unterminated', 'NEAR(', 'NEAR/3', 'a AND', 'OR OR OR', 'NOT', '*', 'fish*', '^', 'title:', '{cats dogs}:fish',
-      "'; DROP TABLE chunks; --", '\u0000fish', 'é\u0301', '🐟 fish 🐈', 'x'.repeat(2_000), '(((((', ')', '-fish', '+fish', 'fish:',
-      '\\', '%_', 'cats AND NOT dogs', 'COLUMN', 'rank:', 'bm25(chunks_fts)',
-      '\u0301', ' \u0301 fish', '\u200b', 'ﬁsh', '①', '٣',
+      '"',
+      '""',
+      '"unterminated',
+      'NEAR(',
+      'NEAR/3',
+      'a AND',
+      'OR OR OR',
+      'NOT',
+      '*',
+      'fish*',
+      '^',
+      'title:',
+      '{cats dogs}:fish',
+      "'; DROP TABLE chunks; --",
+      '\u0000fish',
+      'é\u0301',
+      '🐟 fish 🐈',
+      'x'.repeat(2_000),
+      '(((((',
+      ')',
+      '-fish',
+      '+fish',
+      'fish:',
+      '\\',
+      '%_',
+      'cats AND NOT dogs',
+      'COLUMN',
+      'rank:',
+      'bm25(chunks_fts)',
+      '\u0301',
+      ' \u0301 fish',
+      '\u200b',
+      'ﬁsh',
+      '①',
+      '٣',
     ];
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const alphabet = 'ab "*^:()-+.,;NEARORANDNOT{}\\\'\u0301é😀\n\t0';
-    for (let i = 0; i < 300; i++) nasty.push(Array.from({ length: 1 + Math.floor(random() * 30) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
+    for (let i = 0; i < 300; i++)
+      nasty.push(
+        Array.from(
+          { length: 1 + Math.floor(random() * 30) },
+          () => alphabet[Math.floor(random() * alphabet.length)],
+        ).join(''),
+      );
     for (const query of nasty) {
       const result = await retriever.retrieve({ query, k: 3 });
       expect(retrievalResultSchema.parse(result)).toEqual(result);
@@ -71,7 +132,12 @@ describe('the SQLite retriever', () => {
       ['cats', 1],
       ['dogs', 2],
     ]);
-    expect(chunks[0]).toMatchObject({ id: expect.stringMatching(/^cats#[0-9a-f]{10}$/), source: 'cats.md', title: 'Cats', text: '# Cats\n\n## Food\n\nCats eat fish and chicken.' });
+    expect(chunks[0]).toMatchObject({
+      id: expect.stringMatching(/^cats#[0-9a-f]{10}$/),
+      source: 'cats.md',
+      title: 'Cats',
+      text: '# Cats\n\n## Food\n\nCats eat fish and chicken.',
+    });
     expect(chunks[0]!.score).toBeGreaterThan(chunks[1]!.score);
     expect(chunks[1]!.score).toBeGreaterThan(0);
   });
@@ -154,7 +220,12 @@ describe('ingest and the index version', () => {
     expect(stats.chunks).toBeGreaterThanOrEqual(stats.documents);
     const retriever = openSqliteRetriever({ path: dbPath });
     expect(await retriever.indexVersion()).toBe(stats.indexVersion);
-    expect(retriever.stats()).toEqual({ documents: stats.documents, chunks: stats.chunks, indexVersion: stats.indexVersion, chunking: stats.chunking });
+    expect(retriever.stats()).toEqual({
+      documents: stats.documents,
+      chunks: stats.chunks,
+      indexVersion: stats.indexVersion,
+      chunking: stats.chunking,
+    });
     const { chunks, indexVersion } = await retriever.retrieve({ query: 'restocking fee', k: 1 });
     expect(indexVersion).toBe(stats.indexVersion);
     expect(chunks[0]?.docId).toBe('refunds');
@@ -171,7 +242,10 @@ describe('ingest and the index version', () => {
     expect(again).toEqual(a);
     expect(await memory.indexVersion()).toBe(a.indexVersion);
     expect(a.indexVersion).toMatch(/^[0-9a-f]{16}$/);
-    const fromDisk = await openSqliteRetriever({ path: join(dir, 'b.db') }).retrieve({ query: 'refund shipping damaged', k: 10 });
+    const fromDisk = await openSqliteRetriever({ path: join(dir, 'b.db') }).retrieve({
+      query: 'refund shipping damaged',
+      k: 10,
+    });
     expect(fromDisk.chunks).toEqual((await memory.retrieve({ query: 'refund shipping damaged', k: 10 })).chunks);
   });
 
@@ -228,7 +302,9 @@ describe('the retrieve activity', () => {
 
   it('takes a query of any length, and an empty one, as user text rather than a broken contract', async () => {
     const retrieve = createRetrieveActivity(memoryRetriever(docs));
-    expect((await retrieve({ query: `walks ${'lorem ipsum '.repeat(2_000)}`, k: 2 })).chunks.map((c) => c.docId)).toEqual(['dogs']);
+    expect(
+      (await retrieve({ query: `walks ${'lorem ipsum '.repeat(2_000)}`, k: 2 })).chunks.map((c) => c.docId),
+    ).toEqual(['dogs']);
     expect(await retrieve({ query: '', k: 2 })).toMatchObject({ chunks: [], weak: true });
   });
 
@@ -236,7 +312,11 @@ describe('the retrieve activity', () => {
     const retrieve = createRetrieveActivity(memoryRetriever(docs));
     const err = await retrieve({ query: 'walks', k: 0 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type: 'bad_request', nonRetryable: true, message: expect.stringMatching(/^invalid retrieve input: k:/) });
+    expect(err).toMatchObject({
+      type: 'bad_request',
+      nonRetryable: true,
+      message: expect.stringMatching(/^invalid retrieve input: k:/),
+    });
     await expect(retrieve({ k: 3 } as never)).rejects.toMatchObject({ type: 'bad_request' });
   });
 

@@ -21,12 +21,26 @@ const haiku: ModelRef = { provider: 'anthropic', name: 'claude-haiku-4-5' };
 const local: ModelRef = { provider: 'openai-compatible', name: 'qwen-72b' };
 
 const table = (input: RoutingTableInput) => routingTableSchema.parse(input);
-const route = (chain: ModelRef[], fallbackOnRefusal = false): Route => ({ chain, attemptsPerModel: 3, fallbackOnRefusal });
+const route = (chain: ModelRef[], fallbackOnRefusal = false): Route => ({
+  chain,
+  attemptsPerModel: 3,
+  fallbackOnRefusal,
+});
 
 /** Failure types that are the provider's problem, not the request's: another model may succeed. */
-const providerSide = ['provider_unavailable', 'rate_limited', 'timeout', 'invalid_response', 'model_not_found', 'auth', 'quota_exhausted'] as const;
+const providerSide = [
+  'provider_unavailable',
+  'rate_limited',
+  'timeout',
+  'invalid_response',
+  'model_not_found',
+  'auth',
+  'quota_exhausted',
+] as const;
 /** Failure types that follow the request to any model. */
-const requestSide = failureTypeNames.filter((t) => !(providerSide as readonly string[]).includes(t) && t !== 'context_too_long' && t !== 'refused');
+const requestSide = failureTypeNames.filter(
+  (t) => !(providerSide as readonly string[]).includes(t) && t !== 'context_too_long' && t !== 'refused',
+);
 
 describe('routingTableSchema', () => {
   it('fills the defaults: no class overrides, 3 attempts per model, refusals escalate', () => {
@@ -37,7 +51,10 @@ describe('routingTableSchema', () => {
   });
 
   it('keeps explicit class overrides and route settings', () => {
-    const t = table({ classes: { act: 'strong' }, tiers: { strong: { chain: [sonnet, gpt41], attemptsPerModel: 5, fallbackOnRefusal: true } } });
+    const t = table({
+      classes: { act: 'strong' },
+      tiers: { strong: { chain: [sonnet, gpt41], attemptsPerModel: 5, fallbackOnRefusal: true } },
+    });
     expect(t.classes).toEqual({ act: 'strong' });
     expect(t.tiers.strong).toEqual({ chain: [sonnet, gpt41], attemptsPerModel: 5, fallbackOnRefusal: true });
   });
@@ -45,7 +62,9 @@ describe('routingTableSchema', () => {
   it('requires at least one tier', () => {
     const r = routingTableSchema.safeParse({ tiers: {} });
     expect(r.success).toBe(false);
-    expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['tiers'], message: 'define at least one tier' })]);
+    expect(r.error!.issues).toEqual([
+      expect.objectContaining({ path: ['tiers'], message: 'define at least one tier' }),
+    ]);
   });
 
   it('rejects a tier name it does not know', () => {
@@ -67,7 +86,12 @@ describe('routingTableSchema', () => {
   });
 
   it('rejects an empty chain and attempts outside 1..20', () => {
-    for (const strong of [{ chain: [] }, { chain: [sonnet], attemptsPerModel: 0 }, { chain: [sonnet], attemptsPerModel: 21 }, { chain: [sonnet], attemptsPerModel: 1.5 }]) {
+    for (const strong of [
+      { chain: [] },
+      { chain: [sonnet], attemptsPerModel: 0 },
+      { chain: [sonnet], attemptsPerModel: 21 },
+      { chain: [sonnet], attemptsPerModel: 1.5 },
+    ]) {
       expect(routingTableSchema.safeParse({ tiers: { strong } }).success, JSON.stringify(strong)).toBe(false);
     }
   });
@@ -79,7 +103,14 @@ describe('chooseRoute', () => {
   });
 
   it('sends thinking work to strong and mechanical work to cheap by default', () => {
-    expect(defaultClassTiers).toEqual({ plan: 'strong', act: 'cheap', synthesize: 'strong', extract: 'cheap', classify: 'cheap', rewrite: 'cheap' });
+    expect(defaultClassTiers).toEqual({
+      plan: 'strong',
+      act: 'cheap',
+      synthesize: 'strong',
+      extract: 'cheap',
+      classify: 'cheap',
+      rewrite: 'cheap',
+    });
     for (const taskClass of taskClasses) {
       const tier = defaultClassTiers[taskClass];
       expect(chooseRoute(full, taskClass)).toEqual({
@@ -93,7 +124,12 @@ describe('chooseRoute', () => {
 
   it('follows a configured class and says it was configured', () => {
     const t = table({ ...full, classes: { act: 'strong', extract: 'specialized' } });
-    expect(chooseRoute(t, 'act')).toEqual({ taskClass: 'act', tier: 'strong', route: t.tiers.strong, reason: 'act → strong (configured)' });
+    expect(chooseRoute(t, 'act')).toEqual({
+      taskClass: 'act',
+      tier: 'strong',
+      route: t.tiers.strong,
+      reason: 'act → strong (configured)',
+    });
     expect(chooseRoute(t, 'extract')).toEqual({
       taskClass: 'extract',
       tier: 'specialized',
@@ -114,7 +150,10 @@ describe('chooseRoute', () => {
   });
 
   it('falls back to strong when the configured tier has no models, and says why', () => {
-    const t = table({ classes: { plan: 'specialized' }, tiers: { strong: { chain: [sonnet] }, cheap: { chain: [mini] } } });
+    const t = table({
+      classes: { plan: 'specialized' },
+      tiers: { strong: { chain: [sonnet] }, cheap: { chain: [mini] } },
+    });
     expect(chooseRoute(t, 'plan')).toEqual({
       taskClass: 'plan',
       tier: 'strong',
@@ -158,7 +197,10 @@ describe('chooseRoute', () => {
 describe('singleModelRouting', () => {
   it('is a valid table with one strong chain of that model, 6 attempts, refusals escalating', () => {
     const t = singleModelRouting(gpt41);
-    expect(t).toEqual({ classes: {}, tiers: { strong: { chain: [gpt41], attemptsPerModel: 6, fallbackOnRefusal: false } } });
+    expect(t).toEqual({
+      classes: {},
+      tiers: { strong: { chain: [gpt41], attemptsPerModel: 6, fallbackOnRefusal: false } },
+    });
     expect(routingTableSchema.parse(t)).toEqual(t);
   });
 
@@ -202,7 +244,9 @@ describe('nextAfterFailure', () => {
   const chain = route([sonnet, gpt41, mini]);
 
   it('covers every failure type with exactly one policy', () => {
-    expect([...providerSide, ...requestSide, 'context_too_long', 'refused'].sort()).toEqual([...failureTypeNames].sort());
+    expect([...providerSide, ...requestSide, 'context_too_long', 'refused'].sort()).toEqual(
+      [...failureTypeNames].sort(),
+    );
   });
 
   it.each(providerSide)('moves to the next model on %s', (failure) => {
@@ -211,7 +255,11 @@ describe('nextAfterFailure', () => {
       index: 1,
       reason: `${failure} on anthropic/claude-sonnet-4-5 → openai/gpt-4.1`,
     });
-    expect(nextAfterFailure(chain, 1, failure)).toEqual({ kind: 'next', index: 2, reason: `${failure} on openai/gpt-4.1 → openai/gpt-4.1-mini` });
+    expect(nextAfterFailure(chain, 1, failure)).toEqual({
+      kind: 'next',
+      index: 2,
+      reason: `${failure} on openai/gpt-4.1 → openai/gpt-4.1-mini`,
+    });
   });
 
   it.each(providerSide)('fails on %s when the last model of the chain is spent', (failure) => {
@@ -232,7 +280,14 @@ describe('nextAfterFailure', () => {
   });
 
   it('fails at once on a bad request, invalid output and tool failures', () => {
-    for (const failure of ['bad_request', 'invalid_output', 'tool_input_invalid', 'unknown_tool', 'tool_failed', 'tool_unavailable'] as FailureType[]) {
+    for (const failure of [
+      'bad_request',
+      'invalid_output',
+      'tool_input_invalid',
+      'unknown_tool',
+      'tool_failed',
+      'tool_unavailable',
+    ] as FailureType[]) {
       expect(requestSide).toContain(failure);
       expect(nextAfterFailure(chain, 0, failure).kind).toBe('fail');
     }
@@ -265,7 +320,13 @@ describe('nextAfterFailure', () => {
     const w = (m: ModelRef, contextWindow: number): ModelRef => ({ ...m, contextWindow });
 
     it('skips models whose window is not larger and takes the first larger one', () => {
-      const r = route([w(mini, 128_000), w(haiku, 100_000), w(gpt41, 128_000), w(sonnet, 200_000), w(local, 1_000_000)]);
+      const r = route([
+        w(mini, 128_000),
+        w(haiku, 100_000),
+        w(gpt41, 128_000),
+        w(sonnet, 200_000),
+        w(local, 1_000_000),
+      ]);
       expect(nextAfterFailure(r, 0, 'context_too_long')).toEqual({
         kind: 'next',
         index: 3,

@@ -61,7 +61,12 @@ describe('validateRunInput', () => {
         model: undefined,
         routing: {
           tiers: {
-            strong: { chain: [{ provider: 'anthropic', name: 'claude-sonnet-4-5' }, { provider: 'openai', name: 'gpt-4.1' }] },
+            strong: {
+              chain: [
+                { provider: 'anthropic', name: 'claude-sonnet-4-5' },
+                { provider: 'openai', name: 'gpt-4.1' },
+              ],
+            },
             cheap: { chain: [{ provider: 'openai-compatible', name: 'llama-local' }] },
           },
         },
@@ -73,9 +78,9 @@ describe('validateRunInput', () => {
   });
 
   it('refuses an agent with both a model and a routing table, or neither', () => {
-    expect(issuesOf({ agent: { ...agent, routing: { tiers: { strong: { chain: [agent.model] } } } }, task: 't' })).toEqual([
-      { path: 'agent.model', message: 'give exactly one of `model` or `routing`' },
-    ]);
+    expect(
+      issuesOf({ agent: { ...agent, routing: { tiers: { strong: { chain: [agent.model] } } } }, task: 't' }),
+    ).toEqual([{ path: 'agent.model', message: 'give exactly one of `model` or `routing`' }]);
     expect(issuesOf({ agent: { ...agent, model: undefined }, task: 't' })).toEqual([
       { path: 'agent.model', message: 'give exactly one of `model` or `routing`' },
     ]);
@@ -103,7 +108,10 @@ describe('validateRunInput', () => {
   it('matches what runInputSchema parses', () => {
     const init = { agent: { ...agent, maxSteps: 3 }, task: 't', runId: 'r1' };
     const parsed = runInputSchema.parse(init);
-    expect(validateRunInput(init)).toEqual({ ...parsed, agent: { ...def(parsed), prices: { [agent.model.name]: defaultPrices[agent.model.name] } } });
+    expect(validateRunInput(init)).toEqual({
+      ...parsed,
+      agent: { ...def(parsed), prices: { [agent.model.name]: defaultPrices[agent.model.name] } },
+    });
   });
 
   it('rejects an unknown provider at agent.model.provider', () => {
@@ -140,7 +148,8 @@ describe('validateRunInput', () => {
 
 describe('run ids', () => {
   it('accepts printable ids of letters, digits and . _ : -', () => {
-    for (const id of ['r', 'run-1', 'order:123', 'A.b_c-9', '7', 'x'.repeat(200)]) expect(runIdSchema.safeParse(id).success).toBe(true);
+    for (const id of ['r', 'run-1', 'order:123', 'A.b_c-9', '7', 'x'.repeat(200)])
+      expect(runIdSchema.safeParse(id).success).toBe(true);
   });
 
   it('rejects empty, too long, spaced, slashed, non-ASCII or symbol-led ids', () => {

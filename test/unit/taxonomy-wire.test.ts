@@ -13,9 +13,24 @@ import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type Fake
 const rows: { answer: string; reply: FakeReply; type: FailureType; delayMs?: number }[] = [
   { answer: '408', reply: { kind: 'error', status: 408 }, type: 'provider_unavailable' },
   { answer: '409', reply: { kind: 'error', status: 409 }, type: 'provider_unavailable' },
-  { answer: '429 + retry-after: 2', reply: { kind: 'error', status: 429, headers: { 'retry-after': '2' } }, type: 'rate_limited', delayMs: 2_000 },
-  { answer: '429 + retry-after-ms: 1500', reply: { kind: 'error', status: 429, headers: { 'retry-after-ms': '1500' } }, type: 'rate_limited', delayMs: 1_500 },
-  { answer: '429 + retry-after: 3600 (capped)', reply: { kind: 'error', status: 429, headers: { 'retry-after': '3600' } }, type: 'rate_limited', delayMs: 300_000 },
+  {
+    answer: '429 + retry-after: 2',
+    reply: { kind: 'error', status: 429, headers: { 'retry-after': '2' } },
+    type: 'rate_limited',
+    delayMs: 2_000,
+  },
+  {
+    answer: '429 + retry-after-ms: 1500',
+    reply: { kind: 'error', status: 429, headers: { 'retry-after-ms': '1500' } },
+    type: 'rate_limited',
+    delayMs: 1_500,
+  },
+  {
+    answer: '429 + retry-after: 3600 (capped)',
+    reply: { kind: 'error', status: 429, headers: { 'retry-after': '3600' } },
+    type: 'rate_limited',
+    delayMs: 300_000,
+  },
   { answer: '500', reply: { kind: 'error', status: 500 }, type: 'provider_unavailable' },
   { answer: '502', reply: { kind: 'error', status: 502 }, type: 'provider_unavailable' },
   { answer: '503', reply: { kind: 'error', status: 503 }, type: 'provider_unavailable' },
@@ -29,7 +44,11 @@ const rows: { answer: string; reply: FakeReply; type: FailureType; delayMs?: num
   { answer: '404', reply: { kind: 'error', status: 404 }, type: 'model_not_found' },
   { answer: '413', reply: { kind: 'error', status: 413 }, type: 'context_too_long' },
   { answer: '422', reply: { kind: 'error', status: 422 }, type: 'bad_request' },
-  { answer: '503 + x-should-retry: false', reply: { kind: 'error', status: 503, headers: { 'x-should-retry': 'false' } }, type: 'provider_unavailable' },
+  {
+    answer: '503 + x-should-retry: false',
+    reply: { kind: 'error', status: 503, headers: { 'x-should-retry': 'false' } },
+    type: 'provider_unavailable',
+  },
 ];
 
 const servers: Record<string, FakeProviderServer> = {};
@@ -37,8 +56,12 @@ const adapters: Record<string, ModelAdapter> = {};
 beforeAll(async () => {
   servers.openai = await startFakeOpenAI();
   servers.anthropic = await startFakeAnthropic();
-  adapters.openai = createOpenAIAdapter(new OpenAI({ apiKey: 'sk-wire', baseURL: servers.openai.baseURL, maxRetries: 0 }));
-  adapters.anthropic = createAnthropicAdapter(new Anthropic({ apiKey: 'sk-wire', baseURL: servers.anthropic.baseURL, maxRetries: 0 }));
+  adapters.openai = createOpenAIAdapter(
+    new OpenAI({ apiKey: 'sk-wire', baseURL: servers.openai.baseURL, maxRetries: 0 }),
+  );
+  adapters.anthropic = createAnthropicAdapter(
+    new Anthropic({ apiKey: 'sk-wire', baseURL: servers.anthropic.baseURL, maxRetries: 0 }),
+  );
 });
 afterAll(async () => {
   await Promise.all(Object.values(servers).map((s) => s.close()));
@@ -47,15 +70,19 @@ afterAll(async () => {
 describe.each(['openai', 'anthropic'] as const)('provider error taxonomy on the wire: %s', (provider) => {
   it.each(rows)('$answer → $type', async ({ reply, type, delayMs, answer }) => {
     servers[provider]!.push(reply);
-    const err = await adapters[provider]!
-      .call(
-        { model: { provider, name: 'm' }, system: 's', messages: [{ role: 'user', content: 'hi' }], tools: [], maxOutputTokens: 16 },
-        { timeoutMs: 5_000 },
-      )
-      .then(
-        () => undefined,
-        (e: unknown) => e as { type?: string; nonRetryable?: boolean; nextRetryDelay?: unknown; message?: string },
-      );
+    const err = await adapters[provider]!.call(
+      {
+        model: { provider, name: 'm' },
+        system: 's',
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [],
+        maxOutputTokens: 16,
+      },
+      { timeoutMs: 5_000 },
+    ).then(
+      () => undefined,
+      (e: unknown) => e as { type?: string; nonRetryable?: boolean; nextRetryDelay?: unknown; message?: string },
+    );
     expect(err?.type).toBe(type);
     const retryable = answer.includes('x-should-retry: false') ? false : failureTypes[type].retryable;
     expect(err?.nonRetryable).toBe(!retryable);

@@ -28,7 +28,14 @@ describe('JSON log lines', () => {
   });
 
   it('keeps ts, level and message from being overwritten by metadata', () => {
-    const parsed = JSON.parse(formatLogEntry({ level: 'WARN', message: 'real', timestampNanos: at, meta: { level: 'fake', message: 'fake', ts: 'fake' } }));
+    const parsed = JSON.parse(
+      formatLogEntry({
+        level: 'WARN',
+        message: 'real',
+        timestampNanos: at,
+        meta: { level: 'fake', message: 'fake', ts: 'fake' },
+      }),
+    );
     expect(parsed).toMatchObject({ level: 'WARN', message: 'real', ts: '2026-01-01T00:00:00.123Z' });
   });
 
@@ -38,15 +45,30 @@ describe('JSON log lines', () => {
         level: 'INFO',
         message: 'x',
         timestampNanos: at,
-        meta: { step: 1, messages: [{ role: 'user', content: 'card 4242' }], nested: { args: { orderId: 'o1' }, apiKey: 'sk-live-1', count: 2 } },
+        meta: {
+          step: 1,
+          messages: [{ role: 'user', content: 'card 4242' }],
+          nested: { args: { orderId: 'o1' }, apiKey: 'sk-live-1', count: 2 },
+        },
       }),
     );
-    expect(parsed).toEqual({ ts: expect.any(String), level: 'INFO', message: 'x', step: 1, messages: '[redacted]', nested: { args: '[redacted]', apiKey: '[redacted]', count: 2 } });
+    expect(parsed).toEqual({
+      ts: expect.any(String),
+      level: 'INFO',
+      message: 'x',
+      step: 1,
+      messages: '[redacted]',
+      nested: { args: '[redacted]', apiKey: '[redacted]', count: 2 },
+    });
     expect(JSON.stringify(parsed)).not.toMatch(/4242|sk-live|o1/);
   });
 
   it('turns errors into name and failure type: no message (a tool error may quote a secret), stack or details', () => {
-    const failure = ApplicationFailure.create({ type: 'tool_failed', message: 'cannot evaluate "ghp_SECRET * 2"', details: [{ secret: 'x' }] });
+    const failure = ApplicationFailure.create({
+      type: 'tool_failed',
+      message: 'cannot evaluate "ghp_SECRET * 2"',
+      details: [{ secret: 'x' }],
+    });
     const line = formatLogEntry({ level: 'ERROR', message: 'failed', timestampNanos: at, meta: { error: failure } });
     expect(JSON.parse(line).error).toEqual({ name: 'ApplicationFailure', type: 'tool_failed' });
     expect(line).not.toContain('SECRET');
@@ -54,7 +76,12 @@ describe('JSON log lines', () => {
 
   it('cuts long strings and serializes bigints, dates and non-finite numbers', () => {
     const parsed = JSON.parse(
-      formatLogEntry({ level: 'DEBUG', message: 'm'.repeat(1_500), timestampNanos: at, meta: { big: 12n, when: new Date(0), inf: Infinity, gone: undefined, fn: () => 1 } }),
+      formatLogEntry({
+        level: 'DEBUG',
+        message: 'm'.repeat(1_500),
+        timestampNanos: at,
+        meta: { big: 12n, when: new Date(0), inf: Infinity, gone: undefined, fn: () => 1 },
+      }),
     );
     expect(parsed.message).toHaveLength(1_000 + '…(+500 chars)'.length);
     expect(parsed).toMatchObject({ big: '12', when: '1970-01-01T00:00:00.000Z', inf: 'Infinity' });
@@ -67,7 +94,9 @@ describe('JSON log lines', () => {
     const logger = jsonLogger('WARN', (l) => lines.push(l));
     logger.info('hidden', { step: 1 });
     logger.warn('shown', { step: 2 });
-    expect(lines.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ level: 'WARN', message: 'shown', step: 2 })]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'WARN', message: 'shown', step: 2 }),
+    ]);
   });
 });
 
@@ -79,7 +108,11 @@ describe('telemetry configuration', () => {
       BOSUN_LOG_LEVEL: 'debug',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
     });
-    expect(env).toMatchObject({ BOSUN_METRICS_ADDR: '127.0.0.1:9464', BOSUN_LOG_FORMAT: 'json', BOSUN_LOG_LEVEL: 'DEBUG' });
+    expect(env).toMatchObject({
+      BOSUN_METRICS_ADDR: '127.0.0.1:9464',
+      BOSUN_LOG_FORMAT: 'json',
+      BOSUN_LOG_LEVEL: 'DEBUG',
+    });
     expect(otlpTracesUrl(env)).toBe('http://collector:4318/v1/traces');
     expect(otlpTracesUrl({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/custom' })).toBe('http://c:4318/custom');
     expect(otlpTracesUrl(loadTelemetryEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }))).toBeUndefined();
@@ -95,7 +128,8 @@ describe('telemetry configuration', () => {
     expect(runtimeOptions({ logLevel: 'INFO' }).telemetryOptions?.metrics).toBeUndefined();
     const metrics = runtimeOptions({ logLevel: 'INFO', metricsAddress: '127.0.0.1:9464' }).telemetryOptions?.metrics;
     expect(metrics).toMatchObject({ prometheus: { bindAddress: '127.0.0.1:9464' } });
-    const buckets = (metrics as { prometheus: { histogramBucketOverrides: Record<string, number[]> } }).prometheus.histogramBucketOverrides;
+    const buckets = (metrics as { prometheus: { histogramBucketOverrides: Record<string, number[]> } }).prometheus
+      .histogramBucketOverrides;
     expect(Object.keys(buckets).sort()).toEqual(['bosun_model_cost_usd', 'bosun_model_latency']);
   });
 });

@@ -35,14 +35,28 @@ const input: CallModelInput = {
   runId: 'run-7',
   step: 2,
   timeoutMs: 5_000,
-  request: { model: { provider: 'openai', name: 'gpt-4.1-mini' }, system: 's', messages: [{ role: 'user', content: 'secret question' }], tools: [], maxOutputTokens: 64 },
+  request: {
+    model: { provider: 'openai', name: 'gpt-4.1-mini' },
+    system: 's',
+    messages: [{ role: 'user', content: 'secret question' }],
+    tools: [],
+    maxOutputTokens: 64,
+  },
 };
 
 function runTraced(arg: CallModelInput) {
   // The pinned prompt's text comes from the run store.
-  const store = { getPrompt: async () => ({ hash, name: 'support', label: 'prod', content: 'You help.' }) } as unknown as RunStore;
-  const callModel = createCallModel({ openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) }, { store });
-  const env = new MockActivityEnvironment({ activityType: 'callModel' }, { logger: silent, interceptors: tracing.workerOptions().interceptors.activity! });
+  const store = {
+    getPrompt: async () => ({ hash, name: 'support', label: 'prod', content: 'You help.' }),
+  } as unknown as RunStore;
+  const callModel = createCallModel(
+    { openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) },
+    { store },
+  );
+  const env = new MockActivityEnvironment(
+    { activityType: 'callModel' },
+    { logger: silent, interceptors: tracing.workerOptions().interceptors.activity! },
+  );
   return env.run(callModel, arg);
 }
 

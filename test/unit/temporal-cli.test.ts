@@ -39,7 +39,10 @@ describe('findTemporalCli', () => {
     const onPath = tempDir();
     fakeCli(onPath);
     const stateDir = stateDirWith({ venv: true, sdkDownload: ['temporal-sdk-typescript-1.24.0'] });
-    expect(findTemporalCli(stateDir, { TEMPORAL_CLI_PATH: explicit, PATH: onPath })).toEqual({ path: explicit, source: 'TEMPORAL_CLI_PATH' });
+    expect(findTemporalCli(stateDir, { TEMPORAL_CLI_PATH: explicit, PATH: onPath })).toEqual({
+      path: explicit,
+      source: 'TEMPORAL_CLI_PATH',
+    });
   });
 
   it('fails loudly, naming TEMPORAL_CLI_PATH, when it points at no executable, instead of falling through', () => {
@@ -104,7 +107,10 @@ describe('findTemporalCli', () => {
     mkdirSync(join(withFolder, 'temporal'));
     const real = tempDir();
     const expected = fakeCli(real);
-    expect(findTemporalCli(tempDir(), { PATH: [withFolder, real].join(delimiter) })).toEqual({ path: expected, source: 'PATH' });
+    expect(findTemporalCli(tempDir(), { PATH: [withFolder, real].join(delimiter) })).toEqual({
+      path: expected,
+      source: 'PATH',
+    });
   });
 });
 

@@ -1,6 +1,11 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { APPROXIMATION_FACTOR, encodingForModel, encodingTokenizer, tokenizerFor } from '../../activities/context/tokenizer.ts';
+import {
+  APPROXIMATION_FACTOR,
+  encodingForModel,
+  encodingTokenizer,
+  tokenizerFor,
+} from '../../activities/context/tokenizer.ts';
 import { MESSAGE_OVERHEAD_TOKENS, TOOL_PART_OVERHEAD_TOKENS, TOOL_SPEC_OVERHEAD_TOKENS } from '../../core/context.ts';
 import type { ModelRef } from '../../core/model.ts';
 
@@ -25,12 +30,15 @@ describe('tokenizerFor: exact OpenAI encodings', () => {
     { text: '', o200k: 0, cl100k: 0 },
   ];
 
-  it.each(known)('counts "$text" as $o200k tokens in o200k_base (gpt-4o) and $cl100k in cl100k_base (gpt-4)', ({ text, o200k: o, cl100k: c }) => {
-    expect(tokenizerFor(gpt4o).count(text)).toBe(o);
-    expect(tokenizerFor(gpt4).count(text)).toBe(c);
-    expect(o200k.encode(text)).toHaveLength(o);
-    expect(cl100k.encode(text)).toHaveLength(c);
-  });
+  it.each(known)(
+    'counts "$text" as $o200k tokens in o200k_base (gpt-4o) and $cl100k in cl100k_base (gpt-4)',
+    ({ text, o200k: o, cl100k: c }) => {
+      expect(tokenizerFor(gpt4o).count(text)).toBe(o);
+      expect(tokenizerFor(gpt4).count(text)).toBe(c);
+      expect(o200k.encode(text)).toHaveLength(o);
+      expect(cl100k.encode(text)).toHaveLength(c);
+    },
+  );
 
   it('loads the encodings OpenAI publishes (cookbook token ids)', () => {
     expect(cl100k.encode('tiktoken is great!')).toEqual([83, 1609, 5963, 374, 2294, 0]);
@@ -64,7 +72,10 @@ describe('tokenizerFor: exact OpenAI encodings', () => {
   });
 
   it('treats an openai-compatible server serving a GPT model like OpenAI', () => {
-    expect(tokenizerFor({ provider: 'openai-compatible', name: 'gpt-oss-120b' })).toMatchObject({ name: 'o200k_harmony', exact: true });
+    expect(tokenizerFor({ provider: 'openai-compatible', name: 'gpt-oss-120b' })).toMatchObject({
+      name: 'o200k_harmony',
+      exact: true,
+    });
   });
 
   it('counts special-token text as plain text instead of throwing', () => {
@@ -119,21 +130,30 @@ describe('counting messages and tool definitions', () => {
   it('an assistant message: text plus the JSON of each tool call', () => {
     const call = { id: 'c1', name: 'lookup_order', input: { orderId: 'ord_123' } };
     expect(tok.countMessage({ role: 'assistant', text: 'Looking it up.', toolCalls: [call] })).toBe(
-      tok.count('Looking it up.') + tok.count(JSON.stringify(call)) + TOOL_PART_OVERHEAD_TOKENS + MESSAGE_OVERHEAD_TOKENS,
+      tok.count('Looking it up.') +
+        tok.count(JSON.stringify(call)) +
+        TOOL_PART_OVERHEAD_TOKENS +
+        MESSAGE_OVERHEAD_TOKENS,
     );
   });
 
   it('a tool message: each result content plus its envelope', () => {
     const result = { callId: 'c1', name: 'lookup_order', content: '{"status":"refunded"}', isError: false };
     expect(tok.countMessage({ role: 'tool', results: [result, result] })).toBe(
-      2 * (tok.count(result.content) + tok.count('{"callId":"c1","name":"lookup_order"}') + TOOL_PART_OVERHEAD_TOKENS) + MESSAGE_OVERHEAD_TOKENS,
+      2 * (tok.count(result.content) + tok.count('{"callId":"c1","name":"lookup_order"}') + TOOL_PART_OVERHEAD_TOKENS) +
+        MESSAGE_OVERHEAD_TOKENS,
     );
   });
 
   it('a tool definition: the JSON of its name, description and schema', () => {
-    const spec = { name: 'lookup_order', description: 'Look up an order.', inputSchema: { type: 'object', properties: { orderId: { type: 'string' } } } };
+    const spec = {
+      name: 'lookup_order',
+      description: 'Look up an order.',
+      inputSchema: { type: 'object', properties: { orderId: { type: 'string' } } },
+    };
     expect(tok.countTool(spec)).toBe(
-      tok.count(JSON.stringify({ name: spec.name, description: spec.description, parameters: spec.inputSchema })) + TOOL_SPEC_OVERHEAD_TOKENS,
+      tok.count(JSON.stringify({ name: spec.name, description: spec.description, parameters: spec.inputSchema })) +
+        TOOL_SPEC_OVERHEAD_TOKENS,
     );
   });
 });

@@ -19,7 +19,12 @@ describe('zod issues', () => {
   });
 
   it('takes issues whose path is already joined', () => {
-    expect(formatIssues([{ path: 'agent.name', message: 'required' }, { path: 'task', message: 'too long' }])).toBe('agent.name: required; task: too long');
+    expect(
+      formatIssues([
+        { path: 'agent.name', message: 'required' },
+        { path: 'task', message: 'too long' },
+      ]),
+    ).toBe('agent.name: required; task: too long');
     expect(formatIssue({ path: [], message: 'x' }, '(env)')).toBe('(env): x');
     expect(issuePath([Symbol.for('s'), 0])).toBe('Symbol(s).0');
   });

@@ -36,13 +36,16 @@ export const refundApprovalThresholdCents = 2_000;
 
 /** The per-role amount limit: a reason to deny, or undefined. */
 export function refundLimitViolation(amountCents: number, principal: Principal): string | undefined {
-  const limits = principal.roles.filter((r) => Object.hasOwn(refundLimitsByRole, r)).map((r) => ({ role: r, max: refundLimitsByRole[r]! }));
+  const limits = principal.roles
+    .filter((r) => Object.hasOwn(refundLimitsByRole, r))
+    .map((r) => ({ role: r, max: refundLimitsByRole[r]! }));
   if (limits.length === 0) {
     const roles = Object.keys(refundLimitsByRole).join(' or ');
     return `principal ${principal.user} may not refund orders (needs role ${roles})`;
   }
   const best = limits.reduce((a, b) => (b.max > a.max ? b : a));
-  if (amountCents > best.max) return `role ${best.role} may refund at most ${formatCents(best.max)}; ${formatCents(amountCents)} asked`;
+  if (amountCents > best.max)
+    return `role ${best.role} may refund at most ${formatCents(best.max)}; ${formatCents(amountCents)} asked`;
   return undefined;
 }
 
@@ -63,7 +66,12 @@ export const refundOrder = defineTool({
     'unrefunded on the order (use lookup_order first). Refunds over $20.00 wait for a human approval.',
   input: z.object({
     orderId,
-    amountCents: z.number().int().positive().max(100_000_000).describe('Amount to refund in cents, e.g. 1250 for $12.50'),
+    amountCents: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000_000)
+      .describe('Amount to refund in cents, e.g. 1250 for $12.50'),
     reason: z.string().trim().min(1).max(500).describe('Why the customer is refunded, e.g. "item arrived damaged"'),
   }),
   effect: 'side-effect',
@@ -71,7 +79,9 @@ export const refundOrder = defineTool({
   maxResultChars: 2_000,
   constraints: (input, principal) => refundLimitViolation(input.amountCents, principal),
   approval: ({ input }) =>
-    input.amountCents > refundApprovalThresholdCents ? { ask: `refund over ${formatCents(refundApprovalThresholdCents)}` } : 'allow',
+    input.amountCents > refundApprovalThresholdCents
+      ? { ask: `refund over ${formatCents(refundApprovalThresholdCents)}` }
+      : 'allow',
   approvalOptions: {
     timeoutMs: 4 * 60 * 60 * 1000,
     onTimeout: { escalateTo: 'support-leads', timeoutMs: 4 * 60 * 60 * 1000 },

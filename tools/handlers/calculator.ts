@@ -35,8 +35,8 @@ export function evaluateExpression(source: string): number {
   };
   const unary = (): number => {
     const c = peek();
-    if (c === '-') return pos++, -unary();
-    if (c === '+') return pos++, unary();
+    if (c === '-') return (pos++, -unary());
+    if (c === '+') return (pos++, unary());
     return power();
   };
   const power = (): number => {

@@ -79,8 +79,12 @@ export const exampleOrders: readonly Order[] = Object.freeze([
     { sku: 'CBL-03', name: 'USB-C cable', quantity: 1, unitCents: 1_001 },
   ]),
   order('ord_102', 'Alan Turing', 'paid', [{ sku: 'LMP-07', name: 'Desk lamp', quantity: 1, unitCents: 4_500 }]),
-  order('ord_103', 'Katherine Johnson', 'paid', [{ sku: 'DSK-90', name: 'Standing desk', quantity: 1, unitCents: 64_900 }]),
-  order('ord_104', 'Edsger Dijkstra', 'pending', [{ sku: 'KB-12', name: 'Mechanical keyboard', quantity: 1, unitCents: 12_900 }]),
+  order('ord_103', 'Katherine Johnson', 'paid', [
+    { sku: 'DSK-90', name: 'Standing desk', quantity: 1, unitCents: 64_900 },
+  ]),
+  order('ord_104', 'Edsger Dijkstra', 'pending', [
+    { sku: 'KB-12', name: 'Mechanical keyboard', quantity: 1, unitCents: 12_900 },
+  ]),
   order('ord_105', 'Barbara Liskov', 'paid', [
     { sku: 'NB-05', name: 'Notebook set', quantity: 3, unitCents: 600 },
     { sku: 'PEN-02', name: 'Fountain pen', quantity: 1, unitCents: 3_400 },
@@ -88,7 +92,14 @@ export const exampleOrders: readonly Order[] = Object.freeze([
 ]);
 
 function order(id: string, customer: string, status: OrderStatus, items: OrderItem[]): Order {
-  return { id, customer, items, totalCents: items.reduce((s, i) => s + i.quantity * i.unitCents, 0), status, refundedCents: 0 };
+  return {
+    id,
+    customer,
+    items,
+    totalCents: items.reduce((s, i) => s + i.quantity * i.unitCents, 0),
+    status,
+    refundedCents: 0,
+  };
 }
 
 const schema = `
@@ -112,7 +123,14 @@ const schema = `
   );
 `;
 
-type OrderRow = { id: string; customer: string; items: string; total_cents: number; status: string; refunded_cents: number };
+type OrderRow = {
+  id: string;
+  customer: string;
+  items: string;
+  total_cents: number;
+  status: string;
+  refunded_cents: number;
+};
 type RefundRow = {
   seq: number;
   idempotency_key: string;
@@ -175,7 +193,9 @@ export function openOrderStore(opts: { path?: string; seed?: readonly Order[] } 
     }
   };
 
-  const insertOrder = db.prepare('INSERT OR IGNORE INTO orders (id, customer, items, total_cents, status, refunded_cents) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertOrder = db.prepare(
+    'INSERT OR IGNORE INTO orders (id, customer, items, total_cents, status, refunded_cents) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   transaction(() => {
     const { n } = db.prepare('SELECT count(*) AS n FROM orders').get() as { n: number };
     if (n > 0) return;
@@ -201,7 +221,8 @@ export function openOrderStore(opts: { path?: string; seed?: readonly Order[] } 
     },
     refund({ orderId, amountCents, reason, idempotencyKey }) {
       if (!idempotencyKey) throw new TypeError('refund needs an idempotency key');
-      if (!Number.isSafeInteger(amountCents) || amountCents <= 0) throw new ToolError(`refund amount must be a positive whole number of cents, got ${amountCents}`);
+      if (!Number.isSafeInteger(amountCents) || amountCents <= 0)
+        throw new ToolError(`refund amount must be a positive whole number of cents, got ${amountCents}`);
       return transaction((): RefundOutcome => {
         const previous = selectRefund.get(idempotencyKey) as RefundRow | undefined;
         if (previous) {
@@ -216,7 +237,8 @@ export function openOrderStore(opts: { path?: string; seed?: readonly Order[] } 
         const row = selectOrder.get(orderId) as OrderRow | undefined;
         if (!row) throw new ToolError(`No order ${orderId}. Check the id (e.g. "ord_100") with lookup_order.`);
         const o = toOrder(row);
-        if (o.status === 'pending') throw new ToolError(`Order ${orderId} is not paid yet (status pending): there is nothing to refund.`);
+        if (o.status === 'pending')
+          throw new ToolError(`Order ${orderId} is not paid yet (status pending): there is nothing to refund.`);
         const remaining = o.totalCents - o.refundedCents;
         if (amountCents > remaining) {
           throw new ToolError(
@@ -227,7 +249,15 @@ export function openOrderStore(opts: { path?: string; seed?: readonly Order[] } 
         const refunded = o.refundedCents + amountCents;
         const status: OrderStatus = refunded === o.totalCents ? 'refunded' : 'partially_refunded';
         updateOrder.run(refunded, status, orderId);
-        const inserted = insertRefund.get(idempotencyKey, orderId, amountCents, reason, new Date().toISOString(), refunded, status) as RefundRow;
+        const inserted = insertRefund.get(
+          idempotencyKey,
+          orderId,
+          amountCents,
+          reason,
+          new Date().toISOString(),
+          refunded,
+          status,
+        ) as RefundRow;
         return { ...toRefund(inserted), replayed: false };
       });
     },

@@ -6,7 +6,8 @@ import { registerTool, ToolError } from './types.ts';
 export function lookupOrderTool(store: OrderStore) {
   return registerTool(lookupOrder, async ({ orderId }) => {
     const order = store.lookup(orderId);
-    if (!order) throw new ToolError(`No order ${orderId}. Order ids look like "ord_100"; ask the customer to check it.`);
+    if (!order)
+      throw new ToolError(`No order ${orderId}. Order ids look like "ord_100"; ask the customer to check it.`);
     return order;
   });
 }

@@ -29,8 +29,16 @@ export interface SearchDocsResult {
 export function searchDocsTool(retriever: Retriever) {
   return registerTool(searchDocs, async ({ query, limit }): Promise<SearchDocsResult> => {
     const { chunks, indexVersion } = await retriever.retrieve({ query, k: limit });
-    if (chunks.length === 0) return { indexVersion, results: [], note: `No passages match "${query}". Try other keywords.` };
-    const results = chunks.map((c) => ({ chunkId: c.id, docId: c.docId, source: c.source, title: c.title, score: Number(c.score.toFixed(4)), text: c.text }));
+    if (chunks.length === 0)
+      return { indexVersion, results: [], note: `No passages match "${query}". Try other keywords.` };
+    const results = chunks.map((c) => ({
+      chunkId: c.id,
+      docId: c.docId,
+      source: c.source,
+      title: c.title,
+      score: Number(c.score.toFixed(4)),
+      text: c.text,
+    }));
     return fitWithin({ indexVersion, results }, searchDocs.maxResultChars);
   });
 }
@@ -42,7 +50,12 @@ function fitWithin(result: SearchDocsResult, maxChars: number): SearchDocsResult
   const attempt = (n: number): SearchDocsResult =>
     n === result.results.length
       ? result
-      : { ...result, results: result.results.slice(0, n), omitted: result.results.length - n, note: 'More passages matched; search with more specific words, or read_doc a document.' };
+      : {
+          ...result,
+          results: result.results.slice(0, n),
+          omitted: result.results.length - n,
+          note: 'More passages matched; search with more specific words, or read_doc a document.',
+        };
   while (kept > 1 && size(attempt(kept)) > maxChars) kept--;
   return attempt(kept);
 }

@@ -69,7 +69,10 @@ export interface AesGcmCodec extends PayloadCodec {
 export function createAesGcmCodec(opts: AesGcmCodecOptions): AesGcmCodec {
   const keys = opts.keys instanceof CodecKeys ? opts.keys : new CodecKeys(opts.keys);
   const activeKey = keys.get(opts.activeKeyId);
-  if (!activeKey) throw new RangeError(`active codec key "${opts.activeKeyId}" is not in the key set (${keys.ids.join(', ') || 'empty'})`);
+  if (!activeKey)
+    throw new RangeError(
+      `active codec key "${opts.activeKeyId}" is not in the key set (${keys.ids.join(', ') || 'empty'})`,
+    );
   const activeKeyId = opts.activeKeyId;
   const metadata = {
     encoding: utf8(encryptedEncoding),
@@ -91,10 +94,19 @@ export function createAesGcmCodec(opts: AesGcmCodecOptions): AesGcmCodec {
     const meta = payload.metadata ?? {};
     if (!meta.encoding || text(meta.encoding) !== encryptedEncoding) return payload;
     const keyId = meta[keyIdMetadataKey] ? text(meta[keyIdMetadataKey]) : undefined;
-    if (keyId === undefined) throw new PayloadDecryptionError('malformed', undefined, 'encrypted payload has no encryption-key-id; cannot decrypt it');
+    if (keyId === undefined)
+      throw new PayloadDecryptionError(
+        'malformed',
+        undefined,
+        'encrypted payload has no encryption-key-id; cannot decrypt it',
+      );
     const cipher = meta[cipherMetadataKey] ? text(meta[cipherMetadataKey]) : cipherName;
     if (cipher !== cipherName) {
-      throw new PayloadDecryptionError('malformed', keyId, `encrypted payload (key "${keyId}") uses cipher ${JSON.stringify(cipher)}; this codec reads ${cipherName} only`);
+      throw new PayloadDecryptionError(
+        'malformed',
+        keyId,
+        `encrypted payload (key "${keyId}") uses cipher ${JSON.stringify(cipher)}; this codec reads ${cipherName} only`,
+      );
     }
     const key = keys.get(keyId);
     if (!key) {
@@ -107,7 +119,11 @@ export function createAesGcmCodec(opts: AesGcmCodecOptions): AesGcmCodec {
     }
     const data = payload.data ?? new Uint8Array();
     if (data.length < ivBytes + tagBytes) {
-      throw new PayloadDecryptionError('malformed', keyId, `encrypted payload (key "${keyId}") is ${data.length} bytes, too short to hold an IV and a tag`);
+      throw new PayloadDecryptionError(
+        'malformed',
+        keyId,
+        `encrypted payload (key "${keyId}") is ${data.length} bytes, too short to hold an IV and a tag`,
+      );
     }
     const iv = data.subarray(0, ivBytes);
     const tag = data.subarray(data.length - tagBytes);
@@ -128,7 +144,11 @@ export function createAesGcmCodec(opts: AesGcmCodecOptions): AesGcmCodec {
       const decoded = temporal.api.common.v1.Payload.decode(plaintext);
       return { metadata: { ...decoded.metadata }, data: decoded.data };
     } catch {
-      throw new PayloadDecryptionError('malformed', keyId, `encrypted payload (key "${keyId}") decrypted to something that is not a Payload`);
+      throw new PayloadDecryptionError(
+        'malformed',
+        keyId,
+        `encrypted payload (key "${keyId}") decrypted to something that is not a Payload`,
+      );
     }
   };
 

@@ -20,8 +20,10 @@ export class CodecKeys {
   constructor(keys: Readonly<Record<string, Uint8Array>>) {
     const entries = Object.entries(keys);
     for (const [id, key] of entries) {
-      if (!keyIdPattern.test(id)) throw new RangeError(`codec key id ${JSON.stringify(id)} must be 1-64 letters, digits, ".", "_" or "-"`);
-      if (key.length !== keyBytes) throw new RangeError(`codec key "${id}" must be ${keyBytes} bytes (got ${key.length})`);
+      if (!keyIdPattern.test(id))
+        throw new RangeError(`codec key id ${JSON.stringify(id)} must be 1-64 letters, digits, ".", "_" or "-"`);
+      if (key.length !== keyBytes)
+        throw new RangeError(`codec key "${id}" must be ${keyBytes} bytes (got ${key.length})`);
     }
     this.#keys = new Map(entries.map(([id, key]) => [id, Buffer.from(key)]));
   }
@@ -66,8 +68,13 @@ const strictBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{
  */
 export function decodeKey(text: string): { ok: true; key: Buffer } | { ok: false; reason: string } {
   const trimmed = text.trim();
-  if (!strictBase64.test(trimmed)) return { ok: false, reason: `must be ${keyBytes} bytes in standard base64 (e.g. from \`openssl rand -base64 32\`)` };
+  if (!strictBase64.test(trimmed))
+    return {
+      ok: false,
+      reason: `must be ${keyBytes} bytes in standard base64 (e.g. from \`openssl rand -base64 32\`)`,
+    };
   const key = Buffer.from(trimmed, 'base64');
-  if (key.length !== keyBytes) return { ok: false, reason: `must be ${keyBytes} bytes in base64, got ${key.length} bytes` };
+  if (key.length !== keyBytes)
+    return { ok: false, reason: `must be ${keyBytes} bytes in base64, got ${key.length} bytes` };
   return { ok: true, key };
 }

@@ -86,11 +86,16 @@ export function codecRequestHandler(opts: CodecServerOptions): RequestListener {
 
   return (req, res) => {
     const started = Date.now();
-    const action = /\/(encode|decode)\/?$/.exec(new URL(req.url ?? '/', 'http://codec').pathname)?.[1] as 'encode' | 'decode' | undefined;
+    const action = /\/(encode|decode)\/?$/.exec(new URL(req.url ?? '/', 'http://codec').pathname)?.[1] as
+      'encode' | 'decode' | undefined;
     let count = 0;
     res.on('finish', () => {
-      const namespace = String(req.headers['x-namespace'] ?? '-').replace(/[^\w.-]/g, '?').slice(0, 100);
-      log(`${req.method} ${action ?? '(unknown path)'} ${res.statusCode} namespace=${namespace} payloads=${count} ${Date.now() - started}ms`);
+      const namespace = String(req.headers['x-namespace'] ?? '-')
+        .replace(/[^\w.-]/g, '?')
+        .slice(0, 100);
+      log(
+        `${req.method} ${action ?? '(unknown path)'} ${res.statusCode} namespace=${namespace} payloads=${count} ${Date.now() - started}ms`,
+      );
     });
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -119,7 +124,8 @@ export function codecRequestHandler(opts: CodecServerOptions): RequestListener {
       res.setHeader('WWW-Authenticate', 'Bearer realm="bosun-codec"');
       return reply(res, 401, { error: 'missing or wrong bearer token' });
     }
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return reply(res, 415, { error: 'content-type must be application/json' });
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+      return reply(res, 415, { error: 'content-type must be application/json' });
 
     readBody(req, maxBodyBytes).then(
       async (body) => {
@@ -127,10 +133,13 @@ export function codecRequestHandler(opts: CodecServerOptions): RequestListener {
         let payloads;
         try {
           const parsed = jsonPayloadsSchema.safeParse(JSON.parse(body.toString('utf8')));
-          if (!parsed.success) return reply(res, 400, { error: 'body must be {"payloads":[{"metadata":{...},"data":"<base64>"}]}' });
+          if (!parsed.success)
+            return reply(res, 400, { error: 'body must be {"payloads":[{"metadata":{...},"data":"<base64>"}]}' });
           payloads = parsed.data.payloads.map(payloadFromJson);
         } catch {
-          return reply(res, 400, { error: 'body must be JSON: {"payloads":[{"metadata":{...},"data":"<base64>"}]} with base64 bytes' });
+          return reply(res, 400, {
+            error: 'body must be JSON: {"payloads":[{"metadata":{...},"data":"<base64>"}]} with base64 bytes',
+          });
         }
         count = payloads.length;
         try {
@@ -138,7 +147,8 @@ export function codecRequestHandler(opts: CodecServerOptions): RequestListener {
           return reply(res, 200, { payloads: out.map(payloadToJson) });
         } catch (err) {
           // The codec's own errors name a key id at most; anything else may carry content.
-          if (err instanceof PayloadDecryptionError) return reply(res, 422, { error: err.message, reason: err.reason, keyId: err.keyId });
+          if (err instanceof PayloadDecryptionError)
+            return reply(res, 422, { error: err.message, reason: err.reason, keyId: err.keyId });
           return reply(res, 500, { error: `${action} failed (${(err as Error)?.name ?? 'error'})` });
         }
       },

@@ -14,7 +14,13 @@
  * so an operator sees why the run is stuck (unknown key, tampered payload) without the
  * codec — which is exactly what cannot read it.
  */
-import { DefaultFailureConverter, type FailureConverter, type PayloadConverter, type ProtoFailure, type SerializationContext } from '@temporalio/common';
+import {
+  DefaultFailureConverter,
+  type FailureConverter,
+  type PayloadConverter,
+  type ProtoFailure,
+  type SerializationContext,
+} from '@temporalio/common';
 
 const encoding = new DefaultFailureConverter({ encodeCommonAttributes: true });
 const plain = new DefaultFailureConverter();

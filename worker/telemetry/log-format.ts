@@ -23,7 +23,10 @@ export function formatLogEntry(entry: LogEntry): string {
 }
 
 /** A Runtime logger that writes `formatLogEntry` lines (to stdout by default). */
-export function jsonLogger(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): DefaultLogger {
+export function jsonLogger(
+  level: LogLevel,
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): DefaultLogger {
   return new DefaultLogger(level, (entry) => write(formatLogEntry(entry)));
 }
 

@@ -2,7 +2,13 @@ import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import type { ClientInterceptors } from '@temporalio/client';
 import {
   makeWorkflowExporter,
@@ -21,7 +27,9 @@ import { loadTelemetryEnv, otlpTracesUrl, type TelemetryEnv } from './config.ts'
  * `bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: workflowTracingModules })`.
  * A worker that bundles at start-up gets it from `workerOptions()`.
  */
-export const workflowTracingModules: string[] = [createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+export const workflowTracingModules: string[] = [
+  createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];
 
 export interface TracingOptions {
   /** OTLP/HTTP URL spans are posted to (`http://collector:4318/v1/traces`). */

@@ -9,5 +9,11 @@ export const anthropicProvider = defineProvider({
   ...anthropicProfile,
   readError: readAnthropicError,
   createAdapter: (s) =>
-    createAnthropicAdapter(new Anthropic({ apiKey: s.ANTHROPIC_API_KEY ?? 'not-needed', baseURL: s.ANTHROPIC_BASE_URL ?? null, maxRetries: 0 })),
+    createAnthropicAdapter(
+      new Anthropic({
+        apiKey: s.ANTHROPIC_API_KEY ?? 'not-needed',
+        baseURL: s.ANTHROPIC_BASE_URL ?? null,
+        maxRetries: 0,
+      }),
+    ),
 });

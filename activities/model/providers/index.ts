@@ -13,4 +13,8 @@ export { readOpenAIError } from './openai-errors.ts';
 export { readAnthropicError } from './anthropic-errors.ts';
 
 /** In the order of `builtInProviderProfiles` (core/providers/). */
-export const builtInProviders: readonly ProviderDescriptor[] = [openaiProvider, anthropicProvider, openaiCompatibleProvider];
+export const builtInProviders: readonly ProviderDescriptor[] = [
+  openaiProvider,
+  anthropicProvider,
+  openaiCompatibleProvider,
+];

@@ -9,5 +9,8 @@ export const openaiProvider = defineProvider({
   ...openaiProfile,
   readError: readOpenAIError,
   createAdapter: (s) =>
-    createOpenAIAdapter(new OpenAI({ apiKey: s.OPENAI_API_KEY ?? 'not-needed', baseURL: s.OPENAI_BASE_URL ?? null, maxRetries: 0 }), openaiProfile.id),
+    createOpenAIAdapter(
+      new OpenAI({ apiKey: s.OPENAI_API_KEY ?? 'not-needed', baseURL: s.OPENAI_BASE_URL ?? null, maxRetries: 0 }),
+      openaiProfile.id,
+    ),
 });
