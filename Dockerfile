@@ -11,6 +11,10 @@ COPY activities ./activities
 COPY tools ./tools
 COPY worker ./worker
 COPY client ./client
+# What the worker serves beyond the built-in tools: the demo's app here; point BOSUN_APP at
+# your own module (catalog, catalogModule, handlers) in an image of your own.
+COPY examples/demo ./examples/demo
+ENV BOSUN_APP=examples/demo/app.ts
 RUN mkdir -p /app/.bosun && chown node:node /app/.bosun
 USER node
 EXPOSE 9464

@@ -1,4 +1,6 @@
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+
+type Configuration = Parameters<NonNullable<NonNullable<WorkerOptions['bundlerOptions']>['webpackConfigHook']>>[0];
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,6 +66,12 @@ export async function writeBundleEntry(catalogModule: string | URL): Promise<str
   await writeFile(entry, code);
   return entry;
 }
+
+/** The generated entry lives outside any project: webpack finds the SDK where Bosun does. */
+export const findSdkModules = (config: Configuration): Configuration => ({
+  ...config,
+  resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), sdkModulesDir] },
+});
 
 /** Writes the bundle to a file that `BOSUN_WORKFLOW_BUNDLE` (or `{ codePath }`) can name. */
 export async function writeWorkflowBundle(path: string, opts: BundleOptions = {}): Promise<string> {

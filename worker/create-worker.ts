@@ -4,29 +4,62 @@ import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
 import { openSqliteRunStore } from '../activities/store/run-store.ts';
 import { buildMemoryRetriever, openSqliteRetriever } from '../activities/retrieval/sqlite-retriever.ts';
-import { fileURLToPath } from 'node:url';
 import { createCircuitBreaker } from '../activities/model/breaker.ts';
 import type { ProviderDescriptor } from '../activities/model/provider-descriptor.ts';
 import { builtInProviders } from '../activities/model/providers/index.ts';
-import { exampleKnowledgeDir } from '../tools/handlers/index.ts';
-import { openOrderStore, type OrderStore } from '../tools/handlers/order-store.ts';
-import type { RegisteredTool } from '../tools/handlers/types.ts';
-import { builtInTools } from './built-in-tools.ts';
-import { workflowsPath } from './bundle.ts';
+import type { Retriever } from '../core/retrieval.ts';
+import { builtInCatalog, type Catalog } from '../tools/catalog.ts';
+import type { RegisteredTool, ToolHandler, ToolHandlers } from '../tools/handlers/types.ts';
+import { builtInTools, emptyRetriever } from './built-in-tools.ts';
+import { findSdkModules, workflowsPath, writeBundleEntry } from './bundle.ts';
+import { WorkerSetupError, wireTools } from './catalog-wiring.ts';
 import { dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import { createModelAdapters } from './providers.ts';
 
-export interface BosunWorkerOptions {
+/** What the handlers of a worker's tools may need, built by the worker. */
+export interface HandlerDeps {
+  config: WorkerConfig;
+  /** The knowledge base the `retrieve` activity and the search tools use. */
+  retriever: Retriever;
+}
+
+/**
+ * What a user's worker serves beyond Bosun's built-in tools: a catalog (tool contracts and
+ * named agents, `defineCatalog`), the module that exports it — bundled into the workflow
+ * code, so runs validate and authorize calls against exactly these contracts — and one
+ * handler per tool (a map, or a function of the worker's dependencies that returns one).
+ *
+ * @example
+ * import catalog from './catalog.ts';
+ * await createBosunWorker({
+ *   connection, config,
+ *   catalog, catalogModule: new URL('./catalog.ts', import.meta.url),
+ *   handlers: { shipping_eta: async ({ orderId }) => ({ orderId, days: 3 }) },
+ * });
+ */
+export interface WorkerApp<C extends Catalog = Catalog> {
+  catalog?: C;
+  catalogModule?: string | URL;
+  handlers?: ToolHandlers<C> | ((deps: HandlerDeps) => ToolHandlers<C> | Promise<ToolHandlers<C>>);
+  /** Named prompt templates (`<name>.md`) for `instructions: { template }`; BOSUN_PROMPTS_DIR
+   * overrides it. */
+  promptsDir?: string;
+  /** The knowledge base folder behind `retrieve` and the search tools (indexed in memory at
+   * start); BOSUN_KNOWLEDGE_DIR or BOSUN_RETRIEVAL_DB override it. */
+  knowledgeDir?: string;
+}
+
+export interface BosunWorkerOptions<C extends Catalog = Catalog> extends WorkerApp<C> {
   connection: NativeConnection;
   config: WorkerConfig;
-  /** A prebuilt bundle; without one the worker bundles `workflows/` itself (seconds). */
+  /** A prebuilt bundle (built with the same `catalogModule`: `bundleWorkflows({ catalogModule })`);
+   * without one the worker bundles the workflow code itself (seconds). */
   workflowBundle?: { code: string } | { codePath: string };
-  /** Tools to serve; the built-in ones by default. */
+  /** Every tool's registered handler at once, built-ins included: replaces `handlers` (tests,
+   * advanced wiring). Still checked against the catalog. */
   tools?: RegisteredTool[];
-  /** The order store behind the built-in order tools; by default `<BOSUN_STATE_DIR>/orders.db`. */
-  orderStore?: OrderStore;
   /** How payloads are encoded in history; by default the payload encryption the config
    * describes (BOSUN_CODEC_KEYS), or none. Clients of this worker need the same one. */
   dataConverter?: DataConverter;
@@ -41,21 +74,36 @@ export interface BosunWorkerOptions {
   providers?: readonly ProviderDescriptor[];
 }
 
-/** Composition root: SDK clients, tool handlers and activities are wired here, once. */
-export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worker> {
+/**
+ * Composition root: SDK clients, tool handlers and activities are wired here, once. What
+ * it is given is checked first (`WorkerSetupError` lists every problem); nothing starts
+ * half-configured.
+ */
+export async function createBosunWorker<C extends Catalog = Catalog>(opts: BosunWorkerOptions<C>): Promise<Worker> {
   const { config } = opts;
+  if ((opts.catalog === undefined) !== (opts.catalogModule === undefined)) {
+    throw new WorkerSetupError([
+      'give both `catalog` and `catalogModule` (the module that exports it, bundled into the workflow code), or neither',
+    ]);
+  }
+  if (opts.tools && opts.handlers) throw new WorkerSetupError(['give `handlers` or `tools`, not both']);
   // One knowledge base for the `retrieve` activity and the search tools: an index ingested
   // with `npm run ingest` (BOSUN_RETRIEVAL_DB), or an in-memory index of the knowledge folder.
+  const knowledgeDir = config.BOSUN_KNOWLEDGE_DIR ?? opts.knowledgeDir;
   const retriever = config.BOSUN_RETRIEVAL_DB
     ? shared(config.BOSUN_RETRIEVAL_DB, (path) => openSqliteRetriever({ path }))
-    : await buildMemoryRetriever({ dir: config.BOSUN_KNOWLEDGE_DIR ?? exampleKnowledgeDir });
-  const tools =
-    opts.tools ??
-    (await builtInTools({
-      retriever,
-      orderStore:
-        opts.orderStore ?? shared(join(config.BOSUN_STATE_DIR, 'orders.db'), (path) => openOrderStore({ path })),
-    }));
+    : knowledgeDir
+      ? await buildMemoryRetriever({ dir: knowledgeDir })
+      : emptyRetriever;
+  const catalog: Catalog = opts.catalog ?? builtInCatalog;
+  const handlers = typeof opts.handlers === 'function' ? await opts.handlers({ config, retriever }) : opts.handlers;
+  const tools = await wireTools({
+    catalog,
+    ...(opts.catalogModule !== undefined ? { catalogModule: opts.catalogModule } : {}),
+    ...(handlers ? { handlers: handlers as Record<string, ToolHandler> } : {}),
+    ...(opts.tools ? { tools: opts.tools } : {}),
+    builtIn: await builtInTools({ retriever }),
+  });
   const breaker = createCircuitBreaker({
     failureThreshold: config.BOSUN_BREAKER_FAILURES,
     openMs: config.BOSUN_BREAKER_OPEN_MS,
@@ -68,19 +116,27 @@ export async function createBosunWorker(opts: BosunWorkerOptions): Promise<Worke
     tools,
     breaker,
     store,
-    promptsDir: config.BOSUN_PROMPTS_DIR ?? defaultPromptsDir,
+    promptsDir: config.BOSUN_PROMPTS_DIR ?? opts.promptsDir ?? noPromptsDir,
     retriever,
   });
   const dataConverter = opts.dataConverter ?? dataConverterFromConfig(config);
   const bundle =
     opts.workflowBundle ?? (config.BOSUN_WORKFLOW_BUNDLE ? { codePath: config.BOSUN_WORKFLOW_BUNDLE } : undefined);
+  const code = bundle
+    ? { workflowBundle: bundle }
+    : opts.catalogModule !== undefined
+      ? {
+          workflowsPath: await writeBundleEntry(opts.catalogModule),
+          bundlerOptions: { webpackConfigHook: findSdkModules },
+        }
+      : { workflowsPath };
   return Worker.create({
     connection: opts.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.BOSUN_TASK_QUEUE,
     activities,
     ...(dataConverter ? { dataConverter } : {}),
-    ...(bundle ? { workflowBundle: bundle } : { workflowsPath }),
+    ...code,
     ...(opts.tracing ?? tracingInterceptors({})).workerOptions({ prebuiltBundle: Boolean(bundle) }),
   });
 }
@@ -102,5 +158,6 @@ function shared<T>(path: string, open: (path: string) => T): T {
   return openStores.get(key) as T;
 }
 
-/** The example prompt templates shipped with Bosun. */
-export const defaultPromptsDir = fileURLToPath(new URL('./prompts/', import.meta.url));
+/** Where prompt templates are looked for when none are configured: nowhere (a run naming
+ * a template fails typed, naming the template). */
+const noPromptsDir = resolve('.bosun', 'no-prompts');

@@ -4,7 +4,7 @@
  * transaction, so a running worker keeps answering from the old index until it commits).
  * The default index is `<BOSUN_STATE_DIR>/retrieval.db`.
  *
- * @example npm run ingest -- tools/knowledge --db /tmp/kb.db
+ * @example npm run ingest -- examples/demo/knowledge --db /tmp/kb.db
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -14,7 +14,7 @@ export type EvalQuery = z.infer<typeof evalQuerySchema>;
 /**
  * A labelled query set.
  *
- * @example { "name": "example-kb", "corpus": "../../tools/knowledge", "k": 5,
+ * @example { "name": "example-kb", "corpus": "../../examples/demo/knowledge", "k": 5,
  *            "queries": [{ "id": "q01", "query": "restocking fee for opened items", "relevant": ["refunds"] }] }
  */
 export const evalSetSchema = z.object({

@@ -105,7 +105,7 @@ export function writeIndex(
 /**
  * Ingests a folder into the index at `dbPath` (replacing what was there) and reports counts.
  *
- * @example await ingest({ dir: 'tools/knowledge', dbPath: '.bosun/retrieval.db' })
+ * @example await ingest({ dir: 'examples/demo/knowledge', dbPath: '.bosun/retrieval.db' })
  * // → { documents: 10, chunks: 32, indexVersion: '4b6d63d506ee3e6b', chunking: { size: 200, overlap: 40 }, dbPath: '.bosun/retrieval.db' }
  */
 export async function ingest(opts: {

@@ -32,6 +32,7 @@ import { installRuntime } from '../../worker/runtime.ts';
 import { loadTelemetryEnv } from '../../worker/telemetry/config.ts';
 import { tracingInterceptors, tracingOptionsFromEnv, type Tracing } from '../../worker/telemetry/tracing.ts';
 import { startDemoProvider } from './fake-provider.ts';
+import { demoApp } from './app.ts';
 
 const say = (line: string) => console.log(`[bosun] ${line}`);
 // Progress lines are the output here; runtime logs only when they matter (BOSUN_LOG_LEVEL=INFO
@@ -85,7 +86,13 @@ try {
   const dataConverter = dataConverterFromConfig(config);
   tracing = tracingInterceptors(tracingOptionsFromEnv(telemetry));
   if (dataConverter) say(`payloads encrypted (key ${config.BOSUN_CODEC_ACTIVE_KEY})`);
-  const worker = await createBosunWorker({ connection, config, tracing, ...(dataConverter ? { dataConverter } : {}) });
+  const worker = await createBosunWorker({
+    ...demoApp(),
+    connection,
+    config,
+    tracing,
+    ...(dataConverter ? { dataConverter } : {}),
+  });
   const client = await connectBosunClient({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,

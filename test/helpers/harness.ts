@@ -13,6 +13,8 @@ import type { AgentDefinitionInput } from '../../core/run.ts';
 import type { ModelRef } from '../../core/model.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../worker/config.ts';
 import { createBosunWorker } from '../../worker/create-worker.ts';
+import { demoApp } from '../../examples/demo/app.ts';
+import demoCatalog from '../../examples/demo/catalog.ts';
 import { dataConverterFromConfig } from '../../worker/codec/data-converter.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 
@@ -114,6 +116,7 @@ export async function withWorker<T>(
     connection: h.nativeConnection,
     config,
     workflowBundle: { codePath: h.workflowBundlePath },
+    ...demoApp(),
     ...(opts.providers ? { providers: opts.providers } : {}),
   });
   const dataConverter = dataConverterFromConfig(config);
@@ -121,7 +124,12 @@ export async function withWorker<T>(
   const extraProviders = (opts.providers ?? [])
     .map((p) => p.id)
     .filter((id) => !(builtInProviderIds as readonly string[]).includes(id));
-  const bosun = createBosunClient({ client: temporal, taskQueue: config.BOSUN_TASK_QUEUE, extraProviders });
+  const bosun = createBosunClient({
+    client: temporal,
+    taskQueue: config.BOSUN_TASK_QUEUE,
+    extraProviders,
+    catalog: demoCatalog,
+  });
   return worker.runUntil(fn({ bosun, worker, taskQueue: config.BOSUN_TASK_QUEUE, temporal }));
 }
 

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.ts';
 
 const workerMain = fileURLToPath(new URL('../../worker/worker-main.ts', import.meta.url));
+/** The demo's tools and agent, served the way a user's app is (`BOSUN_APP`). */
+const demoAppModule = fileURLToPath(new URL('../../examples/demo/app.ts', import.meta.url));
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -28,7 +30,13 @@ export async function startWorkerProcess(
   env: Record<string, string>,
 ): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [workerMain], {
-    env: { ...process.env, TEMPORAL_ADDRESS: h.address, BOSUN_WORKFLOW_BUNDLE: h.workflowBundlePath, ...env },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: h.address,
+      BOSUN_WORKFLOW_BUNDLE: h.workflowBundlePath,
+      BOSUN_APP: demoAppModule,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalDecisionInput, PendingApproval } from '../../core/approvals.ts';
 import type { PrincipalInput } from '../../core/principal.ts';
-import { openOrderStore } from '../../tools/handlers/order-store.ts';
+import { openOrderStore } from '../../examples/demo/handlers/order-store.ts';
 import { decideApprovalSignal, decideApprovalUpdate, statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer, FakeReply, RecordedRequest } from '../kit/index.ts';
 import {

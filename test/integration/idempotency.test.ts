@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import type { PrincipalInput } from '../../core/principal.ts';
-import { openOrderStore } from '../../tools/handlers/order-store.ts';
+import { openOrderStore } from '../../examples/demo/handlers/order-store.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { useHarness, openaiModel, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';

@@ -10,11 +10,9 @@ import { createActivities } from '../../activities/index.ts';
 import { buildMemoryRetriever } from '../../activities/retrieval/sqlite-retriever.ts';
 import { openSqliteRunStore } from '../../activities/store/run-store.ts';
 import { createBosunClient } from '../../client/client.ts';
-import { exampleKnowledgeDir } from '../../tools/handlers/index.ts';
 import { builtInTools } from '../../worker/built-in-tools.ts';
-import { openOrderStore } from '../../tools/handlers/order-store.ts';
 import { workflowsPath } from '../../worker/bundle.ts';
-import { defaultPromptsDir } from '../../worker/create-worker.ts';
+import { demoKnowledgeDir, demoPromptsDir } from '../../examples/demo/app.ts';
 import { createModelAdapters } from '../../worker/providers.ts';
 import { tracingInterceptors, workflowTracingModules } from '../../worker/telemetry/tracing.ts';
 import { startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
@@ -169,13 +167,13 @@ describe('OpenTelemetry tracing', () => {
         logger: quietBundler,
       });
       const config = fakeConfig({ openai: fake }, uniqueName('tracing'));
-      const retriever = await buildMemoryRetriever({ dir: exampleKnowledgeDir });
+      const retriever = await buildMemoryRetriever({ dir: demoKnowledgeDir });
       const store = openSqliteRunStore(join(dir, 'runs.db'));
       const activities = createActivities({
         models: createModelAdapters(config),
-        tools: await builtInTools({ retriever, orderStore: openOrderStore({ path: ':memory:' }) }),
+        tools: await builtInTools({ retriever }),
         store,
-        promptsDir: defaultPromptsDir,
+        promptsDir: demoPromptsDir,
         retriever,
       });
       const worker = await Worker.create({

@@ -8,6 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import { createBosunWorker } from '../../worker/create-worker.ts';
+import { demoApp } from '../../examples/demo/app.ts';
 import {
   dynamicConfigArgs,
   responsiveDevServerConfig,
@@ -61,6 +62,7 @@ describe('the Temporal UI shows a run without opening a payload', () => {
       connection: nativeConnection,
       config,
       workflowBundle: { codePath: inject('workflowBundlePath') },
+      ...demoApp(),
     });
     const bosun = createBosunClient({ client: new Client({ connection }), taskQueue: config.BOSUN_TASK_QUEUE });
     try {

@@ -2,6 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { resolve } from 'node:path';
 import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer } from '../../worker/dev-server.ts';
 import { writeWorkflowBundle } from '../../worker/bundle.ts';
+import { demoCatalogModule } from '../../examples/demo/app.ts';
 
 /** Temporal suggests continue-as-new after 4,096 events by default; the tests shrink it so
  * a run of a few hundred steps crosses several runs (no other test comes near 400 events). */
@@ -20,7 +21,10 @@ export default async function setup(project: TestProject) {
       extraArgs: dynamicConfigArgs([...responsiveDevServerConfig, ...shrunkLimits]),
       log: (l) => console.log(`[dev-server] ${l}`),
     }),
-    writeWorkflowBundle(resolve(stateDir, 'test', `workflow-bundle-${process.pid}.js`)),
+    // The demo's catalog (order tools, the support agent) is bundled, as a user's would be.
+    writeWorkflowBundle(resolve(stateDir, 'test', `workflow-bundle-${process.pid}.js`), {
+      catalogModule: demoCatalogModule,
+    }),
   ]);
   console.log(`[dev-server] ${server.address} via ${server.cli.source}; bundle ready in ${Date.now() - started} ms`);
   project.provide('temporalAddress', server.address);

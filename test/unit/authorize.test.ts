@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../core/principal.ts';
 import { authorizeToolCall, missingScopes, offeredTools } from '../../tools/authorize.ts';
 import { defineCatalog } from '../../tools/catalog.ts';
-import { lookupOrder, refundOrder } from '../../tools/contracts/orders.ts';
+import { lookupOrder, refundOrder } from '../../examples/demo/tools/orders.ts';
 import { defineTool } from '../../tools/define-tool.ts';
 
 const demo = defineCatalog({ tools: [lookupOrder, refundOrder] });

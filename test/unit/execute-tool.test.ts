@@ -6,8 +6,8 @@ import type { ExecuteToolInput } from '../../core/activity-contracts.ts';
 import type { Principal } from '../../core/principal.ts';
 import { createExecuteTool } from '../../activities/execute-tool.ts';
 import { defineTool } from '../../tools/define-tool.ts';
-import { openOrderStore, type OrderStore } from '../../tools/handlers/order-store.ts';
-import { lookupOrderTool, refundOrderTool } from '../../tools/handlers/orders.ts';
+import { openOrderStore, type OrderStore } from '../../examples/demo/handlers/order-store.ts';
+import { lookupOrderTool, refundOrderTool } from '../../examples/demo/handlers/orders.ts';
 import { registerTool, ToolError, type RegisteredTool, type ToolContext } from '../../tools/handlers/types.ts';
 
 const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };

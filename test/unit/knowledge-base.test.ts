@@ -6,10 +6,11 @@ import { memoryRetriever } from '../../activities/retrieval/sqlite-retriever.ts'
 import type { Retriever } from '../../core/retrieval.ts';
 import { readDocTool, searchDocsTool, ToolError, type SearchDocsResult } from '../../tools/handlers/index.ts';
 import { builtInTools } from '../../worker/built-in-tools.ts';
+import { demoKnowledgeDir } from '../../examples/demo/app.ts';
 
 const ctx = { runId: 'run-1', callId: 'call-1', idempotencyKey: 'run-1:call-1', signal: new AbortController().signal };
 
-async function tools(opts: Parameters<typeof builtInTools>[0] = {}) {
+async function tools(opts: Parameters<typeof builtInTools>[0] = { knowledgeDir: demoKnowledgeDir }) {
   const all = await builtInTools(opts);
   const byName = (name: string) => all.find((t) => t.contract.name === name)!;
   return {

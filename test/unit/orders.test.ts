@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkToolInput } from '../../tools/define-tool.ts';
-import { formatCents, lookupOrder, refundOrder } from '../../tools/contracts/orders.ts';
+import { formatCents, lookupOrder, refundOrder } from '../../examples/demo/tools/orders.ts';
 import {
   defaultOrderStorePath,
   exampleOrders,
   openOrderStore,
   type OrderStore,
   type RefundOutcome,
-} from '../../tools/handlers/order-store.ts';
-import { lookupOrderTool, refundOrderTool } from '../../tools/handlers/orders.ts';
+} from '../../examples/demo/handlers/order-store.ts';
+import { lookupOrderTool, refundOrderTool } from '../../examples/demo/handlers/orders.ts';
 import { ToolError, type ToolContext } from '../../tools/handlers/types.ts';
 
 const cleanups: (() => void)[] = [];
@@ -290,7 +290,7 @@ type ThreadResult = { ok?: RefundOutcome; error?: string };
 /** Runs each batch of refunds in its own thread with its own connection to `path`; all
  * threads open the store first and start together. */
 async function raceThreads(path: string, batches: object[][]): Promise<ThreadResult[][]> {
-  const storeUrl = new URL('../../tools/handlers/order-store.ts', import.meta.url).href;
+  const storeUrl = new URL('../../examples/demo/handlers/order-store.ts', import.meta.url).href;
   const code = `
     const { workerData, parentPort } = require('node:worker_threads');
     import(workerData.storeUrl).then(({ openOrderStore }) => {

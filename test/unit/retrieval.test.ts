@@ -15,7 +15,7 @@ import {
   openSqliteRetriever,
 } from '../../activities/retrieval/sqlite-retriever.ts';
 
-const exampleDir = fileURLToPath(new URL('../../tools/knowledge/', import.meta.url));
+const exampleDir = fileURLToPath(new URL('../../examples/demo/knowledge/', import.meta.url));
 const tempDir = () => mkdtempSync(join(tmpdir(), 'bosun-retrieval-'));
 
 const docs = [

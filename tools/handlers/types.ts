@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Catalog } from '../catalog.ts';
 import type { ToolContract } from '../define-tool.ts';
 
 /** What a handler may know about the call it serves. */
@@ -34,3 +35,16 @@ export class ToolError extends Error {
 export function registerTool<I extends z.ZodType>(contract: ToolContract<I>, handler: ToolHandler<I>): RegisteredTool {
   return { contract, handler } as unknown as RegisteredTool;
 }
+
+/**
+ * One handler per tool of a catalog, keyed by tool name: a tool without a handler, or a
+ * handler without a tool, is a type error where the worker is created.
+ *
+ * @example
+ * const handlers: ToolHandlers<typeof catalog> = {
+ *   shipping_eta: async ({ orderId }) => ({ orderId, days: 3 }),
+ * };
+ */
+export type ToolHandlers<C extends Catalog> = {
+  [T in C['tools'][number] as T['name']]: ToolHandler<T['input']>;
+};

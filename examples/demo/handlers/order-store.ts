@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { formatCents } from '../contracts/orders.ts';
-import { ToolError } from './types.ts';
+import { formatCents } from '../tools/orders.ts';
+import { ToolError } from '../../../tools/handlers/types.ts';
 
 export interface OrderItem {
   sku: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Principal } from '../../core/principal.ts';
-import { defineTool } from '../define-tool.ts';
+import type { Principal } from '../../../core/principal.ts';
+import { defineTool } from '../../../tools/define-tool.ts';
 
 /** `1234` → `"$12.34"`: amounts are integer cents everywhere; dollars only in messages. */
 export function formatCents(cents: number): string {

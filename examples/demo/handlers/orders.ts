@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatCents, lookupOrder, refundOrder } from '../contracts/orders.ts';
+import { formatCents, lookupOrder, refundOrder } from '../tools/orders.ts';
 import type { OrderStore } from './order-store.ts';
-import { registerTool, ToolError } from './types.ts';
+import { registerTool, ToolError } from '../../../tools/handlers/types.ts';
 
 export function lookupOrderTool(store: OrderStore) {
   return registerTool(lookupOrder, async ({ orderId }) => {
