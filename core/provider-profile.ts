@@ -64,7 +64,6 @@ export interface ProviderExampleModels {
  * - `approximate`: the same approximation for anything else.
  */
 export type TokenizerFamily = 'gpt' | 'anthropic' | 'approximate';
-export const tokenizerFamilies = ['gpt', 'anthropic', 'approximate'] as const satisfies readonly TokenizerFamily[];
 
 /**
  * Declares a provider profile, keeping its id and variable names as literal types.

@@ -7,7 +7,20 @@ export * from './dev-server.ts';
 export * from './temporal-cli.ts';
 export { createModelAdapters, checkProviders } from './providers.ts';
 // What a provider of your own is made of, and the built-in ones to list beside it.
-export { builtInProviders, defineProvider, type ProviderDescriptor } from '../activities/model/index.ts';
+export {
+  builtInProviders,
+  defineProvider,
+  createOpenAIAdapter,
+  createAnthropicAdapter,
+  readOpenAIError,
+  readAnthropicError,
+  callProvider,
+  assistantResponse,
+  type ProviderDescriptor,
+  type ModelAdapter,
+  type CallOptions,
+  type ProviderErrorReader,
+} from '../activities/model/index.ts';
 export {
   envString,
   envUrl,
