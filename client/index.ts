@@ -13,7 +13,7 @@
  */
 export * from './client.ts';
 export * from './errors.ts';
-export * from './output-contract.ts';
+export * from '../core/output-contract.ts';
 export * from './example-agent.ts';
 export { runStats, type RunStats } from './stats.ts';
 export type {

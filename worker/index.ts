@@ -33,3 +33,13 @@ export { ensureSearchAttributes } from './search-attributes.ts';
 export { installRuntime } from './runtime.ts';
 export { tracingInterceptors, tracingOptionsFromEnv } from './telemetry/tracing.ts';
 export * from './codec/index.ts';
+export { WorkerSetupError } from './catalog-wiring.ts';
+// What a handler is given and may throw.
+export {
+  ToolError,
+  registerTool,
+  type ToolContext,
+  type ToolHandler,
+  type ToolHandlers,
+  type RegisteredTool,
+} from '../tools/handlers/types.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import type { BosunClient } from '../../client/client.ts';
-import { outputContract } from '../../client/output-contract.ts';
+import { outputContract } from '../../core/output-contract.ts';
 import type { EscalationResolutionInput } from '../../core/approvals.ts';
 import { resolveEscalationUpdate, statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer, FakeReply } from '../kit/index.ts';

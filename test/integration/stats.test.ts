@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { outputContract } from '../../client/output-contract.ts';
+import { outputContract } from '../../core/output-contract.ts';
 import { runStats } from '../../client/stats.ts';
 import { startFakeOpenAI } from '../kit/index.ts';
 import { useHarness, fakeConfig, openaiModel, testAgent, uniqueName, withWorker } from '../helpers/harness.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { outputContract } from '../../client/output-contract.ts';
+import { outputContract } from '../../core/output-contract.ts';
 import type { ModelRef } from '../../core/model.ts';
 import type { FakeProviderServer } from '../kit/index.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { outputContract } from '../../client/output-contract.ts';
+import { outputContract } from '../../core/output-contract.ts';
 import { checkOutput, outputContractSchema, repairPrompt } from '../../core/output.ts';
 
 const refund = z.object({

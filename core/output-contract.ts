@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OutputContractInput } from '../core/output.ts';
+import type { OutputContractInput } from './output.ts';
 
 /**
  * Turns a zod schema into an output contract a run or task can carry: the JSON Schema goes
