@@ -59,6 +59,10 @@ export interface ToolContract<I extends z.ZodType = z.ZodType, N extends string 
   readonly constraints?: (input: z.infer<I>, principal: Principal) => string | undefined;
   /** Attempts for transient failures (`ToolError({ retryable: true })`). */
   readonly maxAttempts: number;
+  /** The version of the tool's code-defined rules (approval policy, constraints): part of
+   * its fingerprint. Bump it when they change — functions cannot be hashed reliably (the
+   * workflow bundle compiles them differently from Node). */
+  readonly version: string;
 }
 
 export interface ToolDefinition<I extends z.ZodType, N extends string = string> {
@@ -73,6 +77,8 @@ export interface ToolDefinition<I extends z.ZodType, N extends string = string> 
   approvalOptions?: Partial<ApprovalOptions>;
   constraints?: (input: z.infer<I>, principal: Principal) => string | undefined;
   maxAttempts?: number;
+  /** Bump when the approval policy or constraints change (default `1`). */
+  version?: string;
 }
 
 /** A day to decide, then deny: an unattended approval never executes. */
@@ -131,6 +137,7 @@ export function defineTool<I extends z.ZodType, const N extends string>(def: Too
     approvalOptions: { ...defaultApprovalOptions, ...def.approvalOptions },
     ...(def.constraints ? { constraints: def.constraints } : {}),
     maxAttempts: def.maxAttempts ?? (def.effect === 'side-effect' ? 1 : 3),
+    version: def.version ?? '1',
   });
 }
 

@@ -6,13 +6,15 @@ import { toolSpec } from './define-tool.ts';
 /**
  * A tool's version: the first 16 hex digits of the SHA-256 of everything that decides how
  * a call is offered, checked and authorized — name, description, JSON Schema, effect,
- * scopes, limits, and the source of its approval policy and constraints. A run pins these
- * at start and every model call records the set it offered, so "which tool contract ran"
- * is answerable like "which prompt ran". Pure JS: it runs in the workflow sandbox.
+ * scopes, limits, approval options, whether a policy and constraints exist, and the
+ * contract's declared `version` (code cannot be hashed reliably: the workflow bundle
+ * compiles it differently from Node). A run pins these at start and every model call
+ * records the set it offered, so "which tool contract ran" is answerable like "which prompt
+ * ran". Pure JS: it gives the same answer in the workflow sandbox and in Node.
  */
 export function toolFingerprint(contract: ToolContract): string {
   const { name, description, inputSchema } = toolSpec(contract);
-  const policy = (p: unknown) => (typeof p === 'function' ? `fn:${String(p)}` : (p ?? null));
+  const policy = (p: unknown) => (typeof p === 'function' ? 'policy' : (p ?? null));
   const facts = {
     name,
     description,
@@ -25,6 +27,7 @@ export function toolFingerprint(contract: ToolContract): string {
     approval: policy(contract.approval),
     approvalOptions: contract.approvalOptions,
     constraints: policy(contract.constraints),
+    version: contract.version,
   };
   return sha256Hex(canonicalJson(facts)).slice(0, 16);
 }

@@ -113,6 +113,7 @@ describe('tool fingerprints', () => {
           input.orderId.startsWith('vip') ? ('ask' as const) : ('allow' as const),
       },
       { constraints: () => 'never on Sundays' },
+      { version: '2' },
     ];
     const prints = variants.map((v) =>
       toolFingerprint(
