@@ -50,6 +50,7 @@ import {
 } from '../workflows/definitions.ts';
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
+import { resultOfEndedRun } from './ended-result.ts';
 import { unknownProviderIssues } from './known-providers.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 import { expandUnions, issuePath } from '../core/zod-issues.ts';
@@ -195,7 +196,17 @@ export function createBosunClient({
     return {
       runId,
       status: () => handle.query(statusQuery),
-      result: () => handle.result() as Promise<R>,
+      result: async () => {
+        try {
+          return (await handle.result()) as R;
+        } catch (err) {
+          // Failed and cancelled runs end their executions Failed / Canceled; their typed
+          // result is still the answer here.
+          const result = await resultOfEndedRun(err, handle);
+          if (result === undefined) throw err;
+          return result as R;
+        }
+      },
       approve: (approvalId, approver, comment) =>
         decide({ decision: 'approve', approvalId, approver, ...(comment !== undefined ? { comment } : {}) }),
       reject: (approvalId, approver, reason) => decide({ decision: 'reject', approvalId, approver, reason }),

@@ -17,6 +17,17 @@ export const pendingApprovalSchema = z.object({
   deadlineAt: z.string(),
   /** True once the first deadline passed and the approval moved to the escalation group. */
   escalated: z.boolean(),
+  /** What the approver needs to decide: the run's task, who it acts for, and what the tools
+   * returned before this call (most recent last, each cut to a few hundred characters). */
+  context: z
+    .object({
+      task: z.string(),
+      principal: z.object({ tenant: z.string(), user: z.string() }),
+      earlierResults: z.array(
+        z.object({ step: z.number().int(), tool: z.string(), content: z.string(), isError: z.boolean() }),
+      ),
+    })
+    .optional(),
 });
 export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 
@@ -69,6 +80,10 @@ export const openEscalationSchema = z.object({
   message: z.string(),
   openedAt: z.string(),
   deadlineAt: z.string(),
+  /** The model's last output, for the human deciding (cut to a few thousand characters). */
+  lastOutput: z.string().optional(),
+  /** For an invalid output: what was wrong with it. */
+  issues: z.array(z.string()).optional(),
 });
 export type OpenEscalation = z.infer<typeof openEscalationSchema>;
 
@@ -113,5 +128,7 @@ export const auditEntrySchema = z.object({
   /** `policy`, `system`, or `human:<id>`. */
   by: z.string(),
   reason: z.string().optional(),
+  /** For an edit: the arguments as the model asked and as the human approved them. */
+  edit: z.object({ from: z.unknown(), to: z.unknown() }).optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;

@@ -34,6 +34,16 @@ export const callTotalsSchema = z.object({
 });
 export type CallTotals = z.infer<typeof callTotalsSchema>;
 
+/** A tool result as the run remembers it for people: cut to a thousand characters. */
+export const toolResultRecordSchema = z.object({
+  step: z.number().int(),
+  callId: z.string(),
+  tool: z.string(),
+  content: z.string(),
+  isError: z.boolean(),
+});
+export type ToolResultRecord = z.infer<typeof toolResultRecordSchema>;
+
 export const retrievedSetSchema = z.object({ indexVersion: z.string(), ids: z.array(z.string()) });
 export type RetrievedSet = z.infer<typeof retrievedSetSchema>;
 
@@ -62,5 +72,7 @@ export const carriedStateSchema = z.object({
   budgetLowEscalated: z.boolean(),
   validation: validationReportSchema.optional(),
   retrieved: retrievedSetSchema.optional(),
+  /** The most recent tool results, cut short (what the result and approvers are shown). */
+  toolResults: z.array(toolResultRecordSchema).optional(),
 });
 export type CarriedState = z.infer<typeof carriedStateSchema>;

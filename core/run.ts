@@ -236,6 +236,19 @@ export const runResultSchema = z.object({
   /** Calls whose model had no price: `costUsd` leaves them out, and says so here. */
   unpricedCalls: z.number().int().nonnegative(),
   calls: z.array(callRecordSchema),
+  /** The most recent tool results (each cut to a thousand characters): what the run did,
+   * e.g. the refund id a tool returned. */
+  toolResults: z
+    .array(
+      z.object({
+        step: z.number().int(),
+        callId: z.string(),
+        tool: z.string(),
+        content: z.string(),
+        isError: z.boolean(),
+      }),
+    )
+    .optional(),
   /** The version of each tool the run offered, pinned at start (name → fingerprint). */
   tools: z.record(z.string(), z.string()).optional(),
   validation: validationReportSchema.optional(),

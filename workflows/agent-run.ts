@@ -18,16 +18,18 @@ import { offeredTools, toolSpec } from '../tools/index.ts';
 import { toolFingerprint, toolsetFingerprint } from '../tools/fingerprint.ts';
 import { catalog } from './catalog.ts';
 import { searchAttributes, statusQuery } from './definitions.ts';
+import { endRun } from './ending.ts';
 import { escalate } from './escalate.ts';
 import { make } from './failures.ts';
 import { createHumanDesk, type HumanDesk } from './human.ts';
 import { countValidation } from './metrics.ts';
 import { createModelCaller, type RoutedResult, type UnroutedRequest } from './model-caller.ts';
+import { checkOutput } from '../core/output.ts';
 import { judgeOutput, settleOutput } from './output-ladder.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { pinPrompt } from './prompts.ts';
 import { lookUp, withDocuments } from './retrieval.ts';
-import { carry, newRunState, resultOf, summarize, trimRecords, type RunState } from './run-state.ts';
+import { carry, newRunState, rememberResults, resultOf, summarize, trimRecords, type RunState } from './run-state.ts';
 import { budgetStop, continueAsNewDue, costReservationRefused, costRunningLow, costStop } from './stops.ts';
 import { runToolCalls } from './tool-calls.ts';
 
@@ -51,7 +53,7 @@ interface Loop {
  */
 export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const parsed = runInputSchema.safeParse(rawInput);
-  if (!parsed.success) return rejectInput(rawInput, `run input rejected: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) return endRun(rejectInput(rawInput, `run input rejected: ${formatIssues(parsed.error)}`));
   const { agent: named } = parsed.data;
   const agent = typeof named === 'string' ? catalog().agent(named) : named;
   if (!agent) {
@@ -59,31 +61,29 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       catalog()
         .agents.map((a) => a.name)
         .join(', ') || 'none';
-    return rejectInput(rawInput, `unknown agent "${named}": this worker's catalog defines ${known}`);
+    return endRun(rejectInput(rawInput, `unknown agent "${named}": this worker's catalog defines ${known}`));
   }
   const loop = startLoop(newRunState(workflowInfo().workflowId, parsed.data, agent));
   try {
     const opened = await openRun(loop);
-    if (opened) return finish(loop, opened);
+    if (opened) return endRun(finish(loop, opened));
     for (;;) {
       const over = budgetStop(loop.run);
-      if (over) return finish(loop, over);
+      if (over) return endRun(finish(loop, over));
       if (continueAsNewDue(loop.run)) await continueRunAsNew(loop, rawInput);
       const ended = await takeStep(loop);
-      if (ended) return finish(loop, ended);
+      if (ended) return endRun(finish(loop, ended));
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;
     // Cancelled: in-flight activities were told (through their heartbeats) and have stopped.
-    return CancellationScope.nonCancellable(async () => {
+    // The result is recorded, then the cancellation ends the execution as Canceled.
+    await CancellationScope.nonCancellable(async () => {
       loop.desk.record({ event: 'cancelled', by: 'system', reason: 'the run was cancelled' });
-      return finish(loop, {
-        kind: 'stopped',
-        reason: 'cancelled',
-        message: 'the run was cancelled',
-        summary: summarize(loop.run),
-      });
+      const summary = summarize(loop.run);
+      endRun(finish(loop, { kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary }));
     });
+    throw err;
   }
 }
 
@@ -93,14 +93,23 @@ function startLoop(run: RunState): Loop {
   // The desk tells progress of every change; progress reads the desk (only once both exist).
   const progress = createProgress(run, () => desk);
   const resume = run.input.resume;
+  const contract = run.input.output;
   const desk = createHumanDesk({
     principal: run.principal,
+    // A human's answer to a run with an output contract must match it (refused before history).
+    ...(contract
+      ? {
+          checkAnswer: (text: string) => {
+            const c = checkOutput(contract, text);
+            return c.ok ? undefined : c.issues;
+          },
+        }
+      : {}),
     step: () => run.status.step,
     onChange: () => progress.publish(),
     ...(resume ? { restore: { audit: resume.audit, escalations: resume.escalations } } : {}),
   });
   const { agent } = run;
-  const contract = run.input.output;
   const tools = catalog();
   const { offered, hidden } = offeredTools(agent.tools, run.principal, tools.tool);
   run.offered = offered;
@@ -225,6 +234,7 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   run.note(`step ${step}: model asked for ${calls.map((c) => c.name).join(', ')}`);
   const { results, stop } = await runToolCalls(run, loop.desk, calls, step);
   run.conv.add({ role: 'tool', results });
+  rememberResults(run, step, results);
   run.status.pending = [];
   run.note(`step ${step}: ${results.length} tool result(s), ${results.filter((x) => x.isError).length} error(s)`);
   return stop;

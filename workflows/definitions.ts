@@ -7,7 +7,7 @@ import type {
   PendingApproval,
 } from '../core/approvals.ts';
 import type { CallRecord } from '../core/calls.ts';
-import type { RunStatus } from '../core/run.ts';
+import type { RunResult, RunStatus } from '../core/run.ts';
 
 /**
  * Names recorded in Temporal history are public API: the client and operators depend on
@@ -22,6 +22,9 @@ export const statusQuery = defineQuery<RunStatus>('status');
 /** The run's recent model calls: route, model, prompt version, tokens, cost, retrieved chunk
  * ids, context record, outcome (the most recent ones; totals are in `status`). */
 export const callsQuery = defineQuery<CallRecord[]>('calls');
+/** The run's result once it has ended (undefined before): also readable for runs that ended
+ * Failed or Canceled, whose Temporal result is a failure. */
+export const resultQuery = defineQuery<RunResult | undefined>('result');
 /** The run's audit trail: every authorization and human decision. */
 export const auditQuery = defineQuery<AuditEntry[]>('audit');
 

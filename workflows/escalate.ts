@@ -1,4 +1,5 @@
 import type { EscalationReason } from '../core/approvals.ts';
+import { checkOutput } from '../core/output.ts';
 import type { RunOutcome } from '../core/run.ts';
 import type { HumanDesk } from './human.ts';
 import { countEscalation } from './metrics.ts';
@@ -23,13 +24,29 @@ export async function escalate(
     return escalated;
   }
   run.status.phase = 'needs_human';
+  run.status.pending = [];
   run.note(`needs a human: ${reason} — ${message}`);
-  const resolution = await desk.escalate(reason, message, run.agent.escalation.timeoutMs);
+  const lastOutput = (extra.lastOutput ?? run.conv.lastText).slice(0, 4000);
+  const resolution = await desk.escalate(reason, message, run.agent.escalation.timeoutMs, {
+    ...(lastOutput ? { lastOutput } : {}),
+    ...(extra.issues ? { issues: extra.issues } : {}),
+  });
   if (!resolution) return { ...escalated, message: `${message}; no human resolved it in time` };
   run.note(`human ${resolution.by.id} chose to ${resolution.action}`);
   switch (resolution.action) {
-    case 'answer':
-      return { kind: 'answer', text: resolution.text, truncated: false, answeredBy: `human:${resolution.by.id}` };
+    case 'answer': {
+      // Checked against the output contract before it was accepted (the desk's validator).
+      const contract = run.input.output;
+      const checked = contract ? checkOutput(contract, resolution.text) : undefined;
+      const output = checked?.ok ? { output: checked.value } : {};
+      return {
+        kind: 'answer',
+        text: resolution.text,
+        truncated: false,
+        ...output,
+        answeredBy: `human:${resolution.by.id}`,
+      };
+    }
     case 'end':
       return {
         kind: 'stopped',

@@ -39,6 +39,8 @@ export function createHumanDesk(opts: {
   onChange: () => void;
   /** What a run continued as new carries over. */
   restore?: { audit: AuditEntry[]; escalations: number };
+  /** Checks a human's answer (the run's output contract): issues refuse it. */
+  checkAnswer?: (text: string) => string[] | undefined;
 }) {
   const { principal } = opts;
   const audit: AuditEntry[] = [...(opts.restore?.audit ?? [])];
@@ -87,6 +89,7 @@ export function createHumanDesk(opts: {
         ...base,
         event: edited ? 'edited' : 'approved',
         ...(decision.comment ? { reason: decision.comment } : {}),
+        ...(edited ? { edit: { from: w.pending.input, to: input } } : {}),
       });
     }
     opts.onChange();
@@ -110,6 +113,9 @@ export function createHumanDesk(opts: {
     if (!escalation || escalation.resolution || escalation.id !== parsed.data.escalationId) {
       throw new Error(`escalation ${parsed.data.escalationId} is not open`);
     }
+    const issues = parsed.data.action === 'answer' ? opts.checkAnswer?.(parsed.data.text) : undefined;
+    if (issues?.length)
+      throw new Error(`answer rejected: it must match the run's output contract: ${issues.join('; ')}`);
     return parsed.data;
   };
   setHandler(
@@ -144,6 +150,7 @@ export function createHumanDesk(opts: {
       input: unknown;
       reason: string;
       options: ApprovalOptions;
+      context?: PendingApproval['context'];
     }) {
       const pending: PendingApproval = {
         id: call.callId,
@@ -157,6 +164,7 @@ export function createHumanDesk(opts: {
         requestedAt: new Date(Date.now()).toISOString(),
         deadlineAt: deadline(call.options.timeoutMs),
         escalated: false,
+        ...(call.context ? { context: call.context } : {}),
       };
       const w: Waiting = { pending, contract: call.contract };
       waiting.set(pending.id, w);
@@ -209,6 +217,7 @@ export function createHumanDesk(opts: {
       reason: EscalationReason,
       message: string,
       timeoutMs: number,
+      extra: { lastOutput?: string; issues?: string[] } = {},
     ): Promise<EscalationResolution | undefined> {
       escalationCount++;
       const open = {
@@ -217,6 +226,7 @@ export function createHumanDesk(opts: {
         message,
         openedAt: new Date(Date.now()).toISOString(),
         deadlineAt: deadline(timeoutMs),
+        ...extra,
       };
       escalation = open;
       record({ event: 'escalation_opened', by: 'system', reason: `${reason}: ${message}` });

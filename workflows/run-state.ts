@@ -1,6 +1,7 @@
 import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Spent } from '../core/budgets.ts';
-import type { CallTotals, CarriedState, RetrievedSet } from '../core/carried-state.ts';
+import type { CallTotals, CarriedState, RetrievedSet, ToolResultRecord } from '../core/carried-state.ts';
+import type { ToolResult } from '../core/messages.ts';
 import type { ValidationReport } from '../core/output.ts';
 import type { Principal } from '../core/principal.ts';
 import {
@@ -25,6 +26,10 @@ const CARRY_CALLS = 20;
 const CARRY_AUDIT = 50;
 /** Distinct tool calls remembered for loop detection. */
 const KEEP_CALL_KEYS = 200;
+/** Tool results kept for the result and approvers (and carried), each cut short. */
+const KEEP_TOOL_RESULTS = 20;
+const CARRY_TOOL_RESULTS = 5;
+const TOOL_RESULT_CHARS = 1000;
 
 /** What retrieval found, for the memo the `stats` report reads. */
 export interface RetrievalFacts {
@@ -61,6 +66,8 @@ export interface RunState {
   droppedCalls: number;
   identicalCalls: Map<string, number>;
   budgetLowEscalated: boolean;
+  /** The most recent tool results, cut short (`rememberResults`). */
+  toolResults: ToolResultRecord[];
   /** Adds a line to the run's recent events (`status`). */
   note(text: string): void;
 }
@@ -103,6 +110,7 @@ export function newRunState(id: string, input: RunInput, agent: AgentDefinition)
     droppedCalls: resume?.droppedCalls ?? 0,
     identicalCalls: new Map(resume?.identicalCalls ?? []),
     budgetLowEscalated: resume?.budgetLowEscalated ?? false,
+    toolResults: resume?.toolResults ?? [],
     note(text) {
       status.lastEvent = text;
       status.recentEvents = [...status.recentEvents.slice(-(recentEventsLimit - 1)), { seq: ++seq, text }];
@@ -153,7 +161,19 @@ export function carry(run: RunState, desk: HumanDesk): CarriedState {
     budgetLowEscalated: run.budgetLowEscalated,
     ...(run.validation ? { validation: run.validation } : {}),
     ...(run.retrieved ? { retrieved: run.retrieved } : {}),
+    toolResults: run.toolResults.slice(-CARRY_TOOL_RESULTS),
   };
+}
+
+/** Remembers a step's tool results for the result and for approvers, bounded: what the
+ * tools did (a refund id), not their errors, which are written for the model and may echo
+ * whatever it sent. */
+export function rememberResults(run: RunState, step: number, results: ToolResult[]): void {
+  for (const r of results.filter((x) => !x.isError)) {
+    const content = r.content.length > TOOL_RESULT_CHARS ? `${r.content.slice(0, TOOL_RESULT_CHARS)}…` : r.content;
+    run.toolResults.push({ step, callId: r.callId, tool: r.name, content, isError: r.isError });
+  }
+  run.toolResults.splice(0, Math.max(0, run.toolResults.length - KEEP_TOOL_RESULTS));
 }
 
 /** A short account of what a run did, for whoever picks up an unfinished run. */
@@ -182,6 +202,7 @@ export function resultOf(run: RunState, desk: HumanDesk, outcome: RunOutcome): R
     unpricedCalls: run.totals.unpricedCalls,
     calls: run.totals.calls,
     ...(run.tools ? { tools: run.tools } : {}),
+    ...(run.toolResults.length ? { toolResults: run.toolResults } : {}),
     ...(run.validation ? { validation: run.validation } : {}),
     audit: desk.audit,
     escalations: desk.escalations(),

@@ -95,6 +95,13 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
     input: check.value,
     reason: auth.reason,
     options,
+    context: {
+      task: run.input.task.slice(0, 2000),
+      principal: { tenant: run.principal.tenant, user: run.principal.user },
+      earlierResults: run.toolResults
+        .slice(-5)
+        .map(({ step, tool, content, isError }) => ({ step, tool, content: content.slice(0, 300), isError })),
+    },
   });
   run.status.phase = 'running_tools';
   if (decision.kind === 'approved') return { kind: 'run', contract, input: decision.input, approvedBy: decision.by };

@@ -94,7 +94,7 @@ describe.each([
           /does not match the required "refund_decision" format:\n- approve: Invalid input: expected boolean/,
         );
         expect(result.calls.map((c) => c.purpose)).toEqual(['step', 'repair']);
-        await maybeRecordHistory(h.temporal, result.runId, `agent-run-v2-repair-${provider}`);
+        await maybeRecordHistory(h.temporal, result.runId, `agent-run-repair-${provider}`);
       }),
     ));
 });
