@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `npm run bosun -- <command>`: start a run, read its status, await its result, work the
  * approvals inbox, decide approvals, resolve escalations, cancel. The program; everything
