@@ -1,5 +1,7 @@
+#!/usr/bin/env node
 /**
- * `npm run bosun -- <command>`: start a run, read its status, await its result, work the
+ * `bosun <command>` (installed as the package's bin; `npm run bosun -- <command>` in this
+ * repository): start a run, read its status, await its result, work the
  * approvals inbox, decide approvals, resolve escalations, cancel. The program; everything
  * it does is `main` in `cli/` (tested there without a server).
  *

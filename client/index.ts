@@ -5,7 +5,7 @@
  * is not part of it.
  *
  * @example
- * import { connectBosunClient, exampleAgent } from 'bosun/client';
+ * import { connectBosunClient, exampleAgent } from 'bosun';
  * const bosun = await connectBosunClient({ address: '127.0.0.1:7233', taskQueue: 'bosun' });
  * const run = await bosun.start({ agent: exampleAgent({ provider: 'openai', name: 'gpt-4.1-mini' }), task: 'Hi' });
  * for (const ask of await bosun.pendingApprovals()) console.log(ask.runId, ask.id, ask.tool);

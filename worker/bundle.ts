@@ -8,12 +8,13 @@ import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { failureConverterPath } from './codec/data-converter.ts';
+import { siblingModule } from './sibling-module.ts';
 import { workflowTracingModules } from './telemetry/tracing.ts';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const workflowsPath = siblingModule('../workflows/index', import.meta.url);
 /** The node_modules folder Bosun's `@temporalio/workflow` is in. */
 const sdkModulesDir = resolve(createRequire(import.meta.url).resolve('@temporalio/workflow/package.json'), '../../..');
-const catalogModulePath = fileURLToPath(new URL('../workflows/catalog.ts', import.meta.url));
+const catalogModulePath = siblingModule('../workflows/catalog', import.meta.url);
 
 export interface BundleOptions {
   /** Include the encrypting failure converter (workers with BOSUN_CODEC_KEYS): failures

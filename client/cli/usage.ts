@@ -149,7 +149,7 @@ function renderEntry(forms: string[][], about: string[]): string[] {
 
 /** The whole usage text, what `help` prints. */
 export const usage = [
-  'Usage: npm run bosun -- <command> [options]',
+  'Usage: bosun <command> [options]    (in the Bosun repository: npm run bosun -- <command>)',
   ...sections.map((s) =>
     [...(s.title ? [`${s.title}:`] : []), ...s.entries.flatMap((e) => renderEntry(e.forms, e.about))].join('\n'),
   ),
@@ -162,10 +162,9 @@ export function commandUsage(name: CommandName): string {
     for (const { forms, about } of entries) {
       const form = forms.find((f) => f[0]!.split(' ')[0] === name);
       if (form)
-        return [
-          `Usage of "${name}" (npm run bosun -- help for every command and option):`,
-          ...renderEntry([form], about),
-        ].join('\n');
+        return [`Usage of "${name}" (bosun help for every command and option):`, ...renderEntry([form], about)].join(
+          '\n',
+        );
     }
   }
   return usage;

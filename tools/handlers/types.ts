@@ -46,5 +46,8 @@ export function registerTool<I extends z.ZodType>(contract: ToolContract<I>, han
  * };
  */
 export type ToolHandlers<C extends Catalog> = {
-  [T in C['tools'][number] as T['name']]: ToolHandler<T['input']>;
+  // Keyed by name, not remapped (`[T in Tools as T['name']]`): TypeScript cannot type the
+  // parameters of handlers written inline (`createBosunWorker({ catalog, handlers: { ... } })`)
+  // against a remapped key.
+  [N in C['tools'][number]['name']]: ToolHandler<Extract<C['tools'][number], { name: N }>['input']>;
 };

@@ -1,10 +1,10 @@
 import type { DataConverter } from '@temporalio/common';
 import type { CodecKeys } from './codec-keys.ts';
 import { createAesGcmCodec } from './aes-gcm-codec.ts';
-import { fileURLToPath } from 'node:url';
+import { siblingModule } from '../sibling-module.ts';
 
 /** The module Temporal loads the encrypting failure converter from (`failureConverterPath`). */
-export const failureConverterPath = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+export const failureConverterPath = siblingModule('./failure-converter', import.meta.url);
 
 /** The part of the worker config that says how payloads are encrypted. */
 export interface CodecConfig {
