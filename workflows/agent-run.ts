@@ -5,43 +5,24 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EscalationReason } from '../core/approvals.ts';
 import { formatIssues } from '../core/zod-issues.ts';
 import { classifyAgentStep, type TaskClass } from '../core/routing.ts';
-import { runInputSchema, type RunInputInit, type RunOutcome, type RunResult, type RunStatus } from '../core/run.ts';
-import { zeroUsage } from '../core/usage.ts';
-import { offeredTools, toolSpec } from '../tools/index.ts';
-import { toolFingerprint, toolsetFingerprint } from '../tools/fingerprint.ts';
+import { runInputSchema, type RunInputInit, type RunOutcome, type RunResult } from '../core/run.ts';
 import { catalog } from './catalog.ts';
-import { searchAttributes, statusQuery } from './definitions.ts';
-import { endRun } from './ending.ts';
-import { escalate } from './escalate.ts';
+import { endRun, rejectInput } from './ending.ts';
 import { make } from './failures.ts';
-import { createHumanDesk, type HumanDesk } from './human.ts';
+import { askHuman, finish, startLoop, type Loop } from './loop.ts';
 import { countValidation } from './metrics.ts';
-import { createModelCaller, type RoutedResult, type UnroutedRequest } from './model-caller.ts';
-import { checkOutput } from '../core/output.ts';
+import type { RoutedResult, UnroutedRequest } from './model-caller.ts';
 import { judgeOutput, settleOutput } from './output-ladder.ts';
-import { createProgress, type Progress } from './progress.ts';
 import { pinPrompt } from './prompts.ts';
 import { lookUp, withDocuments } from './retrieval.ts';
-import { carry, newRunState, rememberResults, resultOf, summarize, trimRecords, type RunState } from './run-state.ts';
-import { budgetStop, continueAsNewDue, costReservationRefused, costRunningLow, costStop } from './stops.ts';
+import { carry, newRunState, rememberResults, summarize, trimRecords } from './run-state.ts';
+import { budgetStop, continueAsNewDue, costRunningLow, costStop } from './stops.ts';
 import { runToolCalls } from './tool-calls.ts';
-
-/** One agent run as its steps see it: the state, the human desk, what operators see, and
- * the model caller with the request every step shares. */
-interface Loop {
-  run: RunState;
-  desk: HumanDesk;
-  progress: Progress;
-  caller: ReturnType<typeof createModelCaller>;
-  request: UnroutedRequest;
-}
+import { askAgain, unusableAnswer, unusableMessage } from './unusable-answer.ts';
 
 /**
  * The agent loop: call the model (routed by task class, with fallbacks, within budget); if
@@ -85,69 +66,6 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     });
     throw err;
   }
-}
-
-/** Wires the run's parts: the human desk and what operators see, the model caller (which
- * reserves each call's worst-case cost against the budget) and the shared request. */
-function startLoop(run: RunState): Loop {
-  // The desk tells progress of every change; progress reads the desk (only once both exist).
-  const progress = createProgress(run, () => desk);
-  const resume = run.input.resume;
-  const contract = run.input.output;
-  const desk = createHumanDesk({
-    principal: run.principal,
-    // A human's answer to a run with an output contract must match it (refused before history).
-    ...(contract
-      ? {
-          checkAnswer: (text: string) => {
-            const c = checkOutput(contract, text);
-            return c.ok ? undefined : c.issues;
-          },
-        }
-      : {}),
-    step: () => run.status.step,
-    onChange: () => progress.publish(),
-    ...(resume ? { restore: { audit: resume.audit, escalations: resume.escalations } } : {}),
-  });
-  const { agent } = run;
-  const tools = catalog();
-  const { offered, hidden } = offeredTools(agent.tools, run.principal, tools.tool);
-  run.offered = offered;
-  // Each offered tool's version, pinned at start; every call records the set it offered.
-  const pins = Object.fromEntries(offered.map((name) => [name, toolFingerprint(tools.tool(name)!)]));
-  run.tools ??= pins;
-  if (hidden.length)
-    run.note(`tools not offered to ${run.principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
-  const caller = createModelCaller({
-    runId: run.id,
-    config: agent,
-    totals: run.totals,
-    retrieved: () => run.retrieved,
-    toolset: toolsetFingerprint(pins),
-    onCall: ({ phase, model, record }) => {
-      run.status.model = model;
-      if (phase === 'start') {
-        run.status.pending = [{ kind: 'model_call', step: run.status.step, model }];
-        run.note(`step ${run.status.step}: calling ${model}`);
-      } else if (record && record.outcome !== 'ok') {
-        run.note(`step ${run.status.step}: ${model} failed (${record.outcome})`);
-      }
-    },
-    reserve: (worstCase, model) => {
-      const reason = costReservationRefused(run, worstCase, `${model.provider}/${model.name}`);
-      if (reason) desk.record({ event: 'budget_refused', by: 'system', reason });
-      return reason;
-    },
-  });
-  const request: UnroutedRequest = {
-    system: '',
-    tools: offered.map((name) => toolSpec(tools.tool(name)!)),
-    maxOutputTokens: agent.maxOutputTokens,
-    ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
-    ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
-  };
-  progress.publish();
-  return { run, desk, progress, caller, request };
 }
 
 /**
@@ -204,21 +122,14 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   const step = ++run.status.step;
   run.status.phase = 'calling_model';
   const { taskClass, why } = classifyAgentStep(step, run.agent.maxSteps);
-  const r = await loop.caller.call({
-    step,
-    taskClass,
-    why,
-    purpose: 'step',
-    request: loop.request,
-    conversation: run.conv,
-    prompt: run.prompt!,
-  });
+  const r = await callModelForStep(loop, step, taskClass, why);
   trimRecords(run, loop.desk);
   loop.progress.publish();
   run.status.pending = [];
   if (r.kind === 'refused_by_budget') return costStop(run);
   if (r.kind === 'failed') return { kind: 'failed', failure: r.failure };
   if (r.kind === 'escalate') return askHuman(loop, 'refused', `${r.reason}: ${r.failure.message}`);
+  if (r.kind === 'unusable') return askHuman(loop, 'invalid_output', r.message, { lastOutput: r.text });
   const left = costRunningLow(run);
   if (left !== undefined) {
     const outcome = await askHuman(
@@ -240,6 +151,33 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   return stop;
 }
 
+/**
+ * Calls the model for a step. An empty or truncated final answer never counts as one: the
+ * model is asked once more (with twice the output tokens for a truncated one), recorded as
+ * a `repair` call; a second unusable answer goes to a human. Runs with an output contract
+ * leave this to the contract's ladder.
+ */
+async function callModelForStep(
+  loop: Loop,
+  step: number,
+  taskClass: TaskClass,
+  why: string,
+): Promise<RoutedResult | { kind: 'unusable'; message: string; text: string }> {
+  const { run } = loop;
+  const call = (purpose: 'step' | 'repair', reason: string, request: UnroutedRequest) =>
+    loop.caller.call({ step, taskClass, why: reason, purpose, request, conversation: run.conv, prompt: run.prompt! });
+  const first = await call('step', why, loop.request);
+  const problem = first.kind === 'ok' && !run.input.output ? unusableAnswer(first.response) : undefined;
+  if (!problem) return first;
+  run.note(`step ${step}: the answer was ${problem}; asking once more`);
+  run.conv.add({ role: 'user', content: askAgain(problem) });
+  const tokens = problem === 'truncated' ? loop.request.maxOutputTokens * 2 : loop.request.maxOutputTokens;
+  const second = await call('repair', `${problem} answer, asked again`, { ...loop.request, maxOutputTokens: tokens });
+  const again = second.kind === 'ok' ? unusableAnswer(second.response) : undefined;
+  if (second.kind !== 'ok' || !again) return second;
+  return { kind: 'unusable', message: unusableMessage(again, tokens), text: second.response.message.text };
+}
+
 /** A final answer: as it is, or settled against the output contract (repair, a stronger
  * model, a human). */
 async function settleAnswer(
@@ -251,7 +189,7 @@ async function settleAnswer(
   const { run } = loop;
   const contract = run.input.output;
   const { text } = r.response.message;
-  if (!contract) return { kind: 'answer', text, truncated: r.response.stop === 'length' };
+  if (!contract) return { kind: 'answer', text, truncated: false };
   run.status.phase = 'validating_output';
   const settled = await settleOutput({
     contract,
@@ -274,17 +212,6 @@ async function settleAnswer(
   return askHuman(loop, verdict.reason, verdict.message, verdict.extra);
 }
 
-/** An escalation: the outcome that ends the run, or nothing when a human redirected it. */
-async function askHuman(
-  loop: Loop,
-  reason: EscalationReason,
-  message: string,
-  extra?: { lastOutput?: string; issues?: string[] },
-) {
-  const next = await escalate(loop.run, loop.desk, reason, message, extra);
-  return next === 'continue' ? undefined : next;
-}
-
 /** At a step boundary nothing is pending (no approval, escalation or activity): the run
  * continues as new with its state carried. */
 async function continueRunAsNew(loop: Loop, rawInput: RunInputInit): Promise<never> {
@@ -296,71 +223,4 @@ async function continueRunAsNew(loop: Loop, rawInput: RunInputInit): Promise<nev
     historyLength: workflowInfo().historyLength,
   });
   return continueAsNew<typeof agentRun>({ ...rawInput, resume });
-}
-
-/** Ends the run: the outcome in status, search attributes and memo, and the result. */
-function finish(loop: Loop, outcome: RunOutcome): RunResult {
-  const { run } = loop;
-  run.status.phase = 'completed';
-  run.status.pending = [];
-  run.status.outcome = outcome.kind;
-  run.note(`run ended: ${outcome.kind}${outcomeDetail(outcome)}`);
-  if (outcome.kind === 'answer') run.answeredBy = outcome.answeredBy ?? 'model';
-  loop.progress.publish(
-    outcome.kind === 'answer' ? 'completed' : outcome.kind,
-    outcome.kind === 'failed' ? outcome.failure.type : undefined,
-  );
-  log.info('run ended', { runId: run.id, outcome: outcome.kind, costUsd: run.totals.costUsd });
-  return resultOf(run, loop.desk, outcome);
-}
-
-function outcomeDetail(outcome: RunOutcome): string {
-  if (outcome.kind === 'failed') return ` (${outcome.failure.type})`;
-  if (outcome.kind === 'escalated' || outcome.kind === 'stopped') return ` (${outcome.reason})`;
-  if (outcome.kind === 'budget_exhausted') return ` (${outcome.budget})`;
-  return '';
-}
-
-/** Input that fails its schema ends the run at once as `failed (invalid_input)`, with the
- * issues named; nothing else runs. */
-function rejectInput(rawInput: unknown, message: string): RunResult {
-  const runId = workflowInfo().workflowId;
-  const given = (rawInput as { agent?: { name?: unknown } } | undefined)?.agent?.name;
-  const agent = typeof given === 'string' ? given : 'unknown';
-  const outcome: RunOutcome = { kind: 'failed', failure: make('invalid_input', message) };
-  const status: RunStatus = {
-    runId,
-    agent,
-    phase: 'completed',
-    step: 0,
-    maxSteps: 0,
-    usage: zeroUsage,
-    costUsd: 0,
-    modelCalls: 0,
-    toolCalls: 0,
-    lastEvent: 'run ended: failed (invalid_input)',
-    recentEvents: [],
-    pending: [],
-    pendingApprovals: [],
-    escalations: 0,
-    outcome: 'failed',
-  };
-  setHandler(statusQuery, () => status);
-  upsertSearchAttributes([
-    { key: searchAttributes.status, value: 'failed' },
-    { key: searchAttributes.agent, value: agent },
-    { key: searchAttributes.failureType, value: 'invalid_input' },
-  ]);
-  const none = {
-    steps: 0,
-    modelCalls: 0,
-    toolCalls: 0,
-    usage: zeroUsage,
-    costUsd: 0,
-    unpricedCalls: 0,
-    calls: [],
-    audit: [],
-    escalations: 0,
-  };
-  return { runId, agent, outcome, ...none };
 }

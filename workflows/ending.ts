@@ -1,6 +1,8 @@
-import { ApplicationFailure, setHandler, upsertMemo } from '@temporalio/workflow';
-import type { RunOutcome, RunResult } from '../core/run.ts';
-import { resultQuery } from './definitions.ts';
+import { ApplicationFailure, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { RunOutcome, RunResult, RunStatus } from '../core/run.ts';
+import { zeroUsage } from '../core/usage.ts';
+import { resultQuery, searchAttributes, statusQuery } from './definitions.ts';
+import { make } from './failures.ts';
 
 /**
  * How a run's execution ends in Temporal, so operators' own tools (the UI's status and
@@ -25,4 +27,48 @@ function failureOf(outcome: RunOutcome): { type: string; message: string } | und
   if (outcome.kind === 'failed') return { type: outcome.failure.type, message: outcome.failure.message };
   if (outcome.kind === 'escalated') return { type: 'escalated', message: `${outcome.reason}: ${outcome.message}` };
   return undefined;
+}
+
+/** Input that fails its schema ends the run at once as `failed (invalid_input)`, with the
+ * issues named; nothing else runs. */
+export function rejectInput(rawInput: unknown, message: string): RunResult {
+  const runId = workflowInfo().workflowId;
+  const given = (rawInput as { agent?: { name?: unknown } } | undefined)?.agent?.name;
+  const agent = typeof given === 'string' ? given : 'unknown';
+  const outcome: RunOutcome = { kind: 'failed', failure: make('invalid_input', message) };
+  const status: RunStatus = {
+    runId,
+    agent,
+    phase: 'completed',
+    step: 0,
+    maxSteps: 0,
+    usage: zeroUsage,
+    costUsd: 0,
+    modelCalls: 0,
+    toolCalls: 0,
+    lastEvent: 'run ended: failed (invalid_input)',
+    recentEvents: [],
+    pending: [],
+    pendingApprovals: [],
+    escalations: 0,
+    outcome: 'failed',
+  };
+  setHandler(statusQuery, () => status);
+  upsertSearchAttributes([
+    { key: searchAttributes.status, value: 'failed' },
+    { key: searchAttributes.agent, value: agent },
+    { key: searchAttributes.failureType, value: 'invalid_input' },
+  ]);
+  const none = {
+    steps: 0,
+    modelCalls: 0,
+    toolCalls: 0,
+    usage: zeroUsage,
+    costUsd: 0,
+    unpricedCalls: 0,
+    calls: [],
+    audit: [],
+    escalations: 0,
+  };
+  return { runId, agent, outcome, ...none };
 }

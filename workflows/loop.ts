@@ -1,0 +1,120 @@
+import { log } from '@temporalio/workflow';
+import type { EscalationReason } from '../core/approvals.ts';
+import { checkOutput } from '../core/output.ts';
+import type { RunOutcome, RunResult } from '../core/run.ts';
+import { toolFingerprint, toolsetFingerprint } from '../tools/fingerprint.ts';
+import { offeredTools, toolSpec } from '../tools/index.ts';
+import { catalog } from './catalog.ts';
+import { escalate } from './escalate.ts';
+import { createHumanDesk, type HumanDesk } from './human.ts';
+import { createModelCaller, type UnroutedRequest } from './model-caller.ts';
+import { createProgress, type Progress } from './progress.ts';
+import { resultOf, type RunState } from './run-state.ts';
+import { costReservationRefused } from './stops.ts';
+
+/** One agent run as its steps see it: the state, the human desk, what operators see, and
+ * the model caller with the request every step shares. */
+export interface Loop {
+  run: RunState;
+  desk: HumanDesk;
+  progress: Progress;
+  caller: ReturnType<typeof createModelCaller>;
+  request: UnroutedRequest;
+}
+
+/** Wires the run's parts: the human desk and what operators see, the model caller (which
+ * reserves each call's worst-case cost against the budget) and the shared request. */
+export function startLoop(run: RunState): Loop {
+  // The desk tells progress of every change; progress reads the desk (only once both exist).
+  const progress = createProgress(run, () => desk);
+  const resume = run.input.resume;
+  const contract = run.input.output;
+  const desk = createHumanDesk({
+    principal: run.principal,
+    // A human's answer to a run with an output contract must match it (refused before history).
+    ...(contract
+      ? {
+          checkAnswer: (text: string) => {
+            const c = checkOutput(contract, text);
+            return c.ok ? undefined : c.issues;
+          },
+        }
+      : {}),
+    step: () => run.status.step,
+    onChange: () => progress.publish(),
+    ...(resume ? { restore: { audit: resume.audit, escalations: resume.escalations } } : {}),
+  });
+  const { agent } = run;
+  const tools = catalog();
+  const { offered, hidden } = offeredTools(agent.tools, run.principal, tools.tool);
+  run.offered = offered;
+  // Each offered tool's version, pinned at start; every call records the set it offered.
+  const pins = Object.fromEntries(offered.map((name) => [name, toolFingerprint(tools.tool(name)!)]));
+  run.tools ??= pins;
+  if (hidden.length)
+    run.note(`tools not offered to ${run.principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
+  const caller = createModelCaller({
+    runId: run.id,
+    config: agent,
+    totals: run.totals,
+    retrieved: () => run.retrieved,
+    toolset: toolsetFingerprint(pins),
+    onCall: ({ phase, model, record }) => {
+      run.status.model = model;
+      if (phase === 'start') {
+        run.status.pending = [{ kind: 'model_call', step: run.status.step, model }];
+        run.note(`step ${run.status.step}: calling ${model}`);
+      } else if (record && record.outcome !== 'ok') {
+        run.note(`step ${run.status.step}: ${model} failed (${record.outcome})`);
+      }
+    },
+    reserve: (worstCase, model) => {
+      const reason = costReservationRefused(run, worstCase, `${model.provider}/${model.name}`);
+      if (reason) desk.record({ event: 'budget_refused', by: 'system', reason });
+      return reason;
+    },
+  });
+  const request: UnroutedRequest = {
+    system: '',
+    tools: offered.map((name) => toolSpec(tools.tool(name)!)),
+    maxOutputTokens: agent.maxOutputTokens,
+    ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+    ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
+  };
+  progress.publish();
+  return { run, desk, progress, caller, request };
+}
+
+/** An escalation: the outcome that ends the run, or nothing when a human redirected it. */
+export async function askHuman(
+  loop: Loop,
+  reason: EscalationReason,
+  message: string,
+  extra?: { lastOutput?: string; issues?: string[] },
+) {
+  const next = await escalate(loop.run, loop.desk, reason, message, extra);
+  return next === 'continue' ? undefined : next;
+}
+
+/** Ends the run: the outcome in status, search attributes and memo, and the result. */
+export function finish(loop: Loop, outcome: RunOutcome): RunResult {
+  const { run } = loop;
+  run.status.phase = 'completed';
+  run.status.pending = [];
+  run.status.outcome = outcome.kind;
+  run.note(`run ended: ${outcome.kind}${outcomeDetail(outcome)}`);
+  if (outcome.kind === 'answer') run.answeredBy = outcome.answeredBy ?? 'model';
+  loop.progress.publish(
+    outcome.kind === 'answer' ? 'completed' : outcome.kind,
+    outcome.kind === 'failed' ? outcome.failure.type : undefined,
+  );
+  log.info('run ended', { runId: run.id, outcome: outcome.kind, costUsd: run.totals.costUsd });
+  return resultOf(run, loop.desk, outcome);
+}
+
+function outcomeDetail(outcome: RunOutcome): string {
+  if (outcome.kind === 'failed') return ` (${outcome.failure.type})`;
+  if (outcome.kind === 'escalated' || outcome.kind === 'stopped') return ` (${outcome.reason})`;
+  if (outcome.kind === 'budget_exhausted') return ` (${outcome.budget})`;
+  return '';
+}
