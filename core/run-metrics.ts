@@ -106,7 +106,8 @@ export interface RunEnd {
   /** Wall-clock ms the run waited on at least one human (approvals and escalations; waits
    * that overlap count once). Without it, `bosun_run_latency_excl_human` is not emitted. */
   humanWaitMs?: number | undefined;
-  /** Approval and escalation deadlines that passed without a decision. Without it,
+  /** Approvals and escalations whose last deadline passed without a decision (an approval
+   * moved on to its escalation group is not one yet). Without it,
    * `bosun_run_human_timeouts` is not emitted. */
   humanTimeouts?: number | undefined;
   /** The output contract's settled validation, for runs with a contract that got that far. */
