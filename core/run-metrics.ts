@@ -38,7 +38,8 @@ export const runMetricBuckets: Record<
   number[]
 > = {
   [runMetricNames.cost]: [0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  [runMetricNames.steps]: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 50, 100],
+  // 0: answered before any model call (a policy answer, a human at the first escalation).
+  [runMetricNames.steps]: [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 50, 100],
   [runMetricNames.escalations]: [0, 1, 2, 3, 5, 10],
   [runMetricNames.humanTimeouts]: [0, 1, 2, 5],
   [runMetricNames.latency]: runLatencyBucketsMs(),
@@ -53,6 +54,9 @@ function runLatencyBucketsMs(): number[] {
   ];
 }
 
+/** The labels of the per-run histograms (fewer than `bosun_runs`: each adds buckets). */
+export const runHistogramLabels = ['agent', 'outcome'] as const;
+
 /** The `outcome` label and the `stats` outcome: `BosunStatus`'s word for how a run ended. */
 export type OutcomeWord = 'completed' | 'failed' | 'escalated' | 'budget_exhausted' | 'stopped';
 
@@ -61,8 +65,16 @@ export type OutcomeWord = 'completed' | 'failed' | 'escalated' | 'budget_exhaust
  * reply). `other` is an `answeredBy` this version does not know. */
 export type AnswerSource = 'model' | 'human' | 'policy' | 'other';
 
+/** Every value a closed label of `bosun_runs` takes (`agent` and `reason` aside). */
+export const runLabelValues = {
+  outcome: ['completed', 'failed', 'escalated', 'budget_exhausted', 'stopped'],
+  answered_by: ['model', 'human', 'policy', 'other', 'none'],
+  validation: ['initial', 'repaired', 'escalated', 'none'],
+  retrieval: ['relevant', 'weak', 'none'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** `BosunStatus`'s terminal words (the others — `running`, `needs_human`, ... — are live). */
-export const outcomeWords: readonly OutcomeWord[] = ['completed', 'failed', 'escalated', 'budget_exhausted', 'stopped'];
+export const outcomeWords: readonly OutcomeWord[] = runLabelValues.outcome;
 
 export function outcomeWord(kind: RunOutcome['kind']): OutcomeWord {
   return kind === 'answer' ? 'completed' : kind;

@@ -17,11 +17,11 @@
  */
 import type { MetricMeter, MetricTags } from '@temporalio/common';
 import { metricMeter } from '@temporalio/workflow';
-import { runEndLabels, runMetricNames, type RunEnd } from '../core/run-metrics.ts';
+import { runEndLabels, runHistogramLabels, runMetricNames, type RunEnd } from '../core/run-metrics.ts';
 
 export function recordRunEnd(end: RunEnd, meter: MetricMeter = metricMeter): void {
   const labels = runEndLabels(end);
-  const short: MetricTags = { agent: labels.agent, outcome: labels.outcome };
+  const short: MetricTags = Object.fromEntries(runHistogramLabels.map((l) => [l, labels[l]]));
   safely(() =>
     meter.createCounter(runMetricNames.runs, '1', 'Finished runs, by outcome, reason and who answered').add(1, labels),
   );
