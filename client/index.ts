@@ -15,7 +15,7 @@ export * from './client.ts';
 export * from './errors.ts';
 export * from '../core/output-contract.ts';
 export * from './example-agent.ts';
-export { runStats, type RunStats } from './stats.ts';
+export { runStats, type LatencySummary, type RunStats } from './stats.ts';
 export type {
   RunInput,
   RunInputInit,

@@ -1,36 +1,75 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { answerSource } from '../core/run-metrics.ts';
 import { searchAttributes, workflowNames } from '../workflows/definitions.ts';
+import { runFactsOf, type RunFacts } from './run-facts.ts';
 
-/** The business figures of a set of runs: what the engine reports about itself. */
-export interface RunStats {
-  window: { since: string; until: string; agent?: string };
+/** A p50/p95 over `runs` runs (nearest rank), in ms. */
+export interface LatencySummary {
   runs: number;
-  /** Runs still going (not counted in the rates). */
-  running: number;
-  /** Completed with an answer / finished runs. */
-  successRate: number;
-  outcomes: Record<string, number>;
-  latencyMs: { p50: number; p95: number };
-  /** Runs that failed with a timeout (model or tool) or timed out in Temporal. */
-  timeoutRate: number;
-  costUsd: number;
-  /** Total cost of all finished runs / runs completed with an answer. */
-  costPerCompletedUsd: number | null;
-  /** Among runs with an output contract: valid at once, after repair, never. */
-  validation: { runs: number; successRate: number | null; firstTryRate: number | null };
-  /** Runs that went to a human at least once / finished runs. */
-  escalationRate: number;
-  /** Runs answered by a human. */
-  humanAnswers: number;
-  /** Retrieval-augmented runs: how often the knowledge base had nothing, the mean best score. */
-  retrieval: { runs: number; weakRate: number | null; meanTopScore: number | null };
+  p50: number;
+  p95: number;
 }
 
-interface MemoStats {
-  escalations?: number;
-  timeouts?: number;
-  retrieval?: { chunks: number; weak: boolean; topScore: number };
-  answeredBy?: string;
+/**
+ * The six business metrics of a set of runs, as `docs/metrics.md` defines them. Rates are
+ * fractions (0.4375 is 43.75%) over the finished runs, `null` when nothing was there to
+ * count; `notes` says in words what a figure left out (runs that predate a fact).
+ */
+export interface RunStats {
+  window: { since: string; until: string; agent?: string };
+  /** Runs started in the window; a continue-as-new chain counts once, by its last run. */
+  runs: number;
+  /** Runs still going (in no rate). */
+  running: number;
+  /** The denominator of every rate below unless it says otherwise. */
+  finished: number;
+  /** Finished runs by how they ended (`completed`, `failed`, `escalated`, `budget_exhausted`,
+   * `stopped`; `timed_out` / `terminated` / `cancelled` when Temporal closed the run). */
+  outcomes: Record<string, number>;
+  /** Completed runs by who answered; `unknown` when the run does not say (it predates that fact). */
+  answeredBy: { model: number; human: number; policy: number; other: number; unknown: number };
+
+  /** 1. Task success: answered by the model (and accepted by the output contract when the
+   * run has one) / finished runs. Human and policy answers are not successes. */
+  successRate: number | null;
+  /** Answered by a human (an escalation answered) / finished runs. */
+  humanAnswerRate: number | null;
+  /** Answered by a policy (e.g. "not in the knowledge base") / finished runs. */
+  policyAnswerRate: number | null;
+
+  /** 2. Latency, start to end, human waits included. */
+  latencyMs: LatencySummary | null;
+  /** Latency less the time spent waiting for a human, over the runs that record that wait. */
+  latencyExclHumanMs: LatencySummary | null;
+  /** Runs ended by a timeout: failed `timeout`, the wall-clock budget, Temporal's execution
+   * timeout / finished runs. */
+  timeoutRate: number | null;
+  /** Runs in which a human deadline passed (approval or escalation) / the finished runs
+   * that record it. */
+  humanTimeoutRate: number | null;
+  /** Runs with at least one model call that timed out, retried or not / finished runs. */
+  callTimeoutRate: number | null;
+
+  /** 3. Cost: all finished runs (failures are paid for too). */
+  costUsd: number;
+  /** Cost of all finished runs / successful tasks (the success rate's numerator). */
+  costPerCompletedUsd: number | null;
+  costPerRunUsd: number | null;
+
+  /** 4. Among finished runs whose output contract settled: valid at once or after repair
+   * (`successRate`), valid at once (`firstTryRate`). */
+  validation: { runs: number; successRate: number | null; firstTryRate: number | null };
+
+  /** 5. Runs handed to a human at least once (parked or returned) / finished runs. Tool
+   * approvals are not escalations. */
+  escalationRate: number | null;
+
+  /** 6. Among finished retrieval-augmented runs: the share whose retrieved set passed the
+   * relevance threshold (not weak). Offline: `npm run eval-retrieval` (recall@k, MRR). */
+  retrieval: { runs: number; relevantRate: number | null };
+
+  /** What the figures leave out, in words. */
+  notes: string[];
 }
 
 /**
@@ -40,13 +79,14 @@ interface MemoStats {
  *
  * @example
  * const report = await runStats(client, { since: new Date(Date.now() - 86_400_000) });
- * console.log(report.successRate, report.latencyMs.p95, report.costPerCompletedUsd);
+ * console.log(report.successRate, report.latencyMs?.p95, report.costPerCompletedUsd);
  */
 export async function runStats(
   client: Client,
   opts: { since: Date; until?: Date; agent?: string; limit?: number },
 ): Promise<RunStats> {
   const until = opts.until ?? new Date();
+  const limit = opts.limit ?? 10_000;
   const query = [
     `WorkflowType = "${workflowNames.agentRun}"`,
     `StartTime >= "${opts.since.toISOString()}"`,
@@ -57,70 +97,112 @@ export async function runStats(
   for await (const info of client.workflow.list({ query })) {
     if (info.status.name === 'CONTINUED_AS_NEW') continue;
     infos.push(info);
-    if (infos.length >= (opts.limit ?? 10_000)) break;
+    if (infos.length >= limit) break;
   }
-  return summarizeRuns(infos, {
+  const report = summarizeRuns(infos, {
     since: opts.since.toISOString(),
     until: until.toISOString(),
     ...(opts.agent ? { agent: opts.agent } : {}),
   });
+  if (infos.length >= limit) report.notes.push(`stopped at ${limit} runs: later runs of the window are not counted`);
+  return report;
 }
 
-/** The arithmetic, separate so it is tested without a server. */
+/** The arithmetic over the run list, separate so it is tested without a server. */
 export function summarizeRuns(infos: WorkflowExecutionInfo[], window: RunStats['window']): RunStats {
-  const finished = infos.filter((i) => i.status.name !== 'RUNNING');
-  const statusOf = (i: WorkflowExecutionInfo) =>
-    i.typedSearchAttributes.get(searchAttributes.status) ?? i.status.name.toLowerCase();
-  const memoOf = (i: WorkflowExecutionInfo) => (i.memo?.stats ?? {}) as MemoStats;
+  return summarizeFacts(infos.map(runFactsOf), window);
+}
+
+/** The six metrics by their definitions (`docs/metrics.md`), from each run's facts. */
+export function summarizeFacts(facts: RunFacts[], window: RunStats['window']): RunStats {
+  const finished = facts.filter((f) => !f.open);
+  const n = finished.length;
+  const rate = (count: number, of = n) => (of ? round(count / of) : null);
+  const notes: string[] = [];
+
   const outcomes: Record<string, number> = {};
-  for (const i of finished) outcomes[statusOf(i)] = (outcomes[statusOf(i)] ?? 0) + 1;
-  const completed = outcomes.completed ?? 0;
-  const rate = (n: number, d: number) => (d ? round(n / d) : 0);
-  const durations = finished.filter((i) => i.closeTime).map((i) => i.closeTime!.getTime() - i.startTime.getTime());
+  for (const f of finished) outcomes[f.outcome] = (outcomes[f.outcome] ?? 0) + 1;
+
+  const answeredBy = { model: 0, human: 0, policy: 0, other: 0, unknown: 0 };
+  for (const f of finished.filter((f) => f.outcome === 'completed'))
+    answeredBy[f.answeredBy ? answerSource(f.answeredBy) : 'unknown']++;
+  if (answeredBy.unknown)
+    notes.push(`${answeredBy.unknown} completed run(s) do not say who answered: not counted as successes`);
+  if (answeredBy.other)
+    notes.push(`${answeredBy.other} completed run(s) were answered by a source this version does not know`);
+  const successes = answeredBy.model;
+
+  const timed = finished.filter((f) => f.latencyMs !== undefined);
+  const unstarted = timed.filter((f) => !f.startKnown).length;
+  if (unstarted)
+    notes.push(
+      `${unstarted} run(s) do not record their chain's start: their latency counts from their last run (the same unless they continued as new)`,
+    );
+  const waited = timed.filter((f) => f.humanWaitMs !== undefined);
+  if (waited.length < timed.length)
+    notes.push(
+      `latency without human wait covers ${waited.length} of ${timed.length} run(s): the others do not record their human wait`,
+    );
+  const withHumanTimeouts = finished.filter((f) => f.humanTimeouts !== undefined);
+  if (withHumanTimeouts.length < n)
+    notes.push(
+      `human timeout rate covers ${withHumanTimeouts.length} of ${n} run(s): the others do not record human deadlines`,
+    );
+  const budgetStops = finished.filter((f) => f.outcome === 'budget_exhausted');
+  const unreasoned = budgetStops.filter((f) => f.endReason === undefined).length;
+  if (unreasoned)
+    notes.push(
+      `${unreasoned} budget stop(s) do not say which budget: a wall-clock stop among them is not counted as a timeout`,
+    );
+
   const costUsd = round(
-    finished.reduce((s, i) => s + (i.typedSearchAttributes.get(searchAttributes.costUsd) ?? 0), 0),
+    finished.reduce((s, f) => s + f.costUsd, 0),
     9,
   );
-  const validations = finished
-    .map((i) => i.typedSearchAttributes.get(searchAttributes.validation))
-    .filter((v): v is string => !!v);
-  const rag = finished.map((i) => memoOf(i).retrieval).filter((r): r is NonNullable<MemoStats['retrieval']> => !!r);
-  const timedOut = finished.filter(
-    (i) =>
-      i.status.name === 'TIMED_OUT' ||
-      i.typedSearchAttributes.get(searchAttributes.failureType) === 'timeout' ||
-      (memoOf(i).timeouts ?? 0) > 0,
-  );
+  const validated = finished.filter((f) => f.validation);
+  const rag = finished.filter((f) => f.retrieval);
+
   return {
     window,
-    runs: infos.length,
-    running: infos.length - finished.length,
-    successRate: rate(completed, finished.length),
+    runs: facts.length,
+    running: facts.length - n,
+    finished: n,
     outcomes,
-    latencyMs: { p50: percentile(durations, 0.5), p95: percentile(durations, 0.95) },
-    timeoutRate: rate(timedOut.length, finished.length),
+    answeredBy,
+    successRate: rate(successes),
+    humanAnswerRate: rate(answeredBy.human),
+    policyAnswerRate: rate(answeredBy.policy),
+    latencyMs: summarizeLatency(timed.map((f) => f.latencyMs!)),
+    latencyExclHumanMs: summarizeLatency(waited.map((f) => Math.max(0, f.latencyMs! - f.humanWaitMs!))),
+    timeoutRate: rate(finished.filter(endedByTimeout).length),
+    humanTimeoutRate: rate(withHumanTimeouts.filter((f) => f.humanTimeouts! > 0).length, withHumanTimeouts.length),
+    callTimeoutRate: rate(finished.filter((f) => f.callTimeouts > 0).length),
     costUsd,
-    costPerCompletedUsd: completed ? round(costUsd / completed, 9) : null,
+    costPerCompletedUsd: successes ? round(costUsd / successes, 9) : null,
+    costPerRunUsd: n ? round(costUsd / n, 9) : null,
     validation: {
-      runs: validations.length,
-      successRate: validations.length
-        ? rate(validations.filter((v) => v !== 'escalated').length, validations.length)
-        : null,
-      firstTryRate: validations.length
-        ? rate(validations.filter((v) => v === 'initial').length, validations.length)
-        : null,
+      runs: validated.length,
+      successRate: rate(validated.filter((f) => f.validation !== 'escalated').length, validated.length),
+      firstTryRate: rate(validated.filter((f) => f.validation === 'initial').length, validated.length),
     },
-    escalationRate: rate(
-      finished.filter((i) => (memoOf(i).escalations ?? 0) > 0 || statusOf(i) === 'escalated').length,
-      finished.length,
-    ),
-    humanAnswers: finished.filter((i) => memoOf(i).answeredBy?.startsWith('human:')).length,
-    retrieval: {
-      runs: rag.length,
-      weakRate: rag.length ? rate(rag.filter((r) => r.weak).length, rag.length) : null,
-      meanTopScore: rag.length ? round(rag.reduce((s, r) => s + r.topScore, 0) / rag.length) : null,
-    },
+    escalationRate: rate(finished.filter((f) => f.escalations > 0 || f.outcome === 'escalated').length),
+    retrieval: { runs: rag.length, relevantRate: rate(rag.filter((f) => !f.retrieval!.weak).length, rag.length) },
+    notes,
   };
+}
+
+/** A run that ended because time ran out: a timeout failure, its wall-clock budget, or
+ * Temporal's execution timeout. */
+function endedByTimeout(f: RunFacts): boolean {
+  return (
+    f.outcome === 'timed_out' ||
+    (f.outcome === 'failed' && f.failureType === 'timeout') ||
+    (f.outcome === 'budget_exhausted' && f.endReason === 'wall_clock')
+  );
+}
+
+function summarizeLatency(values: number[]): LatencySummary | null {
+  return values.length ? { runs: values.length, p50: percentile(values, 0.5), p95: percentile(values, 0.95) } : null;
 }
 
 /** Nearest-rank percentile. */

@@ -63,6 +63,10 @@ export const carriedStateSchema = z.object({
   droppedCalls: z.number().int().nonnegative(),
   audit: z.array(auditEntrySchema),
   escalations: z.number().int().nonnegative(),
+  /** Wall-clock ms spent waiting on humans so far, and the human deadlines that passed
+   * (for the per-run metrics and `stats`; absent in runs carried before they existed). */
+  humanWaitMs: z.number().nonnegative().optional(),
+  humanTimeouts: z.number().int().nonnegative().optional(),
   conversation: conversationStateSchema,
   prompt: promptPinSchema,
   /** The version of each offered tool, pinned at start. */

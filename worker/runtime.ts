@@ -1,5 +1,6 @@
 import { DefaultLogger, Runtime, type LogLevel, type RuntimeOptions } from '@temporalio/worker';
 import { activityMetricNames, modelLatencyBucketsMs } from '../activities/metrics.ts';
+import { runMetricBuckets } from '../core/run-metrics.ts';
 import { modelCostBucketsUsd, workflowMetricNames } from '../workflows/metrics.ts';
 import { formatLogEntry, jsonLogger } from './telemetry/log-format.ts';
 
@@ -47,6 +48,7 @@ export function runtimeOptions(setup: RuntimeSetup): RuntimeOptions {
                 histogramBucketOverrides: {
                   [activityMetricNames.modelLatency]: modelLatencyBucketsMs,
                   [workflowMetricNames.modelCost]: modelCostBucketsUsd,
+                  ...runMetricBuckets,
                 },
               },
             },

@@ -1,8 +1,8 @@
 /** `stats`: the business figures over the runs started in a window, optionally of one agent. */
-import type { RunStats } from '../stats.ts';
+import type { LatencySummary, RunStats } from '../stats.ts';
 import type { CommandOf, ParseResult } from './command.ts';
 import type { CommandArgs } from './flags.ts';
-import { pct } from './format.ts';
+import { pct, plural, words } from './format.ts';
 import type { Job } from './job.ts';
 
 /** `24h`, `7d`, `90m` before `now`, or an ISO date. */
@@ -31,20 +31,28 @@ export function statsJob(cmd: CommandOf<'stats'>): Job {
   };
 }
 
-/** The business figures, one per line. */
+/** The six business metrics (`docs/metrics.md`), one line each after the run counts, then
+ * what the figures leave out. */
 export function formatStats(r: RunStats): string {
   const outcomes =
     Object.entries(r.outcomes)
-      .map(([k, v]) => `${k.replaceAll('_', ' ')} ${v}`)
+      .map(([k, v]) => `${words(k)} ${v}`)
       .join(', ') || 'none';
+  const usd = (v: number | null) => (v === null ? 'n/a' : `$${v.toFixed(6)}`);
+  const latency = (l: LatencySummary | null) =>
+    l ? `p50 ${seconds(l.p50)}, p95 ${seconds(l.p95)} (${plural(l.runs, 'run')})` : 'n/a';
+  const a = r.answeredBy;
   return [
-    `runs started ${r.window.since} .. ${r.window.until}${r.window.agent ? ` (agent ${r.window.agent})` : ''}: ${r.runs} (${r.running} still running)`,
+    `runs started ${r.window.since} .. ${r.window.until}${r.window.agent ? ` (agent ${r.window.agent})` : ''}: ${r.runs} (${r.running} still running, ${r.finished} finished)`,
     `outcomes: ${outcomes}`,
-    `task success rate: ${pct(r.successRate)}`,
-    `latency: p50 ${(r.latencyMs.p50 / 1000).toFixed(2)} s, p95 ${(r.latencyMs.p95 / 1000).toFixed(2)} s; timeout rate ${pct(r.timeoutRate)}`,
-    `cost: $${r.costUsd.toFixed(6)} in all, ${r.costPerCompletedUsd === null ? 'n/a' : `$${r.costPerCompletedUsd.toFixed(6)}`} per completed task`,
+    `task success rate: ${pct(r.successRate)} (${a.model} answered by the model); answered by a human ${pct(r.humanAnswerRate)} (${a.human}), by a policy ${pct(r.policyAnswerRate)} (${a.policy})`,
+    `latency: ${latency(r.latencyMs)}; without human wait ${latency(r.latencyExclHumanMs)}; timeout rate ${pct(r.timeoutRate)}, human timeout rate ${pct(r.humanTimeoutRate)}, runs with a model-call timeout ${pct(r.callTimeoutRate)}`,
+    `cost: $${r.costUsd.toFixed(6)} in all, ${usd(r.costPerCompletedUsd)} per completed task, ${usd(r.costPerRunUsd)} per run`,
     `schema validation: ${r.validation.runs} run(s) with a contract, ${pct(r.validation.successRate)} valid, ${pct(r.validation.firstTryRate)} on the first try`,
-    `human escalation rate: ${pct(r.escalationRate)} (${r.humanAnswers} answered by a human)`,
-    `retrieval: ${r.retrieval.runs} run(s) with retrieval, weak context ${pct(r.retrieval.weakRate)}, mean best score ${r.retrieval.meanTopScore ?? 'n/a'}`,
+    `human escalation rate: ${pct(r.escalationRate)}`,
+    `retrieval quality: ${r.retrieval.runs} run(s) with retrieval, ${pct(r.retrieval.relevantRate)} passed the relevance threshold (offline recall@k and MRR: npm run eval-retrieval)`,
+    ...r.notes.map((n) => `note: ${n}`),
   ].join('\n');
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

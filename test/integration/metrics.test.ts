@@ -153,6 +153,90 @@ describe('Prometheus metrics', () => {
   });
 });
 
+describe('per-run Prometheus metrics', () => {
+  // Emitted by the workflow when a run ends (`recordRunEnd` in `finish`): operators read the
+  // business metrics (docs/metrics.md) from the worker, with no client.
+  it('counts each finished run by outcome, reason and who answered, with cost, steps, escalations and latencies', async () => {
+    const fake = await startFakeOpenAI();
+    const port = await freePort();
+    const taskQueue = uniqueName('run-metrics');
+    const worker = await startWorkerProcess(h, {
+      BOSUN_TASK_QUEUE: taskQueue,
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_API_KEY: 'sk-test-metrics',
+      BOSUN_METRICS_ADDR: `127.0.0.1:${port}`,
+    });
+    const humanWaitMs = 1_500;
+    try {
+      const bosun = createBosunClient({ client: h.temporal, taskQueue });
+      const agent = (extra = {}) => ({ ...testAgent(openaiModel, extra), name: 'metrics-agent' });
+      fake.push({ kind: 'text', text: 'answer', usage: { input: 1_000, output: 100 } });
+      await bosun.run({ agent: agent(), task: 'a model answer' });
+      fake.push({ kind: 'error', status: 401 });
+      await bosun.run({ agent: agent(), task: 'a failure' });
+      fake.push({ kind: 'text', text: 'no', stop: 'refusal', usage: { input: 100, output: 1 } });
+      await bosun.run({ agent: agent({ escalation: { mode: 'return' } }), task: 'an escalation' });
+      await bosun.run({
+        agent: agent({ retrieval: { k: 3, minScore: 50, onWeak: 'degrade' } }),
+        task: 'Explain quantum chromodynamics',
+      });
+      const parked = await bosun.start({
+        agent: agent({ policy: { sensitive: [{ pattern: '\\blawyer\\b', reason: 'legal matter' }] } }),
+        task: 'My lawyer says you owe me money.',
+        runId: uniqueName('metrics-human'),
+      });
+      await expect.poll(async () => (await parked.status()).escalation?.id, { timeout: 15_000 }).toBeDefined();
+      await new Promise((r) => setTimeout(r, humanWaitMs));
+      await parked.answer((await parked.status()).escalation!.id, { id: 'carol' }, 'A person will call you.');
+      await parked.result();
+
+      let samples: Sample[] = [];
+      const deadline = Date.now() + 10_000;
+      do {
+        samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+        if (total(samples, 'bosun_runs', { taskQueue }) >= 5) break;
+        await new Promise((r) => setTimeout(r, 200));
+      } while (Date.now() < deadline);
+
+      const runs = (labels: Record<string, string>) =>
+        total(samples, 'bosun_runs', { taskQueue, agent: 'metrics-agent', ...labels });
+      expect(runs({})).toBe(5);
+      expect(runs({ outcome: 'completed', answered_by: 'model', reason: 'none' })).toBe(1);
+      expect(runs({ outcome: 'completed', answered_by: 'human' })).toBe(1);
+      expect(runs({ outcome: 'completed', answered_by: 'policy', retrieval: 'weak' })).toBe(1);
+      expect(runs({ outcome: 'failed', reason: 'auth', answered_by: 'none' })).toBe(1);
+      expect(runs({ outcome: 'escalated', reason: 'refused' })).toBe(1);
+      // Success rate as the dashboard computes it: 1 model answer of 5 finished runs.
+      expect(runs({ answered_by: 'model' }) / runs({})).toBe(0.2);
+
+      const tq = { taskQueue, agent: 'metrics-agent' };
+      // gpt-4.1-mini ($0.40 in, $1.60 out per million): the answer and the refused call.
+      expect(total(samples, 'bosun_run_cost_usd_sum', tq)).toBeCloseTo(
+        (1_000 * 0.4 + 100 * 1.6 + 100 * 0.4 + 1.6) / 1e6,
+        9,
+      );
+      expect(total(samples, 'bosun_run_cost_usd_count', tq)).toBe(5);
+      // One step each for the answer, the failure and the refusal; the policy and the human
+      // answered before any model call.
+      expect(total(samples, 'bosun_run_steps_sum', tq)).toBe(3);
+      expect(total(samples, 'bosun_run_escalations_count', tq)).toBe(5);
+      expect(total(samples, 'bosun_run_escalations_bucket', { ...tq, le: '0' })).toBe(3);
+      expect(total(samples, 'bosun_run_human_timeouts_bucket', { ...tq, le: '0' })).toBe(5);
+      expect(total(samples, 'bosun_run_latency_count', tq)).toBe(5);
+      expect(total(samples, 'bosun_run_latency_excl_human_count', tq)).toBe(5);
+      const humanWait =
+        total(samples, 'bosun_run_latency_sum', tq) - total(samples, 'bosun_run_latency_excl_human_sum', tq);
+      expect(humanWait).toBeGreaterThanOrEqual(humanWaitMs);
+      expect(humanWait).toBeLessThan(humanWaitMs + 10_000);
+      // The histograms are by outcome too: three of the five runs completed.
+      expect(total(samples, 'bosun_run_latency_count', { ...tq, outcome: 'completed' })).toBe(3);
+    } finally {
+      await worker.kill('SIGTERM');
+      await fake.close();
+    }
+  });
+});
+
 describe('OpenTelemetry tracing', () => {
   it('traces client → workflow → activities in one trace, with GenAI attributes on the model calls', async () => {
     const exporter = new InMemorySpanExporter();

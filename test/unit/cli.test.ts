@@ -1856,16 +1856,24 @@ const sampleStats: RunStats = {
   window: { since: '2026-11-27T00:00:00.000Z', until: '2026-11-28T00:00:00.000Z', agent: 'support' },
   runs: 10,
   running: 1,
-  successRate: 0.7778,
+  finished: 9,
   outcomes: { completed: 7, failed: 1, escalated: 1 },
-  latencyMs: { p50: 1_500, p95: 4_200 },
+  answeredBy: { model: 5, human: 1, policy: 1, other: 0, unknown: 0 },
+  successRate: 0.5556,
+  humanAnswerRate: 0.1111,
+  policyAnswerRate: 0.1111,
+  latencyMs: { runs: 9, p50: 1_500, p95: 4_200 },
+  latencyExclHumanMs: { runs: 6, p50: 1_200, p95: 3_100 },
   timeoutRate: 0.1111,
+  humanTimeoutRate: 0,
+  callTimeoutRate: 0.2222,
   costUsd: 0.0042,
-  costPerCompletedUsd: 0.0006,
+  costPerCompletedUsd: 0.00084,
+  costPerRunUsd: 0.000467,
   validation: { runs: 4, successRate: 0.75, firstTryRate: 0.5 },
   escalationRate: 0.2222,
-  humanAnswers: 1,
-  retrieval: { runs: 3, weakRate: 0.3333, meanTopScore: 4.2 },
+  retrieval: { runs: 3, relevantRate: 0.6667 },
+  notes: ['latency without human wait covers 6 of 9 run(s): the others do not record their human wait'],
 };
 
 describe('stats', () => {
@@ -1895,12 +1903,21 @@ describe('stats', () => {
     expect(code).toBe(0);
     expect(calls.stats[0]!.agent).toBe('support');
     const text = out.join('\n');
-    expect(text).toContain('task success rate: 77.8%');
-    expect(text).toContain('latency: p50 1.50 s, p95 4.20 s; timeout rate 11.1%');
-    expect(text).toContain('$0.000600 per completed task');
+    expect(text).toContain(
+      'task success rate: 55.6% (5 answered by the model); answered by a human 11.1% (1), by a policy 11.1% (1)',
+    );
+    expect(text).toContain(
+      'latency: p50 1.50 s, p95 4.20 s (9 runs); without human wait p50 1.20 s, p95 3.10 s (6 runs); timeout rate 11.1%, human timeout rate 0.0%, runs with a model-call timeout 22.2%',
+    );
+    expect(text).toContain('cost: $0.004200 in all, $0.000840 per completed task, $0.000467 per run');
     expect(text).toContain('schema validation: 4 run(s) with a contract, 75.0% valid, 50.0% on the first try');
-    expect(text).toContain('human escalation rate: 22.2% (1 answered by a human)');
-    expect(text).toContain('retrieval: 3 run(s) with retrieval, weak context 33.3%, mean best score 4.2');
+    expect(text).toContain('human escalation rate: 22.2%');
+    expect(text).toContain(
+      'retrieval quality: 3 run(s) with retrieval, 66.7% passed the relevance threshold (offline recall@k and MRR: npm run eval-retrieval)',
+    );
+    expect(text).toContain(
+      'note: latency without human wait covers 6 of 9 run(s): the others do not record their human wait',
+    );
     expect(formatStats(sampleStats)).toBe(text);
   });
 

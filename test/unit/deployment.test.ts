@@ -2,8 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { activityMetricNames } from '../../activities/metrics.ts';
+import { escalationReasons } from '../../core/approvals.ts';
+import { budgetKinds } from '../../core/budgets.ts';
+import { failureTypeNames } from '../../core/failures.ts';
+import { runOutcomeSchema } from '../../core/run.ts';
+import { runHistogramLabels, runLabelValues, runMetricNames } from '../../core/run-metrics.ts';
 import { searchAttributes } from '../../workflows/definitions.ts';
+import { workflowMetricNames } from '../../workflows/metrics.ts';
 import { workerConfigSchema } from '../../worker/config.ts';
+import { runtimeOptions } from '../../worker/runtime.ts';
 
 /**
  * No Docker engine runs here, so the deployment files are checked statically: the compose
@@ -21,6 +29,8 @@ const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8')) as {
       depends_on?: string[] | Record<string, unknown>;
       environment?: Record<string, string>;
       volumes?: string[];
+      ports?: string[];
+      expose?: string[];
     }
   >;
   volumes: Record<string, unknown>;
@@ -32,7 +42,9 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'bosun-worker',
       'codec-server',
+      'grafana',
       'postgresql',
+      'prometheus',
       'temporal',
       'temporal-setup',
       'temporal-ui',
@@ -42,12 +54,15 @@ describe('docker-compose.yml', () => {
     expect(compose.services['bosun-worker']!.build).toBe('.');
   });
 
-  it('depends only on services it defines, and mounts only volumes it declares', () => {
+  it('depends only on services it defines, and mounts only volumes it declares and files that exist', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       const deps = Array.isArray(svc.depends_on) ? svc.depends_on : Object.keys(svc.depends_on ?? {});
       for (const d of deps) expect(compose.services, `${name} depends on ${d}`).toHaveProperty(d);
-      for (const v of svc.volumes ?? [])
-        expect(compose.volumes, `${name} mounts ${v}`).toHaveProperty(v.split(':')[0]!);
+      for (const v of svc.volumes ?? []) {
+        const source = v.split(':')[0]!;
+        if (source.startsWith('./')) expect(existsSync(`${root}${source}`), `${name} mounts ${v}`).toBe(true);
+        else expect(compose.volumes, `${name} mounts ${v}`).toHaveProperty(source);
+      }
     }
   });
 
@@ -72,6 +87,185 @@ describe('docker-compose.yml', () => {
     expect(existsSync(`${root}${(codec.command as string[])[1]}`)).toBe(true);
     expect(codec.environment!.BOSUN_CODEC_CORS_ORIGIN).toBe('http://localhost:8080');
     expect(compose.services['temporal-ui']!.environment!.TEMPORAL_CODEC_ENDPOINT).toBe('http://localhost:8081');
+  });
+});
+
+/** Where a compose service mounts `source` (a bind mount `./…` or a named volume). */
+function mountOf(service: string, source: string): string | undefined {
+  const v = compose.services[service]!.volumes?.find((m) => m.split(':')[0] === source);
+  return v?.split(':')[1];
+}
+const readYaml = <T>(path: string) => parse(readFileSync(`${root}${path}`, 'utf8')) as T;
+
+interface Target {
+  expr: string;
+  datasource?: { uid?: string };
+}
+interface Panel {
+  type: string;
+  title: string;
+  datasource?: { uid?: string };
+  targets?: Target[];
+  panels?: Panel[];
+}
+const dashboardPath = 'deploy/grafana/dashboards/bosun-dashboard.json';
+const dashboard = JSON.parse(readFileSync(`${root}${dashboardPath}`, 'utf8')) as {
+  uid: string;
+  panels: Panel[];
+  templating: { list: { name: string; datasource?: { uid?: string }; definition?: string }[] };
+};
+const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+
+/** Bosun's metric names as the code defines them, and which of them are histograms (the
+ * ones the worker's Runtime sets buckets for). */
+const bosunMetrics = new Set<string>([
+  ...Object.values(activityMetricNames),
+  ...Object.values(workflowMetricNames),
+  ...Object.values(runMetricNames),
+]);
+const histograms = new Set(
+  Object.keys(
+    (
+      runtimeOptions({ logLevel: 'INFO', metricsAddress: '127.0.0.1:9464' }).telemetryOptions!.metrics as {
+        prometheus: { histogramBucketOverrides: Record<string, number[]> };
+      }
+    ).prometheus.histogramBucketOverrides,
+  ),
+);
+/** Tags the Temporal worker adds to every custom metric. */
+const sdkTags = ['namespace', 'taskQueue', 'workflowType', 'activityType'];
+const stopReasons = (
+  runOutcomeSchema.options.find((o) => o.shape.kind.value === 'stopped') as unknown as {
+    shape: { reason: { options: string[] } };
+  }
+).shape.reason.options;
+/** Every value the `reason` label of `bosun_runs` can take. */
+const reasons = new Set<string>(['none', ...failureTypeNames, ...escalationReasons, ...stopReasons, ...budgetKinds]);
+
+/** Each `metric{matchers}` or bare `metric` a PromQL expression names. */
+function selectors(expr: string): { metric: string; matchers: { label: string; op: string; value: string }[] }[] {
+  const found = [];
+  for (const m of expr.matchAll(/\b((?:bosun|temporal)_[a-z0-9_]+)\b(?:\{([^}]*)\})?/g)) {
+    const matchers = [...(m[2] ?? '').matchAll(/([a-zA-Z_]+)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)].map((x) => ({
+      label: x[1]!,
+      op: x[2]!,
+      value: x[3]!,
+    }));
+    found.push({ metric: m[1]!, matchers });
+  }
+  return found;
+}
+
+describe('Prometheus and Grafana in docker-compose.yml', () => {
+  it('scrapes every worker replica on the port its metrics endpoint listens on', () => {
+    const prometheus = compose.services.prometheus!;
+    const configPath = (prometheus.command as string[]).find((a) => a.startsWith('--config.file='))!.split('=')[1];
+    expect(mountOf('prometheus', './deploy/prometheus/prometheus.yml')).toBe(configPath);
+    const config = readYaml<{
+      scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[];
+    }>('deploy/prometheus/prometheus.yml');
+    const worker = compose.services['bosun-worker']!;
+    const port = Number(worker.environment!.BOSUN_METRICS_ADDR!.split(':')[1]);
+    expect(worker.expose).toContain(String(port));
+    const sd = config.scrape_configs.flatMap((j) => j.dns_sd_configs);
+    expect(sd).toHaveLength(1);
+    expect(sd[0]!.names).toEqual(['bosun-worker']);
+    expect(sd[0]!.port).toBe(port);
+  });
+
+  it('provisions Grafana with that Prometheus as the data source and the dashboard folder it mounts', () => {
+    expect(mountOf('grafana', './deploy/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    const { datasources } = readYaml<{ datasources: { uid: string; type: string; url: string }[] }>(
+      'deploy/grafana/provisioning/datasources/prometheus.yml',
+    );
+    expect(datasources).toHaveLength(1);
+    expect(datasources[0]!.type).toBe('prometheus');
+    const url = new URL(datasources[0]!.url);
+    expect(compose.services, `data source host ${url.hostname}`).toHaveProperty(url.hostname);
+    expect(compose.services[url.hostname]!.ports!.some((p) => p.endsWith(`:${url.port}`))).toBe(true);
+
+    const { providers } = readYaml<{ providers: { type: string; options: { path: string } }[] }>(
+      'deploy/grafana/provisioning/dashboards/bosun.yml',
+    );
+    const folder = mountOf('grafana', './deploy/grafana/dashboards');
+    expect(providers.map((p) => p.options.path)).toEqual([folder]);
+    expect(compose.services.grafana!.environment!.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(
+      `${folder}/${dashboardPath.split('/').at(-1)}`,
+    );
+
+    // Every query goes to the provisioned data source.
+    const uid = datasources[0]!.uid;
+    for (const p of panels.filter((p) => p.targets)) {
+      expect(p.datasource?.uid, p.title).toBe(uid);
+      for (const t of p.targets!) expect(t.datasource?.uid, p.title).toBe(uid);
+    }
+    for (const v of dashboard.templating.list) expect(v.datasource?.uid, v.name).toBe(uid);
+  });
+
+  it('queries only metrics the code defines, as the type they are', () => {
+    expect(queries.length).toBeGreaterThan(20);
+    for (const { panel, expr } of queries) {
+      for (const { metric } of selectors(expr)) {
+        const base = metric.replace(/_(bucket|sum|count)$/, '');
+        const isPart = base !== metric && histograms.has(base);
+        expect(bosunMetrics.has(isPart ? base : metric), `${panel}: ${metric} is not a metric Bosun defines`).toBe(
+          true,
+        );
+        expect(histograms.has(metric), `${panel}: the histogram ${metric} is queried without _bucket/_sum/_count`).toBe(
+          false,
+        );
+      }
+    }
+    // Every per-run metric has a place on the dashboard, and the agent filter reads bosun_runs.
+    const used = new Set(
+      queries.flatMap((q) => selectors(q.expr).map((s) => s.metric.replace(/_(bucket|sum|count)$/, ''))),
+    );
+    for (const name of Object.values(runMetricNames)) expect(used, name).toContain(name);
+    expect(dashboard.templating.list.find((v) => v.name === 'agent')!.definition).toBe(
+      `label_values(${runMetricNames.runs}, agent)`,
+    );
+  });
+
+  it('filters per-run metrics only on labels they carry, with values the code emits', () => {
+    const runLabels = [...Object.keys(runLabelValues), 'agent', 'reason'];
+    for (const { panel, expr } of queries) {
+      for (const { metric, matchers } of selectors(expr)) {
+        const base = metric.replace(/_(bucket|sum|count)$/, '');
+        const allowed =
+          metric === runMetricNames.runs
+            ? runLabels
+            : Object.values(runMetricNames).includes(base as never)
+              ? [...runHistogramLabels, ...(metric.endsWith('_bucket') ? ['le'] : [])]
+              : undefined;
+        if (!allowed) continue;
+        for (const { label, op, value } of matchers) {
+          expect([...allowed, ...sdkTags], `${panel}: ${metric} has no label ${label}`).toContain(label);
+          const vocabulary =
+            label === 'reason' ? reasons : (runLabelValues as Record<string, readonly string[]>)[label];
+          if (!vocabulary || value.startsWith('$')) continue;
+          for (const v of op.endsWith('~') ? value.split('|') : [value])
+            expect([...vocabulary], `${panel}: ${label}="${v}"`).toContain(v);
+        }
+      }
+    }
+  });
+
+  it('shows each of the six business metrics of docs/metrics.md', () => {
+    const stats = panels.filter((p) => p.type === 'stat').map((p) => p.title);
+    for (const title of [
+      'Task success rate',
+      'Latency p95',
+      'Latency p95 without human wait',
+      'Timeout rate',
+      'Cost per completed task',
+      'Schema-validation success rate',
+      'Escalation rate',
+      'Retrieval quality',
+    ])
+      expect(stats).toContain(title);
+    const docs = readFileSync(`${root}docs/metrics.md`, 'utf8');
+    expect(docs).toContain(dashboardPath);
   });
 });
 

@@ -124,12 +124,24 @@ describe('telemetry configuration', () => {
     expect(() => loadTelemetryEnv({ BOSUN_LOG_FORMAT: 'xml' })).toThrow(/BOSUN_LOG_FORMAT/);
   });
 
-  it('serves Prometheus only when an address is given, with Bosun buckets for latency and cost', () => {
+  it('serves Prometheus only when an address is given, with Bosun buckets for latency, cost and the per-run histograms', () => {
     expect(runtimeOptions({ logLevel: 'INFO' }).telemetryOptions?.metrics).toBeUndefined();
     const metrics = runtimeOptions({ logLevel: 'INFO', metricsAddress: '127.0.0.1:9464' }).telemetryOptions?.metrics;
     expect(metrics).toMatchObject({ prometheus: { bindAddress: '127.0.0.1:9464' } });
     const buckets = (metrics as { prometheus: { histogramBucketOverrides: Record<string, number[]> } }).prometheus
       .histogramBucketOverrides;
-    expect(Object.keys(buckets).sort()).toEqual(['bosun_model_cost_usd', 'bosun_model_latency']);
+    expect(Object.keys(buckets).sort()).toEqual([
+      'bosun_model_cost_usd',
+      'bosun_model_latency',
+      'bosun_run_cost_usd',
+      'bosun_run_escalations',
+      'bosun_run_human_timeouts',
+      'bosun_run_latency',
+      'bosun_run_latency_excl_human',
+      'bosun_run_steps',
+    ]);
+    // `le="0"` is what makes "runs with no escalation" readable from the histogram.
+    expect(buckets.bosun_run_escalations![0]).toBe(0);
+    expect(buckets.bosun_run_human_timeouts![0]).toBe(0);
   });
 });

@@ -1,15 +1,7 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
-import type {
-  Logger,
-  MetricCounter,
-  MetricGauge,
-  MetricHistogram,
-  MetricMeter,
-  MetricTags,
-  NumericMetricValueType,
-} from '@temporalio/common';
+import type { Logger, MetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCallModel } from '../../activities/call-model.ts';
 import { createExecuteTool } from '../../activities/execute-tool.ts';
@@ -26,63 +18,7 @@ import {
   recordModelCost,
 } from '../../workflows/metrics.ts';
 import { startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
-
-interface Point {
-  name: string;
-  kind: 'counter' | 'histogram' | 'gauge';
-  valueType: NumericMetricValueType;
-  unit: string | undefined;
-  value: number;
-  tags: MetricTags;
-}
-
-/** A MetricMeter that keeps every value it is given. */
-function recordingMeter(): MetricMeter & { points: Point[]; sum(name: string, tags?: MetricTags): number } {
-  const points: Point[] = [];
-  const meter: MetricMeter & { points: Point[]; sum(name: string, tags?: MetricTags): number } = {
-    points,
-    sum: (name, tags = {}) =>
-      points
-        .filter((p) => p.name === name && Object.entries(tags).every(([k, v]) => p.tags[k] === v))
-        .reduce((s, p) => s + p.value, 0),
-    createCounter: (name, unit, description) => {
-      const c: MetricCounter = {
-        name,
-        unit,
-        description,
-        kind: 'counter',
-        valueType: 'int',
-        add: (value, tags = {}) => {
-          if (value < 0) throw new Error('negative');
-          points.push({ name, kind: 'counter', valueType: 'int', unit, value, tags });
-        },
-        withTags: () => c,
-      };
-      return c;
-    },
-    createHistogram: (name, valueType = 'int', unit, description) => {
-      const h: MetricHistogram = {
-        name,
-        unit,
-        description,
-        kind: 'histogram',
-        valueType,
-        record: (value, tags = {}) => {
-          if (value < 0) throw new Error('negative');
-          points.push({ name, kind: 'histogram', valueType, unit, value, tags });
-        },
-        withTags: () => h,
-      };
-      return h;
-    },
-    createGauge: (name, valueType = 'int', unit, description) => {
-      const g: MetricGauge = { name, unit, description, kind: 'gauge', valueType, set: () => {}, withTags: () => g };
-      return g;
-    },
-    withTags: () => meter,
-  };
-  return meter;
-}
+import { recordingMeter } from '../helpers/recording-meter.ts';
 
 const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const mini = { provider: 'openai', name: 'gpt-4.1-mini' } as const;
