@@ -3,6 +3,7 @@ import type { RunOutcome, RunResult, RunStatus } from '../core/run.ts';
 import { zeroUsage } from '../core/usage.ts';
 import { resultQuery, searchAttributes, statusQuery } from './definitions.ts';
 import { make } from './failures.ts';
+import { recordRunEnd } from './run-metrics.ts';
 
 /**
  * How a run's execution ends in Temporal, so operators' own tools (the UI's status and
@@ -59,6 +60,16 @@ export function rejectInput(rawInput: unknown, message: string): RunResult {
     { key: searchAttributes.agent, value: agent },
     { key: searchAttributes.failureType, value: 'invalid_input' },
   ]);
+  recordRunEnd({
+    agent,
+    outcome,
+    costUsd: 0,
+    steps: 0,
+    escalations: 0,
+    latencyMs: Date.now() - workflowInfo().runStartTime.getTime(),
+    humanWaitMs: 0,
+    humanTimeouts: 0,
+  });
   const none = {
     steps: 0,
     modelCalls: 0,

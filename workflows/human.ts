@@ -38,7 +38,7 @@ export function createHumanDesk(opts: {
   step: () => number;
   onChange: () => void;
   /** What a run continued as new carries over. */
-  restore?: { audit: AuditEntry[]; escalations: number };
+  restore?: { audit: AuditEntry[]; escalations: number; humanWaitMs?: number; humanTimeouts?: number };
   /** Checks a human's answer (the run's output contract): issues refuse it. */
   checkAnswer?: (text: string) => string[] | undefined;
 }) {
@@ -47,6 +47,17 @@ export function createHumanDesk(opts: {
   const waiting = new Map<string, Waiting>();
   let escalation: (OpenEscalation & { resolution?: EscalationResolution }) | undefined;
   let escalationCount = opts.restore?.escalations ?? 0;
+  // Time with at least one approval or escalation open; waits that overlap count once.
+  let waitedMs = opts.restore?.humanWaitMs ?? 0;
+  let timeouts = opts.restore?.humanTimeouts ?? 0;
+  let openWaits = 0;
+  let waitingSince = 0;
+  const startWait = () => {
+    if (openWaits++ === 0) waitingSince = Date.now();
+  };
+  const endWait = () => {
+    if (--openWaits === 0) waitedMs += Date.now() - waitingSince;
+  };
 
   const record = (entry: Omit<AuditEntry, 'seq' | 'at' | 'step'>) => {
     audit.push({
@@ -140,6 +151,10 @@ export function createHumanDesk(opts: {
     openEscalation: (): OpenEscalation | undefined =>
       escalation && !escalation.resolution ? stripResolution(escalation) : undefined,
     escalations: () => escalationCount,
+    /** Wall-clock ms the run has waited on at least one human (so far, open waits included). */
+    humanWaitMs: () => waitedMs + (openWaits > 0 ? Date.now() - waitingSince : 0),
+    /** Approvals and escalations whose last deadline passed without a decision. */
+    humanTimeouts: () => timeouts,
 
     /** Waits for a decision on one tool call; on the first deadline the approval moves to the
      * escalation group (when the policy says so), on the last it times out (never executes). */
@@ -176,6 +191,7 @@ export function createHumanDesk(opts: {
         reason: call.reason,
       });
       opts.onChange();
+      startWait();
       try {
         if (await condition(() => w.result !== undefined, call.options.timeoutMs)) return w.result!;
         const onTimeout = call.options.onTimeout;
@@ -198,6 +214,7 @@ export function createHumanDesk(opts: {
           reason: 'no decision before the deadline; the policy default is deny',
         };
         w.result = timedOut;
+        timeouts++;
         record({
           event: 'approval_timed_out',
           tool: pending.tool,
@@ -208,6 +225,7 @@ export function createHumanDesk(opts: {
         return timedOut;
       } finally {
         waiting.delete(pending.id);
+        endWait();
         opts.onChange();
       }
     },
@@ -231,11 +249,14 @@ export function createHumanDesk(opts: {
       escalation = open;
       record({ event: 'escalation_opened', by: 'system', reason: `${reason}: ${message}` });
       opts.onChange();
+      startWait();
       try {
         const resolved = await condition(() => escalation?.resolution !== undefined, timeoutMs);
+        if (!resolved) timeouts++;
         return resolved ? escalation!.resolution : undefined;
       } finally {
         escalation = undefined;
+        endWait();
         opts.onChange();
       }
     },

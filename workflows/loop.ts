@@ -11,6 +11,8 @@ import { createModelCaller, type UnroutedRequest } from './model-caller.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { resultOf, type RunState } from './run-state.ts';
 import { costReservationRefused } from './stops.ts';
+import { outcomeReason } from '../core/run-metrics.ts';
+import { recordRunEnd } from './run-metrics.ts';
 
 /** One agent run as its steps see it: the state, the human desk, what operators see, and
  * the model caller with the request every step shares. */
@@ -42,7 +44,16 @@ export function startLoop(run: RunState): Loop {
       : {}),
     step: () => run.status.step,
     onChange: () => progress.publish(),
-    ...(resume ? { restore: { audit: resume.audit, escalations: resume.escalations } } : {}),
+    ...(resume
+      ? {
+          restore: {
+            audit: resume.audit,
+            escalations: resume.escalations,
+            ...(resume.humanWaitMs !== undefined ? { humanWaitMs: resume.humanWaitMs } : {}),
+            ...(resume.humanTimeouts !== undefined ? { humanTimeouts: resume.humanTimeouts } : {}),
+          },
+        }
+      : {}),
   });
   const { agent } = run;
   const tools = catalog();
@@ -104,10 +115,23 @@ export function finish(loop: Loop, outcome: RunOutcome): RunResult {
   run.status.outcome = outcome.kind;
   run.note(`run ended: ${outcome.kind}${outcomeDetail(outcome)}`);
   if (outcome.kind === 'answer') run.answeredBy = outcome.answeredBy ?? 'model';
+  run.endReason = outcomeReason(outcome);
   loop.progress.publish(
     outcome.kind === 'answer' ? 'completed' : outcome.kind,
     outcome.kind === 'failed' ? outcome.failure.type : undefined,
   );
+  recordRunEnd({
+    agent: run.agent.name,
+    outcome,
+    costUsd: run.totals.costUsd,
+    steps: run.status.step,
+    escalations: loop.desk.escalations(),
+    latencyMs: Date.now() - run.startedAt,
+    humanWaitMs: loop.desk.humanWaitMs(),
+    humanTimeouts: loop.desk.humanTimeouts(),
+    ...(run.validation ? { validation: run.validation.result } : {}),
+    ...(run.retrievalFacts ? { retrieval: run.retrievalFacts } : {}),
+  });
   log.info('run ended', { runId: run.id, outcome: outcome.kind, costUsd: run.totals.costUsd });
   return resultOf(run, loop.desk, outcome);
 }

@@ -1,3 +1,4 @@
+import type { RunMemoStats } from '../core/run-metrics.ts';
 import { setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { callsQuery, searchAttributes, statusQuery } from './definitions.ts';
 import type { HumanDesk } from './human.ts';
@@ -73,7 +74,11 @@ export function createProgress(run: RunState, desk: () => HumanDesk | undefined)
         timeouts: totals.calls.filter((c) => c.outcome === 'timeout').length,
         ...(run.retrievalFacts ? { retrieval: run.retrievalFacts } : {}),
         ...(run.answeredBy ? { answeredBy: run.answeredBy } : {}),
-      },
+        startedAtMs: run.startedAt,
+        humanWaitMs: d.humanWaitMs(),
+        humanTimeouts: d.humanTimeouts(),
+        ...(run.endReason ? { endReason: run.endReason } : {}),
+      } satisfies RunMemoStats,
     });
   }
   return { publish };

@@ -63,6 +63,8 @@ export interface RunState {
   retrievalFacts?: RetrievalFacts;
   validation?: ValidationReport;
   answeredBy?: string;
+  /** `outcomeReason(outcome)` once the run ended, for the memo. */
+  endReason?: string;
   droppedCalls: number;
   identicalCalls: Map<string, number>;
   budgetLowEscalated: boolean;
@@ -154,6 +156,8 @@ export function carry(run: RunState, desk: HumanDesk): CarriedState {
     droppedCalls: run.droppedCalls,
     audit: desk.audit,
     escalations: desk.escalations(),
+    humanWaitMs: desk.humanWaitMs(),
+    humanTimeouts: desk.humanTimeouts(),
     conversation: run.conv.state(),
     prompt: run.prompt!,
     ...(run.tools ? { tools: run.tools } : {}),
