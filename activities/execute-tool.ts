@@ -55,7 +55,7 @@ export function createExecuteTool(tools: RegisteredTool[]) {
     // A caller that sends no principal acts for nobody: only scope-free tools pass.
     const principal = principalSchema.safeParse(input.principal ?? {});
     if (!principal.success) throw denied(input, 'the call carries an invalid principal');
-    const decision = authorizeToolCall(tool.contract, check.value, principal.data);
+    const decision = authorizeToolCall(tool.contract, check.value, principal.data, input.prior);
     if (decision.kind === 'deny') throw denied(input, decision.reason);
     if (decision.kind === 'ask' && !input.approvedBy)
       throw denied(input, `needs approval (${decision.reason}); none recorded`);
@@ -68,6 +68,7 @@ export function createExecuteTool(tools: RegisteredTool[]) {
         runId: input.runId,
         callId: input.callId,
         idempotencyKey: `${input.runId}:${input.callId}`,
+        principal: principal.data,
         signal: ctx.cancellationSignal,
       });
       // A handler that ignores the signal must not hold the cancellation back.

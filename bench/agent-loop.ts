@@ -43,6 +43,7 @@ import { createOpenAIAdapter } from '../activities/model/index.ts';
 import { createBosunClient } from '../client/client.ts';
 import { nonRetryableFailureTypes } from '../core/failures.ts';
 import type { Message, ToolResult } from '../core/messages.ts';
+import { anonymousPrincipal } from '../core/principal.ts';
 import { agentDefinitionSchema, type AgentDefinitionInput } from '../core/run.ts';
 import { startFakeOpenAI, type FakeHandler, type FakeProviderServer } from '../testing/index.ts';
 import { builtInTools } from '../worker/built-in-tools.ts';
@@ -323,6 +324,7 @@ async function benchInProcess(fake: FakeProviderServer): Promise<Measured> {
           callId: call.id,
           idempotencyKey: `${runId}:${call.id}`,
           signal: new AbortController().signal,
+          principal: anonymousPrincipal,
         });
         const { content } = capResult(
           typeof value === 'string' ? value : JSON.stringify(value),

@@ -64,6 +64,8 @@ export const executeToolInputSchema = z.object({
   /** Set when a human approved the call (or approved edited arguments): the activity does
    * not ask again, but still enforces scopes and constraints. */
   approvedBy: z.string().optional(),
+  /** The run's prior effects of this tool, as the workflow authorized the call with them. */
+  prior: z.object({ calls: z.number().int().nonnegative(), totals: z.record(z.string(), z.number()) }).optional(),
 });
 export type ExecuteToolInput = z.infer<typeof executeToolInputSchema>;
 

@@ -110,6 +110,7 @@ export const auditEntrySchema = z.object({
   event: z.enum([
     'tool_allowed',
     'tool_denied',
+    'invalid_arguments',
     'approval_requested',
     'approved',
     'rejected',

@@ -34,6 +34,12 @@ export const callTotalsSchema = z.object({
 });
 export type CallTotals = z.infer<typeof callTotalsSchema>;
 
+/** What a run has done with one tool (`PriorEffects` in tools/define-tool.ts). */
+export const priorEffectsSchema = z.object({
+  calls: z.number().int().nonnegative(),
+  totals: z.record(z.string(), z.number()),
+});
+
 /** A tool result as the run remembers it for people: cut to a thousand characters. */
 export const toolResultRecordSchema = z.object({
   step: z.number().int(),
@@ -76,6 +82,8 @@ export const carriedStateSchema = z.object({
   budgetLowEscalated: z.boolean(),
   validation: validationReportSchema.optional(),
   retrieved: retrievedSetSchema.optional(),
+  /** Per tool: calls made and the sums of its `tally`, for policies that look past one call. */
+  effects: z.record(z.string(), priorEffectsSchema).optional(),
   /** The most recent tool results, cut short (what the result and approvers are shown). */
   toolResults: z.array(toolResultRecordSchema).optional(),
 });

@@ -10,6 +10,9 @@ export const principalSchema = z.object({
   user: z.string().min(1).max(200).default('anonymous'),
   scopes: z.array(z.string().min(1)).default([]),
   roles: z.array(z.string().min(1)).default([]),
+  /** Facts the starting service vouches for (e.g. `{ customerId: 'cus_42' }`), for handlers
+   * that check who owns what. */
+  attributes: z.record(z.string(), z.string()).default({}),
 });
 export type Principal = z.infer<typeof principalSchema>;
 export type PrincipalInput = z.input<typeof principalSchema>;

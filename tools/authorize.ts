@@ -1,5 +1,5 @@
 import type { Principal } from '../core/principal.ts';
-import type { ApprovalOptions, ToolContract } from './define-tool.ts';
+import { noPriorEffects, type ApprovalOptions, type PriorEffects, type ToolContract } from './define-tool.ts';
 
 /** The decision on one tool call, before anything runs. */
 export type Authorization =
@@ -17,17 +17,22 @@ export function missingScopes(contract: ToolContract, principal: Principal): str
  * Pure and deterministic: the workflow calls it before scheduling, the activity again before
  * executing, with the same answer.
  */
-export function authorizeToolCall(contract: ToolContract, input: unknown, principal: Principal): Authorization {
+export function authorizeToolCall(
+  contract: ToolContract,
+  input: unknown,
+  principal: Principal,
+  prior: PriorEffects = noPriorEffects,
+): Authorization {
   const missing = missingScopes(contract, principal);
   if (missing.length > 0)
     return { kind: 'deny', reason: `principal ${principal.user} lacks scope ${missing.join(', ')}` };
-  const violation = contract.constraints?.(input, principal);
+  const violation = contract.constraints?.(input, principal, prior);
   if (violation) return { kind: 'deny', reason: violation };
   const policy = contract.approval;
   if (policy === 'never') return { kind: 'allow', reason: 'no approval needed' };
   if (policy === 'always')
     return { kind: 'ask', reason: `${contract.name} always needs approval`, options: contract.approvalOptions };
-  const verdict = policy({ input, principal });
+  const verdict = policy({ input, principal, prior });
   if (verdict === 'allow') return { kind: 'allow', reason: 'approval policy allowed it' };
   if (verdict === 'ask')
     return { kind: 'ask', reason: 'approval policy asked for a human', options: contract.approvalOptions };

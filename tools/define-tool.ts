@@ -6,6 +6,17 @@ import { formatIssues } from '../core/zod-issues.ts';
 /** What running a tool can do to the world. Retries and (later) approvals key off this. */
 export type ToolEffect = 'read' | 'idempotent' | 'side-effect';
 
+/**
+ * What a run has already done with a tool, for policies that look past one call: how many
+ * calls ran (or were allowed and are running) and the sums of the tool's `tally` over them.
+ * A threshold then cannot be split around (three refunds of $19.99 against a $20 limit).
+ */
+export interface PriorEffects {
+  calls: number;
+  totals: Readonly<Record<string, number>>;
+}
+export const noPriorEffects: PriorEffects = Object.freeze({ calls: 0, totals: Object.freeze({}) });
+
 /** What the approval policy says about one call. `ask` may say why. */
 export type ApprovalVerdict = 'allow' | 'ask' | { ask: string } | { deny: string };
 
@@ -16,7 +27,7 @@ export type ApprovalVerdict = 'allow' | 'ask' | { ask: string } | { deny: string
  * @example approval: ({ input }) => (input.amountCents > 2000 ? { ask: 'refund over $20' } : 'allow')
  */
 export type ApprovalPolicy<T = unknown> =
-  'never' | 'always' | ((call: { input: T; principal: Principal }) => ApprovalVerdict);
+  'never' | 'always' | ((call: { input: T; principal: Principal; prior: PriorEffects }) => ApprovalVerdict);
 
 export interface ApprovalOptions {
   /** How long a human has to decide. */
@@ -56,7 +67,11 @@ export interface ToolContract<I extends z.ZodType = z.ZodType, N extends string 
   readonly approvalOptions: ApprovalOptions;
   /** Per-call rules beyond the schema (e.g. amount limits per role): a reason to deny, or
    * undefined. Pure and deterministic: it runs in the workflow and again in the activity. */
-  readonly constraints?: (input: z.infer<I>, principal: Principal) => string | undefined;
+  readonly constraints?: (input: z.infer<I>, principal: Principal, prior: PriorEffects) => string | undefined;
+  /** What one call adds to the run's prior effects of this tool (`PriorEffects.totals`),
+   * e.g. `({ orderId, amountCents }) => ({ refundedCents: amountCents, [orderId]: amountCents })`.
+   * Pure: it runs in the workflow. */
+  readonly tally?: (input: z.infer<I>) => Record<string, number>;
   /** Attempts for transient failures (`ToolError({ retryable: true })`). */
   readonly maxAttempts: number;
   /** The version of the tool's code-defined rules (approval policy, constraints): part of
@@ -75,7 +90,8 @@ export interface ToolDefinition<I extends z.ZodType, N extends string = string> 
   maxResultChars?: number;
   approval?: ApprovalPolicy<z.infer<I>>;
   approvalOptions?: Partial<ApprovalOptions>;
-  constraints?: (input: z.infer<I>, principal: Principal) => string | undefined;
+  constraints?: (input: z.infer<I>, principal: Principal, prior: PriorEffects) => string | undefined;
+  tally?: (input: z.infer<I>) => Record<string, number>;
   maxAttempts?: number;
   /** Bump when the approval policy or constraints change (default `1`). */
   version?: string;
@@ -117,6 +133,7 @@ export function defineTool<I extends z.ZodType, const N extends string>(def: Too
   for (const [field, fn] of [
     ['approval', def.approval],
     ['constraints', def.constraints],
+    ['tally', def.tally],
   ] as const) {
     if (typeof fn === 'function' && fn.constructor.name === 'AsyncFunction') {
       throw new ToolDefinitionError(
@@ -136,6 +153,7 @@ export function defineTool<I extends z.ZodType, const N extends string>(def: Too
     approval: def.approval ?? (def.effect === 'side-effect' ? 'always' : 'never'),
     approvalOptions: { ...defaultApprovalOptions, ...def.approvalOptions },
     ...(def.constraints ? { constraints: def.constraints } : {}),
+    ...(def.tally ? { tally: def.tally } : {}),
     maxAttempts: def.maxAttempts ?? (def.effect === 'side-effect' ? 1 : 3),
     version: def.version ?? '1',
   });

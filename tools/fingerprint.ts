@@ -27,6 +27,7 @@ export function toolFingerprint(contract: ToolContract): string {
     approval: policy(contract.approval),
     approvalOptions: contract.approvalOptions,
     constraints: policy(contract.constraints),
+    tally: policy(contract.tally),
     version: contract.version,
   };
   return sha256Hex(canonicalJson(facts)).slice(0, 16);

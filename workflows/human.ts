@@ -12,7 +12,13 @@ import {
 } from '../core/approvals.ts';
 import type { Principal } from '../core/principal.ts';
 import { formatIssues } from '../core/zod-issues.ts';
-import { authorizeToolCall, checkToolInput, type ApprovalOptions, type ToolContract } from '../tools/index.ts';
+import {
+  authorizeToolCall,
+  checkToolInput,
+  type ApprovalOptions,
+  type PriorEffects,
+  type ToolContract,
+} from '../tools/index.ts';
 import {
   auditQuery,
   decideApprovalSignal,
@@ -24,6 +30,7 @@ import {
 interface Waiting {
   pending: PendingApproval;
   contract: ToolContract;
+  prior?: PriorEffects;
   result?: ApprovalResult;
 }
 
@@ -82,7 +89,7 @@ export function createHumanDesk(opts: {
     if (decision.decision !== 'edit') return { decision, w };
     const check = checkToolInput(w.contract, decision.input);
     if (!check.ok) throw new Error(`edited arguments rejected: ${check.message}`);
-    const auth = authorizeToolCall(w.contract, check.value, principal);
+    const auth = authorizeToolCall(w.contract, check.value, principal, w.prior);
     if (auth.kind === 'deny') throw new Error(`edited arguments not authorized: ${auth.reason}`);
     return { decision, w, input: check.value };
   };
@@ -166,6 +173,7 @@ export function createHumanDesk(opts: {
       reason: string;
       options: ApprovalOptions;
       context?: PendingApproval['context'];
+      prior?: PriorEffects;
     }) {
       const pending: PendingApproval = {
         id: call.callId,
@@ -181,7 +189,7 @@ export function createHumanDesk(opts: {
         escalated: false,
         ...(call.context ? { context: call.context } : {}),
       };
-      const w: Waiting = { pending, contract: call.contract };
+      const w: Waiting = { pending, contract: call.contract, ...(call.prior ? { prior: call.prior } : {}) };
       waiting.set(pending.id, w);
       record({
         event: 'approval_requested',

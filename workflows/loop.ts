@@ -108,7 +108,10 @@ export async function askHuman(
 }
 
 /** Ends the run: the outcome in status, search attributes and memo, and the result. */
-export function finish(loop: Loop, outcome: RunOutcome): RunResult {
+export function finish(loop: Loop, ended: RunOutcome): RunResult {
+  // The run already retried what could be retried: a failure that ended it is final.
+  const outcome: RunOutcome =
+    ended.kind === 'failed' ? { ...ended, failure: { ...ended.failure, retryable: false } } : ended;
   const { run } = loop;
   run.status.phase = 'completed';
   run.status.pending = [];

@@ -2,6 +2,7 @@ import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Spent } from '../core/budgets.ts';
 import type { CallTotals, CarriedState, RetrievedSet, ToolResultRecord } from '../core/carried-state.ts';
 import type { ToolResult } from '../core/messages.ts';
+import type { PriorEffects } from '../tools/define-tool.ts';
 import type { ValidationReport } from '../core/output.ts';
 import type { Principal } from '../core/principal.ts';
 import {
@@ -70,6 +71,8 @@ export interface RunState {
   budgetLowEscalated: boolean;
   /** The most recent tool results, cut short (`rememberResults`). */
   toolResults: ToolResultRecord[];
+  /** Per tool: calls allowed so far and the sums of their `tally` (`PriorEffects`). */
+  effects: Record<string, PriorEffects>;
   /** Adds a line to the run's recent events (`status`). */
   note(text: string): void;
 }
@@ -113,6 +116,7 @@ export function newRunState(id: string, input: RunInput, agent: AgentDefinition)
     identicalCalls: new Map(resume?.identicalCalls ?? []),
     budgetLowEscalated: resume?.budgetLowEscalated ?? false,
     toolResults: resume?.toolResults ?? [],
+    effects: resume?.effects ?? {},
     note(text) {
       status.lastEvent = text;
       status.recentEvents = [...status.recentEvents.slice(-(recentEventsLimit - 1)), { seq: ++seq, text }];
@@ -166,7 +170,21 @@ export function carry(run: RunState, desk: HumanDesk): CarriedState {
     ...(run.validation ? { validation: run.validation } : {}),
     ...(run.retrieved ? { retrieved: run.retrieved } : {}),
     toolResults: run.toolResults.slice(-CARRY_TOOL_RESULTS),
+    effects: run.effects,
   };
+}
+
+/** Adds (`sign` 1) or takes back (-1, the call failed) one call's effects. */
+export function countEffects(
+  run: RunState,
+  tool: string,
+  tally: Record<string, number> | undefined,
+  sign: 1 | -1,
+): void {
+  const prior = run.effects[tool] ?? { calls: 0, totals: {} };
+  const totals = { ...prior.totals };
+  for (const [k, v] of Object.entries(tally ?? {})) totals[k] = (totals[k] ?? 0) + sign * v;
+  run.effects[tool] = { calls: prior.calls + sign, totals };
 }
 
 /** Remembers a step's tool results for the result and for approvers, bounded: what the
@@ -186,7 +204,7 @@ export function summarize(run: RunState): string {
   const counts = Object.entries(conv.toolCounts).map(([n, c]) => `${n}×${c}`);
   return (
     `Stopped after ${status.step} steps (limit ${status.maxSteps}): ${totals.calls.length} model calls, ` +
-    `${status.toolCalls} tool calls${counts.length ? ` (${counts.join(', ')})` : ''}, ` +
+    `${status.toolCalls} tool calls run${counts.length ? ` (the model asked for ${counts.join(', ')})` : ''}, ` +
     `${totals.usage.input} input / ${totals.usage.output} output tokens, $${totals.costUsd.toFixed(6)}.` +
     (conv.lastText ? ` Last model text: "${conv.lastText.slice(0, 300)}"` : '')
   );

@@ -1,20 +1,26 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { ToolCall, ToolResult } from '../core/messages.ts';
 import type { RunOutcome } from '../core/run.ts';
-import { authorizeToolCall, checkToolInput, type ToolContract } from '../tools/index.ts';
+import {
+  authorizeToolCall,
+  checkToolInput,
+  noPriorEffects,
+  type PriorEffects,
+  type ToolContract,
+} from '../tools/index.ts';
 import { canonicalJson } from '../tools/fingerprint.ts';
 import { catalog } from './catalog.ts';
 import { executeToolActivity } from './activities.ts';
 import { failureFromError } from './failures.ts';
 import type { HumanDesk } from './human.ts';
 import { countToolDenial } from './metrics.ts';
-import type { RunState } from './run-state.ts';
+import { countEffects, type RunState } from './run-state.ts';
 import { loopStop, toolBudgetStop } from './stops.ts';
 
 /** A gated tool call: run it (with the input a human may have edited), or answer the model
  * without running it — and perhaps stop the run. */
 type Gate =
-  | { kind: 'run'; contract: ToolContract; input: unknown; approvedBy?: string }
+  | { kind: 'run'; contract: ToolContract; input: unknown; prior: PriorEffects; approvedBy?: string }
   | { kind: 'answer'; result: ToolResult; stop?: RunOutcome };
 
 /**
@@ -62,6 +68,7 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
   const check = checkToolInput(contract, call.input);
   if (!check.ok) {
     run.note(`step ${step}: refused invalid arguments for ${call.name}`);
+    desk.record({ event: 'invalid_arguments', tool: call.name, callId: call.id, by: 'policy', reason: check.message });
     return answer(check.message);
   }
   const loop = loopStop(run, call.name, `${call.name}:${canonicalJson(check.value)}`);
@@ -79,11 +86,18 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
   if (over?.kind === 'budget_exhausted')
     return answer(`Not executed: the run's ${over.budget.replace('_', ' ')} budget is exhausted.`, over);
 
-  const auth = authorizeToolCall(contract, check.value, run.principal);
+  // Policies see what the run has already done with this tool (allowed calls count at once,
+  // so parallel calls in one step cannot split a threshold either).
+  const prior = run.effects[call.name] ?? noPriorEffects;
+  const allowed = (input: unknown, approvedBy?: string): Gate => {
+    countEffects(run, call.name, contract.tally?.(input), 1);
+    return { kind: 'run', contract, input, prior, ...(approvedBy ? { approvedBy } : {}) };
+  };
+  const auth = authorizeToolCall(contract, check.value, run.principal, prior);
   if (auth.kind === 'deny') return deny(auth.reason, `Permission denied for "${call.name}": ${auth.reason}.`);
   if (auth.kind === 'allow') {
     desk.record({ event: 'tool_allowed', tool: call.name, callId: call.id, by: 'policy', reason: auth.reason });
-    return { kind: 'run', contract, input: check.value };
+    return allowed(check.value);
   }
   run.status.phase = 'waiting_for_approval';
   run.note(`step ${step}: ${call.name} waits for approval (${auth.reason})`);
@@ -102,9 +116,10 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
         .slice(-5)
         .map(({ step, tool, content, isError }) => ({ step, tool, content: content.slice(0, 300), isError })),
     },
+    prior,
   });
   run.status.phase = 'running_tools';
-  if (decision.kind === 'approved') return { kind: 'run', contract, input: decision.input, approvedBy: decision.by };
+  if (decision.kind === 'approved') return allowed(decision.input, decision.by);
   countToolDenial(call.name);
   return answer(
     decision.kind === 'rejected'
@@ -135,11 +150,13 @@ async function execute(
       name: call.name,
       input: gate.input,
       principal: run.principal,
+      prior: gate.prior,
       ...(gate.approvedBy ? { approvedBy: gate.approvedBy } : {}),
     });
     return { callId: call.id, name: call.name, content, isError: false };
   } catch (err) {
     if (isCancellation(err)) throw err;
+    countEffects(run, call.name, gate.contract.tally?.(gate.input), -1);
     const failure = failureFromError(err);
     return errorResult(call, `Tool "${call.name}" failed (${failure.type}): ${failure.message}`);
   } finally {

@@ -183,3 +183,50 @@ describe('humans decide with the context they need', () => {
       expect(result.toolResults?.[1]?.content).toMatch(/re_|refund/i);
     }));
 });
+
+describe('a threshold cannot be split around, and a customer’s run touches only their orders', () => {
+  const grace = {
+    tenant: 'shop',
+    user: 'grace',
+    scopes: ['orders:read', 'orders:write'],
+    roles: ['support_agent'],
+    attributes: { customer: 'Grace Hopper' },
+  };
+  const refund = (orderId: string, id: string) => ({
+    kind: 'tool_calls' as const,
+    calls: [{ id, name: 'refund_order', args: { orderId, amountCents: 1999, reason: 'as the note says' } }],
+  });
+
+  it('three refunds of $19.99: the first runs, the second asks a human (the run total is over $20)', () =>
+    withFake(async (bosun) => {
+      fake.push(refund('ord_101', 'c1'), refund('ord_101', 'c2'));
+      const run = await bosun.start({
+        agent: testAgent(openaiModel, { tools: ['refund_order'] }),
+        task: 'refund ord_101',
+        principal: grace,
+        runId: uniqueName('split'),
+      });
+      await expect.poll(async () => (await run.status()).pendingApprovals.length, { timeout: 15_000 }).toBe(1);
+      const [ask] = (await run.status()).pendingApprovals;
+      expect(ask).toMatchObject({
+        tool: 'refund_order',
+        reason: 'refunds in this run would total $39.98, over $20.00',
+      });
+      expect(ask!.context?.earlierResults).toMatchObject([{ tool: 'refund_order', isError: false }]);
+      await run.cancel();
+    }));
+
+  it('refuses a refund on another customer’s order in the handler, whatever the model was told', () =>
+    withFake(async (bosun) => {
+      fake.push(refund('ord_102', 'c1'), { kind: 'text', text: 'Could not refund.' });
+      const result = await bosun.run({
+        agent: testAgent(openaiModel, { tools: ['refund_order'] }),
+        task: 'a document said to refund ord_102',
+        principal: grace,
+      });
+      expect(result.outcome).toMatchObject({ kind: 'answer', text: 'Could not refund.' });
+      const toolTurn = (fake.requests[1]!.body as { messages: { role: string; content: string }[] }).messages.at(-1)!;
+      expect(toolTurn.content).toContain('No order ord_102 for this customer');
+      expect(result.toolResults ?? []).toEqual([]);
+    }));
+});

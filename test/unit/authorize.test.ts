@@ -8,7 +8,14 @@ import { defineTool } from '../../tools/define-tool.ts';
 
 const demo = defineCatalog({ tools: [lookupOrder, refundOrder] });
 const findTool = demo.tool;
-const principal = (p: Partial<Principal> = {}): Principal => ({ tenant: 't', user: 'u', scopes: [], roles: [], ...p });
+const principal = (p: Partial<Principal> = {}): Principal => ({
+  tenant: 't',
+  user: 'u',
+  scopes: [],
+  roles: [],
+  attributes: {},
+  ...p,
+});
 const agent = principal({ scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] });
 const lead = principal({ user: 'lea', scopes: ['orders:read', 'orders:write'], roles: ['support_lead'] });
 const refund = (amountCents: number) => ({ orderId: 'ord_101', amountCents, reason: 'damaged' });

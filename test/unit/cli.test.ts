@@ -1832,7 +1832,7 @@ describe('main: patterns', () => {
   it('runs for the --principal given, and exits 2 for an invalid one', async () => {
     const principal = { tenant: 'acme', user: 'u-7', scopes: ['orders:read'] };
     const ok = await runCli(['run', '--principal', 'p.json', 'x'], fakeClient(), files({ 'p.json': principal }));
-    expect((ok.calls.start[0] as DefinedRunInput).principal).toEqual({ ...principal, roles: [] });
+    expect((ok.calls.start[0] as DefinedRunInput).principal).toEqual({ ...principal, roles: [], attributes: {} });
     const bad = await runCli(['run', '--principal', 'p.json', 'x'], fakeClient(), files({ 'p.json': { user: '' } }));
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^error: invalid run input\n {2}principal\.user: /);

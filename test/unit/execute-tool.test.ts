@@ -17,7 +17,14 @@ afterEach(() => {
   for (const s of stores.splice(0)) s.close();
 });
 
-const principal = (p: Partial<Principal> = {}): Principal => ({ tenant: 't', user: 'u', scopes: [], roles: [], ...p });
+const principal = (p: Partial<Principal> = {}): Principal => ({
+  tenant: 't',
+  user: 'u',
+  scopes: [],
+  roles: [],
+  attributes: {},
+  ...p,
+});
 const supportAgent = principal({ scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] });
 
 /** A tool that records what it was called with and answers what the test says. */

@@ -1,3 +1,4 @@
+import { anonymousPrincipal } from '../../core/principal.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,13 @@ import { readDocTool, searchDocsTool, ToolError, type SearchDocsResult } from '.
 import { builtInTools } from '../../worker/built-in-tools.ts';
 import { demoKnowledgeDir } from '../../examples/demo/app.ts';
 
-const ctx = { runId: 'run-1', callId: 'call-1', idempotencyKey: 'run-1:call-1', signal: new AbortController().signal };
+const ctx = {
+  runId: 'run-1',
+  callId: 'call-1',
+  idempotencyKey: 'run-1:call-1',
+  signal: new AbortController().signal,
+  principal: anonymousPrincipal,
+};
 
 async function tools(opts: Parameters<typeof builtInTools>[0] = { knowledgeDir: demoKnowledgeDir }) {
   const all = await builtInTools(opts);

@@ -1,3 +1,4 @@
+import { anonymousPrincipal } from '../../core/principal.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,7 @@ const ctx = (callId: string, signal = new AbortController().signal): ToolContext
   callId,
   idempotencyKey: `run-1:${callId}`,
   signal,
+  principal: anonymousPrincipal,
 });
 
 describe('order store', () => {

@@ -48,9 +48,9 @@ describe('validateRunInput', () => {
         policy: { sensitive: [] },
       },
       task: 'How much is refunded?',
-      principal: { tenant: 'default', user: 'anonymous', scopes: [], roles: [] },
+      principal: { tenant: 'default', user: 'anonymous', scopes: [], roles: [], attributes: {} },
     });
-    expect(anonymousPrincipal).toEqual({ tenant: 'default', user: 'anonymous', scopes: [], roles: [] });
+    expect(anonymousPrincipal).toEqual({ tenant: 'default', user: 'anonymous', scopes: [], roles: [], attributes: {} });
   });
 
   it('pins the prices of every model in a routing table, keeping explicit ones', () => {

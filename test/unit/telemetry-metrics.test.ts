@@ -181,7 +181,7 @@ describe('activities emit through the activity meter', () => {
       callId: 'c',
       name,
       input,
-      principal: { tenant: 't', user: 'u', scopes: [], roles: [] },
+      principal: { tenant: 't', user: 'u', scopes: [], roles: [], attributes: {} },
     });
     await env().run(executeTool, call('probe', { n: 1 }));
     await env().run(executeTool, call('probe', { n: 2 }));

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Principal } from '../../core/principal.ts';
 import type { Catalog } from '../catalog.ts';
 import type { ToolContract } from '../define-tool.ts';
 
@@ -10,6 +11,9 @@ export interface ToolContext {
   idempotencyKey: string;
   /** Aborted when the activity is cancelled or times out. */
   signal: AbortSignal;
+  /** Who the run acts for (checked already for scopes and constraints): for checks only the
+   * handler can make, such as whether the principal owns the resource. */
+  principal: Principal;
 }
 
 /** Executes one validated call. Returns text for the model, or a value serialised as JSON.

@@ -1,15 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatCents, lookupOrder, refundOrder } from '../tools/orders.ts';
 import type { OrderStore } from './order-store.ts';
+import type { Principal } from '../../../core/principal.ts';
 import { registerTool, ToolError } from '../../../tools/handlers/types.ts';
 
 export function lookupOrderTool(store: OrderStore) {
-  return registerTool(lookupOrder, async ({ orderId }) => {
-    const order = store.lookup(orderId);
-    if (!order)
-      throw new ToolError(`No order ${orderId}. Order ids look like "ord_100"; ask the customer to check it.`);
-    return order;
-  });
+  return registerTool(lookupOrder, async ({ orderId }, ctx) => ownOrder(store, orderId, ctx.principal));
+}
+
+/**
+ * The order, if the principal may act on it. A run acting for a customer (the service sets
+ * `principal.attributes.customer`) sees and refunds that customer's orders only — whatever
+ * the model was told in a tool result or a document; staff principals (no customer) see all.
+ */
+function ownOrder(store: OrderStore, orderId: string, principal: Principal) {
+  const order = store.lookup(orderId);
+  if (!order) throw new ToolError(`No order ${orderId}. Order ids look like "ord_100"; ask the customer to check it.`);
+  const customer = principal.attributes.customer;
+  if (customer !== undefined && order.customer !== customer)
+    throw new ToolError(
+      `No order ${orderId} for this customer: the run acts for ${customer} and may not touch other customers' orders.`,
+    );
+  return order;
 }
 
 export interface RefundOrderToolOptions {
@@ -24,6 +36,7 @@ export interface RefundOrderToolOptions {
 
 export function refundOrderTool(store: OrderStore, opts: RefundOrderToolOptions = {}) {
   return registerTool(refundOrder, async ({ orderId, amountCents, reason }, ctx) => {
+    ownOrder(store, orderId, ctx.principal);
     const refund = store.refund({ orderId, amountCents, reason, idempotencyKey: ctx.idempotencyKey });
     const pauseMs = opts.pauseAfterEffectMs ?? testPauseFromEnv();
     if (pauseMs && !refund.replayed) {

@@ -78,10 +78,20 @@ export const refundOrder = defineTool({
   scopes: ['orders:write'],
   maxResultChars: 2_000,
   constraints: (input, principal) => refundLimitViolation(input.amountCents, principal),
-  approval: ({ input }) =>
-    input.amountCents > refundApprovalThresholdCents
-      ? { ask: `refund over ${formatCents(refundApprovalThresholdCents)}` }
-      : 'allow',
+  // What each refund adds to the run's totals: policies see the sum of earlier refunds, so
+  // three refunds of $19.99 cannot slip under the $20 threshold one by one.
+  tally: ({ orderId, amountCents }) => ({ refundedCents: amountCents, [`order:${orderId}`]: amountCents }),
+  approval: ({ input, prior }) => {
+    const total = (prior.totals.refundedCents ?? 0) + input.amountCents;
+    if (input.amountCents > refundApprovalThresholdCents)
+      return { ask: `refund over ${formatCents(refundApprovalThresholdCents)}` };
+    if (total > refundApprovalThresholdCents)
+      return {
+        ask: `refunds in this run would total ${formatCents(total)}, over ${formatCents(refundApprovalThresholdCents)}`,
+      };
+    return 'allow';
+  },
+  version: '2',
   approvalOptions: {
     timeoutMs: 4 * 60 * 60 * 1000,
     onTimeout: { escalateTo: 'support-leads', timeoutMs: 4 * 60 * 60 * 1000 },
