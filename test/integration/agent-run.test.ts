@@ -149,7 +149,9 @@ describe('agentRun budgets and failures', () => {
         const result = await bosun.run({ agent: testAgent(openaiModel, { maxSteps: 3 }), task: 'loop forever' });
         expect(result.outcome).toMatchObject({ kind: 'budget_exhausted', budget: 'steps', limit: 3 });
         if (result.outcome.kind !== 'budget_exhausted') throw new Error('unreachable');
-        expect(result.outcome.summary).toMatch(/^Stopped after 3 steps \(limit 3\).*\(calculator×3\)/);
+        expect(result.outcome.summary).toMatch(
+          /^Stopped after 3 steps \(limit 3\).*\(the model asked for calculator×3\)/,
+        );
         expect(openai.requests).toHaveLength(3);
         expect(result.toolCalls).toBe(3);
         await maybeRecordHistory(h.temporal, result.runId, 'agent-run-step-budget');

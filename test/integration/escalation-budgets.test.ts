@@ -156,7 +156,7 @@ describe('budgets and stop conditions', () => {
       expect(result.outcome).toMatchObject({ kind: 'budget_exhausted', budget: 'tool_calls', limit: 2 });
       expect(result.toolCalls).toBe(2);
       if (result.outcome.kind === 'budget_exhausted')
-        expect(result.outcome.summary).toMatch(/2 tool calls \(calculator×2\)/);
+        expect(result.outcome.summary).toMatch(/2 tool calls run \(the model asked for calculator×2\)/);
     }));
 
   it('stops at the input- and output-token budgets, counting retried billed attempts', () =>
@@ -218,7 +218,7 @@ describe('budgets and stop conditions', () => {
         task: 't',
       });
       expect(result.outcome).toMatchObject({ kind: 'budget_exhausted', budget: 'wall_clock', limit: 1_000 });
-      expect(result.steps).toBeGreaterThanOrEqual(2);
+      expect(result.steps).toBeGreaterThanOrEqual(1);
       expect(result.steps).toBeLessThanOrEqual(4);
     }));
 

@@ -142,10 +142,10 @@ describe('humans decide with the context they need', () => {
   it('an approval shows the task, the principal and earlier tool results; an edit is audited with both arguments; the result lists tool results', () =>
     withFake(async (bosun) => {
       fake.push(
-        { kind: 'tool_calls', calls: [{ name: 'lookup_order', args: { orderId: 'ord_101' } }] },
+        { kind: 'tool_calls', calls: [{ name: 'lookup_order', args: { orderId: 'ord_103' } }] },
         {
           kind: 'tool_calls',
-          calls: [{ name: 'refund_order', args: { orderId: 'ord_101', amountCents: 5000, reason: 'damaged' } }],
+          calls: [{ name: 'refund_order', args: { orderId: 'ord_103', amountCents: 5000, reason: 'damaged' } }],
         },
         { kind: 'text', text: 'Refunded.' },
       );
@@ -157,23 +157,23 @@ describe('humans decide with the context they need', () => {
       };
       const run = await bosun.start({
         agent: testAgent(openaiModel, { tools: ['lookup_order', 'refund_order'] }),
-        task: 'Refund the broken mugs of ord_101',
+        task: 'Refund the wobbly desk of ord_103',
         principal,
         runId: uniqueName('context'),
       });
       await expect.poll(async () => (await run.status()).pendingApprovals.length, { timeout: 15_000 }).toBe(1);
       const [ask] = (await run.status()).pendingApprovals;
       expect(ask!.context).toMatchObject({
-        task: 'Refund the broken mugs of ord_101',
+        task: 'Refund the wobbly desk of ord_103',
         principal: { tenant: 'shop', user: 'sam' },
         earlierResults: [
-          { step: 1, tool: 'lookup_order', isError: false, content: expect.stringContaining('ord_101') },
+          { step: 1, tool: 'lookup_order', isError: false, content: expect.stringContaining('ord_103') },
         ],
       });
       await run.edit(
         ask!.id,
         { id: 'carol', groups: ['support'] },
-        { orderId: 'ord_101', amountCents: 3000, reason: 'damaged' },
+        { orderId: 'ord_103', amountCents: 3000, reason: 'damaged' },
       );
       const result = await run.result();
       expect(result.audit.find((a) => a.event === 'edited')).toMatchObject({
@@ -190,7 +190,7 @@ describe('a threshold cannot be split around, and a customer’s run touches onl
     user: 'grace',
     scopes: ['orders:read', 'orders:write'],
     roles: ['support_agent'],
-    attributes: { customer: 'Grace Hopper' },
+    attributes: { customer: 'Barbara Liskov' },
   };
   const refund = (orderId: string, id: string) => ({
     kind: 'tool_calls' as const,
@@ -199,10 +199,10 @@ describe('a threshold cannot be split around, and a customer’s run touches onl
 
   it('three refunds of $19.99: the first runs, the second asks a human (the run total is over $20)', () =>
     withFake(async (bosun) => {
-      fake.push(refund('ord_101', 'c1'), refund('ord_101', 'c2'));
+      fake.push(refund('ord_105', 'c1'), refund('ord_105', 'c2'));
       const run = await bosun.start({
         agent: testAgent(openaiModel, { tools: ['refund_order'] }),
-        task: 'refund ord_101',
+        task: 'refund ord_105',
         principal: grace,
         runId: uniqueName('split'),
       });
