@@ -159,3 +159,34 @@ describe('missingScopes and offeredTools', () => {
     });
   });
 });
+
+describe('policies that look past one call', () => {
+  const sam = principal({ scopes: ['orders:read', 'orders:write'], roles: ['support_agent'] });
+  const call = (amountCents: number) => ({ orderId: 'ord_105', amountCents, reason: 'r' });
+
+  it('the demo refund asks a human once the run total would pass $20, however it is split', () => {
+    expect(authorizeToolCall(refundOrder, call(1999), sam).kind).toBe('allow');
+    const prior = { calls: 1, totals: refundOrder.tally!(call(1999)) };
+    expect(prior.totals).toEqual({ refundedCents: 1999, 'order:ord_105': 1999 });
+    expect(authorizeToolCall(refundOrder, call(1999), sam, prior)).toMatchObject({
+      kind: 'ask',
+      reason: 'refunds in this run would total $39.98, over $20.00',
+    });
+    expect(authorizeToolCall(refundOrder, call(1), sam, prior).kind).toBe('allow');
+  });
+
+  it('constraints see the prior effects too', () => {
+    const capped = defineTool({
+      name: 'capped',
+      description: 'At most 3 calls a run.',
+      input: z.object({}),
+      effect: 'idempotent',
+      constraints: (_input, _principal, prior) => (prior.calls >= 3 ? 'at most 3 calls a run' : undefined),
+    });
+    expect(authorizeToolCall(capped, {}, sam, { calls: 2, totals: {} }).kind).toBe('allow');
+    expect(authorizeToolCall(capped, {}, sam, { calls: 3, totals: {} })).toEqual({
+      kind: 'deny',
+      reason: 'at most 3 calls a run',
+    });
+  });
+});
