@@ -24,6 +24,9 @@ export interface RunStats {
   humanAnswers: number;
   /** Retrieval-augmented runs: how often the knowledge base had nothing, the mean best score. */
   retrieval: { runs: number; weakRate: number | null; meanTopScore: number | null };
+  /** Calls whose model had no price, so `costUsd` leaves them out: how many, in how many
+   * runs, and which models (`provider/name`). Zero when every call was priced. */
+  unpriced: { calls: number; runs: number; models: string[] };
 }
 
 interface MemoStats {
@@ -31,6 +34,8 @@ interface MemoStats {
   timeouts?: number;
   retrieval?: { chunks: number; weak: boolean; topScore: number };
   answeredBy?: string;
+  unpricedCalls?: number;
+  unpricedModels?: string[];
 }
 
 /**
@@ -91,6 +96,7 @@ export function summarizeRuns(infos: WorkflowExecutionInfo[], window: RunStats['
       i.typedSearchAttributes.get(searchAttributes.failureType) === 'timeout' ||
       (memoOf(i).timeouts ?? 0) > 0,
   );
+  const unpricedRuns = finished.map(memoOf).filter((m) => (m.unpricedCalls ?? 0) > 0);
   return {
     window,
     runs: infos.length,
@@ -119,6 +125,11 @@ export function summarizeRuns(infos: WorkflowExecutionInfo[], window: RunStats['
       runs: rag.length,
       weakRate: rag.length ? rate(rag.filter((r) => r.weak).length, rag.length) : null,
       meanTopScore: rag.length ? round(rag.reduce((s, r) => s + r.topScore, 0) / rag.length) : null,
+    },
+    unpriced: {
+      calls: unpricedRuns.reduce((s, m) => s + (m.unpricedCalls ?? 0), 0),
+      runs: unpricedRuns.length,
+      models: [...new Set(unpricedRuns.flatMap((m) => m.unpricedModels ?? []))].sort(),
     },
   };
 }

@@ -300,6 +300,10 @@ export interface RunStatus {
   maxSteps: number;
   usage: z.infer<typeof usageSchema>;
   costUsd: number;
+  /** Calls whose model had no price (`costUsd` leaves them out), and those models
+   * (`provider/name`). Absent from workers that predate them. */
+  unpricedCalls?: number;
+  unpricedModels?: string[];
   /** The model of the latest call, `provider/name`. */
   model?: string;
   modelCalls: number;

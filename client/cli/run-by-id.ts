@@ -6,7 +6,7 @@ import type { AuditEntry } from '../../core/approvals.ts';
 import type { RunStatus } from '../../core/run.ts';
 import type { CommandOf, ParseResult } from './command.ts';
 import type { CommandArgs } from './flags.ts';
-import { approvalTerms, formatUsage, plural, summarizeArgs, words } from './format.ts';
+import { approvalTerms, formatUnpriced, formatUsage, plural, summarizeArgs, words } from './format.ts';
 import { formatResult, resultExitCode } from './format-result.ts';
 import type { Job } from './job.ts';
 
@@ -70,10 +70,12 @@ export function formatStatus(s: RunStatus): string {
   const events = (s.recentEvents ?? []).slice(-statusEventLines);
   const approvals = s.pendingApprovals ?? [];
   const escalations = s.escalations ? `, ${plural(s.escalations, 'escalation')}` : '';
+  const unpriced = formatUnpriced(s.unpricedCalls, s.unpricedModels);
   return [
     `run ${s.runId} (agent ${s.agent})`,
     `phase: ${words(s.phase)}, step ${s.step} of ${s.maxSteps}${s.outcome ? `, outcome: ${words(s.outcome)}` : ''}`,
     `usage: ${formatUsage(s.usage)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}${escalations}`,
+    ...(unpriced ? [unpriced] : []),
     `pending: ${pending.length ? pending.join('; ') : 'nothing'}`,
     ...(approvals.length
       ? [

@@ -2,7 +2,7 @@
 import type { RunStats } from '../stats.ts';
 import type { CommandOf, ParseResult } from './command.ts';
 import type { CommandArgs } from './flags.ts';
-import { pct } from './format.ts';
+import { formatUnpriced, pct, plural } from './format.ts';
 import type { Job } from './job.ts';
 
 /** `24h`, `7d`, `90m` before `now`, or an ISO date. */
@@ -33,6 +33,7 @@ export function statsJob(cmd: CommandOf<'stats'>): Job {
 
 /** The business figures, one per line. */
 export function formatStats(r: RunStats): string {
+  const unpriced = formatUnpriced(r.unpriced.calls, r.unpriced.models, ` in ${plural(r.unpriced.runs, 'run')}`);
   const outcomes =
     Object.entries(r.outcomes)
       .map(([k, v]) => `${k.replaceAll('_', ' ')} ${v}`)
@@ -43,6 +44,7 @@ export function formatStats(r: RunStats): string {
     `task success rate: ${pct(r.successRate)}`,
     `latency: p50 ${(r.latencyMs.p50 / 1000).toFixed(2)} s, p95 ${(r.latencyMs.p95 / 1000).toFixed(2)} s; timeout rate ${pct(r.timeoutRate)}`,
     `cost: $${r.costUsd.toFixed(6)} in all, ${r.costPerCompletedUsd === null ? 'n/a' : `$${r.costPerCompletedUsd.toFixed(6)}`} per completed task`,
+    ...(unpriced ? [unpriced] : []),
     `schema validation: ${r.validation.runs} run(s) with a contract, ${pct(r.validation.successRate)} valid, ${pct(r.validation.firstTryRate)} on the first try`,
     `human escalation rate: ${pct(r.escalationRate)} (${r.humanAnswers} answered by a human)`,
     `retrieval: ${r.retrieval.runs} run(s) with retrieval, weak context ${pct(r.retrieval.weakRate)}, mean best score ${r.retrieval.meanTopScore ?? 'n/a'}`,

@@ -24,6 +24,7 @@ export const cliEntryStats: RunStats = {
   escalationRate: 0,
   humanAnswers: 0,
   retrieval: { runs: 0, weakRate: null, meanTopScore: null },
+  unpriced: { calls: 0, runs: 0, models: [] },
 };
 
 export async function connectBosunClient(): Promise<Pick<BosunClient, 'stats'> & { close(): Promise<void> }> {

@@ -264,6 +264,14 @@ describe('formatStatus', () => {
     expect(formatStatus(older as RunStatus)).toMatch(/\nlast event: step 2: model asked for calculator$/);
   });
 
+  it('says which models had no price, when the worker reports them', () => {
+    const text = formatStatus({ ...status, unpricedCalls: 1, unpricedModels: ['anthropic/claude-next'] });
+    expect(text).toContain(
+      "\ncost unknown for 1 call: model anthropic/claude-next has no price (set its price in the agent's `prices`)\npending:",
+    );
+    expect(formatStatus({ ...status, unpricedCalls: 0 })).not.toContain('cost unknown');
+  });
+
   it('names a pending model call and the outcome of a finished run', () => {
     const waiting = formatStatus({
       ...status,
@@ -294,6 +302,24 @@ describe('formatResult', () => {
     expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { unpricedCalls: 2 }))).toContain(
       '$0.000960 (+2 unpriced calls)',
     );
+  });
+
+  it('names the models that had no price beside the cost', () => {
+    const call = (model: string, costUsd: number | null) =>
+      ({ model, costUsd }) as unknown as NonNullable<RunResult['calls']>[number];
+    const text = formatResult(
+      result(
+        { kind: 'answer', text: 'x', truncated: false },
+        {
+          unpricedCalls: 2,
+          calls: [call('openai/gpt-9', null), call('openai/gpt-4.1', 0.001), call('openai/gpt-9', null)],
+        },
+      ),
+    );
+    expect(text).toContain(
+      "\ncost unknown for 2 calls: model openai/gpt-9 has no price (set its price in the agent's `prices`)\n",
+    );
+    expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false }))).not.toContain('cost unknown');
   });
 
   it('shows an escalation with its issues and the last output, and exits 1', () => {
@@ -1866,6 +1892,7 @@ const sampleStats: RunStats = {
   escalationRate: 0.2222,
   humanAnswers: 1,
   retrieval: { runs: 3, weakRate: 0.3333, meanTopScore: 4.2 },
+  unpriced: { calls: 0, runs: 0, models: [] },
 };
 
 describe('stats', () => {
@@ -1902,6 +1929,12 @@ describe('stats', () => {
     expect(text).toContain('human escalation rate: 22.2% (1 answered by a human)');
     expect(text).toContain('retrieval: 3 run(s) with retrieval, weak context 33.3%, mean best score 4.2');
     expect(formatStats(sampleStats)).toBe(text);
+    expect(text).not.toContain('cost unknown');
+    expect(
+      formatStats({ ...sampleStats, unpriced: { calls: 3, runs: 2, models: ['openai/gpt-9', 'openai/gpt-x'] } }),
+    ).toContain(
+      "\ncost unknown for 3 calls in 2 runs: models openai/gpt-9, openai/gpt-x have no price (set its price in the agent's `prices`)\n",
+    );
   });
 
   it('runs as the program entry (`node client/cli.ts stats`), as text and as JSON', () => {
