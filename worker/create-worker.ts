@@ -17,6 +17,7 @@ import { dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import { createModelAdapters } from './providers.ts';
+import { requireSearchAttributes } from './server-check.ts';
 
 /** What the handlers of a worker's tools may need, built by the worker. */
 export interface HandlerDeps {
@@ -76,8 +77,10 @@ export interface BosunWorkerOptions<C extends Catalog = Catalog> extends WorkerA
 
 /**
  * Composition root: SDK clients, tool handlers and activities are wired here, once. What
- * it is given is checked first (`WorkerSetupError` lists every problem); nothing starts
- * half-configured.
+ * it is given is checked first (`WorkerSetupError` lists every problem), then the server it
+ * is to serve: the namespace must exist (`NamespaceNotFoundError`) and have Bosun's search
+ * attributes (`MissingSearchAttributesError`, with the command that registers them); nothing
+ * starts half-configured.
  */
 export async function createBosunWorker<C extends Catalog = Catalog>(opts: BosunWorkerOptions<C>): Promise<Worker> {
   const { config } = opts;
@@ -130,6 +133,12 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
           bundlerOptions: { webpackConfigHook: findSdkModules },
         }
       : { workflowsPath };
+  // A run on a namespace without Bosun's search attributes hangs on its first upsert: refuse
+  // to start instead, naming what is missing and the command that adds it.
+  await requireSearchAttributes(opts.connection, {
+    namespace: config.TEMPORAL_NAMESPACE,
+    address: config.TEMPORAL_ADDRESS,
+  });
   return Worker.create({
     connection: opts.connection,
     namespace: config.TEMPORAL_NAMESPACE,
