@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ async function bareNamespace(): Promise<string> {
   const namespace = uniqueName('bare-ns');
   await h.connection.workflowService.registerNamespace({
     namespace,
-    workflowExecutionRetentionPeriod: { seconds: 86_400 },
+    workflowExecutionRetentionPeriod: msToTs('1 day'),
   });
   // The frontend learns of a new namespace on its next cache refresh.
   await expect
