@@ -75,14 +75,24 @@ export type OpenEscalation = z.infer<typeof openEscalationSchema>;
 /** What a human does with an escalated run: answer for it, redirect it with a new
  * instruction (the loop continues), or end it. */
 export const escalationResolutionSchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('answer'), escalationId: z.string().min(1), by: actorSchema, text: z.string().min(1) }),
+  z.strictObject({
+    action: z.literal('answer'),
+    escalationId: z.string().min(1),
+    by: actorSchema,
+    text: z.string().min(1),
+  }),
   z.strictObject({
     action: z.literal('redirect'),
     escalationId: z.string().min(1),
     by: actorSchema,
     instruction: z.string().min(1),
   }),
-  z.strictObject({ action: z.literal('end'), escalationId: z.string().min(1), by: actorSchema, reason: z.string().min(1) }),
+  z.strictObject({
+    action: z.literal('end'),
+    escalationId: z.string().min(1),
+    by: actorSchema,
+    reason: z.string().min(1),
+  }),
 ]);
 export type EscalationResolution = z.infer<typeof escalationResolutionSchema>;
 export type EscalationResolutionInput = z.input<typeof escalationResolutionSchema>;
