@@ -65,6 +65,30 @@ export interface EscalationAck {
 /** One entry of the approvals inbox: a pending tool call and the agent of its run. */
 export type InboxApproval = PendingApproval & { agent: string };
 
+/** A run the inbox lists as waiting for approval but could not read: its worker is down or
+ * too slow to answer the `status` query in time. Its approvals are not in the inbox. */
+export interface UnreachableRun {
+  runId: string;
+  /** Its task queue, whose workers did not answer. */
+  taskQueue?: string;
+  reason: string;
+}
+
+/** The approvals inbox: what the runs that answered are waiting for, and the runs that did
+ * not answer (one stopped worker does not hide the others' approvals). */
+export interface Inbox {
+  approvals: InboxApproval[];
+  unreachable: UnreachableRun[];
+}
+
+export interface InboxOptions {
+  /** At most this many runs are read (default `defaultInboxRunLimit`). */
+  limit?: number;
+  /** How long one run's `status` query may take before the run counts as unreachable
+   * (default `defaultInboxQueryTimeoutMs`). */
+  queryTimeoutMs?: number;
+}
+
 /**
  * A started run: read its status while it works, decide its approvals, resolve its
  * escalations, await its typed result.
@@ -130,11 +154,20 @@ export interface BosunClient {
   runTask(input: TaskInputInit): Promise<TaskResult>;
   /**
    * The approvals inbox across runs: every tool call waiting for a human, oldest request
-   * first. Runs are found by visibility (`BosunPendingApprovals > 0`, still running), then
-   * each one's `status` query gives its approvals (visibility lags; the query is the truth).
-   * At most `limit` runs are read (default 100); a run that ended in between is skipped.
+   * first, and the runs that did not answer. Runs are found by visibility
+   * (`BosunPendingApprovals > 0`, still running), then each one's `status` query gives its
+   * approvals (visibility lags; the query is the truth). A query that takes longer than
+   * `queryTimeoutMs` (default 3 s: its worker is stopped or stuck) makes that run
+   * `unreachable` instead of failing the inbox. At most `limit` runs are read (default 100);
+   * a run that ended in between is skipped.
+   *
+   * @example
+   * const { approvals, unreachable } = await bosun.inbox();
+   * for (const u of unreachable) console.warn(`${u.runId}: ${u.reason}`);
    */
-  pendingApprovals(opts?: { limit?: number }): Promise<InboxApproval[]>;
+  inbox(opts?: InboxOptions): Promise<Inbox>;
+  /** The approvals of `inbox()`, without the runs that did not answer. */
+  pendingApprovals(opts?: InboxOptions): Promise<InboxApproval[]>;
   readonly temporal: Client;
 }
 
@@ -142,6 +175,9 @@ export interface BosunClient {
 export const pendingApprovalsQuery = `${searchAttributes.pendingApprovals.name} > 0 AND ExecutionStatus = "Running"`;
 /** How many runs the inbox reads when no limit is given. */
 export const defaultInboxRunLimit = 100;
+/** How long the inbox waits for one run's answer before listing it as unreachable: a
+ * healthy worker answers a query in milliseconds. */
+export const defaultInboxQueryTimeoutMs = 3_000;
 const inboxQueryConcurrency = 8;
 
 export interface BosunClientOptions {
@@ -265,46 +301,71 @@ export function createBosunClient({
     startTask,
     runTask: async (input) => (await startTask(input)).result(),
     stats: (opts) => runStats(client, opts),
-    pendingApprovals: (opts) => listPendingApprovals(client, opts?.limit ?? defaultInboxRunLimit),
+    inbox: (opts) => readInbox(client, opts),
+    pendingApprovals: async (opts) => (await readInbox(client, opts)).approvals,
     temporal: client,
   };
 }
 
-async function listPendingApprovals(client: Client, limit: number): Promise<InboxApproval[]> {
+async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox> {
+  const { limit = defaultInboxRunLimit, queryTimeoutMs = defaultInboxQueryTimeoutMs } = opts;
   if (!Number.isInteger(limit) || limit < 1)
     throw new RunInputError([{ path: 'limit', message: 'must be a positive integer' }], 'inbox query');
-  const runIds: string[] = [];
+  if (!Number.isFinite(queryTimeoutMs) || queryTimeoutMs <= 0)
+    throw new RunInputError([{ path: 'queryTimeoutMs', message: 'must be a positive number' }], 'inbox query');
+  const runs = new Map<string, string | undefined>();
   for await (const execution of client.workflow.list({
     query: pendingApprovalsQuery,
     pageSize: Math.min(limit, 1000),
   })) {
-    if (!runIds.includes(execution.workflowId)) runIds.push(execution.workflowId);
-    if (runIds.length >= limit) break;
+    if (!runs.has(execution.workflowId)) runs.set(execution.workflowId, execution.taskQueue);
+    if (runs.size >= limit) break;
   }
-  const inbox: InboxApproval[] = [];
-  for (let i = 0; i < runIds.length; i += inboxQueryConcurrency) {
-    const statuses = await Promise.all(
-      runIds.slice(i, i + inboxQueryConcurrency).map(async (runId) => {
-        try {
-          return await client.workflow.getHandle(runId).query(statusQuery);
-        } catch (err) {
-          // Listed, then gone (deleted, or its retention ran out) before we asked.
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
-        }
-      }),
-    );
-    for (const status of statuses) {
+  const approvals: InboxApproval[] = [];
+  const unreachable: UnreachableRun[] = [];
+  const read = async ([runId, taskQueue]: [string, string | undefined]) => {
+    try {
+      const status = await client.withDeadline(Date.now() + queryTimeoutMs, () =>
+        client.workflow.getHandle(runId).query(statusQuery),
+      );
       // Workers from before approvals existed answer without the field.
-      for (const approval of status?.pendingApprovals ?? []) inbox.push({ ...approval, agent: status!.agent });
+      for (const approval of status.pendingApprovals ?? []) approvals.push({ ...approval, agent: status.agent });
+    } catch (err) {
+      // Listed, then gone (deleted, or its retention ran out) before we asked.
+      if (err instanceof WorkflowNotFoundError) return;
+      unreachable.push({
+        runId,
+        ...(taskQueue !== undefined ? { taskQueue } : {}),
+        reason: unreachableReason(err, queryTimeoutMs, taskQueue),
+      });
     }
+  };
+  const listed = [...runs];
+  for (let i = 0; i < listed.length; i += inboxQueryConcurrency) {
+    await Promise.all(listed.slice(i, i + inboxQueryConcurrency).map(read));
   }
-  return inbox.sort(
+  approvals.sort(
     (a, b) =>
       Date.parse(a.requestedAt) - Date.parse(b.requestedAt) ||
       a.runId.localeCompare(b.runId) ||
       a.id.localeCompare(b.id),
   );
+  unreachable.sort((a, b) => a.runId.localeCompare(b.runId));
+  return { approvals, unreachable };
+}
+
+const grpcDeadlineExceeded = 4;
+
+/** Why a run's query failed, in a line: most often no worker is serving its task queue. */
+function unreachableReason(err: unknown, timeoutMs: number, taskQueue: string | undefined): string {
+  const cause = (err as { cause?: { code?: unknown; details?: unknown } } | null)?.cause;
+  const code = (err as { code?: unknown } | null)?.code ?? cause?.code;
+  if (code === grpcDeadlineExceeded) {
+    return `no answer within ${timeoutMs / 1000} s: no worker is serving ${taskQueue ? `task queue "${taskQueue}"` : 'its task queue'}, or it is stuck`;
+  }
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  const details = typeof cause?.details === 'string' && cause.details ? `: ${cause.details}` : '';
+  return `${message}${details}`;
 }
 
 /** An Update that failed in the workflow — its validator refused the decision, or its

@@ -1,7 +1,7 @@
 import type { BosunClient } from '../client.ts';
 
 /** What a command needs from a connected client: a subset of `BosunClient`, so tests fake it easily. */
-export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'pendingApprovals' | 'stats'> & {
+export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'inbox' | 'stats'> & {
   close(): Promise<void>;
 };
 

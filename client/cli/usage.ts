@@ -66,7 +66,11 @@ const sections: { title?: string; entries: Entry[] }[] = [
     entries: [
       {
         forms: [['approvals [--limit N] [--json]']],
-        about: ['the inbox across running runs, oldest request first', '(reads at most N runs, default 100)'],
+        about: [
+          'the inbox across running runs, oldest request first (reads at most',
+          'N runs, default 100); runs whose worker does not answer within 3 s',
+          'are listed apart, as unreachable',
+        ],
       },
       {
         forms: [

@@ -36,7 +36,7 @@ import {
   type ConnectOptions,
 } from '../../client/cli/index.ts';
 import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/errors.ts';
-import type { InboxApproval, RunHandle } from '../../client/client.ts';
+import type { InboxApproval, RunHandle, UnreachableRun } from '../../client/client.ts';
 import type {
   ApprovalDecisionInput,
   AuditEntry,
@@ -500,6 +500,7 @@ interface FakeOptions {
   handleError?: Error;
   runId?: string;
   inbox?: InboxApproval[];
+  unreachable?: UnreachableRun[];
   audit?: AuditEntry[];
 }
 
@@ -586,10 +587,10 @@ function fakeClient(opts: FakeOptions = {}) {
       calls.getHandle.push(runId);
       return handle(runId);
     },
-    pendingApprovals: async (o) => {
+    inbox: async (o) => {
       calls.inbox.push(o);
       guard();
-      return opts.inbox ?? [];
+      return { approvals: opts.inbox ?? [], unreachable: opts.unreachable ?? [] };
     },
     stats: async (o) => {
       calls.stats.push(o);
@@ -1191,8 +1192,32 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
     expect(text.calls.inbox).toEqual([undefined]);
     expect(text.calls.closed).toBe(1);
     const json = await runCli(['approvals', '--json', '--limit', '7'], fakeClient({ inbox }));
-    expect(JSON.parse(json.out)).toEqual(inbox);
+    expect(JSON.parse(json.out)).toEqual({ approvals: inbox, unreachable: [] });
     expect(json.calls.inbox).toEqual([{ limit: 7 }]);
+  });
+
+  it('lists the runs that did not answer apart, and still exits 0', async () => {
+    const unreachable: UnreachableRun[] = [
+      {
+        runId: 'run-9',
+        taskQueue: 'billing',
+        reason: 'no answer within 3 s: no worker is serving task queue "billing", or it is stuck',
+      },
+    ];
+    const text = await runCli(['approvals'], fakeClient({ inbox, unreachable }));
+    expect(text.code).toBe(0);
+    expect(text.out).toBe(
+      [
+        formatApprovals(inbox),
+        '',
+        '1 run waiting for approval did not answer (not listed above):',
+        '  run-9: no answer within 3 s: no worker is serving task queue "billing", or it is stuck',
+      ].join('\n'),
+    );
+    const none = await runCli(['approvals'], fakeClient({ unreachable }));
+    expect(none.out).toMatch(/^no pending approvals\n\n1 run waiting for approval did not answer/);
+    const json = await runCli(['approvals', '--json'], fakeClient({ inbox, unreachable }));
+    expect(JSON.parse(json.out)).toEqual({ approvals: inbox, unreachable });
   });
 
   it('approves by Update and says so, or prints the ack with --json', async () => {
