@@ -215,6 +215,23 @@ describe('parseCommand', () => {
     });
   });
 
+  it('reads result --timeout in seconds, and only on result', () => {
+    expect(parseCommand(['result', 'run-1', '--timeout', '2.5'], noEnv)).toEqual({
+      kind: 'result',
+      connection: defaults,
+      runId: 'run-1',
+      json: false,
+      timeoutMs: 2_500,
+    });
+    for (const bad of ['0', '-1', 'soon', ''])
+      expect(parseCommand(['result', 'run-1', `--timeout=${bad}`], noEnv)).toEqual({
+        error: `--timeout takes a number of seconds greater than 0 (got "${bad}")`,
+      });
+    expect(parseCommand(['status', 'run-1', '--timeout', '5'], noEnv)).toEqual({
+      error: '--timeout does not apply to "status"',
+    });
+  });
+
   it('requires exactly one run id for status and result', () => {
     expect(parseCommand(['status'], noEnv)).toEqual({ error: '"status" needs a run id' });
     expect(parseCommand(['result', 'a', 'b'], noEnv)).toEqual({ error: '"result" takes one run id, got 2 arguments' });
@@ -501,6 +518,8 @@ interface FakeOptions {
   runId?: string;
   inbox?: InboxApproval[];
   unreachable?: UnreachableRun[];
+  /** The run never ends: `result()` never settles. */
+  endless?: boolean;
   audit?: AuditEntry[];
 }
 
@@ -540,6 +559,7 @@ function fakeClient(opts: FakeOptions = {}) {
       },
       result: async () => {
         guard();
+        if (opts.endless) return new Promise<never>(() => {});
         return opts.result ?? result({ kind: 'answer', text: 'done', truncated: false }, { runId });
       },
       approve: (approvalId, approver, comment) =>
@@ -715,6 +735,20 @@ describe('main', () => {
     expect(text.calls.getHandle).toEqual(['run-1']);
     const json = await runCli(['status', '--json', 'run-1']);
     expect(JSON.parse(json.out)).toEqual(status);
+  });
+
+  it('gives up on result after --timeout with a clear message and exit 3', async () => {
+    const started = Date.now();
+    const { code, out, err } = await runCli(['result', 'run-1', '--timeout', '0.2'], fakeClient({ endless: true }));
+    expect(code).toBe(3);
+    expect(out).toBe('');
+    expect(err).toBe(
+      'error: run run-1 has not ended within 200 ms (--timeout); "status run-1" shows what it is doing, "result run-1" waits again',
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const done = await runCli(['result', 'run-1', '--timeout', '5']);
+    expect(done.code).toBe(0);
+    expect(done.out).toContain('answer:\ndone');
   });
 
   it('prints result for a run id', async () => {
