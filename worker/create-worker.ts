@@ -18,6 +18,7 @@ import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import { createModelAdapters } from './providers.ts';
 import { requireSearchAttributes } from './server-check.ts';
+import { ensureRuntime } from './runtime.ts';
 
 /** What the handlers of a worker's tools may need, built by the worker. */
 export interface HandlerDeps {
@@ -150,7 +151,14 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
   });
 }
 
+/**
+ * The worker's connection to Temporal, as `config` says (address, TLS, API key). The first
+ * native connection creates the process's Temporal Runtime: when the program has not
+ * installed one (`installRuntime`), this installs the quiet default first, so an embedded
+ * worker prints warnings and errors only, one line each (`BOSUN_LOG_LEVEL` for more).
+ */
 export async function connectWorker(config: WorkerConfig): Promise<NativeConnection> {
+  ensureRuntime();
   return NativeConnection.connect({
     address: config.TEMPORAL_ADDRESS,
     ...(config.TEMPORAL_TLS || config.TEMPORAL_API_KEY ? { tls: true } : {}),
