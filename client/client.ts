@@ -50,6 +50,7 @@ import {
 } from '../workflows/definitions.ts';
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
+import type { RunResultOf, TaskResultOf, TypedOutputContract } from '../core/output-contract.ts';
 import { unknownProviderIssues } from './known-providers.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 import { expandUnions, issuePath } from '../core/zod-issues.ts';
@@ -140,17 +141,31 @@ export interface RunHandle<R = RunResult> {
 }
 
 export interface BosunClient {
-  /** Validates the input (throws `RunInputError`, nothing started) and starts an agent run. */
+  /**
+   * Validates the input (throws `RunInputError`, nothing started) and starts an agent run.
+   * With an `output` made by `outputContract(name, zodSchema)`, the result's answer has
+   * `output` typed by the schema.
+   */
+  start<T>(input: RunInputInit & { output: TypedOutputContract<T> }): Promise<RunHandle<RunResultOf<T>>>;
   start(input: RunInputInit): Promise<RunHandle>;
   /** A handle to an existing run by id. */
   getHandle(runId: string): RunHandle;
-  /** Starts a run and waits for its result. */
+  /**
+   * Starts a run and waits for its result.
+   *
+   * @example
+   * const result = await bosun.run({ agent, task, output: outputContract('n', z.object({ n: z.number() })) });
+   * if (result.outcome.kind === 'answer') result.outcome.output.n; // number
+   */
+  run<T>(input: RunInputInit & { output: TypedOutputContract<T> }): Promise<RunResultOf<T>>;
   run(input: RunInputInit): Promise<RunResult>;
   /** Starts a single request/response task (extract, classify, rewrite, ...). */
+  startTask<T>(input: TaskInputInit & { output: TypedOutputContract<T> }): Promise<RunHandle<TaskResultOf<T>>>;
   startTask(input: TaskInputInit): Promise<RunHandle<TaskResult>>;
   /** Business figures over runs started in a window (see `runStats`). */
   stats(opts: { since: Date; until?: Date; agent?: string }): Promise<RunStats>;
   /** Starts a task and waits for its result. */
+  runTask<T>(input: TaskInputInit & { output: TypedOutputContract<T> }): Promise<TaskResultOf<T>>;
   runTask(input: TaskInputInit): Promise<TaskResult>;
   /**
    * The approvals inbox across runs: every tool call waiting for a human, oldest request
@@ -294,12 +309,13 @@ export function createBosunClient({
     const runId = input.runId ?? `task-${randomUUID()}`;
     return launch<TaskResult>(workflowNames.completeTask, runId, { ...input, runId }, { task: input.name });
   };
+  // One implementation behind each pair of overloads: the typed one differs in type only.
   return {
-    start,
+    start: start as BosunClient['start'],
     getHandle: (runId) => handleOf<RunResult>(runId),
-    run: async (input) => (await start(input)).result(),
-    startTask,
-    runTask: async (input) => (await startTask(input)).result(),
+    run: (async (input: RunInputInit) => (await start(input)).result()) as BosunClient['run'],
+    startTask: startTask as BosunClient['startTask'],
+    runTask: (async (input: TaskInputInit) => (await startTask(input)).result()) as BosunClient['runTask'],
     stats: (opts) => runStats(client, opts),
     inbox: (opts) => readInbox(client, opts),
     pendingApprovals: async (opts) => (await readInbox(client, opts)).approvals,
