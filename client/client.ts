@@ -107,8 +107,9 @@ export interface InboxOptions {
 export interface RunHandle<R = RunResult> {
   readonly runId: string;
   status(): Promise<RunStatus>;
-  /** Resolves with the run's outcome (answer, escalated, budget exhausted, stopped, or a typed failure). */
-  result(): Promise<R>;
+  /** Resolves with the run's outcome (answer, escalated, budget exhausted, stopped, or a
+   * typed failure). `signal` stops waiting: the promise rejects and the wait's RPC ends. */
+  result(opts?: { signal?: AbortSignal }): Promise<R>;
   /** Lets the pending tool call run with its arguments as asked. */
   approve(approvalId: string, approver: ActorInput, comment?: string): Promise<DecisionAck>;
   /** Refuses the pending tool call; the model gets `reason` as the tool's result. */
@@ -246,7 +247,8 @@ export function createBosunClient({
     return {
       runId,
       status: () => handle.query(statusQuery),
-      result: () => handle.result() as Promise<R>,
+      result: (opts) =>
+        (opts?.signal ? client.withAbortSignal(opts.signal, () => handle.result()) : handle.result()) as Promise<R>,
       approve: (approvalId, approver, comment) =>
         decide({ decision: 'approve', approvalId, approver, ...(comment !== undefined ? { comment } : {}) }),
       reject: (approvalId, approver, reason) => decide({ decision: 'reject', approvalId, approver, reason }),

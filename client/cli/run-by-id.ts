@@ -31,15 +31,26 @@ export function parseRunById({
 /** The exit code of `result --timeout` when the run has not ended in time. */
 export const resultTimeoutExitCode = 3;
 
-/** The run's result, or `undefined` once `timeoutMs` has passed without one. */
-async function resultWithin<R>(result: Promise<R>, timeoutMs: number | undefined): Promise<R | undefined> {
-  if (timeoutMs === undefined) return result;
+/** The run's result, or `undefined` once `timeoutMs` has passed without one (the wait is
+ * then cancelled, so the program ends at once). */
+async function resultWithin<R>(
+  result: (opts?: { signal?: AbortSignal }) => Promise<R>,
+  timeoutMs: number | undefined,
+): Promise<R | undefined> {
+  if (timeoutMs === undefined) return result();
+  const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-  // Closing the connection ends the wait for good; its rejection then has no reader.
-  result.catch(() => undefined);
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      stop.abort();
+      resolve(undefined);
+    }, timeoutMs);
+  });
+  const waiting = result({ signal: stop.signal });
+  // Once it has been given up on, its rejection (the cancelled wait) has no reader.
+  waiting.catch(() => undefined);
   try {
-    return await Promise.race([result, late]);
+    return await Promise.race([waiting, late]);
   } finally {
     clearTimeout(timer);
   }
@@ -58,7 +69,7 @@ export function runByIdJob(cmd: CommandOf<'status' | 'result' | 'audit' | 'cance
           return 0;
         }
         case 'result': {
-          const result = await resultWithin(handle.result(), cmd.timeoutMs);
+          const result = await resultWithin((opts) => handle.result(opts), cmd.timeoutMs);
           if (result === undefined) {
             output.err(
               `error: run ${runId} has not ended within ${formatDuration(cmd.timeoutMs!)} (--timeout); ` +
