@@ -351,12 +351,20 @@ describe('the bosun CLI against a real dev server', () => {
     expect(text.stdout).toContain('\nhuman escalation rate: ');
   });
 
-  it('says what is wrong: an unknown run exits 1, a missing argument 2 with the command usage', async () => {
+  it('says what is wrong: an unknown run exits 1, a missing argument or a typo in a file 2', async () => {
     const missing = await bosun('status', 'no-such-run');
     expect(missing).toMatchObject({ code: 1, stdout: '' });
     expect(missing.stderr).toBe('error: no run with id "no-such-run" in namespace default');
     const usage = await bosun('result');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^error: "result" needs a run id\n\nUsage of "result"/);
+    // A typo in an input file is refused with the key named, before anything starts.
+    const typo = file('typo-principal.json', { user: 'alice', scope: ['orders:write'] });
+    const refused = await bosun('run', '--principal', typo, 'REFUND ord_101');
+    expect(refused).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: invalid run input\n  principal: Unrecognized key: "scope"',
+    });
   });
 });
