@@ -51,6 +51,7 @@ import {
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
 import { resultOfEndedRun } from './ended-result.ts';
+import type { RunResultOf, TaskResultOf, TypedOutputContract } from '../core/output-contract.ts';
 import { unknownProviderIssues } from './known-providers.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 import { expandUnions, issuePath } from '../core/zod-issues.ts';
@@ -65,6 +66,30 @@ export interface EscalationAck {
 
 /** One entry of the approvals inbox: a pending tool call and the agent of its run. */
 export type InboxApproval = PendingApproval & { agent: string };
+
+/** A run the inbox lists as waiting for approval but could not read: its worker is down or
+ * too slow to answer the `status` query in time. Its approvals are not in the inbox. */
+export interface UnreachableRun {
+  runId: string;
+  /** Its task queue, whose workers did not answer. */
+  taskQueue?: string;
+  reason: string;
+}
+
+/** The approvals inbox: what the runs that answered are waiting for, and the runs that did
+ * not answer (one stopped worker does not hide the others' approvals). */
+export interface Inbox {
+  approvals: InboxApproval[];
+  unreachable: UnreachableRun[];
+}
+
+export interface InboxOptions {
+  /** At most this many runs are read (default `defaultInboxRunLimit`). */
+  limit?: number;
+  /** How long one run's `status` query may take before the run counts as unreachable
+   * (default `defaultInboxQueryTimeoutMs`). */
+  queryTimeoutMs?: number;
+}
 
 /**
  * A started run: read its status while it works, decide its approvals, resolve its
@@ -83,8 +108,9 @@ export type InboxApproval = PendingApproval & { agent: string };
 export interface RunHandle<R = RunResult> {
   readonly runId: string;
   status(): Promise<RunStatus>;
-  /** Resolves with the run's outcome (answer, escalated, budget exhausted, stopped, or a typed failure). */
-  result(): Promise<R>;
+  /** Resolves with the run's outcome (answer, escalated, budget exhausted, stopped, or a
+   * typed failure). `signal` stops waiting: the promise rejects and the wait's RPC ends. */
+  result(opts?: { signal?: AbortSignal }): Promise<R>;
   /** Lets the pending tool call run with its arguments as asked. */
   approve(approvalId: string, approver: ActorInput, comment?: string): Promise<DecisionAck>;
   /** Refuses the pending tool call; the model gets `reason` as the tool's result. */
@@ -117,25 +143,48 @@ export interface RunHandle<R = RunResult> {
 }
 
 export interface BosunClient {
-  /** Validates the input (throws `RunInputError`, nothing started) and starts an agent run. */
+  /**
+   * Validates the input (throws `RunInputError`, nothing started) and starts an agent run.
+   * With an `output` made by `outputContract(name, zodSchema)`, the result's answer has
+   * `output` typed by the schema.
+   */
+  start<T>(input: RunInputInit & { output: TypedOutputContract<T> }): Promise<RunHandle<RunResultOf<T>>>;
   start(input: RunInputInit): Promise<RunHandle>;
   /** A handle to an existing run by id. */
   getHandle(runId: string): RunHandle;
-  /** Starts a run and waits for its result. */
+  /**
+   * Starts a run and waits for its result.
+   *
+   * @example
+   * const result = await bosun.run({ agent, task, output: outputContract('n', z.object({ n: z.number() })) });
+   * if (result.outcome.kind === 'answer') result.outcome.output.n; // number
+   */
+  run<T>(input: RunInputInit & { output: TypedOutputContract<T> }): Promise<RunResultOf<T>>;
   run(input: RunInputInit): Promise<RunResult>;
   /** Starts a single request/response task (extract, classify, rewrite, ...). */
+  startTask<T>(input: TaskInputInit & { output: TypedOutputContract<T> }): Promise<RunHandle<TaskResultOf<T>>>;
   startTask(input: TaskInputInit): Promise<RunHandle<TaskResult>>;
   /** Business figures over runs started in a window (see `runStats`). */
   stats(opts: { since: Date; until?: Date; agent?: string }): Promise<RunStats>;
   /** Starts a task and waits for its result. */
+  runTask<T>(input: TaskInputInit & { output: TypedOutputContract<T> }): Promise<TaskResultOf<T>>;
   runTask(input: TaskInputInit): Promise<TaskResult>;
   /**
    * The approvals inbox across runs: every tool call waiting for a human, oldest request
-   * first. Runs are found by visibility (`BosunPendingApprovals > 0`, still running), then
-   * each one's `status` query gives its approvals (visibility lags; the query is the truth).
-   * At most `limit` runs are read (default 100); a run that ended in between is skipped.
+   * first, and the runs that did not answer. Runs are found by visibility
+   * (`BosunPendingApprovals > 0`, still running), then each one's `status` query gives its
+   * approvals (visibility lags; the query is the truth). A query that takes longer than
+   * `queryTimeoutMs` (default 3 s: its worker is stopped or stuck) makes that run
+   * `unreachable` instead of failing the inbox. At most `limit` runs are read (default 100);
+   * a run that ended in between is skipped.
+   *
+   * @example
+   * const { approvals, unreachable } = await bosun.inbox();
+   * for (const u of unreachable) console.warn(`${u.runId}: ${u.reason}`);
    */
-  pendingApprovals(opts?: { limit?: number }): Promise<InboxApproval[]>;
+  inbox(opts?: InboxOptions): Promise<Inbox>;
+  /** The approvals of `inbox()`, without the runs that did not answer. */
+  pendingApprovals(opts?: InboxOptions): Promise<InboxApproval[]>;
   readonly temporal: Client;
 }
 
@@ -143,6 +192,9 @@ export interface BosunClient {
 export const pendingApprovalsQuery = `${searchAttributes.pendingApprovals.name} > 0 AND ExecutionStatus = "Running"`;
 /** How many runs the inbox reads when no limit is given. */
 export const defaultInboxRunLimit = 100;
+/** How long the inbox waits for one run's answer before listing it as unreachable: a
+ * healthy worker answers a query in milliseconds. */
+export const defaultInboxQueryTimeoutMs = 3_000;
 const inboxQueryConcurrency = 8;
 
 export interface BosunClientOptions {
@@ -196,9 +248,11 @@ export function createBosunClient({
     return {
       runId,
       status: () => handle.query(statusQuery),
-      result: async () => {
+      result: async (opts) => {
         try {
-          return (await handle.result()) as R;
+          return (await (opts?.signal
+            ? client.withAbortSignal(opts.signal, () => handle.result())
+            : handle.result())) as R;
         } catch (err) {
           // Failed and cancelled runs end their executions Failed / Canceled; their typed
           // result is still the answer here.
@@ -269,53 +323,79 @@ export function createBosunClient({
     const runId = input.runId ?? `task-${randomUUID()}`;
     return launch<TaskResult>(workflowNames.completeTask, runId, { ...input, runId }, { task: input.name });
   };
+  // One implementation behind each pair of overloads: the typed one differs in type only.
   return {
-    start,
+    start: start as BosunClient['start'],
     getHandle: (runId) => handleOf<RunResult>(runId),
-    run: async (input) => (await start(input)).result(),
-    startTask,
-    runTask: async (input) => (await startTask(input)).result(),
+    run: (async (input: RunInputInit) => (await start(input)).result()) as BosunClient['run'],
+    startTask: startTask as BosunClient['startTask'],
+    runTask: (async (input: TaskInputInit) => (await startTask(input)).result()) as BosunClient['runTask'],
     stats: (opts) => runStats(client, opts),
-    pendingApprovals: (opts) => listPendingApprovals(client, opts?.limit ?? defaultInboxRunLimit),
+    inbox: (opts) => readInbox(client, opts),
+    pendingApprovals: async (opts) => (await readInbox(client, opts)).approvals,
     temporal: client,
   };
 }
 
-async function listPendingApprovals(client: Client, limit: number): Promise<InboxApproval[]> {
+async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox> {
+  const { limit = defaultInboxRunLimit, queryTimeoutMs = defaultInboxQueryTimeoutMs } = opts;
   if (!Number.isInteger(limit) || limit < 1)
     throw new RunInputError([{ path: 'limit', message: 'must be a positive integer' }], 'inbox query');
-  const runIds: string[] = [];
+  if (!Number.isFinite(queryTimeoutMs) || queryTimeoutMs <= 0)
+    throw new RunInputError([{ path: 'queryTimeoutMs', message: 'must be a positive number' }], 'inbox query');
+  const runs = new Map<string, string | undefined>();
   for await (const execution of client.workflow.list({
     query: pendingApprovalsQuery,
     pageSize: Math.min(limit, 1000),
   })) {
-    if (!runIds.includes(execution.workflowId)) runIds.push(execution.workflowId);
-    if (runIds.length >= limit) break;
+    if (!runs.has(execution.workflowId)) runs.set(execution.workflowId, execution.taskQueue);
+    if (runs.size >= limit) break;
   }
-  const inbox: InboxApproval[] = [];
-  for (let i = 0; i < runIds.length; i += inboxQueryConcurrency) {
-    const statuses = await Promise.all(
-      runIds.slice(i, i + inboxQueryConcurrency).map(async (runId) => {
-        try {
-          return await client.workflow.getHandle(runId).query(statusQuery);
-        } catch (err) {
-          // Listed, then gone (deleted, or its retention ran out) before we asked.
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
-        }
-      }),
-    );
-    for (const status of statuses) {
+  const approvals: InboxApproval[] = [];
+  const unreachable: UnreachableRun[] = [];
+  const read = async ([runId, taskQueue]: [string, string | undefined]) => {
+    try {
+      const status = await client.withDeadline(Date.now() + queryTimeoutMs, () =>
+        client.workflow.getHandle(runId).query(statusQuery),
+      );
       // Workers from before approvals existed answer without the field.
-      for (const approval of status?.pendingApprovals ?? []) inbox.push({ ...approval, agent: status!.agent });
+      for (const approval of status.pendingApprovals ?? []) approvals.push({ ...approval, agent: status.agent });
+    } catch (err) {
+      // Listed, then gone (deleted, or its retention ran out) before we asked.
+      if (err instanceof WorkflowNotFoundError) return;
+      unreachable.push({
+        runId,
+        ...(taskQueue !== undefined ? { taskQueue } : {}),
+        reason: unreachableReason(err, queryTimeoutMs, taskQueue),
+      });
     }
+  };
+  const listed = [...runs];
+  for (let i = 0; i < listed.length; i += inboxQueryConcurrency) {
+    await Promise.all(listed.slice(i, i + inboxQueryConcurrency).map(read));
   }
-  return inbox.sort(
+  approvals.sort(
     (a, b) =>
       Date.parse(a.requestedAt) - Date.parse(b.requestedAt) ||
       a.runId.localeCompare(b.runId) ||
       a.id.localeCompare(b.id),
   );
+  unreachable.sort((a, b) => a.runId.localeCompare(b.runId));
+  return { approvals, unreachable };
+}
+
+const grpcDeadlineExceeded = 4;
+
+/** Why a run's query failed, in a line: most often no worker is serving its task queue. */
+function unreachableReason(err: unknown, timeoutMs: number, taskQueue: string | undefined): string {
+  const cause = (err as { cause?: { code?: unknown; details?: unknown } } | null)?.cause;
+  const code = (err as { code?: unknown } | null)?.code ?? cause?.code;
+  if (code === grpcDeadlineExceeded) {
+    return `no answer within ${timeoutMs / 1000} s: no worker is serving ${taskQueue ? `task queue "${taskQueue}"` : 'its task queue'}, or it is stuck`;
+  }
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  const details = typeof cause?.details === 'string' && cause.details ? `: ${cause.details}` : '';
+  return `${message}${details}`;
 }
 
 /** An Update that failed in the workflow — its validator refused the decision, or its

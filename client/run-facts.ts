@@ -29,6 +29,9 @@ export interface RunFacts {
   escalations: number;
   callTimeouts: number;
   retrieval?: { weak: boolean } | undefined;
+  /** Calls whose model had no price, and those models. */
+  unpricedCalls: number;
+  unpricedModels: string[];
 }
 
 export function runFactsOf(info: WorkflowExecutionInfo): RunFacts {
@@ -52,6 +55,8 @@ export function runFactsOf(info: WorkflowExecutionInfo): RunFacts {
     escalations: memo.escalations ?? 0,
     callTimeouts: memo.timeouts ?? 0,
     retrieval: memo.retrieval ? { weak: memo.retrieval.weak } : undefined,
+    unpricedCalls: memo.unpricedCalls ?? 0,
+    unpricedModels: memo.unpricedModels ?? [],
   };
 }
 
@@ -79,6 +84,9 @@ function readMemoStats(raw: unknown): Partial<RunMemoStats> {
   set('humanWaitMs', num(m.humanWaitMs));
   set('humanTimeouts', num(m.humanTimeouts));
   set('endReason', str(m.endReason));
+  set('unpricedCalls', num(m.unpricedCalls));
+  if (Array.isArray(m.unpricedModels))
+    out.unpricedModels = m.unpricedModels.filter((x): x is string => typeof x === 'string');
   if (typeof r === 'object' && r !== null && typeof r.weak === 'boolean')
     out.retrieval = { chunks: num(r.chunks) ?? 0, weak: r.weak, topScore: num(r.topScore) ?? 0 };
   return out;

@@ -55,6 +55,9 @@ export interface RunStats {
   /** Cost of all finished runs / successful tasks (the success rate's numerator). */
   costPerCompletedUsd: number | null;
   costPerRunUsd: number | null;
+  /** Calls whose model had no price, so `costUsd` leaves them out: how many, in how many
+   * runs, and which models (`provider/name`). Zero when every call was priced. */
+  unpriced: { calls: number; runs: number; models: string[] };
 
   /** 4. Among finished runs whose output contract settled: valid at once or after repair
    * (`successRate`), valid at once (`firstTryRate`). */
@@ -180,6 +183,11 @@ export function summarizeFacts(facts: RunFacts[], window: RunStats['window']): R
     costUsd,
     costPerCompletedUsd: successes ? round(costUsd / successes, 9) : null,
     costPerRunUsd: n ? round(costUsd / n, 9) : null,
+    unpriced: {
+      calls: finished.reduce((s, f) => s + f.unpricedCalls, 0),
+      runs: finished.filter((f) => f.unpricedCalls > 0).length,
+      models: [...new Set(finished.flatMap((f) => f.unpricedModels))].sort(),
+    },
     validation: {
       runs: validated.length,
       successRate: rate(validated.filter((f) => f.validation !== 'escalated').length, validated.length),

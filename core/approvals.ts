@@ -34,19 +34,19 @@ export type PendingApproval = z.infer<typeof pendingApprovalSchema>;
 /** A decision on a pending approval, by Update (validated before it touches history) or by
  * Signal (for callers that cannot wait). */
 export const approvalDecisionSchema = z.discriminatedUnion('decision', [
-  z.object({
+  z.strictObject({
     decision: z.literal('approve'),
     approvalId: z.string().min(1),
     approver: actorSchema,
     comment: z.string().max(2000).optional(),
   }),
-  z.object({
+  z.strictObject({
     decision: z.literal('reject'),
     approvalId: z.string().min(1),
     approver: actorSchema,
     reason: z.string().min(1).max(2000),
   }),
-  z.object({
+  z.strictObject({
     decision: z.literal('edit'),
     approvalId: z.string().min(1),
     approver: actorSchema,
@@ -90,14 +90,24 @@ export type OpenEscalation = z.infer<typeof openEscalationSchema>;
 /** What a human does with an escalated run: answer for it, redirect it with a new
  * instruction (the loop continues), or end it. */
 export const escalationResolutionSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('answer'), escalationId: z.string().min(1), by: actorSchema, text: z.string().min(1) }),
-  z.object({
+  z.strictObject({
+    action: z.literal('answer'),
+    escalationId: z.string().min(1),
+    by: actorSchema,
+    text: z.string().min(1),
+  }),
+  z.strictObject({
     action: z.literal('redirect'),
     escalationId: z.string().min(1),
     by: actorSchema,
     instruction: z.string().min(1),
   }),
-  z.object({ action: z.literal('end'), escalationId: z.string().min(1), by: actorSchema, reason: z.string().min(1) }),
+  z.strictObject({
+    action: z.literal('end'),
+    escalationId: z.string().min(1),
+    by: actorSchema,
+    reason: z.string().min(1),
+  }),
 ]);
 export type EscalationResolution = z.infer<typeof escalationResolutionSchema>;
 export type EscalationResolutionInput = z.input<typeof escalationResolutionSchema>;

@@ -7,7 +7,7 @@ import type { Usage } from './usage.ts';
  * price + `maxOutputTokens` at the output price) is reserved against the cost budget and
  * the call is refused if it does not fit.
  */
-export const budgetsSchema = z.object({
+export const budgetsSchema = z.strictObject({
   maxToolCalls: z.number().int().positive().optional(),
   maxInputTokens: z.number().int().positive().optional(),
   maxOutputTokens: z.number().int().positive().optional(),

@@ -22,7 +22,7 @@ export type ProviderName = ProviderId;
 
 /** A concrete model at a provider, e.g. `{ provider: 'anthropic', name: 'claude-sonnet-4-5' }`.
  * `contextWindow` (tokens), when known, lets a context-length failure skip to a larger model. */
-export const modelRefSchema = z.object({
+export const modelRefSchema = z.strictObject({
   provider: providerIdSchema,
   name: z.string().min(1),
   contextWindow: z.number().int().positive().optional(),
@@ -42,7 +42,7 @@ export type StopReason = z.infer<typeof stopReasonSchema>;
  * Schema made from a zod contract). Adapters use the provider's native mechanism — OpenAI
  * `response_format: json_schema` (strict when the schema allows), Anthropic
  * `output_config.format` — and return the JSON as the assistant text. */
-export const outputFormatSchema = z.object({
+export const outputFormatSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and - (at most 64)'),
   schema: z.record(z.string(), z.unknown()),
 });

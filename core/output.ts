@@ -15,7 +15,7 @@ export const outputContractSchema = outputFormatSchema.extend({
   escalateToStrongModel: z.boolean().default(true),
   /** Escalate a valid answer whose top-level numeric `field` is below `min` (a confidence
    * the model reports in the contract). */
-  confidence: z.object({ field: z.string().min(1), min: z.number() }).optional(),
+  confidence: z.strictObject({ field: z.string().min(1), min: z.number() }).optional(),
 });
 export type OutputContract = z.infer<typeof outputContractSchema>;
 export type OutputContractInput = z.input<typeof outputContractSchema>;

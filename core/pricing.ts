@@ -3,7 +3,7 @@ import type { Usage } from './usage.ts';
 
 /** What a model costs, in USD per million tokens, as of a date (prices change: keep the
  * date, so a cost figure can always be traced to the table it came from). */
-export const priceSchema = z.object({
+export const priceSchema = z.strictObject({
   inputPerMTok: z.number().nonnegative(),
   outputPerMTok: z.number().nonnegative(),
   cachedInputPerMTok: z.number().nonnegative(),

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * within the principal's scopes; per-tool constraints may read its roles. The default is an
  * anonymous principal with no scopes: tools that need a scope are never offered to it.
  */
-export const principalSchema = z.object({
+export const principalSchema = z.strictObject({
   tenant: z.string().min(1).max(200).default('default'),
   user: z.string().min(1).max(200).default('anonymous'),
   scopes: z.array(z.string().min(1)).default([]),
@@ -23,7 +23,7 @@ export const anonymousPrincipal: Principal = principalSchema.parse({});
 
 /** A human acting on a run (approver, escalation handler). Identity is asserted by the
  * calling service, which authenticated them; Bosun records it and checks group membership. */
-export const actorSchema = z.object({
+export const actorSchema = z.strictObject({
   id: z.string().min(1).max(200),
   groups: z.array(z.string().min(1)).default([]),
 });

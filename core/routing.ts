@@ -17,7 +17,7 @@ export const modelTierSchema = z.enum(modelTiers);
 export type ModelTier = z.infer<typeof modelTierSchema>;
 
 /** An ordered chain of models for a tier: the first serves, the next take over on failure. */
-export const routeSchema = z.object({
+export const routeSchema = z.strictObject({
   chain: z.array(modelRefSchema).min(1),
   /** Temporal attempts per model before moving down the chain (retryable failures only). */
   attemptsPerModel: z.number().int().min(1).max(20).default(3),
@@ -48,7 +48,7 @@ export const defaultClassTiers: Record<TaskClass, ModelTier> = {
  * };
  */
 export const routingTableSchema = z
-  .object({
+  .strictObject({
     classes: z.partialRecord(taskClassSchema, modelTierSchema).default({}),
     tiers: z.partialRecord(modelTierSchema, routeSchema),
   })

@@ -176,4 +176,7 @@ export interface RunMemoStats {
   humanTimeouts?: number;
   /** `outcomeReason(outcome)`, once the run ended. */
   endReason?: string;
+  /** Calls whose model had no price (their cost is unknown, not $0), and those models. */
+  unpricedCalls?: number;
+  unpricedModels?: string[];
 }

@@ -21,7 +21,7 @@ export const runIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits and . _ : - (start with a letter or digit)');
 
 /** Per-call limits. Defaults suit real providers; tests shrink them. */
-export const callTimeoutsSchema = z.object({
+export const callTimeoutsSchema = z.strictObject({
   /** Upper bound for one model call attempt. */
   modelCallMs: z.number().int().positive().default(120_000),
   /** A model call heartbeats while it waits; a worker that dies is noticed this fast. */
@@ -58,7 +58,7 @@ const oneOfModelOrRouting = {
  * every model call records it. */
 export const instructionsSchema = z.union([
   z.string().min(1),
-  z.object({
+  z.strictObject({
     template: z.string().regex(/^[a-zA-Z0-9._-]+$/),
     version: z
       .string()
@@ -82,7 +82,7 @@ export type Instructions = z.infer<typeof instructionsSchema>;
  * };
  */
 export const agentDefinitionSchema = z
-  .object({
+  .strictObject({
     name: z.string().min(1).max(100),
     instructions: instructionsSchema,
     tools: z.array(z.string().min(1)).default([]),
@@ -96,7 +96,7 @@ export const agentDefinitionSchema = z
     /** What an escalation does: `park` waits for a human (answer, redirect or end) until
      * `timeoutMs`, then ends as escalated; `return` ends the run as escalated at once. */
     escalation: z
-      .object({
+      .strictObject({
         mode: z.enum(['park', 'return']).default('park'),
         timeoutMs: z
           .number()
@@ -110,12 +110,12 @@ export const agentDefinitionSchema = z
     approvals: z
       .record(
         z.string(),
-        z.object({
+        z.strictObject({
           timeoutMs: z.number().int().positive().optional(),
           onTimeout: z
             .union([
               z.literal('deny'),
-              z.object({ escalateTo: z.string().min(1), timeoutMs: z.number().int().positive() }),
+              z.strictObject({ escalateTo: z.string().min(1), timeoutMs: z.number().int().positive() }),
             ])
             .optional(),
           group: z.string().min(1).optional(),
@@ -127,7 +127,7 @@ export const agentDefinitionSchema = z
      * `minScore` or more, `onWeak` decides: broaden the search once, answer plainly that the
      * knowledge base does not cover it (`degradeAnswer`, no model call), or escalate. */
     retrieval: z
-      .object({
+      .strictObject({
         k: z.number().int().min(1).max(20).default(4),
         minScore: z.number().nonnegative().optional(),
         onWeak: weakContextPolicySchema.default('degrade'),
@@ -139,10 +139,10 @@ export const agentDefinitionSchema = z
       .optional(),
     /** Requests matching a rule go to a human before the first model call. */
     policy: z
-      .object({
+      .strictObject({
         sensitive: z
           .array(
-            z.object({
+            z.strictObject({
               pattern: z.string().min(1),
               flags: z
                 .string()
@@ -169,7 +169,7 @@ export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;
 export const agentNameSchema = z.string().min(1).max(100);
 
 /** The one argument of the `agentRun` workflow. */
-export const runInputSchema = z.object({
+export const runInputSchema = z.strictObject({
   /** An agent the worker's catalog defines, by name, or a whole definition. */
   agent: z.union([agentNameSchema, agentDefinitionSchema]),
   task: z.string().trim().min(1),
@@ -263,7 +263,7 @@ export type RunResult = z.infer<typeof runResultSchema>;
  * workflow beside the agent loop, with the same routing, fallbacks and output ladder.
  */
 export const taskInputSchema = z
-  .object({
+  .strictObject({
     name: z.string().min(1).max(100),
     taskClass: taskClassSchema.default('extract'),
     instructions: instructionsSchema,
@@ -313,6 +313,10 @@ export interface RunStatus {
   maxSteps: number;
   usage: z.infer<typeof usageSchema>;
   costUsd: number;
+  /** Calls whose model had no price (`costUsd` leaves them out), and those models
+   * (`provider/name`). Absent from workers that predate them. */
+  unpricedCalls?: number;
+  unpricedModels?: string[];
   /** The model of the latest call, `provider/name`. */
   model?: string;
   modelCalls: number;

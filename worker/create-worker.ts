@@ -17,6 +17,8 @@ import { dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import { createModelAdapters } from './providers.ts';
+import { requireSearchAttributes } from './server-check.ts';
+import { ensureRuntime } from './runtime.ts';
 
 /** What the handlers of a worker's tools may need, built by the worker. */
 export interface HandlerDeps {
@@ -76,8 +78,10 @@ export interface BosunWorkerOptions<C extends Catalog = Catalog> extends WorkerA
 
 /**
  * Composition root: SDK clients, tool handlers and activities are wired here, once. What
- * it is given is checked first (`WorkerSetupError` lists every problem); nothing starts
- * half-configured.
+ * it is given is checked first (`WorkerSetupError` lists every problem), then the server it
+ * is to serve: the namespace must exist (`NamespaceNotFoundError`) and have Bosun's search
+ * attributes (`MissingSearchAttributesError`, with the command that registers them); nothing
+ * starts half-configured.
  */
 export async function createBosunWorker<C extends Catalog = Catalog>(opts: BosunWorkerOptions<C>): Promise<Worker> {
   const { config } = opts;
@@ -130,6 +134,12 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
           bundlerOptions: { webpackConfigHook: findSdkModules },
         }
       : { workflowsPath };
+  // A run on a namespace without Bosun's search attributes hangs on its first upsert: refuse
+  // to start instead, naming what is missing and the command that adds it.
+  await requireSearchAttributes(opts.connection, {
+    namespace: config.TEMPORAL_NAMESPACE,
+    address: config.TEMPORAL_ADDRESS,
+  });
   return Worker.create({
     connection: opts.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -141,7 +151,14 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
   });
 }
 
+/**
+ * The worker's connection to Temporal, as `config` says (address, TLS, API key). The first
+ * native connection creates the process's Temporal Runtime: when the program has not
+ * installed one (`installRuntime`), this installs the quiet default first, so an embedded
+ * worker prints warnings and errors only, one line each (`BOSUN_LOG_LEVEL` for more).
+ */
 export async function connectWorker(config: WorkerConfig): Promise<NativeConnection> {
+  ensureRuntime();
   return NativeConnection.connect({
     address: config.TEMPORAL_ADDRESS,
     ...(config.TEMPORAL_TLS || config.TEMPORAL_API_KEY ? { tls: true } : {}),

@@ -30,6 +30,13 @@ export {
   type TokenizerFamily,
 } from '../core/index.ts';
 export { ensureSearchAttributes } from './search-attributes.ts';
+export {
+  requireSearchAttributes,
+  missingSearchAttributes,
+  createSearchAttributesCommand,
+  MissingSearchAttributesError,
+  NamespaceNotFoundError,
+} from './server-check.ts';
 export { installRuntime } from './runtime.ts';
 export { tracingInterceptors, tracingOptionsFromEnv } from './telemetry/tracing.ts';
 export * from './codec/index.ts';

@@ -1,8 +1,8 @@
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { missingSearchAttributes } from './server-check.ts';
 
 const { temporal } = proto;
-import { searchAttributes } from '../workflows/definitions.ts';
 
 const kinds = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -11,17 +11,14 @@ const kinds = {
 } as const;
 
 /**
- * Registers Bosun's search attributes in a namespace when they are missing (a dev server
- * persisted before they existed, a fresh cluster). Needs operator rights; on a cluster where
- * the worker has none, register them once with `temporal operator search-attribute create`.
+ * Registers Bosun's search attributes (`searchAttributes` in `workflows/definitions.ts`, the
+ * one list) in a namespace when they are missing: what a worker does on a dev server it owns
+ * (a database persisted before they existed, a fresh namespace). Needs operator rights; on a
+ * server the worker does not own, `requireSearchAttributes` checks instead and names the
+ * `temporal operator search-attribute create` command. Resolves with the names it added.
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
-  const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([
-    ...Object.keys(existing.customAttributes ?? {}),
-    ...Object.keys(existing.systemAttributes ?? {}),
-  ]);
-  const missing = Object.values(searchAttributes).filter((k) => !known.has(k.name));
+  const missing = (await missingSearchAttributes(connection, { namespace })) ?? [];
   if (missing.length === 0) return [];
   await connection.operatorService.addSearchAttributes({
     namespace,

@@ -11,6 +11,14 @@ import type { RunState } from './run-state.ts';
  */
 export function createProgress(run: RunState, desk: () => HumanDesk | undefined) {
   const { status, totals } = run;
+  /** Calls whose model had no price: their cost is unknown, not $0 (said in status and stats). */
+  const unpriced = () =>
+    totals.unpricedCalls
+      ? {
+          unpricedCalls: totals.unpricedCalls,
+          unpricedModels: [...new Set(totals.calls.filter((c) => c.costUsd === null).map((c) => c.model))].sort(),
+        }
+      : {};
   setHandler(statusQuery, () => {
     const d = desk();
     const open = d?.openEscalation();
@@ -19,6 +27,7 @@ export function createProgress(run: RunState, desk: () => HumanDesk | undefined)
       usage: totals.usage,
       costUsd: totals.costUsd,
       modelCalls: totals.calls.length,
+      ...unpriced(),
       pendingApprovals: d?.pendingApprovals() ?? [],
       escalations: d?.escalations() ?? 0,
       ...(open ? { escalation: open } : {}),
@@ -72,6 +81,7 @@ export function createProgress(run: RunState, desk: () => HumanDesk | undefined)
         escalations: d.escalations(),
         modelCalls: totals.calls.length + run.droppedCalls,
         timeouts: totals.calls.filter((c) => c.outcome === 'timeout').length,
+        ...unpriced(),
         ...(run.retrievalFacts ? { retrieval: run.retrievalFacts } : {}),
         ...(run.answeredBy ? { answeredBy: run.answeredBy } : {}),
         startedAtMs: run.startedAt,

@@ -4,7 +4,7 @@
  * exits 1 with the run's reason) or, with `--async`, by Signal.
  */
 import type { ApprovalDecisionInput } from '../../core/approvals.ts';
-import { validateDecision, type DecisionAck, type InboxApproval } from '../client.ts';
+import { validateDecision, type DecisionAck, type InboxApproval, type UnreachableRun } from '../client.ts';
 import type { CommandOf, ParseResult } from './command.ts';
 import { parseDecisionTarget } from './decision-args.ts';
 import type { CommandArgs } from './flags.ts';
@@ -24,8 +24,9 @@ export function parseApprovals({ rest, values, connection, json }: CommandArgs<'
 export function approvalsJob(cmd: CommandOf<'approvals'>): Job {
   return {
     async run(client, output) {
-      const list = await client.pendingApprovals(cmd.limit !== undefined ? { limit: cmd.limit } : undefined);
-      output.print(list, formatApprovals(list));
+      // Runs that do not answer (a stopped worker) are listed apart; the others still show.
+      const inbox = await client.inbox(cmd.limit !== undefined ? { limit: cmd.limit } : undefined);
+      output.print(inbox, formatApprovals(inbox.approvals, inbox.unreachable));
       return 0;
     },
   };
@@ -78,17 +79,27 @@ export function decisionJob(cmd: CommandOf<'decide'>): Job {
   };
 }
 
-/** The approvals inbox: one block per pending tool call, the ids first as `approve` takes them. */
-export function formatApprovals(list: InboxApproval[]): string {
-  if (list.length === 0) return 'no pending approvals';
+/** The approvals inbox: one block per pending tool call, the ids first as `approve` takes
+ * them; then the runs that did not answer, apart. */
+export function formatApprovals(list: InboxApproval[], unreachable: readonly UnreachableRun[] = []): string {
+  const lines =
+    list.length === 0
+      ? ['no pending approvals']
+      : [
+          `${plural(list.length, 'pending approval')}, oldest first:`,
+          ...list.flatMap((a) => [
+            `${a.runId}  ${a.id}  ${a.tool} ${summarizeArgs(a.input)}`,
+            `  agent ${a.agent}; ${approvalTerms(a)}`,
+          ]),
+          '',
+          'decide with: approve|reject|edit <runId> <approvalId> --as <you>',
+        ];
+  if (unreachable.length === 0) return lines.join('\n');
   return [
-    `${plural(list.length, 'pending approval')}, oldest first:`,
-    ...list.flatMap((a) => [
-      `${a.runId}  ${a.id}  ${a.tool} ${summarizeArgs(a.input)}`,
-      `  agent ${a.agent}; ${approvalTerms(a)}`,
-    ]),
+    ...lines,
     '',
-    'decide with: approve|reject|edit <runId> <approvalId> --as <you>',
+    `${plural(unreachable.length, 'run')} waiting for approval did not answer (not listed above):`,
+    ...unreachable.map((u) => `  ${u.runId}: ${u.reason}`),
   ].join('\n');
 }
 

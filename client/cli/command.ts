@@ -73,7 +73,9 @@ export type Command =
       wait: boolean;
       json: boolean;
     }
-  | { kind: 'status' | 'result' | 'audit'; connection: ConnectOptions; runId: string; json: boolean }
+  | { kind: 'status' | 'audit'; connection: ConnectOptions; runId: string; json: boolean }
+  /** `timeoutMs`: give up waiting after this long (exit 3); wait as long as it takes without. */
+  | { kind: 'result'; connection: ConnectOptions; runId: string; json: boolean; timeoutMs?: number }
   | { kind: 'cancel'; connection: ConnectOptions; runId: string }
   | { kind: 'approvals'; connection: ConnectOptions; limit?: number; json: boolean }
   | { kind: 'stats'; connection: ConnectOptions; since: Date; agent?: string; json: boolean }

@@ -27,6 +27,7 @@ export const flagOptions = {
   'min-score': { type: 'string' },
   'on-weak': { type: 'string' },
   since: { type: 'string' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -58,7 +59,7 @@ export const allowedFlags: Record<CommandName, readonly Flag[]> = {
   ],
   task: ['class', 'instructions', 'model', 'routing', 'output-schema', 'run-id', 'wait', 'json'],
   status: ['json'],
-  result: ['json'],
+  result: ['json', 'timeout'],
   audit: ['json'],
   cancel: [],
   approvals: ['limit', 'json'],

@@ -6,7 +6,7 @@
 import type { BudgetKind } from '../../core/budgets.ts';
 import type { CallRecord } from '../../core/calls.ts';
 import type { RunOutcome, RunResult, TaskResult } from '../../core/run.ts';
-import { formatCost, formatDuration, formatUsage, plural, words } from './format.ts';
+import { formatCost, formatDuration, formatUnpriced, formatUsage, plural, unpricedModelsOf, words } from './format.ts';
 
 /** A budget's limit in its own unit: `6 steps`, `$0.50`, `5m`. */
 export function formatBudgetLimit(budget: BudgetKind, limit: number): string {
@@ -106,7 +106,9 @@ export function formatOutcome(outcome: RunOutcome): string {
  */
 export function formatResult(r: RunResult | TaskResult): string {
   const retrieved = formatRetrieved(r.calls ?? []);
+  const unpriced = formatUnpriced(r.unpricedCalls, unpricedModelsOf(r.calls ?? []));
   const details = [
+    ...(unpriced ? [unpriced] : []),
     ...(r.calls?.length ? [`models: ${formatModelsUsed(r.calls)}`] : []),
     ...(retrieved ? [`retrieved: ${retrieved}`] : []),
   ];

@@ -26,6 +26,32 @@ export function formatCost(r: Pick<RunResult, 'costUsd' | 'unpricedCalls'>): str
   return r.unpricedCalls ? `${cost} (+${plural(r.unpricedCalls, 'unpriced call')})` : cost;
 }
 
+/**
+ * What an unpriced model does to a cost, said where the cost is: `cost unknown for 2 calls:
+ * model openai/gpt-9 has no price`. Undefined when every call was priced. An unpriced call
+ * is never shown as costing $0 without this line beside it.
+ */
+export function formatUnpriced(
+  calls: number | undefined,
+  models: readonly string[] = [],
+  /** Where the calls were, after the count: ` in 2 runs`. */
+  scope = '',
+): string | undefined {
+  if (!calls) return undefined;
+  const which =
+    models.length === 0
+      ? 'a model has no price'
+      : models.length === 1
+        ? `model ${models[0]} has no price`
+        : `models ${models.join(', ')} have no price`;
+  return `cost unknown for ${plural(calls, 'call')}${scope}: ${which} (set its price in the agent's \`prices\`)`;
+}
+
+/** The models of the calls that had no price, each once, in order of first use. */
+export const unpricedModelsOf = (calls: readonly { model: string; costUsd: number | null }[]): string[] => [
+  ...new Set(calls.filter((c) => c.costUsd === null).map((c) => c.model)),
+];
+
 /** `90_000` → `1m 30s`; `1500` → `1.5s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;

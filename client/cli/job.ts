@@ -1,7 +1,11 @@
-import type { BosunClient } from '../client.ts';
+import type { RunInputInit, TaskInputInit, TaskResult } from '../../core/run.ts';
+import type { BosunClient, RunHandle } from '../client.ts';
 
-/** What a command needs from a connected client: a subset of `BosunClient`, so tests fake it easily. */
-export type CliClient = Pick<BosunClient, 'start' | 'startTask' | 'getHandle' | 'pendingApprovals' | 'stats'> & {
+/** What a command needs from a connected client: a subset of `BosunClient` (without its
+ * typed-output overloads), so tests fake it easily. */
+export type CliClient = Pick<BosunClient, 'getHandle' | 'inbox' | 'stats'> & {
+  start(input: RunInputInit): Promise<RunHandle>;
+  startTask(input: TaskInputInit): Promise<RunHandle<TaskResult>>;
   close(): Promise<void>;
 };
 

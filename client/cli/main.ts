@@ -62,7 +62,7 @@ async function prepare(cmd: Exclude<Command, { kind: 'help' }>, d: InputDeps): P
 /**
  * Runs one CLI command and resolves with its exit code: 0 done; 1 the run failed, escalated
  * or looped, refused a decision, does not exist, or Temporal could not be reached; 2 bad
- * usage or input.
+ * usage or input; 3 `result --timeout` passed before the run ended.
  */
 export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise<number> {
   const d: CliDeps = { ...defaultDeps, ...deps };

@@ -6,21 +6,54 @@ import type { AuditEntry } from '../../core/approvals.ts';
 import type { RunStatus } from '../../core/run.ts';
 import type { CommandOf, ParseResult } from './command.ts';
 import type { CommandArgs } from './flags.ts';
-import { approvalTerms, formatUsage, plural, summarizeArgs, words } from './format.ts';
+import { approvalTerms, formatDuration, formatUnpriced, formatUsage, plural, summarizeArgs, words } from './format.ts';
 import { formatResult, resultExitCode } from './format-result.ts';
 import type { Job } from './job.ts';
 
 export function parseRunById({
   name,
   rest,
+  values,
   connection,
   json,
 }: CommandArgs<'status' | 'result' | 'audit' | 'cancel'>): ParseResult {
   if (rest.length === 0) return { error: `"${name}" needs a run id` };
   if (rest.length > 1) return { error: `"${name}" takes one run id, got ${rest.length} arguments` };
-  return name === 'cancel'
-    ? { kind: 'cancel', connection, runId: rest[0]! }
-    : { kind: name, connection, runId: rest[0]!, json };
+  const runId = rest[0]!;
+  if (name === 'cancel') return { kind: 'cancel', connection, runId };
+  if (name !== 'result' || values.timeout === undefined) return { kind: name, connection, runId, json };
+  const seconds = Number(values.timeout);
+  if (values.timeout.trim() === '' || !Number.isFinite(seconds) || seconds <= 0)
+    return { error: `--timeout takes a number of seconds greater than 0 (got "${values.timeout}")` };
+  return { kind: 'result', connection, runId, json, timeoutMs: Math.round(seconds * 1000) };
+}
+
+/** The exit code of `result --timeout` when the run has not ended in time. */
+export const resultTimeoutExitCode = 3;
+
+/** The run's result, or `undefined` once `timeoutMs` has passed without one (the wait is
+ * then cancelled, so the program ends at once). */
+async function resultWithin<R>(
+  result: (opts?: { signal?: AbortSignal }) => Promise<R>,
+  timeoutMs: number | undefined,
+): Promise<R | undefined> {
+  if (timeoutMs === undefined) return result();
+  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      stop.abort();
+      resolve(undefined);
+    }, timeoutMs);
+  });
+  const waiting = result({ signal: stop.signal });
+  // Once it has been given up on, its rejection (the cancelled wait) has no reader.
+  waiting.catch(() => undefined);
+  try {
+    return await Promise.race([waiting, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function runByIdJob(cmd: CommandOf<'status' | 'result' | 'audit' | 'cancel'>): Job {
@@ -36,7 +69,14 @@ export function runByIdJob(cmd: CommandOf<'status' | 'result' | 'audit' | 'cance
           return 0;
         }
         case 'result': {
-          const result = await handle.result();
+          const result = await resultWithin((opts) => handle.result(opts), cmd.timeoutMs);
+          if (result === undefined) {
+            output.err(
+              `error: run ${runId} has not ended within ${formatDuration(cmd.timeoutMs!)} (--timeout); ` +
+                `"status ${runId}" shows what it is doing, "result ${runId}" waits again`,
+            );
+            return resultTimeoutExitCode;
+          }
           output.print(result, formatResult(result));
           return resultExitCode(result);
         }
@@ -70,10 +110,12 @@ export function formatStatus(s: RunStatus): string {
   const events = (s.recentEvents ?? []).slice(-statusEventLines);
   const approvals = s.pendingApprovals ?? [];
   const escalations = s.escalations ? `, ${plural(s.escalations, 'escalation')}` : '';
+  const unpriced = formatUnpriced(s.unpricedCalls, s.unpricedModels);
   return [
     `run ${s.runId} (agent ${s.agent})`,
     `phase: ${words(s.phase)}, step ${s.step} of ${s.maxSteps}${s.outcome ? `, outcome: ${words(s.outcome)}` : ''}`,
     `usage: ${formatUsage(s.usage)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}${escalations}`,
+    ...(unpriced ? [unpriced] : []),
     `pending: ${pending.length ? pending.join('; ') : 'nothing'}`,
     ...(approvals.length
       ? [

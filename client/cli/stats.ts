@@ -2,7 +2,7 @@
 import type { LatencySummary, RunStats } from '../stats.ts';
 import type { CommandOf, ParseResult } from './command.ts';
 import type { CommandArgs } from './flags.ts';
-import { pct, plural, words } from './format.ts';
+import { formatUnpriced, pct, plural, words } from './format.ts';
 import type { Job } from './job.ts';
 
 /** `24h`, `7d`, `90m` before `now`, or an ISO date. */
@@ -48,6 +48,7 @@ export function formatStats(r: RunStats): string {
     `task success rate: ${pct(r.successRate)} (${a.model} answered by the model); answered by a human ${pct(r.humanAnswerRate)} (${a.human}), by a policy ${pct(r.policyAnswerRate)} (${a.policy})`,
     `latency: ${latency(r.latencyMs)}; without human wait ${latency(r.latencyExclHumanMs)}; timeout rate ${pct(r.timeoutRate)}, human timeout rate ${pct(r.humanTimeoutRate)}, runs with a model-call timeout ${pct(r.callTimeoutRate)}`,
     `cost: $${r.costUsd.toFixed(6)} in all, ${usd(r.costPerCompletedUsd)} per completed task, ${usd(r.costPerRunUsd)} per run`,
+    ...unpricedLine(r),
     `schema validation: ${r.validation.runs} run(s) with a contract, ${pct(r.validation.successRate)} valid, ${pct(r.validation.firstTryRate)} on the first try`,
     `human escalation rate: ${pct(r.escalationRate)}`,
     `retrieval quality: ${r.retrieval.runs} run(s) with retrieval, ${pct(r.retrieval.relevantRate)} passed the relevance threshold (offline recall@k and MRR: npm run eval-retrieval)`,
@@ -56,3 +57,9 @@ export function formatStats(r: RunStats): string {
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** Calls whose cost is unknown (no price for their model), said instead of shown as $0. */
+function unpricedLine(r: RunStats): string[] {
+  const line = formatUnpriced(r.unpriced.calls, r.unpriced.models, ` in ${plural(r.unpriced.runs, 'run')}`);
+  return line ? [line] : [];
+}

@@ -56,7 +56,13 @@ const sections: { title?: string; entries: Entry[] }[] = [
           'approvals waiting and an open escalation',
         ],
       },
-      { forms: [['result <runId> [--json]']], about: ['wait for a run (or task) to end and print its outcome'] },
+      {
+        forms: [['result <runId> [--timeout seconds] [--json]']],
+        about: [
+          'wait for a run (or task) to end and print its outcome; with',
+          '--timeout, give up after that many seconds (exit 3)',
+        ],
+      },
       { forms: [['audit <runId> [--json]']], about: ['every authorization and human decision of a run, in order'] },
       { forms: [['cancel <runId>']], about: ['cancel a run; it stops cleanly, outcome "stopped (cancelled)"'] },
     ],
@@ -66,7 +72,11 @@ const sections: { title?: string; entries: Entry[] }[] = [
     entries: [
       {
         forms: [['approvals [--limit N] [--json]']],
-        about: ['the inbox across running runs, oldest request first', '(reads at most N runs, default 100)'],
+        about: [
+          'the inbox across running runs, oldest request first (reads at most',
+          'N runs, default 100); runs whose worker does not answer within 3 s',
+          'are listed apart, as unreachable',
+        ],
       },
       {
         forms: [
@@ -132,7 +142,8 @@ or "example": strong and cheap tiers over the providers whose keys are set here
 they belong to, which the run checks against the approval's group.
 
 Exit codes: 0 done; 1 the run failed, escalated or looped, refused the decision, does not
-exist, or Temporal could not be reached; 2 bad usage or input.`;
+exist, or Temporal could not be reached; 2 bad usage or input; 3 "result --timeout" passed
+before the run ended.`;
 
 /** Where the description column starts; a form short enough has its first line beside it. */
 const aboutColumn = 23;

@@ -1,7 +1,9 @@
 /**
  * `npm start`: the whole engine on one machine. Starts (or connects to) Temporal, starts a
  * worker, runs the example agent on its task, prints progress per step, the result, the
- * run id and its link in the Temporal UI.
+ * run id and its link in the Temporal UI. `npm start -- --port N --ui-port N` (or
+ * BOSUN_DEV_PORT / BOSUN_DEV_UI_PORT) chooses the dev server's ports. Any start-up failure
+ * ends it with exit 1 and one line saying why; SIGINT / SIGTERM stop it at any point.
  *
  * The demo runs on the configured built-in provider (`builtInProviderProfiles`: API key or
  * base URL set) the example routing prefers for its strong tier; with none configured, a
@@ -18,52 +20,93 @@ import type { ModelRef } from '../../core/model.ts';
 import { byExamplePriority, configuredProviders, configureHint, envNameOf } from '../../core/provider-profile.ts';
 import { builtInProviderProfiles, demoProviderProfile } from '../../core/providers/index.ts';
 import type { RunResult, RunStatus } from '../../core/run.ts';
-import type { FakeProviderServer } from '../../testing/index.ts';
 import { dataConverterFromConfig } from '../../worker/codec/data-converter.ts';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config.ts';
 import { connectWorker, createBosunWorker } from '../../worker/create-worker.ts';
-import {
-  dynamicConfigArgs,
-  responsiveDevServerConfig,
-  startDevServer,
-  type DevServer,
-} from '../../worker/dev-server.ts';
+import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer } from '../../worker/dev-server.ts';
 import { installRuntime } from '../../worker/runtime.ts';
 import { loadTelemetryEnv } from '../../worker/telemetry/config.ts';
-import { tracingInterceptors, tracingOptionsFromEnv, type Tracing } from '../../worker/telemetry/tracing.ts';
+import { tracingInterceptors, tracingOptionsFromEnv } from '../../worker/telemetry/tracing.ts';
 import { startDemoProvider } from './fake-provider.ts';
 import { demoApp } from './app.ts';
+import { choosePorts, demoUsage, parsePortRequest } from './dev-ports.ts';
 
 const say = (line: string) => console.log(`[bosun] ${line}`);
-// Progress lines are the output here; runtime logs only when they matter (BOSUN_LOG_LEVEL=INFO
-// for all, BOSUN_LOG_FORMAT=json for JSON lines, BOSUN_METRICS_ADDR for a Prometheus endpoint).
-const telemetry = loadTelemetryEnv();
-installRuntime({
-  logLevel: telemetry.BOSUN_LOG_LEVEL ?? 'WARN',
-  metricsAddress: telemetry.BOSUN_METRICS_ADDR,
-  json: telemetry.BOSUN_LOG_FORMAT === 'json',
-});
-if (telemetry.BOSUN_METRICS_ADDR) say(`metrics: http://${telemetry.BOSUN_METRICS_ADDR}/metrics`);
-const config = loadWorkerConfig();
-const stateDir = resolve(config.BOSUN_STATE_DIR);
+const complain = (line: string) => console.error(`[bosun] ${line}`);
 
-let server: DevServer | undefined;
-let fake: FakeProviderServer | undefined;
-let uiBase: string | undefined;
-let tracing: Tracing | undefined;
+/** The demo was stopped by a signal: not a failure, but the run did not finish. */
+class Stopped extends Error {}
+
+const request = parsePortRequest(process.argv.slice(2), process.env);
+if ('help' in request) {
+  console.log(demoUsage);
+  process.exit(0);
+}
+if ('error' in request) {
+  complain(`${request.error}\n\n${demoUsage}`);
+  process.exit(2);
+}
+
+// SIGINT / SIGTERM stop the demo at any point — while the dev server starts, while the
+// worker bundles, during the run: the first one stops cleanly (at most 10 s), a second one
+// at once. The Runtime is told to leave signals alone, so none is ever swallowed.
+const stop = new AbortController();
+let signalExitCode: number | undefined;
+const signalCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    const code = signalCodes[signal]!;
+    if (stop.signal.aborted) process.exit(code);
+    signalExitCode = code;
+    say(`${signal}: stopping ...`);
+    stop.abort(new Stopped(signal));
+    setTimeout(() => {
+      complain('did not stop within 10 s; exiting now');
+      process.exit(code);
+    }, 10_000).unref();
+  });
+}
+/** Between start-up steps: give up now if a signal came. */
+const checkpoint = () => stop.signal.throwIfAborted();
+
+/** What was started, closed in reverse order however the demo ends. */
+const cleanup: (() => Promise<unknown>)[] = [];
+let runStarted = false;
 try {
+  // Progress lines are the output here. The runtime is quiet unless BOSUN_LOG_LEVEL is set
+  // (warnings and errors, one line each); BOSUN_LOG_FORMAT=json for JSON lines,
+  // BOSUN_METRICS_ADDR for a Prometheus endpoint.
+  const telemetry = loadTelemetryEnv();
+  installRuntime({
+    logLevel: telemetry.BOSUN_LOG_LEVEL,
+    metricsAddress: telemetry.BOSUN_METRICS_ADDR,
+    json: telemetry.BOSUN_LOG_FORMAT === 'json',
+    shutdownSignals: [],
+  });
+  if (telemetry.BOSUN_METRICS_ADDR) say(`metrics: http://${telemetry.BOSUN_METRICS_ADDR}/metrics`);
+  const config = loadWorkerConfig();
+  const stateDir = resolve(config.BOSUN_STATE_DIR);
+
+  let uiBase: string | undefined;
   if (process.env.TEMPORAL_ADDRESS) {
-    say(`using the Temporal server at ${config.TEMPORAL_ADDRESS}`);
+    say(`using the Temporal server at ${config.TEMPORAL_ADDRESS}, namespace ${config.TEMPORAL_NAMESPACE}`);
+    if (request.port !== undefined || request.uiPort !== undefined)
+      say('(TEMPORAL_ADDRESS is set: no dev server is started, so --port and --ui-port do not apply)');
   } else {
+    const { port, uiPort, notes } = await choosePorts(request);
+    notes.forEach(say);
     const dbFilename = resolve(stateDir, 'temporal.db');
-    server = await startDevServer({
+    const server = await startDevServer({
       stateDir,
       dbFilename,
-      port: 7233,
-      uiPort: 8233,
+      port,
+      uiPort,
+      namespace: config.TEMPORAL_NAMESPACE,
       extraArgs: dynamicConfigArgs(responsiveDevServerConfig),
       log: say,
     });
+    cleanup.push(() => server.stop());
+    checkpoint();
     config.TEMPORAL_ADDRESS = server.address;
     uiBase = server.uiUrl;
     say(`Temporal dev server at ${server.address} (CLI: ${server.cli.source}), persisted to ${dbFilename}`);
@@ -72,7 +115,8 @@ try {
 
   let ref = chooseModel(config);
   if (!ref) {
-    fake = await startDemoProvider();
+    const fake = await startDemoProvider();
+    cleanup.push(() => fake.close());
     useFakeProvider(config, fake.baseURL);
     const hints = builtInProviderProfiles.map((p) => configureHint(p).replace(/^set /, '')).join(', ');
     say(`No provider configured (set one of: ${hints}): using the built-in FAKE provider`);
@@ -81,11 +125,16 @@ try {
   }
 
   const connection = await connectWorker(config);
+  cleanup.push(() => connection.close());
+  checkpoint();
   say('bundling workflows and starting the worker ...');
   // The same payload encryption (BOSUN_CODEC_KEYS) and tracing for the worker and the client.
   const dataConverter = dataConverterFromConfig(config);
-  tracing = tracingInterceptors(tracingOptionsFromEnv(telemetry));
+  const tracing = tracingInterceptors(tracingOptionsFromEnv(telemetry));
+  cleanup.push(() => tracing.shutdown());
   if (dataConverter) say(`payloads encrypted (key ${config.BOSUN_CODEC_ACTIVE_KEY})`);
+  // Refuses to start, naming the fix, on a namespace that does not exist or lacks Bosun's
+  // search attributes.
   const worker = await createBosunWorker({
     ...demoApp(),
     connection,
@@ -93,6 +142,7 @@ try {
     tracing,
     ...(dataConverter ? { dataConverter } : {}),
   });
+  checkpoint();
   const client = await connectBosunClient({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -102,13 +152,21 @@ try {
     ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
     ...(config.TEMPORAL_TLS ? { tls: true } : {}),
   });
+  cleanup.push(() => client.close());
 
   await worker.runUntil(async () => {
     say(`agent "support-example" on ${ref.provider}/${ref.name}`);
     say(`task: ${exampleTask}`);
     const run = await client.start({ agent: exampleAgent(ref), task: exampleTask });
+    runStarted = true;
     say(`run ${run.runId} started`);
-    const result = await followRun(run);
+    const result = await followRun(run, stop.signal);
+    if (!result) {
+      say(
+        `run ${run.runId} did not finish; it resumes when a worker serves task queue "${config.BOSUN_TASK_QUEUE}" again`,
+      );
+      return;
+    }
     const { outcome } = result;
     console.log('');
     if (outcome.kind === 'answer') say(`ANSWER${outcome.truncated ? ' (truncated)' : ''}:\n\n${outcome.text}\n`);
@@ -127,18 +185,19 @@ try {
       say(`in the UI: ${uiBase}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(run.runId)}`);
     process.exitCode = outcome.kind === 'answer' ? 0 : 1;
   });
-  await client.close();
-  await connection.close();
 } catch (err) {
-  console.error(
-    `[bosun] ${err instanceof Error ? err.message : String(err)}${err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : ''}`,
-  );
-  process.exitCode = 1;
+  if (stop.signal.aborted) {
+    say('stopped');
+  } else {
+    const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : '';
+    complain(`${runStarted ? '' : 'cannot start: '}${err instanceof Error ? err.message : String(err)}${cause}`);
+    process.exitCode = 1;
+  }
 } finally {
-  await tracing?.shutdown();
-  await fake?.close();
-  await server?.stop();
+  for (const close of cleanup.reverse()) await close().catch(() => undefined);
 }
+// Whatever a library left open (a timer, a socket) must not keep the demo from ending.
+process.exit(signalExitCode ?? process.exitCode ?? 0);
 
 /** The demo's model: on the configured provider the example prefers for its strong tier,
  * its default model unless BOSUN_MODEL names another. */
@@ -156,8 +215,12 @@ function useFakeProvider(c: WorkerConfig, baseURL: string): void {
   if (credential) values[credential] = 'fake-key';
 }
 
-/** Prints each new event of the run as it happens (by polling the status query). */
-async function followRun(run: { status(): Promise<RunStatus>; result(): Promise<RunResult> }): Promise<RunResult> {
+/** Prints each new event of the run as it happens (by polling the status query); resolves
+ * with the result, or `undefined` when `stopped` fires first. */
+async function followRun(
+  run: { status(): Promise<RunStatus>; result(): Promise<RunResult> },
+  stopped: AbortSignal,
+): Promise<RunResult | undefined> {
   const done = run.result();
   let finished = false;
   void done.finally(() => (finished = true)).catch(() => {});
@@ -169,6 +232,7 @@ async function followRun(run: { status(): Promise<RunStatus>; result(): Promise<
     }
   };
   while (!finished) {
+    if (stopped.aborted) return undefined;
     try {
       printNew(await run.status());
     } catch {

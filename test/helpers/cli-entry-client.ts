@@ -32,6 +32,7 @@ export const cliEntryStats: RunStats = {
   escalationRate: 0,
   retrieval: { runs: 0, relevantRate: null },
   notes: [],
+  unpriced: { calls: 0, runs: 0, models: [] },
 };
 
 export async function connectBosunClient(): Promise<Pick<BosunClient, 'stats'> & { close(): Promise<void> }> {

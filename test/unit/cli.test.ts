@@ -36,7 +36,7 @@ import {
   type ConnectOptions,
 } from '../../client/cli/index.ts';
 import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/errors.ts';
-import type { InboxApproval, RunHandle } from '../../client/client.ts';
+import type { InboxApproval, RunHandle, UnreachableRun } from '../../client/client.ts';
 import type {
   ApprovalDecisionInput,
   AuditEntry,
@@ -215,6 +215,23 @@ describe('parseCommand', () => {
     });
   });
 
+  it('reads result --timeout in seconds, and only on result', () => {
+    expect(parseCommand(['result', 'run-1', '--timeout', '2.5'], noEnv)).toEqual({
+      kind: 'result',
+      connection: defaults,
+      runId: 'run-1',
+      json: false,
+      timeoutMs: 2_500,
+    });
+    for (const bad of ['0', '-1', 'soon', ''])
+      expect(parseCommand(['result', 'run-1', `--timeout=${bad}`], noEnv)).toEqual({
+        error: `--timeout takes a number of seconds greater than 0 (got "${bad}")`,
+      });
+    expect(parseCommand(['status', 'run-1', '--timeout', '5'], noEnv)).toEqual({
+      error: '--timeout does not apply to "status"',
+    });
+  });
+
   it('requires exactly one run id for status and result', () => {
     expect(parseCommand(['status'], noEnv)).toEqual({ error: '"status" needs a run id' });
     expect(parseCommand(['result', 'a', 'b'], noEnv)).toEqual({ error: '"result" takes one run id, got 2 arguments' });
@@ -264,6 +281,14 @@ describe('formatStatus', () => {
     expect(formatStatus(older as RunStatus)).toMatch(/\nlast event: step 2: model asked for calculator$/);
   });
 
+  it('says which models had no price, when the worker reports them', () => {
+    const text = formatStatus({ ...status, unpricedCalls: 1, unpricedModels: ['anthropic/claude-next'] });
+    expect(text).toContain(
+      "\ncost unknown for 1 call: model anthropic/claude-next has no price (set its price in the agent's `prices`)\npending:",
+    );
+    expect(formatStatus({ ...status, unpricedCalls: 0 })).not.toContain('cost unknown');
+  });
+
   it('names a pending model call and the outcome of a finished run', () => {
     const waiting = formatStatus({
       ...status,
@@ -294,6 +319,24 @@ describe('formatResult', () => {
     expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false }, { unpricedCalls: 2 }))).toContain(
       '$0.000960 (+2 unpriced calls)',
     );
+  });
+
+  it('names the models that had no price beside the cost', () => {
+    const call = (model: string, costUsd: number | null) =>
+      ({ model, costUsd }) as unknown as NonNullable<RunResult['calls']>[number];
+    const text = formatResult(
+      result(
+        { kind: 'answer', text: 'x', truncated: false },
+        {
+          unpricedCalls: 2,
+          calls: [call('openai/gpt-9', null), call('openai/gpt-4.1', 0.001), call('openai/gpt-9', null)],
+        },
+      ),
+    );
+    expect(text).toContain(
+      "\ncost unknown for 2 calls: model openai/gpt-9 has no price (set its price in the agent's `prices`)\n",
+    );
+    expect(formatResult(result({ kind: 'answer', text: 'x', truncated: false }))).not.toContain('cost unknown');
   });
 
   it('shows an escalation with its issues and the last output, and exits 1', () => {
@@ -474,6 +517,9 @@ interface FakeOptions {
   handleError?: Error;
   runId?: string;
   inbox?: InboxApproval[];
+  unreachable?: UnreachableRun[];
+  /** The run never ends: `result()` never settles. */
+  endless?: boolean;
   audit?: AuditEntry[];
 }
 
@@ -513,6 +559,7 @@ function fakeClient(opts: FakeOptions = {}) {
       },
       result: async () => {
         guard();
+        if (opts.endless) return new Promise<never>(() => {});
         return opts.result ?? result({ kind: 'answer', text: 'done', truncated: false }, { runId });
       },
       approve: (approvalId, approver, comment) =>
@@ -560,10 +607,10 @@ function fakeClient(opts: FakeOptions = {}) {
       calls.getHandle.push(runId);
       return handle(runId);
     },
-    pendingApprovals: async (o) => {
+    inbox: async (o) => {
       calls.inbox.push(o);
       guard();
-      return opts.inbox ?? [];
+      return { approvals: opts.inbox ?? [], unreachable: opts.unreachable ?? [] };
     },
     stats: async (o) => {
       calls.stats.push(o);
@@ -688,6 +735,20 @@ describe('main', () => {
     expect(text.calls.getHandle).toEqual(['run-1']);
     const json = await runCli(['status', '--json', 'run-1']);
     expect(JSON.parse(json.out)).toEqual(status);
+  });
+
+  it('gives up on result after --timeout with a clear message and exit 3', async () => {
+    const started = Date.now();
+    const { code, out, err } = await runCli(['result', 'run-1', '--timeout', '0.2'], fakeClient({ endless: true }));
+    expect(code).toBe(3);
+    expect(out).toBe('');
+    expect(err).toBe(
+      'error: run run-1 has not ended within 200 ms (--timeout); "status run-1" shows what it is doing, "result run-1" waits again',
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const done = await runCli(['result', 'run-1', '--timeout', '5']);
+    expect(done.code).toBe(0);
+    expect(done.out).toContain('answer:\ndone');
   });
 
   it('prints result for a run id', async () => {
@@ -1165,8 +1226,32 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
     expect(text.calls.inbox).toEqual([undefined]);
     expect(text.calls.closed).toBe(1);
     const json = await runCli(['approvals', '--json', '--limit', '7'], fakeClient({ inbox }));
-    expect(JSON.parse(json.out)).toEqual(inbox);
+    expect(JSON.parse(json.out)).toEqual({ approvals: inbox, unreachable: [] });
     expect(json.calls.inbox).toEqual([{ limit: 7 }]);
+  });
+
+  it('lists the runs that did not answer apart, and still exits 0', async () => {
+    const unreachable: UnreachableRun[] = [
+      {
+        runId: 'run-9',
+        taskQueue: 'billing',
+        reason: 'no answer within 3 s: no worker is serving task queue "billing", or it is stuck',
+      },
+    ];
+    const text = await runCli(['approvals'], fakeClient({ inbox, unreachable }));
+    expect(text.code).toBe(0);
+    expect(text.out).toBe(
+      [
+        formatApprovals(inbox),
+        '',
+        '1 run waiting for approval did not answer (not listed above):',
+        '  run-9: no answer within 3 s: no worker is serving task queue "billing", or it is stuck',
+      ].join('\n'),
+    );
+    const none = await runCli(['approvals'], fakeClient({ unreachable }));
+    expect(none.out).toMatch(/^no pending approvals\n\n1 run waiting for approval did not answer/);
+    const json = await runCli(['approvals', '--json'], fakeClient({ inbox, unreachable }));
+    expect(JSON.parse(json.out)).toEqual({ approvals: inbox, unreachable });
   });
 
   it('approves by Update and says so, or prints the ack with --json', async () => {
@@ -1874,6 +1959,7 @@ const sampleStats: RunStats = {
   escalationRate: 0.2222,
   retrieval: { runs: 3, relevantRate: 0.6667 },
   notes: ['latency without human wait covers 6 of 9 run(s): the others do not record their human wait'],
+  unpriced: { calls: 0, runs: 0, models: [] },
 };
 
 describe('stats', () => {
@@ -1919,6 +2005,12 @@ describe('stats', () => {
       'note: latency without human wait covers 6 of 9 run(s): the others do not record their human wait',
     );
     expect(formatStats(sampleStats)).toBe(text);
+    expect(text).not.toContain('cost unknown');
+    expect(
+      formatStats({ ...sampleStats, unpriced: { calls: 3, runs: 2, models: ['openai/gpt-9', 'openai/gpt-x'] } }),
+    ).toContain(
+      "\ncost unknown for 3 calls in 2 runs: models openai/gpt-9, openai/gpt-x have no price (set its price in the agent's `prices`)\n",
+    );
   });
 
   it('runs as the program entry (`node client/cli.ts stats`), as text and as JSON', () => {

@@ -87,6 +87,7 @@ function fakeTemporal(opts: FakeOptions = {}) {
     lists: [] as { query?: string; pageSize?: number }[],
     listedRead: 0,
     starts: [] as { workflow: string; options: StartOptions }[],
+    deadlines: [] as number[],
   };
   const getHandle = (runId: string) => ({
     executeUpdate: async (def: { name: string }, { args }: { args: unknown[] }) => {
@@ -109,6 +110,11 @@ function fakeTemporal(opts: FakeOptions = {}) {
     result: async () => ({}),
   });
   const temporal = {
+    // The deadline is the server's to enforce; a test simulates it by throwing from `status`.
+    withDeadline: async <R>(deadline: number, fn: () => Promise<R>) => {
+      calls.deadlines.push(deadline);
+      return fn();
+    },
     workflow: {
       getHandle,
       start: async (workflow: string, options: StartOptions) => {
@@ -121,7 +127,7 @@ function fakeTemporal(opts: FakeOptions = {}) {
         return (async function* () {
           for (const workflowId of ids) {
             calls.listedRead++;
-            yield { workflowId, runId: `${workflowId}-exec`, type: 'agentRun' };
+            yield { workflowId, runId: `${workflowId}-exec`, type: 'agentRun', taskQueue: `tq-${workflowId}` };
           }
         })();
       },
@@ -393,7 +399,7 @@ describe('pendingApprovals (the inbox across runs)', () => {
     expect(calls.queries.map((q) => q.name)).toEqual(['status', 'status', 'status']);
   });
 
-  it('skips a run that vanished between listing and querying, and lets other query errors through', async () => {
+  it('skips a run that vanished between listing and querying', async () => {
     const { bosun } = bosunWith({
       listed: ['run-gone', 'run-a'],
       status: (id) => {
@@ -402,13 +408,41 @@ describe('pendingApprovals (the inbox across runs)', () => {
       },
     });
     expect((await bosun.pendingApprovals()).map((a) => a.runId)).toEqual(['run-a']);
-    const broken = bosunWith({
-      listed: ['run-a'],
-      status: () => {
-        throw new Error('query timed out');
+  });
+
+  it('lists a run that does not answer in time as unreachable, with why, and still returns the others', async () => {
+    // What a query to a run whose worker is stopped throws once its deadline passes.
+    const deadlineExceeded = Object.assign(new Error('Failed to query Workflow'), {
+      cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), {
+        code: 4,
+        details: 'Deadline exceeded',
+      }),
+    });
+    const { bosun, calls } = bosunWith({
+      listed: ['run-a', 'run-dead', 'run-odd'],
+      status: (id) => {
+        if (id === 'run-dead') throw deadlineExceeded;
+        if (id === 'run-odd') throw new Error('query failed\nwith a long story');
+        return statusOf(id, 'support', [approval(id, 'ap-1', '2030-01-01T00:00:00.000Z')]);
       },
     });
-    await expect(broken.bosun.pendingApprovals()).rejects.toThrow('query timed out');
+    const before = Date.now();
+    const inbox = await bosun.inbox({ queryTimeoutMs: 1_500 });
+    expect(inbox.approvals.map((a) => a.runId)).toEqual(['run-a']);
+    expect(inbox.unreachable).toEqual([
+      {
+        runId: 'run-dead',
+        taskQueue: 'tq-run-dead',
+        reason: 'no answer within 1.5 s: no worker is serving task queue "tq-run-dead", or it is stuck',
+      },
+      { runId: 'run-odd', taskQueue: 'tq-run-odd', reason: 'query failed' },
+    ]);
+    // Each run's query had its own deadline, the timeout from now.
+    expect(calls.deadlines).toHaveLength(3);
+    for (const d of calls.deadlines) expect(d - before).toBeGreaterThanOrEqual(1_500);
+    for (const d of calls.deadlines) expect(d - before).toBeLessThan(2_500);
+    expect((await bosun.pendingApprovals()).map((a) => a.runId)).toEqual(['run-a']);
+    await expect(bosun.inbox({ queryTimeoutMs: 0 })).rejects.toBeInstanceOf(RunInputError);
   });
 
   it('reads at most `limit` runs and stops paging there', async () => {

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { formatLogEntry, jsonLogger } from '../../worker/telemetry/log-format.ts';
+import { briefLogger, formatLogEntry, formatLogLine, jsonLogger } from '../../worker/telemetry/log-format.ts';
 import { loadTelemetryEnv, otlpTracesUrl, TelemetryConfigError } from '../../worker/telemetry/config.ts';
 import { runtimeOptions } from '../../worker/runtime.ts';
 
@@ -143,5 +144,53 @@ describe('telemetry configuration', () => {
     // `le="0"` is what makes "runs with no escalation" readable from the histogram.
     expect(buckets.bosun_run_escalations![0]).toBe(0);
     expect(buckets.bosun_run_human_timeouts![0]).toBe(0);
+  });
+});
+
+describe('an embedded worker is quiet unless a log level is set', () => {
+  const failure = Object.assign(new Error('429 Too Many Requests: {"prompt":"secret"}'), {
+    name: 'ApplicationFailure',
+    type: 'rate_limited',
+  });
+  const entry = {
+    level: 'WARN' as const,
+    message: 'Activity failed',
+    timestampNanos: 1_767_225_600_123_000_000n,
+    meta: {
+      sdkComponent: 'worker',
+      taskQueue: 'bosun',
+      namespace: 'default',
+      activityId: '2',
+      workflowRunId: '01a2',
+      workflowType: 'agentRun',
+      workflowId: 'run-1',
+      runId: 'run-1',
+      activityType: 'callModel',
+      attempt: 2,
+      error: failure,
+    },
+  };
+
+  it('prints warnings and errors only, one short line each, without stack traces or payloads', () => {
+    const options = runtimeOptions({}, {});
+    const logger = options.logger as DefaultLogger;
+    expect(logger.level).toBe('WARN');
+    const lines: string[] = [];
+    const quiet = briefLogger('WARN', (line) => lines.push(line));
+    quiet.info('Worker state changed', { state: 'RUNNING' });
+    quiet.warn(entry.message, entry.meta);
+    const line =
+      'WARN Activity failed workflowId=run-1 activityType=callModel attempt=2 error=ApplicationFailure/rate_limited';
+    expect(lines).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} /)]);
+    expect(lines[0]!.slice(13)).toBe(line);
+    expect(formatLogLine(entry)).toBe(`00:00:00.123 ${line}`);
+  });
+
+  it('logs at the level BOSUN_LOG_LEVEL or the program sets, in full', () => {
+    expect((runtimeOptions({}, { BOSUN_LOG_LEVEL: 'info' }).logger as DefaultLogger).level).toBe('INFO');
+    expect((runtimeOptions({ logLevel: 'DEBUG' }, {}).logger as DefaultLogger).level).toBe('DEBUG');
+    expect((runtimeOptions({ json: true }, {}).logger as DefaultLogger).level).toBe('WARN');
+    expect(runtimeOptions({ shutdownSignals: [] }, {}).shutdownSignals).toEqual([]);
+    expect(runtimeOptions({}, {}).shutdownSignals).toBeUndefined();
   });
 });

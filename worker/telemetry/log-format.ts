@@ -22,6 +22,54 @@ export function formatLogEntry(entry: LogEntry): string {
   return JSON.stringify({ ts, level: entry.level, message: cut(entry.message), ...rest });
 }
 
+/** Metadata a person reading a terminal does not need (ids Temporal repeats on every line);
+ * JSON logs keep them. */
+const briefOmittedKeys = new Set([
+  'sdkComponent',
+  'taskQueue',
+  'isLocal',
+  'namespace',
+  'activityId',
+  'workflowRunId',
+  'workflowType',
+  'durationMs',
+  'taskToken',
+]);
+
+/**
+ * One log entry as one short text line: `time LEVEL message key=value ...`, with the
+ * metadata made safe as in `formatLogEntry` (errors by class and failure type: no stack
+ * traces, no payloads) and Temporal's bookkeeping ids left out. What an embedded worker
+ * prints by default.
+ *
+ * @example
+ * formatLogLine({ level: 'WARN', message: 'Activity failed', timestampNanos: 1767225600000000000n, meta: { workflowId: 'run-1', activityType: 'callModel', attempt: 2, error } })
+ * // 00:00:00.000 WARN Activity failed workflowId=run-1 activityType=callModel attempt=2 error=ApplicationFailure/rate_limited
+ */
+export function formatLogLine(entry: LogEntry): string {
+  const { ts, level, message, ...meta } = JSON.parse(formatLogEntry(entry)) as Record<string, unknown>;
+  const pairs = Object.entries(meta)
+    .filter(([key, value]) => !briefOmittedKeys.has(key) && !(key === 'runId' && value === meta.workflowId))
+    .map(([key, value]) => `${key}=${briefValue(value)}`);
+  return [String(ts).slice(11, 23), String(level), String(message), ...pairs].join(' ');
+}
+
+function briefValue(value: unknown): string {
+  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  const error = value as { name?: unknown; type?: unknown } | null;
+  if (error && typeof error === 'object' && typeof error.name === 'string' && Object.keys(error).length <= 2)
+    return typeof error.type === 'string' ? `${error.name}/${error.type}` : error.name;
+  return JSON.stringify(value);
+}
+
+/** A Runtime logger that writes `formatLogLine` lines (to stderr by default). */
+export function briefLogger(
+  level: LogLevel,
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): DefaultLogger {
+  return new DefaultLogger(level, (entry) => write(formatLogLine(entry)));
+}
+
 /** A Runtime logger that writes `formatLogEntry` lines (to stdout by default). */
 export function jsonLogger(
   level: LogLevel,
