@@ -347,7 +347,9 @@ describe('the bosun CLI against a real dev server', () => {
     const text = await bosun('stats', '--since', '15m', '--agent', agentName);
     expect(text.code).toBe(0);
     expect(text.stderr).toBe('');
-    expect(text.stdout).toMatch(new RegExp(`^runs started .* \\(agent ${agentName}\\): 5 \\(0 still running\\)\\n`));
+    expect(text.stdout).toMatch(
+      new RegExp(`^runs started .* \\(agent ${agentName}\\): 5 \\(0 still running, 5 finished\\)\\n`),
+    );
     expect(text.stdout).toContain('\nhuman escalation rate: ');
   });
 

@@ -172,7 +172,7 @@ describe('Bosun as a package', () => {
         const deadline = Date.now() + 60_000;
         while (!ask) {
           const inbox = ok(await run(bosunBin, ['approvals', '--json'], { cwd: consumer, env }), 'bosun approvals');
-          ask = (JSON.parse(inbox.stdout) as Ask[]).find((a) => a.runId === runId);
+          ask = (JSON.parse(inbox.stdout) as { approvals: Ask[] }).approvals.find((a) => a.runId === runId);
           if (!ask) {
             if (Date.now() > deadline)
               throw new Error(`no approval for ${runId}:\n${client.output()}\n${worker.output()}`);
