@@ -95,7 +95,8 @@ async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
     if (!found.weak) {
       run.retrieved = { indexVersion: found.indexVersion, ids: found.chunks.map((c) => c.id) };
       firstMessage = withDocuments(found.chunks, task);
-    } else if (agent.retrieval.onWeak === 'escalate') {
+    } else if (agent.retrieval.onWeak === 'escalate' || run.input.output) {
+      // With an output contract a plain "not covered" answer could not be its output.
       missingContext = `nothing in the knowledge base matches well enough (index ${found.indexVersion})`;
     } else {
       return {

@@ -8,7 +8,7 @@ import { validateDecision, type DecisionAck, type InboxApproval, type Unreachabl
 import type { CommandOf, ParseResult } from './command.ts';
 import { parseDecisionTarget } from './decision-args.ts';
 import type { CommandArgs } from './flags.ts';
-import { approvalTerms, firstLine, plural, summarizeArgs } from './format.ts';
+import { approvalContext, approvalTerms, firstLine, plural, summarizeArgs } from './format.ts';
 import type { Job } from './job.ts';
 
 export function parseApprovals({ rest, values, connection, json }: CommandArgs<'approvals'>): ParseResult {
@@ -90,6 +90,7 @@ export function formatApprovals(list: InboxApproval[], unreachable: readonly Unr
           ...list.flatMap((a) => [
             `${a.runId}  ${a.id}  ${a.tool} ${summarizeArgs(a.input)}`,
             `  agent ${a.agent}; ${approvalTerms(a)}`,
+            ...approvalContext(a),
           ]),
           '',
           'decide with: approve|reject|edit <runId> <approvalId> --as <you>',

@@ -6,7 +6,16 @@
 import type { BudgetKind } from '../../core/budgets.ts';
 import type { CallRecord } from '../../core/calls.ts';
 import type { RunOutcome, RunResult, TaskResult } from '../../core/run.ts';
-import { formatCost, formatDuration, formatUnpriced, formatUsage, plural, unpricedModelsOf, words } from './format.ts';
+import {
+  formatCost,
+  formatDuration,
+  formatUnpriced,
+  formatUsage,
+  oneLine,
+  plural,
+  unpricedModelsOf,
+  words,
+} from './format.ts';
 
 /** A budget's limit in its own unit: `6 steps`, `$0.50`, `5m`. */
 export function formatBudgetLimit(budget: BudgetKind, limit: number): string {
@@ -111,6 +120,9 @@ export function formatResult(r: RunResult | TaskResult): string {
     ...(unpriced ? [unpriced] : []),
     ...(r.calls?.length ? [`models: ${formatModelsUsed(r.calls)}`] : []),
     ...(retrieved ? [`retrieved: ${retrieved}`] : []),
+    ...('toolResults' in r && r.toolResults?.length
+      ? ['tool results:', ...r.toolResults.map((t) => `  step ${t.step} ${t.tool}: ${oneLine(t.content, 200)}`)]
+      : []),
   ];
   if (!('agent' in r)) {
     return [

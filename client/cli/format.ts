@@ -14,6 +14,12 @@ export const words = (id: string) => id.replaceAll('_', ' ');
 /** The first line of an error's message (SDK errors can run to many). */
 export const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
 
+/** Text on one line (white space folded), cut to `max` characters. */
+export function oneLine(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 /** `0.778` → `77.8%`; `null` (nothing to divide) → `n/a`. */
 export const pct = (r: number | null) => (r === null ? 'n/a' : `${(r * 100).toFixed(1)}%`);
 
@@ -72,5 +78,32 @@ export function summarizeArgs(input: unknown, max = argsSummaryLength): string {
 }
 
 /** Why an approval waits, for whom, until when: the same in `status` and the inbox. */
-export const approvalTerms = (a: Pick<InboxApproval, 'reason' | 'group' | 'deadlineAt' | 'escalated'>) =>
-  `${a.reason}; group ${a.group ?? '(any approver)'}; deadline ${a.deadlineAt}${a.escalated ? ' (escalated)' : ''}`;
+export const approvalTerms = (
+  a: Pick<InboxApproval, 'reason' | 'group' | 'deadlineAt' | 'escalated'>,
+  now = Date.now(),
+) =>
+  `${a.reason}; group ${a.group ?? '(any approver)'}; ${formatDeadline(a.deadlineAt, now)}${a.escalated ? ' (escalated)' : ''}`;
+
+/** A deadline as people read it: `due in 3h 59m (2026-11-30 17:12 UTC)`, or `overdue by 2m`. */
+export function formatDeadline(at: string, now = Date.now()): string {
+  const ms = Date.parse(at) - now;
+  if (!Number.isFinite(ms)) return `deadline ${at}`;
+  const when = `${at.slice(0, 16).replace('T', ' ')} UTC`;
+  return ms >= 0
+    ? `due in ${formatDuration(Math.round(ms / 1000) * 1000)} (${when})`
+    : `overdue by ${formatDuration(Math.round(-ms / 1000) * 1000)} (${when})`;
+}
+
+/** What an approver needs beside the call: the run's task, who it acts for, what the tools
+ * returned before it. Lines indented under the call. */
+export function approvalContext(a: Pick<InboxApproval, 'context'>): string[] {
+  const c = a.context;
+  if (!c) return [];
+  return [
+    `  task: ${oneLine(c.task, 160)}`,
+    `  for: ${c.principal.user} (tenant ${c.principal.tenant})`,
+    ...c.earlierResults.map(
+      (r) => `  earlier, step ${r.step} ${r.tool}${r.isError ? ' (error)' : ''}: ${oneLine(r.content, 140)}`,
+    ),
+  ];
+}

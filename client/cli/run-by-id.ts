@@ -6,7 +6,18 @@ import type { AuditEntry } from '../../core/approvals.ts';
 import type { RunStatus } from '../../core/run.ts';
 import type { CommandOf, ParseResult } from './command.ts';
 import type { CommandArgs } from './flags.ts';
-import { approvalTerms, formatDuration, formatUnpriced, formatUsage, plural, summarizeArgs, words } from './format.ts';
+import {
+  approvalContext,
+  approvalTerms,
+  formatDeadline,
+  formatDuration,
+  formatUnpriced,
+  formatUsage,
+  oneLine,
+  plural,
+  summarizeArgs,
+  words,
+} from './format.ts';
 import { formatResult, resultExitCode } from './format-result.ts';
 import type { Job } from './job.ts';
 
@@ -114,19 +125,24 @@ export function formatStatus(s: RunStatus): string {
   return [
     `run ${s.runId} (agent ${s.agent})`,
     `phase: ${words(s.phase)}, step ${s.step} of ${s.maxSteps}${s.outcome ? `, outcome: ${words(s.outcome)}` : ''}`,
-    `usage: ${formatUsage(s.usage)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}${escalations}`,
+    `usage: ${formatUsage(s.usage)}, cost $${s.costUsd.toFixed(6)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}${escalations}`,
     ...(unpriced ? [unpriced] : []),
     `pending: ${pending.length ? pending.join('; ') : 'nothing'}`,
     ...(approvals.length
       ? [
           `awaiting approval:`,
-          ...approvals.map((a) => `  ${a.id}: ${a.tool} ${summarizeArgs(a.input)}; ${approvalTerms(a)}`),
+          ...approvals.flatMap((a) => [
+            `  ${a.id}: ${a.tool} ${summarizeArgs(a.input)}; ${approvalTerms(a)}`,
+            ...approvalContext(a),
+          ]),
         ]
       : []),
     ...(s.escalation
       ? [
           `needs a human (${words(s.escalation.reason)}): ${s.escalation.message}`,
-          `  escalation ${s.escalation.id}; deadline ${s.escalation.deadlineAt}; answer, redirect or end it`,
+          `  escalation ${s.escalation.id}; ${formatDeadline(s.escalation.deadlineAt)}; answer, redirect or end it`,
+          ...(s.escalation.lastOutput ? [`  the model's last output: ${oneLine(s.escalation.lastOutput, 300)}`] : []),
+          ...(s.escalation.issues?.length ? [`  what was wrong: ${s.escalation.issues.join('; ')}`] : []),
         ]
       : []),
     ...(events.length
@@ -142,7 +158,7 @@ export function formatAudit(runId: string, entries: AuditEntry[]): string {
     `audit of run ${runId} (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}):`,
     ...entries.map(
       (e) =>
-        `  ${e.seq}. ${e.at} step ${e.step}: ${words(e.event)}${e.tool ? ` ${e.tool}` : ''}${e.callId ? ` (call ${e.callId})` : ''} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`,
+        `  ${e.seq}. ${e.at} step ${e.step}: ${words(e.event)}${e.tool ? ` ${e.tool}` : ''}${e.callId ? ` (call ${e.callId})` : ''} by ${e.by}${e.reason ? `: ${e.reason}` : ''}${e.edit ? ` (arguments ${summarizeArgs(e.edit.from)} → ${summarizeArgs(e.edit.to)})` : ''}`,
     ),
   ].join('\n');
 }

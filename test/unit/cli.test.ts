@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunStats } from '../../client/stats.ts';
 import { ServiceError, WorkflowFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import {
@@ -261,7 +261,7 @@ describe('formatStatus', () => {
       [
         'run run-1 (agent support-example)',
         'phase: running tools, step 2 of 6',
-        'usage: 900 input (400 cached) / 120 output tokens; 2 model calls, 1 tool call',
+        'usage: 900 input (400 cached) / 120 output tokens, cost $0.000500; 2 model calls, 1 tool call',
         'pending: tool calculator (call call_7, step 2)',
         'recent events:',
         '  2. step 1: calling openai/gpt-4.1-mini',
@@ -1072,6 +1072,9 @@ describe('parseCommand: approvals, decisions, escalations, cancel, audit', () =>
 });
 
 describe('formatting approvals, escalations and the audit trail', () => {
+  // Deadlines print relative to now: fix now ten minutes before the sample deadline.
+  beforeEach(() => vi.setSystemTime(new Date('2030-01-01T00:00:00.000Z')));
+  afterEach(() => vi.useRealTimers());
   it('shows pending approvals and an open escalation in status', () => {
     const text = formatStatus({
       ...status,
@@ -1100,13 +1103,13 @@ describe('formatting approvals, escalations and the audit trail', () => {
     expect(text.split('\n').slice(0, 9)).toEqual([
       'run run-1 (agent support-example)',
       'phase: waiting for approval, step 2 of 6',
-      'usage: 900 input (400 cached) / 120 output tokens; 2 model calls, 1 tool call, 1 escalation',
+      'usage: 900 input (400 cached) / 120 output tokens, cost $0.000500; 2 model calls, 1 tool call, 1 escalation',
       'pending: nothing',
       'awaiting approval:',
-      '  ap-1: refund_order {"orderId":"ord_1","amountCents":5000}; refunds over $20 need a lead; group support-leads; deadline 2030-01-01T00:10:00.000Z',
-      '  ap-2: send_email {"to":"x@example.com"}; refunds over $20 need a lead; group (any approver); deadline 2030-01-01T00:10:00.000Z (escalated)',
+      '  ap-1: refund_order {"orderId":"ord_1","amountCents":5000}; refunds over $20 need a lead; group support-leads; due in 10m (2030-01-01 00:10 UTC)',
+      '  ap-2: send_email {"to":"x@example.com"}; refunds over $20 need a lead; group (any approver); due in 10m (2030-01-01 00:10 UTC) (escalated)',
       'needs a human (low confidence): confidence 0.3 is below 0.6',
-      '  escalation esc-1; deadline 2030-01-02T00:00:00.000Z; answer, redirect or end it',
+      '  escalation esc-1; due in 24h (2030-01-02 00:00 UTC); answer, redirect or end it',
     ]);
   });
 
@@ -1134,13 +1137,34 @@ describe('formatting approvals, escalations and the audit trail', () => {
     expect(text.split('\n')).toEqual([
       '2 pending approvals, oldest first:',
       'run-1  ap-1  refund_order {"orderId":"ord_1","amountCents":5000}',
-      '  agent support; refunds over $20 need a lead; group support-leads; deadline 2030-01-01T00:10:00.000Z',
+      '  agent support; refunds over $20 need a lead; group support-leads; due in 10m (2030-01-01 00:10 UTC)',
       `run-2  ap-9  wire_money ${'{"note":"' + 'x'.repeat(68)}...`,
-      '  agent billing; refunds over $20 need a lead; group (any approver); deadline 2030-01-01T00:10:00.000Z (escalated)',
+      '  agent billing; refunds over $20 need a lead; group (any approver); due in 10m (2030-01-01 00:10 UTC) (escalated)',
       '',
       'decide with: approve|reject|edit <runId> <approvalId> --as <you>',
     ]);
     expect(formatApprovals([])).toBe('no pending approvals');
+  });
+
+  it('shows the approver the task, who the run acts for and what the tools returned before', () => {
+    const withContext = {
+      ...approval,
+      agent: 'support',
+      context: {
+        task: 'Refund the   broken\nmugs of ord_1',
+        principal: { tenant: 'shop', user: 'sam' },
+        earlierResults: [
+          { step: 1, tool: 'lookup_order', content: '{"id":"ord_1","totalCents":5000}', isError: false },
+        ],
+      },
+    };
+    expect(formatApprovals([withContext]).split('\n').slice(2, 5)).toEqual([
+      '  task: Refund the broken mugs of ord_1',
+      '  for: sam (tenant shop)',
+      '  earlier, step 1 lookup_order: {"id":"ord_1","totalCents":5000}',
+    ]);
+    vi.setSystemTime(new Date('2030-01-01T00:12:00.000Z'));
+    expect(formatApprovals([withContext])).toContain('overdue by 2m (2030-01-01 00:10 UTC)');
   });
 
   it('summarizes tool arguments on one line, cut to a length', () => {
