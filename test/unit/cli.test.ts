@@ -1158,7 +1158,7 @@ describe('formatting approvals, escalations and the audit trail', () => {
         ],
       },
     };
-    expect(formatApprovals([withContext]).split('\n').slice(2, 5)).toEqual([
+    expect(formatApprovals([withContext]).split('\n').slice(3, 6)).toEqual([
       '  task: Refund the broken mugs of ord_1',
       '  for: sam (tenant shop)',
       '  earlier, step 1 lookup_order: {"id":"ord_1","totalCents":5000}',
