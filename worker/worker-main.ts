@@ -4,7 +4,7 @@
  * export is what the worker serves beyond the built-in tools (a `WorkerApp`: catalog,
  * catalogModule, handlers, prompts, knowledge base); `npm run worker` serves the demo's.
  * Logs are JSON lines unless BOSUN_LOG_FORMAT=text; BOSUN_METRICS_ADDR turns on the
- * Prometheus endpoint.
+ * Prometheus endpoint; BOSUN_LOG_MEMORY_MS logs the process's memory periodically.
  */
 import { pathToFileURL } from 'node:url';
 import { dataConverterFromConfig } from './codec/data-converter.ts';
@@ -13,6 +13,7 @@ import { connectWorker, createBosunWorker, type WorkerApp } from './create-worke
 import { describeConfig, loadWorkerConfig } from './config.ts';
 import { announce, installRuntime } from './runtime.ts';
 import { loadTelemetryEnv } from './telemetry/config.ts';
+import { startMemoryLog } from './telemetry/memory-log.ts';
 import { tracingInterceptors, tracingOptionsFromEnv } from './telemetry/tracing.ts';
 
 const telemetry = loadTelemetryEnv();
@@ -25,6 +26,7 @@ const config = loadWorkerConfig();
 const app = await loadApp(process.env.BOSUN_APP);
 announce(`bosun worker: ${describeConfig(config)}${process.env.BOSUN_APP ? ` · app ${process.env.BOSUN_APP}` : ''}`);
 if (telemetry.BOSUN_METRICS_ADDR) announce(`bosun worker: metrics at http://${telemetry.BOSUN_METRICS_ADDR}/metrics`);
+if (telemetry.BOSUN_LOG_MEMORY_MS) startMemoryLog(telemetry.BOSUN_LOG_MEMORY_MS, announce);
 const connection = await connectWorker(config);
 // OTEL_EXPORTER_OTLP_ENDPOINT turns on tracing: client → workflow → activities.
 const tracing = tracingInterceptors(tracingOptionsFromEnv(telemetry));

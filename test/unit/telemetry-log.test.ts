@@ -123,6 +123,12 @@ describe('telemetry configuration', () => {
     expect(() => loadTelemetryEnv({ BOSUN_METRICS_ADDR: '9464' })).toThrow(TelemetryConfigError);
     expect(() => loadTelemetryEnv({ BOSUN_METRICS_ADDR: '9464' })).toThrow(/BOSUN_METRICS_ADDR/);
     expect(() => loadTelemetryEnv({ BOSUN_LOG_FORMAT: 'xml' })).toThrow(/BOSUN_LOG_FORMAT/);
+    expect(() => loadTelemetryEnv({ BOSUN_LOG_MEMORY_MS: '10' })).toThrow(/BOSUN_LOG_MEMORY_MS/);
+  });
+
+  it('logs memory only when asked, every BOSUN_LOG_MEMORY_MS', () => {
+    expect(loadTelemetryEnv({}).BOSUN_LOG_MEMORY_MS).toBeUndefined();
+    expect(loadTelemetryEnv({ BOSUN_LOG_MEMORY_MS: '10000' }).BOSUN_LOG_MEMORY_MS).toBe(10_000);
   });
 
   it('serves Prometheus only when an address is given, with Bosun buckets for latency, cost and the per-run histograms', () => {

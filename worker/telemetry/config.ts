@@ -32,6 +32,9 @@ const logLevel = optional.pipe(
  *   `<endpoint>/v1/traces`. `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` names the full URL instead.
  *   Tracing is off when neither is set. `OTEL_EXPORTER_OTLP_HEADERS` is read by the exporter.
  * - `OTEL_SERVICE_NAME` — the `service.name` of the spans (`bosun-worker` by default).
+ * - `BOSUN_LOG_MEMORY_MS` — every this many ms (at least 1000) the worker logs its memory
+ *   (`bosun worker: memory rss=… heapUsed=…`, MiB): to tell a heap leak from native growth
+ *   in a soak without a debugger. Off when unset.
  */
 export const telemetryEnvSchema = z.object({
   BOSUN_METRICS_ADDR: hostPort,
@@ -40,6 +43,7 @@ export const telemetryEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl,
   OTEL_SERVICE_NAME: optional,
+  BOSUN_LOG_MEMORY_MS: optional.pipe(z.coerce.number<string | undefined>().int().min(1000).optional()),
 });
 export type TelemetryEnv = z.infer<typeof telemetryEnvSchema>;
 
