@@ -4,11 +4,14 @@ import type { CallModelInput } from '../core/activity-contracts.ts';
 import { describeModel, type ModelRequest, type ModelResponse, type ProviderId } from '../core/model.ts';
 import { configureHint, type TokenizerFamily } from '../core/provider-profile.ts';
 import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
+import { isFailureType } from '../core/failures.ts';
 import type { ModelAdapter } from './model/types.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { builtInProviders } from './model/providers/index.ts';
 import { toProviderFailure, type ProviderFailureDetails } from './model/provider-errors.ts';
-import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
+import { isBreakerFailure, type BreakerCause, type BreakerCheck, type CircuitBreaker } from './model/breaker.ts';
+import type { ModelPacer, PaceGrant } from './model/pacer.ts';
+import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
 import type { RunStore } from './store/run-store.ts';
 import { assembleRequest } from './context/assemble.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
@@ -27,6 +30,10 @@ export interface CallModelDeps {
   breaker?: CircuitBreaker;
   /** Where conversations and prompt versions live (runs that send them by reference). */
   store?: RunStore;
+  /** Shared by every run of the worker (see `createModelPacer`): at most so many calls in
+   * flight per model, and none while the provider's rate limit says to wait. Without one,
+   * every call is sent at once. */
+  pacer?: ModelPacer;
 }
 
 /** What `callModel` heartbeats. `billed` is the usage of earlier attempts of this activity
@@ -49,15 +56,25 @@ export interface CallModelHeartbeat {
  * every failure carries the sum so far in `details[0].billedUsage`, so the final failure of
  * the activity carries the total.
  *
- * Circuit breaker: with `deps.breaker`, a model whose circuit is open fails at once with a
- * non-retryable `provider_unavailable` (`details[0].code: 'circuit_open'`) without a
- * request, so the workflow's fallback chain moves to the next model immediately.
+ * Circuit breaker: with `deps.breaker`, a model whose circuit is open fails at once without a
+ * request, non-retryably, typed and described by the last failure that opened it
+ * (`details[0].code: 'circuit_open'`, its status), so the workflow's fallback chain moves to
+ * the next model immediately and the outcome still names the real cause. Rate limits never
+ * count towards opening it.
+ *
+ * Pacing: with `deps.pacer`, a call waits (heartbeating) for a free slot of its model and
+ * for the end of any rate-limit hold; a 429 (its `retry-after`, or 1 s without one) and
+ * rate-limit headers saying a window is used up hold the model's next calls on this worker.
+ * A call that cannot be sent within its activity's time ends `rate_limited` (code `paced`,
+ * nothing sent) with the hold as its retry delay.
  */
 export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {}) {
   const { breaker } = deps;
   const providers = deps.providers ?? builtInProviders;
   const descriptorOf = (id: string) => providers.find((p) => p.id === id);
+  const { pacer } = deps;
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
+    const startedAt = Date.now();
     const { runId, step } = input;
     const whole = await materialize(input, deps.store);
     const descriptor = descriptorOf(whole.model.provider);
@@ -95,23 +112,36 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         model: key,
         failures: gate.failures,
         retryInMs: gate.retryInMs,
+        lastType: gate.last?.type,
       });
-      recordModelFailure({ model: request.model, type: 'provider_unavailable' });
-      throw withBilled(
-        ApplicationFailure.create({
-          type: 'provider_unavailable',
-          nonRetryable: true,
-          message: `circuit open for ${key} after ${gate.failures} consecutive failures; next probe in ${Math.ceil(gate.retryInMs / 1000)}s`,
-          details: [{ provider: request.model.provider, code: 'circuit_open' } satisfies ProviderFailureDetails],
-        }),
-        prior,
-      );
+      const failure = circuitOpen(key, request.model.provider, gate);
+      recordModelFailure({ model: request.model, type: failure.type ?? 'provider_unavailable' });
+      throw withBilled(failure, prior);
     }
 
     const beatDetails = (billed: Usage | undefined): CallModelHeartbeat => (billed ? { step, billed } : { step });
     const stopHeartbeat = startHeartbeat(ctx, () => beatDetails(prior));
+    let lease: PaceLease | undefined;
     try {
-      const response = await adapter.call(request, { signal: ctx.cancellationSignal, timeoutMs: input.timeoutMs });
+      if (pacer) {
+        const grant = await pacer.acquire(key, {
+          maxWaitMs: paceBudgetMs(ctx.info.startToCloseTimeoutMs, startedAt, input.timeoutMs),
+          signal: ctx.cancellationSignal,
+        });
+        if (!grant.ok) {
+          breaker?.release(key);
+          log.warn('model call not sent: paced', { runId, step, model: key, reason: grant.reason });
+          recordModelFailure({ model: request.model, type: 'rate_limited' });
+          throw new NotSent(withBilled(paced(key, request.model.provider, grant, pacer.maxInFlight), prior));
+        }
+        lease = grant;
+        if (grant.waitedMs > 0) log.info('model call paced', { runId, step, model: key, waitedMs: grant.waitedMs });
+      }
+      const response = await adapter.call(request, {
+        signal: ctx.cancellationSignal,
+        timeoutMs: input.timeoutMs,
+        ...(pacer ? { onHeaders: (h) => pacer.hold(key, exhaustedWindowMs(h) ?? 0) } : {}),
+      });
       breaker?.record(key, 'success');
       recordModelCall({ model: request.model, latencyMs: response.latencyMs, usage: response.usage });
       annotateModelSpan({ ...span, usage: response.usage, responseModel: response.modelVersion, stop: response.stop });
@@ -141,6 +171,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         ...(conversationLength ? { conversationLength } : {}),
       };
     } catch (err) {
+      if (err instanceof NotSent) throw err.failure;
       if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
         // Cancelled (or the activity timed out): rethrow Temporal's CancelledFailure as is,
         // so the attempt completes as cancelled rather than as a provider failure.
@@ -150,7 +181,16 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       }
       const failure =
         err instanceof ApplicationFailure ? err : toProviderFailure(err, request.model.provider, descriptor?.readError);
-      breaker?.record(key, isBreakerFailure(failure.type) ? 'failure' : 'success');
+      if (failure.type === 'rate_limited') {
+        // Not an outage: the provider is up and says when to come back. Hold this model's
+        // next calls on this worker until then, rather than each earning its own 429.
+        breaker?.release(key);
+        pacer?.hold(key, retryAfterOf(failure) ?? DEFAULT_RATE_LIMIT_HOLD_MS);
+      } else if (isBreakerFailure(failure.type)) {
+        breaker?.record(key, 'failure', causeOf(failure));
+      } else {
+        breaker?.record(key, 'success');
+      }
       const billed = billedOf(failure);
       const total = billed && prior ? addUsage(prior, billed) : (billed ?? prior);
       recordModelFailure({ model: request.model, type: failure.type ?? 'unknown', billed });
@@ -168,9 +208,81 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       });
       throw withBilled(failure, total);
     } finally {
+      lease?.release();
       stopHeartbeat();
     }
   };
+}
+
+type PaceLease = Extract<PaceGrant, { ok: true }>;
+
+/** A failure decided before anything was sent: passed through the provider-failure path
+ * untouched (no breaker verdict, no billed usage of its own). */
+class NotSent extends Error {
+  readonly failure: ApplicationFailure;
+  constructor(failure: ApplicationFailure) {
+    super(failure.message);
+    this.failure = failure;
+  }
+}
+
+/** A 429 without `retry-after` still holds the model's next calls this long on this worker
+ * (Temporal's first retry interval). */
+const DEFAULT_RATE_LIMIT_HOLD_MS = 1_000;
+
+/** How long a call may wait for the pacer: what is left of its attempt once the provider
+ * call itself (`timeoutMs`) and a margin are set aside. An activity scheduled without a
+ * start-to-close timeout waits at most 10 s. */
+export function paceBudgetMs(startToCloseMs: number | undefined, startedAt: number, timeoutMs: number): number {
+  if (!startToCloseMs) return 10_000;
+  return Math.max(0, startedAt + startToCloseMs - Date.now() - timeoutMs - 2_000);
+}
+
+function paced(key: string, provider: string, grant: Extract<PaceGrant, { ok: false }>, maxInFlight: number) {
+  const why =
+    grant.reason === 'held'
+      ? `the provider's rate limit asks to wait ${Math.ceil(grant.retryInMs / 1000)}s more`
+      : `${maxInFlight} calls to it already in flight on this worker`;
+  return ApplicationFailure.create({
+    type: 'rate_limited',
+    nonRetryable: false,
+    message: `${key}: not sent, ${why}`,
+    details: [{ provider, code: 'paced', retryAfterMs: grant.retryInMs } satisfies ProviderFailureDetails],
+    nextRetryDelay: grant.retryInMs,
+  });
+}
+
+/** The fast failure of a call to a model whose circuit is open: typed, coded and described by
+ * the failure that opened it, so the run's outcome names a 500 or a hang, not just "circuit
+ * open". Non-retryable for this activity (the chain's next model takes over). */
+function circuitOpen(key: string, provider: string, gate: Extract<BreakerCheck, { open: true }>): ApplicationFailure {
+  const last = gate.last;
+  const details: ProviderFailureDetails = { provider, code: 'circuit_open' };
+  if (last?.status !== undefined) details.status = last.status;
+  return ApplicationFailure.create({
+    type: last?.type ?? 'provider_unavailable',
+    nonRetryable: true,
+    message: `circuit open for ${key} after ${gate.failures} consecutive failures${last ? `; last: ${last.message}` : ''}; next probe in ${Math.ceil(gate.retryInMs / 1000)}s`,
+    details: [details],
+  });
+}
+
+/** What the breaker keeps of a counted failure. */
+function causeOf(failure: ApplicationFailure): BreakerCause {
+  const first = failure.details?.[0] as ProviderFailureDetails | undefined;
+  const type = isFailureType(failure.type) ? failure.type : 'provider_unavailable';
+  return {
+    type,
+    message: failure.message,
+    ...(typeof first?.status === 'number' ? { status: first.status } : {}),
+    ...(typeof first?.code === 'string' ? { code: first.code } : {}),
+  };
+}
+
+/** The retry delay a failure asks for (`retryAfterMs` from the provider's headers). */
+function retryAfterOf(failure: ApplicationFailure): number | undefined {
+  const first = failure.details?.[0] as ProviderFailureDetails | undefined;
+  return typeof first?.retryAfterMs === 'number' ? first.retryAfterMs : undefined;
 }
 
 /** The adapter serving `provider`, never one inherited from `Object.prototype` (a
