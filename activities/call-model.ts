@@ -12,7 +12,7 @@ import { toProviderFailure, type ProviderFailureDetails } from './model/provider
 import { isBreakerFailure, type BreakerCause, type BreakerCheck, type CircuitBreaker } from './model/breaker.ts';
 import type { ModelPacer, PaceGrant } from './model/pacer.ts';
 import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
-import type { RunStore } from './store/run-store.ts';
+import type { RunStore, WriteFence } from './store/run-store.ts';
 import { assembleRequest } from './context/assemble.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -76,7 +76,8 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const startedAt = Date.now();
     const { runId, step } = input;
-    const whole = await materialize(input, deps.store);
+    const fence = fenceOf(Context.current().info);
+    const whole = await materialize(input, deps.store, fence);
     const descriptor = descriptorOf(whole.model.provider);
     const {
       request,
@@ -137,7 +138,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         lease = grant;
         if (grant.waitedMs > 0) log.info('model call paced', { runId, step, model: key, waitedMs: grant.waitedMs });
       }
-      const response = await adapter.call(request, {
+      let response = await adapter.call(request, {
         signal: ctx.cancellationSignal,
         timeoutMs: input.timeoutMs,
         ...(pacer ? { onHeaders: (h) => pacer.hold(key, exhaustedWindowMs(h) ?? 0) } : {}),
@@ -147,8 +148,9 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       annotateModelSpan({ ...span, usage: response.usage, responseModel: response.modelVersion, stop: response.stop });
       let conversationLength: number | undefined;
       if (input.conversation && deps.store) {
-        conversationLength = whole.messages.length + 1;
-        await deps.store.putMessages(input.conversation.id, whole.messages.length, [response.message]);
+        const position = whole.messages.length;
+        conversationLength = position + 1;
+        response = await storeAnswer(deps.store, input.conversation.id, position, response, fence, { runId, step });
       }
       log.info('model call', {
         runId,
@@ -327,7 +329,11 @@ function missingProvider(
  * The request as the provider must see it: the stored conversation (after appending this
  * step's new messages) and the pinned prompt text, when the run sends them by reference.
  */
-async function materialize(input: CallModelInput, store: RunStore | undefined): Promise<ModelRequest> {
+async function materialize(
+  input: CallModelInput,
+  store: RunStore | undefined,
+  fence: WriteFence,
+): Promise<ModelRequest> {
   if (!input.conversation && !input.prompt) return input.request;
   if (!store) {
     throw ApplicationFailure.create({
@@ -351,7 +357,7 @@ async function materialize(input: CallModelInput, store: RunStore | undefined): 
   let messages = input.request.messages;
   if (input.conversation) {
     const { id, storedLength, append } = input.conversation;
-    if (append.length) await store.putMessages(id, storedLength, append);
+    if (append.length) await store.putMessages(id, storedLength, append, fence);
     try {
       messages = await store.getMessages(id, storedLength + append.length);
     } catch (err) {
@@ -359,6 +365,53 @@ async function materialize(input: CallModelInput, store: RunStore | undefined): 
     }
   }
   return { ...input.request, system, messages };
+}
+
+/** The fence of this activity's writes: every attempt of this call shares it (see
+ * `WriteFence`). */
+function fenceOf(info: Context['info']): WriteFence {
+  return {
+    call: `${info.workflowExecution?.runId ?? 'direct'}/${info.activityId}`,
+    scheduledAt: info.scheduledTimestampMs,
+  };
+}
+
+/**
+ * Stores the answer at `position`, fenced: when another attempt of this call stored its
+ * answer first (this attempt is stale, or the other one is and already won), this attempt
+ * returns the stored answer instead of its own, so whichever attempt completes the activity
+ * hands the workflow exactly what the conversation holds. Its own tokens are still reported
+ * (the provider billed them). A position taken by a later call means this call completed
+ * long ago: this attempt's result will be discarded by Temporal, and it fails.
+ */
+async function storeAnswer(
+  store: RunStore,
+  conversationId: string,
+  position: number,
+  response: ModelResponse,
+  fence: WriteFence,
+  where: { runId: string; step: number },
+): Promise<ModelResponse> {
+  const stored = await store.putAnswer(
+    conversationId,
+    position,
+    { message: response.message, stop: response.stop },
+    fence,
+  );
+  if (stored.won) return response;
+  log.warn('model answer not stored: another attempt of this call stored its answer first; returning that one', {
+    ...where,
+    position,
+  });
+  if (stored.message.role !== 'assistant') {
+    throw ApplicationFailure.create({
+      type: 'internal',
+      nonRetryable: true,
+      message: `conversation ${conversationId} moved on past position ${position}: this attempt is stale`,
+    });
+  }
+  const stop = stored.stop ?? (stored.message.toolCalls.length > 0 ? 'tool_calls' : 'end');
+  return { ...response, message: stored.message, stop };
 }
 
 /** The billed usage an earlier attempt left in its heartbeat details, if any. */

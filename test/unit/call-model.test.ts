@@ -19,6 +19,7 @@ import {
 } from '../../activities/model/index.ts';
 import { createCircuitBreaker, createModelPacer } from '../../activities/model/index.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
+import { openSqliteRunStore } from '../../activities/store/run-store.ts';
 
 const open: FakeProviderServer[] = [];
 afterEach(async () => {
@@ -383,5 +384,34 @@ describe.each(['openai', 'anthropic'] as const)('%s: rate limits and pacing in c
     expect(fast.failure).toMatchObject({ type: 'timeout', nonRetryable: true });
     expect(fast.failure!.message).toMatch(/after 2 consecutive failures; last: .*request timed out timeout/);
     expect(detailsOf(fast.failure)).toEqual({ provider, code: 'circuit_open' });
+  });
+});
+
+describe('callModel: fenced conversation writes', () => {
+  it('a second attempt of the same call returns the answer the first stored, not its own', async () => {
+    const store = openSqliteRunStore(':memory:');
+    try {
+      const { server, callModel } = await setup('openai', { store });
+      server.push(
+        { kind: 'tool_calls', calls: [{ id: 'call_first', name: 'calculator', args: { expression: '1+1' } }] },
+        { kind: 'tool_calls', calls: [{ id: 'call_second', name: 'calculator', args: { expression: '2+2' } }] },
+      );
+      const byRef: CallModelInput = {
+        ...input('openai'),
+        request: { ...input('openai').request, messages: [], system: 'sys' },
+        conversation: { id: 'conv-1', storedLength: 0, append: [{ role: 'user', content: 'hi' }] },
+      };
+      const first = await attempt(callModel, byRef, { attempt: 1 });
+      const second = await attempt(callModel, byRef, { attempt: 2 });
+      expect(first.result?.message.toolCalls[0]?.id).toBe('call_first');
+      // Both requests were sent (and billed); the second attempt hands back the stored answer.
+      expect(server.requests).toHaveLength(2);
+      expect(second.result?.message.toolCalls[0]?.id).toBe('call_first');
+      expect(second.result).toMatchObject({ stop: 'tool_calls', conversationLength: 2 });
+      expect(second.result?.usage.output).toBeGreaterThan(0);
+      expect((await store.getMessages('conv-1', 2))[1]).toEqual(first.result?.message);
+    } finally {
+      store.close();
+    }
   });
 });
