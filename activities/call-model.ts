@@ -4,12 +4,15 @@ import type { CallModelInput } from '../core/activity-contracts.ts';
 import { describeModel, type ModelRequest, type ModelResponse, type ProviderId } from '../core/model.ts';
 import { configureHint, type TokenizerFamily } from '../core/provider-profile.ts';
 import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
+import { isFailureType } from '../core/failures.ts';
 import type { ModelAdapter } from './model/types.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { builtInProviders } from './model/providers/index.ts';
 import { toProviderFailure, type ProviderFailureDetails } from './model/provider-errors.ts';
-import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
-import type { RunStore } from './store/run-store.ts';
+import { isBreakerFailure, type BreakerCause, type BreakerCheck, type CircuitBreaker } from './model/breaker.ts';
+import type { ModelPacer, PaceGrant } from './model/pacer.ts';
+import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
+import type { RunStore, WriteFence } from './store/run-store.ts';
 import { assembleRequest } from './context/assemble.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -27,6 +30,10 @@ export interface CallModelDeps {
   breaker?: CircuitBreaker;
   /** Where conversations and prompt versions live (runs that send them by reference). */
   store?: RunStore;
+  /** Shared by every run of the worker (see `createModelPacer`): at most so many calls in
+   * flight per model, and none while the provider's rate limit says to wait. Without one,
+   * every call is sent at once. */
+  pacer?: ModelPacer;
 }
 
 /** What `callModel` heartbeats. `billed` is the usage of earlier attempts of this activity
@@ -49,17 +56,28 @@ export interface CallModelHeartbeat {
  * every failure carries the sum so far in `details[0].billedUsage`, so the final failure of
  * the activity carries the total.
  *
- * Circuit breaker: with `deps.breaker`, a model whose circuit is open fails at once with a
- * non-retryable `provider_unavailable` (`details[0].code: 'circuit_open'`) without a
- * request, so the workflow's fallback chain moves to the next model immediately.
+ * Circuit breaker: with `deps.breaker`, a model whose circuit is open fails at once without a
+ * request, non-retryably, typed and described by the last failure that opened it
+ * (`details[0].code: 'circuit_open'`, its status), so the workflow's fallback chain moves to
+ * the next model immediately and the outcome still names the real cause. Rate limits never
+ * count towards opening it.
+ *
+ * Pacing: with `deps.pacer`, a call waits (heartbeating) for a free slot of its model and
+ * for the end of any rate-limit hold; a 429 (its `retry-after`, or 1 s without one) and
+ * rate-limit headers saying a window is used up hold the model's next calls on this worker.
+ * A call that cannot be sent within its activity's time ends `rate_limited` (code `paced`,
+ * nothing sent) with the hold as its retry delay.
  */
 export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {}) {
   const { breaker } = deps;
   const providers = deps.providers ?? builtInProviders;
   const descriptorOf = (id: string) => providers.find((p) => p.id === id);
+  const { pacer } = deps;
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
+    const startedAt = Date.now();
     const { runId, step } = input;
-    const whole = await materialize(input, deps.store);
+    const fence = fenceOf(Context.current().info);
+    const whole = await materialize(input, deps.store, fence);
     const descriptor = descriptorOf(whole.model.provider);
     const {
       request,
@@ -95,30 +113,44 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         model: key,
         failures: gate.failures,
         retryInMs: gate.retryInMs,
+        lastType: gate.last?.type,
       });
-      recordModelFailure({ model: request.model, type: 'provider_unavailable' });
-      throw withBilled(
-        ApplicationFailure.create({
-          type: 'provider_unavailable',
-          nonRetryable: true,
-          message: `circuit open for ${key} after ${gate.failures} consecutive failures; next probe in ${Math.ceil(gate.retryInMs / 1000)}s`,
-          details: [{ provider: request.model.provider, code: 'circuit_open' } satisfies ProviderFailureDetails],
-        }),
-        prior,
-      );
+      const failure = circuitOpen(key, request.model.provider, gate);
+      recordModelFailure({ model: request.model, type: failure.type ?? 'provider_unavailable' });
+      throw withBilled(failure, prior);
     }
 
     const beatDetails = (billed: Usage | undefined): CallModelHeartbeat => (billed ? { step, billed } : { step });
     const stopHeartbeat = startHeartbeat(ctx, () => beatDetails(prior));
+    let lease: PaceLease | undefined;
     try {
-      const response = await adapter.call(request, { signal: ctx.cancellationSignal, timeoutMs: input.timeoutMs });
+      if (pacer) {
+        const grant = await pacer.acquire(key, {
+          maxWaitMs: paceBudgetMs(ctx.info.startToCloseTimeoutMs, startedAt, input.timeoutMs),
+          signal: ctx.cancellationSignal,
+        });
+        if (!grant.ok) {
+          breaker?.release(key);
+          log.warn('model call not sent: paced', { runId, step, model: key, reason: grant.reason });
+          recordModelFailure({ model: request.model, type: 'rate_limited' });
+          throw new NotSent(withBilled(paced(key, request.model.provider, grant, pacer.maxInFlight), prior));
+        }
+        lease = grant;
+        if (grant.waitedMs > 0) log.info('model call paced', { runId, step, model: key, waitedMs: grant.waitedMs });
+      }
+      let response = await adapter.call(request, {
+        signal: ctx.cancellationSignal,
+        timeoutMs: input.timeoutMs,
+        ...(pacer ? { onHeaders: (h) => pacer.hold(key, exhaustedWindowMs(h) ?? 0) } : {}),
+      });
       breaker?.record(key, 'success');
       recordModelCall({ model: request.model, latencyMs: response.latencyMs, usage: response.usage });
       annotateModelSpan({ ...span, usage: response.usage, responseModel: response.modelVersion, stop: response.stop });
       let conversationLength: number | undefined;
       if (input.conversation && deps.store) {
-        conversationLength = whole.messages.length + 1;
-        await deps.store.putMessages(input.conversation.id, whole.messages.length, [response.message]);
+        const position = whole.messages.length;
+        conversationLength = position + 1;
+        response = await storeAnswer(deps.store, input.conversation.id, position, response, fence, { runId, step });
       }
       log.info('model call', {
         runId,
@@ -141,6 +173,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         ...(conversationLength ? { conversationLength } : {}),
       };
     } catch (err) {
+      if (err instanceof NotSent) throw err.failure;
       if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
         // Cancelled (or the activity timed out): rethrow Temporal's CancelledFailure as is,
         // so the attempt completes as cancelled rather than as a provider failure.
@@ -150,7 +183,16 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       }
       const failure =
         err instanceof ApplicationFailure ? err : toProviderFailure(err, request.model.provider, descriptor?.readError);
-      breaker?.record(key, isBreakerFailure(failure.type) ? 'failure' : 'success');
+      if (failure.type === 'rate_limited') {
+        // Not an outage: the provider is up and says when to come back. Hold this model's
+        // next calls on this worker until then, rather than each earning its own 429.
+        breaker?.release(key);
+        pacer?.hold(key, retryAfterOf(failure) ?? DEFAULT_RATE_LIMIT_HOLD_MS);
+      } else if (isBreakerFailure(failure.type)) {
+        breaker?.record(key, 'failure', causeOf(failure));
+      } else {
+        breaker?.record(key, 'success');
+      }
       const billed = billedOf(failure);
       const total = billed && prior ? addUsage(prior, billed) : (billed ?? prior);
       recordModelFailure({ model: request.model, type: failure.type ?? 'unknown', billed });
@@ -168,9 +210,81 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       });
       throw withBilled(failure, total);
     } finally {
+      lease?.release();
       stopHeartbeat();
     }
   };
+}
+
+type PaceLease = Extract<PaceGrant, { ok: true }>;
+
+/** A failure decided before anything was sent: passed through the provider-failure path
+ * untouched (no breaker verdict, no billed usage of its own). */
+class NotSent extends Error {
+  readonly failure: ApplicationFailure;
+  constructor(failure: ApplicationFailure) {
+    super(failure.message);
+    this.failure = failure;
+  }
+}
+
+/** A 429 without `retry-after` still holds the model's next calls this long on this worker
+ * (Temporal's first retry interval). */
+const DEFAULT_RATE_LIMIT_HOLD_MS = 1_000;
+
+/** How long a call may wait for the pacer: what is left of its attempt once the provider
+ * call itself (`timeoutMs`) and a margin are set aside. An activity scheduled without a
+ * start-to-close timeout waits at most 10 s. */
+export function paceBudgetMs(startToCloseMs: number | undefined, startedAt: number, timeoutMs: number): number {
+  if (!startToCloseMs) return 10_000;
+  return Math.max(0, startedAt + startToCloseMs - Date.now() - timeoutMs - 2_000);
+}
+
+function paced(key: string, provider: string, grant: Extract<PaceGrant, { ok: false }>, maxInFlight: number) {
+  const why =
+    grant.reason === 'held'
+      ? `the provider's rate limit asks to wait ${Math.ceil(grant.retryInMs / 1000)}s more`
+      : `${maxInFlight} calls to it already in flight on this worker`;
+  return ApplicationFailure.create({
+    type: 'rate_limited',
+    nonRetryable: false,
+    message: `${key}: not sent, ${why}`,
+    details: [{ provider, code: 'paced', retryAfterMs: grant.retryInMs } satisfies ProviderFailureDetails],
+    nextRetryDelay: grant.retryInMs,
+  });
+}
+
+/** The fast failure of a call to a model whose circuit is open: typed, coded and described by
+ * the failure that opened it, so the run's outcome names a 500 or a hang, not just "circuit
+ * open". Non-retryable for this activity (the chain's next model takes over). */
+function circuitOpen(key: string, provider: string, gate: Extract<BreakerCheck, { open: true }>): ApplicationFailure {
+  const last = gate.last;
+  const details: ProviderFailureDetails = { provider, code: 'circuit_open' };
+  if (last?.status !== undefined) details.status = last.status;
+  return ApplicationFailure.create({
+    type: last?.type ?? 'provider_unavailable',
+    nonRetryable: true,
+    message: `circuit open for ${key} after ${gate.failures} consecutive failures${last ? `; last: ${last.message}` : ''}; next probe in ${Math.ceil(gate.retryInMs / 1000)}s`,
+    details: [details],
+  });
+}
+
+/** What the breaker keeps of a counted failure. */
+function causeOf(failure: ApplicationFailure): BreakerCause {
+  const first = failure.details?.[0] as ProviderFailureDetails | undefined;
+  const type = isFailureType(failure.type) ? failure.type : 'provider_unavailable';
+  return {
+    type,
+    message: failure.message,
+    ...(typeof first?.status === 'number' ? { status: first.status } : {}),
+    ...(typeof first?.code === 'string' ? { code: first.code } : {}),
+  };
+}
+
+/** The retry delay a failure asks for (`retryAfterMs` from the provider's headers). */
+function retryAfterOf(failure: ApplicationFailure): number | undefined {
+  const first = failure.details?.[0] as ProviderFailureDetails | undefined;
+  return typeof first?.retryAfterMs === 'number' ? first.retryAfterMs : undefined;
 }
 
 /** The adapter serving `provider`, never one inherited from `Object.prototype` (a
@@ -215,7 +329,11 @@ function missingProvider(
  * The request as the provider must see it: the stored conversation (after appending this
  * step's new messages) and the pinned prompt text, when the run sends them by reference.
  */
-async function materialize(input: CallModelInput, store: RunStore | undefined): Promise<ModelRequest> {
+async function materialize(
+  input: CallModelInput,
+  store: RunStore | undefined,
+  fence: WriteFence,
+): Promise<ModelRequest> {
   if (!input.conversation && !input.prompt) return input.request;
   if (!store) {
     throw ApplicationFailure.create({
@@ -239,7 +357,7 @@ async function materialize(input: CallModelInput, store: RunStore | undefined): 
   let messages = input.request.messages;
   if (input.conversation) {
     const { id, storedLength, append } = input.conversation;
-    if (append.length) await store.putMessages(id, storedLength, append);
+    if (append.length) await store.putMessages(id, storedLength, append, fence);
     try {
       messages = await store.getMessages(id, storedLength + append.length);
     } catch (err) {
@@ -247,6 +365,53 @@ async function materialize(input: CallModelInput, store: RunStore | undefined): 
     }
   }
   return { ...input.request, system, messages };
+}
+
+/** The fence of this activity's writes: every attempt of this call shares it (see
+ * `WriteFence`). */
+function fenceOf(info: Context['info']): WriteFence {
+  return {
+    call: `${info.workflowExecution?.runId ?? 'direct'}/${info.activityId}`,
+    scheduledAt: info.scheduledTimestampMs,
+  };
+}
+
+/**
+ * Stores the answer at `position`, fenced: when another attempt of this call stored its
+ * answer first (this attempt is stale, or the other one is and already won), this attempt
+ * returns the stored answer instead of its own, so whichever attempt completes the activity
+ * hands the workflow exactly what the conversation holds. Its own tokens are still reported
+ * (the provider billed them). A position taken by a later call means this call completed
+ * long ago: this attempt's result will be discarded by Temporal, and it fails.
+ */
+async function storeAnswer(
+  store: RunStore,
+  conversationId: string,
+  position: number,
+  response: ModelResponse,
+  fence: WriteFence,
+  where: { runId: string; step: number },
+): Promise<ModelResponse> {
+  const stored = await store.putAnswer(
+    conversationId,
+    position,
+    { message: response.message, stop: response.stop },
+    fence,
+  );
+  if (stored.won) return response;
+  log.warn('model answer not stored: another attempt of this call stored its answer first; returning that one', {
+    ...where,
+    position,
+  });
+  if (stored.message.role !== 'assistant') {
+    throw ApplicationFailure.create({
+      type: 'internal',
+      nonRetryable: true,
+      message: `conversation ${conversationId} moved on past position ${position}: this attempt is stale`,
+    });
+  }
+  const stop = stored.stop ?? (stored.message.toolCalls.length > 0 ? 'tool_calls' : 'end');
+  return { ...response, message: stored.message, stop };
 }
 
 /** The billed usage an earlier attempt left in its heartbeat details, if any. */

@@ -3,6 +3,7 @@
 import type { RegisteredTool } from '../tools/handlers/types.ts';
 import { createCallModel, type ModelAdapters } from './call-model.ts';
 import type { CircuitBreaker } from './model/breaker.ts';
+import type { ModelPacer } from './model/pacer.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { createExecuteTool } from './execute-tool.ts';
 import { createResolvePrompt } from './resolve-prompt.ts';
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   tools: RegisteredTool[];
   /** Shared by every run this worker serves: a model that keeps failing is skipped fast. */
   breaker?: CircuitBreaker;
+  /** Shared by every run this worker serves: calls per model in flight, rate-limit holds. */
+  pacer?: ModelPacer;
   /** Conversations and prompt versions, kept out of Temporal history. */
   store: RunStore;
   /** Where named prompt templates (`<name>.md`) are read from. */
@@ -32,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     callModel: createCallModel(deps.models, {
       store: deps.store,
       ...(deps.breaker ? { breaker: deps.breaker } : {}),
+      ...(deps.pacer ? { pacer: deps.pacer } : {}),
       ...(deps.providers ? { providers: deps.providers } : {}),
     }),
     executeTool: createExecuteTool(deps.tools),

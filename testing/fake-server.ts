@@ -133,7 +133,7 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
         return send(res, reply.status, JSON.stringify(reply.body) ?? 'null', ctx.requestId, reply.headers);
       default: {
         const usage = usageOf(reply, JSON.stringify(ctx.body).length);
-        return send(res, 200, JSON.stringify(dialect.renderReply(reply, usage, ctx)), ctx.requestId);
+        return send(res, 200, JSON.stringify(dialect.renderReply(reply, usage, ctx)), ctx.requestId, reply.headers);
       }
     }
   }

@@ -30,9 +30,11 @@ export type FakeStop = 'end' | 'length' | 'refusal' | 'content_filter' | 'contex
  * always an object, so its fake ignores `rawArgs` and sends `args ?? {}`. */
 export type FakeToolCall = { id?: string; name: string; args?: unknown; rawArgs?: string };
 
+/** `headers` on an answer are sent with it, e.g. a provider's rate-limit headers
+ * (`x-ratelimit-remaining-requests: 0`) on a success. */
 export type FakeReply =
-  | { kind: 'text'; text: string; usage?: FakeUsage; stop?: FakeStop }
-  | { kind: 'tool_calls'; calls: FakeToolCall[]; text?: string; usage?: FakeUsage }
+  | { kind: 'text'; text: string; usage?: FakeUsage; stop?: FakeStop; headers?: Record<string, string> }
+  | { kind: 'tool_calls'; calls: FakeToolCall[]; text?: string; usage?: FakeUsage; headers?: Record<string, string> }
   | {
       kind: 'error';
       status: number;

@@ -102,6 +102,9 @@ const baseConfigShape = {
   BOSUN_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
   /** How long an open breaker waits before letting one probe call through. */
   BOSUN_BREAKER_OPEN_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Calls to one model in flight at once on this worker; more wait (heartbeating) for a
+   * slot. Keeps a worker from stampeding a provider that rate-limits it. */
+  BOSUN_MAX_INFLIGHT_PER_MODEL: z.coerce.number().int().min(1).max(10_000).default(8),
   /** Payload encryption (worker/codec): with these set, every payload the worker writes to
    * history is AES-256-GCM ciphertext. Keep retired keys in the set after a rotation. */
   BOSUN_CODEC_KEYS: codecKeys,

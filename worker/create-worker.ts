@@ -5,6 +5,7 @@ import { createActivities } from '../activities/index.ts';
 import { openSqliteRunStore } from '../activities/store/run-store.ts';
 import { buildMemoryRetriever, openSqliteRetriever } from '../activities/retrieval/sqlite-retriever.ts';
 import { createCircuitBreaker } from '../activities/model/breaker.ts';
+import { createModelPacer } from '../activities/model/pacer.ts';
 import type { ProviderDescriptor } from '../activities/model/provider-descriptor.ts';
 import { builtInProviders } from '../activities/model/providers/index.ts';
 import type { Retriever } from '../core/retrieval.ts';
@@ -119,6 +120,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     providers,
     tools,
     breaker,
+    pacer: createModelPacer({ maxInFlight: config.BOSUN_MAX_INFLIGHT_PER_MODEL }),
     store,
     promptsDir: config.BOSUN_PROMPTS_DIR ?? opts.promptsDir ?? noPromptsDir,
     retriever,

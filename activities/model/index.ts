@@ -1,5 +1,5 @@
 /** Model calls: the provider descriptors and adapters, the shared failure taxonomy, the
- * circuit breaker. Provider SDKs are imported here and nowhere else. */
+ * circuit breaker and the per-model pacer. Provider SDKs are imported here and nowhere else. */
 export type { CallOptions, ModelAdapter } from './types.ts';
 export { createOpenAIAdapter, toOpenAIRequest, fromOpenAIResponse } from './openai.ts';
 export { createAnthropicAdapter, toAnthropicRequest, fromAnthropicResponse } from './anthropic.ts';
@@ -40,4 +40,13 @@ export {
   type BreakerCheck,
   type BreakerSnapshot,
   type BreakerState,
+  type BreakerCause,
 } from './breaker.ts';
+export {
+  createModelPacer,
+  type ModelPacer,
+  type ModelPacerOptions,
+  type PaceGrant,
+  type PaceSnapshot,
+} from './pacer.ts';
+export { exhaustedWindowMs, parseDurationMs } from './rate-limit-headers.ts';

@@ -2,6 +2,7 @@ import type { ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, ProviderId, StopReason } from '../../core/model.ts';
 import { zeroUsage, type Usage } from '../../core/usage.ts';
 import { toProviderFailure, type ProviderErrorReader } from './provider-errors.ts';
+import type { HeaderSource } from './retry-after.ts';
 import type { CallOptions } from './types.ts';
 
 /**
@@ -19,12 +20,30 @@ export async function callProvider<T>(
   readError?: ProviderErrorReader,
 ): Promise<ModelResponse> {
   const started = performance.now();
+  let result: T;
   try {
-    const result = await send();
-    return read(result, Math.max(0, Math.round(performance.now() - started)));
+    result = await send();
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+    tellHeaders(opts, (err as { headers?: unknown } | null)?.headers);
     throw toProviderFailure(err, provider, readError);
+  }
+  tellHeaders(opts, (result as { response?: { headers?: unknown } } | null)?.response?.headers);
+  try {
+    return read(result, Math.max(0, Math.round(performance.now() - started)));
+  } catch (err) {
+    throw toProviderFailure(err, provider, readError);
+  }
+}
+
+/** Hands the response headers (an SDK's `withResponse().response.headers`, or an HTTP error's
+ * `headers`) to `opts.onHeaders`; a throwing listener never fails the call. */
+function tellHeaders(opts: CallOptions, headers: unknown): void {
+  if (!opts.onHeaders || typeof (headers as { get?: unknown } | null)?.get !== 'function') return;
+  try {
+    opts.onHeaders(headers as HeaderSource);
+  } catch {
+    // Pacing is advice; the answer matters more.
   }
 }
 

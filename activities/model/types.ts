@@ -1,10 +1,15 @@
 import type { ModelRequest, ModelResponse, ProviderId } from '../../core/model.ts';
 
+import type { HeaderSource } from './retry-after.ts';
+
 /** Per-call options. `signal` is the activity's cancellation signal; `timeoutMs` bounds one
- * HTTP attempt (the SDK's own timeout). */
+ * HTTP attempt (the SDK's own timeout). `onHeaders` is given the provider's response headers
+ * (of a success or an error), so the worker can pace calls by the provider's rate-limit
+ * headers; `callProvider` calls it for adapters built on it. */
 export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs: number;
+  onHeaders?: (headers: HeaderSource) => void;
 }
 
 /**

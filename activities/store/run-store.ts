@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { messageSchema, type Message } from '../../core/messages.ts';
+import { stopReasonSchema, type StopReason } from '../../core/model.ts';
 import { inTransaction, openSqlite } from './sqlite.ts';
 
 /** A prompt version: content-addressed, immutable. */
@@ -11,17 +12,55 @@ export interface PromptVersion {
 }
 
 /**
+ * Who writes a conversation position: one model call of one workflow run — every attempt of
+ * the call shares `call` (`<workflow run id>/<activity id>`) and `scheduledAt` (when Temporal
+ * first scheduled it, the same for all its attempts, later for every later call of the run
+ * and of the runs it continues as).
+ */
+export interface WriteFence {
+  call: string;
+  scheduledAt: number;
+}
+
+/** A model's answer at a conversation position, with why it stopped. */
+export interface StoredAnswer {
+  message: Message;
+  stop?: StopReason;
+}
+
+/**
  * Where run content lives outside Temporal history: conversations (by run) and prompt
  * versions (by content hash). History then carries references and the few new messages of
  * each step, so it grows linearly with the run, not with the square of the conversation.
  *
- * Every write is idempotent (an activity retried after a crash writes the same rows again).
+ * Writes are fenced: a stale attempt of a model call (its worker paused past the heartbeat
+ * timeout while the retry completed elsewhere) can still reach the store after the retry
+ * did. With a `WriteFence`, the first attempt of a call to write a position wins; a later
+ * attempt of the same call, or any attempt of an earlier call, leaves it as it is — so the
+ * stored conversation is exactly what the workflow acted on. Only a later call (one the
+ * workflow scheduled after discarding an answer, e.g. a fallback after a refusal) replaces
+ * what an earlier call left there.
+ *
  * The embedded default is SQLite on local disk: right for one machine. Workers on several
- * machines need a shared implementation of this interface (Postgres, a KV store).
+ * machines need a shared implementation of this interface (Postgres, a KV store) with the
+ * same compare-and-set per position.
  */
 export interface RunStore {
-  /** Writes `messages` at positions `from`, `from + 1`, ... (overwriting what was there). */
-  putMessages(conversationId: string, from: number, messages: Message[]): Promise<void>;
+  /** Writes `messages` at positions `from`, `from + 1`, ...: overwriting what was there
+   * without a `fence`; with one, only positions the fence may take (see above). */
+  putMessages(conversationId: string, from: number, messages: Message[], fence?: WriteFence): Promise<void>;
+  /**
+   * Stores a model's answer at `position` unless another attempt of the same call (or a later
+   * call) stored one first, and returns what the position holds afterwards: `won` says
+   * whether it is this answer. The losing attempt returns the stored one, so whichever
+   * attempt completes the activity, the workflow acts on what the store holds.
+   */
+  putAnswer(
+    conversationId: string,
+    position: number,
+    answer: StoredAnswer,
+    fence: WriteFence,
+  ): Promise<StoredAnswer & { won: boolean }>;
   /** The first `length` messages; throws if the store has fewer (lost or foreign data). */
   getMessages(conversationId: string, length: number): Promise<Message[]>;
   putPrompt(p: Omit<PromptVersion, 'hash'>): Promise<PromptVersion>;
@@ -53,10 +92,40 @@ export function openSqliteRunStore(path: string): RunStore {
       conversation TEXT PRIMARY KEY, up_to INTEGER NOT NULL, body TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS prompts (
       hash TEXT PRIMARY KEY, name TEXT NOT NULL, label TEXT, content TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS message_writers (
+      conversation TEXT NOT NULL, position INTEGER NOT NULL, call TEXT NOT NULL, scheduled_at INTEGER NOT NULL,
+      stop TEXT, PRIMARY KEY (conversation, position)) WITHOUT ROWID;
   `);
   const upsert = db.prepare(
     'INSERT INTO messages (conversation, position, body) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body',
   );
+  const selectOne = db.prepare('SELECT body FROM messages WHERE conversation = ? AND position = ?');
+  const selectWriter = db.prepare(
+    'SELECT call, scheduled_at, stop FROM message_writers WHERE conversation = ? AND position = ?',
+  );
+  const upsertWriter = db.prepare(
+    `INSERT INTO message_writers (conversation, position, call, scheduled_at, stop) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT DO UPDATE SET call = excluded.call, scheduled_at = excluded.scheduled_at, stop = excluded.stop`,
+  );
+  const deleteWriter = db.prepare('DELETE FROM message_writers WHERE conversation = ? AND position = ?');
+  type Writer = { call: string; scheduled_at: number; stop: string | null };
+  /** Writes one position if `fence` may take it (see `RunStore`); true when it did. Inside a
+   * transaction, so the check and the write are one step for every process on the file. */
+  const writeFenced = (id: string, position: number, m: Message, fence: WriteFence, stop: string | null) => {
+    const held = selectOne.get(id, position) as { body: string } | undefined;
+    if (held) {
+      const writer = selectWriter.get(id, position) as Writer | undefined;
+      // A position written before fencing existed (no writer) is taken over as before.
+      if (writer && (writer.call === fence.call || writer.scheduled_at >= fence.scheduledAt)) return false;
+    }
+    upsert.run(id, position, JSON.stringify(m));
+    upsertWriter.run(id, position, fence.call, fence.scheduledAt, stop);
+    return true;
+  };
+  const writeUnfenced = (id: string, position: number, m: Message) => {
+    upsert.run(id, position, JSON.stringify(m));
+    deleteWriter.run(id, position);
+  };
   const select = db.prepare(
     'SELECT position, body FROM messages WHERE conversation = ? AND position < ? ORDER BY position',
   );
@@ -70,8 +139,27 @@ export function openSqliteRunStore(path: string): RunStore {
   const selectSummary = db.prepare('SELECT up_to, body FROM summaries WHERE conversation = ?');
 
   return {
-    async putMessages(conversationId, from, messages) {
-      inTransaction(db, () => messages.forEach((m, i) => upsert.run(conversationId, from + i, JSON.stringify(m))));
+    async putMessages(conversationId, from, messages, fence) {
+      inTransaction(db, () =>
+        messages.forEach((m, i) =>
+          fence ? writeFenced(conversationId, from + i, m, fence, null) : writeUnfenced(conversationId, from + i, m),
+        ),
+      );
+    },
+    async putAnswer(conversationId, position, answer, fence) {
+      return inTransaction(db, () => {
+        if (writeFenced(conversationId, position, answer.message, fence, answer.stop ?? null)) {
+          return { ...answer, won: true };
+        }
+        const body = (selectOne.get(conversationId, position) as { body: string }).body;
+        const writer = selectWriter.get(conversationId, position) as Writer | undefined;
+        const stop = stopReasonSchema.safeParse(writer?.stop);
+        return {
+          message: messageSchema.parse(JSON.parse(body)),
+          ...(stop.success ? { stop: stop.data } : {}),
+          won: false,
+        };
+      });
     },
     async getMessages(conversationId, length) {
       const rows = select.all(conversationId, length) as { position: number; body: string }[];

@@ -119,6 +119,22 @@ describe('circuit breaker state machine', () => {
     expect(b.check(KEY)).toEqual({ open: true, retryInMs: 2_000, failures: 2 });
   });
 
+  it('keeps the last counted cause and names it while open', () => {
+    const c = clock();
+    const b = createCircuitBreaker({ failureThreshold: 2, openMs: 10_000, now: c.now });
+    b.record(KEY, 'failure', { type: 'timeout', message: 'openai: request timed out timeout' });
+    const last = {
+      type: 'provider_unavailable' as const,
+      status: 500,
+      message: 'openai: HTTP 500 provider_unavailable',
+    };
+    b.record(KEY, 'failure', last);
+    expect(b.check(KEY)).toEqual({ open: true, retryInMs: 10_000, failures: 2, last });
+    expect(b.snapshot(KEY)).toEqual({ state: 'open', failures: 2, last });
+    b.record(KEY, 'success');
+    expect(b.snapshot(KEY)).toEqual({ state: 'closed', failures: 0 });
+  });
+
   it('keys are independent', () => {
     const b = createCircuitBreaker({ failureThreshold: 1 });
     b.record(KEY, 'failure');
@@ -138,13 +154,9 @@ describe('circuit breaker state machine', () => {
 });
 
 describe('which failures count', () => {
-  it('provider-side failures only', () => {
-    expect([...breakerFailureTypes].sort()).toEqual([
-      'invalid_response',
-      'provider_unavailable',
-      'rate_limited',
-      'timeout',
-    ]);
+  it('outages only: provider unavailable, timeouts, garbage answers; never a rate limit', () => {
+    expect([...breakerFailureTypes].sort()).toEqual(['invalid_response', 'provider_unavailable', 'timeout']);
+    expect(isBreakerFailure('rate_limited')).toBe(false);
     for (const type of failureTypeNames) expect(isBreakerFailure(type)).toBe(breakerFailureTypes.includes(type));
     expect(isBreakerFailure(undefined)).toBe(false);
     expect(isBreakerFailure(null)).toBe(false);

@@ -17,8 +17,9 @@ import {
   createOpenAIAdapter,
   type ProviderFailureDetails,
 } from '../../activities/model/index.ts';
-import { createCircuitBreaker } from '../../activities/model/index.ts';
+import { createCircuitBreaker, createModelPacer } from '../../activities/model/index.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit/index.ts';
+import { openSqliteRunStore } from '../../activities/store/run-store.ts';
 
 const open: FakeProviderServer[] = [];
 afterEach(async () => {
@@ -228,10 +229,18 @@ describe.each(['openai', 'anthropic'] as const)('%s: circuit breaker in callMode
     now += 2_500;
     const fast = await attempt(callModel, input(provider), { heartbeatDetails: { step: 3, billed: usage(5, 1) } });
     expect(fast.failure).toMatchObject({ type: 'provider_unavailable', nonRetryable: true });
-    expect(fast.failure!.message).toBe(
-      `circuit open for ${provider}/m-1 after 2 consecutive failures; next probe in 8s`,
+    // The fast failure names the failure that opened the circuit (its summary and status).
+    expect(fast.failure!.message).toMatch(
+      new RegExp(
+        `^circuit open for ${provider}/m-1 after 2 consecutive failures; last: ${provider}: HTTP 529 provider_unavailable \\(code \\w+, request req_fake_2\\); next probe in 8s$`,
+      ),
     );
-    expect(detailsOf(fast.failure)).toEqual({ provider, code: 'circuit_open', billedUsage: usage(5, 1) });
+    expect(detailsOf(fast.failure)).toEqual({
+      provider,
+      code: 'circuit_open',
+      status: 529,
+      billedUsage: usage(5, 1),
+    });
     expect(server.requests).toHaveLength(2); // nothing reached the server
 
     // another model of the same provider is unaffected
@@ -255,7 +264,11 @@ describe.each(['openai', 'anthropic'] as const)('%s: circuit breaker in callMode
     server.push({ kind: 'drop' }, billedButEmpty(provider, usage(1, 1)));
     await attempt(callModel, input(provider));
     await attempt(callModel, input(provider));
-    expect(breaker.snapshot(`${provider}/m-1`)).toEqual({ state: 'open', failures: 2 });
+    expect(breaker.snapshot(`${provider}/m-1`)).toMatchObject({
+      state: 'open',
+      failures: 2,
+      last: { type: 'invalid_response' },
+    });
 
     now += 1_000;
     server.push({ kind: 'error', status: 500 });
@@ -263,10 +276,16 @@ describe.each(['openai', 'anthropic'] as const)('%s: circuit breaker in callMode
       type: 'provider_unavailable',
       nonRetryable: false,
     });
-    expect(breaker.snapshot(`${provider}/m-1`)).toEqual({ state: 'open', failures: 3 });
-    expect((await attempt(callModel, input(provider))).failure?.message).toMatch(
-      /^circuit open for .* after 3 consecutive failures; next probe in 1s$/,
+    expect(breaker.snapshot(`${provider}/m-1`)).toMatchObject({
+      state: 'open',
+      failures: 3,
+      last: { type: 'provider_unavailable', status: 500 },
+    });
+    const fast = (await attempt(callModel, input(provider))).failure;
+    expect(fast?.message).toMatch(
+      /^circuit open for .* after 3 consecutive failures; last: .*: HTTP 500 provider_unavailable .*; next probe in 1s$/,
     );
+    expect(detailsOf(fast)).toMatchObject({ code: 'circuit_open', status: 500 });
     expect(server.requests).toHaveLength(6);
   });
 
@@ -281,5 +300,118 @@ describe.each(['openai', 'anthropic'] as const)('%s: circuit breaker in callMode
     expect((await attempt(callModel, input(provider), { cancelAfterMs: 50 })).error).toBeInstanceOf(CancelledFailure);
     server.push({ kind: 'text', text: 'next probe' });
     expect((await attempt(callModel, input(provider))).result?.message.text).toBe('next probe');
+  });
+});
+
+describe.each(['openai', 'anthropic'] as const)('%s: rate limits and pacing in callModel', (provider) => {
+  /** An attempt of an activity scheduled with a start-to-close timeout, so it has time to wait. */
+  async function pacedAttempt(
+    callModel: ReturnType<typeof createCallModel>,
+    arg: CallModelInput,
+  ): Promise<{ result?: ModelResponse; failure?: ApplicationFailure }> {
+    const env = new MockActivityEnvironment({ startToCloseTimeoutMs: 15_000 }, { logger: silent });
+    try {
+      return { result: await env.run(callModel, arg) };
+    } catch (err) {
+      return { failure: err as ApplicationFailure };
+    }
+  }
+
+  it('429s never open the breaker, however many in a row', async () => {
+    const breaker = createCircuitBreaker({ failureThreshold: 2 });
+    const { server, callModel } = await setup(provider, { breaker });
+    for (let i = 0; i < 4; i++) server.push({ kind: 'error', status: 429 });
+    server.push({ kind: 'text', text: 'answered' });
+    for (let i = 0; i < 4; i++) expect((await attempt(callModel, input(provider))).failure?.type).toBe('rate_limited');
+    expect(breaker.snapshot(`${provider}/m-1`)).toEqual({ state: 'closed', failures: 0 });
+    expect((await attempt(callModel, input(provider))).result?.message.text).toBe('answered');
+  });
+
+  it("after a 429 with retry-after, the model's next call waits for the reset instead of being sent", async () => {
+    const pacer = createModelPacer({ maxInFlight: 8 });
+    const { server, callModel } = await setup(provider, { pacer });
+    server.push({ kind: 'error', status: 429, headers: { 'retry-after': '1' } }, { kind: 'text', text: 'after' });
+    const limited = await pacedAttempt(callModel, input(provider));
+    expect(limited.failure).toMatchObject({ type: 'rate_limited', nextRetryDelay: 1_000 });
+    const limitedAt = Date.now();
+    expect(pacer.snapshot(`${provider}/m-1`).heldForMs).toBeGreaterThan(900);
+    const next = await pacedAttempt(callModel, input(provider));
+    expect(next.result?.message.text).toBe('after');
+    expect(server.requests[1]!.at - limitedAt).toBeGreaterThanOrEqual(950);
+    // other models of the provider are not held
+    server.push({ kind: 'text', text: 'other' });
+    pacer.hold(`${provider}/m-1`, 10_000);
+    expect((await pacedAttempt(callModel, input(provider, 'm-2'))).result?.message.text).toBe('other');
+  });
+
+  it('rate-limit headers of a success saying the window is used up hold the next call', async () => {
+    const pacer = createModelPacer();
+    const { server, callModel } = await setup(provider, { pacer });
+    const usedUp: Record<string, string> =
+      provider === 'openai'
+        ? { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '600ms' }
+        : {
+            'anthropic-ratelimit-requests-remaining': '0',
+            'anthropic-ratelimit-requests-reset': new Date(Date.now() + 1_000).toISOString(),
+          };
+    server.push({ kind: 'text', text: 'first', headers: usedUp }, { kind: 'text', text: 'second' });
+    expect((await pacedAttempt(callModel, input(provider))).result?.message.text).toBe('first');
+    expect(pacer.snapshot(`${provider}/m-1`).heldForMs).toBeGreaterThan(300);
+    expect((await pacedAttempt(callModel, input(provider))).result?.message.text).toBe('second');
+    expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(300);
+  });
+
+  it('a hold longer than the attempt can wait ends it rate_limited (paced) without a request', async () => {
+    const pacer = createModelPacer();
+    const { server, callModel } = await setup(provider, { pacer });
+    pacer.hold(`${provider}/m-1`, 60_000);
+    const a = await pacedAttempt(callModel, input(provider));
+    expect(a.failure).toMatchObject({ type: 'rate_limited', nonRetryable: false });
+    expect(a.failure!.message).toMatch(/not sent, the provider's rate limit asks to wait 60s more/);
+    expect(detailsOf(a.failure)).toMatchObject({ provider, code: 'paced' });
+    expect(Number(a.failure!.nextRetryDelay)).toBeGreaterThan(59_000);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('a circuit opened by timeouts fails fast typed timeout, naming the last one', async () => {
+    const breaker = createCircuitBreaker({ failureThreshold: 2 });
+    const { server, callModel } = await setup(provider, { breaker });
+    const slow: FakeReply = { kind: 'delay', ms: 2_000, then: { kind: 'text', text: 'late' } };
+    server.push(slow, slow);
+    const hanging = { ...input(provider), timeoutMs: 100 };
+    for (let i = 0; i < 2; i++) expect((await attempt(callModel, hanging)).failure?.type).toBe('timeout');
+    const fast = await attempt(callModel, hanging);
+    expect(fast.failure).toMatchObject({ type: 'timeout', nonRetryable: true });
+    expect(fast.failure!.message).toMatch(/after 2 consecutive failures; last: .*request timed out timeout/);
+    expect(detailsOf(fast.failure)).toEqual({ provider, code: 'circuit_open' });
+  });
+});
+
+describe('callModel: fenced conversation writes', () => {
+  it('a second attempt of the same call returns the answer the first stored, not its own', async () => {
+    const store = openSqliteRunStore(':memory:');
+    try {
+      const { server, callModel } = await setup('openai', { store });
+      server.push(
+        { kind: 'tool_calls', calls: [{ id: 'call_first', name: 'calculator', args: { expression: '1+1' } }] },
+        { kind: 'tool_calls', calls: [{ id: 'call_second', name: 'calculator', args: { expression: '2+2' } }] },
+      );
+      const byRef: CallModelInput = {
+        ...input('openai'),
+        request: { ...input('openai').request, messages: [], system: 'sys' },
+        conversation: { id: 'conv-1', storedLength: 0, append: [{ role: 'user', content: 'hi' }] },
+      };
+      const first = await attempt(callModel, byRef, { attempt: 1 });
+      const second = await attempt(callModel, byRef, { attempt: 2 });
+      expect(first.result?.message.toolCalls[0]?.id).toBe('call_first');
+      // Both requests were sent (and billed); the second attempt hands back the stored answer.
+      expect(server.requests).toHaveLength(2);
+      expect(second.result?.message.toolCalls[0]?.id).toBe('call_first');
+      expect(second.result).toMatchObject({ stop: 'tool_calls', conversationLength: 2 });
+      expect(second.result?.usage.output).toBeGreaterThan(0);
+      expect((await store.getMessages('conv-1', 2))[1]).toEqual(first.result?.message);
+    } finally {
+      store.close();
+    }
   });
 });

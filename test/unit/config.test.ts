@@ -28,7 +28,13 @@ describe('loadWorkerConfig', () => {
       TEMPORAL_TLS: false,
       BOSUN_BREAKER_FAILURES: 5,
       BOSUN_BREAKER_OPEN_MS: 30_000,
+      BOSUN_MAX_INFLIGHT_PER_MODEL: 8,
     });
+  });
+
+  it('reads the in-flight limit per model as a positive integer', () => {
+    expect(loadWorkerConfig({ BOSUN_MAX_INFLIGHT_PER_MODEL: '3' })).toMatchObject({ BOSUN_MAX_INFLIGHT_PER_MODEL: 3 });
+    expect(() => loadWorkerConfig({ BOSUN_MAX_INFLIGHT_PER_MODEL: '0' })).toThrow(/BOSUN_MAX_INFLIGHT_PER_MODEL/);
   });
 
   it('reads breaker settings as numbers and refuses nonsense', () => {
