@@ -21,6 +21,7 @@ import {
   type AuditEntry,
   type EscalationResolution,
   type EscalationResolutionInput,
+  type OpenEscalation,
   type PendingApproval,
 } from '../core/approvals.ts';
 import type { ActorInput } from '../core/principal.ts';
@@ -80,8 +81,13 @@ export interface UnreachableRun {
  * not answer (one stopped worker does not hide the others' approvals). */
 export interface Inbox {
   approvals: InboxApproval[];
+  /** Runs parked for a human (answer, redirect or end), oldest first. */
+  escalations: InboxEscalation[];
   unreachable: UnreachableRun[];
 }
+
+/** One escalation in the inbox: the open escalation and its run. */
+export type InboxEscalation = OpenEscalation & { runId: string; agent: string };
 
 export interface InboxOptions {
   /** At most this many runs are read (default `defaultInboxRunLimit`). */
@@ -189,7 +195,7 @@ export interface BosunClient {
 }
 
 /** The visibility query behind the approvals inbox. */
-export const pendingApprovalsQuery = `${searchAttributes.pendingApprovals.name} > 0 AND ExecutionStatus = "Running"`;
+export const pendingApprovalsQuery = `(${searchAttributes.pendingApprovals.name} > 0 OR ${searchAttributes.status.name} = "needs_human") AND ExecutionStatus = "Running"`;
 /** How many runs the inbox reads when no limit is given. */
 export const defaultInboxRunLimit = 100;
 /** How long the inbox waits for one run's answer before listing it as unreachable: a
@@ -352,6 +358,7 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
     if (runs.size >= limit) break;
   }
   const approvals: InboxApproval[] = [];
+  const escalations: InboxEscalation[] = [];
   const unreachable: UnreachableRun[] = [];
   const read = async ([runId, taskQueue]: [string, string | undefined]) => {
     try {
@@ -360,6 +367,7 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
       );
       // Workers from before approvals existed answer without the field.
       for (const approval of status.pendingApprovals ?? []) approvals.push({ ...approval, agent: status.agent });
+      if (status.escalation) escalations.push({ ...status.escalation, runId, agent: status.agent });
     } catch (err) {
       // Listed, then gone (deleted, or its retention ran out) before we asked.
       if (err instanceof WorkflowNotFoundError) return;
@@ -381,7 +389,8 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
       a.id.localeCompare(b.id),
   );
   unreachable.sort((a, b) => a.runId.localeCompare(b.runId));
-  return { approvals, unreachable };
+  escalations.sort((a, b) => Date.parse(a.openedAt) - Date.parse(b.openedAt) || a.runId.localeCompare(b.runId));
+  return { approvals, escalations, unreachable };
 }
 
 const grpcDeadlineExceeded = 4;

@@ -4,11 +4,26 @@
  * exits 1 with the run's reason) or, with `--async`, by Signal.
  */
 import type { ApprovalDecisionInput } from '../../core/approvals.ts';
-import { validateDecision, type DecisionAck, type InboxApproval, type UnreachableRun } from '../client.ts';
+import {
+  validateDecision,
+  type DecisionAck,
+  type InboxApproval,
+  type InboxEscalation,
+  type UnreachableRun,
+} from '../client.ts';
 import type { CommandOf, ParseResult } from './command.ts';
 import { parseDecisionTarget } from './decision-args.ts';
 import type { CommandArgs } from './flags.ts';
-import { approvalContext, approvalTerms, firstLine, plural, summarizeArgs } from './format.ts';
+import {
+  approvalContext,
+  approvalTerms,
+  firstLine,
+  formatDeadline,
+  oneLine,
+  plural,
+  summarizeArgs,
+  words,
+} from './format.ts';
 import type { Job } from './job.ts';
 
 export function parseApprovals({ rest, values, connection, json }: CommandArgs<'approvals'>): ParseResult {
@@ -26,7 +41,7 @@ export function approvalsJob(cmd: CommandOf<'approvals'>): Job {
     async run(client, output) {
       // Runs that do not answer (a stopped worker) are listed apart; the others still show.
       const inbox = await client.inbox(cmd.limit !== undefined ? { limit: cmd.limit } : undefined);
-      output.print(inbox, formatApprovals(inbox.approvals, inbox.unreachable));
+      output.print(inbox, formatApprovals(inbox.approvals, inbox.unreachable, inbox.escalations));
       return 0;
     },
   };
@@ -81,7 +96,11 @@ export function decisionJob(cmd: CommandOf<'decide'>): Job {
 
 /** The approvals inbox: one block per pending tool call, the ids first as `approve` takes
  * them; then the runs that did not answer, apart. */
-export function formatApprovals(list: InboxApproval[], unreachable: readonly UnreachableRun[] = []): string {
+export function formatApprovals(
+  list: InboxApproval[],
+  unreachable: readonly UnreachableRun[] = [],
+  escalations: readonly InboxEscalation[] = [],
+): string {
   const lines =
     list.length === 0
       ? ['no pending approvals']
@@ -95,6 +114,18 @@ export function formatApprovals(list: InboxApproval[], unreachable: readonly Unr
           '',
           'decide with: approve|reject|edit <runId> <approvalId> --as <you>',
         ];
+  if (escalations.length)
+    lines.push(
+      '',
+      `${plural(escalations.length, 'run')} waiting for a human to answer, redirect or end:`,
+      ...escalations.flatMap((e) => [
+        `${e.runId}  ${e.id}  ${words(e.reason)}: ${oneLine(e.message, 160)}`,
+        `  agent ${e.agent}; ${formatDeadline(e.deadlineAt)}`,
+        ...(e.lastOutput ? [`  the model's last output: ${oneLine(e.lastOutput, 200)}`] : []),
+      ]),
+      '',
+      'resolve with: answer|redirect|end <runId> <escalationId> --as <you>',
+    );
   if (unreachable.length === 0) return lines.join('\n');
   return [
     ...lines,

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import type { BosunClient } from '../../client/client.ts';
@@ -16,10 +19,12 @@ import {
 
 const h = useHarness();
 let fake: FakeProviderServer;
+/** A worker on a fresh fake OpenAI, kept in `fake`, with a state folder (its order store) of its own. */
 const withFake = <T>(fn: (bosun: BosunClient) => Promise<T>) =>
   withFakeProviders(({ openai }) => {
     fake = openai;
-    return withWorker(h, fakeConfig({ openai }), ({ bosun }) => fn(bosun));
+    const config = { ...fakeConfig({ openai }), BOSUN_STATE_DIR: mkdtempSync(join(tmpdir(), 'bosun-outcomes-')) };
+    return withWorker(h, config, ({ bosun }) => fn(bosun));
   });
 const carol = { id: 'carol', groups: ['support-leads'] };
 const executionStatus = async (runId: string) => (await h.temporal.workflow.getHandle(runId).describe()).status.name;
@@ -101,6 +106,12 @@ describe('empty and truncated final answers never count as success', () => {
       const esc = await openEscalation(run.runId);
       expect(esc).toMatchObject({ reason: 'invalid_output', message: 'the model answered with nothing, twice' });
       expect((await run.status()).pending).toEqual([]);
+      // The inbox lists escalations beside approvals.
+      await expect
+        .poll(async () => (await bosun.inbox()).escalations.filter((e) => e.runId === run.runId).map((e) => e.reason), {
+          timeout: 10_000,
+        })
+        .toEqual(['invalid_output']);
       await run.end(esc.id, carol, 'no answer to give');
       expect((await run.result()).outcome).toMatchObject({ kind: 'stopped', reason: 'ended_by_human' });
     }));

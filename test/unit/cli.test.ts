@@ -610,7 +610,7 @@ function fakeClient(opts: FakeOptions = {}) {
     inbox: async (o) => {
       calls.inbox.push(o);
       guard();
-      return { approvals: opts.inbox ?? [], unreachable: opts.unreachable ?? [] };
+      return { approvals: opts.inbox ?? [], escalations: [], unreachable: opts.unreachable ?? [] };
     },
     stats: async (o) => {
       calls.stats.push(o);
@@ -1250,7 +1250,7 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
     expect(text.calls.inbox).toEqual([undefined]);
     expect(text.calls.closed).toBe(1);
     const json = await runCli(['approvals', '--json', '--limit', '7'], fakeClient({ inbox }));
-    expect(JSON.parse(json.out)).toEqual({ approvals: inbox, unreachable: [] });
+    expect(JSON.parse(json.out)).toEqual({ approvals: inbox, escalations: [], unreachable: [] });
     expect(json.calls.inbox).toEqual([{ limit: 7 }]);
   });
 
@@ -1275,7 +1275,7 @@ describe('main: approvals, decisions, escalations, cancel, audit', () => {
     const none = await runCli(['approvals'], fakeClient({ unreachable }));
     expect(none.out).toMatch(/^no pending approvals\n\n1 run waiting for approval did not answer/);
     const json = await runCli(['approvals', '--json'], fakeClient({ inbox, unreachable }));
-    expect(JSON.parse(json.out)).toEqual({ approvals: inbox, unreachable });
+    expect(JSON.parse(json.out)).toEqual({ approvals: inbox, escalations: [], unreachable });
   });
 
   it('approves by Update and says so, or prints the ack with --json', async () => {

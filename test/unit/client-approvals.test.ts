@@ -387,9 +387,14 @@ describe('pendingApprovals (the inbox across runs)', () => {
     const { bosun, calls } = bosunWith({ listed: ['run-a', 'run-b', 'run-c'], status: (id) => statuses[id]! });
     const inbox = await bosun.pendingApprovals();
     expect(calls.lists).toEqual([
-      { query: 'BosunPendingApprovals > 0 AND ExecutionStatus = "Running"', pageSize: defaultInboxRunLimit },
+      {
+        query: '(BosunPendingApprovals > 0 OR BosunStatus = "needs_human") AND ExecutionStatus = "Running"',
+        pageSize: defaultInboxRunLimit,
+      },
     ]);
-    expect(pendingApprovalsQuery).toBe('BosunPendingApprovals > 0 AND ExecutionStatus = "Running"');
+    expect(pendingApprovalsQuery).toBe(
+      '(BosunPendingApprovals > 0 OR BosunStatus = "needs_human") AND ExecutionStatus = "Running"',
+    );
     expect(inbox.map((a) => [a.runId, a.id, a.agent])).toEqual([
       ['run-a', 'ap-1', 'support'],
       ['run-b', 'ap-1', 'billing'],
