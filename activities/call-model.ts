@@ -5,6 +5,7 @@ import { describeModel, type ModelRequest, type ModelResponse, type ProviderId }
 import { configureHint, type TokenizerFamily } from '../core/provider-profile.ts';
 import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
 import { isFailureType } from '../core/failures.ts';
+import { describeBytes, jsonBytes, MAX_ACTIVITY_RESULT_BYTES, utf8Length } from '../core/payload-limits.ts';
 import type { ModelAdapter } from './model/types.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { builtInProviders } from './model/providers/index.ts';
@@ -143,14 +144,25 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         timeoutMs: input.timeoutMs,
         ...(pacer ? { onHeaders: (h) => pacer.hold(key, exhaustedWindowMs(h) ?? 0) } : {}),
       });
+      const answer = handBack(response, input, whole.messages.length, deps.store);
+      const resultOf = (r: ModelResponse, ref: ModelResponse['answerRef']): ModelResponse => ({
+        ...r,
+        ...(ref ? { message: { ...r.message, text: '' }, answerRef: ref } : {}),
+        context,
+        ...(summaries.length ? { summaries } : {}),
+        ...(prior ? { billedRetries: prior } : {}),
+        ...(answer.position !== undefined ? { conversationLength: answer.position + 1 } : {}),
+      });
+      // Before anything is stored: an answer that cannot be handed back ends here, billed.
+      checkResultSize(key, request.model.provider, resultOf(response, answer.ref), response.usage);
       breaker?.record(key, 'success');
       recordModelCall({ model: request.model, latencyMs: response.latencyMs, usage: response.usage });
       annotateModelSpan({ ...span, usage: response.usage, responseModel: response.modelVersion, stop: response.stop });
-      let conversationLength: number | undefined;
-      if (input.conversation && deps.store) {
-        const position = whole.messages.length;
-        conversationLength = position + 1;
-        response = await storeAnswer(deps.store, input.conversation.id, position, response, fence, { runId, step });
+      if (input.conversation && deps.store && answer.position !== undefined) {
+        response = await storeAnswer(deps.store, input.conversation.id, answer.position, response, fence, {
+          runId,
+          step,
+        });
       }
       log.info('model call', {
         runId,
@@ -165,13 +177,8 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         stop: response.stop,
         ...(prior ? { billedRetryInputTokens: prior.input, billedRetryOutputTokens: prior.output } : {}),
       });
-      return {
-        ...response,
-        context,
-        ...(summaries.length ? { summaries } : {}),
-        ...(prior ? { billedRetries: prior } : {}),
-        ...(conversationLength ? { conversationLength } : {}),
-      };
+      // A losing attempt hands back the stored answer (see `storeAnswer`): decide its form anew.
+      return resultOf(response, handBack(response, input, whole.messages.length, deps.store).ref);
     } catch (err) {
       if (err instanceof NotSent) throw err.failure;
       if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
@@ -365,6 +372,43 @@ async function materialize(
     }
   }
   return { ...input.request, system, messages };
+}
+
+/**
+ * Where the answer goes and how it comes back: with a stored conversation it is stored at
+ * `position` (after the sent messages); when the call asked for answers by reference and
+ * this one's text is longer than it allows, the result carries a reference instead of the
+ * text (`answerRef`).
+ */
+function handBack(
+  response: ModelResponse,
+  input: CallModelInput,
+  position: number,
+  store: RunStore | undefined,
+): { position?: number; ref?: NonNullable<ModelResponse['answerRef']> } {
+  if (!input.conversation || !store) return {};
+  const limit = input.answerInlineMaxBytes;
+  const bytes = limit === undefined ? 0 : utf8Length(response.message.text);
+  if (limit === undefined || bytes <= limit) return { position };
+  return { position, ref: { conversationId: input.conversation.id, position, bytes } };
+}
+
+/**
+ * An activity result must fit in one Temporal payload (2 MiB by default). A larger one used
+ * to be refused by Temporal after the fact — `PayloadsTooLarge` in history only, the attempt
+ * retried with the same outcome, the run ended `internal` with no usage. Checked here
+ * instead: it ends at once as `payload_too_large` (non-retryable), nothing stored, and the
+ * usage the provider billed carried in `details[0].billedUsage` like any billed failure.
+ */
+function checkResultSize(key: string, provider: string, result: ModelResponse, billed: Usage): void {
+  const bytes = jsonBytes(result);
+  if (bytes <= MAX_ACTIVITY_RESULT_BYTES) return;
+  throw ApplicationFailure.create({
+    type: 'payload_too_large',
+    nonRetryable: true,
+    message: `${key}: the answer is too large to hand back: ${describeBytes(bytes)}, at most ${describeBytes(MAX_ACTIVITY_RESULT_BYTES)} fit in a Temporal payload`,
+    details: [{ provider, code: 'answer_too_large', billedUsage: billed } satisfies ProviderFailureDetails],
+  });
 }
 
 /** The fence of this activity's writes: every attempt of this call shares it (see

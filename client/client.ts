@@ -56,6 +56,7 @@ import type { RunResultOf, TaskResultOf, TypedOutputContract } from '../core/out
 import { unknownProviderIssues } from './known-providers.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 import { expandUnions, issuePath } from '../core/zod-issues.ts';
+import { inputSizeIssues } from './input-size.ts';
 
 export type { DecisionAck } from '../workflows/definitions.ts';
 
@@ -450,10 +451,14 @@ export interface InputCheckOptions {
 }
 
 /** Parses and defaults a run input, and pins the prices of its models; a `RunInputError`
- * lists every problem. Models must name a built-in provider or one of `extraProviders`. With
+ * lists every problem. A task over 1 MiB, or a whole input over 1.5 MiB as JSON, is refused
+ * first, naming the field and the limit (`input-size.ts`). Models must name a built-in provider or one of `extraProviders`. With
  * the workers' `catalog`, an unknown agent name or tool is refused too; without it the run
  * checks (a named agent's prices are pinned by the worker). */
 export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): RunInput {
+  // First, and alone: an oversized input is refused before any parsing of megabytes.
+  const tooLarge = inputSizeIssues(init, 'task');
+  if (tooLarge.length > 0) throw new RunInputError(tooLarge);
   const parsed = runInputSchema.safeParse(init);
   const providers = unknownProviderIssues(
     (init as { agent?: unknown } | null)?.agent,
@@ -485,6 +490,8 @@ export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): R
 }
 
 export function validateTaskInput(init: unknown, opts: InputCheckOptions = {}): TaskInput {
+  const tooLarge = inputSizeIssues(init, 'input');
+  if (tooLarge.length > 0) throw new RunInputError(tooLarge);
   const parsed = taskInputSchema.safeParse(init);
   const providers = unknownProviderIssues(init, opts.extraProviders ?? [], '');
   if (!parsed.success || providers.length > 0)

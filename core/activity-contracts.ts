@@ -37,6 +37,11 @@ export const callModelInputSchema = z.object({
   /** When history no longer fits, the dropped turns are summarized by this (cheap) model
    * and the summary sent in their place (stored conversations only). */
   summarizer: modelRefSchema.optional(),
+  /** With a stored conversation: an answer text longer than this many UTF-8 bytes is not
+   * returned inline but by reference (`ModelResponse.answerRef`); it stays in the run store.
+   * Without it the text is inline, up to what fits in a Temporal payload
+   * (`MAX_ACTIVITY_RESULT_BYTES`); a larger answer ends `payload_too_large`. */
+  answerInlineMaxBytes: z.number().int().nonnegative().optional(),
 });
 export type CallModelInput = z.infer<typeof callModelInputSchema>;
 

@@ -24,6 +24,9 @@ export const failureTypes = {
   quota_exhausted: { retryable: false },
   /** The model refused or a content filter blocked the answer. */
   refused: { retryable: false },
+  /** An answer, tool result or input too large for a Temporal payload (2 MiB): it cannot be
+   * carried, and asking again would bring the same. Ends at once; usage is still counted. */
+  payload_too_large: { retryable: false },
   /** The provider answered with something that is not a valid response. */
   invalid_response: { retryable: true },
   /** The model's output does not satisfy the declared contract. */

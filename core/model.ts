@@ -77,6 +77,17 @@ export const modelResponseSchema = z.object({
   billedRetries: usageSchema.optional(),
   /** With a stored conversation: its length after this answer was stored. */
   conversationLength: z.number().int().positive().optional(),
+  /** Set when the answer's text was left out of this result (the call asked for it by
+   * reference: `CallModelInput.answerInlineMaxBytes`): `message.text` is then empty, and the
+   * text is the message stored at `position` of the conversation, `bytes` long. Tool calls
+   * always stay inline: the workflow acts on them. */
+  answerRef: z
+    .object({
+      conversationId: z.string(),
+      position: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+    })
+    .optional(),
   /** What the request held: sections, tokens each, what was kept, cut or dropped. */
   context: contextRecordSchema.optional(),
   /** Summaries of dropped history made for this call: separate model calls, billed. */

@@ -415,3 +415,77 @@ describe('callModel: fenced conversation writes', () => {
     }
   });
 });
+
+describe('callModel: answers too large for a Temporal payload', () => {
+  const mb = (n: number) => Math.round(n * 1_000_000);
+
+  it('a 2.1 MB answer ends payload_too_large at once: non-retryable, billed usage carried, nothing stored', async () => {
+    const store = openSqliteRunStore(':memory:');
+    try {
+      const { server, callModel } = await setup('openai', { store });
+      server.push({ kind: 'text', text: 'x'.repeat(mb(2.1)), usage: { input: 40, output: 525_000 } });
+      const byRef: CallModelInput = {
+        ...input('openai'),
+        request: { ...input('openai').request, messages: [], system: 'sys' },
+        conversation: { id: 'conv-big', storedLength: 0, append: [{ role: 'user', content: 'write a lot' }] },
+      };
+      const a = await attempt(callModel, byRef, { heartbeatDetails: { step: 3, billed: usage(7, 1) } });
+      expect(a.failure).toMatchObject({ type: 'payload_too_large', nonRetryable: true });
+      expect(a.failure!.message).toMatch(
+        /answer is too large to hand back: 2,1\d\d,\d{3} bytes .* at most 2,031,616 bytes/,
+      );
+      expect(detailsOf(a.failure)).toEqual({
+        provider: 'openai',
+        code: 'answer_too_large',
+        billedUsage: usage(47, 525_001),
+      });
+      expect(a.beats.at(-1)).toEqual({ step: 3, billed: usage(47, 525_001) });
+      expect(server.requests).toHaveLength(1);
+      await expect(store.getMessages('conv-big', 2)).rejects.toThrow(/expected 2 stored messages, found 1/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a 1.9 MB answer is handed back inline', async () => {
+    const { server, callModel } = await setup('openai');
+    server.push({ kind: 'text', text: 'y'.repeat(mb(1.9)) });
+    const a = await attempt(callModel, input('openai'));
+    expect(a.result?.message.text).toHaveLength(mb(1.9));
+  });
+
+  it('asked for answers by reference, a long text stays in the store and the result carries where', async () => {
+    const store = openSqliteRunStore(':memory:');
+    try {
+      const { server, callModel } = await setup('openai', { store });
+      // Words, as a model writes (a long run without spaces is slow for any BPE tokenizer).
+      const text = 'héllo wörld '.repeat(250_000);
+      server.push({ kind: 'text', text });
+      const byRef: CallModelInput = {
+        ...input('openai'),
+        request: { ...input('openai').request, messages: [], system: 'sys' },
+        conversation: { id: 'conv-ref', storedLength: 0, append: [{ role: 'user', content: 'write a lot' }] },
+        answerInlineMaxBytes: 64 * 1024,
+      };
+      const a = await attempt(callModel, byRef);
+      expect(a.failure?.message).toBeUndefined();
+      expect(a.result).toMatchObject({
+        message: { role: 'assistant', text: '', toolCalls: [] },
+        answerRef: { conversationId: 'conv-ref', position: 1, bytes: Buffer.byteLength(text) },
+        conversationLength: 2,
+      });
+      const stored = (await store.getMessages('conv-ref', 2))[1];
+      expect(stored?.role === 'assistant' && stored.text === text).toBe(true);
+      // Short answers stay inline.
+      server.push({ kind: 'text', text: 'short' });
+      const next = await attempt(callModel, {
+        ...byRef,
+        conversation: { id: 'conv-short', storedLength: 0, append: [{ role: 'user', content: 'and?' }] },
+      });
+      expect(next.result?.message.text).toBe('short');
+      expect(next.result?.answerRef).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+});

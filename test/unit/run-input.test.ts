@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRunInput } from '../../client/client.ts';
+import { validateRunInput, validateTaskInput } from '../../client/client.ts';
 import { RunInputError } from '../../client/errors.ts';
 import { exampleAgent } from '../../client/example-agent.ts';
 import { runIdSchema, runInputSchema, type AgentDefinitionInput } from '../../core/run.ts';
@@ -156,5 +156,40 @@ describe('run ids', () => {
     for (const id of ['', 'x'.repeat(201), 'a b', 'a/b', 'run\n1', 'héllo', '-run', '.hidden', ':x', '_x']) {
       expect(new Set(paths({ agent, task: 't', runId: id }))).toEqual(new Set(['runId']));
     }
+  });
+});
+
+describe('input size', () => {
+  const MiB = 1024 * 1024;
+
+  it('refuses a task over 1 MiB, counting UTF-8 bytes, naming the field and the limit', () => {
+    const [issue, ...rest] = issuesOf({ agent, task: 'a'.repeat(MiB + 1) });
+    expect(rest).toEqual([]);
+    expect(issue).toEqual({
+      path: 'task',
+      message: expect.stringMatching(
+        /^is 1,048,577 bytes \(1\.0 MiB\); at most 1,048,576 bytes \(1\.0 MiB\) \(Temporal refuses payloads over 2 MiB/,
+      ),
+    });
+    // 600,000 characters, 1.2 MB: bytes are what Temporal counts.
+    expect(paths({ agent, task: 'é'.repeat(600_000) })).toEqual(['task']);
+    expect(validateRunInput({ agent, task: 'a'.repeat(MiB) }).task).toHaveLength(MiB);
+  });
+
+  it('refuses a whole input over 1.5 MiB as JSON even when the task fits', () => {
+    const big = { ...agent, instructions: 'b'.repeat(1.6 * MiB) };
+    const issues = issuesOf({ agent: big, task: 'hi' });
+    expect(issues).toEqual([
+      { path: '(input)', message: expect.stringMatching(/^is 1,677,\d{3} bytes .* at most 1,572,864 bytes/) },
+    ]);
+    expect(() => validateRunInput({ agent: big, task: 'hi' })).toThrow(/invalid run input: \(input\): is 1,677,/);
+  });
+
+  it('a single task: its input over 1 MiB is refused the same way', () => {
+    const task = { name: 'summarize', instructions: 'Summarize.', input: 'c'.repeat(2 * MiB), model: agent.model };
+    expect(() => validateTaskInput(task)).toThrow(
+      /invalid run input: input: is 2,097,152 bytes \(2\.0 MiB\); at most 1,048,576/,
+    );
+    expect(validateTaskInput({ ...task, input: 'c'.repeat(500_000) }).input).toHaveLength(500_000);
   });
 });
