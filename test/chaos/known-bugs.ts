@@ -12,6 +12,5 @@ export const expectedToFail: Readonly<Record<string, string>> = {
   'payload: model answer 2.1 MiB': 'issue 11 item 3: no payload_too_large',
   'payload: model answer 5 MiB': 'issue 11 item 3: no payload_too_large',
   // Issue 11 item 5 (h-rel): a task over the limit is a gRPC error at `start`, not a Bosun one.
-  'payload: task input 2.1 MiB': 'issue 11 item 5: run input size not validated',
   'payload: task input 5 MiB': 'issue 11 item 5: run input size not validated (~40 s of client retries)',
 };
