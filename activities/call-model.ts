@@ -66,8 +66,9 @@ export interface CallModelHeartbeat {
  * Pacing: with `deps.pacer`, a call waits (heartbeating) for a free slot of its model and
  * for the end of any rate-limit hold; a 429 (its `retry-after`, or 1 s without one) and
  * rate-limit headers saying a window is used up hold the model's next calls on this worker.
- * A call that cannot be sent within its activity's time ends `rate_limited` (code `paced`,
- * nothing sent) with the hold as its retry delay.
+ * A hold that outlasts what the activity can wait ends it `rate_limited` (code `paced`,
+ * nothing sent) with the hold as its retry delay; a slot that does not free in time does
+ * not (the call goes, over the limit).
  */
 export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {}) {
   const { breaker } = deps;
@@ -134,10 +135,18 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
           breaker?.release(key);
           log.warn('model call not sent: paced', { runId, step, model: key, reason: grant.reason });
           recordModelFailure({ model: request.model, type: 'rate_limited' });
-          throw new NotSent(withBilled(paced(key, request.model.provider, grant, pacer.maxInFlight), prior));
+          throw new NotSent(withBilled(paced(key, request.model.provider, grant), prior));
         }
         lease = grant;
-        if (grant.waitedMs > 0) log.info('model call paced', { runId, step, model: key, waitedMs: grant.waitedMs });
+        if (grant.waitedMs > 0) {
+          log.info('model call paced', {
+            runId,
+            step,
+            model: key,
+            waitedMs: grant.waitedMs,
+            overLimit: grant.overLimit,
+          });
+        }
       }
       let response = await adapter.call(request, {
         signal: ctx.cancellationSignal,
@@ -247,15 +256,11 @@ export function paceBudgetMs(startToCloseMs: number | undefined, startedAt: numb
   return Math.max(0, startedAt + startToCloseMs - Date.now() - timeoutMs - 2_000);
 }
 
-function paced(key: string, provider: string, grant: Extract<PaceGrant, { ok: false }>, maxInFlight: number) {
-  const why =
-    grant.reason === 'held'
-      ? `the provider's rate limit asks to wait ${Math.ceil(grant.retryInMs / 1000)}s more`
-      : `${maxInFlight} calls to it already in flight on this worker`;
+function paced(key: string, provider: string, grant: Extract<PaceGrant, { ok: false }>) {
   return ApplicationFailure.create({
     type: 'rate_limited',
     nonRetryable: false,
-    message: `${key}: not sent, ${why}`,
+    message: `${key}: not sent, the provider's rate limit asks to wait ${Math.ceil(grant.retryInMs / 1000)}s more`,
     details: [{ provider, code: 'paced', retryAfterMs: grant.retryInMs } satisfies ProviderFailureDetails],
     nextRetryDelay: grant.retryInMs,
   });
