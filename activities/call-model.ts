@@ -4,14 +4,21 @@ import type { CallModelInput } from '../core/activity-contracts.ts';
 import { describeModel, type ModelRequest, type ModelResponse, type ProviderId } from '../core/model.ts';
 import { configureHint, type TokenizerFamily } from '../core/provider-profile.ts';
 import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
-import { isFailureType } from '../core/failures.ts';
-import { describeBytes, jsonBytes, MAX_ACTIVITY_RESULT_BYTES, utf8Length } from '../core/payload-limits.ts';
 import type { ModelAdapter } from './model/types.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { builtInProviders } from './model/providers/index.ts';
 import { toProviderFailure, type ProviderFailureDetails } from './model/provider-errors.ts';
-import { isBreakerFailure, type BreakerCause, type BreakerCheck, type CircuitBreaker } from './model/breaker.ts';
+import { isBreakerFailure, type CircuitBreaker } from './model/breaker.ts';
 import type { ModelPacer, PaceGrant } from './model/pacer.ts';
+import {
+  causeOf,
+  circuitOpen,
+  DEFAULT_RATE_LIMIT_HOLD_MS,
+  paceBudgetMs,
+  paced,
+  retryAfterOf,
+} from './model/call-guards.ts';
+import { checkResultSize, fenceOf, handBack, storeAnswer } from './answer-handback.ts';
 import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
 import type { RunStore, WriteFence } from './store/run-store.ts';
 import { assembleRequest } from './context/assemble.ts';
@@ -66,8 +73,9 @@ export interface CallModelHeartbeat {
  * Pacing: with `deps.pacer`, a call waits (heartbeating) for a free slot of its model and
  * for the end of any rate-limit hold; a 429 (its `retry-after`, or 1 s without one) and
  * rate-limit headers saying a window is used up hold the model's next calls on this worker.
- * A call that cannot be sent within its activity's time ends `rate_limited` (code `paced`,
- * nothing sent) with the hold as its retry delay.
+ * A hold that outlasts what the activity can wait ends it `rate_limited` (code `paced`,
+ * nothing sent) with the hold as its retry delay; a slot that does not free in time does
+ * not (the call goes, over the limit).
  */
 export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {}) {
   const { breaker } = deps;
@@ -134,10 +142,18 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
           breaker?.release(key);
           log.warn('model call not sent: paced', { runId, step, model: key, reason: grant.reason });
           recordModelFailure({ model: request.model, type: 'rate_limited' });
-          throw new NotSent(withBilled(paced(key, request.model.provider, grant, pacer.maxInFlight), prior));
+          throw new NotSent(withBilled(paced(key, request.model.provider, grant), prior));
         }
         lease = grant;
-        if (grant.waitedMs > 0) log.info('model call paced', { runId, step, model: key, waitedMs: grant.waitedMs });
+        if (grant.waitedMs > 0) {
+          log.info('model call paced', {
+            runId,
+            step,
+            model: key,
+            waitedMs: grant.waitedMs,
+            overLimit: grant.overLimit,
+          });
+        }
       }
       let response = await adapter.call(request, {
         signal: ctx.cancellationSignal,
@@ -235,65 +251,6 @@ class NotSent extends Error {
   }
 }
 
-/** A 429 without `retry-after` still holds the model's next calls this long on this worker
- * (Temporal's first retry interval). */
-const DEFAULT_RATE_LIMIT_HOLD_MS = 1_000;
-
-/** How long a call may wait for the pacer: what is left of its attempt once the provider
- * call itself (`timeoutMs`) and a margin are set aside. An activity scheduled without a
- * start-to-close timeout waits at most 10 s. */
-export function paceBudgetMs(startToCloseMs: number | undefined, startedAt: number, timeoutMs: number): number {
-  if (!startToCloseMs) return 10_000;
-  return Math.max(0, startedAt + startToCloseMs - Date.now() - timeoutMs - 2_000);
-}
-
-function paced(key: string, provider: string, grant: Extract<PaceGrant, { ok: false }>, maxInFlight: number) {
-  const why =
-    grant.reason === 'held'
-      ? `the provider's rate limit asks to wait ${Math.ceil(grant.retryInMs / 1000)}s more`
-      : `${maxInFlight} calls to it already in flight on this worker`;
-  return ApplicationFailure.create({
-    type: 'rate_limited',
-    nonRetryable: false,
-    message: `${key}: not sent, ${why}`,
-    details: [{ provider, code: 'paced', retryAfterMs: grant.retryInMs } satisfies ProviderFailureDetails],
-    nextRetryDelay: grant.retryInMs,
-  });
-}
-
-/** The fast failure of a call to a model whose circuit is open: typed, coded and described by
- * the failure that opened it, so the run's outcome names a 500 or a hang, not just "circuit
- * open". Non-retryable for this activity (the chain's next model takes over). */
-function circuitOpen(key: string, provider: string, gate: Extract<BreakerCheck, { open: true }>): ApplicationFailure {
-  const last = gate.last;
-  const details: ProviderFailureDetails = { provider, code: 'circuit_open' };
-  if (last?.status !== undefined) details.status = last.status;
-  return ApplicationFailure.create({
-    type: last?.type ?? 'provider_unavailable',
-    nonRetryable: true,
-    message: `circuit open for ${key} after ${gate.failures} consecutive failures${last ? `; last: ${last.message}` : ''}; next probe in ${Math.ceil(gate.retryInMs / 1000)}s`,
-    details: [details],
-  });
-}
-
-/** What the breaker keeps of a counted failure. */
-function causeOf(failure: ApplicationFailure): BreakerCause {
-  const first = failure.details?.[0] as ProviderFailureDetails | undefined;
-  const type = isFailureType(failure.type) ? failure.type : 'provider_unavailable';
-  return {
-    type,
-    message: failure.message,
-    ...(typeof first?.status === 'number' ? { status: first.status } : {}),
-    ...(typeof first?.code === 'string' ? { code: first.code } : {}),
-  };
-}
-
-/** The retry delay a failure asks for (`retryAfterMs` from the provider's headers). */
-function retryAfterOf(failure: ApplicationFailure): number | undefined {
-  const first = failure.details?.[0] as ProviderFailureDetails | undefined;
-  return typeof first?.retryAfterMs === 'number' ? first.retryAfterMs : undefined;
-}
-
 /** The adapter serving `provider`, never one inherited from `Object.prototype` (a
  * provider id may be `constructor`). */
 function adapterOf(adapters: ModelAdapters, provider: string): ModelAdapter | undefined {
@@ -372,90 +329,6 @@ async function materialize(
     }
   }
   return { ...input.request, system, messages };
-}
-
-/**
- * Where the answer goes and how it comes back: with a stored conversation it is stored at
- * `position` (after the sent messages); when the call asked for answers by reference and
- * this one's text is longer than it allows, the result carries a reference instead of the
- * text (`answerRef`).
- */
-function handBack(
-  response: ModelResponse,
-  input: CallModelInput,
-  position: number,
-  store: RunStore | undefined,
-): { position?: number; ref?: NonNullable<ModelResponse['answerRef']> } {
-  if (!input.conversation || !store) return {};
-  const limit = input.answerInlineMaxBytes;
-  const bytes = limit === undefined ? 0 : utf8Length(response.message.text);
-  if (limit === undefined || bytes <= limit) return { position };
-  return { position, ref: { conversationId: input.conversation.id, position, bytes } };
-}
-
-/**
- * An activity result must fit in one Temporal payload (2 MiB by default). A larger one used
- * to be refused by Temporal after the fact — `PayloadsTooLarge` in history only, the attempt
- * retried with the same outcome, the run ended `internal` with no usage. Checked here
- * instead: it ends at once as `payload_too_large` (non-retryable), nothing stored, and the
- * usage the provider billed carried in `details[0].billedUsage` like any billed failure.
- */
-function checkResultSize(key: string, provider: string, result: ModelResponse, billed: Usage): void {
-  const bytes = jsonBytes(result);
-  if (bytes <= MAX_ACTIVITY_RESULT_BYTES) return;
-  throw ApplicationFailure.create({
-    type: 'payload_too_large',
-    nonRetryable: true,
-    message: `${key}: the answer is too large to hand back: ${describeBytes(bytes)}, at most ${describeBytes(MAX_ACTIVITY_RESULT_BYTES)} fit in a Temporal payload`,
-    details: [{ provider, code: 'answer_too_large', billedUsage: billed } satisfies ProviderFailureDetails],
-  });
-}
-
-/** The fence of this activity's writes: every attempt of this call shares it (see
- * `WriteFence`). */
-function fenceOf(info: Context['info']): WriteFence {
-  return {
-    call: `${info.workflowExecution?.runId ?? 'direct'}/${info.activityId}`,
-    scheduledAt: info.scheduledTimestampMs,
-  };
-}
-
-/**
- * Stores the answer at `position`, fenced: when another attempt of this call stored its
- * answer first (this attempt is stale, or the other one is and already won), this attempt
- * returns the stored answer instead of its own, so whichever attempt completes the activity
- * hands the workflow exactly what the conversation holds. Its own tokens are still reported
- * (the provider billed them). A position taken by a later call means this call completed
- * long ago: this attempt's result will be discarded by Temporal, and it fails.
- */
-async function storeAnswer(
-  store: RunStore,
-  conversationId: string,
-  position: number,
-  response: ModelResponse,
-  fence: WriteFence,
-  where: { runId: string; step: number },
-): Promise<ModelResponse> {
-  const stored = await store.putAnswer(
-    conversationId,
-    position,
-    { message: response.message, stop: response.stop },
-    fence,
-  );
-  if (stored.won) return response;
-  log.warn('model answer not stored: another attempt of this call stored its answer first; returning that one', {
-    ...where,
-    position,
-  });
-  if (stored.message.role !== 'assistant') {
-    throw ApplicationFailure.create({
-      type: 'internal',
-      nonRetryable: true,
-      message: `conversation ${conversationId} moved on past position ${position}: this attempt is stale`,
-    });
-  }
-  const stop = stored.stop ?? (stored.message.toolCalls.length > 0 ? 'tool_calls' : 'end');
-  return { ...response, message: stored.message, stop };
 }
 
 /** The billed usage an earlier attempt left in its heartbeat details, if any. */

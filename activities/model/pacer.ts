@@ -5,21 +5,26 @@
  * Two rules, both local to the worker (no coordination between workers, nothing to clean
  * up; each worker learns the provider's limits from its own answers):
  * - at most `maxInFlight` calls to one model are in flight at once; further calls wait in
- *   line (first come, first served);
+ *   line (first come, first served). The slot limit smooths bursts but never costs a call its
+ *   attempt: a call that waited all it may for a slot goes anyway (over the limit), since
+ *   ending it would only put it back in line after a retry delay, one attempt poorer;
  * - after the provider said "not now" — a 429 with `retry-after`, or rate-limit headers
  *   saying a window is used up (`rate-limit-headers.ts`) — new calls to that model are held
  *   until the reset instead of each earning its own 429. Calls already sent go on.
  *
  * A call waits inside its activity (which heartbeats meanwhile) for at most the wait it is
- * given; a call that cannot go in time gets `{ ok: false, retryInMs }` and its activity ends
- * with a retryable `rate_limited` (code `paced`, nothing sent), so Temporal schedules the
- * retry instead of the activity outliving its timeout.
+ * given. A hold that outlasts it gets `{ ok: false, retryInMs }` and the activity ends with a
+ * retryable `rate_limited` (code `paced`, nothing sent), so Temporal schedules the retry
+ * after the hold instead of the activity outliving its timeout (the provider would have
+ * answered 429 anyway).
  */
 
-/** Leave to the pacer: `ok` with a lease to `release` once the call has ended, or not within
- * the wait allowed — `held` by a rate limit for `retryInMs` more, or `busy` (all slots taken). */
+/** Leave to the pacer: `ok` with a lease to `release` once the call has ended (`overLimit`
+ * when it waited all it could for a slot and goes anyway), or not within the wait allowed —
+ * `held` by a rate limit for `retryInMs` more. */
 export type PaceGrant =
-  { ok: true; waitedMs: number; release(): void } | { ok: false; reason: 'held' | 'busy'; retryInMs: number };
+  | { ok: true; waitedMs: number; overLimit: boolean; release(): void }
+  | { ok: false; reason: 'held'; retryInMs: number };
 
 export interface PaceSnapshot {
   inFlight: number;
@@ -58,9 +63,6 @@ interface Lane {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-/** How long a `busy` call is told to wait before its retry: about one short model call. */
-const BUSY_RETRY_MS = 1_000;
-
 /**
  * @example
  * const pacer = createModelPacer({ maxInFlight: 8 }); // one per worker
@@ -82,10 +84,12 @@ export function createModelPacer(opts: ModelPacerOptions = {}): ModelPacer {
   };
 
   const lease = (key: string, lane: Lane, since: number): PaceGrant => {
+    const overLimit = lane.inFlight >= maxInFlight;
     lane.inFlight++;
     let released = false;
     return {
       ok: true,
+      overLimit,
       waitedMs: Math.max(0, now() - since),
       release() {
         if (released) return;
@@ -149,11 +153,8 @@ export function createModelPacer(opts: ModelPacerOptions = {}): ModelPacer {
         const timer = setTimeout(
           () => {
             const held = lane.holdUntil - now();
-            waiter.give(
-              held > 0
-                ? { ok: false, reason: 'held', retryInMs: held }
-                : { ok: false, reason: 'busy', retryInMs: BUSY_RETRY_MS },
-            );
+            if (held > 0) waiter.give({ ok: false, reason: 'held', retryInMs: held });
+            else waiter.grant(); // waited all it may for a slot: goes anyway, over the limit
             pump(key, lane);
           },
           Math.max(0, maxWaitMs),

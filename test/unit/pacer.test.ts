@@ -36,16 +36,21 @@ describe('model pacer: calls in flight per model', () => {
     const pacer = createModelPacer({ maxInFlight: 1 });
     const a = leased(await pacer.acquire(KEY, { maxWaitMs: 0 }));
     expect((await pacer.acquire('anthropic/claude-haiku-4-5', { maxWaitMs: 0 })).ok).toBe(true);
-    expect(await pacer.acquire(KEY, { maxWaitMs: 0 })).toEqual({ ok: false, reason: 'busy', retryInMs: 1_000 });
+    expect(pacer.snapshot(KEY).inFlight).toBe(1);
     a.release();
   });
 
-  it('a call that finds no slot within its wait is told busy, and leaves the line', async () => {
+  it('a call that finds no slot within its wait goes anyway, over the limit (it never loses its attempt to the line)', async () => {
     const pacer = createModelPacer({ maxInFlight: 1 });
     const a = leased(await pacer.acquire(KEY, { maxWaitMs: 0 }));
-    expect(await pacer.acquire(KEY, { maxWaitMs: 30 })).toEqual({ ok: false, reason: 'busy', retryInMs: 1_000 });
-    expect(pacer.snapshot(KEY)).toMatchObject({ inFlight: 1, waiting: 0 });
+    expect(a.overLimit).toBe(false);
+    const b = leased(await pacer.acquire(KEY, { maxWaitMs: 30 }));
+    expect(b.overLimit).toBe(true);
+    expect(b.waitedMs).toBeGreaterThanOrEqual(25);
+    expect(pacer.snapshot(KEY)).toEqual({ inFlight: 2, waiting: 0, heldForMs: 0 });
     a.release();
+    b.release();
+    expect(pacer.snapshot(KEY)).toEqual({ inFlight: 0, waiting: 0, heldForMs: 0 });
   });
 
   it('a cancelled wait rejects with the signal reason and frees its place', async () => {
