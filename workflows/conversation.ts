@@ -25,7 +25,8 @@ export function createConversation(state: ConversationState) {
     commit(answer: AssistantMessage, conversationLength?: number) {
       s.chars += JSON.stringify(answer).length;
       for (const c of answer.toolCalls) s.toolCounts[c.name] = (s.toolCounts[c.name] ?? 0) + 1;
-      if (answer.text.trim()) s.lastText = answer.text;
+      // Only the start is ever shown (summaries, escalations): keep carried state small.
+      if (answer.text.trim()) s.lastText = answer.text.slice(0, 4000);
       s.storedLength = conversationLength ?? s.storedLength + s.pending.length + 1;
       s.pending = [];
     },

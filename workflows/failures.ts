@@ -11,7 +11,9 @@ export function failureFromError(err: unknown): Failure {
   for (const e of causeChain(err)) {
     if (isFailureType(e.type)) {
       const details = Array.isArray(e.details) && isRecord(e.details[0]) ? pickDetails(e.details[0]) : undefined;
-      return make(e.type, String(e.message ?? e.type), details);
+      const failure = make(e.type, String(e.message ?? e.type), details);
+      // An activity that said retrying cannot help (an open circuit) is not retryable.
+      return e.nonRetryable === true ? { ...failure, retryable: false } : failure;
     }
     if (e.name === 'TimeoutFailure') sawTimeout = true;
   }
