@@ -362,6 +362,7 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
   const escalations: InboxEscalation[] = [];
   const unreachable: UnreachableRun[] = [];
   const read = async ([runId, taskQueue]: [string, string | undefined]) => {
+    const started = Date.now();
     try {
       const status = await client.withDeadline(Date.now() + queryTimeoutMs, () =>
         client.workflow.getHandle(runId).query(statusQuery),
@@ -375,7 +376,7 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
       unreachable.push({
         runId,
         ...(taskQueue !== undefined ? { taskQueue } : {}),
-        reason: unreachableReason(err, queryTimeoutMs, taskQueue),
+        reason: unreachableReason(err, queryTimeoutMs, taskQueue, Date.now() - started),
       });
     }
   };
@@ -395,15 +396,20 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
 }
 
 const grpcDeadlineExceeded = 4;
+const grpcCancelled = 1;
 
 /** Why a run's query failed, in a line: most often no worker is serving its task queue. */
-function unreachableReason(err: unknown, timeoutMs: number, taskQueue: string | undefined): string {
+function unreachableReason(err: unknown, timeoutMs: number, taskQueue: string | undefined, elapsedMs: number): string {
   const cause = (err as { cause?: { code?: unknown; details?: unknown } } | null)?.cause;
   const code = (err as { code?: unknown } | null)?.code ?? cause?.code;
-  if (code === grpcDeadlineExceeded) {
+  // The deadline ends the call as DEADLINE_EXCEEDED, or at times as CANCELLED: either way it
+  // was the deadline when the call lasted that long.
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  const cancelled = code === grpcCancelled || /call cancelled/i.test(message);
+  const timedOut = code === grpcDeadlineExceeded || (cancelled && elapsedMs >= timeoutMs * 0.9);
+  if (timedOut) {
     return `no answer within ${timeoutMs / 1000} s: no worker is serving ${taskQueue ? `task queue "${taskQueue}"` : 'its task queue'}, or it is stuck`;
   }
-  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
   const details = typeof cause?.details === 'string' && cause.details ? `: ${cause.details}` : '';
   return `${message}${details}`;
 }
