@@ -1,8 +1,8 @@
 /**
  * Cases expected to fail until a fix lands, by case name, with what fixes them. A listed case
- * whose runs end `unexpected` or `lost` is marked `known bug` and does not fail the campaign
- * (nor the CI test); a duplicate effect always does. When a listed case comes out clean the
- * table says `fixed?`: delete its line.
+ * whose runs end `unexpected` is marked `known bug` and does not fail the campaign (nor the
+ * CI test); a lost run or a duplicate effect always does. When a listed case comes out clean
+ * the table says `fixed?`: delete its line.
  */
 export const expectedToFail: Readonly<Record<string, string>> = {
   // Issue 11 item 1 (h-rel): the per-model breaker counts rate limits (and blips) of all
