@@ -50,8 +50,8 @@ export function tally(
   if (error !== undefined) {
     result.notes.unshift(`case error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 400));
     result.status = 'ERROR';
-  } else if (result.duplicates > 0) result.status = 'FAIL';
-  else if (result.lost > 0 || result.unexpected > 0) result.status = knownBug ? 'known bug' : 'FAIL';
+  } else if (result.lost > 0 || result.duplicates > 0) result.status = 'FAIL';
+  else if (result.unexpected > 0) result.status = knownBug ? 'known bug' : 'FAIL';
   else if (knownBug) result.status = 'fixed?';
   return result;
 }

@@ -9,7 +9,8 @@
  * and open fds (/proc/<pid>/fd) are sampled, with its JS heap from its own memory log
  * (BOSUN_LOG_MEMORY_MS). After the warm-up (the first 20% of the time) the highest RSS must
  * stay within `--max-growth` percent (default 20) of the warm-up's highest, and every run
- * must answer; otherwise the exit code is 1. Prints a table and one JSON line.
+ * must answer; otherwise the exit code is 1. Prints a table and one JSON line. `--env K=V`
+ * (repeatable) passes a variable to the worker, to compare settings (MALLOC_ARENA_MAX=2).
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     'sample-seconds': { type: 'string', default: '10' },
     'max-growth': { type: 'string', default: '20' },
+    env: { type: 'string', multiple: true },
   },
 });
 const number = (name: string, raw: string, min: number) => {
@@ -40,6 +42,17 @@ const minutes = number('minutes', values.minutes, 0.5);
 const concurrency = number('concurrency', values.concurrency, 1);
 const sampleSeconds = number('sample-seconds', values['sample-seconds'], 1);
 const maxGrowthPct = number('max-growth', values['max-growth'], 0);
+/** `--env KEY=VALUE` (repeatable): extra variables for the worker, e.g. MALLOC_ARENA_MAX=2. */
+const workerEnv = Object.fromEntries(
+  (values.env ?? []).map((kv) => {
+    const at = kv.indexOf('=');
+    if (at < 1) {
+      console.error(`--env must be KEY=VALUE, got "${kv}"`);
+      process.exit(2);
+    }
+    return [kv.slice(0, at), kv.slice(at + 1)];
+  }),
+);
 
 const log = (line: string) => console.error(`[soak] ${line}`);
 const rig = await Rig.start(log);
@@ -50,7 +63,7 @@ try {
     name: 'soak',
     taskQueue,
     stateDir: rig.stateDir('soak'),
-    env: { BOSUN_LOG_MEMORY_MS: String(sampleSeconds * 1000) },
+    env: { ...workerEnv, BOSUN_LOG_MEMORY_MS: String(sampleSeconds * 1000) },
   });
   const bosun = rig.client(taskQueue);
   const orders = ['ord_100', 'ord_101', 'ord_102', 'ord_103', 'ord_104', 'ord_105'];
@@ -88,10 +101,14 @@ try {
     const s = sampleProcess(worker.pid);
     const heap = lastMemoryLine(worker.process.output());
     const t = Math.round((Date.now() - t0) / 1000);
-    samples.push({ t, runs: answered + notAnswered, ...s, ...(heap ? { heapUsedMiB: heap.heapUsed } : {}) });
-    log(
-      `t=${t}s runs=${answered + notAnswered} rss=${s.rssMiB} MiB fds=${s.fds}${heap ? ` heapUsed=${heap.heapUsed} MiB` : ''}`,
-    );
+    samples.push({
+      t,
+      runs: answered + notAnswered,
+      ...s,
+      ...(heap ? { heapUsedMiB: heap.heapUsed, workflowHeapUsedMiB: heap.workflowHeapUsed } : {}),
+    });
+    const heaps = heap ? ` heap=${heap.heapUsed} wfHeap=${heap.workflowHeapUsed} MiB` : '';
+    log(`t=${t}s runs=${answered + notAnswered} rss=${s.rssMiB} anon=${s.anonMiB} MiB fds=${s.fds}${heaps}`);
   };
   const sampler = (async () => {
     sample();

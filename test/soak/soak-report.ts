@@ -7,6 +7,8 @@ export interface Sample extends ProcSample {
   /** Runs finished so far. */
   runs: number;
   heapUsedMiB?: number;
+  /** The workflow thread's V8 heap in use. */
+  workflowHeapUsedMiB?: number;
 }
 
 export interface SoakVerdict {
@@ -28,6 +30,8 @@ export interface SoakVerdict {
   finalFds: number;
   heapUsedAtBaselineMiB?: number;
   finalHeapUsedMiB?: number;
+  workflowHeapAtBaselineMiB?: number;
+  finalWorkflowHeapMiB?: number;
   maxGrowthPct: number;
   ok: boolean;
 }
@@ -69,6 +73,8 @@ export function judgeSoak(opts: {
     finalFds: final.fds,
     ...(baseline.heapUsedMiB !== undefined ? { heapUsedAtBaselineMiB: baseline.heapUsedMiB } : {}),
     ...(final.heapUsedMiB !== undefined ? { finalHeapUsedMiB: final.heapUsedMiB } : {}),
+    ...(baseline.workflowHeapUsedMiB !== undefined ? { workflowHeapAtBaselineMiB: baseline.workflowHeapUsedMiB } : {}),
+    ...(final.workflowHeapUsedMiB !== undefined ? { finalWorkflowHeapMiB: final.workflowHeapUsedMiB } : {}),
     maxGrowthPct: opts.maxGrowthPct,
     ok: rssGrowthPct <= opts.maxGrowthPct && opts.notAnswered === 0,
   };
@@ -76,12 +82,14 @@ export function judgeSoak(opts: {
 
 /** The samples as a table, then the verdict's figures. */
 export function formatSoak(samples: Sample[], v: SoakVerdict): string {
-  const header = ['t (s)', 'runs', 'rss MiB', 'heap MiB', 'fds'];
+  const header = ['t (s)', 'runs', 'rss MiB', 'anon MiB', 'heap MiB', 'wf heap MiB', 'fds'];
   const rows = samples.map((s) => [
     String(s.t),
     String(s.runs),
     s.rssMiB.toFixed(1),
+    s.anonMiB.toFixed(1),
     s.heapUsedMiB === undefined ? '-' : s.heapUsedMiB.toFixed(1),
+    s.workflowHeapUsedMiB === undefined ? '-' : s.workflowHeapUsedMiB.toFixed(1),
     String(s.fds),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -96,7 +104,10 @@ export function formatSoak(samples: Sample[], v: SoakVerdict): string {
       `final ${v.finalRssMiB} MiB → growth ${v.rssGrowthPct}% (limit ${v.maxGrowthPct}%)`,
     `open fds: baseline ${v.baselineFds}, peak after ${v.peakFds}, final ${v.finalFds}`,
     ...(v.heapUsedAtBaselineMiB !== undefined
-      ? [`JS heap used: ${v.heapUsedAtBaselineMiB} MiB at baseline, ${v.finalHeapUsedMiB} MiB at the end`]
+      ? [
+          `JS heap used: ${v.heapUsedAtBaselineMiB} MiB at baseline, ${v.finalHeapUsedMiB} MiB at the end; ` +
+            `workflow thread ${v.workflowHeapAtBaselineMiB ?? '-'} → ${v.finalWorkflowHeapMiB ?? '-'} MiB`,
+        ]
       : []),
     v.ok ? 'soak: ok' : 'soak: FAIL',
   ].join('\n');
