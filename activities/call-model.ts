@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { toolSpecSchema, type Message } from '../core/messages.ts';
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput } from '../core/activity-contracts.ts';
@@ -22,6 +24,7 @@ import { checkResultSize, fenceOf, handBack, storeAnswer } from './answer-handba
 import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
 import type { RunStore, WriteFence } from './store/run-store.ts';
 import { assembleRequest } from './context/assemble.ts';
+import { compactContextRecord } from '../core/context.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
 import { startHeartbeat } from './heartbeat.ts';
 
@@ -164,7 +167,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       const resultOf = (r: ModelResponse, ref: ModelResponse['answerRef']): ModelResponse => ({
         ...r,
         ...(ref ? { message: { ...r.message, text: '' }, answerRef: ref } : {}),
-        context,
+        context: compactContextRecord(context),
         ...(summaries.length ? { summaries } : {}),
         ...(prior ? { billedRetries: prior } : {}),
         ...(answer.position !== undefined ? { conversationLength: answer.position + 1 } : {}),
@@ -298,7 +301,7 @@ async function materialize(
   store: RunStore | undefined,
   fence: WriteFence,
 ): Promise<ModelRequest> {
-  if (!input.conversation && !input.prompt) return input.request;
+  if (!input.conversation && !input.prompt && !input.toolsRef) return input.request;
   if (!store) {
     throw ApplicationFailure.create({
       type: 'internal',
@@ -321,14 +324,52 @@ async function materialize(
   let messages = input.request.messages;
   if (input.conversation) {
     const { id, storedLength, append } = input.conversation;
-    if (append.length) await store.putMessages(id, storedLength, append, fence);
     try {
+      if (append.length) await store.putMessages(id, storedLength, await withContent(store, append), fence);
       messages = await store.getMessages(id, storedLength + append.length);
     } catch (err) {
       throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: (err as Error).message });
     }
   }
-  return { ...input.request, system, messages };
+  return { ...input.request, system, messages, tools: await toolsOf(input, store) };
+}
+
+/** The request's tool definitions: as sent (and then stored under `toolsRef` for the calls
+ * after it), or read from the store when the call sent only the reference. */
+async function toolsOf(input: CallModelInput, store: RunStore): Promise<ModelRequest['tools']> {
+  const { toolsRef } = input;
+  if (!toolsRef) return input.request.tools;
+  if (input.request.tools.length) {
+    await store.putContent(toolsRef, JSON.stringify(input.request.tools));
+    return input.request.tools;
+  }
+  try {
+    return z.array(toolSpecSchema).parse(JSON.parse(await store.getContent(toolsRef)));
+  } catch (err) {
+    throw ApplicationFailure.create({
+      type: 'internal',
+      nonRetryable: true,
+      message: `the run's tool definitions (${toolsRef}) are missing from the run store: ${(err as Error).message}`,
+    });
+  }
+}
+
+/** Tool results sent by reference get their whole content back from the store, so the
+ * stored conversation holds what the model is sent. */
+async function withContent(store: RunStore, messages: Message[]): Promise<Message[]> {
+  if (!messages.some((m) => m.role === 'tool' && m.results.some((r) => r.ref))) return messages;
+  return Promise.all(
+    messages.map(async (m) =>
+      m.role !== 'tool'
+        ? m
+        : {
+            ...m,
+            results: await Promise.all(
+              m.results.map(async ({ ref, ...r }) => (ref ? { ...r, content: await store.getContent(ref) } : r)),
+            ),
+          },
+    ),
+  );
 }
 
 /** The billed usage an earlier attempt left in its heartbeat details, if any. */

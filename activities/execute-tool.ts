@@ -6,6 +6,7 @@ import { authorizeToolCall } from '../tools/authorize.ts';
 import { capResult, checkToolInput } from '../tools/define-tool.ts';
 import { ToolError, type RegisteredTool } from '../tools/handlers/types.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import type { RunStore } from './store/run-store.ts';
 import { annotateToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
 
 /**
@@ -20,7 +21,7 @@ import { annotateToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
  * attempt) reaches it through `ctx.signal`; a cancellation propagates as Temporal's
  * `CancelledFailure`, never as a tool failure.
  */
-export function createExecuteTool(tools: RegisteredTool[]) {
+export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
   const registry = new Map(tools.map((t) => [t.contract.name, t]));
   return async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
     // An unknown name came from outside the registry: keep it out of metric labels.
@@ -61,7 +62,10 @@ export function createExecuteTool(tools: RegisteredTool[]) {
       throw denied(input, `needs approval (${decision.reason}); none recorded`);
 
     const ctx = Context.current();
-    const stopHeartbeat = startHeartbeat(ctx, () => ({ step: input.step, callId: input.callId }));
+    // A local activity cannot heartbeat; its cancellation reaches `ctx.cancellationSignal` anyway.
+    const stopHeartbeat = ctx.info.isLocal
+      ? () => {}
+      : startHeartbeat(ctx, () => ({ step: input.step, callId: input.callId }));
     let value: unknown;
     try {
       const running = tool.handler(check.value, {
@@ -104,8 +108,22 @@ export function createExecuteTool(tools: RegisteredTool[]) {
       truncated: result.truncated,
       ...(input.approvedBy ? { approvedBy: input.approvedBy } : {}),
     });
-    return result;
+    return store && input.inlineMaxChars !== undefined ? byReference(store, input, result) : result;
   }
+}
+
+/** A result over `inlineMaxChars` goes to the run store; history gets its start and the key
+ * (per run, step and call, so a retried attempt of the same call writes the same key). */
+async function byReference(
+  store: RunStore,
+  input: ExecuteToolInput,
+  result: ExecuteToolResult,
+): Promise<ExecuteToolResult> {
+  const limit = input.inlineMaxChars!;
+  if (result.content.length <= limit) return result;
+  const ref = `${input.runId}/tool/${input.step}/${input.callId}`;
+  await store.putContent(ref, result.content);
+  return { content: result.content.slice(0, limit), truncated: result.truncated, ref, chars: result.content.length };
 }
 
 function denied(input: ExecuteToolInput, reason: string): ApplicationFailure {

@@ -38,7 +38,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(deps.pacer ? { pacer: deps.pacer } : {}),
       ...(deps.providers ? { providers: deps.providers } : {}),
     }),
-    executeTool: createExecuteTool(deps.tools),
+    executeTool: createExecuteTool(deps.tools, deps.store),
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
     retrieve: createRetrieveActivity(deps.retriever),
   };

@@ -214,6 +214,13 @@ export interface BosunClientOptions {
   /** Ids of providers of your own that the workers serve (`createBosunWorker({ providers })`),
    * beside the built-in ones: runs naming any other provider are refused before they start. */
   extraProviders?: readonly string[];
+  /**
+   * Ask the server to hand a new run's first workflow task straight back to a worker in this
+   * process (Temporal's eager workflow start): it saves the first round trip of every run.
+   * Only when the `client` is built on the worker's `NativeConnection`
+   * (`new Client({ connection: worker.connection })`); the client throws otherwise.
+   */
+  eagerStart?: boolean;
 }
 
 /**
@@ -233,6 +240,7 @@ export function createBosunClient({
   taskQueue,
   catalog,
   extraProviders = [],
+  eagerStart = false,
 }: BosunClientOptions): BosunClient {
   const handleOf = <R>(runId: string): RunHandle<R> => {
     const handle = client.workflow.getHandle(runId);
@@ -305,6 +313,7 @@ export function createBosunClient({
         args: [arg],
         memo,
         ...(typedSearchAttributes ? { typedSearchAttributes } : {}),
+        ...(eagerStart ? { requestEagerStart: true } : {}),
         // Run ids are unique for good: a finished run's id is not reused either.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });

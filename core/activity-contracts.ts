@@ -42,6 +42,14 @@ export const callModelInputSchema = z.object({
    * Without it the text is inline, up to what fits in a Temporal payload
    * (`MAX_ACTIVITY_RESULT_BYTES`); a larger answer ends `payload_too_large`. */
   answerInlineMaxBytes: z.number().int().nonnegative().optional(),
+  /** The offered tools' definitions kept in the run store under this content-addressed key
+   * (`tools/<sha256>`): a call that sends `request.tools` stores them there, a call that
+   * sends none reads them from there — so history carries the tool schemas once per run,
+   * not on every step. */
+  toolsRef: z
+    .string()
+    .regex(/^tools\/[0-9a-f]{64}$/)
+    .optional(),
 });
 export type CallModelInput = z.infer<typeof callModelInputSchema>;
 
@@ -71,10 +79,18 @@ export const executeToolInputSchema = z.object({
   approvedBy: z.string().optional(),
   /** The run's prior effects of this tool, as the workflow authorized the call with them. */
   prior: z.object({ calls: z.number().int().nonnegative(), totals: z.record(z.string(), z.number()) }).optional(),
+  /** A result longer than this many characters is kept in the run store and returned by
+   * reference (`ExecuteToolResult.ref`), so history carries its start only. Unset: inline. */
+  inlineMaxChars: z.number().int().nonnegative().optional(),
 });
 export type ExecuteToolInput = z.infer<typeof executeToolInputSchema>;
 
 export interface ExecuteToolResult {
+  /** The result, or with `ref` its first `inlineMaxChars` characters. */
   content: string;
   truncated: boolean;
+  /** Where the whole result is in the run store. */
+  ref?: string;
+  /** The whole result's length in characters (after the tool's own cap). */
+  chars?: number;
 }

@@ -337,6 +337,17 @@ export const contextRecordSchema = z.object({
 });
 export type ContextRecord = z.infer<typeof contextRecordSchema>;
 
+/** The record as history keeps it (every call's result carries one): sections the request
+ * had nothing in (no items, no tokens) are left out, the prefix share is rounded to 0.1%;
+ * `totalTokens` is unchanged. */
+export function compactContextRecord(record: ContextRecord): ContextRecord {
+  return {
+    ...record,
+    sections: record.sections.filter((s) => s.items > 0 || s.tokens > 0),
+    stablePrefixShare: Math.round(record.stablePrefixShare * 1000) / 1000,
+  };
+}
+
 export interface PackedContext {
   system: string;
   messages: Message[];

@@ -26,6 +26,9 @@ export const toolResultSchema = z.object({
   name: z.string().min(1),
   content: z.string(),
   isError: z.boolean(),
+  /** A result too large for history is kept in the run store under this key; `content` is
+   * then its start. The model call reads the whole content from the store. */
+  ref: z.string().min(1).optional(),
 });
 export type ToolResult = z.infer<typeof toolResultSchema>;
 

@@ -235,6 +235,8 @@ export const runResultSchema = z.object({
   costUsd: z.number().nonnegative(),
   /** Calls whose model had no price: `costUsd` leaves them out, and says so here. */
   unpricedCalls: z.number().int().nonnegative(),
+  /** The most recent model calls (at most 20: a result stays small however long the run);
+   * `modelCalls` counts them all, and usage and cost cover them all. */
   calls: z.array(callRecordSchema),
   /** The most recent tool results (each cut to a thousand characters): what the run did,
    * e.g. the refund id a tool returned. */

@@ -74,6 +74,8 @@ export interface ToolContract<I extends z.ZodType = z.ZodType, N extends string 
   readonly tally?: (input: z.infer<I>) => Record<string, number>;
   /** Attempts for transient failures (`ToolError({ retryable: true })`). */
   readonly maxAttempts: number;
+  /** Runs as a local activity (see `ToolDefinition.local`). */
+  readonly local: boolean;
   /** The version of the tool's code-defined rules (approval policy, constraints): part of
    * its fingerprint. Bump it when they change — functions cannot be hashed reliably (the
    * workflow bundle compiles them differently from Node). */
@@ -93,6 +95,16 @@ export interface ToolDefinition<I extends z.ZodType, N extends string = string> 
   constraints?: (input: z.infer<I>, principal: Principal, prior: PriorEffects) => string | undefined;
   tally?: (input: z.infer<I>) => Record<string, number>;
   maxAttempts?: number;
+  /**
+   * Run each call as a Temporal *local* activity: in the worker that runs the workflow task,
+   * recorded as one marker, with no task-queue round trip (a calculator call then costs a few
+   * milliseconds instead of a round trip). The price: no heartbeats, and a result is recorded
+   * only when the workflow task completes, so a worker that dies in between runs the call
+   * again. That is harmless for reads and idempotent tools, not for side effects, so:
+   * default `true` for `effect: 'read'`, allowed for `'idempotent'`, refused for
+   * `'side-effect'`. Set `false` for a slow read (minutes) that should heartbeat.
+   */
+  local?: boolean;
   /** Bump when the approval policy or constraints change (default `1`). */
   version?: string;
 }
@@ -142,6 +154,12 @@ export function defineTool<I extends z.ZodType, const N extends string>(def: Too
       );
     }
   }
+  if (def.local && def.effect === 'side-effect') {
+    throw new ToolDefinitionError(
+      def.name,
+      'a side-effect tool cannot be local: its result must be recorded as soon as it happened (leave `local` unset)',
+    );
+  }
   return Object.freeze({
     name: def.name,
     description: def.description,
@@ -155,6 +173,7 @@ export function defineTool<I extends z.ZodType, const N extends string>(def: Too
     ...(def.constraints ? { constraints: def.constraints } : {}),
     ...(def.tally ? { tally: def.tally } : {}),
     maxAttempts: def.maxAttempts ?? (def.effect === 'side-effect' ? 1 : 3),
+    local: def.local ?? def.effect === 'read',
     version: def.version ?? '1',
   });
 }

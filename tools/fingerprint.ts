@@ -24,6 +24,7 @@ export function toolFingerprint(contract: ToolContract): string {
     timeoutMs: contract.timeoutMs ?? null,
     maxResultChars: contract.maxResultChars,
     maxAttempts: contract.maxAttempts,
+    local: contract.local,
     approval: policy(contract.approval),
     approvalOptions: contract.approvalOptions,
     constraints: policy(contract.constraints),

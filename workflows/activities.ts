@@ -1,4 +1,10 @@
-import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { BosunActivities } from '../activities/index.ts';
 import type { CallModelInput, ExecuteToolInput } from '../core/activity-contracts.ts';
 import { nonRetryableFailureTypes } from '../core/failures.ts';
@@ -13,8 +19,13 @@ import type { ToolContract } from '../tools/index.ts';
  */
 const noRetryFor = { nonRetryableErrorTypes: nonRetryableFailureTypes };
 
-/** Short bookkeeping activities: pin a prompt version, look up the knowledge base. */
-const bookkeeping = proxyActivities<BosunActivities>({
+/**
+ * Short bookkeeping reads: pin a prompt version, look up the knowledge base. They run as
+ * local activities — in the worker that runs the workflow task, recorded as one marker, with
+ * no task-queue round trip — because they are fast, read (or write content-addressed data
+ * idempotently) and are safe to run again if the worker dies before the task completes.
+ */
+const bookkeeping = proxyLocalActivities<BosunActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5, ...noRetryFor },
 });
@@ -22,6 +33,7 @@ export const resolvePrompt = bookkeeping.resolvePrompt;
 export const retrieve = bookkeeping.retrieve;
 
 const { callModel, executeTool } = proxyActivities<BosunActivities>({ startToCloseTimeout: '10m' });
+const { executeTool: executeToolLocally } = proxyLocalActivities<BosunActivities>({ startToCloseTimeout: '10m' });
 
 /**
  * One model of a route: `attempts` requests at most, backing off from 1 s to 60 s unless the
@@ -47,7 +59,8 @@ export function callModelActivity(timeouts: CallTimeouts, attempts: number, summ
 
 /**
  * One tool call with the tool's own timeout and attempts; it heartbeats so a cancellation
- * reaches the handler, and a cancellation waits for the handler to stop.
+ * reaches the handler, and a cancellation waits for the handler to stop. Tools marked
+ * `local` (reads, by default) run as local activities.
  */
 export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContract, summary: string) {
   const timeout = contract.timeoutMs ?? timeouts.toolCallMs;
@@ -64,5 +77,16 @@ export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContra
     },
     summary,
   };
+  if (contract.local) {
+    // A local activity (`ToolDefinition.local`): no heartbeats; a cancellation is delivered
+    // to the handler's signal all the same.
+    const local: LocalActivityOptions = {
+      startToCloseTimeout: timeout,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: options.retry!,
+      summary,
+    };
+    return (input: ExecuteToolInput) => executeToolLocally.executeWithOptions(local, [input]);
+  }
   return (input: ExecuteToolInput) => executeTool.executeWithOptions(options, [input]);
 }

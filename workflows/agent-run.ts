@@ -32,6 +32,9 @@ import { askAgain, unusableAnswer, unusableMessage } from './unusable-answer.ts'
  * output contract when there is one — a budget, a stop condition, or a human ends it. Every
  * ending is a typed outcome, cancellation included.
  */
+/** `finish` wrote the outcome into the memo with its last progress update. */
+const shown = { memoWritten: true };
+
 export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const parsed = runInputSchema.safeParse(rawInput);
   if (!parsed.success) return endRun(rejectInput(rawInput, `run input rejected: ${formatIssues(parsed.error)}`));
@@ -47,13 +50,13 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const loop = startLoop(newRunState(workflowInfo().workflowId, parsed.data, agent));
   try {
     const opened = await openRun(loop);
-    if (opened) return endRun(finish(loop, opened));
+    if (opened) return endRun(finish(loop, opened), shown);
     for (;;) {
       const over = budgetStop(loop.run);
-      if (over) return endRun(finish(loop, over));
+      if (over) return endRun(finish(loop, over), shown);
       if (continueAsNewDue(loop.run)) await continueRunAsNew(loop, rawInput);
       const ended = await takeStep(loop);
-      if (ended) return endRun(finish(loop, ended));
+      if (ended) return endRun(finish(loop, ended), shown);
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;
@@ -62,7 +65,10 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     await CancellationScope.nonCancellable(async () => {
       loop.desk.record({ event: 'cancelled', by: 'system', reason: 'the run was cancelled' });
       const summary = summarize(loop.run);
-      endRun(finish(loop, { kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary }));
+      endRun(
+        finish(loop, { kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary }),
+        shown,
+      );
     });
     throw err;
   }
@@ -144,8 +150,8 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   if (calls.length === 0) return settleAnswer(loop, step, taskClass, r);
   run.status.phase = 'running_tools';
   run.note(`step ${step}: model asked for ${calls.map((c) => c.name).join(', ')}`);
-  const { results, stop } = await runToolCalls(run, loop.desk, calls, step);
-  run.conv.add({ role: 'tool', results });
+  const { results, stop, storedChars } = await runToolCalls(run, loop.desk, calls, step);
+  run.conv.add({ role: 'tool', results }, storedChars);
   rememberResults(run, step, results);
   run.status.pending = [];
   run.note(`step ${step}: ${results.length} tool result(s), ${results.filter((x) => x.isError).length} error(s)`);

@@ -13,9 +13,11 @@ export function createConversation(state: ConversationState) {
   return {
     /** A copy to carry across continue-as-new. */
     state: (): ConversationState => ({ ...s, pending: [...s.pending], toolCounts: { ...s.toolCounts } }),
-    add(m: Message) {
+    /** `storedChars`: content of `m` kept in the run store by reference (tool results),
+     * counted so the conversation's size — and worst-case cost estimates — stay right. */
+    add(m: Message, storedChars = 0) {
       s.pending.push(m);
-      s.chars += JSON.stringify(m).length;
+      s.chars += JSON.stringify(m).length + storedChars;
     },
     /** What the next model call sends. */
     forCall(): ConversationRef {

@@ -16,9 +16,10 @@ import { recordRunEnd } from './run-metrics.ts';
  * Either way the typed result stays readable: the `result` query and the memo's `outcome`,
  * and the client's `result()` returns it as it would a completed run's.
  */
-export function endRun<R extends Pick<RunResult, 'outcome'>>(result: R): R {
+export function endRun<R extends Pick<RunResult, 'outcome'>>(result: R, opts: { memoWritten?: boolean } = {}): R {
   setHandler(resultQuery, () => result as unknown as RunResult);
-  upsertMemo({ outcome: result.outcome });
+  // An agent run's last progress update wrote the outcome with the rest of its memo.
+  if (!opts.memoWritten) upsertMemo({ outcome: result.outcome });
   const failure = failureOf(result.outcome);
   if (failure) throw ApplicationFailure.create({ ...failure, nonRetryable: true, details: [result] });
   return result;

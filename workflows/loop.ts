@@ -119,10 +119,11 @@ export function finish(loop: Loop, ended: RunOutcome): RunResult {
   run.note(`run ended: ${outcome.kind}${outcomeDetail(outcome)}`);
   if (outcome.kind === 'answer') run.answeredBy = outcome.answeredBy ?? 'model';
   run.endReason = outcomeReason(outcome);
-  loop.progress.publish(
-    outcome.kind === 'answer' ? 'completed' : outcome.kind,
-    outcome.kind === 'failed' ? outcome.failure.type : undefined,
-  );
+  loop.progress.publish({
+    word: outcome.kind === 'answer' ? 'completed' : outcome.kind,
+    ...(outcome.kind === 'failed' ? { failureType: outcome.failure.type } : {}),
+    outcome,
+  });
   recordRunEnd({
     agent: run.agent.name,
     outcome,

@@ -19,6 +19,8 @@ import {
 import { addUsage, usageSchema, zeroUsage, type Usage } from '../core/usage.ts';
 import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Conversation } from './conversation.ts';
+import type { ToolSpec } from '../core/messages.ts';
+import { canonicalJson, sha256Hex } from '../tools/fingerprint.ts';
 import { countFallback, recordModelCost } from './metrics.ts';
 import { failureFromError, make } from './failures.ts';
 import { callModelActivity } from './activities.ts';
@@ -95,6 +97,23 @@ export function createModelCaller(opts: {
     return rec;
   };
 
+  /** Tool sets a completed call of this execution stored in the run store. */
+  const toolsStored = new Set<string>();
+  const toolsKeys = new WeakMap<readonly ToolSpec[], string>();
+  const toolsKey = (tools: readonly ToolSpec[]): string => {
+    let key = toolsKeys.get(tools);
+    if (!key) toolsKeys.set(tools, (key = `tools/${sha256Hex(canonicalJson(tools))}`));
+    return key;
+  };
+  /** The activity's request: tool definitions by value until a call has stored them, then by
+   * reference (`CallModelInput.toolsRef`). */
+  const requestFor = (request: UnroutedRequest, model: ModelRef) => {
+    const sent = { ...request, system: '', model, messages: [] };
+    if (!request.tools.length) return { request: sent };
+    const key = toolsKey(request.tools);
+    return { request: toolsStored.has(key) ? { ...sent, tools: [] } : sent, toolsRef: key };
+  };
+
   async function call(c: RoutedCall): Promise<RoutedResult> {
     const choice = chooseRoute(routing, c.taskClass);
     const route: Route = c.tier && routing.tiers[c.tier] ? routing.tiers[c.tier]! : choice.route;
@@ -128,7 +147,7 @@ export function createModelCaller(opts: {
           runId,
           step: c.step,
           timeoutMs: config.timeouts.modelCallMs,
-          request: { ...c.request, system: '', model, messages: [] },
+          ...requestFor(c.request, model),
           conversation: sent,
           prompt: c.prompt,
           ...(summarizer ? { summarizer } : {}),
@@ -167,6 +186,7 @@ export function createModelCaller(opts: {
           model,
         );
         opts.onCall?.({ phase: 'end', model: label, record: rec });
+        toolsStored.add(toolsKey(c.request.tools));
         if (!refused) {
           c.conversation.commit(response.message, response.conversationLength);
           return { kind: 'ok', response, model, record: rec };

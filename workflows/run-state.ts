@@ -24,6 +24,8 @@ import { emptyTotals } from './model-caller.ts';
 const KEEP_CALLS = 100;
 const KEEP_AUDIT = 200;
 const CARRY_CALLS = 20;
+/** Call records in a run's result: the most recent (the result is one payload in history). */
+const RESULT_CALLS = 20;
 const CARRY_AUDIT = 50;
 /** Distinct tool calls remembered for loop detection. */
 const KEEP_CALL_KEYS = 200;
@@ -222,7 +224,7 @@ export function resultOf(run: RunState, desk: HumanDesk, outcome: RunOutcome): R
     usage: run.totals.usage,
     costUsd: run.totals.costUsd,
     unpricedCalls: run.totals.unpricedCalls,
-    calls: run.totals.calls,
+    calls: run.totals.calls.slice(-RESULT_CALLS),
     ...(run.tools ? { tools: run.tools } : {}),
     ...(run.toolResults.length ? { toolResults: run.toolResults } : {}),
     ...(run.validation ? { validation: run.validation } : {}),

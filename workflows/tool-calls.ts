@@ -17,6 +17,10 @@ import { countToolDenial } from './metrics.ts';
 import { countEffects, type RunState } from './run-state.ts';
 import { loopStop, toolBudgetStop } from './stops.ts';
 
+/** Tool results longer than this stay in the run store: history carries their start and a
+ * reference, so a step's history does not grow with what its tools return. */
+export const TOOL_RESULT_INLINE_CHARS = 256;
+
 /** A gated tool call: run it (with the input a human may have edited), or answer the model
  * without running it — and perhaps stop the run. */
 type Gate =
@@ -31,12 +35,17 @@ type Gate =
  */
 export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
   const settled = await Promise.all(
-    calls.map(async (call): Promise<{ result: ToolResult; stop?: RunOutcome }> => {
+    calls.map(async (call): Promise<{ result: ToolResult; stop?: RunOutcome; storedChars?: number }> => {
       const gate = await gateToolCall(run, desk, call, step);
-      return gate.kind === 'answer' ? gate : { result: await execute(run, call, step, gate) };
+      return gate.kind === 'answer' ? gate : execute(run, call, step, gate);
     }),
   );
-  return { results: settled.map((s) => s.result), stop: settled.find((s) => s.stop)?.stop };
+  return {
+    results: settled.map((s) => s.result),
+    stop: settled.find((s) => s.stop)?.stop,
+    /** Characters of results kept in the run store beyond what history carries. */
+    storedChars: settled.reduce((sum, s) => sum + (s.storedChars ?? 0), 0),
+  };
 }
 
 const errorResult = (call: ToolCall, content: string): ToolResult => ({
@@ -133,13 +142,13 @@ async function execute(
   call: ToolCall,
   step: number,
   gate: Extract<Gate, { kind: 'run' }>,
-): Promise<ToolResult> {
+): Promise<{ result: ToolResult; storedChars?: number }> {
   const pending = { kind: 'tool_call' as const, step, callId: call.id, tool: call.name };
   run.status.pending.push(pending);
   run.status.toolCalls++;
   const summary = `${call.name} · step ${step}${gate.approvedBy ? ` · approved by ${gate.approvedBy.replace('human:', '')}` : ''}`;
   try {
-    const { content } = await executeToolActivity(
+    const { content, ref, chars } = await executeToolActivity(
       run.agent.timeouts,
       gate.contract,
       summary,
@@ -151,14 +160,16 @@ async function execute(
       input: gate.input,
       principal: run.principal,
       prior: gate.prior,
+      inlineMaxChars: TOOL_RESULT_INLINE_CHARS,
       ...(gate.approvedBy ? { approvedBy: gate.approvedBy } : {}),
     });
-    return { callId: call.id, name: call.name, content, isError: false };
+    const result: ToolResult = { callId: call.id, name: call.name, content, isError: false, ...(ref ? { ref } : {}) };
+    return { result, storedChars: ref && chars ? chars - content.length : 0 };
   } catch (err) {
     if (isCancellation(err)) throw err;
     countEffects(run, call.name, gate.contract.tally?.(gate.input), -1);
     const failure = failureFromError(err);
-    return errorResult(call, `Tool "${call.name}" failed (${failure.type}): ${failure.message}`);
+    return { result: errorResult(call, `Tool "${call.name}" failed (${failure.type}): ${failure.message}`) };
   } finally {
     run.status.pending = run.status.pending.filter((p) => p !== pending);
   }

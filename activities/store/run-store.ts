@@ -69,6 +69,12 @@ export interface RunStore {
   getSummary(conversationId: string): Promise<{ upTo: number; text: string } | undefined>;
   putSummary(conversationId: string, upTo: number, text: string): Promise<void>;
   getPrompt(hash: string): Promise<PromptVersion | undefined>;
+  /** Content kept out of history by reference (e.g. a large tool result), under a key its
+   * writer derives from the run (`<runId>/…`). Written once: a retried write of the same
+   * key replaces it (the same call's result). */
+  putContent(key: string, content: string): Promise<void>;
+  /** Throws `StoreDataMissingError` when nothing is stored under `key`. */
+  getContent(key: string): Promise<string>;
   close(): void;
 }
 
@@ -92,6 +98,7 @@ export function openSqliteRunStore(path: string): RunStore {
       conversation TEXT PRIMARY KEY, up_to INTEGER NOT NULL, body TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS prompts (
       hash TEXT PRIMARY KEY, name TEXT NOT NULL, label TEXT, content TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS contents (key TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS message_writers (
       conversation TEXT NOT NULL, position INTEGER NOT NULL, call TEXT NOT NULL, scheduled_at INTEGER NOT NULL,
       stop TEXT, PRIMARY KEY (conversation, position)) WITHOUT ROWID;
@@ -137,6 +144,10 @@ export function openSqliteRunStore(path: string): RunStore {
     'INSERT INTO summaries (conversation, up_to, body) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET up_to = excluded.up_to, body = excluded.body WHERE excluded.up_to >= summaries.up_to',
   );
   const selectSummary = db.prepare('SELECT up_to, body FROM summaries WHERE conversation = ?');
+  const upsertContent = db.prepare(
+    'INSERT INTO contents (key, body) VALUES (?, ?) ON CONFLICT DO UPDATE SET body = excluded.body',
+  );
+  const selectContent = db.prepare('SELECT body FROM contents WHERE key = ?');
 
   return {
     async putMessages(conversationId, from, messages, fence) {
@@ -188,6 +199,14 @@ export function openSqliteRunStore(path: string): RunStore {
     },
     async putSummary(conversationId, upTo, text) {
       upsertSummary.run(conversationId, upTo, text);
+    },
+    async putContent(key, content) {
+      upsertContent.run(key, content);
+    },
+    async getContent(key) {
+      const row = selectContent.get(key) as { body: string } | undefined;
+      if (!row) throw new StoreDataMissingError(`no content stored under ${key}`);
+      return row.body;
     },
     close: () => db.close(),
   };

@@ -160,6 +160,21 @@ export async function scheduledActivities(temporalClient: Client, runId: string)
     .filter((n): n is string => typeof n === 'string');
 }
 
+/**
+ * Every activity a run executed, in order: the ones scheduled on the task queue and the local
+ * ones (tools marked `local`, the prompt pin), which history records as markers.
+ */
+export async function activitiesRun(temporalClient: Client, runId: string): Promise<string[]> {
+  const history = await temporalClient.workflow.getHandle(runId).fetchHistory();
+  return (history.events ?? []).flatMap((e: HistoryEvent) => {
+    const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduled) return [scheduled];
+    const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+    if (e.markerRecordedEventAttributes?.markerName !== 'core_local_activity' || !data) return [];
+    return [(JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type];
+  });
+}
+
 let runtimeInstalled = false;
 /** Every runtime log line of this test process (workflow, activity, worker), for tests that
  * prove secrets never reach a log. */

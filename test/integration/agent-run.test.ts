@@ -6,7 +6,7 @@ import {
   fakeConfig,
   maybeRecordHistory,
   openaiModel,
-  scheduledActivities,
+  activitiesRun,
   testAgent,
   uniqueName,
   withFakeProviders,
@@ -60,7 +60,7 @@ describe.each([
         const lastBody = JSON.stringify(fake().requests[2]!.body);
         expect(lastBody).toContain('restocking fee'); // the search result came back to the model
         expect(lastBody).toContain('2 * 18.40 * 0.9 = 33.12'); // and so did the calculator's
-        expect(await scheduledActivities(h.temporal, result.runId)).toEqual([
+        expect(await activitiesRun(h.temporal, result.runId)).toEqual([
           'resolvePrompt',
           'callModel',
           'executeTool',
@@ -113,7 +113,7 @@ describe('agentRun tool validation', () => {
 
         expect(result.outcome).toMatchObject({ kind: 'answer', text: '42' });
         expect(result.toolCalls).toBe(1);
-        const activities = await scheduledActivities(h.temporal, result.runId);
+        const activities = await activitiesRun(h.temporal, result.runId);
         expect(activities.filter((a) => a === 'executeTool')).toHaveLength(1);
         const toolMessages = (i: number) => chatBody(openai.requests[i]!).messages.filter((m) => m.role === 'tool');
         expect(toolMessages(1).at(-1)!.content).toMatch(/Invalid arguments for tool "calculator": expression: /);

@@ -12,7 +12,7 @@ import {
   fakeConfig,
   maybeRecordHistory,
   openaiModel,
-  scheduledActivities,
+  activitiesRun,
   testAgent,
   uniqueName,
   withFakeProviders,
@@ -101,7 +101,7 @@ describe('authorization by identity', () => {
       });
       expect(chatBody(fake.requests[0]!).tools!.map((t) => t.function.name)).toEqual(['search_docs', 'lookup_order']);
       expect(lastToolText(fake.requests[1]!)).toMatch(/^Unknown tool "refund_order"/);
-      expect(await scheduledActivities(h.temporal, result.runId)).not.toContain('executeTool');
+      expect(await activitiesRun(h.temporal, result.runId)).not.toContain('executeTool');
       expect(result.audit).toContainEqual(
         expect.objectContaining({ event: 'tool_denied', tool: 'refund_order', by: 'policy' }),
       );
@@ -177,7 +177,7 @@ describe('human approval', () => {
         const result = await run.result();
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'done' });
         expect(refundsIn(stateDir)).toEqual([]);
-        expect((await scheduledActivities(h.temporal, run.runId)).filter((a) => a === 'executeTool')).toHaveLength(1); // search_docs only
+        expect((await activitiesRun(h.temporal, run.runId)).filter((a) => a === 'executeTool')).toHaveLength(1); // search_docs only
         expect(lastToolText(fake.requests.at(-1)!)).toBe('A human (human:bob) rejected this call: prompt injection');
         expect(result.audit.map((a) => a.event)).toEqual(['tool_allowed', 'approval_requested', 'rejected']);
       },

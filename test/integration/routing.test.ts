@@ -6,7 +6,7 @@ import {
   useHarness,
   fakeConfig,
   maybeRecordHistory,
-  scheduledActivities,
+  activitiesRun,
   testAgent,
   withFakeProviders,
   withWorker,
@@ -123,7 +123,7 @@ describe('fallback chains', () => {
         expect(result.calls[1]!.fallbackReason).toBe(
           'provider_unavailable on openai/gpt-4.1 → anthropic/claude-haiku-4-5',
         );
-        expect(await scheduledActivities(h.temporal, result.runId)).toEqual([
+        expect(await activitiesRun(h.temporal, result.runId)).toEqual([
           'resolvePrompt',
           'callModel',
           'callModel',

@@ -1,0 +1,161 @@
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApplicationFailure, type Logger } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { CallModelInput, ExecuteToolInput } from '../../core/activity-contracts.ts';
+import { createCallModel } from '../../activities/call-model.ts';
+import { createExecuteTool } from '../../activities/execute-tool.ts';
+import { createOpenAIAdapter } from '../../activities/model/index.ts';
+import { openSqliteRunStore, type RunStore } from '../../activities/store/run-store.ts';
+import { defineTool, ToolDefinitionError } from '../../tools/define-tool.ts';
+import { registerTool } from '../../tools/handlers/types.ts';
+import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+
+/**
+ * What history does not carry: large tool results and the offered tools' definitions stay
+ * in the run store, and the model call reads them back from there.
+ */
+const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+const run = <A, R>(fn: (a: A) => Promise<R>, arg: A): Promise<R> =>
+  new MockActivityEnvironment({}, { logger: silent }).run(fn, arg);
+
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const x of open.splice(0)) await x.close();
+});
+function store(): RunStore {
+  const s = openSqliteRunStore(':memory:');
+  open.push(s);
+  return s;
+}
+
+const echo = defineTool({
+  name: 'echo',
+  description: 'returns n characters',
+  input: z.object({ n: z.number().int().nonnegative() }),
+  effect: 'read',
+  maxResultChars: 100_000,
+});
+const echoTool = registerTool(echo, async ({ n }) => 'x'.repeat(n));
+const toolCall = (n: number, extra: Partial<ExecuteToolInput> = {}): ExecuteToolInput => ({
+  runId: 'run-1',
+  step: 4,
+  callId: 'call-9',
+  name: 'echo',
+  input: { n },
+  principal: { tenant: 't', user: 'u', scopes: [], roles: [], attributes: {} },
+  ...extra,
+});
+
+describe('executeTool: results by reference', () => {
+  it('keeps a result over inlineMaxChars in the store and returns its start and key', async () => {
+    const s = store();
+    const executeTool = createExecuteTool([echoTool], s);
+    const r = await run(executeTool, toolCall(5_000, { inlineMaxChars: 256 }));
+    expect(r).toEqual({ content: 'x'.repeat(256), truncated: false, ref: 'run-1/tool/4/call-9', chars: 5_000 });
+    expect(await s.getContent('run-1/tool/4/call-9')).toBe('x'.repeat(5_000));
+  });
+
+  it('returns a short result inline, and any result inline when the caller did not ask', async () => {
+    const s = store();
+    const executeTool = createExecuteTool([echoTool], s);
+    expect(await run(executeTool, toolCall(256, { inlineMaxChars: 256 }))).toEqual({
+      content: 'x'.repeat(256),
+      truncated: false,
+    });
+    expect(await run(executeTool, toolCall(5_000))).toEqual({ content: 'x'.repeat(5_000), truncated: false });
+    await expect(s.getContent('run-1/tool/4/call-9')).rejects.toThrow(/no content stored/);
+  });
+});
+
+describe('callModel: content by reference', () => {
+  let server: FakeProviderServer;
+  afterEach(async () => server?.close());
+
+  const spec = { name: 'echo', description: 'returns n characters', inputSchema: { type: 'object' } };
+  const base = (s: Partial<CallModelInput>): CallModelInput => ({
+    runId: 'run-1',
+    step: 2,
+    timeoutMs: 5_000,
+    request: { model: { provider: 'openai', name: 'm' }, system: 'sys', messages: [], tools: [], maxOutputTokens: 64 },
+    ...s,
+  });
+
+  it('sends the model a referenced tool result whole, and the tools it stored on an earlier call', async () => {
+    server = await startFakeOpenAI();
+    const s = store();
+    await s.putContent('run-1/tool/1/c1', 'y'.repeat(3_000));
+    const callModel = createCallModel(
+      { openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) },
+      { store: s },
+    );
+    const toolsRef = `tools/${'a'.repeat(64)}`;
+    server.push(
+      { kind: 'tool_calls', calls: [{ id: 'c1', name: 'echo', args: { n: 3000 } }] },
+      { kind: 'text', text: 'ok' },
+    );
+    await run(
+      callModel,
+      base({
+        request: { ...base({}).request, tools: [spec] },
+        toolsRef,
+        conversation: { id: 'run-1', storedLength: 0, append: [{ role: 'user', content: 'go' }] },
+      }),
+    );
+    const second = base({
+      toolsRef,
+      step: 3,
+      conversation: {
+        id: 'run-1',
+        storedLength: 2,
+        append: [
+          {
+            role: 'tool',
+            results: [{ callId: 'c1', name: 'echo', content: 'y'.repeat(10), isError: false, ref: 'run-1/tool/1/c1' }],
+          },
+        ],
+      },
+    });
+    expect((await run(callModel, second)).message.text).toBe('ok');
+    const sent = server.requests[1]!.body as { messages: { role: string; content: string }[]; tools?: unknown[] };
+    expect(sent.messages.find((m) => m.role === 'tool')?.content).toBe('y'.repeat(3_000));
+    expect(sent.tools).toHaveLength(1);
+    // The stored conversation holds the whole result, without the reference.
+    const stored = await s.getMessages('run-1', 3);
+    expect(stored[2]).toEqual({
+      role: 'tool',
+      results: [{ callId: 'c1', name: 'echo', content: 'y'.repeat(3_000), isError: false }],
+    });
+  });
+
+  it('fails typed and non-retryable when the referenced tools are not in the store', async () => {
+    server = await startFakeOpenAI();
+    const callModel = createCallModel(
+      { openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) },
+      { store: store() },
+    );
+    const missing = base({
+      toolsRef: `tools/${'b'.repeat(64)}`,
+      conversation: { id: 'run-2', storedLength: 0, append: [{ role: 'user', content: 'go' }] },
+    });
+    const err = await run(callModel, missing).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'internal', nonRetryable: true });
+    expect((err as Error).message).toMatch(/tool definitions \(tools\/b{64}\) are missing from the run store/);
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('defineTool: local activities', () => {
+  const def = { name: 't', description: 'd', input: z.object({}) };
+  it('runs reads locally by default, idempotent tools when asked, side effects never', () => {
+    expect(defineTool({ ...def, effect: 'read' }).local).toBe(true);
+    expect(defineTool({ ...def, effect: 'read', local: false }).local).toBe(false);
+    expect(defineTool({ ...def, effect: 'idempotent' }).local).toBe(false);
+    expect(defineTool({ ...def, effect: 'idempotent', local: true }).local).toBe(true);
+    expect(defineTool({ ...def, effect: 'side-effect' }).local).toBe(false);
+    expect(() => defineTool({ ...def, effect: 'side-effect', local: true })).toThrow(ToolDefinitionError);
+    expect(() => defineTool({ ...def, effect: 'side-effect', local: true })).toThrow(/cannot be local/);
+  });
+});
