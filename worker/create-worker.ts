@@ -113,7 +113,9 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     failureThreshold: config.BOSUN_BREAKER_FAILURES,
     openMs: config.BOSUN_BREAKER_OPEN_MS,
   });
-  const store = shared(join(config.BOSUN_STATE_DIR, 'runs.db'), openSqliteRunStore);
+  const store = shared(join(config.BOSUN_STATE_DIR, 'runs.db'), (path) =>
+    openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC }),
+  );
   const providers = opts.providers ?? builtInProviders;
   const activities = createActivities({
     models: createModelAdapters(config, providers),

@@ -88,8 +88,8 @@ export function promptHash(content: string): string {
 
 /** The embedded store: one SQLite file (or `:memory:`), WAL mode for concurrent workers on
  * the same machine. */
-export function openSqliteRunStore(path: string): RunStore {
-  const db = openSqlite(path);
+export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 'normal' } = {}): RunStore {
+  const db = openSqlite(path, opts);
   db.exec(`
     CREATE TABLE IF NOT EXISTS messages (
       conversation TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL,

@@ -9,13 +9,16 @@ import { DatabaseSync } from 'node:sqlite';
 /**
  * Opens a SQLite file (creating its folder), or `:memory:`. WAL mode lets readers go on
  * while one process writes; the busy timeout makes a second writer wait for the first
- * rather than fail.
+ * rather than fail. `synchronous`: `full` (SQLite's default) fsyncs every commit; `normal`
+ * only at WAL checkpoints — safe against a crashed process, not against a power loss of the
+ * machine for the last commits, and ~100× cheaper per commit.
  */
-export function openSqlite(path: string): DatabaseSync {
+export function openSqlite(path: string, opts: { synchronous?: 'full' | 'normal' } = {}): DatabaseSync {
   const inMemory = path === ':memory:';
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path, { timeout: 10_000 });
   if (!inMemory) db.exec('PRAGMA journal_mode = WAL');
+  if (opts.synchronous === 'normal') db.exec('PRAGMA synchronous = NORMAL');
   return db;
 }
 

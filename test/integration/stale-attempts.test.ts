@@ -8,7 +8,7 @@ import { openSqliteRunStore } from '../../activities/store/run-store.ts';
 import type { Message } from '../../core/messages.ts';
 import type { RunResult } from '../../core/run.ts';
 import { startFakeOpenAI, type FakeReply, type RecordedRequest } from '../kit/index.ts';
-import { openaiModel, testAgent, uniqueName, useHarness } from '../helpers/harness.ts';
+import { activitiesRun, openaiModel, testAgent, uniqueName, useHarness } from '../helpers/harness.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { chatBody } from '../helpers/chat-body.ts';
 
@@ -118,10 +118,7 @@ describe('a stale model-call attempt cannot rewrite the conversation', () => {
         expect(rejected).toEqual([]);
 
         // What the workflow executed ...
-        const history = await h.temporal.workflow.getHandle(runId).fetchHistory();
-        const executed = (history.events ?? [])
-          .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTool')
-          .map((e) => e.activityTaskScheduledEventAttributes!.activityId);
+        const executed = (await activitiesRun(h.temporal, runId)).filter((a) => a === 'executeTool');
         expect(executed).toHaveLength(2);
         expect(result.calls.filter((c) => c.outcome === 'ok')).toHaveLength(3);
 

@@ -25,11 +25,17 @@ describe('loadWorkerConfig', () => {
       TEMPORAL_NAMESPACE: 'default',
       BOSUN_TASK_QUEUE: 'bosun',
       BOSUN_STATE_DIR: '.bosun',
+      BOSUN_STORE_SYNC: 'normal',
       TEMPORAL_TLS: false,
       BOSUN_BREAKER_FAILURES: 5,
       BOSUN_BREAKER_OPEN_MS: 30_000,
       BOSUN_MAX_INFLIGHT_PER_MODEL: 8,
     });
+  });
+
+  it('reads when the run store syncs: normal by default, full on request, nothing else', () => {
+    expect(loadWorkerConfig({ BOSUN_STORE_SYNC: 'full' })).toMatchObject({ BOSUN_STORE_SYNC: 'full' });
+    expect(() => loadWorkerConfig({ BOSUN_STORE_SYNC: 'always' })).toThrow(/BOSUN_STORE_SYNC/);
   });
 
   it('reads the in-flight limit per model as a positive integer', () => {
