@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { toolSpecSchema, type Message } from '../core/messages.ts';
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CallModelInput } from '../core/activity-contracts.ts';
+import type { CallModelInput, PromptPin } from '../core/activity-contracts.ts';
 import { describeModel, type ModelRequest, type ModelResponse, type ProviderId } from '../core/model.ts';
 import { configureHint, type TokenizerFamily } from '../core/provider-profile.ts';
 import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
@@ -22,7 +22,7 @@ import {
 } from './model/call-guards.ts';
 import { checkResultSize, fenceOf, handBack, storeAnswer } from './answer-handback.ts';
 import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
-import type { RunStore, WriteFence } from './store/run-store.ts';
+import { promptHash, type RunStore, type WriteFence } from './store/run-store.ts';
 import { assembleRequest } from './context/assemble.ts';
 import { compactContextRecord } from '../core/context.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
@@ -310,17 +310,7 @@ async function materialize(
     });
   }
   let system = input.request.system;
-  if (input.prompt) {
-    const prompt = await store.getPrompt(input.prompt.hash);
-    if (!prompt) {
-      throw ApplicationFailure.create({
-        type: 'internal',
-        nonRetryable: true,
-        message: `prompt ${input.prompt.name}@${input.prompt.hash.slice(0, 12)} is missing from the run store`,
-      });
-    }
-    system = prompt.content;
-  }
+  if (input.prompt) system = await promptText(input, input.prompt, store);
   let messages = input.request.messages;
   if (input.conversation) {
     const { id, storedLength, append } = input.conversation;
@@ -352,6 +342,31 @@ async function toolsOf(input: CallModelInput, store: RunStore): Promise<ModelReq
       message: `the run's tool definitions (${toolsRef}) are missing from the run store: ${(err as Error).message}`,
     });
   }
+}
+
+/** The pinned prompt's text: as the first call sends it (checked against the pin, then
+ * stored), or from the store. */
+async function promptText(input: CallModelInput, pin: PromptPin, store: RunStore): Promise<string> {
+  if (input.promptContent !== undefined) {
+    if (promptHash(input.promptContent) !== pin.hash) {
+      throw ApplicationFailure.create({
+        type: 'internal',
+        nonRetryable: true,
+        message: `prompt ${pin.name}: the text sent does not match its pinned hash ${pin.hash.slice(0, 12)}`,
+      });
+    }
+    await store.putPrompt({ name: pin.name, content: input.promptContent });
+    return input.promptContent;
+  }
+  const prompt = await store.getPrompt(pin.hash);
+  if (!prompt) {
+    throw ApplicationFailure.create({
+      type: 'internal',
+      nonRetryable: true,
+      message: `prompt ${pin.name}@${pin.hash.slice(0, 12)} is missing from the run store`,
+    });
+  }
+  return prompt.content;
 }
 
 /** Tool results sent by reference get their whole content back from the store, so the

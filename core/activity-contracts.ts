@@ -42,6 +42,10 @@ export const callModelInputSchema = z.object({
    * Without it the text is inline, up to what fits in a Temporal payload
    * (`MAX_ACTIVITY_RESULT_BYTES`); a larger answer ends `payload_too_large`. */
   answerInlineMaxBytes: z.number().int().nonnegative().optional(),
+  /** The pinned prompt's text, sent by the first call of a run whose instructions are inline
+   * (the workflow computed `prompt.hash` from it): the activity checks the hash and stores the
+   * text under it; later calls send the hash only. */
+  promptContent: z.string().optional(),
   /** The offered tools' definitions kept in the run store under this content-addressed key
    * (`tools/<sha256>`): a call that sends `request.tools` stores them there, a call that
    * sends none reads them from there — so history carries the tool schemas once per run,

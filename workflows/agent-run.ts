@@ -89,7 +89,9 @@ async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
     const message = `agent "${agent.name}" offers tools this worker does not serve: ${unknownTools.join(', ')} (served: ${catalog().toolNames().join(', ')})`;
     return { kind: 'failed', failure: make('invalid_input', message) };
   }
-  run.prompt = await pinPrompt(agent.name, agent.instructions);
+  const { pin, content } = await pinPrompt(agent.name, agent.instructions);
+  run.prompt = pin;
+  if (content !== undefined) loop.caller.knowPrompt(pin, content);
   let firstMessage = task;
   let missingContext: string | undefined;
   if (agent.retrieval) {

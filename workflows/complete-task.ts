@@ -73,7 +73,8 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
   });
   const contract = task.output;
   // The prompt is pinned by content hash and the conversation kept in the run store.
-  const prompt = await pinPrompt(task.name, task.instructions);
+  const { pin: prompt, content } = await pinPrompt(task.name, task.instructions);
+  if (content !== undefined) caller.knowPrompt(prompt, content);
   const conversation = newConversation(runId, { role: 'user', content: task.input });
   const request = {
     system: '',

@@ -107,12 +107,16 @@ export function createModelCaller(opts: {
   };
   /** The activity's request: tool definitions by value until a call has stored them, then by
    * reference (`CallModelInput.toolsRef`). */
-  const requestFor = (request: UnroutedRequest, model: ModelRef) => {
+  const requestFor = (request: UnroutedRequest, model: ModelRef, prompt: PromptPin) => {
     const sent = { ...request, system: '', model, messages: [] };
-    if (!request.tools.length) return { request: sent };
+    const text = unstoredPrompts.get(prompt.hash);
+    const withPrompt = text !== undefined ? { promptContent: text } : {};
+    if (!request.tools.length) return { request: sent, ...withPrompt };
     const key = toolsKey(request.tools);
-    return { request: toolsStored.has(key) ? { ...sent, tools: [] } : sent, toolsRef: key };
+    return { request: toolsStored.has(key) ? { ...sent, tools: [] } : sent, toolsRef: key, ...withPrompt };
   };
+  /** Prompt texts pinned in the workflow (inline instructions) that no call has stored yet. */
+  const unstoredPrompts = new Map<string, string>();
 
   async function call(c: RoutedCall): Promise<RoutedResult> {
     const choice = chooseRoute(routing, c.taskClass);
@@ -147,7 +151,7 @@ export function createModelCaller(opts: {
           runId,
           step: c.step,
           timeoutMs: config.timeouts.modelCallMs,
-          ...requestFor(c.request, model),
+          ...requestFor(c.request, model, c.prompt),
           conversation: sent,
           prompt: c.prompt,
           ...(summarizer ? { summarizer } : {}),
@@ -187,6 +191,7 @@ export function createModelCaller(opts: {
         );
         opts.onCall?.({ phase: 'end', model: label, record: rec });
         toolsStored.add(toolsKey(c.request.tools));
+        unstoredPrompts.delete(c.prompt.hash);
         if (!refused) {
           c.conversation.commit(response.message, response.conversationLength);
           return { kind: 'ok', response, model, record: rec };
@@ -221,7 +226,11 @@ export function createModelCaller(opts: {
     return worstCaseCost(inputTokens, request.maxOutputTokens, price);
   }
 
-  return { call, routing };
+  /** A prompt pinned in the workflow, whose text the next call must store
+   * (`pinPrompt`'s `content`). */
+  const knowPrompt = (pin: PromptPin, content: string) => void unstoredPrompts.set(pin.hash, content);
+
+  return { knowPrompt, call, routing };
 }
 
 export function emptyTotals(): CallTotals {

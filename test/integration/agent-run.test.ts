@@ -61,7 +61,6 @@ describe.each([
         expect(lastBody).toContain('restocking fee'); // the search result came back to the model
         expect(lastBody).toContain('2 * 18.40 * 0.9 = 33.12'); // and so did the calculator's
         expect(await activitiesRun(h.temporal, result.runId)).toEqual([
-          'resolvePrompt',
           'callModel',
           'executeTool',
           'callModel',

@@ -51,13 +51,8 @@ describe('crash recovery', () => {
       expect(firstCallBodies).toHaveLength(1);
       expect(fake.requests[2]!.body).toEqual(fake.requests[1]!.body);
 
-      // The prompt pin and the (read) tool ran as local activities, once each.
-      expect(await activitiesRun(h.temporal, run.runId)).toEqual([
-        'resolvePrompt',
-        'callModel',
-        'executeTool',
-        'callModel',
-      ]);
+      // The (read) tool ran as a local activity, once; inline instructions need no activity.
+      expect(await activitiesRun(h.temporal, run.runId)).toEqual(['callModel', 'executeTool', 'callModel']);
       const history = await h.temporal.workflow.getHandle(run.runId).fetchHistory();
       const attempts = (history.events ?? [])
         .map((e) => e.activityTaskStartedEventAttributes?.attempt)

@@ -95,10 +95,10 @@ describe('history footprint per step', () => {
     const large = await measure('blob', 5_000);
 
     // One model activity per step; the tool call is a marker in the same workflow task; the
-    // prompt pin is a marker too.
+    // inline instructions are pinned in the workflow (no activity).
     for (const m of [small, large]) {
       expect(m.scheduled).toEqual(Array(STEPS + 1).fill('callModel'));
-      expect(m.markers).toBe(STEPS + 1);
+      expect(m.markers).toBe(STEPS);
       expect(m.eventsPerStep).toBe(7);
       // The client set status and agent at start; nothing changed what they show until the end.
       expect(m.searchAttributeUpserts).toBe(1);
@@ -119,7 +119,7 @@ describe('history footprint per step', () => {
   it('a tool that may not run locally is an activity, with its large result by reference too', async () => {
     const remote = await measure('blob_remote', 5_000);
     expect(remote.scheduled.filter((n) => n === 'executeTool')).toHaveLength(STEPS);
-    expect(remote.markers).toBe(1);
+    expect(remote.markers).toBe(0);
     const local = await measure('blob', 5_000);
     // The local tool saves the tool activity's events and its workflow task on every step.
     expect(remote.eventsPerStep - local.eventsPerStep).toBe(5);

@@ -7,7 +7,7 @@ import type { CallModelInput, ExecuteToolInput } from '../../core/activity-contr
 import { createCallModel } from '../../activities/call-model.ts';
 import { createExecuteTool } from '../../activities/execute-tool.ts';
 import { createOpenAIAdapter } from '../../activities/model/index.ts';
-import { openSqliteRunStore, type RunStore } from '../../activities/store/run-store.ts';
+import { openSqliteRunStore, promptHash, type RunStore } from '../../activities/store/run-store.ts';
 import { defineTool, ToolDefinitionError } from '../../tools/define-tool.ts';
 import { registerTool } from '../../tools/handlers/types.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
@@ -144,6 +144,39 @@ describe('callModel: content by reference', () => {
     expect(err).toMatchObject({ type: 'internal', nonRetryable: true });
     expect((err as Error).message).toMatch(/tool definitions \(tools\/b{64}\) are missing from the run store/);
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('callModel: a prompt pinned in the workflow', () => {
+  let server: FakeProviderServer;
+  afterEach(async () => server?.close());
+  const withPrompt = (content: string, hash: string): CallModelInput => ({
+    runId: 'run-p',
+    step: 1,
+    timeoutMs: 5_000,
+    request: { model: { provider: 'openai', name: 'm' }, system: '', messages: [], tools: [], maxOutputTokens: 64 },
+    conversation: { id: 'run-p', storedLength: 0, append: [{ role: 'user', content: 'go' }] },
+    prompt: { name: 'a/instructions', hash },
+    promptContent: content,
+  });
+
+  it('stores the text the first call sends under its hash, and refuses a text that does not match it', async () => {
+    server = await startFakeOpenAI();
+    const s = store();
+    const callModel = createCallModel(
+      { openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) },
+      { store: s },
+    );
+    server.push({ kind: 'text', text: 'ok' });
+    const hash = promptHash('Be brief.');
+    await run(callModel, withPrompt('Be brief.', hash));
+    expect((server.requests[0]!.body as { messages: { content: string }[] }).messages[0]!.content).toBe('Be brief.');
+    expect(await s.getPrompt(hash)).toMatchObject({ name: 'a/instructions', content: 'Be brief.' });
+
+    const err = await run(callModel, withPrompt('Be verbose.', hash)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'internal', nonRetryable: true });
+    expect((err as Error).message).toMatch(/does not match its pinned hash/);
+    expect(server.requests).toHaveLength(1);
   });
 });
 
