@@ -209,12 +209,19 @@ function checkInputSchema(name: string, input: z.ZodType): void {
 
 /** The tool as a model sees it; the JSON Schema is derived from the zod input. */
 export function toolSpec(contract: ToolContract): ToolSpec {
+  const cached = specs.get(contract);
+  if (cached) return cached;
   const { $schema: _ignored, ...schema } = z.toJSONSchema(contract.input, { target: 'draft-7', io: 'input' }) as Record<
     string,
     unknown
   >;
-  return { name: contract.name, description: contract.description, inputSchema: schema };
+  const spec: ToolSpec = { name: contract.name, description: contract.description, inputSchema: schema };
+  specs.set(contract, spec);
+  return spec;
 }
+/** A contract is frozen and its spec a pure function of it: converted once per process (and
+ * per workflow sandbox), not at the start of every run. Callers must not mutate the spec. */
+const specs = new WeakMap<ToolContract, ToolSpec>();
 
 export type InputCheck<T> = { ok: true; value: T } | { ok: false; message: string };
 

@@ -13,6 +13,14 @@ import { toolSpec } from './define-tool.ts';
  * ran". Pure JS: it gives the same answer in the workflow sandbox and in Node.
  */
 export function toolFingerprint(contract: ToolContract): string {
+  let fingerprint = fingerprints.get(contract);
+  if (fingerprint === undefined) fingerprints.set(contract, (fingerprint = computeFingerprint(contract)));
+  return fingerprint;
+}
+/** Pure in the (frozen) contract: hashed once per process and per workflow sandbox. */
+const fingerprints = new WeakMap<ToolContract, string>();
+
+function computeFingerprint(contract: ToolContract): string {
   const { name, description, inputSchema } = toolSpec(contract);
   const policy = (p: unknown) => (typeof p === 'function' ? 'policy' : (p ?? null));
   const facts = {
