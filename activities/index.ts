@@ -6,6 +6,9 @@ import type { CircuitBreaker } from './model/breaker.ts';
 import type { ModelPacer } from './model/pacer.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { createExecuteTool } from './execute-tool.ts';
+import { createMcpActivities } from './mcp/activities.ts';
+import { createMcpPool, type McpPool } from './mcp/pool.ts';
+import type { BlobStore } from './store/blob-store.ts';
 import { createResolvePrompt } from './resolve-prompt.ts';
 import { createRetrieveActivity } from './retrieval/retrieve-activity.ts';
 import type { Retriever } from '../core/retrieval.ts';
@@ -28,6 +31,9 @@ export interface ActivityDeps {
   promptsDir: string;
   /** The knowledge base behind `retrieve` (and the search tools). */
   retriever: Retriever;
+  /** MCP servers (one pooled connection each) and where binary results go; none by default
+   * (a run that selects a server then ends `invalid_input`, naming what is configured). */
+  mcp?: { pool: McpPool; blobs: BlobStore };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -41,7 +47,16 @@ export function createActivities(deps: ActivityDeps) {
     executeTool: createExecuteTool(deps.tools),
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
     retrieve: createRetrieveActivity(deps.retriever),
+    ...createMcpActivities(deps.mcp ?? { pool: createMcpPool([]), blobs: noBlobs }),
   };
 }
 
 export type BosunActivities = ReturnType<typeof createActivities>;
+
+/** A worker without MCP servers stores no binary results. */
+const noBlobs: BlobStore = {
+  put: () => {
+    throw new Error('no blob store: this worker serves no MCP servers');
+  },
+  get: () => undefined,
+};

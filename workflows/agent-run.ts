@@ -17,6 +17,7 @@ import { askHuman, finish, startLoop, type Loop } from './loop.ts';
 import { countValidation } from './metrics.ts';
 import type { RoutedResult, UnroutedRequest } from './model-caller.ts';
 import { judgeOutput, settleOutput } from './output-ladder.ts';
+import { carriedMcp, openMcpTools } from './mcp-tools.ts';
 import { pinPrompt } from './prompts.ts';
 import { lookUp, withDocuments } from './retrieval.ts';
 import { carry, newRunState, rememberResults, summarize, trimRecords } from './run-state.ts';
@@ -77,7 +78,8 @@ async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
   const { run } = loop;
   const { agent } = run;
   const { task } = run.input;
-  if (run.input.resume) return undefined;
+  const mcpFailure = await openMcpTools(loop);
+  if (mcpFailure || run.input.resume) return mcpFailure;
   const unknownTools = agent.tools.filter((name) => !catalog().tool(name));
   if (unknownTools.length > 0) {
     const message = `agent "${agent.name}" offers tools this worker does not serve: ${unknownTools.join(', ')} (served: ${catalog().toolNames().join(', ')})`;
@@ -217,7 +219,7 @@ async function settleAnswer(
  * continues as new with its state carried. */
 async function continueRunAsNew(loop: Loop, rawInput: RunInputInit): Promise<never> {
   await condition(allHandlersFinished);
-  const resume = carry(loop.run, loop.desk);
+  const resume = { ...carry(loop.run, loop.desk), ...carriedMcp(loop.run) };
   log.info('continuing as new', {
     runId: loop.run.id,
     step: loop.run.status.step,
