@@ -13,8 +13,9 @@ export type StoreBinary = (bytes: Uint8Array, mimeType: string) => BlobRef;
 
 /**
  * A server's result as the text the model sees: text blocks as they are; structured content
- * as JSON (unless a text block already carries the same JSON, as the spec suggests servers
- * do); embedded text resources with their URI; images, audio and blob resources stored by
+ * as JSON after them, unless it only repeats them (a text block carries the same JSON, as
+ * the spec suggests servers do, or every value in it is text already shown — the reference
+ * filesystem server sends `{ content: <the text> }`); embedded text resources with their URI; images, audio and blob resources stored by
  * reference (`[image image/png, 1,234 bytes: blob:…]`) — never their bytes, which would bloat
  * history and mean nothing to most models; resource links as their URI. `isError` is passed
  * through: the activity turns it into a typed tool error.
@@ -22,10 +23,8 @@ export type StoreBinary = (bytes: Uint8Array, mimeType: string) => BlobRef;
 export function mapMcpResult(result: McpCallResult, store: StoreBinary): { text: string; isError: boolean } {
   const parts: string[] = [];
   for (const block of result.content ?? []) parts.push(blockText(block, store));
-  if (result.structuredContent !== undefined) {
-    const json = canonicalJson(result.structuredContent);
-    const already = parts.some((p) => sameJson(p, json));
-    if (!already) parts.push(JSON.stringify(result.structuredContent));
+  if (result.structuredContent !== undefined && !repeatsText(result.structuredContent, parts)) {
+    parts.push(JSON.stringify(result.structuredContent));
   }
   return { text: parts.join('\n'), isError: result.isError === true };
 }
@@ -55,6 +54,20 @@ function blockText(block: unknown, store: StoreBinary): string {
 function stored(kind: string, base64: string, mimeType: string, store: StoreBinary): string {
   const ref = store(Buffer.from(base64, 'base64'), mimeType);
   return `[${kind} ${ref.mimeType}, ${ref.bytes.toLocaleString('en-US')} bytes, stored as ${ref.ref}]`;
+}
+
+function repeatsText(structured: unknown, parts: string[]): boolean {
+  const json = canonicalJson(structured);
+  if (parts.some((p) => sameJson(p, json))) return true;
+  const leaves: unknown[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    else leaves.push(v);
+  };
+  walk(structured);
+  const text = parts.join('\n');
+  return leaves.length > 0 && leaves.every((l) => typeof l === 'string' && text.includes(l));
 }
 
 function sameJson(text: string, canonical: string): boolean {
