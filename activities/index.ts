@@ -7,6 +7,7 @@ import type { ModelPacer } from './model/pacer.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { createExecuteTool } from './execute-tool.ts';
 import { createMcpActivities } from './mcp/activities.ts';
+import { createDescribeMcpServers } from './mcp/describe.ts';
 import { createMcpPool, type McpPool } from './mcp/pool.ts';
 import type { BlobStore } from './store/blob-store.ts';
 import { createResolvePrompt } from './resolve-prompt.ts';
@@ -47,11 +48,15 @@ export function createActivities(deps: ActivityDeps) {
     executeTool: createExecuteTool(deps.tools),
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
     retrieve: createRetrieveActivity(deps.retriever),
-    ...createMcpActivities(deps.mcp ?? { pool: createMcpPool([]), blobs: noBlobs }),
+    ...mcpActivities(deps.mcp ?? { pool: createMcpPool([]), blobs: noBlobs }),
   };
 }
 
 export type BosunActivities = ReturnType<typeof createActivities>;
+
+function mcpActivities(mcp: { pool: McpPool; blobs: BlobStore }) {
+  return { ...createMcpActivities(mcp), describeMcpServers: createDescribeMcpServers(mcp.pool) };
+}
 
 /** A worker without MCP servers stores no binary results. */
 const noBlobs: BlobStore = {

@@ -97,3 +97,31 @@ export const callMcpToolInputSchema = z.object({
   prior: z.object({ calls: z.number().int().nonnegative(), totals: z.record(z.string(), z.number()) }).optional(),
 });
 export type CallMcpToolInput = z.infer<typeof callMcpToolInputSchema>;
+
+/** One configured server as a worker sees it (`bosun mcp list`): how it is reached (no
+ * secret values), whether it is reachable, and its tools with the policy each would get. */
+export interface McpServerReport {
+  server: string;
+  /** `stdio: node server.js /data` or `http: https://…` (secrets by variable name only). */
+  transport: string;
+  state: 'connected' | 'unreachable';
+  error?: string;
+  pid?: number;
+  tools: {
+    name: string;
+    tool: string;
+    description: string;
+    inputSchema: Record<string, unknown>;
+    annotations?: Record<string, unknown>;
+    schemaHash: string;
+    policy: McpToolPolicy;
+  }[];
+  /** Configuration that names tools the server does not list, and the like. */
+  warnings: string[];
+}
+
+export interface McpInventory {
+  /** The worker's identity (host and process) that answered. */
+  worker: string;
+  servers: McpServerReport[];
+}

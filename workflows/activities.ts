@@ -68,7 +68,7 @@ export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContra
   return (input: ExecuteToolInput) => executeTool.executeWithOptions(options, [input]);
 }
 
-const { listMcpTools, callMcpTool } = proxyActivities<BosunActivities>({ startToCloseTimeout: '1m' });
+const { listMcpTools, callMcpTool, describeMcpServers } = proxyActivities<BosunActivities>({ startToCloseTimeout: '1m' });
 
 /**
  * Lists the selected MCP servers' tools at a run's start (connect, handshake, `tools/list`).
@@ -102,4 +102,14 @@ export function callMcpToolActivity(timeouts: CallTimeouts, contract: ToolContra
     summary,
   };
   return (input: CallMcpToolInput) => callMcpTool.executeWithOptions(options, [input]);
+}
+
+/** `bosun mcp list`'s one activity: quick, no retries beyond a second attempt. */
+export function describeMcpServersActivity() {
+  const options: ActivityOptions = {
+    startToCloseTimeout: '40s',
+    retry: { maximumAttempts: 2, ...noRetryFor },
+    summary: 'describe MCP servers',
+  };
+  return () => describeMcpServers.executeWithOptions(options, []);
 }
