@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createBosunClient, type BosunClient } from '../../client/client.ts';
+import { main } from '../../client/cli/main.ts';
 import type { AgentDefinitionInput } from '../../core/run.ts';
 import { openSqliteBlobStore } from '../../activities/store/blob-store.ts';
 import { demoApp } from '../../examples/demo/app.ts';
@@ -113,7 +114,7 @@ describe('tools from MCP servers', () => {
           expect(result.outcome).toEqual({ kind: 'answer', text: 'done', truncated: false });
 
           // The model was offered the server's tools with the server's JSON Schema.
-          const offered = chatBody(fake.requests[0]!).tools as { function: { name: string; parameters: any } }[];
+          const offered = chatBody(fake.requests[0]!).tools as { function: { name: string; parameters: unknown } }[];
           expect(offered.map((t) => t.function.name)).toEqual(['files__read_text_file', 'files__write_file']);
           expect(offered[0]!.function.parameters).toMatchObject({ type: 'object', required: ['path'] });
           expect(lastToolText(fake.requests[1]!)).toBe('The launch code is 4-8-15.');
@@ -180,6 +181,21 @@ describe('tools from MCP servers', () => {
           const history = JSON.stringify(await h.temporal.workflow.getHandle(result.runId).fetchHistory());
           expect(history).not.toContain('iVBORw0KGgo');
           expect(lastToolText(fake.requests[3]!)).toMatch(/failed \(tool_failed\): .*elsewhere\.example/);
+
+          // `bosun mcp list`, end to end: the worker reports the server, its tools and policies.
+          const out: string[] = [];
+          const code = await main(['mcp', 'list', '--address', h.address, '--task-queue', config.BOSUN_TASK_QUEUE], {
+            out: (t) => out.push(t),
+            err: (t) => out.push(t),
+            env: {},
+          });
+          expect(code, out.join('\n')).toBe(0);
+          expect(out.join('\n')).toContain(`everything · http: ${server.url} · connected`);
+          expect(out.join('\n')).toMatch(/- everything__echo {2}\[read; approval never; scopes none; 3 attempt\(s\)/);
+          expect(out.join('\n')).toMatch(/- everything__gzip-file-as-resource {2}\[idempotent; approval never;/);
+          expect(out.join('\n')).toMatch(
+            /- everything__toggle-simulated-logging {2}\[side-effect; approval always; scopes none; 1 attempt/,
+          );
         },
       );
     } finally {
@@ -239,8 +255,76 @@ describe('tools from MCP servers', () => {
           expect(Date.now() - started).toBeLessThan(20_000);
           expect(fake.requests).toHaveLength(0);
           expect(capturedLogs.some((l) => l.includes('MCP server "down" is unreachable'))).toBe(true);
+          const inventory = await bosun.mcpInventory();
+          expect(inventory.servers).toEqual([
+            expect.objectContaining({
+              server: 'down',
+              state: 'unreachable',
+              error: expect.stringContaining('fetch failed'),
+            }),
+          ]);
         },
       );
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a run keeps the tools and policies it pinned while the worker's configuration changes; new runs get the new ones", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bosun-mcp-pin-'));
+    const files = (settings: McpServerInput['tools'] = {}): McpServerInput[] => [
+      {
+        name: 'files',
+        transport: 'stdio',
+        command: process.execPath,
+        args: [filesystemServerEntry, root],
+        tools: settings,
+      },
+    ];
+    const write = (name: string) => call('files__write_file', { path: join(root, name), content: name });
+    const fake = await startFakeOpenAI({
+      script: [write('a.txt'), { kind: 'text', text: 'A done' }, write('b.txt'), { kind: 'text', text: 'B done' }],
+    });
+    const runAgent = agent([{ server: 'files', tools: ['read_text_file', 'write_file'] }]);
+    const names = (req: RecordedRequest) => (chatBody(req).tools ?? []).map((t) => t.function.name);
+    try {
+      const config = fakeConfig({ openai: fake }, uniqueName('mcp-pin'));
+      const worker = (servers: McpServerInput[]) =>
+        createBosunWorker({
+          connection: h.nativeConnection,
+          config,
+          workflowBundle: { codePath: h.workflowBundlePath },
+          ...demoApp(),
+          mcpServers: servers,
+        });
+      const bosun = createBosunClient({ client: h.temporal, taskQueue: config.BOSUN_TASK_QUEUE });
+      // Run A pins the defaults (the write asks a human) and waits for one.
+      const first = await worker(files());
+      const runA = await first.runUntil(async () => {
+        const run = await bosun.start({ agent: runAgent, task: 'write a.txt' });
+        await expect.poll(async () => (await run.status()).pendingApprovals.length, { timeout: 30_000 }).toBe(1);
+        return run;
+      });
+      // A new worker, a new configuration: reads need a scope, writes need nobody.
+      const second = await worker(
+        files({ read_text_file: { scopes: ['files:read'] }, write_file: { approval: 'never' } }),
+      );
+      await second.runUntil(async () => {
+        const approval = (await runA.status()).pendingApprovals[0]!;
+        await runA.approve(approval.id, { id: 'alice', groups: [] });
+        expect((await runA.result()).outcome).toMatchObject({ kind: 'answer', text: 'A done' });
+        // A still offers what it pinned (no scope needed for reads) and never listed again.
+        expect(names(fake.requests[1]!)).toEqual(['files__read_text_file', 'files__write_file']);
+        expect((await scheduledActivities(h.temporal, runA.runId)).filter((a) => a === 'listMcpTools')).toHaveLength(1);
+        const resultB = await bosun.run({ agent: runAgent, task: 'write b.txt' });
+        expect(resultB.outcome).toMatchObject({ kind: 'answer', text: 'B done' });
+        // B got the new configuration: reads hidden from a principal without the scope, the
+        // write ran without asking.
+        expect(names(fake.requests[2]!)).toEqual(['files__write_file']);
+        expect(resultB.audit.map((a) => a.event)).not.toContain('approval_requested');
+      });
+      expect(readFileSync(join(root, 'a.txt'), 'utf8')).toBe('a.txt');
+      expect(readFileSync(join(root, 'b.txt'), 'utf8')).toBe('b.txt');
     } finally {
       await fake.close();
     }
