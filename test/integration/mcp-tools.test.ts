@@ -329,4 +329,28 @@ describe('tools from MCP servers', () => {
       await fake.close();
     }
   });
+
+  it('carries the pinned tools across continue-as-new: the continuation offers them without listing again', async () => {
+    const server = await startEverythingHttp();
+    const echoes = Array.from({ length: 9 }, (_, i) => call('everything__echo', { message: `hop ${i}` }, `call_${i}`));
+    const fake = await startFakeOpenAI({ script: [...echoes, { kind: 'text', text: 'arrived' }] });
+    try {
+      await withMcpWorker(fake, [{ name: 'everything', transport: 'http', url: server.url }], async ({ bosun }) => {
+        const result = await bosun.run({
+          agent: agent([{ server: 'everything', tools: ['echo'] }], { maxSteps: 12, continueAsNewAfterEvents: 100 }),
+          task: 'Echo nine times',
+        });
+        expect(result.outcome).toMatchObject({ kind: 'answer', text: 'arrived' });
+        expect(lastToolText(fake.requests.at(-1)!)).toBe('Echo: hop 8');
+        expect(chatBody(fake.requests.at(-1)!).tools?.map((t) => t.function.name)).toEqual(['everything__echo']);
+        // The latest run of the chain is a continuation: it called the tool, never listed.
+        const activities = await scheduledActivities(h.temporal, result.runId);
+        expect(activities).toContain('callMcpTool');
+        expect(activities).not.toContain('listMcpTools');
+        expect(Object.keys(result.tools ?? {})).toEqual(['everything__echo']);
+      });
+    } finally {
+      await Promise.all([fake.close(), server.stop()]);
+    }
+  });
 });
