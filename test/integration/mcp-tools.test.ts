@@ -15,6 +15,7 @@ import { chatBody } from '../helpers/chat-body.ts';
 import {
   capturedLogs,
   fakeConfig,
+  maybeRecordHistory,
   openaiModel,
   scheduledActivities,
   testAgent,
@@ -135,6 +136,7 @@ describe('tools from MCP servers', () => {
           const events = result.audit.map((a) => `${a.event}:${a.tool ?? ''}`);
           expect(events).toContain('tool_denied:files__read_text_file');
           expect(events).toContain('approved:files__write_file');
+          await maybeRecordHistory(h.temporal, run.runId, 'agent-run-mcp-filesystem');
         },
       );
     } finally {
