@@ -68,7 +68,9 @@ export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContra
   return (input: ExecuteToolInput) => executeTool.executeWithOptions(options, [input]);
 }
 
-const { listMcpTools, callMcpTool, describeMcpServers } = proxyActivities<BosunActivities>({ startToCloseTimeout: '1m' });
+const { listMcpTools, callMcpTool, describeMcpServers } = proxyActivities<BosunActivities>({
+  startToCloseTimeout: '1m',
+});
 
 /**
  * Lists the selected MCP servers' tools at a run's start (connect, handshake, `tools/list`).
