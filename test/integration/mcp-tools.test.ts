@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createBosunClient, type BosunClient } from '../../client/client.ts';
 import { main } from '../../client/cli/main.ts';
@@ -353,6 +354,34 @@ describe('tools from MCP servers', () => {
       });
     } finally {
       await Promise.all([fake.close(), server.stop()]);
+    }
+  });
+
+  it('passes the idempotency key in _meta, stable for the call', async () => {
+    const fake = await startFakeOpenAI({
+      script: [call('meta__record', { note: 'refund 42' }, 'call_k'), { kind: 'text', text: 'recorded' }],
+    });
+    const serverScript = fileURLToPath(new URL('../fixtures/mcp/meta-echo-server.ts', import.meta.url));
+    try {
+      await withMcpWorker(
+        fake,
+        [
+          {
+            name: 'meta',
+            transport: 'stdio',
+            command: process.execPath,
+            args: [serverScript],
+            tools: { record: { effect: 'idempotent' } },
+          },
+        ],
+        async ({ bosun }) => {
+          const result = await bosun.run({ agent: agent([{ server: 'meta' }]), task: 'record it' });
+          expect(result.outcome).toMatchObject({ kind: 'answer', text: 'recorded' });
+          expect(lastToolText(fake.requests[1]!)).toBe(`refund 42 key=${result.runId}:call_k`);
+        },
+      );
+    } finally {
+      await fake.close();
     }
   });
 });
