@@ -30,6 +30,13 @@ export const mcpSelectionSchema = z.strictObject({
 });
 export type McpSelection = z.infer<typeof mcpSelectionSchema>;
 
+/** An agent's selections: one per server (two would offer its tools twice). */
+export const mcpSelectionsSchema = z
+  .array(mcpSelectionSchema)
+  .refine((list) => new Set(list.map((s) => s.server)).size === list.length, {
+    message: 'select each MCP server once (put all its tools in one entry)',
+  });
+
 const effectSchema = z.enum(['read', 'idempotent', 'side-effect']);
 
 /** What the worker's configuration decided for one tool, pinned with it: the run enforces

@@ -7,7 +7,7 @@ import { carriedStateSchema } from './carried-state.ts';
 import { anonymousPrincipal, principalSchema } from './principal.ts';
 import { weakContextPolicySchema } from './retrieval.ts';
 import { failureSchema } from './failures.ts';
-import { mcpSelectionSchema } from './mcp.ts';
+import { mcpSelectionsSchema } from './mcp.ts';
 import { modelRefSchema } from './model.ts';
 import { outputContractSchema, validationReportSchema } from './output.ts';
 import { priceTableSchema } from './pricing.ts';
@@ -89,7 +89,7 @@ export const agentDefinitionSchema = z
     tools: z.array(z.string().min(1)).default([]),
     /** Tools from the worker's MCP servers: which servers, which of their tools (all when
      * absent) and, for file tools, which folders (`docs/mcp.md`). */
-    mcp: z.array(mcpSelectionSchema).optional(),
+    mcp: mcpSelectionsSchema.optional(),
     /** Continue as a new run (same id, state carried) after this many history events, or
      * earlier when the server suggests it. */
     continueAsNewAfterEvents: z.number().int().min(100).default(10_000),

@@ -28,9 +28,12 @@ export interface HttpServer {
   stop(): Promise<void>;
 }
 
-/** server-everything in its Streamable HTTP mode on a free 127.0.0.1 port, ready to serve. */
-export async function startEverythingHttp(env: Record<string, string> = {}): Promise<HttpServer> {
-  const port = await freePort();
+/** server-everything in its Streamable HTTP mode on 127.0.0.1 (`port`, or a free one), ready to serve. */
+export async function startEverythingHttp(
+  env: Record<string, string> = {},
+  port?: number,
+): Promise<HttpServer & { port: number }> {
+  port ??= await freePort();
   const child = spawn(process.execPath, [everythingServerEntry, 'streamableHttp'], {
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,6 +53,7 @@ export async function startEverythingHttp(env: Record<string, string> = {}): Pro
     child.once('exit', (code) => reject(new Error(`server-everything exited (${code}): ${output}`)));
   });
   return {
+    port,
     url: `http://127.0.0.1:${port}/mcp`,
     process: child,
     stop: () =>

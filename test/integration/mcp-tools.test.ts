@@ -70,6 +70,11 @@ const lastToolText = (req: RecordedRequest) =>
   chatBody(req)
     .messages.filter((m) => m.role === 'tool')
     .at(-1)?.content ?? '';
+/** The highest attempt number of any activity in the run's (latest) history. */
+const maxAttempt = async (runId: string) => {
+  const history = await h.temporal.workflow.getHandle(runId).fetchHistory();
+  return Math.max(...(history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0));
+};
 const mcpCalls = async (runId: string) =>
   (await scheduledActivities(h.temporal, runId)).filter((a) => a === 'callMcpTool').length;
 
@@ -232,11 +237,7 @@ describe('tools from MCP servers', () => {
           const result = await run.result();
           expect(result.outcome).toEqual({ kind: 'answer', text: 'survived', truncated: false });
           expect(lastToolText(fake.requests[1]!)).toMatch(/Long running operation completed/);
-          const history = await h.temporal.workflow.getHandle(run.runId).fetchHistory();
-          const attempts = (history.events ?? [])
-            .map((e) => e.activityTaskStartedEventAttributes?.attempt)
-            .filter((a): a is number => typeof a === 'number');
-          expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+          expect(await maxAttempt(run.runId)).toBeGreaterThanOrEqual(2);
         },
       );
     } finally {
@@ -382,6 +383,36 @@ describe('tools from MCP servers', () => {
       );
     } finally {
       await fake.close();
+    }
+  });
+
+  it('an HTTP server restarted between calls: the lost session is dropped and the next attempt reconnects', async () => {
+    let server = await startEverythingHttp();
+    const fake = await startFakeOpenAI({
+      script: [
+        call('everything__echo', { message: 'before' }, 'call_1'),
+        // The model "thinks" while the server restarts on the same port.
+        { kind: 'delay', ms: 2_500, then: call('everything__echo', { message: 'after' }, 'call_2') },
+        { kind: 'text', text: 'both' },
+      ],
+    });
+    try {
+      await withMcpWorker(fake, [{ name: 'everything', transport: 'http', url: server.url }], async ({ bosun }) => {
+        const run = await bosun.start({
+          agent: agent([{ server: 'everything', tools: ['echo'] }]),
+          task: 'echo twice',
+        });
+        await expect.poll(() => fake.requests.length, { timeout: 20_000 }).toBe(2);
+        await server.stop();
+        server = await startEverythingHttp({}, server.port);
+        const result = await run.result();
+        expect(result.outcome).toMatchObject({ kind: 'answer', text: 'both' });
+        expect(lastToolText(fake.requests[2]!)).toBe('Echo: after');
+        // The first attempt met the lost session (or the closed port) and failed.
+        expect(await maxAttempt(run.runId)).toBeGreaterThanOrEqual(2);
+      });
+    } finally {
+      await Promise.all([fake.close(), server.stop()]);
     }
   });
 });

@@ -12,6 +12,7 @@ import { jsonSchemaIssues, schemaDraft } from '../../tools/mcp/json-schema.ts';
 import { normalizeAbsolutePath, pathViolation } from '../../tools/mcp/paths.ts';
 import { McpConfigError, parseMcpServers } from '../../worker/mcp-config.ts';
 import { anonymousPrincipal } from '../../core/principal.ts';
+import { agentDefinitionSchema } from '../../core/run.ts';
 
 describe('MCP server configuration', () => {
   it('parses stdio and HTTP servers, filling in defaults and taking secrets from the environment by name', () => {
@@ -113,6 +114,20 @@ describe('MCP server configuration', () => {
       approval: 'never',
       maxAttempts: 5,
     });
+  });
+});
+
+describe('an agent’s MCP selection', () => {
+  it('selects each server once, with absolute folders', () => {
+    const base = { name: 'a', instructions: 'x', model: { provider: 'openai', name: 'm' } };
+    expect(agentDefinitionSchema.safeParse({ ...base, mcp: [{ server: 'files', paths: ['/srv'] }] }).success).toBe(
+      true,
+    );
+    const twice = agentDefinitionSchema.safeParse({ ...base, mcp: [{ server: 'files' }, { server: 'files' }] });
+    expect(twice.error?.issues[0]?.message).toBe('select each MCP server once (put all its tools in one entry)');
+    expect(agentDefinitionSchema.safeParse({ ...base, mcp: [{ server: 'files', paths: ['srv'] }] }).success).toBe(
+      false,
+    );
   });
 });
 
