@@ -78,13 +78,14 @@ async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
   const { run } = loop;
   const { agent } = run;
   const { task } = run.input;
-  const mcpFailure = await openMcpTools(loop);
-  if (mcpFailure || run.input.resume) return mcpFailure;
+  if (run.input.resume) return openMcpTools(loop); // restores the pinned MCP tools
   const unknownTools = agent.tools.filter((name) => !catalog().tool(name));
   if (unknownTools.length > 0) {
     const message = `agent "${agent.name}" offers tools this worker does not serve: ${unknownTools.join(', ')} (served: ${catalog().toolNames().join(', ')})`;
     return { kind: 'failed', failure: make('invalid_input', message) };
   }
+  const mcpFailure = await openMcpTools(loop);
+  if (mcpFailure) return mcpFailure;
   run.prompt = await pinPrompt(agent.name, agent.instructions);
   let firstMessage = task;
   let missingContext: string | undefined;
