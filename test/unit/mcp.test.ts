@@ -65,6 +65,9 @@ describe('MCP server configuration', () => {
     );
     expect(attempt([{ name: 'a', transport: 'ws', url: 'ws://x' }])[0]).toMatch(/0\.transport/);
     expect(attempt([{ name: 'a', transport: 'http', url: 'ftp://x' }])[0]).toMatch(/0\.url/);
+    expect(attempt([{ name: 'a', transport: 'http', url: 'https://me:pw@x/mcp' }])[0]).toBe(
+      'MCP servers: 0.url: no credentials in the URL: name them in secretHeaders',
+    );
     expect(attempt([{ name: 'a', transport: 'stdio', command: 'x', secretHeaders: {} }])[0]).toMatch(/secretHeaders/);
     expect(attempt([{ name: 'a', transport: 'stdio', command: 'x', defaults: { effect: 'write' } }])[0]).toMatch(
       /0\.defaults\.effect/,

@@ -81,7 +81,9 @@ export const stdioServerSchema = z.strictObject({
 export const httpServerSchema = z.strictObject({
   ...commonShape,
   transport: z.literal('http'),
-  url: z.url({ protocol: /^https?$/ }),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'no credentials in the URL: name them in secretHeaders'),
   /** Plain headers (nothing secret: they are printed by `bosun mcp list`). */
   headers: z.record(z.string().min(1), z.string()).default({}),
   /** Secret headers, from the worker's environment: `{ Authorization: { env: 'MCP_TOKEN', prefix: 'Bearer ' } }`. */
