@@ -110,5 +110,9 @@ export function toolActivity(
   const pinned = contract.mcp;
   if (!pinned) return executeToolActivity(timeouts, contract, summary);
   const call = callMcpToolActivity(timeouts, contract, summary);
-  return ({ name: _name, ...input }) => call({ ...input, tool: pinned });
+  // The activity checks schema, scopes, paths and approval again; the description and
+  // annotations (often most of a tool's bytes) it does not need, so history is spared them.
+  const { description: _description, annotations: _annotations, ...checked } = pinned;
+  const tool = { ...checked, description: '' };
+  return ({ name: _name, ...input }) => call({ ...input, tool });
 }
