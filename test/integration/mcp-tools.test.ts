@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createBosunClient, type BosunClient } from '../../client/client.ts';
 import { main } from '../../client/cli/main.ts';
+import { NoWorkerAnsweredError } from '../../client/mcp-inventory.ts';
 import type { AgentDefinitionInput } from '../../core/run.ts';
 import { openSqliteBlobStore } from '../../activities/store/blob-store.ts';
 import { demoApp } from '../../examples/demo/app.ts';
@@ -145,6 +146,8 @@ describe('tools from MCP servers', () => {
           await maybeRecordHistory(h.temporal, run.runId, 'agent-run-mcp-filesystem');
         },
       );
+      // The worker stopped: so did the server process it started.
+      await expect.poll(() => childPids(filesystemServerEntry).length, { timeout: 5_000 }).toBe(0);
     } finally {
       await fake.close();
     }
@@ -259,6 +262,9 @@ describe('tools from MCP servers', () => {
           expect(Date.now() - started).toBeLessThan(20_000);
           expect(fake.requests).toHaveLength(0);
           expect(capturedLogs.some((l) => l.includes('MCP server "down" is unreachable'))).toBe(true);
+          // Without a worker on the queue, `mcp list` says so instead of waiting.
+          const nobody = createBosunClient({ client: h.temporal, taskQueue: uniqueName('no-worker') });
+          await expect(nobody.mcpInventory({ timeoutMs: 2_000 })).rejects.toThrow(NoWorkerAnsweredError);
           const inventory = await bosun.mcpInventory();
           expect(inventory.servers).toEqual([
             expect.objectContaining({
