@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createMcpPool, McpUnavailableError } from '../../activities/mcp/pool.ts';
 import { mapMcpResult, type StoreBinary } from '../../activities/mcp/result.ts';
 import type { PinnedMcpTool } from '../../core/mcp.ts';
 import { authorizeToolCall } from '../../tools/authorize.ts';
@@ -312,5 +313,28 @@ describe('MCP results', () => {
       text: 'Access denied',
       isError: true,
     });
+  });
+});
+
+describe('the MCP connection pool', () => {
+  it('reports a server it cannot start as unreachable, with why, and tries again on the next call', async () => {
+    const [config] = parseMcpServers([
+      { name: 'ghost', transport: 'stdio', command: '/nonexistent/mcp-server', connectTimeoutMs: 2_000 },
+    ]);
+    const logs: string[] = [];
+    const pool = createMcpPool([config!], (level, message) => logs.push(`${level}: ${message}`));
+    await expect(pool.client('ghost')).rejects.toThrow(McpUnavailableError);
+    expect(pool.states()[0]).toMatchObject({
+      server: 'ghost',
+      state: 'unreachable',
+      error: expect.stringMatching(/ENOENT/),
+    });
+    await pool.warm();
+    expect(logs).toEqual([
+      expect.stringMatching(/^warn: MCP server "ghost" is unreachable: .*ENOENT.*tool_unavailable/),
+    ]);
+    await expect(pool.client('nobody')).rejects.toThrow('no such server is configured on this worker');
+    await pool.close();
+    await expect(pool.client('ghost')).rejects.toThrow('the worker is shutting down');
   });
 });
