@@ -152,9 +152,15 @@ export function createMcpPool(servers: readonly McpServerConfig[], log: McpLog =
       closed = true;
       await Promise.all(
         [...entries.values()].map(async (e) => {
-          const client = e.client;
+          const { client, transport } = e;
           e.client = undefined;
+          e.transport = undefined;
           setState(e, 'closed');
+          // An HTTP server keeps a session until told it is over (a hung one gets 2 s).
+          if (transport instanceof StreamableHTTPClientTransport) {
+            const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref());
+            await Promise.race([transport.terminateSession().catch(() => undefined), gaveUp]);
+          }
           await client?.close().catch(() => undefined);
         }),
       );
