@@ -88,7 +88,7 @@ export default tseslint.config(
     }),
   },
   {
-    files: ['tools/contracts/**/*.ts', 'tools/*.ts'],
+    files: ['tools/contracts/**/*.ts', 'tools/*.ts', 'tools/mcp/**/*.ts'],
     rules: restrict(
       ...sandboxOnly,
       { regex: into('activities', 'workflows', 'worker', 'client'), message: 'tools/ imports only core/ and tools/.' },

@@ -7,6 +7,7 @@ import { capResult, checkToolInput } from '../tools/define-tool.ts';
 import { ToolError, type RegisteredTool } from '../tools/handlers/types.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { RunStore } from './store/run-store.ts';
+import { byReference } from './tool-result-ref.ts';
 import { annotateToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
 
 /**
@@ -110,20 +111,6 @@ export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
     });
     return store && input.inlineMaxChars !== undefined ? byReference(store, input, result) : result;
   }
-}
-
-/** A result over `inlineMaxChars` goes to the run store; history gets its start and the key
- * (per run, step and call, so a retried attempt of the same call writes the same key). */
-async function byReference(
-  store: RunStore,
-  input: ExecuteToolInput,
-  result: ExecuteToolResult,
-): Promise<ExecuteToolResult> {
-  const limit = input.inlineMaxChars!;
-  if (result.content.length <= limit) return result;
-  const ref = `${input.runId}/tool/${input.step}/${input.callId}`;
-  await store.putContent(ref, result.content);
-  return { content: result.content.slice(0, limit), truncated: result.truncated, ref, chars: result.content.length };
 }
 
 function denied(input: ExecuteToolInput, reason: string): ApplicationFailure {

@@ -6,6 +6,10 @@ import type { CircuitBreaker } from './model/breaker.ts';
 import type { ModelPacer } from './model/pacer.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
 import { createExecuteTool } from './execute-tool.ts';
+import { createMcpActivities } from './mcp/activities.ts';
+import { createDescribeMcpServers } from './mcp/describe.ts';
+import { createMcpPool, type McpPool } from './mcp/pool.ts';
+import type { BlobStore } from './store/blob-store.ts';
 import { createResolvePrompt } from './resolve-prompt.ts';
 import { createRetrieveActivity } from './retrieval/retrieve-activity.ts';
 import type { Retriever } from '../core/retrieval.ts';
@@ -28,6 +32,9 @@ export interface ActivityDeps {
   promptsDir: string;
   /** The knowledge base behind `retrieve` (and the search tools). */
   retriever: Retriever;
+  /** MCP servers (one pooled connection each) and where binary results go; none by default
+   * (a run that selects a server then ends `invalid_input`, naming what is configured). */
+  mcp?: { pool: McpPool; blobs: BlobStore };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -41,7 +48,20 @@ export function createActivities(deps: ActivityDeps) {
     executeTool: createExecuteTool(deps.tools, deps.store),
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
     retrieve: createRetrieveActivity(deps.retriever),
+    ...mcpActivities({ ...(deps.mcp ?? { pool: createMcpPool([]), blobs: noBlobs }), store: deps.store }),
   };
 }
 
 export type BosunActivities = ReturnType<typeof createActivities>;
+
+function mcpActivities(mcp: { pool: McpPool; blobs: BlobStore; store: RunStore }) {
+  return { ...createMcpActivities(mcp), describeMcpServers: createDescribeMcpServers(mcp.pool) };
+}
+
+/** A worker without MCP servers stores no binary results. */
+const noBlobs: BlobStore = {
+  put: () => {
+    throw new Error('no blob store: this worker serves no MCP servers');
+  },
+  get: () => undefined,
+};

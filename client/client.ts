@@ -51,6 +51,8 @@ import {
 } from '../workflows/definitions.ts';
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
+import { readMcpInventory } from './mcp-inventory.ts';
+import type { McpInventory } from '../core/mcp.ts';
 import { resultOfEndedRun } from './ended-result.ts';
 import type { RunResultOf, TaskResultOf, TypedOutputContract } from '../core/output-contract.ts';
 import { unknownProviderIssues } from './known-providers.ts';
@@ -192,6 +194,9 @@ export interface BosunClient {
   inbox(opts?: InboxOptions): Promise<Inbox>;
   /** The approvals of `inbox()`, without the runs that did not answer. */
   pendingApprovals(opts?: InboxOptions): Promise<InboxApproval[]>;
+  /** A worker's MCP servers, their state and tools (`bosun mcp list`); throws
+   * `NoWorkerAnsweredError` when no worker of the task queue answers in `timeoutMs` (30 s). */
+  mcpInventory(opts?: { timeoutMs?: number }): Promise<McpInventory>;
   readonly temporal: Client;
 }
 
@@ -349,6 +354,7 @@ export function createBosunClient({
     stats: (opts) => runStats(client, opts),
     inbox: (opts) => readInbox(client, opts),
     pendingApprovals: async (opts) => (await readInbox(client, opts)).approvals,
+    mcpInventory: (opts) => readMcpInventory(client, taskQueue, opts?.timeoutMs),
     temporal: client,
   };
 }

@@ -16,6 +16,8 @@ export * from './errors.ts';
 export * from '../core/output-contract.ts';
 export * from './example-agent.ts';
 export { runStats, type LatencySummary, type RunStats } from './stats.ts';
+export { NoWorkerAnsweredError } from './mcp-inventory.ts';
+export type { McpInventory, McpServerReport } from '../core/mcp.ts';
 export type {
   RunInput,
   RunInputInit,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { promptPinSchema } from './activity-contracts.ts';
 import { auditEntrySchema } from './approvals.ts';
 import { callRecordSchema } from './calls.ts';
+import { pinnedMcpToolSchema } from './mcp.ts';
 import { messageSchema } from './messages.ts';
 import { validationReportSchema } from './output.ts';
 import { usageSchema } from './usage.ts';
@@ -77,6 +78,9 @@ export const carriedStateSchema = z.object({
   prompt: promptPinSchema,
   /** The version of each offered tool, pinned at start. */
   tools: z.record(z.string(), z.string()).optional(),
+  /** The MCP tools the run pinned at start (server, schema, policy): a continuation offers
+   * exactly these, whatever the servers list now. */
+  mcp: z.array(pinnedMcpToolSchema).optional(),
   /** Tool-call keys and how often each was made, for loop detection. */
   identicalCalls: z.array(z.tuple([z.string(), z.number().int().positive()])),
   budgetLowEscalated: z.boolean(),

@@ -7,6 +7,7 @@ import { carriedStateSchema } from './carried-state.ts';
 import { anonymousPrincipal, principalSchema } from './principal.ts';
 import { weakContextPolicySchema } from './retrieval.ts';
 import { failureSchema } from './failures.ts';
+import { mcpSelectionsSchema } from './mcp.ts';
 import { modelRefSchema } from './model.ts';
 import { outputContractSchema, validationReportSchema } from './output.ts';
 import { priceTableSchema } from './pricing.ts';
@@ -86,6 +87,9 @@ export const agentDefinitionSchema = z
     name: z.string().min(1).max(100),
     instructions: instructionsSchema,
     tools: z.array(z.string().min(1)).default([]),
+    /** Tools from the worker's MCP servers: which servers, which of their tools (all when
+     * absent) and, for file tools, which folders (`docs/mcp.md`). */
+    mcp: mcpSelectionsSchema.optional(),
     /** Continue as a new run (same id, state carried) after this many history events, or
      * earlier when the server suggests it. */
     continueAsNewAfterEvents: z.number().int().min(100).default(10_000),

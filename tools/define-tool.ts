@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PinnedMcpTool } from '../core/mcp.ts';
 import type { ToolSpec } from '../core/messages.ts';
 import type { Principal } from '../core/principal.ts';
 import { formatIssues } from '../core/zod-issues.ts';
@@ -80,6 +81,12 @@ export interface ToolContract<I extends z.ZodType = z.ZodType, N extends string 
    * its fingerprint. Bump it when they change — functions cannot be hashed reliably (the
    * workflow bundle compiles them differently from Node). */
   readonly version: string;
+  /** The JSON Schema the model is offered when it is not derived from `input`: a tool from
+   * an MCP server offers the server's schema exactly as the run pinned it. */
+  readonly inputJsonSchema?: Record<string, unknown>;
+  /** Set for a tool served by an MCP server (`tools/mcp/contract.ts`): calls go to that
+   * server through the `callMcpTool` activity, not to a handler. */
+  readonly mcp?: PinnedMcpTool;
 }
 
 export interface ToolDefinition<I extends z.ZodType, N extends string = string> {
@@ -211,6 +218,10 @@ function checkInputSchema(name: string, input: z.ZodType): void {
 export function toolSpec(contract: ToolContract): ToolSpec {
   const cached = specs.get(contract);
   if (cached) return cached;
+  if (contract.inputJsonSchema) {
+    const { $schema: _draft, ...schema } = contract.inputJsonSchema;
+    return { name: contract.name, description: contract.description, inputSchema: schema };
+  }
   const { $schema: _ignored, ...schema } = z.toJSONSchema(contract.input, { target: 'draft-7', io: 'input' }) as Record<
     string,
     unknown

@@ -1,8 +1,10 @@
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
 import { openSqliteRunStore } from '../activities/store/run-store.ts';
+import { openSqliteBlobStore } from '../activities/store/blob-store.ts';
+import { createMcpPool, type McpPool } from '../activities/mcp/pool.ts';
 import { buildMemoryRetriever, openSqliteRetriever } from '../activities/retrieval/sqlite-retriever.ts';
 import { createCircuitBreaker } from '../activities/model/breaker.ts';
 import { createModelPacer } from '../activities/model/pacer.ts';
@@ -17,6 +19,8 @@ import { WorkerSetupError, wireTools } from './catalog-wiring.ts';
 import { dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
+import type { McpServerInput } from '../tools/mcp/config.ts';
+import { parseMcpServers } from './mcp-config.ts';
 import { createModelAdapters } from './providers.ts';
 import { requireSearchAttributes } from './server-check.ts';
 import { ensureRuntime } from './runtime.ts';
@@ -52,6 +56,13 @@ export interface WorkerApp<C extends Catalog = Catalog> {
   /** The knowledge base folder behind `retrieve` and the search tools (indexed in memory at
    * start); BOSUN_KNOWLEDGE_DIR or BOSUN_RETRIEVAL_DB override it. */
   knowledgeDir?: string;
+  /**
+   * MCP servers whose tools agents may select (`agent.mcp`): how to reach each (stdio or
+   * Streamable HTTP; secrets by environment variable name) and the scopes, effect and
+   * approval policy of its tools (`docs/mcp.md`). Checked at start (`McpConfigError`); a
+   * server that is down does not stop the worker.
+   */
+  mcpServers?: readonly McpServerInput[];
 }
 
 export interface BosunWorkerOptions<C extends Catalog = Catalog> extends WorkerApp<C> {
@@ -92,6 +103,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     ]);
   }
   if (opts.tools && opts.handlers) throw new WorkerSetupError(['give `handlers` or `tools`, not both']);
+  const mcpServers = parseMcpServers(opts.mcpServers ?? []);
   // One knowledge base for the `retrieve` activity and the search tools: an index ingested
   // with `npm run ingest` (BOSUN_RETRIEVAL_DB), or an in-memory index of the knowledge folder.
   const knowledgeDir = config.BOSUN_KNOWLEDGE_DIR ?? opts.knowledgeDir;
@@ -117,6 +129,12 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC }),
   );
   const providers = opts.providers ?? builtInProviders;
+  const mcp = mcpServers.length
+    ? {
+        pool: createMcpPool(mcpServers, (level, message, meta) => Runtime.instance().logger[level](message, meta)),
+        blobs: shared(join(config.BOSUN_STATE_DIR, 'blobs.db'), openSqliteBlobStore),
+      }
+    : undefined;
   const activities = createActivities({
     models: createModelAdapters(config, providers),
     providers,
@@ -126,6 +144,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     store,
     promptsDir: config.BOSUN_PROMPTS_DIR ?? opts.promptsDir ?? noPromptsDir,
     retriever,
+    ...(mcp ? { mcp } : {}),
   });
   const dataConverter = opts.dataConverter ?? dataConverterFromConfig(config);
   const bundle =
@@ -144,7 +163,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     namespace: config.TEMPORAL_NAMESPACE,
     address: config.TEMPORAL_ADDRESS,
   });
-  return Worker.create({
+  const worker = await Worker.create({
     connection: opts.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.BOSUN_TASK_QUEUE,
@@ -153,6 +172,25 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     ...code,
     ...(opts.tracing ?? tracingInterceptors({})).workerOptions({ prebuiltBundle: Boolean(bundle) }),
   });
+  if (mcp) closeWithWorker(worker, mcp.pool);
+  return worker;
+}
+
+/**
+ * Connects the MCP servers in the background (each logs whether it is reachable; one that is
+ * down does not hold the worker back) and closes them — ending stdio server processes — when
+ * the worker stops, however it is run (`run`, `runUntil`, which calls `run`).
+ */
+function closeWithWorker(worker: Worker, pool: McpPool): void {
+  const run = worker.run.bind(worker);
+  worker.run = async () => {
+    void pool.warm();
+    try {
+      return await run();
+    } finally {
+      await pool.close();
+    }
+  };
 }
 
 /**

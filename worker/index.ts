@@ -41,6 +41,10 @@ export { installRuntime } from './runtime.ts';
 export { tracingInterceptors, tracingOptionsFromEnv } from './telemetry/tracing.ts';
 export * from './codec/index.ts';
 export { WorkerSetupError } from './catalog-wiring.ts';
+// Tools from MCP servers: the configuration `createBosunWorker({ mcpServers })` takes.
+export { McpConfigError, parseMcpServers } from './mcp-config.ts';
+export type { McpServerInput, McpServerConfig, McpToolSettings } from '../tools/mcp/config.ts';
+export { openSqliteBlobStore, type BlobStore, type BlobRef } from '../activities/store/blob-store.ts';
 // What a handler is given and may throw.
 export {
   ToolError,

@@ -8,6 +8,7 @@ import {
 import type { BosunActivities } from '../activities/index.ts';
 import type { CallModelInput, ExecuteToolInput } from '../core/activity-contracts.ts';
 import { nonRetryableFailureTypes } from '../core/failures.ts';
+import type { CallMcpToolInput, ListMcpToolsInput } from '../core/mcp.ts';
 import type { CallTimeouts } from '../core/run.ts';
 import type { ToolContract } from '../tools/index.ts';
 
@@ -89,4 +90,52 @@ export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContra
     return (input: ExecuteToolInput) => executeToolLocally.executeWithOptions(local, [input]);
   }
   return (input: ExecuteToolInput) => executeTool.executeWithOptions(options, [input]);
+}
+
+const { listMcpTools, callMcpTool, describeMcpServers } = proxyActivities<BosunActivities>({
+  startToCloseTimeout: '1m',
+});
+
+/**
+ * Lists the selected MCP servers' tools at a run's start (connect, handshake, `tools/list`).
+ * A server that is down fails fast (connection refused) and is tried three times within
+ * seconds; the run then ends `tool_unavailable` rather than waiting for it.
+ */
+export function listMcpToolsActivity() {
+  const options: ActivityOptions = {
+    startToCloseTimeout: '45s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3, ...noRetryFor },
+    summary: 'list MCP tools',
+  };
+  return (input: ListMcpToolsInput) => listMcpTools.executeWithOptions(options, [input]);
+}
+
+/** One MCP tool call, with the same timeouts, heartbeats and retries by effect class as a
+ * native tool (`executeToolActivity`): the pinned policy is its contract. */
+export function callMcpToolActivity(timeouts: CallTimeouts, contract: ToolContract, summary: string) {
+  const timeout = contract.timeoutMs ?? timeouts.toolCallMs;
+  const options: ActivityOptions = {
+    startToCloseTimeout: timeout,
+    heartbeatTimeout: Math.min(timeout, timeouts.heartbeatMs),
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      maximumAttempts: contract.maxAttempts,
+      ...noRetryFor,
+    },
+    summary,
+  };
+  return (input: CallMcpToolInput) => callMcpTool.executeWithOptions(options, [input]);
+}
+
+/** `bosun mcp list`'s one activity: quick, no retries beyond a second attempt. */
+export function describeMcpServersActivity() {
+  const options: ActivityOptions = {
+    startToCloseTimeout: '40s',
+    retry: { maximumAttempts: 2, ...noRetryFor },
+    summary: 'describe MCP servers',
+  };
+  return () => describeMcpServers.executeWithOptions(options, []);
 }

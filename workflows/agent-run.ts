@@ -17,6 +17,7 @@ import { askHuman, finish, startLoop, type Loop } from './loop.ts';
 import { countValidation } from './metrics.ts';
 import type { RoutedResult, UnroutedRequest } from './model-caller.ts';
 import { judgeOutput, settleOutput } from './output-ladder.ts';
+import { carriedMcp, openMcpTools } from './mcp-tools.ts';
 import { pinPrompt } from './prompts.ts';
 import { lookUp, withDocuments } from './retrieval.ts';
 import { carry, newRunState, rememberResults, summarize, trimRecords } from './run-state.ts';
@@ -65,10 +66,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     await CancellationScope.nonCancellable(async () => {
       loop.desk.record({ event: 'cancelled', by: 'system', reason: 'the run was cancelled' });
       const summary = summarize(loop.run);
-      endRun(
-        finish(loop, { kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary }),
-        shown,
-      );
+      endRun(finish(loop, { kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary }), shown);
     });
     throw err;
   }
@@ -83,12 +81,14 @@ async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
   const { run } = loop;
   const { agent } = run;
   const { task } = run.input;
-  if (run.input.resume) return undefined;
+  if (run.input.resume) return openMcpTools(loop); // restores the pinned MCP tools
   const unknownTools = agent.tools.filter((name) => !catalog().tool(name));
   if (unknownTools.length > 0) {
     const message = `agent "${agent.name}" offers tools this worker does not serve: ${unknownTools.join(', ')} (served: ${catalog().toolNames().join(', ')})`;
     return { kind: 'failed', failure: make('invalid_input', message) };
   }
+  const mcpFailure = await openMcpTools(loop);
+  if (mcpFailure) return mcpFailure;
   const { pin, content } = await pinPrompt(agent.name, agent.instructions);
   run.prompt = pin;
   if (content !== undefined) loop.caller.knowPrompt(pin, content);
@@ -225,7 +225,7 @@ async function settleAnswer(
  * continues as new with its state carried. */
 async function continueRunAsNew(loop: Loop, rawInput: RunInputInit): Promise<never> {
   await condition(allHandlersFinished);
-  const resume = carry(loop.run, loop.desk);
+  const resume = { ...carry(loop.run, loop.desk), ...carriedMcp(loop.run) };
   log.info('continuing as new', {
     runId: loop.run.id,
     step: loop.run.status.step,

@@ -13,7 +13,11 @@ import type { RunResult, RunStatus } from '../core/run.ts';
  * Names recorded in Temporal history are public API: the client and operators depend on
  * them, recorded histories replay against them (`test/replay/`, rule in `docs/testing.md`).
  */
-export const workflowNames = { agentRun: 'agentRun', completeTask: 'completeTask' } as const;
+export const workflowNames = {
+  agentRun: 'agentRun',
+  completeTask: 'completeTask',
+  mcpInventory: 'mcpInventory',
+} as const;
 export const activityNames = { callModel: 'callModel', executeTool: 'executeTool' } as const;
 
 /** Live progress of a run: step, tokens and cost so far, last events, pending work and

@@ -1,3 +1,4 @@
 /** Workflow code bundled into Temporal's sandbox. Every export here is a workflow type. */
 export { agentRun } from './agent-run.ts';
 export { completeTask } from './complete-task.ts';
+export { mcpInventory } from './mcp-inventory.ts';

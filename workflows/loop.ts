@@ -6,6 +6,7 @@ import { toolFingerprint, toolsetFingerprint } from '../tools/fingerprint.ts';
 import { offeredTools, toolSpec } from '../tools/index.ts';
 import { catalog } from './catalog.ts';
 import { escalate } from './escalate.ts';
+import { mcpPins } from './mcp-tools.ts';
 import { createHumanDesk, type HumanDesk } from './human.ts';
 import { createModelCaller, type UnroutedRequest } from './model-caller.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -69,7 +70,10 @@ export function startLoop(run: RunState): Loop {
     config: agent,
     totals: run.totals,
     retrieved: () => run.retrieved,
-    toolset: toolsetFingerprint(pins),
+    // Read at each call: MCP tools join the offer when the run opens (mcp-tools.ts).
+    get toolset() {
+      return toolsetFingerprint({ ...pins, ...mcpPins(run) });
+    },
     onCall: ({ phase, model, record }) => {
       run.status.model = model;
       if (phase === 'start') {

@@ -10,7 +10,7 @@ import {
 } from '../tools/index.ts';
 import { canonicalJson } from '../tools/fingerprint.ts';
 import { catalog } from './catalog.ts';
-import { executeToolActivity } from './activities.ts';
+import { mcpContract, toolActivity } from './mcp-tools.ts';
 import { failureFromError } from './failures.ts';
 import type { HumanDesk } from './human.ts';
 import { countToolDenial } from './metrics.ts';
@@ -73,7 +73,7 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
       `Unknown tool "${call.name}". Available tools: ${run.offered.join(', ') || 'none'}.`,
     );
   }
-  const contract = catalog().tool(call.name)!;
+  const contract = mcpContract(run, call.name) ?? catalog().tool(call.name)!;
   const check = checkToolInput(contract, call.input);
   if (!check.ok) {
     run.note(`step ${step}: refused invalid arguments for ${call.name}`);
@@ -148,7 +148,7 @@ async function execute(
   run.status.toolCalls++;
   const summary = `${call.name} · step ${step}${gate.approvedBy ? ` · approved by ${gate.approvedBy.replace('human:', '')}` : ''}`;
   try {
-    const { content, ref, chars } = await executeToolActivity(
+    const { content, ref, chars } = await toolActivity(
       run.agent.timeouts,
       gate.contract,
       summary,

@@ -33,6 +33,7 @@ export const commandNames = [
   'redirect',
   'end',
   'stats',
+  'mcp',
 ] as const;
 export type CommandName = (typeof commandNames)[number];
 export const isCommandName = (name: string): name is CommandName => (commandNames as readonly string[]).includes(name);
@@ -79,6 +80,8 @@ export type Command =
   | { kind: 'cancel'; connection: ConnectOptions; runId: string }
   | { kind: 'approvals'; connection: ConnectOptions; limit?: number; json: boolean }
   | { kind: 'stats'; connection: ConnectOptions; since: Date; agent?: string; json: boolean }
+  /** `mcp list`: a worker's MCP servers; `timeoutMs` for a worker to answer (30 s). */
+  | { kind: 'mcp'; connection: ConnectOptions; json: boolean; timeoutMs?: number }
   /** approve, reject, edit: by Update, or by Signal with `async`. */
   | {
       kind: 'decide';

@@ -64,6 +64,7 @@ export const allowedFlags: Record<CommandName, readonly Flag[]> = {
   cancel: [],
   approvals: ['limit', 'json'],
   stats: ['since', 'agent', 'json'],
+  mcp: ['json', 'timeout'],
   approve: [...actorFlags, 'comment', 'async'],
   reject: [...actorFlags, 'reason', 'async'],
   edit: [...actorFlags, 'input', 'comment', 'async'],

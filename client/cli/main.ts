@@ -15,6 +15,7 @@ import { firstLine } from './format.ts';
 import { UsageProblem, type InputDeps } from './input-files.ts';
 import type { CliClient, Job } from './job.ts';
 import { parseCommandLine } from './parse.ts';
+import { mcpJob } from './mcp.ts';
 import { runByIdJob } from './run-by-id.ts';
 import { runJob } from './runs.ts';
 import { statsJob } from './stats.ts';
@@ -56,6 +57,8 @@ async function prepare(cmd: Exclude<Command, { kind: 'help' }>, d: InputDeps): P
       return resolutionJob(cmd);
     case 'stats':
       return statsJob(cmd);
+    case 'mcp':
+      return mcpJob(cmd);
   }
 }
 

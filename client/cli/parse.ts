@@ -9,6 +9,7 @@ import { parseResolution } from './escalations.ts';
 import { allowedFlags, connectionFlags, flagOptions, type CommandArgs, type FlagValues } from './flags.ts';
 import { parseRunById } from './run-by-id.ts';
 import { parseRun } from './runs.ts';
+import { parseMcp } from './mcp.ts';
 import { parseStats } from './stats.ts';
 import { parseTask } from './tasks.ts';
 
@@ -67,6 +68,8 @@ function parseFor(args: CommandArgs): ParseResult {
       return parseResolution({ ...args, name });
     case 'stats':
       return parseStats({ ...args, name });
+    case 'mcp':
+      return parseMcp({ ...args, name });
   }
 }
 

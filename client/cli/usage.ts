@@ -121,6 +121,15 @@ const sections: { title?: string; entries: Entry[] }[] = [
           'validation success rate, escalation rate, retrieval quality',
         ],
       },
+      {
+        forms: [['mcp list [--timeout seconds] [--json]']],
+        about: [
+          "a worker's MCP servers: how each is reached, whether it is reachable",
+          'from the worker, its tools with input schemas, scopes, effect and',
+          'approval policy (asked of a running worker of the task queue; exit 1',
+          'when a server is unreachable)',
+        ],
+      },
     ],
   },
   { entries: [{ forms: [['help']], about: ['this text'] }] },

@@ -1,3 +1,4 @@
+import type { McpInventory } from '../../core/mcp.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -521,6 +522,7 @@ interface FakeOptions {
   /** The run never ends: `result()` never settles. */
   endless?: boolean;
   audit?: AuditEntry[];
+  mcpInventory?: McpInventory;
 }
 
 /** A fake connected client that records what the CLI asks of it. */
@@ -616,6 +618,7 @@ function fakeClient(opts: FakeOptions = {}) {
       calls.stats.push(o);
       return sampleStats;
     },
+    mcpInventory: async () => opts.mcpInventory ?? { worker: '1@host', servers: [] },
     close: async () => {
       calls.closed++;
     },
@@ -2057,5 +2060,84 @@ describe('stats', () => {
     expect(json.stderr).toBe('');
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual(cliEntryStats);
+  });
+});
+
+describe('mcp list', () => {
+  const inventory: McpInventory = {
+    worker: '42@host',
+    servers: [
+      {
+        server: 'files',
+        transport: 'stdio: node server.js /data',
+        state: 'connected',
+        pid: 4242,
+        tools: [
+          {
+            name: 'files__read_text_file',
+            tool: 'read_text_file',
+            description: 'Read a file as text.',
+            inputSchema: {
+              type: 'object',
+              properties: { path: { type: 'string' }, head: { type: 'number' } },
+              required: ['path'],
+            },
+            annotations: { readOnlyHint: true },
+            schemaHash: '0123456789abcdef',
+            policy: {
+              effect: 'read',
+              scopes: ['files:read'],
+              approval: 'never',
+              approvalOptions: { timeoutMs: 1000, onTimeout: 'deny' },
+              maxAttempts: 3,
+              maxResultChars: 8000,
+              pathArguments: ['path'],
+            },
+          },
+        ],
+        warnings: ['settings for "wirte_file", which the server does not list'],
+      },
+      {
+        server: 'down',
+        transport: 'http: http://127.0.0.1:9/mcp (headers Authorization: Bearer $TOKEN)',
+        state: 'unreachable',
+        error: 'fetch failed (ECONNREFUSED)',
+        tools: [],
+        warnings: [],
+      },
+    ],
+  };
+
+  it('parses its one subcommand and its flags', () => {
+    expect(parseCommand(['mcp', 'list', '--json', '--timeout', '5'], {})).toMatchObject({
+      kind: 'mcp',
+      json: true,
+      timeoutMs: 5000,
+    });
+    expect(parseCommand(['mcp'], {})).toEqual({ error: '"mcp" takes one subcommand: list' });
+    expect(parseCommand(['mcp', 'list', '--timeout', 'soon'], {})).toEqual({
+      error: expect.stringContaining('--timeout'),
+    });
+    expect(parseCommand(['mcp', 'list', '--agent', 'x'], {})).toEqual({ error: '--agent does not apply to "mcp"' });
+  });
+
+  it('prints each server, its state, its tools with schema, scopes and policy; exits 1 when one is down', async () => {
+    const { code, out } = await runCli(['mcp', 'list'], fakeClient({ mcpInventory: inventory }));
+    expect(code).toBe(1);
+    expect(out).toContain('files · stdio: node server.js /data · connected (pid 4242)');
+    expect(out).toContain(
+      '  - files__read_text_file  [read; approval never; scopes files:read; 3 attempt(s); schema 0123456789abcdef]',
+    );
+    expect(out).toContain('      input: { path: string, head?: number }');
+    expect(out).toContain('      annotations: readOnly=true');
+    expect(out).toContain('  warning: settings for "wirte_file", which the server does not list');
+    expect(out).toContain('down · http: http://127.0.0.1:9/mcp (headers Authorization: Bearer $TOKEN) · UNREACHABLE');
+    expect(out).toContain('  error: fetch failed (ECONNREFUSED)');
+    const json = await runCli(
+      ['mcp', 'list', '--json'],
+      fakeClient({ mcpInventory: { ...inventory, servers: [inventory.servers[0]!] } }),
+    );
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toEqual({ ...inventory, servers: [inventory.servers[0]] });
   });
 });
