@@ -1,0 +1,159 @@
+/**
+ * Micro-benchmark of `callModel`'s context work over a long tool-calling run: what one model
+ * call costs the worker besides the provider itself (append to the run store, load the
+ * conversation, count tokens, pack the window, summarize, store the answer), measured at
+ * step 10, 300 and 500, and how many summarizer calls a 500-step run makes.
+ *
+ * The model is an in-process adapter that answers at once (a short text and one tool call),
+ * so every millisecond measured is Bosun's. The conversation is what an agent run stores:
+ * the task, then per step the model's answer and one tool result of ordinary English-like
+ * text (20 B or 5 KB). The model is gpt-4o (a 128k window) so the 5 KB run fills it and
+ * summarizes; the summarizer is another in-process adapter.
+ *
+ *   node test/perf/context-assembly.ts                 # both tool-result sizes, 500 steps
+ *   node test/perf/context-assembly.ts --steps 300 --sizes 5000
+ *
+ * Prints one JSON line per tool-result size: ms per call (mean of the 5 calls ending at
+ * each marked step), the ratio last/first, and the summarizer calls.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Logger } from '@temporalio/common';
+import { createCallModel, type ModelAdapters } from '../../activities/call-model.ts';
+import type { ModelAdapter } from '../../activities/model/types.ts';
+import { openSqliteRunStore } from '../../activities/store/run-store.ts';
+import type { CallModelInput } from '../../core/activity-contracts.ts';
+import type { Message } from '../../core/messages.ts';
+import type { ModelResponse } from '../../core/model.ts';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '500' },
+    sizes: { type: 'string', default: '20,5000' },
+    marks: { type: 'string', default: '10,300,500' },
+  },
+});
+const steps = Number(values.steps);
+const sizes = values.sizes.split(',').map(Number);
+const marks = values.marks
+  .split(',')
+  .map(Number)
+  .filter((m) => m <= steps);
+const WINDOW = 5;
+
+const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** Deterministic English-like text of `bytes` characters (a fixed word list, an LCG). */
+function prose(bytes: number, seed: number): string {
+  const words =
+    'the order was shipped to customer account refund policy invoice item returned warehouse status delayed tracking number carrier delivered payment pending review support ticket opened closed escalated priority region europe north america price discount total tax amount currency'.split(
+      ' ',
+    );
+  let x = seed >>> 0 || 1;
+  let out = '';
+  while (out.length < bytes) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out += words[x % words.length]! + (x % 11 === 0 ? '. ' : x % 17 === 0 ? ', ' : ' ');
+  }
+  return out.slice(0, bytes);
+}
+
+function answer(step: number): ModelResponse {
+  return {
+    message: {
+      role: 'assistant',
+      text: `Step ${step}: ${prose(160, step * 7)}`,
+      toolCalls: [{ id: `call_${step}`, name: 'lookup', input: { query: prose(40, step * 13), page: step } }],
+    },
+    stop: 'tool_calls',
+    usage: { input: 1000, output: 50, cachedInput: 0, cacheWrite: 0 },
+    modelVersion: 'gpt-4o-2024-08-06',
+    latencyMs: 0,
+  };
+}
+
+async function run(resultBytes: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'bosun-ctx-bench-'));
+  const store = openSqliteRunStore(join(dir, 'runs.db'));
+  let step = 0;
+  let summarizerCalls = 0;
+  const model: ModelAdapter = { provider: 'openai', call: async () => answer(step) };
+  const summarizer: ModelAdapter = {
+    provider: 'anthropic',
+    call: async () => {
+      summarizerCalls += 1;
+      return { ...answer(0), message: { role: 'assistant', text: prose(1200, summarizerCalls), toolCalls: [] } };
+    },
+  };
+  const adapters: ModelAdapters = { openai: model, anthropic: summarizer };
+  const callModel = createCallModel(adapters, { store });
+  const conversationId = `bench-${resultBytes}`;
+  const tools = [
+    {
+      name: 'lookup',
+      description: 'Looks up orders, customers and policies.',
+      inputSchema: { type: 'object', properties: { query: { type: 'string' }, page: { type: 'number' } } },
+    },
+  ];
+  let storedLength = 0;
+  let pending: Message[] = [{ role: 'user', content: `Task: ${prose(400, 1)}` }];
+  const ms: number[] = [];
+  for (step = 1; step <= steps; step++) {
+    const input: CallModelInput = {
+      runId: conversationId,
+      step,
+      timeoutMs: 60_000,
+      request: {
+        model: { provider: 'openai', name: 'gpt-4o' },
+        system: `You are a support agent. ${prose(600, 3)}`,
+        messages: [],
+        tools,
+        maxOutputTokens: 4096,
+      },
+      conversation: { id: conversationId, storedLength, append: pending },
+      summarizer: { provider: 'anthropic', name: 'claude-haiku-4-5' },
+    };
+    const env = new MockActivityEnvironment(
+      {
+        attempt: 1,
+        activityId: String(step),
+        scheduledTimestampMs: step,
+        workflowExecution: { workflowId: conversationId, runId: 'r1' },
+      },
+      { logger: silent },
+    );
+    const started = performance.now();
+    const response = await env.run(callModel, input);
+    ms.push(performance.now() - started);
+    storedLength = response.conversationLength!;
+    const call = response.message.toolCalls[0]!;
+    pending = [
+      {
+        role: 'tool',
+        results: [{ callId: call.id, name: call.name, content: prose(resultBytes, step * 31), isError: false }],
+      },
+    ];
+  }
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  const at = (mark: number) => {
+    const window = ms.slice(Math.max(0, mark - WINDOW), mark);
+    return Math.round((window.reduce((a, b) => a + b, 0) / window.length) * 100) / 100;
+  };
+  const perCall = Object.fromEntries(marks.map((m) => [`step${m}`, at(m)]));
+  const first = at(marks[0]!);
+  const last = at(marks.at(-1)!);
+  return {
+    toolResultBytes: resultBytes,
+    steps,
+    msPerCall: perCall,
+    lastOverFirst: Math.round((last / first) * 100) / 100,
+    totalMs: Math.round(ms.reduce((a, b) => a + b, 0)),
+    summarizerCalls,
+  };
+}
+
+for (const size of sizes) console.log(JSON.stringify(await run(size)));
