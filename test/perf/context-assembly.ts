@@ -13,8 +13,10 @@
  *   node test/perf/context-assembly.ts                 # both tool-result sizes, 500 steps
  *   node test/perf/context-assembly.ts --steps 300 --sizes 5000
  *
- * Prints one JSON line per tool-result size: ms per call (mean of the 5 calls ending at
- * each marked step), the ratio last/first, and the summarizer calls.
+ * Prints one JSON line per tool-result size: per call, the worker's CPU time (user + system,
+ * what the machine's load does not change) and wall time, each the median of the 10 calls
+ * ending at each marked step; the ratio last/first of both; and the summarizer calls. A
+ * 30-step run first warms the JIT up, so step 10 is not measured cold.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +44,7 @@ const marks = values.marks
   .split(',')
   .map(Number)
   .filter((m) => m <= steps);
-const WINDOW = 5;
+const WINDOW = 10;
 
 const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -75,7 +77,7 @@ function answer(step: number): ModelResponse {
   };
 }
 
-async function run(resultBytes: number) {
+async function run(resultBytes: number, steps: number) {
   const dir = mkdtempSync(join(tmpdir(), 'bosun-ctx-bench-'));
   const store = openSqliteRunStore(join(dir, 'runs.db'));
   let step = 0;
@@ -101,6 +103,7 @@ async function run(resultBytes: number) {
   let storedLength = 0;
   let pending: Message[] = [{ role: 'user', content: `Task: ${prose(400, 1)}` }];
   const ms: number[] = [];
+  const cpu: number[] = [];
   for (step = 1; step <= steps; step++) {
     const input: CallModelInput = {
       runId: conversationId,
@@ -126,8 +129,11 @@ async function run(resultBytes: number) {
       { logger: silent },
     );
     const started = performance.now();
-    const response = await env.run(callModel, input);
+    const cpuStarted = process.cpuUsage();
+    const response = (await env.run(callModel, input)) as ModelResponse;
+    const used = process.cpuUsage(cpuStarted);
     ms.push(performance.now() - started);
+    cpu.push((used.user + used.system) / 1000);
     storedLength = response.conversationLength!;
     const call = response.message.toolCalls[0]!;
     pending = [
@@ -139,21 +145,24 @@ async function run(resultBytes: number) {
   }
   store.close();
   rmSync(dir, { recursive: true, force: true });
-  const at = (mark: number) => {
-    const window = ms.slice(Math.max(0, mark - WINDOW), mark);
-    return Math.round((window.reduce((a, b) => a + b, 0) / window.length) * 100) / 100;
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
   };
-  const perCall = Object.fromEntries(marks.map((m) => [`step${m}`, at(m)]));
-  const first = at(marks[0]!);
-  const last = at(marks.at(-1)!);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const at = (series: number[], mark: number) => round(median(series.slice(Math.max(0, mark - WINDOW), mark)));
+  const table = (series: number[]) => Object.fromEntries(marks.map((m) => [`step${m}`, at(series, m)]));
+  const ratio = (series: number[]) => round(at(series, marks.at(-1)!) / at(series, marks[0]!));
   return {
     toolResultBytes: resultBytes,
     steps,
-    msPerCall: perCall,
-    lastOverFirst: Math.round((last / first) * 100) / 100,
-    totalMs: Math.round(ms.reduce((a, b) => a + b, 0)),
+    cpuMsPerCall: table(cpu),
+    wallMsPerCall: table(ms),
+    lastOverFirst: { cpu: ratio(cpu), wall: ratio(ms) },
+    totalCpuMs: Math.round(cpu.reduce((a, b) => a + b, 0)),
     summarizerCalls,
   };
 }
 
-for (const size of sizes) console.log(JSON.stringify(await run(size)));
+await run(20, 30);
+for (const size of sizes) console.log(JSON.stringify(await run(size, steps)));
