@@ -15,8 +15,9 @@
  *
  * Prints one JSON line per tool-result size: per call, the worker's CPU time (user + system,
  * what the machine's load does not change) and wall time, each the median of the 10 calls
- * ending at each marked step; the ratio last/first of both; and the summarizer calls. A
- * 30-step run first warms the JIT up, so step 10 is not measured cold.
+ * ending at each marked step, and of those the median over `--repeat` runs (3; a shared
+ * machine is noisy at the millisecond); the ratio last/first of both; and the summarizer
+ * calls. A 30-step run first warms the JIT up, so step 10 is not measured cold.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '500' },
     sizes: { type: 'string', default: '20,5000' },
     marks: { type: 'string', default: '10,300,500' },
+    repeat: { type: 'string', default: '3' },
   },
 });
 const steps = Number(values.steps);
@@ -44,6 +46,7 @@ const marks = values.marks
   .split(',')
   .map(Number)
   .filter((m) => m <= steps);
+const repeat = Number(values.repeat);
 const WINDOW = 10;
 
 const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -145,24 +148,34 @@ async function run(resultBytes: number, steps: number) {
   }
   store.close();
   rmSync(dir, { recursive: true, force: true });
-  const median = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
-  };
-  const round = (x: number) => Math.round(x * 100) / 100;
-  const at = (series: number[], mark: number) => round(median(series.slice(Math.max(0, mark - WINDOW), mark)));
-  const table = (series: number[]) => Object.fromEntries(marks.map((m) => [`step${m}`, at(series, m)]));
-  const ratio = (series: number[]) => round(at(series, marks.at(-1)!) / at(series, marks[0]!));
-  return {
-    toolResultBytes: resultBytes,
-    steps,
-    cpuMsPerCall: table(cpu),
-    wallMsPerCall: table(ms),
-    lastOverFirst: { cpu: ratio(cpu), wall: ratio(ms) },
-    totalCpuMs: Math.round(cpu.reduce((a, b) => a + b, 0)),
-    summarizerCalls,
-  };
+  return { cpu, ms, summarizerCalls };
 }
 
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+const round = (x: number) => Math.round(x * 100) / 100;
+
 await run(20, 30);
-for (const size of sizes) console.log(JSON.stringify(await run(size, steps)));
+for (const size of sizes) {
+  const runs: Awaited<ReturnType<typeof run>>[] = [];
+  for (let i = 0; i < repeat; i++) runs.push(await run(size, steps));
+  /** Median over runs of the median of the calls ending at `mark`. */
+  const at = (series: 'cpu' | 'ms', mark: number) =>
+    round(median(runs.map((r) => median(r[series].slice(Math.max(0, mark - WINDOW), mark)))));
+  const table = (series: 'cpu' | 'ms') => Object.fromEntries(marks.map((m) => [`step${m}`, at(series, m)]));
+  const ratio = (series: 'cpu' | 'ms') => round(at(series, marks.at(-1)!) / at(series, marks[0]!));
+  console.log(
+    JSON.stringify({
+      toolResultBytes: size,
+      steps,
+      runs: repeat,
+      cpuMsPerCall: table('cpu'),
+      wallMsPerCall: table('ms'),
+      lastOverFirst: { cpu: ratio('cpu'), wall: ratio('ms') },
+      totalCpuMsPerRun: Math.round(median(runs.map((r) => r.cpu.reduce((a, b) => a + b, 0)))),
+      summarizerCalls: median(runs.map((r) => r.summarizerCalls)),
+    }),
+  );
+}
