@@ -437,9 +437,13 @@ async function assembleWithSummaries(
   let summary = await store.getSummary(conversation.id);
   let assembled = pack(summary);
   const inputBudget = Math.floor((contextWindowOf(input.summarizer) - SUMMARY_MAX_OUTPUT_TOKENS) * SUMMARY_INPUT_SHARE);
-  for (let round = 0; round < SUMMARY_MAX_ROUNDS && assembled.droppedUpTo > (summary?.upTo ?? 1); round++) {
+  // Summarize only when turns no longer fit, and then down to the low-water mark.
+  const target =
+    assembled.droppedUpTo > (summary?.upTo ?? 1)
+      ? Math.max(assembled.droppedUpTo, pack(summary, SUMMARY_LOW_WATER).droppedUpTo)
+      : 0;
+  for (let round = 0; round < SUMMARY_MAX_ROUNDS && (summary?.upTo ?? 1) < target; round++) {
     const from = summary?.upTo ?? 1;
-    const target = Math.max(assembled.droppedUpTo, pack(summary, SUMMARY_LOW_WATER).droppedUpTo);
     const upTo = chunkEnd(whole.messages, from, target, inputBudget - tokenizer.count(summary?.text ?? ''), measure);
     const turns = whole.messages.slice(from, upTo);
     try {

@@ -3,6 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Logger } from '@temporalio/common';
 import { createCallModel, SUMMARY_LOW_WATER, type ModelAdapters } from '../../activities/call-model.ts';
 import { assembleRequest } from '../../activities/context/assemble.ts';
+import { tokenizerFor } from '../../activities/context/tokenizer.ts';
 import { createConversationCache, type ConversationCache } from '../../activities/context/conversation-cache.ts';
 import type { ModelAdapter } from '../../activities/model/types.ts';
 import { openSqliteRunStore, type RunStore } from '../../activities/store/run-store.ts';
@@ -89,7 +90,7 @@ function input(
   step: number,
   storedLength: number,
   append: Message[],
-  opts: { model?: ModelRef; summarize?: boolean } = {},
+  opts: { model?: ModelRef; summarize?: boolean; summarizer?: ModelRef } = {},
 ): CallModelInput {
   return {
     runId: 'run-1',
@@ -103,7 +104,7 @@ function input(
       maxOutputTokens: 256,
     },
     conversation: { id: 'run-1', storedLength, append },
-    ...(opts.summarize ? { summarizer: summarizerModel } : {}),
+    ...(opts.summarize ? { summarizer: opts.summarizer ?? summarizerModel } : {}),
   };
 }
 
@@ -116,7 +117,7 @@ const toolResult = (response: ModelResponse, chars: number, seed: number): Messa
 async function runSteps(
   w: ReturnType<typeof worker>,
   steps: number,
-  opts: { model?: ModelRef; summarize?: boolean; resultChars?: number } = {},
+  opts: { model?: ModelRef; summarize?: boolean; summarizer?: ModelRef; resultChars?: number } = {},
   each?: (step: number) => void,
 ) {
   let storedLength = 0;
@@ -218,6 +219,32 @@ describe('callModel: incremental context', () => {
     const justAfter = w.sent[summarizedAt[1]! - 1]!;
     const packed = assembleRequest(justAfter, undefined);
     expect(packed.record.totalTokens).toBeLessThanOrEqual(budget * (SUMMARY_LOW_WATER + 0.1));
+    for (const req of w.sent) expect(assembleRequest(req, undefined).record.overBudgetTokens).toBe(0);
+  });
+
+  it("summarizes in several calls when the turns would not fit the summarizer's own window", async () => {
+    const store = openSqliteRunStore(':memory:');
+    stores.push(store);
+    const w = worker(store);
+    const tight: ModelRef = { ...summarizerModel, contextWindow: 3_000 };
+    const summarizedAt: number[] = [];
+    await runSteps(
+      w,
+      90,
+      { model: { ...main, contextWindow: 9_000 }, summarize: true, summarizer: tight, resultChars: 400 },
+      (step) => {
+        while (summarizedAt.length < w.summarized.length) summarizedAt.push(step);
+      },
+    );
+    // ~110 tokens a step: full after ~75 steps; then ~45% of an 8.7k budget to summarize,
+    // at most ~1.8k tokens of turns a call.
+    expect(summarizedAt.length).toBeGreaterThan(1);
+    expect(summarizedAt.filter((s) => s === summarizedAt[0]).length).toBeGreaterThan(1);
+    const tok = tokenizerFor(tight);
+    for (const req of w.summarized) {
+      const content = req.messages[0]!.role === 'user' ? req.messages[0]!.content : '';
+      expect(tok.count(req.system) + tok.count(content)).toBeLessThan(3_000 - 400);
+    }
     for (const req of w.sent) expect(assembleRequest(req, undefined).record.overBudgetTokens).toBe(0);
   });
 
