@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { messageTokensSchema, type MessageTokens } from '../../core/context.ts';
 import { messageSchema, type Message } from '../../core/messages.ts';
 import { stopReasonSchema, type StopReason } from '../../core/model.ts';
+import type { DatabaseSync } from 'node:sqlite';
 import { inTransaction, openSqlite } from './sqlite.ts';
 
 /** A prompt version: content-addressed, immutable. */
@@ -114,6 +115,19 @@ export interface RunStore {
   close(): void;
 }
 
+/** Adds a column a file from an older version lacks. Two workers opening the file at once
+ * may both try: the one that finds it added already carries on. */
+function addColumn(db: DatabaseSync, table: string, column: string, type: string): void {
+  const has = () =>
+    (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+  if (has()) return;
+  try {
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  } catch (err) {
+    if (!has()) throw err;
+  }
+}
+
 export class StoreDataMissingError extends Error {
   override readonly name = 'StoreDataMissingError';
 }
@@ -140,9 +154,8 @@ export function openSqliteRunStore(path: string): RunStore {
   `);
   // Files from before write sequence numbers and stored token counts: their rows count as
   // write 0 (read by any reader starting from scratch) and are counted when first met.
-  const columns = (db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name);
-  if (!columns.includes('seq')) db.exec('ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0');
-  if (!columns.includes('tokens')) db.exec('ALTER TABLE messages ADD COLUMN tokens TEXT');
+  addColumn(db, 'messages', 'seq', 'INTEGER NOT NULL DEFAULT 0');
+  addColumn(db, 'messages', 'tokens', 'TEXT');
   db.exec('CREATE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation, seq)');
   const lastSeq = db.prepare('SELECT MAX(seq) AS seq FROM messages WHERE conversation = ?');
   const upsertRow = db.prepare(
