@@ -248,6 +248,29 @@ describe('callModel: incremental context', () => {
     for (const req of w.sent) expect(assembleRequest(req, undefined).record.overBudgetTokens).toBe(0);
   });
 
+  it('a call with another tokenizer (a fallback model) counts each message once and stores the counts', async () => {
+    const store = openSqliteRunStore(':memory:');
+    stores.push(store);
+    const w = worker(store);
+    const { storedLength, pending } = await runSteps(w, 10);
+    const claude: ModelRef = { provider: 'anthropic', name: 'claude-sonnet-4-5' };
+    const before = w.conversations.work.tokenized;
+    const r = await w.call(input(11, storedLength, pending, { model: claude }));
+    // The new tool result, the 19 stored messages after the task it had not counted (the
+    // task is sent as a text of its own), and the answer.
+    expect(w.conversations.work.tokenized - before).toBe(1 + (storedLength - 1) + 1);
+    const stored = (await store.readConversation('run-1', -1)).rows;
+    expect(stored.filter((row) => Object.keys(row.tokens).length === 2)).toHaveLength(storedLength - 1);
+    // A worker that never saw the run finds both counts stored: it counts nothing again.
+    const cold = worker(store);
+    const next: Message = { role: 'user', content: 'and?' };
+    await cold.call(input(12, r.conversationLength!, [next], { model: claude }));
+    expect(cold.conversations.work.tokenized).toBe(2);
+    // Back on gpt-4o: what only the Claude calls counted (4 messages) is counted once more.
+    await cold.call(input(13, r.conversationLength! + 2, [next], { model: main }));
+    expect(cold.conversations.work.tokenized).toBe(2 + 1 + 4 + 1);
+  });
+
   it('keeps at most so many conversations, least recently used out first', async () => {
     const store = openSqliteRunStore(':memory:');
     stores.push(store);
