@@ -97,7 +97,9 @@ export interface RunStore {
    * gets the conversation's next sequence number, so a reader that has seen up to `seq`
    * (the highest returned, or `afterSeq` when nothing is newer) and applies these rows holds
    * exactly what the store holds — the way a worker keeps a conversation between calls
-   * without reading or parsing it whole each time.
+   * without reading or parsing it whole each time. Positions are rewritten, never deleted,
+   * while a run may still call (a store that expires conversations must do so only after
+   * their runs ended).
    */
   readConversation(conversationId: string, afterSeq: number): Promise<{ rows: StoredMessage[]; seq: number }>;
   /** Adds token counts to stored messages, each only if the position still holds write
