@@ -10,7 +10,7 @@ import type { ModelResponse } from '../core/model.ts';
 import { describeBytes, jsonBytes, MAX_ACTIVITY_RESULT_BYTES, utf8Length } from '../core/payload-limits.ts';
 import type { Usage } from '../core/usage.ts';
 import type { ProviderFailureDetails } from './model/provider-errors.ts';
-import type { RunStore, WriteFence } from './store/run-store.ts';
+import type { RunStore, TokenCounts, WriteFence } from './store/run-store.ts';
 
 /**
  * Where the answer goes and how it comes back: with a stored conversation it is stored at
@@ -73,11 +73,12 @@ export async function storeAnswer(
   response: ModelResponse,
   fence: WriteFence,
   where: { runId: string; step: number },
+  tokens?: TokenCounts,
 ): Promise<ModelResponse> {
   const stored = await store.putAnswer(
     conversationId,
     position,
-    { message: response.message, stop: response.stop },
+    { message: response.message, stop: response.stop, ...(tokens ? { tokens } : {}) },
     fence,
   );
   if (stored.won) return response;

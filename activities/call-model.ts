@@ -4,7 +4,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallModelInput, PromptPin } from '../core/activity-contracts.ts';
 import { describeModel, type ModelRequest, type ModelResponse, type ProviderId } from '../core/model.ts';
-import { configureHint, type TokenizerFamily } from '../core/provider-profile.ts';
+import { configureHint } from '../core/provider-profile.ts';
 import { addUsage, usageSchema, type Usage } from '../core/usage.ts';
 import type { ModelAdapter } from './model/types.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
@@ -23,8 +23,14 @@ import {
 import { checkResultSize, fenceOf, handBack, storeAnswer } from './answer-handback.ts';
 import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
 import { promptHash, type RunStore, type WriteFence } from './store/run-store.ts';
-import { assembleRequest } from './context/assemble.ts';
+import { assembleRequest, contextWindowOf } from './context/assemble.ts';
 import { compactContextRecord } from '../core/context.ts';
+import {
+  createConversationCache,
+  type ConversationCache,
+  type LoadedConversation,
+} from './context/conversation-cache.ts';
+import { tokenizerFor, type Tokenizer } from './context/tokenizer.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
 import { startHeartbeat } from './heartbeat.ts';
 
@@ -45,6 +51,9 @@ export interface CallModelDeps {
    * flight per model, and none while the provider's rate limit says to wait. Without one,
    * every call is sent at once. */
   pacer?: ModelPacer;
+  /** The worker's copy of the conversations it served (see `createConversationCache`); one
+   * per `createCallModel` by default. */
+  conversations?: ConversationCache;
 }
 
 /** What `callModel` heartbeats. `billed` is the usage of earlier attempts of this activity
@@ -85,17 +94,19 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   const providers = deps.providers ?? builtInProviders;
   const descriptorOf = (id: string) => providers.find((p) => p.id === id);
   const { pacer } = deps;
+  const conversations = deps.conversations ?? createConversationCache();
   return async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const startedAt = Date.now();
     const { runId, step } = input;
     const fence = fenceOf(Context.current().info);
-    const whole = await materialize(input, deps.store, fence);
-    const descriptor = descriptorOf(whole.model.provider);
+    const descriptor = descriptorOf(input.request.model.provider);
+    const tokenizer = tokenizerFor(input.request.model, descriptor?.tokenizer);
+    const { request: whole, loaded } = await materialize(input, deps.store, fence, conversations, tokenizer);
     const {
       request,
       record: context,
       summaries,
-    } = await assembleWithSummaries(whole, input, adapters, deps.store, descriptor?.tokenizer);
+    } = await assembleWithSummaries(whole, input, adapters, deps.store, tokenizer, loaded);
     if (context.overBudgetTokens > 0) {
       recordModelFailure({ model: whole.model, type: 'context_too_long' });
       throw ApplicationFailure.create({
@@ -178,10 +189,16 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       recordModelCall({ model: request.model, latencyMs: response.latencyMs, usage: response.usage });
       annotateModelSpan({ ...span, usage: response.usage, responseModel: response.modelVersion, stop: response.stop });
       if (input.conversation && deps.store && answer.position !== undefined) {
-        response = await storeAnswer(deps.store, input.conversation.id, answer.position, response, fence, {
-          runId,
-          step,
-        });
+        const [tokens] = conversations.countNew(tokenizer, [response.message]);
+        response = await storeAnswer(
+          deps.store,
+          input.conversation.id,
+          answer.position,
+          response,
+          fence,
+          { runId, step },
+          tokens,
+        );
       }
       log.info('model call', {
         runId,
@@ -300,8 +317,10 @@ async function materialize(
   input: CallModelInput,
   store: RunStore | undefined,
   fence: WriteFence,
-): Promise<ModelRequest> {
-  if (!input.conversation && !input.prompt && !input.toolsRef) return input.request;
+  conversations: ConversationCache,
+  tokenizer: Tokenizer,
+): Promise<{ request: ModelRequest; loaded?: LoadedConversation }> {
+  if (!input.conversation && !input.prompt && !input.toolsRef) return { request: input.request };
   if (!store) {
     throw ApplicationFailure.create({
       type: 'internal',
@@ -312,16 +331,30 @@ async function materialize(
   let system = input.request.system;
   if (input.prompt) system = await promptText(input, input.prompt, store);
   let messages = input.request.messages;
+  let loaded: LoadedConversation | undefined;
   if (input.conversation) {
     const { id, storedLength, append } = input.conversation;
+    if (append.length) {
+      let whole: Message[];
+      try {
+        whole = await withContent(store, append);
+      } catch (err) {
+        throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: (err as Error).message });
+      }
+      // Counted once, here, and stored with them: no later call counts them again.
+      await store.putMessages(id, storedLength, whole, fence, conversations.countNew(tokenizer, whole));
+    }
     try {
-      if (append.length) await store.putMessages(id, storedLength, await withContent(store, append), fence);
-      messages = await store.getMessages(id, storedLength + append.length);
+      loaded = await conversations.load(store, id, storedLength + append.length);
     } catch (err) {
       throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: (err as Error).message });
     }
+    messages = loaded.messages;
   }
-  return { ...input.request, system, messages, tools: await toolsOf(input, store) };
+  return {
+    request: { ...input.request, system, messages, tools: await toolsOf(input, store) },
+    ...(loaded ? { loaded } : {}),
+  };
 }
 
 /** The request's tool definitions: as sent (and then stored under `toolsRef` for the calls
@@ -420,31 +453,63 @@ function withBilled(failure: ApplicationFailure, billed: Usage | undefined): App
 const SUMMARY_SYSTEM =
   "You compress the earlier part of an AI agent's conversation so it can continue with less context. " +
   'Keep facts, numbers, ids, tool results and decisions later steps may need; drop chatter. At most 200 words.';
+const SUMMARY_MAX_OUTPUT_TOKENS = 400;
+
+/** When history no longer fits, it is summarized down to this share of the budget, so the
+ * next summary is due only after the conversation has grown by the rest (many steps), not
+ * on every step once the window is full. */
+export const SUMMARY_LOW_WATER = 0.55;
+/** Summarizer calls at most per model call (more when the turns to summarize do not fit the
+ * summarizer's own window in one). */
+const SUMMARY_MAX_ROUNDS = 4;
+/** Share of the summarizer's window its turns may take (its tokenizer may count more). */
+const SUMMARY_INPUT_SHARE = 0.7;
 
 /**
  * Packs the request into the model's window; when older turns no longer fit and the run
- * named a summarizer, the dropped turns are summarized (incrementally: the stored summary
- * plus the newly dropped turns) by that model and the summary is sent in their place. A
- * summary is stored with the conversation, so the next step reuses it; a summarizer that
- * fails only costs the summary (the turns are then dropped, as without one).
+ * named a summarizer, the oldest turns are summarized (incrementally: the stored summary
+ * plus the newly summarized turns) by that model and the summary is sent in their place.
+ * With hysteresis: the turns summarized are those that take the request down to
+ * `SUMMARY_LOW_WATER` of the budget, not just the few that overflow it, so a run summarizes
+ * once every many steps. A summary is stored with the conversation, so the next steps (on
+ * any worker) reuse it; a summarizer that fails only costs the summary (the turns are then
+ * dropped, as without one).
+ *
+ * With a loaded conversation (`loaded`), messages are measured once per worker and token
+ * counts come from the store, so packing costs what the new messages cost.
  */
 async function assembleWithSummaries(
   whole: ModelRequest,
   input: CallModelInput,
   adapters: ModelAdapters,
   store: RunStore | undefined,
-  tokenizer: TokenizerFamily | undefined,
+  tokenizer: Tokenizer,
+  loaded: LoadedConversation | undefined,
 ) {
   const summaries: NonNullable<ModelResponse['summaries']> = [];
+  const measure = loaded?.measurer(tokenizer);
+  const options = { ...(loaded ? { counter: loaded.counter(tokenizer) } : {}), ...(measure ? { measure } : {}) };
+  const pack = (summary: { upTo: number; text: string } | undefined, fill?: number) =>
+    assembleRequest(whole, summary, undefined, { ...options, counter: options.counter ?? tokenizer, fill });
   const conversation = input.conversation;
   const summarizer = input.summarizer ? adapterOf(adapters, input.summarizer.provider) : undefined;
-  if (!conversation || !store || !summarizer || !input.summarizer)
-    return { ...assembleRequest(whole, undefined, tokenizer), summaries };
+  if (!conversation || !store || !summarizer || !input.summarizer) {
+    const assembled = pack(undefined);
+    await flushCounts(loaded, input.step);
+    return { ...assembled, summaries };
+  }
   let summary = await store.getSummary(conversation.id);
-  let assembled = assembleRequest(whole, summary, tokenizer);
-  for (let round = 0; round < 2 && assembled.droppedUpTo > (summary?.upTo ?? 1); round++) {
+  let assembled = pack(summary);
+  const inputBudget = Math.floor((contextWindowOf(input.summarizer) - SUMMARY_MAX_OUTPUT_TOKENS) * SUMMARY_INPUT_SHARE);
+  // Summarize only when turns no longer fit, and then down to the low-water mark.
+  const target =
+    assembled.droppedUpTo > (summary?.upTo ?? 1)
+      ? Math.max(assembled.droppedUpTo, pack(summary, SUMMARY_LOW_WATER).droppedUpTo)
+      : 0;
+  for (let round = 0; round < SUMMARY_MAX_ROUNDS && (summary?.upTo ?? 1) < target; round++) {
     const from = summary?.upTo ?? 1;
-    const turns = whole.messages.slice(from, assembled.droppedUpTo);
+    const upTo = chunkEnd(whole.messages, from, target, inputBudget - tokenizer.count(summary?.text ?? ''), measure);
+    const turns = whole.messages.slice(from, upTo);
     try {
       const made = await summarizer.call(
         {
@@ -457,14 +522,14 @@ async function assembleWithSummaries(
             },
           ],
           tools: [],
-          maxOutputTokens: 400,
+          maxOutputTokens: SUMMARY_MAX_OUTPUT_TOKENS,
         },
         { timeoutMs: input.timeoutMs, signal: Context.current().cancellationSignal },
       );
       summaries.push({ model: input.summarizer, usage: made.usage, latencyMs: made.latencyMs });
-      summary = { upTo: assembled.droppedUpTo, text: made.message.text };
+      summary = { upTo, text: made.message.text };
       await store.putSummary(conversation.id, summary.upTo, summary.text);
-      assembled = assembleRequest(whole, summary, tokenizer);
+      assembled = pack(summary);
     } catch (err) {
       log.warn('history summary failed; dropping the turns instead', {
         step: input.step,
@@ -474,5 +539,45 @@ async function assembleWithSummaries(
       break;
     }
   }
+  await flushCounts(loaded, input.step);
   return { ...assembled, summaries };
+}
+
+/**
+ * Where one summarizer call's turns end: `target`, or earlier when the turns from `from`
+ * would not fit `budget` tokens (at least one message, and never ending inside a turn when
+ * that can be helped: the kept history then starts with an assistant or user message).
+ */
+function chunkEnd(
+  messages: readonly Message[],
+  from: number,
+  target: number,
+  budget: number,
+  measure: ((m: Message) => { tokens: number; parts: readonly { omitted: number }[] } | undefined) | undefined,
+): number {
+  if (!measure) return target;
+  let used = 0;
+  let end = from;
+  while (end < target) {
+    const m = measure(messages[end]!);
+    // Tokens as the summarizer gets them: whole, not cut.
+    const tokens = m ? m.tokens + m.parts.reduce((n, p) => n + p.omitted, 0) : 0;
+    if (end > from && used + tokens > budget) break;
+    used += tokens;
+    end += 1;
+  }
+  if (end === target) return end;
+  let snapped = end;
+  while (snapped > from + 1 && messages[snapped]?.role === 'tool') snapped -= 1;
+  return snapped;
+}
+
+/** Stores the token counts made while packing; they only save work, so a failure to store
+ * them is logged, never fatal. */
+async function flushCounts(loaded: LoadedConversation | undefined, step: number): Promise<void> {
+  try {
+    await loaded?.flush();
+  } catch (err) {
+    log.warn('token counts not stored', { step, error: (err as Error)?.message });
+  }
 }

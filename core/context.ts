@@ -109,6 +109,28 @@ export function countMessageTokens(message: Message, count: Count): number {
   }
 }
 
+/** What a message costs before any truncation: its total (as `countMessageTokens`) and, for
+ * a tool message, each result's content and envelope. Computed once, when the message is
+ * appended to a stored conversation, and stored with it (per tokenizer), so packing a long
+ * conversation never re-tokenizes what it already counted. */
+export const messageTokensSchema = z.object({
+  tokens: z.number().int().nonnegative(),
+  results: z
+    .array(z.object({ content: z.number().int().nonnegative(), envelope: z.number().int().nonnegative() }))
+    .optional(),
+});
+export type MessageTokens = z.infer<typeof messageTokensSchema>;
+
+/** The `MessageTokens` of a message. */
+export function countMessageParts(message: Message, count: Count): MessageTokens {
+  if (message.role !== 'tool') return { tokens: countMessageTokens(message, count) };
+  const results = message.results.map((r) => ({
+    content: count(r.content),
+    envelope: toolResultEnvelopeTokens(r, count),
+  }));
+  return { tokens: results.reduce((n, p) => n + p.content + p.envelope, 0) + MESSAGE_OVERHEAD_TOKENS, results };
+}
+
 /** Tokens a tool definition costs: the JSON of `{ name, description, parameters }` plus
  * `TOOL_SPEC_OVERHEAD_TOKENS`. */
 export function countToolSpecTokens(spec: ToolSpec, count: Count): number {
@@ -288,6 +310,10 @@ export interface ContextInput {
   /** The summary stands for earlier turns that are not in `history` at all (they were
    * summarized before): send it even when nothing in `history` is dropped. */
   summaryCoversDropped?: boolean;
+  /** A message of `history` or `recent` already measured: what `measureMessage` returns for
+   * it with this tokenizer and `maxToolResultTokens` (undefined: measure it here). Lets a
+   * caller that keeps a conversation across calls count each message once. */
+  measure?: (message: Message) => MeasuredMessage | undefined;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -398,12 +424,13 @@ function fnv1a(text: string): string {
  * the tokens of its content as sent, of its envelope, and those cut away (0: sent whole);
  * `original` is the message as given, so a second cut starts from the original content and
  * the marker always speaks of the original size. */
-interface Counted {
-  value: Message;
-  tokens: number;
-  original: Message;
-  parts: { content: number; envelope: number; omitted: number }[];
+export interface MeasuredMessage {
+  readonly value: Message;
+  readonly tokens: number;
+  readonly original: Message;
+  readonly parts: readonly { content: number; envelope: number; omitted: number }[];
 }
+type Counted = MeasuredMessage;
 
 const truncatedCount = (m: Counted) => m.parts.filter((p) => p.omitted > 0).length;
 const omittedSum = (m: Counted) => m.parts.reduce((n, p) => n + p.omitted, 0);
@@ -420,20 +447,49 @@ function cutToolResult(m: Counted, index: number, cap: number, count: Count, pre
   return { value: { role: 'tool', results }, tokens: toolMessageTokens(parts), original: m.original, parts };
 }
 
-/** Counts a message, capping every tool result at `cap` tokens. */
-function capToolResults(message: Message, cap: number, count: Count, prefix?: Prefix): Counted {
+/** Counts a message, capping every tool result at `cap` tokens. `known` are its counts
+ * measured before (`countMessageParts` with the same tokenizer): only a result over the cap
+ * is then tokenized again, to cut it. */
+function capToolResults(message: Message, cap: number, count: Count, prefix?: Prefix, known?: MessageTokens): Counted {
   if (message.role !== 'tool')
-    return { value: message, tokens: countMessageTokens(message, count), original: message, parts: [] };
-  const cuts = message.results.map((r) => truncateToTokens(r.content, cap, count, prefix));
+    return {
+      value: message,
+      tokens: known?.tokens ?? countMessageTokens(message, count),
+      original: message,
+      parts: [],
+    };
+  const sizes = known?.results?.length === message.results.length ? known.results : undefined;
+  const cuts = message.results.map((r, i) => {
+    const tokens = sizes?.[i]?.content;
+    return tokens !== undefined && tokens <= cap
+      ? { text: r.content, truncated: false, tokens, omittedTokens: 0 }
+      : truncateToTokens(r.content, cap, count, prefix);
+  });
   const parts = message.results.map((r, i) => ({
     content: cuts[i]!.tokens,
-    envelope: toolResultEnvelopeTokens(r, count),
+    envelope: sizes?.[i]?.envelope ?? toolResultEnvelopeTokens(r, count),
     omitted: cuts[i]!.omittedTokens,
   }));
   const value: ToolMessage = cuts.some((c) => c.truncated)
     ? { role: 'tool', results: message.results.map((r, i) => ({ ...r, content: cuts[i]!.text })) }
     : message;
   return { value, tokens: toolMessageTokens(parts), original: message, parts };
+}
+
+/**
+ * A message as `packContext` would measure it: its tokens as sent, every tool result capped
+ * at `maxToolResultTokens` (default `DEFAULT_MAX_TOOL_RESULT_TOKENS`) with a truncation
+ * marker. `known` (its `countMessageParts`, stored with it) saves counting it again.
+ */
+export function measureMessage(
+  message: Message,
+  tokenizer: TokenCounter,
+  maxToolResultTokens = DEFAULT_MAX_TOOL_RESULT_TOKENS,
+  known?: MessageTokens,
+): MeasuredMessage {
+  const count: Count = (t) => (t.length === 0 ? 0 : tokenizer.count(t));
+  const prefix: Prefix | undefined = tokenizer.prefix ? (t, n) => tokenizer.prefix!(t, n) : undefined;
+  return capToolResults(message, maxToolResultTokens, count, prefix, known);
 }
 
 /** Groups messages into turns that are kept or dropped whole: an assistant message with the
@@ -505,8 +561,9 @@ export function packContext(input: ContextInput): PackedContext {
     recentIn.unshift(moved);
     if (moved.role === 'assistant') break;
   }
-  const historyGroups = groupTurns(historyIn.map((m) => capToolResults(m, maxToolResult, count, prefix)));
-  const recent = recentIn.map((m) => capToolResults(m, maxToolResult, count, prefix));
+  const measure = (m: Message) => input.measure?.(m) ?? capToolResults(m, maxToolResult, count, prefix);
+  const historyGroups = groupTurns(historyIn.map(measure));
+  const recent = recentIn.map(measure);
   let firstKeptGroup = 0;
   // A leading orphan tool message never starts the kept history.
   while (historyGroups[firstKeptGroup]?.[0]?.value.role === 'tool') firstKeptGroup += 1;
@@ -523,10 +580,13 @@ export function packContext(input: ContextInput): PackedContext {
   const shrinkHistory = (target: number) => {
     if (historyTokens() <= target) return;
     const withSummary = summaryMessage !== undefined;
-    while (firstKeptGroup < historyGroups.length && historyKeptTokens() + (withSummary ? summaryTokens : 0) > target) {
+    // A running sum: dropping k of n turns costs O(n), not O(k·n).
+    let kept = historyKeptTokens();
+    while (firstKeptGroup < historyGroups.length && kept + (withSummary ? summaryTokens : 0) > target) {
+      kept -= sum(historyGroups[firstKeptGroup]!);
       firstKeptGroup += 1;
     }
-    useSummary = withSummary && historyDropped() && historyKeptTokens() + summaryTokens <= target;
+    useSummary = withSummary && historyDropped() && kept + summaryTokens <= target;
   };
 
   const recentTokens = () => sum(recent);

@@ -1,6 +1,6 @@
 import type { Message } from '../../core/messages.ts';
 import type { ModelRef, ModelRequest } from '../../core/model.ts';
-import { packContext, type ContextRecord } from '../../core/context.ts';
+import { packContext, type ContextRecord, type MeasuredMessage, type TokenCounter } from '../../core/context.ts';
 import type { TokenizerFamily } from '../../core/provider-profile.ts';
 import { tokenizerFor } from './tokenizer.ts';
 
@@ -22,6 +22,16 @@ export function contextWindowOf(model: ModelRef): number {
 /** How many trailing messages always go out whole (the latest turn and what answers it). */
 const RECENT_MESSAGES = 3;
 
+export interface AssembleOptions {
+  /** Counts with this instead of the family's tokenizer (e.g. one that remembers texts). */
+  counter?: TokenCounter;
+  /** Messages measured before (`ContextInput.measure`). */
+  measure?: (message: Message) => MeasuredMessage | undefined;
+  /** Pack into this share of the budget (0–1]: where history would have to start for the
+   * request to fill only that much of the window. Used to summarize with hysteresis. */
+  fill?: number;
+}
+
 /**
  * Packs a request into the model's window minus its output reserve, with real token counts:
  * the task (first user message) and the latest turns are kept, older history is dropped
@@ -33,6 +43,7 @@ export function assembleRequest(
   request: ModelRequest,
   summary?: { upTo: number; text: string },
   tokenizer?: TokenizerFamily,
+  options: AssembleOptions = {},
 ): { request: ModelRequest; record: ContextRecord; droppedUpTo: number } {
   const [first, ...rest] = request.messages;
   const task = first?.role === 'user' ? first.content : undefined;
@@ -42,9 +53,19 @@ export function assembleRequest(
   // Messages a summary covers are left out; the summary stands in for them.
   const from = summary ? Math.min(split, Math.max(0, summary.upTo - offset)) : 0;
   const history = body.slice(from, split);
+  const window = contextWindowOf(request.model);
+  const fill = options.fill ?? 1;
   const packed = packContext({
-    tokenizer: tokenizerFor(request.model, tokenizer),
-    budget: { contextWindow: contextWindowOf(request.model), outputReserve: request.maxOutputTokens },
+    tokenizer: options.counter ?? tokenizerFor(request.model, tokenizer),
+    budget: {
+      contextWindow:
+        fill >= 1
+          ? window
+          : request.maxOutputTokens + Math.floor(Math.max(0, window - request.maxOutputTokens) * Math.max(0, fill)) ||
+            1,
+      outputReserve: request.maxOutputTokens,
+    },
+    ...(options.measure ? { measure: options.measure } : {}),
     system: request.system,
     tools: request.tools,
     ...(task !== undefined ? { task } : {}),

@@ -9,4 +9,11 @@ export {
   type Tokenizer,
   type EncodingName,
 } from './tokenizer.ts';
-export { assembleRequest, contextWindowOf, DEFAULT_CONTEXT_WINDOW } from './assemble.ts';
+export { assembleRequest, contextWindowOf, DEFAULT_CONTEXT_WINDOW, type AssembleOptions } from './assemble.ts';
+export {
+  createConversationCache,
+  type ConversationCache,
+  type ConversationCacheOptions,
+  type ContextWork,
+  type LoadedConversation,
+} from './conversation-cache.ts';

@@ -4,6 +4,7 @@ import type { Message, ToolSpec } from '../../core/messages.ts';
 import type { ModelRef } from '../../core/model.ts';
 import type { TokenizerFamily } from '../../core/provider-profile.ts';
 import { builtInProviderProfiles } from '../../core/providers/index.ts';
+import { boundedPieces } from './bounded-pieces.ts';
 
 /**
  * Token counts for a model family, from `gpt-tokenizer` (pure JS, OpenAI's BPE encodings
@@ -61,6 +62,15 @@ const require = createRequire(import.meta.url);
 const encoders = new Map<EncodingName, Encoder>();
 const plainText = { disallowedSpecial: new Set<string>() };
 
+/** The pre-token regexes the encodings split text with (see `boundedPieces`). */
+const splitRegexes = require('gpt-tokenizer/cjs/encodingParams/constants') as {
+  O200K_TOKEN_SPLIT_REGEX: RegExp;
+  CL100K_TOKEN_SPLIT_REGEX: RegExp;
+};
+function splitRegexOf(name: EncodingName): RegExp {
+  return name === 'cl100k_base' ? splitRegexes.CL100K_TOKEN_SPLIT_REGEX : splitRegexes.O200K_TOKEN_SPLIT_REGEX;
+}
+
 function encoder(name: EncodingName): Encoder {
   let loaded = encoders.get(name);
   if (!loaded) {
@@ -94,6 +104,30 @@ export function encodingForModel(name: string): EncodingName | undefined {
 }
 
 const tokenizers = new Map<string, Tokenizer>();
+
+/** Tokens of `text`, in linear time however long its unbroken runs (see `boundedPieces`). */
+function countBounded(enc: Encoder, split: RegExp, text: string): number {
+  let n = 0;
+  for (const p of boundedPieces(text, split)) {
+    n += enc.countTokens(p.start === 0 && p.end === text.length ? text : text.slice(p.start, p.end), plainText);
+  }
+  return n;
+}
+
+/** The text of the first `maxTokens` tokens, in linear time: whole pieces while they fit,
+ * then the prefix of the piece that does not. */
+function boundedPrefix(enc: Encoder, split: RegExp, text: string, maxTokens: number): string {
+  const pieces = [...boundedPieces(text, split)];
+  if (pieces.length === 1) return encodedPrefix(enc, text, maxTokens);
+  let used = 0;
+  for (const p of pieces) {
+    const piece = text.slice(p.start, p.end);
+    const tokens = enc.countTokens(piece, plainText);
+    if (used + tokens > maxTokens) return text.slice(0, p.start) + encodedPrefix(enc, piece, maxTokens - used);
+    used += tokens;
+  }
+  return text;
+}
 
 /** The text of the first `maxTokens` tokens, encoding no further than needed. */
 function encodedPrefix(enc: Encoder, text: string, maxTokens: number): string {
@@ -131,8 +165,8 @@ export function encodingTokenizer(encoding: EncodingName): Tokenizer {
     build(
       encoding,
       true,
-      (text) => (text === '' ? 0 : encoder(encoding).countTokens(text, plainText)),
-      (text, maxTokens) => encodedPrefix(encoder(encoding), text, maxTokens),
+      (text) => (text === '' ? 0 : countBounded(encoder(encoding), splitRegexOf(encoding), text)),
+      (text, maxTokens) => boundedPrefix(encoder(encoding), splitRegexOf(encoding), text, maxTokens),
     ),
   );
 }

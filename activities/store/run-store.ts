@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { messageTokensSchema, type MessageTokens } from '../../core/context.ts';
 import { messageSchema, type Message } from '../../core/messages.ts';
 import { stopReasonSchema, type StopReason } from '../../core/model.ts';
+import type { DatabaseSync } from 'node:sqlite';
 import { inTransaction, openSqlite } from './sqlite.ts';
 
 /** A prompt version: content-addressed, immutable. */
@@ -26,6 +29,24 @@ export interface WriteFence {
 export interface StoredAnswer {
   message: Message;
   stop?: StopReason;
+  /** Its token counts, stored with it (see `TokenCounts`). */
+  tokens?: TokenCounts;
+}
+
+/** A message's token counts by tokenizer name (`Tokenizer.name`): counted once, when the
+ * message is written, and whenever a call with another tokenizer first meets it. */
+export type TokenCounts = Record<string, MessageTokens>;
+const tokenCountsSchema = z.record(z.string(), messageTokensSchema);
+
+/** A stored message as `readConversation` returns it. */
+export interface StoredMessage {
+  position: number;
+  message: Message;
+  tokens: TokenCounts;
+  /** The write that put it there: see `readConversation`. */
+  seq: number;
+  /** The size of its stored JSON, for cache bounds. */
+  chars: number;
 }
 
 /**
@@ -47,8 +68,15 @@ export interface StoredAnswer {
  */
 export interface RunStore {
   /** Writes `messages` at positions `from`, `from + 1`, ...: overwriting what was there
-   * without a `fence`; with one, only positions the fence may take (see above). */
-  putMessages(conversationId: string, from: number, messages: Message[], fence?: WriteFence): Promise<void>;
+   * without a `fence`; with one, only positions the fence may take (see above). `tokens[i]`
+   * are the token counts of `messages[i]`, stored with it. */
+  putMessages(
+    conversationId: string,
+    from: number,
+    messages: Message[],
+    fence?: WriteFence,
+    tokens?: readonly (TokenCounts | undefined)[],
+  ): Promise<void>;
   /**
    * Stores a model's answer at `position` unless another attempt of the same call (or a later
    * call) stored one first, and returns what the position holds afterwards: `won` says
@@ -63,6 +91,23 @@ export interface RunStore {
   ): Promise<StoredAnswer & { won: boolean }>;
   /** The first `length` messages; throws if the store has fewer (lost or foreign data). */
   getMessages(conversationId: string, length: number): Promise<Message[]>;
+  /**
+   * The messages of a conversation written after write `afterSeq` (all of them for -1), at
+   * any position, parsed and validated, with their token counts. Every write of a position
+   * gets the conversation's next sequence number, so a reader that has seen up to `seq`
+   * (the highest returned, or `afterSeq` when nothing is newer) and applies these rows holds
+   * exactly what the store holds — the way a worker keeps a conversation between calls
+   * without reading or parsing it whole each time. Positions are rewritten, never deleted,
+   * while a run may still call (a store that expires conversations must do so only after
+   * their runs ended).
+   */
+  readConversation(conversationId: string, afterSeq: number): Promise<{ rows: StoredMessage[]; seq: number }>;
+  /** Adds token counts to stored messages, each only if the position still holds write
+   * `seq` (what was counted); never counts as a write. */
+  addTokens(
+    conversationId: string,
+    counts: readonly { position: number; seq: number; tokenizer: string; tokens: MessageTokens }[],
+  ): Promise<void>;
   putPrompt(p: Omit<PromptVersion, 'hash'>): Promise<PromptVersion>;
   /** The latest summary of a conversation's oldest messages: it covers positions
    * `[1, upTo)` of the stored conversation (position 0 is the task). */
@@ -76,6 +121,19 @@ export interface RunStore {
   /** Throws `StoreDataMissingError` when nothing is stored under `key`. */
   getContent(key: string): Promise<string>;
   close(): void;
+}
+
+/** Adds a column a file from an older version lacks. Two workers opening the file at once
+ * may both try: the one that finds it added already carries on. */
+function addColumn(db: DatabaseSync, table: string, column: string, type: string): void {
+  const has = () =>
+    (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+  if (has()) return;
+  try {
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  } catch (err) {
+    if (!has()) throw err;
+  }
 }
 
 export class StoreDataMissingError extends Error {
@@ -103,9 +161,23 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
       conversation TEXT NOT NULL, position INTEGER NOT NULL, call TEXT NOT NULL, scheduled_at INTEGER NOT NULL,
       stop TEXT, PRIMARY KEY (conversation, position)) WITHOUT ROWID;
   `);
-  const upsert = db.prepare(
-    'INSERT INTO messages (conversation, position, body) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body',
+  // Files from before write sequence numbers and stored token counts: their rows count as
+  // write 0 (read by any reader starting from scratch) and are counted when first met.
+  addColumn(db, 'messages', 'seq', 'INTEGER NOT NULL DEFAULT 0');
+  addColumn(db, 'messages', 'tokens', 'TEXT');
+  db.exec('CREATE INDEX IF NOT EXISTS messages_by_seq ON messages (conversation, seq)');
+  const lastSeq = db.prepare('SELECT MAX(seq) AS seq FROM messages WHERE conversation = ?');
+  const upsertRow = db.prepare(
+    `INSERT INTO messages (conversation, position, body, seq, tokens) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT DO UPDATE SET body = excluded.body, seq = excluded.seq, tokens = excluded.tokens`,
   );
+  /** The next write sequence number of a conversation (inside the write transaction, so
+   * numbers follow commit order for every process on the file). */
+  const nextSeq = (id: string) => ((lastSeq.get(id) as { seq: number | null }).seq ?? 0) + 1;
+  const upsert = {
+    run: (id: string, position: number, body: string, tokens?: TokenCounts) =>
+      upsertRow.run(id, position, body, nextSeq(id), tokens ? JSON.stringify(tokens) : null),
+  };
   const selectOne = db.prepare('SELECT body FROM messages WHERE conversation = ? AND position = ?');
   const selectWriter = db.prepare(
     'SELECT call, scheduled_at, stop FROM message_writers WHERE conversation = ? AND position = ?',
@@ -118,20 +190,43 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
   type Writer = { call: string; scheduled_at: number; stop: string | null };
   /** Writes one position if `fence` may take it (see `RunStore`); true when it did. Inside a
    * transaction, so the check and the write are one step for every process on the file. */
-  const writeFenced = (id: string, position: number, m: Message, fence: WriteFence, stop: string | null) => {
+  const writeFenced = (
+    id: string,
+    position: number,
+    m: Message,
+    fence: WriteFence,
+    stop: string | null,
+    tokens?: TokenCounts,
+  ) => {
     const held = selectOne.get(id, position) as { body: string } | undefined;
     if (held) {
       const writer = selectWriter.get(id, position) as Writer | undefined;
       // A position written before fencing existed (no writer) is taken over as before.
       if (writer && (writer.call === fence.call || writer.scheduled_at >= fence.scheduledAt)) return false;
     }
-    upsert.run(id, position, JSON.stringify(m));
+    upsert.run(id, position, JSON.stringify(m), tokens);
     upsertWriter.run(id, position, fence.call, fence.scheduledAt, stop);
     return true;
   };
-  const writeUnfenced = (id: string, position: number, m: Message) => {
-    upsert.run(id, position, JSON.stringify(m));
+  const writeUnfenced = (id: string, position: number, m: Message, tokens?: TokenCounts) => {
+    upsert.run(id, position, JSON.stringify(m), tokens);
     deleteWriter.run(id, position);
+  };
+  const selectSince = db.prepare(
+    'SELECT position, body, seq, tokens FROM messages WHERE conversation = ? AND seq > ? ORDER BY seq',
+  );
+  const selectTokens = db.prepare('SELECT seq, tokens FROM messages WHERE conversation = ? AND position = ?');
+  const updateTokens = db.prepare('UPDATE messages SET tokens = ? WHERE conversation = ? AND position = ?');
+  /** Stored token counts; a malformed value counts as none (they are only a cache of what
+   * the tokenizer says). */
+  const parseTokens = (json: string | null): TokenCounts => {
+    if (json === null) return {};
+    try {
+      const parsed = tokenCountsSchema.safeParse(JSON.parse(json));
+      return parsed.success ? parsed.data : {};
+    } catch {
+      return {};
+    }
   };
   const select = db.prepare(
     'SELECT position, body FROM messages WHERE conversation = ? AND position < ? ORDER BY position',
@@ -150,16 +245,18 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
   const selectContent = db.prepare('SELECT body FROM contents WHERE key = ?');
 
   return {
-    async putMessages(conversationId, from, messages, fence) {
+    async putMessages(conversationId, from, messages, fence, tokens) {
       inTransaction(db, () =>
         messages.forEach((m, i) =>
-          fence ? writeFenced(conversationId, from + i, m, fence, null) : writeUnfenced(conversationId, from + i, m),
+          fence
+            ? writeFenced(conversationId, from + i, m, fence, null, tokens?.[i])
+            : writeUnfenced(conversationId, from + i, m, tokens?.[i]),
         ),
       );
     },
     async putAnswer(conversationId, position, answer, fence) {
       return inTransaction(db, () => {
-        if (writeFenced(conversationId, position, answer.message, fence, answer.stop ?? null)) {
+        if (writeFenced(conversationId, position, answer.message, fence, answer.stop ?? null, answer.tokens)) {
           return { ...answer, won: true };
         }
         const body = (selectOne.get(conversationId, position) as { body: string }).body;
@@ -180,6 +277,36 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
         );
       }
       return rows.map((r) => messageSchema.parse(JSON.parse(r.body)));
+    },
+    async readConversation(conversationId, afterSeq) {
+      const rows = selectSince.all(conversationId, afterSeq) as {
+        position: number;
+        body: string;
+        seq: number;
+        tokens: string | null;
+      }[];
+      return {
+        rows: rows.map((r) => ({
+          position: r.position,
+          message: messageSchema.parse(JSON.parse(r.body)),
+          tokens: parseTokens(r.tokens),
+          seq: r.seq,
+          chars: r.body.length,
+        })),
+        seq: rows.reduce((max, r) => Math.max(max, r.seq), afterSeq),
+      };
+    },
+    async addTokens(conversationId, counts) {
+      if (counts.length === 0) return;
+      inTransaction(db, () => {
+        for (const c of counts) {
+          const row = selectTokens.get(conversationId, c.position) as
+            { seq: number; tokens: string | null } | undefined;
+          if (!row || row.seq !== c.seq) continue;
+          const merged = { ...parseTokens(row.tokens), [c.tokenizer]: c.tokens };
+          updateTokens.run(JSON.stringify(merged), conversationId, c.position);
+        }
+      });
     },
     async putPrompt(p) {
       const hash = promptHash(p.content);

@@ -78,3 +78,71 @@ describe('run store: fenced conversation writes', () => {
     });
   });
 });
+
+describe('run store: reading a conversation by write sequence number', () => {
+  const counts = { o200k_base: { tokens: 7 } };
+
+  it('returns what was written after a sequence number, parsed, with stored token counts', async () => {
+    const store = open();
+    await store.putMessages('c', 0, [task], callA, [counts]);
+    const first = await store.readConversation('c', -1);
+    expect(first.rows).toEqual([
+      { position: 0, message: task, tokens: counts, seq: 1, chars: JSON.stringify(task).length },
+    ]);
+    expect(first.seq).toBe(1);
+    await store.putAnswer('c', 1, { message: answer('x'), stop: 'tool_calls' }, callA);
+    const next = await store.readConversation('c', first.seq);
+    expect(next.rows.map((r) => [r.position, r.seq, r.tokens])).toEqual([[1, 2, {}]]);
+    // Nothing new: nothing read, the sequence number stays.
+    expect(await store.readConversation('c', next.seq)).toEqual({ rows: [], seq: next.seq });
+    // Other conversations have sequence numbers of their own.
+    await store.putMessages('d', 0, [task]);
+    expect((await store.readConversation('d', -1)).seq).toBe(1);
+  });
+
+  it('a rewritten position (a later call replacing a discarded answer) comes back with a new number', async () => {
+    const store = open();
+    await store.putMessages('c', 0, [task], callA);
+    await store.putAnswer(
+      'c',
+      1,
+      { message: { role: 'assistant', text: 'no', toolCalls: [] }, stop: 'refusal' },
+      callA,
+    );
+    const seen = await store.readConversation('c', -1);
+    await store.putAnswer('c', 1, { message: answer('b'), stop: 'tool_calls' }, callB);
+    // A stale attempt that loses the position writes nothing, so it is not news either.
+    await store.putAnswer('c', 1, { message: answer('a'), stop: 'tool_calls' }, callA);
+    const after = await store.readConversation('c', seen.seq);
+    expect(after.rows.map((r) => [r.position, r.message])).toEqual([[1, answer('b')]]);
+  });
+
+  it('adds token counts of another tokenizer without a new write, only to the write that was counted', async () => {
+    const store = open();
+    await store.putMessages('c', 0, [task], callA, [counts]);
+    const { seq } = await store.readConversation('c', -1);
+    await store.addTokens('c', [{ position: 0, seq, tokenizer: 'cl100k_base', tokens: { tokens: 8 } }]);
+    // Counted against a write that has since been replaced: ignored.
+    await store.addTokens('c', [{ position: 0, seq: seq - 1, tokenizer: 'x', tokens: { tokens: 1 } }]);
+    expect(await store.readConversation('c', seq)).toEqual({ rows: [], seq });
+    const [row] = (await store.readConversation('c', -1)).rows;
+    expect(row!.tokens).toEqual({ o200k_base: { tokens: 7 }, cl100k_base: { tokens: 8 } });
+  });
+
+  it('opens a file from before sequence numbers: its rows read as write 0, later writes number on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'runs.db');
+    const { DatabaseSync } = await import('node:sqlite');
+    const old = new DatabaseSync(file);
+    old.exec(`CREATE TABLE messages (conversation TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL,
+      PRIMARY KEY (conversation, position)) WITHOUT ROWID`);
+    old.prepare('INSERT INTO messages VALUES (?, ?, ?)').run('c', 0, JSON.stringify(task));
+    old.close();
+    const store = open(file);
+    const read = await store.readConversation('c', -1);
+    expect(read.rows.map((r) => [r.position, r.seq, r.message, r.tokens])).toEqual([[0, 0, task, {}]]);
+    await store.putAnswer('c', 1, { message: answer('x'), stop: 'tool_calls' }, callA);
+    expect((await store.readConversation('c', read.seq)).rows.map((r) => [r.position, r.seq])).toEqual([[1, 1]]);
+  });
+});

@@ -93,6 +93,42 @@ describe('tokenizerFor: exact OpenAI encodings', () => {
     expect(approx.count(approx.prefix(text, 12))).toBe(12);
   });
 
+  it('counts 200k characters without a break in linear time, within a fraction of a percent', () => {
+    // gpt-tokenizer merges one pre-token in quadratic time: this took about 20 s whole.
+    let x = 7;
+    const letters = Array.from({ length: 200_000 }, () => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return String.fromCharCode(97 + (x % 26));
+    }).join('');
+    for (const name of ['o200k_base', 'cl100k_base'] as const) {
+      const tok = encodingTokenizer(name);
+      for (const text of ['a'.repeat(200_000), letters, ' '.repeat(200_000)]) {
+        // CPU time, not wall time: the bound must hold on a loaded machine too.
+        const started = process.cpuUsage();
+        const n = tok.count(text);
+        const cut = tok.prefix(text, 1_000);
+        const used = process.cpuUsage(started);
+        expect((used.user + used.system) / 1000).toBeLessThan(1_000);
+        expect(text.startsWith(cut)).toBe(true);
+        expect(tok.count(cut)).toBeLessThanOrEqual(1_000);
+        expect(tok.count(cut)).toBeGreaterThan(950);
+        // Exact on a part short enough to count whole; the long text counts the same per
+        // character, give or take a token per 256-character slice.
+        const part = text.slice(0, 20_000);
+        const exact = (name === 'o200k_base' ? o200k : cl100k).encode(part).length;
+        expect(Math.abs(tok.count(part) / exact - 1)).toBeLessThan(0.01);
+        expect(n).toBeGreaterThanOrEqual(Math.floor(exact * 10 * 0.99));
+        expect(n).toBeLessThanOrEqual(Math.ceil(exact * 10 * 1.01));
+      }
+    }
+  });
+
+  it('counts ordinary text exactly, long or short', () => {
+    const prose = 'The order was refunded twice, see ticket #4411; the carrier lost it. '.repeat(2_000);
+    expect(encodingTokenizer('o200k_base').count(prose)).toBe(o200k.encode(prose).length);
+    expect(encodingTokenizer('cl100k_base').count(prose)).toBe(cl100k.encode(prose).length);
+  });
+
   it('caches one tokenizer per encoding', () => {
     expect(tokenizerFor(gpt4o)).toBe(tokenizerFor({ provider: 'openai', name: 'gpt-4.1' }));
     expect(encodingTokenizer('cl100k_base')).toBe(tokenizerFor(gpt4));
