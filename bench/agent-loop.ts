@@ -65,7 +65,7 @@ import { startChildWorker, type ChildWorker } from './child-worker.ts';
 import { benchModel } from './fake-model.ts';
 import { benchLongRun, type LongRun } from './long-run.ts';
 import { runMatrix, type CaseResult } from './matrix.ts';
-import { ensurePeerInstalled, peerDir } from './peer-install.ts';
+import { bundlePeer, ensurePeerInstalled, peerDir } from './peer-install.ts';
 import { printReport } from './report.ts';
 import { formatMs } from './stats.ts';
 import { runThroughput, type ThroughputResult } from './throughput.ts';
@@ -164,6 +164,7 @@ interface Setup {
   fake: FakeProviderServer;
   bosunBundlePath: string;
   floorBundlePath: string;
+  peerBundlePath: string;
 }
 
 let queueSeq = 0;
@@ -182,7 +183,7 @@ async function startVariant(
       name,
       modulePath: peerWorker,
       cwd: peerDir,
-      config: { address, taskQueue, baseURL: fake.baseURL },
+      config: { address, taskQueue, baseURL: fake.baseURL, bundlePath: s.peerBundlePath },
     });
     return { worker, taskQueue, variant: peerVariant(s.client, taskQueue, fake) };
   }
@@ -228,6 +229,7 @@ try {
   );
   log('starting the dev server and bundling workflows ...');
   bundleDir = await mkdtemp(join(tmpdir(), 'bosun-bench-'));
+  const peerBundlePath = join(bundleDir, 'peer-workflows.js');
   const [devServer, bosunBundle, floorBundle] = await Promise.all([
     startDevServer({ stateDir: resolve('.bosun'), extraArgs: dynamicConfigArgs(SERVER_CONFIG) }),
     bundleWorkflows({ catalogModule: benchCatalogModule }),
@@ -235,6 +237,7 @@ try {
       workflowsPath: fileURLToPath(new URL('./floor-workflow.ts', import.meta.url)),
       logger: quiet,
     }),
+    usesPeer ? bundlePeer(peerBundlePath) : undefined,
   ]);
   server = devServer;
   const bosunBundlePath = join(bundleDir, 'bosun-workflows.js');
@@ -242,7 +245,7 @@ try {
   await writeFile(bosunBundlePath, bosunBundle.code);
   await writeFile(floorBundlePath, floorBundle.code);
   fake = await startFakeOpenAI({ handler: benchModel });
-  const setup: Setup = { server, client: server.env.client, fake, bosunBundlePath, floorBundlePath };
+  const setup: Setup = { server, client: server.env.client, fake, bosunBundlePath, floorBundlePath, peerBundlePath };
   log(`dev server ${server.address}, fake model ${fake.baseURL} (${formatMs(performance.now() - wallStart)})`);
 
   // Matrix.

@@ -3,7 +3,7 @@
  * installed with the project: `npm run bench -- --peer` installs it on first use, from its
  * lockfile, and again whenever the lockfile changed since.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,4 +27,17 @@ export function ensurePeerInstalled(log: (line: string) => void): void {
       `npm ci --prefix bench/peer failed (${r.error?.message ?? `exit ${r.status}`}): the peer comparison needs the npm registry once`,
     );
   }
+}
+
+/** Bundles the peer's workflows (bench/peer/bundle.ts, in a process of its own) into `out`. */
+export function bundlePeer(out: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [join(peerDir, 'bundle.ts'), out],
+      { cwd: peerDir, maxBuffer: 16 * 2 ** 20 },
+      (err, _stdout, stderr) =>
+        err ? reject(new Error(`bundling the peer's workflows failed: ${err.message}\n${stderr}`)) : resolve(),
+    );
+  });
 }
