@@ -49,7 +49,7 @@
  *           `npm run bench -- --peer --only throughput`, `npm run bench -- --only long`.
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -216,6 +216,7 @@ const quiet = {
 };
 
 let server: DevServer | undefined;
+let connection: Connection | undefined;
 let fake: FakeProviderServer | undefined;
 let bundleDir: string | undefined;
 const children: ChildWorker[] = [];
@@ -245,7 +246,14 @@ try {
   await writeFile(bosunBundlePath, bosunBundle.code);
   await writeFile(floorBundlePath, floorBundle.code);
   fake = await startFakeOpenAI({ handler: benchModel });
-  const setup: Setup = { server, client: server.env.client, fake, bosunBundlePath, floorBundlePath, peerBundlePath };
+  // The bench's own client: fetching a peer run's history (tens of MB, single events of
+  // hundreds of KB) needs more than gRPC's default 4 MB per message.
+  connection = await Connection.connect({
+    address: server.address,
+    channelArgs: { 'grpc.max_receive_message_length': 512 * 2 ** 20 },
+  });
+  const client = new Client({ connection, namespace: 'default' });
+  const setup: Setup = { server, client, fake, bosunBundlePath, floorBundlePath, peerBundlePath };
   log(`dev server ${server.address}, fake model ${fake.baseURL} (${formatMs(performance.now() - wallStart)})`);
 
   // Matrix.
@@ -315,6 +323,7 @@ try {
 } finally {
   for (const c of children) await c.stop().catch(() => {});
   await fake?.close();
+  await connection?.close();
   await server?.stop();
   if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
 }

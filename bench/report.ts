@@ -25,8 +25,9 @@ function figures(r: CaseResult) {
     msPerStepP50: round(median(r.e2eMsPerStep)),
     intervalMsP50: round(median(r.intervals)),
     intervalMsP95: round(percentile(r.intervals, 0.95)),
-    historyBytesPerStep: h ? Math.round(h.bytes / r.case.steps) : null,
-    historyEventsPerStep: h ? round(h.events / r.case.steps) : null,
+    // A failed run's history is shown in `failed*`, not per step.
+    historyBytesPerStep: h && !r.failed ? Math.round(h.bytes / r.case.steps) : null,
+    historyEventsPerStep: h && !r.failed ? round(h.events / r.case.steps) : null,
     completed: r.completed,
     ...(r.failed
       ? { failed: r.failed, failedAfterModelCalls: h?.modelCalls ?? null, failedHistoryBytes: h?.bytes ?? null }
