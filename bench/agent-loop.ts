@@ -16,7 +16,8 @@
  *               step interval (model request → next model request) p50/p95; history
  *               bytes and events per step. Runs interleaved across variants, after warm-ups.
  *   throughput  (--throughput) per variant, a fresh worker, `--tp-runs` concurrent runs of
- *               `--tp-steps` steps: runs/s, and the worker process's RSS after the batch.
+ *               `--tp-steps` steps: runs/s, and the worker process's RSS after the batch;
+ *               `--tp-rounds` rounds in alternating variant order, medians reported.
  *   long        one Bosun run of --long-steps steps (continue-as-new lowered): history bytes
  *               per step at step 10 and the last, and the p50 step time of the first 10 vs
  *               the last 10 steps.
@@ -38,7 +39,9 @@
  *   --peer              add the peer (@temporalio/ai-sdk): installs bench/peer on first use
  *                       (npm ci --prefix bench/peer; needs the npm registry once) [BENCH_PEER=1]
  *   --throughput        add the throughput section [BENCH_THROUGHPUT=1]
- *   --tp-runs N         concurrent runs in it (default 200); --tp-steps N steps each (default 2)
+ *   --tp-runs N         concurrent runs in it (default 200); --tp-steps N steps each (default 2);
+ *                       --tp-rounds R batches per variant, in alternating order (default 2; the
+ *                       figures are the medians)
  *   --only LIST         run only these sections: matrix,throughput,long (--only throughput
  *                       implies --throughput)
  *   --long-steps N      the long run's steps (default 500; 0 skips it) [BENCH_LONG_STEPS]
@@ -95,6 +98,7 @@ const { values: args } = parseArgs({
     throughput: { type: 'boolean' },
     'tp-runs': { type: 'string' },
     'tp-steps': { type: 'string' },
+    'tp-rounds': { type: 'string' },
     only: { type: 'string' },
     'long-steps': { type: 'string' },
     'long-can-events': { type: 'string' },
@@ -141,6 +145,7 @@ for (const v of VARIANTS)
   if (!['bosun', 'floor', 'in-process', 'peer'].includes(v)) throw new Error(`--variants: unknown variant "${v}"`);
 const TP_RUNS = int(args['tp-runs'], 200, '--tp-runs');
 const TP_STEPS = int(args['tp-steps'], 2, '--tp-steps');
+const TP_ROUNDS = int(args['tp-rounds'], 2, '--tp-rounds');
 const LONG_STEPS = section('long') ? int(args['long-steps'] ?? env.BENCH_LONG_STEPS, 500, '--long-steps', 0) : 0;
 const LONG_CAN_EVENTS = int(args['long-can-events'] ?? env.BENCH_LONG_CAN_EVENTS, 2000, '--long-can-events', 100);
 const LONG_PROBE_STEP = Math.min(10, LONG_STEPS);
@@ -277,11 +282,16 @@ try {
   const throughput: ThroughputResult[] = [];
   if (section('throughput')) {
     const names: Exclude<VariantName, 'in-process'>[] = ['bosun', ...(PEER ? (['peer'] as const) : []), 'floor'];
-    for (const name of names) {
-      log(`throughput ${name}: ${TP_RUNS} concurrent ${TP_STEPS}-step runs; load ${load().join(' ')}`);
-      throughput.push(
-        await runThroughput(() => startVariant(setup, name), { runs: TP_RUNS, steps: TP_STEPS, warmup: 5, log }),
-      );
+    // Rounds alternate the order (A B C, C B A, ...): load that drifts meets every variant.
+    for (let round = 0; round < TP_ROUNDS; round++) {
+      for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+        log(
+          `throughput ${name} (round ${round + 1}/${TP_ROUNDS}): ${TP_RUNS} concurrent ${TP_STEPS}-step runs; load ${load().join(' ')}`,
+        );
+        throughput.push(
+          await runThroughput(() => startVariant(setup, name), { runs: TP_RUNS, steps: TP_STEPS, warmup: 5, log }),
+        );
+      }
     }
   }
 

@@ -74,8 +74,20 @@ export function printReport(rep: Report): void {
     out('');
   }
 
+  // Throughput: each round's batch, then the medians the ratios use.
+  const tpVariants = [...new Set(throughput.map((t) => t.variant))];
+  const tpMedian = (v: VariantName) => {
+    const rounds = throughput.filter((t) => t.variant === v);
+    return {
+      runsPerSec: median(rounds.map((t) => t.runsPerSec)),
+      rssAfterBytes: median(rounds.map((t) => t.rssAfterBytes)),
+      rounds: rounds.length,
+    };
+  };
   if (throughput.length) {
-    out(`Throughput: concurrent ${throughput[0]!.steps}-step runs (20 B outputs) on one worker (a child process each)`);
+    out(
+      `Throughput: ${throughput[0]!.runs} concurrent ${throughput[0]!.steps}-step runs (20 B outputs) on one worker (a fresh child process per batch)`,
+    );
     out(
       `  ${'variant'.padEnd(12)}${pad('runs', 9)}${pad('wall', 9)}${pad('runs/s', 9)}${pad('RSS before', 12)}${pad('RSS after', 11)}${pad('heap after', 12)}  load`,
     );
@@ -84,6 +96,12 @@ export function printReport(rep: Report): void {
         `  ${t.variant.padEnd(12)}${pad(`${t.completed}/${t.runs}`, 9)}${pad(formatMs(t.wallMs), 9)}${pad(num(t.runsPerSec, 2), 9)}${pad(formatBytes(t.rssBeforeBytes), 12)}${pad(formatBytes(t.rssAfterBytes), 11)}${pad(formatBytes(t.heapAfterBytes), 12)}  ${t.load.map((l) => l.toFixed(2)).join('→')}`,
       );
       for (const f of t.failures) out(`  ${''.padEnd(12)}failure: ${f}`);
+    }
+    for (const v of tpVariants) {
+      const m = tpMedian(v);
+      out(
+        `  ${`${v} (median of ${m.rounds})`.padEnd(30)}${pad(num(m.runsPerSec, 2), 9)} runs/s, RSS after ${formatBytes(m.rssAfterBytes)}`,
+      );
     }
     out('');
   }
@@ -134,7 +152,7 @@ export function printReport(rep: Report): void {
     (a, x) => (a === undefined || x.r! > a.r! ? x : a),
     undefined,
   );
-  const tp = (v: VariantName) => throughput.find((t) => t.variant === v);
+  const tp = (v: VariantName) => (tpVariants.includes(v) ? tpMedian(v) : undefined);
   const goals = [
     {
       key: 'step1BosunOverPeer',
@@ -236,17 +254,24 @@ export function printReport(rep: Report): void {
     ...(throughput.length
       ? {
           throughput: Object.fromEntries(
-            throughput.map((t) => [
-              t.variant,
+            tpVariants.map((v) => [
+              v,
               {
-                runs: t.runs,
-                steps: t.steps,
-                completed: t.completed,
-                runsPerSec: round(t.runsPerSec),
-                wallMs: t.wallMs,
-                rssBeforeMB: round(t.rssBeforeBytes / 2 ** 20, 1),
-                rssAfterMB: round(t.rssAfterBytes / 2 ** 20, 1),
-                heapAfterMB: round(t.heapAfterBytes / 2 ** 20, 1),
+                runsPerSec: round(tpMedian(v).runsPerSec),
+                rssAfterMB: round(tpMedian(v).rssAfterBytes / 2 ** 20, 1),
+                rounds: throughput
+                  .filter((t) => t.variant === v)
+                  .map((t) => ({
+                    runs: t.runs,
+                    steps: t.steps,
+                    completed: t.completed,
+                    runsPerSec: round(t.runsPerSec),
+                    wallMs: t.wallMs,
+                    rssBeforeMB: round(t.rssBeforeBytes / 2 ** 20, 1),
+                    rssAfterMB: round(t.rssAfterBytes / 2 ** 20, 1),
+                    heapAfterMB: round(t.heapAfterBytes / 2 ** 20, 1),
+                    load: t.load.map((l) => round(l)),
+                  })),
               },
             ]),
           ),
