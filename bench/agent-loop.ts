@@ -46,6 +46,7 @@
  *                       implies --throughput)
  *   --long-steps N      the long run's steps (default 500; 0 skips it) [BENCH_LONG_STEPS]
  *   --long-can-events E its continueAsNewAfterEvents (default 2000) [BENCH_LONG_CAN_EVENTS]
+ *   --long-size SIZE    its tool output, 20b (default) or 5kb (the window fills: summaries)
  *   --stock-server      the dev server's stock dynamic config [BENCH_STOCK_SERVER=1]
  *   --full              everything: --peer --throughput, all default cases, the long run
  * Examples: `npm run bench -- --peer --only matrix --cases 1x20b,50x5kb` (about 2 min),
@@ -102,6 +103,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'long-steps': { type: 'string' },
     'long-can-events': { type: 'string' },
+    'long-size': { type: 'string' },
     'stock-server': { type: 'boolean' },
     full: { type: 'boolean' },
   },
@@ -148,6 +150,8 @@ const TP_STEPS = int(args['tp-steps'], 2, '--tp-steps');
 const TP_ROUNDS = int(args['tp-rounds'], 2, '--tp-rounds');
 const LONG_STEPS = section('long') ? int(args['long-steps'] ?? env.BENCH_LONG_STEPS, 500, '--long-steps', 0) : 0;
 const LONG_CAN_EVENTS = int(args['long-can-events'] ?? env.BENCH_LONG_CAN_EVENTS, 2000, '--long-can-events', 100);
+const LONG_SIZE = (args['long-size'] ?? '20b').toLowerCase() as ToolSize;
+if (!['20b', '5kb'].includes(LONG_SIZE)) throw new Error(`--long-size must be 20b or 5kb, got "${LONG_SIZE}"`);
 const LONG_PROBE_STEP = Math.min(10, LONG_STEPS);
 const STOCK_SERVER = flag(args['stock-server'], 'BENCH_STOCK_SERVER');
 const SERVER_CONFIG = STOCK_SERVER ? [] : responsiveDevServerConfig;
@@ -299,11 +303,14 @@ try {
   let long: LongRun | undefined;
   let longLoad: string[] = [];
   if (LONG_STEPS > 0) {
-    log(`long run: ${LONG_STEPS} steps, continueAsNewAfterEvents ${LONG_CAN_EVENTS}; load ${load().join(' ')}`);
+    log(
+      `long run: ${LONG_STEPS} steps of ${LONG_SIZE}, continueAsNewAfterEvents ${LONG_CAN_EVENTS}; load ${load().join(' ')}`,
+    );
     long = await benchLongRun({
       client: setup.client,
       steps: LONG_STEPS,
       continueAsNewAfterEvents: LONG_CAN_EVENTS,
+      size: LONG_SIZE,
       startBosun: async (longFake) => {
         const { worker, taskQueue } = await startVariant(setup, 'bosun', longFake);
         return { worker, bosun: createBosunClient({ client: setup.client, taskQueue }) };

@@ -3,13 +3,17 @@
  * lowered so it continues as new several times. Reports the history bytes each step adds
  * across the whole continue-as-new chain (conversation content lives in the run store by
  * reference, so step 10 and step 500 should match) and each step's time — the interval
- * between consecutive model requests — so the last steps can be compared with the first
- * (issue 13: within 1.2×).
+ * between consecutive model requests of the agent — so the last steps can be compared with
+ * the first (issue 13: within 1.2×). The tool is the bench's (20 B outputs by default;
+ * `--long-size 5kb` fills the context window, so older turns are summarized).
  */
 import type { Client } from '@temporalio/client';
 import type { BosunClient } from '../client/client.ts';
 import type { AgentDefinitionInput } from '../core/run.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../testing/index.ts';
+import { benchModel, taskFor } from './fake-model.ts';
+import type { ToolSize } from './tool-output.ts';
+import { benchAgent } from './variants.ts';
 import type { ChildWorker } from './child-worker.ts';
 import { eventBytes, historyBytes, type History } from './history.ts';
 import { diffs } from './stats.ts';
@@ -32,6 +36,10 @@ export interface LongRun {
   continuedAfterSteps: number[];
   /** Each step's time (index 0 = step 1): model request to the next model request. */
   stepMs: number[];
+  /** Model calls as the run counts them, and the summarizer's requests the fake model saw. */
+  modelCalls: number;
+  summarizerCalls: number;
+  size: ToolSize;
 }
 
 /** Every run of a workflow id, oldest first, checked to form one continue-as-new chain
@@ -68,41 +76,37 @@ export async function benchLongRun(opts: {
   client: Client;
   steps: number;
   continueAsNewAfterEvents: number;
+  /** The tool's output size: with 5 KB the context window fills and older turns are
+   * summarized. */
+  size: ToolSize;
   /** A Bosun worker (and client) over the given fake model. */
   startBosun: (fake: FakeProviderServer) => Promise<{ bosun: BosunClient; worker: ChildWorker }>;
 }): Promise<LongRun> {
   const LONG_STEPS = opts.steps;
-  // Its own fake model: the i-th request (0-based) asks for calculator `i+1`, the last answers.
-  const longFake = await startFakeOpenAI({
-    handler: (_req, i) =>
-      i < LONG_STEPS
-        ? {
-            kind: 'tool_calls',
-            calls: [{ name: 'calculator', args: { expression: `${i}+1` } }],
-            usage: { input: 10, output: 1 },
-          }
-        : { kind: 'text', text: 'done', usage: { input: 10, output: 1 } },
-  });
+  // Its own fake model (the bench's: bench/fake-model.ts), so its requests are this run's
+  // alone. A request that offers no calc tool (a summary of dropped turns) gets a text.
+  const longFake = await startFakeOpenAI({ handler: benchModel });
   const { bosun, worker } = await opts.startBosun(longFake);
   try {
     const runId = `bench-long-${process.pid}-${Date.now().toString(36)}`;
     const longAgent: AgentDefinitionInput = {
-      name: 'bench',
-      instructions: 'bench',
-      model: { provider: 'openai', name: 'bench-model' },
-      tools: ['calculator'],
-      maxSteps: LONG_STEPS + 1,
+      ...benchAgent({ steps: LONG_STEPS, size: opts.size }),
       continueAsNewAfterEvents: opts.continueAsNewAfterEvents,
     };
     const started = performance.now();
-    const result = await bosun.run({ agent: longAgent, task: 'bench', runId });
+    const result = await bosun.run({ agent: longAgent, task: taskFor(LONG_STEPS), runId });
     const wallMs = Math.round(performance.now() - started);
-    if (result.outcome.kind !== 'answer' || result.toolCalls !== LONG_STEPS || result.modelCalls !== LONG_STEPS + 1) {
+    if (result.outcome.kind !== 'answer' || result.toolCalls !== LONG_STEPS) {
       throw new Error(
         `long run ${runId} did not do ${LONG_STEPS} steps: ${JSON.stringify({ outcome: result.outcome, steps: result.steps, toolCalls: result.toolCalls })}`,
       );
     }
-    const stepMs = diffs(longFake.requests.map((r) => r.at));
+    // The agent's own model calls (they offer the tool), not the summarizer's.
+    const agentCalls = longFake.requests.filter((r) =>
+      (r.body as { tools?: unknown[] } | null)?.tools?.length ? true : false,
+    );
+    const stepMs = diffs(agentCalls.map((r) => r.at));
+    const summarizerCalls = longFake.requests.length - agentCalls.length;
 
     const chain = await continueAsNewChain(opts.client, runId);
     const stepBytes: number[] = [];
@@ -136,6 +140,9 @@ export async function benchLongRun(opts: {
       perRun,
       continuedAfterSteps,
       stepMs,
+      modelCalls: result.modelCalls,
+      summarizerCalls,
+      size: opts.size,
     };
   } finally {
     await worker.stop();

@@ -117,7 +117,7 @@ export function printReport(rep: Report): void {
     longFirst = median(long.stepMs.slice(0, 10));
     longLast = median(long.stepMs.slice(-10));
     out(
-      `Long run: ${long.steps} steps + a final answer in ${formatMs(long.wallMs)}, ${long.runs} runs in the continue-as-new chain (continueAsNewAfterEvents ${options.longCanEvents}); load ${rep.longLoad.join(' ')}`,
+      `Long run: ${long.steps} steps (${long.size} tool outputs) + a final answer (${long.modelCalls} model calls, ${long.summarizerCalls} summarizer requests) in ${formatMs(long.wallMs)}, ${long.runs} runs in the continue-as-new chain (continueAsNewAfterEvents ${options.longCanEvents}); load ${rep.longLoad.join(' ')}`,
     );
     out(
       `  runs (events/bytes): ${long.perRun.map((r) => `${r.events}/${r.bytes}`).join(', ')}; ${long.totalEvents} events, ${long.totalBytes} bytes in all`,
@@ -291,6 +291,9 @@ export function printReport(rep: Report): void {
           longRunFirst10StepMsP50: round(longFirst),
           longRunLast10StepMsP50: round(longLast),
           longRunStepMsMean: round(mean(long.stepMs)),
+          longRunToolOutput: long.size,
+          longRunModelCalls: long.modelCalls,
+          longRunSummarizerCalls: long.summarizerCalls,
         }
       : {}),
     runs: options.runs,
