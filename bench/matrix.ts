@@ -1,0 +1,93 @@
+/**
+ * The latency matrix: every case (steps × tool-output size) run by every variant, one run at
+ * a time, interleaved run by run (the order rotating) so the shared machine's load drifts
+ * over all variants alike. Per variant and case: ms per step from the end-to-end time
+ * (client start → result, / N: step 1 carries the start of the run, as users feel it), the
+ * intervals between model calls (the steady per-step cost), and the history of the last
+ * completed run. A variant whose run fails (the peer's history limit) stops in that case;
+ * the failed run's history is kept to show how far it got.
+ */
+import { loadavg } from 'node:os';
+import { historyStats, type HistoryStats } from './history.ts';
+import { diffs } from './stats.ts';
+import { caseLabel, type Case, type Variant, type VariantName } from './variants.ts';
+
+export interface CaseResult {
+  variant: VariantName;
+  case: Case;
+  /** Measured runs that completed (warm-ups not counted). */
+  completed: number;
+  /** Why the variant stopped in this case, if it did. */
+  failed?: string;
+  e2eMsPerStep: number[];
+  intervals: number[];
+  /** The last completed run's history, or the failed run's. */
+  history?: HistoryStats;
+  /** 1-minute load average when the case began and ended. */
+  load: [number, number];
+}
+
+const describe = (err: unknown): string => {
+  const e = err as { message?: string; cause?: { message?: string } } | undefined;
+  const cause = e?.cause?.message;
+  return `${e?.message ?? String(err)}${cause && cause !== e?.message ? `: ${cause}` : ''}`;
+};
+
+export async function runMatrix(
+  cases: Case[],
+  variants: Variant[],
+  opts: { warmup: number; runs: number; log: (line: string) => void },
+): Promise<CaseResult[]> {
+  const all: CaseResult[] = [];
+  const tag = `${process.pid}-${Date.now().toString(36)}`;
+  for (const c of cases) {
+    const started = performance.now();
+    const load0 = loadavg()[0]!;
+    const results = new Map<VariantName, CaseResult>(
+      variants.map((v) => [
+        v.name,
+        { variant: v.name, case: c, completed: 0, e2eMsPerStep: [], intervals: [], load: [load0, load0] },
+      ]),
+    );
+    const lastId = new Map<VariantName, string>();
+    for (let i = 0; i < opts.warmup + opts.runs; i++) {
+      for (let j = 0; j < variants.length; j++) {
+        const v = variants[(i + j) % variants.length]!;
+        const r = results.get(v.name)!;
+        if (r.failed) continue;
+        const id = `bench-${v.name}-${caseLabel(c)}-${tag}-${i}`;
+        const t0 = performance.now();
+        let stamps: number[];
+        try {
+          stamps = await v.run(c, id);
+        } catch (err) {
+          r.failed = `run ${i + 1} (${i < opts.warmup ? 'warm-up' : 'measured'}): ${describe(err)}`;
+          opts.log(`${v.name} ${caseLabel(c)}: ${r.failed}`);
+          if (v.history && v.modelActivity)
+            r.history = await v.history(id).then(
+              (h) => historyStats(h, v.modelActivity!),
+              () => undefined,
+            );
+          continue;
+        }
+        const e2e = performance.now() - t0;
+        if (i >= opts.warmup) {
+          r.e2eMsPerStep.push(e2e / c.steps);
+          r.intervals.push(...diffs(stamps));
+          r.completed++;
+        }
+        lastId.set(v.name, id);
+      }
+    }
+    for (const v of variants) {
+      const r = results.get(v.name)!;
+      r.load[1] = loadavg()[0]!;
+      const id = lastId.get(v.name);
+      if (!r.failed && id && v.history && v.modelActivity)
+        r.history = historyStats(await v.history(id), v.modelActivity);
+      all.push(r);
+    }
+    opts.log(`case ${caseLabel(c)} done in ${Math.round((performance.now() - started) / 1000)} s`);
+  }
+  return all;
+}
