@@ -18,7 +18,7 @@ import { mcpToolPolicy } from '../../tools/mcp/config.ts';
 import { startHeartbeat } from '../heartbeat.ts';
 import { annotateToolSpan, recordToolCall, toolOutcomeOf } from '../metrics.ts';
 import type { BlobStore } from '../store/blob-store.ts';
-import { McpUnavailableError, oneLine, type McpPool } from './pool.ts';
+import { listAllTools, McpUnavailableError, oneLine, type McpPool } from './pool.ts';
 import { mapMcpResult, type McpCallResult } from './result.ts';
 
 /** The `_meta` key that carries a call's idempotency key (`runId:callId`, stable across
@@ -47,14 +47,7 @@ export function createMcpActivities(deps: { pool: McpPool; blobs: BlobStore; sto
       }
       let listed;
       try {
-        const client = await pool.client(config.name);
-        listed = [];
-        let cursor: string | undefined;
-        do {
-          const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: config.connectTimeoutMs });
-          listed.push(...page.tools);
-          cursor = page.nextCursor;
-        } while (cursor);
+        listed = await listAllTools(await pool.client(config.name), config.connectTimeoutMs);
       } catch (err) {
         throw unavailable(config.name, err);
       }

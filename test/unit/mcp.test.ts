@@ -1,7 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createMcpPool, McpUnavailableError } from '../../activities/mcp/pool.ts';
+import { tmpdir } from 'node:os';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpPool, listAllTools, McpUnavailableError, stderrSummary } from '../../activities/mcp/pool.ts';
+import { filesystemServerEntry } from '../helpers/mcp-servers.ts';
 import { mapMcpResult, type StoreBinary } from '../../activities/mcp/result.ts';
 import type { PinnedMcpTool } from '../../core/mcp.ts';
 import { authorizeToolCall } from '../../tools/authorize.ts';
@@ -330,11 +336,69 @@ describe('the MCP connection pool', () => {
       error: expect.stringMatching(/ENOENT/),
     });
     await pool.warm();
+    // Said once, with the cause first (not "unreachable: MCP server "ghost" is unreachable: …").
     expect(logs).toEqual([
-      expect.stringMatching(/^warn: MCP server "ghost" is unreachable: .*ENOENT.*tool_unavailable/),
+      expect.stringMatching(
+        /^warn: MCP server "ghost" is unreachable: spawn \/nonexistent\/mcp-server ENOENT\. The worker serves on; .*tool_unavailable/,
+      ),
     ]);
     await expect(pool.client('nobody')).rejects.toThrow('no such server is configured on this worker');
     await pool.close();
     await expect(pool.client('ghost')).rejects.toThrow('the worker is shutting down');
+  });
+
+  it('says why a stdio server exited: the error line of its stderr, not the tail of a stack trace', async () => {
+    const [config] = parseMcpServers([
+      { name: 'crash', transport: 'stdio', command: process.execPath, args: ['/nonexistent/server.js'] },
+    ]);
+    const pool = createMcpPool([config!]);
+    await expect(pool.client('crash')).rejects.toThrow(
+      /unreachable: .*\(stderr: Error: Cannot find module '\/nonexistent\/server\.js'\)$/,
+    );
+    await pool.close();
+    expect(stderrSummary(['}', 'Node.js v24.0.0'])).toBe('} | Node.js v24.0.0');
+  });
+
+  it('warns at start about settings for tools the server does not list (a typo there would leave a tool on the defaults)', async () => {
+    const [config] = parseMcpServers([
+      {
+        name: 'files',
+        transport: 'stdio',
+        command: process.execPath,
+        args: [filesystemServerEntry, tmpdir()],
+        tools: { write_fle: { scopes: ['files:write'] }, read_text_file: { scopes: ['files:read'] } },
+      },
+    ]);
+    const logs: string[] = [];
+    const pool = createMcpPool([config!], (level, message) => logs.push(`${level}: ${message}`));
+    try {
+      await pool.warm();
+    } finally {
+      await pool.close();
+    }
+    expect(logs).toEqual([
+      expect.stringMatching(/^info: MCP server "files" connected: \d+ tool\(s\)$/),
+      expect.stringMatching(
+        /^warn: MCP server "files" does not list "write_fle", which its configuration has settings for: .*the server lists .*write_file/,
+      ),
+    ]);
+  });
+
+  it('lists every page of a server that paginates its tools', async () => {
+    const server = new Server({ name: 'paged', version: '1.0.0' }, { capabilities: { tools: {} } });
+    const pages: Record<string, { tools: { name: string; inputSchema: { type: 'object' } }[]; nextCursor?: string }> = {
+      '': { tools: [{ name: 'one', inputSchema: { type: 'object' } }], nextCursor: 'p2' },
+      p2: { tools: [{ name: 'two', inputSchema: { type: 'object' } }] },
+    };
+    server.setRequestHandler(ListToolsRequestSchema, (req) => pages[req.params?.cursor ?? '']!);
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(clientSide);
+    try {
+      expect((await listAllTools(client, 5_000)).map((t) => t.name)).toEqual(['one', 'two']);
+    } finally {
+      await client.close();
+    }
   });
 });
