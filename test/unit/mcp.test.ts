@@ -14,6 +14,7 @@ import { authorizeToolCall } from '../../tools/authorize.ts';
 import { checkToolInput, toolSpec } from '../../tools/define-tool.ts';
 import { toolFingerprint } from '../../tools/fingerprint.ts';
 import { describeMcpServer, mcpToolPolicy } from '../../tools/mcp/config.ts';
+import { formatMcpInventory } from '../../client/cli/mcp.ts';
 import { mcpToolContract, mcpToolName, schemaHash } from '../../tools/mcp/contract.ts';
 import { jsonSchemaIssues, schemaDraft } from '../../tools/mcp/json-schema.ts';
 import { normalizeAbsolutePath, pathViolation } from '../../tools/mcp/paths.ts';
@@ -400,5 +401,69 @@ describe('the MCP connection pool', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('bosun mcp list, as printed', () => {
+  it('shows each server, its state or error, its warnings, and each tool with its policy', () => {
+    const [files] = parseMcpServers([
+      {
+        name: 'files',
+        transport: 'stdio',
+        command: 'node',
+        args: ['fs.js', '/srv'],
+        tools: { write_file: { scopes: ['files:write'] } },
+      },
+    ]);
+    const long = 'Write a file. '.repeat(20);
+    const text = formatMcpInventory({
+      worker: '42@host',
+      servers: [
+        {
+          server: 'files',
+          transport: describeMcpServer(files!),
+          state: 'connected',
+          pid: 7,
+          tools: [
+            {
+              name: 'files__write_file',
+              tool: 'write_file',
+              description: `${long}\nMore.`,
+              inputSchema: {
+                type: 'object',
+                properties: { path: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } },
+                required: ['path'],
+              },
+              annotations: { readOnlyHint: false, title: 'Write' },
+              schemaHash: '0123456789abcdef',
+              policy: mcpToolPolicy(files!, 'write_file', { readOnlyHint: false }),
+            },
+          ],
+          warnings: ['settings for "wirte_file", which the server does not list'],
+        },
+        {
+          server: 'down',
+          transport: 'http: http://127.0.0.1:9/mcp',
+          state: 'unreachable',
+          error: 'fetch failed',
+          tools: [],
+          warnings: [],
+        },
+      ],
+    });
+    expect(text.split('\n')).toEqual([
+      'worker 42@host:',
+      '',
+      'files · stdio: node fs.js /srv · connected (pid 7)',
+      '  warning: settings for "wirte_file", which the server does not list',
+      '  1 tool(s):',
+      '  - files__write_file  [side-effect; approval always; scopes files:write; 1 attempt(s); schema 0123456789abcdef]',
+      `      ${'Write a file. '.repeat(11)}Write …`,
+      '      input: { path: string, tags?: string[] }',
+      '      annotations: readOnly=false',
+      '',
+      'down · http: http://127.0.0.1:9/mcp · UNREACHABLE',
+      '  error: fetch failed',
+    ]);
   });
 });
