@@ -234,9 +234,25 @@ export function unlistedToolSettings(config: McpServerConfig, tools: readonly To
   return Object.keys(config.tools ?? {}).filter((t) => !listed.has(t));
 }
 
-/** An error's message on one line, without secrets that a URL could carry (userinfo). */
+/**
+ * An error's message on one line, without secrets that a URL could carry (userinfo), with
+ * what `fetch failed` alone does not say: the cause's code (`ECONNREFUSED`) or message
+ * (`bad port`), and an HTTP status (a 401 means the token, not the network).
+ */
 export function oneLine(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-  const text = `${err instanceof Error ? err.message : String(err)}${typeof cause === 'string' ? ` (${cause})` : ''}`;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; cause?: unknown };
+  const cause = (typeof e.cause === 'object' && e.cause !== null ? e.cause : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  const detail =
+    typeof cause.code === 'string'
+      ? cause.code
+      : typeof cause.message === 'string' && cause.message
+        ? cause.message
+        : typeof e.code === 'number' && e.code >= 100 && e.code <= 599
+          ? `HTTP ${e.code}`
+          : undefined;
+  const text = `${err instanceof Error ? err.message : String(err)}${detail ? ` (${detail})` : ''}`;
   return (text.split('\n')[0] ?? '').replace(/\/\/[^/@\s]*@/g, '//').slice(0, 300);
 }

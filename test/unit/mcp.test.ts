@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { createMcpPool, listAllTools, McpUnavailableError, stderrSummary } from '../../activities/mcp/pool.ts';
+import { createMcpPool, listAllTools, McpUnavailableError, oneLine, stderrSummary } from '../../activities/mcp/pool.ts';
 import { filesystemServerEntry } from '../helpers/mcp-servers.ts';
 import { mapMcpResult, type StoreBinary } from '../../activities/mcp/result.ts';
 import type { PinnedMcpTool } from '../../core/mcp.ts';
@@ -383,6 +383,27 @@ describe('the MCP connection pool', () => {
         /^warn: MCP server "files" does not list "write_fle", which its configuration has settings for: .*the server lists .*write_file/,
       ),
     ]);
+  });
+
+  it('says why a connection failed in one line: the cause of "fetch failed", an HTTP status, no credentials', () => {
+    const fetchFailed = (cause: unknown) => Object.assign(new TypeError('fetch failed'), { cause });
+    expect(oneLine(fetchFailed(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' })))).toBe(
+      'fetch failed (ECONNREFUSED)',
+    );
+    expect(oneLine(fetchFailed(new Error('bad port')))).toBe('fetch failed (bad port)');
+    const http401 = Object.assign(
+      new Error('Streamable HTTP error: Error POSTing to endpoint: {"error":"invalid_token"}'),
+      {
+        code: 401,
+      },
+    );
+    expect(oneLine(http401)).toBe(
+      'Streamable HTTP error: Error POSTing to endpoint: {"error":"invalid_token"} (HTTP 401)',
+    );
+    expect(oneLine(Object.assign(new Error('MCP error -32000: Connection closed'), { code: -32000 }))).toBe(
+      'MCP error -32000: Connection closed',
+    );
+    expect(oneLine(new Error('GET https://me:pw@x.example/mcp\nstack'))).toBe('GET https://x.example/mcp');
   });
 
   it('lists every page of a server that paginates its tools', async () => {
