@@ -472,6 +472,29 @@ describe('tools from MCP servers', () => {
     }
   });
 
+  it('a tool whose schema cannot be checked is refused to the model; the run goes on', async () => {
+    const serverScript = fileURLToPath(new URL('../fixtures/mcp/meta-echo-server.ts', import.meta.url));
+    const fake = await startFakeOpenAI({
+      script: [call('meta__tag', { tag: 'a_b' }), { kind: 'text', text: 'gave up' }],
+    });
+    try {
+      await withMcpWorker(
+        fake,
+        [{ name: 'meta', transport: 'stdio', command: process.execPath, args: [serverScript] }],
+        async ({ bosun }) => {
+          const result = await bosun.run({ agent: agent([{ server: 'meta', tools: ['tag'] }]), task: 'tag it' });
+          expect(result.outcome).toMatchObject({ kind: 'answer', text: 'gave up' });
+          expect(lastToolText(fake.requests[1]!)).toMatch(
+            /^Invalid arguments for tool "meta__tag": (?:\(input\): )?the MCP server's input schema for this tool cannot be checked \(Invalid regular expression/,
+          );
+          expect(await mcpCalls(result.runId)).toBe(0);
+        },
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('an HTTP server restarted between calls: the lost session is dropped and the next attempt reconnects', async () => {
     let server = await startEverythingHttp();
     const fake = await startFakeOpenAI({

@@ -255,6 +255,27 @@ describe('pinned MCP tools as contracts', () => {
     expect(normalizeAbsolutePath('/../etc')).toBeUndefined();
   });
 
+  it('refuses, never throws, when the server sent a schema it cannot use (a throw in the workflow would hang the run)', () => {
+    const broken = [
+      { type: 'object', properties: { a: { $ref: 'https://example.com/other.json' } } },
+      { type: 'object', properties: { a: { $ref: '#/$defs/missing' } } },
+      { type: 'object', properties: { a: { type: 'string', pattern: '[\\_a-z]+' } } }, // no regex in Unicode mode
+    ];
+    for (const schema of broken) {
+      expect(jsonSchemaIssues(schema, { a: 'x' })).toEqual([
+        {
+          path: [],
+          message: expect.stringMatching(/^the MCP server's input schema for this tool cannot be checked \(.+\)/),
+        },
+      ]);
+    }
+    const contract = mcpToolContract({ ...pinned, inputSchema: broken[0]! });
+    const check = checkToolInput(contract, { a: 'x' });
+    expect(!check.ok && check.message).toMatch(
+      /^Invalid arguments for tool "files__read_text_file": .*cannot be checked/,
+    );
+  });
+
   it('names tools <server>__<tool> within the providers’ limit', () => {
     expect(mcpToolName('files', 'read_text_file')).toBe('files__read_text_file');
     expect(mcpToolName('files', 'has.dot')).toBeUndefined();
