@@ -18,7 +18,8 @@ import { formatMcpInventory } from '../../client/cli/mcp.ts';
 import { mcpToolContract, mcpToolName, schemaHash } from '../../tools/mcp/contract.ts';
 import { jsonSchemaIssues, schemaDraft } from '../../tools/mcp/json-schema.ts';
 import { normalizeAbsolutePath, pathViolation } from '../../tools/mcp/paths.ts';
-import { McpConfigError, parseMcpServers } from '../../worker/mcp-config.ts';
+import { checkAgentSelections, McpConfigError, parseMcpServers } from '../../worker/mcp-config.ts';
+import { defineAgent } from '../../tools/catalog.ts';
 import { anonymousPrincipal } from '../../core/principal.ts';
 import { agentDefinitionSchema } from '../../core/run.ts';
 
@@ -139,6 +140,26 @@ describe('an agent’s MCP selection', () => {
     expect(agentDefinitionSchema.safeParse({ ...base, mcp: [{ server: 'files', paths: ['srv'] }] }).success).toBe(
       false,
     );
+  });
+});
+
+describe('the catalog’s agents and the worker’s servers', () => {
+  it('refuses to start a worker whose catalog has an agent selecting a server it does not configure', () => {
+    const servers = parseMcpServers([{ name: 'files', transport: 'stdio', command: 'x' }]);
+    const agent = (name: string, server: string) =>
+      defineAgent({ name, instructions: 'x', model: { provider: 'openai', name: 'm' }, mcp: [{ server }] });
+    expect(() => checkAgentSelections([agent('ok', 'files')], servers)).not.toThrow();
+    let problems: string[] = [];
+    try {
+      checkAgentSelections([agent('ok', 'files'), agent('typo', 'file'), agent('other', 'tickets')], servers);
+    } catch (err) {
+      expect(err).toBeInstanceOf(McpConfigError);
+      problems = (err as McpConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'MCP servers: agent "typo" selects the server "file", which this worker does not configure (configured: files); add it to mcpServers',
+      'MCP servers: agent "other" selects the server "tickets", which this worker does not configure (configured: files); add it to mcpServers',
+    ]);
   });
 });
 
