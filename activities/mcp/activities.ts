@@ -168,6 +168,16 @@ export function createMcpActivities(deps: { pool: McpPool; blobs: BlobStore; sto
           message: `the MCP server "${tool.server}" refused the call: ${oneLine(err)}`,
         });
       }
+      if (err instanceof McpError && err.code !== ErrorCode.ConnectionClosed && err.code !== ErrorCode.RequestTimeout) {
+        // The server answered this call with an error (an internal one, say): the connection
+        // works, and other runs' calls are in flight on it. Dropping it would end a stdio
+        // server's process under them; the call alone is retried, per its effect class.
+        log.warn('MCP server failed a call', { server: tool.server, tool: tool.tool, error: oneLine(err) });
+        throw ApplicationFailure.create({
+          type: 'tool_unavailable',
+          message: `the MCP server "${tool.server}" failed the call: ${oneLine(err)}`,
+        });
+      }
       throw unavailable(tool.server, err);
     } finally {
       stopHeartbeat();

@@ -33,6 +33,7 @@ const [config] = parseMcpServers([
 /** A pool of one server, whose calls are recorded; the server answers `reply`'s text. */
 async function setup(reply: (args: Record<string, unknown>) => string) {
   const calls: { args: Record<string, unknown>; meta: unknown }[] = [];
+  const resets: string[] = [];
   const server = new Server({ name: 'recorder', version: '1.0.0' }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: [{ name: 'write_file', inputSchema: inputSchema as { type: 'object' } }],
@@ -50,14 +51,14 @@ async function setup(reply: (args: Record<string, unknown>) => string) {
     servers: [config!],
     server: (name) => (name === config!.name ? config : undefined),
     client: () => Promise.resolve(client),
-    reset: () => undefined,
+    reset: (name) => void resets.push(name),
     states: () => [],
     warm: () => Promise.resolve(),
     close: () => client.close(),
   };
   const blobs = {} as BlobStore;
   closers.push(() => pool.close());
-  return { calls, callMcpTool: createMcpActivities({ pool, blobs }).callMcpTool };
+  return { calls, resets, callMcpTool: createMcpActivities({ pool, blobs }).callMcpTool };
 }
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -138,5 +139,19 @@ describe('callMcpTool: checked again before the server is asked', () => {
     expect(truncated).toBe(true);
     expect(content.length).toBeLessThanOrEqual(120);
     expect(content).toMatch(/^(abcde)+a?b?c?d?\n\[truncated: \d+ of 500 characters omitted\]$/);
+  });
+
+  it('a JSON-RPC error from the server fails the call, retryably, and keeps the connection other runs share', async () => {
+    const { resets, callMcpTool } = await setup(() => {
+      throw new Error('database is down'); // the SDK answers -32603, Internal error
+    });
+    expect(await run(callMcpTool, input())).toEqual({
+      failure: {
+        type: 'tool_unavailable',
+        nonRetryable: false,
+        message: 'the MCP server "files" failed the call: MCP error -32603: database is down',
+      },
+    });
+    expect(resets).toEqual([]);
   });
 });
