@@ -117,6 +117,8 @@ describe('tools from MCP servers', () => {
             .toBe(1);
           expect(pending[0]).toMatchObject({ tool: 'files__write_file' });
           expect(await mcpCalls(run.runId)).toBe(2);
+          // The listing and both reads went over one pooled connection: one server process.
+          expect(childPids(filesystemServerEntry)).toHaveLength(1);
           await run.approve(pending[0]!.id, { id: 'alice', groups: [] }, 'fine');
           const result = await run.result();
           expect(result.outcome).toEqual({ kind: 'answer', text: 'done', truncated: false });
@@ -480,7 +482,15 @@ describe('tools from MCP servers', () => {
     try {
       await withMcpWorker(
         fake,
-        [{ name: 'meta', transport: 'stdio', command: process.execPath, args: [serverScript] }],
+        [
+          {
+            name: 'meta',
+            transport: 'stdio',
+            command: process.execPath,
+            args: [serverScript],
+            env: { META_ECHO_TAG: '1' },
+          },
+        ],
         async ({ bosun }) => {
           const result = await bosun.run({ agent: agent([{ server: 'meta', tools: ['tag'] }]), task: 'tag it' });
           expect(result.outcome).toMatchObject({ kind: 'answer', text: 'gave up' });
