@@ -20,7 +20,7 @@ import { dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import type { McpServerInput } from '../tools/mcp/config.ts';
-import { parseMcpServers } from './mcp-config.ts';
+import { checkAgentSelections, parseMcpServers } from './mcp-config.ts';
 import { createModelAdapters } from './providers.ts';
 import { requireSearchAttributes } from './server-check.ts';
 import { ensureRuntime } from './runtime.ts';
@@ -113,6 +113,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
       ? await buildMemoryRetriever({ dir: knowledgeDir })
       : emptyRetriever;
   const catalog: Catalog = opts.catalog ?? builtInCatalog;
+  checkAgentSelections(catalog.agents, mcpServers);
   const handlers = typeof opts.handlers === 'function' ? await opts.handlers({ config, retriever }) : opts.handlers;
   const tools = await wireTools({
     catalog,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AgentDefinition } from '../core/run.ts';
 import { issuePath } from '../core/zod-issues.ts';
 import type { fromEnvSchema } from '../tools/mcp/config.ts';
 import { mcpServerSchema, type McpServerConfig } from '../tools/mcp/config.ts';
@@ -46,4 +47,23 @@ export function parseMcpServers(
   });
   if (problems.length) throw new McpConfigError(problems);
   return servers;
+}
+
+/**
+ * The catalog's agents that select an MCP server this worker does not configure: each would
+ * end every run `invalid_input` at its start, so the worker refuses to start instead (as it
+ * does for a catalog tool without a handler). Whether a server lists the selected tools is
+ * known only once it answers: that is checked when a run starts.
+ */
+export function checkAgentSelections(agents: readonly AgentDefinition[], servers: readonly McpServerConfig[]): void {
+  const configured = new Set(servers.map((s) => s.name));
+  const problems = agents.flatMap((agent) =>
+    (agent.mcp ?? [])
+      .filter((selection) => !configured.has(selection.server))
+      .map(
+        (selection) =>
+          `agent "${agent.name}" selects the server "${selection.server}", which this worker does not configure (configured: ${[...configured].join(', ') || 'none'}); add it to mcpServers`,
+      ),
+  );
+  if (problems.length) throw new McpConfigError(problems);
 }

@@ -18,7 +18,7 @@ import { mcpToolPolicy } from '../../tools/mcp/config.ts';
 import { startHeartbeat } from '../heartbeat.ts';
 import { annotateToolSpan, recordToolCall, toolOutcomeOf } from '../metrics.ts';
 import type { BlobStore } from '../store/blob-store.ts';
-import { McpUnavailableError, oneLine, type McpPool } from './pool.ts';
+import { listAllTools, McpUnavailableError, oneLine, type McpPool } from './pool.ts';
 import { mapMcpResult, type McpCallResult } from './result.ts';
 
 /** The `_meta` key that carries a call's idempotency key (`runId:callId`, stable across
@@ -47,14 +47,7 @@ export function createMcpActivities(deps: { pool: McpPool; blobs: BlobStore; sto
       }
       let listed;
       try {
-        const client = await pool.client(config.name);
-        listed = [];
-        let cursor: string | undefined;
-        do {
-          const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: config.connectTimeoutMs });
-          listed.push(...page.tools);
-          cursor = page.nextCursor;
-        } while (cursor);
+        listed = await listAllTools(await pool.client(config.name), config.connectTimeoutMs);
       } catch (err) {
         throw unavailable(config.name, err);
       }
@@ -173,6 +166,16 @@ export function createMcpActivities(deps: { pool: McpPool; blobs: BlobStore; sto
           type: 'tool_failed',
           nonRetryable: true,
           message: `the MCP server "${tool.server}" refused the call: ${oneLine(err)}`,
+        });
+      }
+      if (err instanceof McpError && err.code !== ErrorCode.ConnectionClosed && err.code !== ErrorCode.RequestTimeout) {
+        // The server answered this call with an error (an internal one, say): the connection
+        // works, and other runs' calls are in flight on it. Dropping it would end a stdio
+        // server's process under them; the call alone is retried, per its effect class.
+        log.warn('MCP server failed a call', { server: tool.server, tool: tool.tool, error: oneLine(err) });
+        throw ApplicationFailure.create({
+          type: 'tool_unavailable',
+          message: `the MCP server "${tool.server}" failed the call: ${oneLine(err)}`,
         });
       }
       throw unavailable(tool.server, err);

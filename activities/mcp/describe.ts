@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { McpInventory, McpServerReport } from '../../core/mcp.ts';
 import { describeMcpServer, mcpToolPolicy } from '../../tools/mcp/config.ts';
 import { mcpToolName, schemaHash } from '../../tools/mcp/contract.ts';
-import { oneLine, type McpPool } from './pool.ts';
+import { listAllTools, oneLine, unlistedToolSettings, type McpPool } from './pool.ts';
 
 /**
  * The `describeMcpServers` activity behind `bosun mcp list`: every server this worker is
@@ -17,11 +17,10 @@ export function createDescribeMcpServers(pool: McpPool) {
         const base = { server: config.name, transport: describeMcpServer(config) };
         try {
           const client = await pool.client(config.name);
-          const { tools } = await client.listTools(undefined, { timeout: config.connectTimeoutMs });
-          const listed = new Set(tools.map((t) => t.name));
-          const warnings = Object.keys(config.tools ?? {})
-            .filter((t) => !listed.has(t))
-            .map((t) => `settings for "${t}", which the server does not list`);
+          const tools = await listAllTools(client, config.connectTimeoutMs);
+          const warnings = unlistedToolSettings(config, tools).map(
+            (t) => `settings for "${t}", which the server does not list`,
+          );
           const pid = pool.states().find((s) => s.server === config.name)?.pid;
           return {
             ...base,

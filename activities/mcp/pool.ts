@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../../tools/mcp/config.ts';
 
 /** How a server looks from this worker right now (`bosun mcp list`, logs). */
@@ -80,7 +81,7 @@ export function createMcpPool(servers: readonly McpServerConfig[], log: McpLog =
       await client.connect(transport, { timeout: config.connectTimeoutMs });
     } catch (err) {
       await transport.close().catch(() => undefined);
-      const tail = e.stderr.length ? ` (stderr: ${e.stderr.slice(-3).join(' | ')})` : '';
+      const tail = e.stderr.length ? ` (stderr: ${stderrSummary(e.stderr)})` : '';
       const reason = `${oneLine(err)}${tail}`;
       setState(e, 'unreachable', { error: reason });
       throw new McpUnavailableError(config.name, reason);
@@ -133,15 +134,26 @@ export function createMcpPool(servers: readonly McpServerConfig[], log: McpLog =
         [...entries.values()].map(async (e) => {
           try {
             const client = await pool.client(e.config.name);
-            const { tools } = await client.listTools(undefined, { timeout: e.config.connectTimeoutMs });
+            const tools = await listAllTools(client, e.config.connectTimeoutMs);
             log('info', `MCP server "${e.config.name}" connected: ${tools.length} tool(s)`, {
               server: e.config.name,
               tools: tools.length,
             });
+            const unlisted = unlistedToolSettings(e.config, tools);
+            if (unlisted.length) {
+              log(
+                'warn',
+                `MCP server "${e.config.name}" does not list ${unlisted.map((t) => `"${t}"`).join(', ')}, which its configuration has settings for: those settings apply to nothing (a typo?); the server lists ${tools.map((t) => t.name).join(', ')}`,
+                { server: e.config.name },
+              );
+            }
           } catch (err) {
+            // McpUnavailableError says "MCP server "x" is unreachable: …" itself.
+            const why =
+              err instanceof McpUnavailableError ? err.message : `MCP server "${e.config.name}": ${oneLine(err)}`;
             log(
               'warn',
-              `MCP server "${e.config.name}" is unreachable: ${oneLine(err)}. The worker serves on; runs that select this server end tool_unavailable until it is reachable`,
+              `${why}. The worker serves on; runs that select this server end tool_unavailable until it is reachable`,
               { server: e.config.name },
             );
           }
@@ -186,16 +198,61 @@ function transportFor(config: McpServerConfig, e: Entry): Transport {
   // Keep the last lines only: a chatty server must not grow the worker's memory.
   transport.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
-      if (line.trim()) e.stderr.push(line.trim().slice(0, 300));
+      // Stack frames say where, not why: they would push the error line out.
+      if (line.trim() && !/^at /.test(line.trim())) e.stderr.push(line.trim().slice(0, 300));
     }
     e.stderr.splice(0, Math.max(0, e.stderr.length - 10));
   });
   return transport;
 }
 
-/** An error's message on one line, without secrets that a URL could carry (userinfo). */
+/** Why a stdio server exited, from its last stderr lines: the last one that names an error
+ * (`Error: Cannot find module …`) — a crash ends with lines such as `}` or `Node.js v24` —,
+ * else the last three. */
+export function stderrSummary(lines: readonly string[]): string {
+  const error = lines.findLast((l) => /error/i.test(l));
+  return error ?? lines.slice(-3).join(' | ');
+}
+
+/** Every tool a server lists, following `nextCursor` pages: a run, `bosun mcp list` and the
+ * start-up check must see the same list, also from a server that paginates. */
+export async function listAllTools(client: Client, timeoutMs: number): Promise<Tool[]> {
+  const tools: Tool[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: timeoutMs });
+    tools.push(...page.tools);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return tools;
+}
+
+/** Configured tool settings (`tools: { name: … }`) that name no tool the server lists: a
+ * typo there silently leaves that tool on the defaults (no scope, say), so it is reported. */
+export function unlistedToolSettings(config: McpServerConfig, tools: readonly Tool[]): string[] {
+  const listed = new Set(tools.map((t) => t.name));
+  return Object.keys(config.tools ?? {}).filter((t) => !listed.has(t));
+}
+
+/**
+ * An error's message on one line, without secrets that a URL could carry (userinfo), with
+ * what `fetch failed` alone does not say: the cause's code (`ECONNREFUSED`) or message
+ * (`bad port`), and an HTTP status (a 401 means the token, not the network).
+ */
 export function oneLine(err: unknown): string {
-  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-  const text = `${err instanceof Error ? err.message : String(err)}${typeof cause === 'string' ? ` (${cause})` : ''}`;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; cause?: unknown };
+  const cause = (typeof e.cause === 'object' && e.cause !== null ? e.cause : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  const detail =
+    typeof cause.code === 'string'
+      ? cause.code
+      : typeof cause.message === 'string' && cause.message
+        ? cause.message
+        : typeof e.code === 'number' && e.code >= 100 && e.code <= 599
+          ? `HTTP ${e.code}`
+          : undefined;
+  const text = `${err instanceof Error ? err.message : String(err)}${detail ? ` (${detail})` : ''}`;
   return (text.split('\n')[0] ?? '').replace(/\/\/[^/@\s]*@/g, '//').slice(0, 300);
 }

@@ -47,12 +47,20 @@ function formatServer(s: McpServerReport): string {
       .map(([k, v]) => `${k.replace(/Hint$/, '')}=${String(v)}`);
     lines.push(
       `  - ${t.name || `(not offered) ${t.tool}`}  [${p.effect}; approval ${p.approval}; scopes ${p.scopes.join(', ') || 'none'}; ${p.maxAttempts} attempt(s); schema ${t.schemaHash}]`,
-      ...(t.description ? [`      ${t.description.split('\n')[0]!.slice(0, 160)}`] : []),
+      ...(t.description ? [`      ${firstLine(t.description, 160)}`] : []),
       `      input: ${schemaSummary(t.inputSchema)}`,
       ...(hints.length ? [`      annotations: ${hints.join(', ')}`] : []),
     );
   }
   return lines.join('\n');
+}
+
+/** A description's first line, cut at a word within `max` characters, with `…` where text was left out. */
+function firstLine(text: string, max: number): string {
+  const lines = text.trim().split('\n');
+  const line = lines[0]!.trim();
+  if (line.length > max) return `${line.slice(0, max + 1).replace(/\s+\S*$/, '')} …`;
+  return lines.length > 1 ? `${line} …` : line;
 }
 
 /** `{ path: string (required), head?: number }`: an input schema on one line (--json for all of it). */

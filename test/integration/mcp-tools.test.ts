@@ -117,6 +117,8 @@ describe('tools from MCP servers', () => {
             .toBe(1);
           expect(pending[0]).toMatchObject({ tool: 'files__write_file' });
           expect(await mcpCalls(run.runId)).toBe(2);
+          // The listing and both reads went over one pooled connection: one server process.
+          expect(childPids(filesystemServerEntry)).toHaveLength(1);
           await run.approve(pending[0]!.id, { id: 'alice', groups: [] }, 'fine');
           const result = await run.result();
           expect(result.outcome).toEqual({ kind: 'answer', text: 'done', truncated: false });
@@ -126,8 +128,9 @@ describe('tools from MCP servers', () => {
           expect(offered.map((t) => t.function.name)).toEqual(['files__read_text_file', 'files__write_file']);
           expect(offered[0]!.function.parameters).toMatchObject({ type: 'object', required: ['path'] });
           expect(lastToolText(fake.requests[1]!)).toBe('The launch code is 4-8-15.');
+          // The server's isError result, as a typed tool error (not a refused request).
           expect(lastToolText(fake.requests[2]!)).toMatch(
-            /failed \(tool_failed\).*Access denied - path outside allowed directories/,
+            /failed \(tool_failed\): Access denied - path outside allowed directories/,
           );
           expect(lastToolText(fake.requests[3]!)).toMatch(
             /Permission denied .*\/etc\/hostname.* outside the folders this agent may use/,
@@ -191,7 +194,9 @@ describe('tools from MCP servers', () => {
           // The bytes never reached history.
           const history = JSON.stringify(await h.temporal.workflow.getHandle(result.runId).fetchHistory());
           expect(history).not.toContain('iVBORw0KGgo');
+          // isError: the server's own message, not "the MCP server refused the call".
           expect(lastToolText(fake.requests[3]!)).toMatch(/failed \(tool_failed\): .*elsewhere\.example/);
+          expect(lastToolText(fake.requests[3]!)).not.toContain('refused the call');
 
           // `bosun mcp list`, end to end: the worker reports the server, its tools and policies.
           const out: string[] = [];
@@ -261,7 +266,10 @@ describe('tools from MCP servers', () => {
           expect(result.outcome).toMatchObject({ kind: 'failed', failure: { type: 'tool_unavailable' } });
           expect(Date.now() - started).toBeLessThan(20_000);
           expect(fake.requests).toHaveLength(0);
-          expect(capturedLogs.some((l) => l.includes('MCP server "down" is unreachable'))).toBe(true);
+          // Logged by the worker at start, the cause said once.
+          expect(capturedLogs).toContainEqual(
+            expect.stringMatching(/^WARN MCP server "down" is unreachable: fetch failed[^.]*\. The worker serves on;/),
+          );
           // Without a worker on the queue, `mcp list` says so instead of waiting.
           const nobody = createBosunClient({ client: h.temporal, taskQueue: uniqueName('no-worker') });
           await expect(nobody.mcpInventory({ timeoutMs: 2_000 })).rejects.toThrow(NoWorkerAnsweredError);
@@ -296,7 +304,10 @@ describe('tools from MCP servers', () => {
       script: [write('a.txt'), { kind: 'text', text: 'A done' }, write('b.txt'), { kind: 'text', text: 'B done' }],
     });
     const runAgent = agent([{ server: 'files', tools: ['read_text_file', 'write_file'] }]);
-    const names = (req: RecordedRequest) => (chatBody(req).tools ?? []).map((t) => t.function.name);
+    const names = (req: RecordedRequest) =>
+      ((chatBody(req).tools ?? []) as { function: { name: string; parameters: unknown } }[]).map(
+        (t) => t.function.name,
+      );
     try {
       const config = fakeConfig({ openai: fake }, uniqueName('mcp-pin'));
       const worker = (servers: McpServerInput[]) =>
@@ -322,7 +333,8 @@ describe('tools from MCP servers', () => {
       await second.runUntil(async () => {
         const approval = (await runA.status()).pendingApprovals[0]!;
         await runA.approve(approval.id, { id: 'alice', groups: [] });
-        expect((await runA.result()).outcome).toMatchObject({ kind: 'answer', text: 'A done' });
+        const resultA = await runA.result();
+        expect(resultA.outcome).toMatchObject({ kind: 'answer', text: 'A done' });
         // A still offers what it pinned (no scope needed for reads) and never listed again.
         expect(names(fake.requests[1]!)).toEqual(['files__read_text_file', 'files__write_file']);
         expect((await scheduledActivities(h.temporal, runA.runId)).filter((a) => a === 'listMcpTools')).toHaveLength(1);
@@ -332,9 +344,79 @@ describe('tools from MCP servers', () => {
         // write ran without asking.
         expect(names(fake.requests[2]!)).toEqual(['files__write_file']);
         expect(resultB.audit.map((a) => a.event)).not.toContain('approval_requested');
+        // The policy is part of a tool's version: each run recorded the one it enforced.
+        expect(resultB.tools?.files__write_file).toMatch(/^[0-9a-f]{16}$/);
+        expect(resultB.tools?.files__write_file).not.toBe(resultA.tools?.files__write_file);
+        expect(resultB.calls[0]!.tools).not.toBe(resultA.calls[0]!.tools);
       });
       expect(readFileSync(join(root, 'a.txt'), 'utf8')).toBe('a.txt');
       expect(readFileSync(join(root, 'b.txt'), 'utf8')).toBe('b.txt');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a run keeps the tool list and schemas it pinned when the server's own list changes; new runs see the new list", async () => {
+    const serverScript = fileURLToPath(new URL('../fixtures/mcp/meta-echo-server.ts', import.meta.url));
+    const meta = (version: string): McpServerInput[] => [
+      {
+        name: 'meta',
+        transport: 'stdio',
+        command: process.execPath,
+        args: [serverScript],
+        env: { META_ECHO_VERSION: version },
+      },
+    ];
+    const fake = await startFakeOpenAI({
+      script: [
+        call('meta__record', { note: 'a' }, 'call_a'),
+        { kind: 'text', text: 'A done' },
+        { kind: 'text', text: 'B done' },
+      ],
+    });
+    const offered = (req: RecordedRequest) =>
+      Object.fromEntries(
+        ((chatBody(req).tools ?? []) as { function: { name: string; parameters: unknown } }[]).map((t) => [
+          t.function.name,
+          Object.keys((t.function.parameters as { properties: object }).properties),
+        ]),
+      );
+    try {
+      const config = fakeConfig({ openai: fake }, uniqueName('mcp-list-change'));
+      const worker = (servers: McpServerInput[]) =>
+        createBosunWorker({
+          connection: h.nativeConnection,
+          config,
+          workflowBundle: { codePath: h.workflowBundlePath },
+          ...demoApp(),
+          mcpServers: servers,
+        });
+      const bosun = createBosunClient({ client: h.temporal, taskQueue: config.BOSUN_TASK_QUEUE });
+      const runAgent = agent([{ server: 'meta' }]);
+      // Run A pins version 1 (one tool) and waits for a human: `record` is not read-only.
+      const runA = await (
+        await worker(meta('1'))
+      ).runUntil(async () => {
+        const run = await bosun.start({ agent: runAgent, task: 'record a' });
+        await expect.poll(async () => (await run.status()).pendingApprovals.length, { timeout: 30_000 }).toBe(1);
+        return run;
+      });
+      // The server is upgraded: `record` takes a priority too, and `forget` is new.
+      await (
+        await worker(meta('2'))
+      ).runUntil(async () => {
+        await runA.approve((await runA.status()).pendingApprovals[0]!.id, { id: 'alice', groups: [] });
+        const resultA = await runA.result();
+        expect(resultA.outcome).toMatchObject({ kind: 'answer', text: 'A done' });
+        expect(offered(fake.requests[0]!)).toEqual({ meta__record: ['note'] });
+        expect(offered(fake.requests[1]!)).toEqual({ meta__record: ['note'] });
+        expect(lastToolText(fake.requests[1]!)).toBe(`a key=${resultA.runId}:call_a`);
+        const resultB = await bosun.run({ agent: runAgent, task: 'nothing' });
+        expect(resultB.outcome).toMatchObject({ kind: 'answer', text: 'B done' });
+        expect(offered(fake.requests[2]!)).toEqual({ meta__record: ['note', 'priority'], meta__forget: ['note'] });
+        // The schema is part of the tool's version.
+        expect(resultB.tools?.meta__record).not.toBe(resultA.tools?.meta__record);
+      });
     } finally {
       await fake.close();
     }
@@ -385,6 +467,37 @@ describe('tools from MCP servers', () => {
           const result = await bosun.run({ agent: agent([{ server: 'meta' }]), task: 'record it' });
           expect(result.outcome).toMatchObject({ kind: 'answer', text: 'recorded' });
           expect(lastToolText(fake.requests[1]!)).toBe(`refund 42 key=${result.runId}:call_k`);
+        },
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('a tool whose schema cannot be checked is refused to the model; the run goes on', async () => {
+    const serverScript = fileURLToPath(new URL('../fixtures/mcp/meta-echo-server.ts', import.meta.url));
+    const fake = await startFakeOpenAI({
+      script: [call('meta__tag', { tag: 'a_b' }), { kind: 'text', text: 'gave up' }],
+    });
+    try {
+      await withMcpWorker(
+        fake,
+        [
+          {
+            name: 'meta',
+            transport: 'stdio',
+            command: process.execPath,
+            args: [serverScript],
+            env: { META_ECHO_TAG: '1' },
+          },
+        ],
+        async ({ bosun }) => {
+          const result = await bosun.run({ agent: agent([{ server: 'meta', tools: ['tag'] }]), task: 'tag it' });
+          expect(result.outcome).toMatchObject({ kind: 'answer', text: 'gave up' });
+          expect(lastToolText(fake.requests[1]!)).toMatch(
+            /^Invalid arguments for tool "meta__tag": (?:\(input\): )?the MCP server's input schema for this tool cannot be checked \(Invalid regular expression/,
+          );
+          expect(await mcpCalls(result.runId)).toBe(0);
         },
       );
     } finally {

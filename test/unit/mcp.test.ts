@@ -1,17 +1,25 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createMcpPool, McpUnavailableError } from '../../activities/mcp/pool.ts';
+import { tmpdir } from 'node:os';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpPool, listAllTools, McpUnavailableError, oneLine, stderrSummary } from '../../activities/mcp/pool.ts';
+import { filesystemServerEntry } from '../helpers/mcp-servers.ts';
 import { mapMcpResult, type StoreBinary } from '../../activities/mcp/result.ts';
 import type { PinnedMcpTool } from '../../core/mcp.ts';
 import { authorizeToolCall } from '../../tools/authorize.ts';
 import { checkToolInput, toolSpec } from '../../tools/define-tool.ts';
 import { toolFingerprint } from '../../tools/fingerprint.ts';
 import { describeMcpServer, mcpToolPolicy } from '../../tools/mcp/config.ts';
+import { formatMcpInventory } from '../../client/cli/mcp.ts';
 import { mcpToolContract, mcpToolName, schemaHash } from '../../tools/mcp/contract.ts';
 import { jsonSchemaIssues, schemaDraft } from '../../tools/mcp/json-schema.ts';
 import { normalizeAbsolutePath, pathViolation } from '../../tools/mcp/paths.ts';
-import { McpConfigError, parseMcpServers } from '../../worker/mcp-config.ts';
+import { checkAgentSelections, McpConfigError, parseMcpServers } from '../../worker/mcp-config.ts';
+import { defineAgent } from '../../tools/catalog.ts';
 import { anonymousPrincipal } from '../../core/principal.ts';
 import { agentDefinitionSchema } from '../../core/run.ts';
 
@@ -135,6 +143,26 @@ describe('an agent’s MCP selection', () => {
   });
 });
 
+describe('the catalog’s agents and the worker’s servers', () => {
+  it('refuses to start a worker whose catalog has an agent selecting a server it does not configure', () => {
+    const servers = parseMcpServers([{ name: 'files', transport: 'stdio', command: 'x' }]);
+    const agent = (name: string, server: string) =>
+      defineAgent({ name, instructions: 'x', model: { provider: 'openai', name: 'm' }, mcp: [{ server }] });
+    expect(() => checkAgentSelections([agent('ok', 'files')], servers)).not.toThrow();
+    let problems: string[] = [];
+    try {
+      checkAgentSelections([agent('ok', 'files'), agent('typo', 'file'), agent('other', 'tickets')], servers);
+    } catch (err) {
+      expect(err).toBeInstanceOf(McpConfigError);
+      problems = (err as McpConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'MCP servers: agent "typo" selects the server "file", which this worker does not configure (configured: files); add it to mcpServers',
+      'MCP servers: agent "other" selects the server "tickets", which this worker does not configure (configured: files); add it to mcpServers',
+    ]);
+  });
+});
+
 describe('JSON Schema validation (sandbox-safe)', () => {
   const schema = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -248,6 +276,27 @@ describe('pinned MCP tools as contracts', () => {
     expect(normalizeAbsolutePath('/../etc')).toBeUndefined();
   });
 
+  it('refuses, never throws, when the server sent a schema it cannot use (a throw in the workflow would hang the run)', () => {
+    const broken = [
+      { type: 'object', properties: { a: { $ref: 'https://example.com/other.json' } } },
+      { type: 'object', properties: { a: { $ref: '#/$defs/missing' } } },
+      { type: 'object', properties: { a: { type: 'string', pattern: '[\\_a-z]+' } } }, // no regex in Unicode mode
+    ];
+    for (const schema of broken) {
+      expect(jsonSchemaIssues(schema, { a: 'x' })).toEqual([
+        {
+          path: [],
+          message: expect.stringMatching(/^the MCP server's input schema for this tool cannot be checked \(.+\)/),
+        },
+      ]);
+    }
+    const contract = mcpToolContract({ ...pinned, inputSchema: broken[0]! });
+    const check = checkToolInput(contract, { a: 'x' });
+    expect(!check.ok && check.message).toMatch(
+      /^Invalid arguments for tool "files__read_text_file": .*cannot be checked/,
+    );
+  });
+
   it('names tools <server>__<tool> within the providers’ limit', () => {
     expect(mcpToolName('files', 'read_text_file')).toBe('files__read_text_file');
     expect(mcpToolName('files', 'has.dot')).toBeUndefined();
@@ -330,11 +379,154 @@ describe('the MCP connection pool', () => {
       error: expect.stringMatching(/ENOENT/),
     });
     await pool.warm();
+    // Said once, with the cause first (not "unreachable: MCP server "ghost" is unreachable: …").
     expect(logs).toEqual([
-      expect.stringMatching(/^warn: MCP server "ghost" is unreachable: .*ENOENT.*tool_unavailable/),
+      expect.stringMatching(
+        /^warn: MCP server "ghost" is unreachable: spawn \/nonexistent\/mcp-server ENOENT\. The worker serves on; .*tool_unavailable/,
+      ),
     ]);
     await expect(pool.client('nobody')).rejects.toThrow('no such server is configured on this worker');
     await pool.close();
     await expect(pool.client('ghost')).rejects.toThrow('the worker is shutting down');
+  });
+
+  it('says why a stdio server exited: the error line of its stderr, not the tail of a stack trace', async () => {
+    const [config] = parseMcpServers([
+      { name: 'crash', transport: 'stdio', command: process.execPath, args: ['/nonexistent/server.js'] },
+    ]);
+    const pool = createMcpPool([config!]);
+    await expect(pool.client('crash')).rejects.toThrow(
+      /unreachable: .*\(stderr: Error: Cannot find module '\/nonexistent\/server\.js'\)$/,
+    );
+    await pool.close();
+    expect(stderrSummary(['}', 'Node.js v24.0.0'])).toBe('} | Node.js v24.0.0');
+  });
+
+  it('warns at start about settings for tools the server does not list (a typo there would leave a tool on the defaults)', async () => {
+    const [config] = parseMcpServers([
+      {
+        name: 'files',
+        transport: 'stdio',
+        command: process.execPath,
+        args: [filesystemServerEntry, tmpdir()],
+        tools: { write_fle: { scopes: ['files:write'] }, read_text_file: { scopes: ['files:read'] } },
+      },
+    ]);
+    const logs: string[] = [];
+    const pool = createMcpPool([config!], (level, message) => logs.push(`${level}: ${message}`));
+    try {
+      await pool.warm();
+    } finally {
+      await pool.close();
+    }
+    expect(logs).toEqual([
+      expect.stringMatching(/^info: MCP server "files" connected: \d+ tool\(s\)$/),
+      expect.stringMatching(
+        /^warn: MCP server "files" does not list "write_fle", which its configuration has settings for: .*the server lists .*write_file/,
+      ),
+    ]);
+  });
+
+  it('says why a connection failed in one line: the cause of "fetch failed", an HTTP status, no credentials', () => {
+    const fetchFailed = (cause: unknown) => Object.assign(new TypeError('fetch failed'), { cause });
+    expect(oneLine(fetchFailed(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' })))).toBe(
+      'fetch failed (ECONNREFUSED)',
+    );
+    expect(oneLine(fetchFailed(new Error('bad port')))).toBe('fetch failed (bad port)');
+    const http401 = Object.assign(
+      new Error('Streamable HTTP error: Error POSTing to endpoint: {"error":"invalid_token"}'),
+      {
+        code: 401,
+      },
+    );
+    expect(oneLine(http401)).toBe(
+      'Streamable HTTP error: Error POSTing to endpoint: {"error":"invalid_token"} (HTTP 401)',
+    );
+    expect(oneLine(Object.assign(new Error('MCP error -32000: Connection closed'), { code: -32000 }))).toBe(
+      'MCP error -32000: Connection closed',
+    );
+    expect(oneLine(new Error('GET https://me:pw@x.example/mcp\nstack'))).toBe('GET https://x.example/mcp');
+  });
+
+  it('lists every page of a server that paginates its tools', async () => {
+    const server = new Server({ name: 'paged', version: '1.0.0' }, { capabilities: { tools: {} } });
+    const pages: Record<string, { tools: { name: string; inputSchema: { type: 'object' } }[]; nextCursor?: string }> = {
+      '': { tools: [{ name: 'one', inputSchema: { type: 'object' } }], nextCursor: 'p2' },
+      p2: { tools: [{ name: 'two', inputSchema: { type: 'object' } }] },
+    };
+    server.setRequestHandler(ListToolsRequestSchema, (req) => pages[req.params?.cursor ?? '']!);
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(clientSide);
+    try {
+      expect((await listAllTools(client, 5_000)).map((t) => t.name)).toEqual(['one', 'two']);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('bosun mcp list, as printed', () => {
+  it('shows each server, its state or error, its warnings, and each tool with its policy', () => {
+    const [files] = parseMcpServers([
+      {
+        name: 'files',
+        transport: 'stdio',
+        command: 'node',
+        args: ['fs.js', '/srv'],
+        tools: { write_file: { scopes: ['files:write'] } },
+      },
+    ]);
+    const long = 'Write a file. '.repeat(20);
+    const text = formatMcpInventory({
+      worker: '42@host',
+      servers: [
+        {
+          server: 'files',
+          transport: describeMcpServer(files!),
+          state: 'connected',
+          pid: 7,
+          tools: [
+            {
+              name: 'files__write_file',
+              tool: 'write_file',
+              description: `${long}\nMore.`,
+              inputSchema: {
+                type: 'object',
+                properties: { path: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } },
+                required: ['path'],
+              },
+              annotations: { readOnlyHint: false, title: 'Write' },
+              schemaHash: '0123456789abcdef',
+              policy: mcpToolPolicy(files!, 'write_file', { readOnlyHint: false }),
+            },
+          ],
+          warnings: ['settings for "wirte_file", which the server does not list'],
+        },
+        {
+          server: 'down',
+          transport: 'http: http://127.0.0.1:9/mcp',
+          state: 'unreachable',
+          error: 'fetch failed',
+          tools: [],
+          warnings: [],
+        },
+      ],
+    });
+    expect(text.split('\n')).toEqual([
+      'worker 42@host:',
+      '',
+      'files · stdio: node fs.js /srv · connected (pid 7)',
+      '  warning: settings for "wirte_file", which the server does not list',
+      '  1 tool(s):',
+      '  - files__write_file  [side-effect; approval always; scopes files:write; 1 attempt(s); schema 0123456789abcdef]',
+      `      ${'Write a file. '.repeat(11)}Write …`,
+      '      input: { path: string, tags?: string[] }',
+      '      annotations: readOnly=false',
+      '',
+      'down · http: http://127.0.0.1:9/mcp · UNREACHABLE',
+      '  error: fetch failed',
+    ]);
   });
 });

@@ -84,7 +84,7 @@ export const httpServerSchema = z.strictObject({
   url: z
     .url({ protocol: /^https?$/ })
     .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'no credentials in the URL: name them in secretHeaders'),
-  /** Plain headers (nothing secret: they are printed by `bosun mcp list`). */
+  /** Plain headers, sent as written: nothing secret (that goes in `secretHeaders`). */
   headers: z.record(z.string().min(1), z.string()).default({}),
   /** Secret headers, from the worker's environment: `{ Authorization: { env: 'MCP_TOKEN', prefix: 'Bearer ' } }`. */
   secretHeaders: z.record(z.string().min(1), fromEnvSchema).default({}),

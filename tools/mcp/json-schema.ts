@@ -9,7 +9,22 @@ import type { IssueLike } from '../../core/zod-issues.ts';
  * again before it reaches the server.
  */
 export function jsonSchemaIssues(schema: Record<string, unknown>, value: unknown): IssueLike[] {
-  const result = validatorFor(schema).validate(value);
+  let result;
+  try {
+    result = validatorFor(schema).validate(value);
+  } catch (err) {
+    // A schema the validator cannot use — a `$ref` it cannot resolve (another document), a
+    // `pattern` that is no regular expression in Unicode mode — throws. Thrown in the
+    // workflow, that would fail its task again and again: the run would hang. Refused
+    // instead, the same way on every replay; the model learns the tool cannot be used.
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
+    return [
+      {
+        path: [],
+        message: `the MCP server's input schema for this tool cannot be checked (${why}), so no call to it can be made`,
+      },
+    ];
+  }
   if (result.valid) return [];
   // Drop the summaries ("Property x does not match schema") and follow-ups of a leaf issue.
   const leaves = result.errors.filter((e) => !summaryKeywords.has(e.keyword));
