@@ -77,6 +77,10 @@ describe('MCP server configuration', () => {
     expect(attempt([{ name: 'a', transport: 'http', url: 'https://me:pw@x/mcp' }])[0]).toBe(
       'MCP servers: 0.url: no credentials in the URL: name them in secretHeaders',
     );
+    for (const url of ['https://x/mcp?api_key=abc', 'https://x/mcp?v=1&access_token=abc', 'https://x/mcp?sig=1']) {
+      expect(attempt([{ name: 'a', transport: 'http', url }])[0]).toMatch(/0\.url: no secrets in the query string/);
+    }
+    expect(() => parseMcpServers([{ name: 'a', transport: 'http', url: 'https://x/mcp?region=eu' }], {})).not.toThrow();
     expect(attempt([{ name: 'a', transport: 'stdio', command: 'x', secretHeaders: {} }])[0]).toMatch(/secretHeaders/);
     expect(attempt([{ name: 'a', transport: 'stdio', command: 'x', defaults: { effect: 'write' } }])[0]).toMatch(
       /0\.defaults\.effect/,

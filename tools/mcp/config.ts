@@ -78,12 +78,20 @@ export const stdioServerSchema = z.strictObject({
   cwd: z.string().min(1).optional(),
 });
 
+/** Query parameters that usually carry a credential (`?api_key=`, `?access_token=`, `?sig=`). */
+const secretQueryParam = /[?&][^=&]*(token|key|secret|passw|auth|sig|credential)[^=&]*=/i;
+
 export const httpServerSchema = z.strictObject({
   ...commonShape,
   transport: z.literal('http'),
   url: z
     .url({ protocol: /^https?$/ })
-    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'no credentials in the URL: name them in secretHeaders'),
+    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), 'no credentials in the URL: name them in secretHeaders')
+    // A query string is printed by `bosun mcp list` and kept in the inventory's history.
+    .refine(
+      (u) => !secretQueryParam.test(new URL(u).search),
+      'no secrets in the query string (token, key, secret, password, auth, signature): send them in secretHeaders',
+    ),
   /** Plain headers, sent as written: nothing secret (that goes in `secretHeaders`). */
   headers: z.record(z.string().min(1), z.string()).default({}),
   /** Secret headers, from the worker's environment: `{ Authorization: { env: 'MCP_TOKEN', prefix: 'Bearer ' } }`. */
