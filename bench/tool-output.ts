@@ -13,10 +13,16 @@ export type ToolSize = keyof typeof toolOutputBytes;
 /** Tool names per size: the same in Bosun's bench catalog and in the peer's workflow. */
 export const benchToolName = (size: ToolSize): string => `calc_${size}`;
 
+/** Ordinary English words: padding a tokenizer counts as text does (~1 token per word, ~1200
+ * per 5 KB), where spaces would collapse into a few tokens and never fill a context window. */
+const filler = 'the quick brown fox jumps over the lazy dog while the model reads the tool result again ';
+
 /** `expression` is `k+1` (the fake model asks for that at step k+1); anything else is
  * reported as such, still padded. */
 export function calcOutput(expression: string, bytes: number): string {
   const m = /^(\d+)\+(\d+)$/.exec(expression.trim());
   const text = m ? `${m[1]}+${m[2]}=${Number(m[1]) + Number(m[2])}` : `bad expression ${expression}`;
-  return text.length >= bytes ? text : text + ' '.repeat(bytes - text.length - 1) + '.';
+  if (text.length >= bytes) return text;
+  const pad = filler.repeat(Math.ceil(bytes / filler.length)).slice(0, bytes - text.length - 2);
+  return `${text} ${pad}.`;
 }
