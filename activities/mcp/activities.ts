@@ -36,7 +36,7 @@ export function createMcpActivities(deps: { pool: McpPool; blobs: BlobStore; sto
   async function listMcpTools(input: ListMcpToolsInput): Promise<ListMcpToolsResult> {
     const configured = pool.servers.map((s) => s.name);
     const tools: ListMcpToolsResult['tools'] = [];
-    for (const selection of input.servers) {
+    const selected = input.servers.map((selection) => {
       const config = pool.server(selection.server);
       if (!config) {
         throw ApplicationFailure.create({
@@ -45,12 +45,21 @@ export function createMcpActivities(deps: { pool: McpPool; blobs: BlobStore; sto
           message: `the agent selects the MCP server "${selection.server}", which this worker does not configure (configured: ${configured.join(', ') || 'none'})`,
         });
       }
-      let listed;
-      try {
-        listed = await listAllTools(await pool.client(config.name), config.connectTimeoutMs);
-      } catch (err) {
-        throw unavailable(config.name, err);
-      }
+      return { selection, config };
+    });
+    // All servers at once: a run's start waits for the slowest server, not for their sum
+    // (several slow ones would otherwise outlast the activity's timeout).
+    const listings = await Promise.all(
+      selected.map(async ({ config }) => {
+        try {
+          return await listAllTools(await pool.client(config.name), config.connectTimeoutMs);
+        } catch (err) {
+          throw unavailable(config.name, err);
+        }
+      }),
+    );
+    for (const [i, { selection, config }] of selected.entries()) {
+      const listed = listings[i]!;
       const offered = new Map(listed.map((t) => [t.name, t]));
       const wanted = selection.tools ?? [...offered.keys()];
       const missing = wanted.filter((n) => !offered.has(n));
