@@ -64,8 +64,26 @@ export function callModelActivity(timeouts: CallTimeouts, attempts: number, summ
  * `local` (reads, by default) run as local activities.
  */
 export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContract, summary: string) {
+  const options = toolActivityOptions(timeouts, contract, summary);
+  if (contract.local) {
+    // A local activity (`ToolDefinition.local`): no heartbeats; a cancellation is delivered
+    // to the handler's signal all the same.
+    const local: LocalActivityOptions = {
+      startToCloseTimeout: options.startToCloseTimeout!,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: options.retry!,
+      summary,
+    };
+    return (input: ExecuteToolInput) => executeToolLocally.executeWithOptions(local, [input]);
+  }
+  return (input: ExecuteToolInput) => executeTool.executeWithOptions(options, [input]);
+}
+
+/** A tool call's activity options, native or MCP: the tool's timeout (else the run's),
+ * heartbeats, a cancellation that waits for the call to stop, and its attempts. */
+function toolActivityOptions(timeouts: CallTimeouts, contract: ToolContract, summary: string): ActivityOptions {
   const timeout = contract.timeoutMs ?? timeouts.toolCallMs;
-  const options: ActivityOptions = {
+  return {
     startToCloseTimeout: timeout,
     heartbeatTimeout: Math.min(timeout, timeouts.heartbeatMs),
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -78,18 +96,6 @@ export function executeToolActivity(timeouts: CallTimeouts, contract: ToolContra
     },
     summary,
   };
-  if (contract.local) {
-    // A local activity (`ToolDefinition.local`): no heartbeats; a cancellation is delivered
-    // to the handler's signal all the same.
-    const local: LocalActivityOptions = {
-      startToCloseTimeout: timeout,
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: options.retry!,
-      summary,
-    };
-    return (input: ExecuteToolInput) => executeToolLocally.executeWithOptions(local, [input]);
-  }
-  return (input: ExecuteToolInput) => executeTool.executeWithOptions(options, [input]);
 }
 
 const { listMcpTools, callMcpTool, describeMcpServers } = proxyActivities<BosunActivities>({
@@ -113,20 +119,7 @@ export function listMcpToolsActivity() {
 /** One MCP tool call, with the same timeouts, heartbeats and retries by effect class as a
  * native tool (`executeToolActivity`): the pinned policy is its contract. */
 export function callMcpToolActivity(timeouts: CallTimeouts, contract: ToolContract, summary: string) {
-  const timeout = contract.timeoutMs ?? timeouts.toolCallMs;
-  const options: ActivityOptions = {
-    startToCloseTimeout: timeout,
-    heartbeatTimeout: Math.min(timeout, timeouts.heartbeatMs),
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '30s',
-      maximumAttempts: contract.maxAttempts,
-      ...noRetryFor,
-    },
-    summary,
-  };
+  const options = toolActivityOptions(timeouts, contract, summary);
   return (input: CallMcpToolInput) => callMcpTool.executeWithOptions(options, [input]);
 }
 
