@@ -33,9 +33,6 @@ import { askAgain, unusableAnswer, unusableMessage } from './unusable-answer.ts'
  * output contract when there is one — a budget, a stop condition, or a human ends it. Every
  * ending is a typed outcome, cancellation included.
  */
-/** `finish` wrote the outcome into the memo with its last progress update. */
-const shown = { memoWritten: true };
-
 export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const parsed = runInputSchema.safeParse(rawInput);
   if (!parsed.success) return endRun(rejectInput(rawInput, `run input rejected: ${formatIssues(parsed.error)}`));
@@ -51,13 +48,13 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const loop = startLoop(newRunState(workflowInfo().workflowId, parsed.data, agent));
   try {
     const opened = await openRun(loop);
-    if (opened) return endRun(finish(loop, opened), shown);
+    if (opened) return endRun(finish(loop, opened));
     for (;;) {
       const over = budgetStop(loop.run);
-      if (over) return endRun(finish(loop, over), shown);
+      if (over) return endRun(finish(loop, over));
       if (continueAsNewDue(loop.run)) await continueRunAsNew(loop, rawInput);
       const ended = await takeStep(loop);
-      if (ended) return endRun(finish(loop, ended), shown);
+      if (ended) return endRun(finish(loop, ended));
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;
@@ -66,7 +63,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
     await CancellationScope.nonCancellable(async () => {
       loop.desk.record({ event: 'cancelled', by: 'system', reason: 'the run was cancelled' });
       const summary = summarize(loop.run);
-      endRun(finish(loop, { kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary }), shown);
+      endRun(finish(loop, { kind: 'stopped', reason: 'cancelled', message: 'the run was cancelled', summary }));
     });
     throw err;
   }

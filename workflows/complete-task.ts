@@ -3,7 +3,7 @@ import type { ValidationReport } from '../core/output.ts';
 import { taskInputSchema, type RunOutcome, type RunStatus, type TaskInputInit, type TaskResult } from '../core/run.ts';
 import { formatIssues } from '../core/zod-issues.ts';
 import { statusQuery } from './definitions.ts';
-import { endRun } from './ending.ts';
+import { endRun, memoOutcome } from './ending.ts';
 import { make } from './failures.ts';
 import { createModelCaller, emptyTotals } from './model-caller.ts';
 import { judgeOutput, settleOutput } from './output-ladder.ts';
@@ -44,6 +44,7 @@ export async function completeTask(rawInput: TaskInputInit): Promise<TaskResult>
   const finish = (outcome: RunOutcome): TaskResult => {
     phase = 'completed';
     lastEvent = `task ended: ${outcome.kind}`;
+    memoOutcome(outcome);
     return endRun({
       runId,
       task: name,

@@ -13,16 +13,20 @@ import { recordRunEnd } from './run-metrics.ts';
  *   carry the typed result;
  * - cancelled: the workflow ends **Canceled** (the caller rethrows the cancellation);
  * - anything else (an answer, a budget or stop condition, a human's decision): Completed.
- * Either way the typed result stays readable: the `result` query and the memo's `outcome`,
+ * Either way the typed result stays readable: the `result` query and the memo's `outcome`
+ * (written with the rest of the memo: an agent run's last progress update, `memoOutcome`),
  * and the client's `result()` returns it as it would a completed run's.
  */
-export function endRun<R extends Pick<RunResult, 'outcome'>>(result: R, opts: { memoWritten?: boolean } = {}): R {
+export function endRun<R extends Pick<RunResult, 'outcome'>>(result: R): R {
   setHandler(resultQuery, () => result as unknown as RunResult);
-  // An agent run's last progress update wrote the outcome with the rest of its memo.
-  if (!opts.memoWritten) upsertMemo({ outcome: result.outcome });
   const failure = failureOf(result.outcome);
   if (failure) throw ApplicationFailure.create({ ...failure, nonRetryable: true, details: [result] });
   return result;
+}
+
+/** The memo's `outcome`, for workflows that keep no other memo (tasks, rejected input). */
+export function memoOutcome(outcome: RunOutcome): void {
+  upsertMemo({ outcome });
 }
 
 function failureOf(outcome: RunOutcome): { type: string; message: string } | undefined {
@@ -61,6 +65,7 @@ export function rejectInput(rawInput: unknown, message: string): RunResult {
     { key: searchAttributes.agent, value: agent },
     { key: searchAttributes.failureType, value: 'invalid_input' },
   ]);
+  memoOutcome(outcome);
   recordRunEnd({
     agent,
     outcome,
