@@ -216,19 +216,17 @@ function checkInputSchema(name: string, input: z.ZodType): void {
 
 /** The tool as a model sees it; the JSON Schema is derived from the zod input. */
 export function toolSpec(contract: ToolContract): ToolSpec {
-  const cached = specs.get(contract);
-  if (cached) return cached;
-  if (contract.inputJsonSchema) {
-    const { $schema: _draft, ...schema } = contract.inputJsonSchema;
-    return { name: contract.name, description: contract.description, inputSchema: schema };
-  }
-  const { $schema: _ignored, ...schema } = z.toJSONSchema(contract.input, { target: 'draft-7', io: 'input' }) as Record<
-    string,
-    unknown
-  >;
-  const spec: ToolSpec = { name: contract.name, description: contract.description, inputSchema: schema };
-  specs.set(contract, spec);
+  let spec = specs.get(contract);
+  if (!spec) specs.set(contract, (spec = specOf(contract)));
   return spec;
+}
+
+function specOf(contract: ToolContract): ToolSpec {
+  // An MCP tool's schema is the server's own; a native tool's is derived from its zod input.
+  const { $schema: _draft, ...inputSchema } =
+    contract.inputJsonSchema ??
+    (z.toJSONSchema(contract.input, { target: 'draft-7', io: 'input' }) as Record<string, unknown>);
+  return { name: contract.name, description: contract.description, inputSchema };
 }
 /** A contract is frozen and its spec a pure function of it: converted once per process (and
  * per workflow sandbox), not at the start of every run. Callers must not mutate the spec. */
