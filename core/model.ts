@@ -96,3 +96,13 @@ export const modelResponseSchema = z.object({
     .optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponseSchema>;
+
+/**
+ * A piece of an answer as the provider streams it: text as it is written, and a tool
+ * call's arguments as they are written (`index` is the call's position in the answer; `id`
+ * and `name` arrive with its first piece). Only for showing progress: the answer a run
+ * acts on is the complete, validated `ModelResponse` of the attempt that succeeded.
+ */
+export type ModelDelta =
+  | { kind: 'text'; text: string }
+  | { kind: 'tool-call'; index: number; id?: string; name?: string; args: string };

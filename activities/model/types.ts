@@ -1,4 +1,4 @@
-import type { ModelRequest, ModelResponse, ProviderId } from '../../core/model.ts';
+import type { ModelDelta, ModelRequest, ModelResponse, ProviderId } from '../../core/model.ts';
 
 import type { HeaderSource } from './retry-after.ts';
 
@@ -10,6 +10,10 @@ export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs: number;
   onHeaders?: (headers: HeaderSource) => void;
+  /** Given each piece of the answer as the provider streams it (see `ModelDelta`); an
+   * adapter that does not stream never calls it. It must not throw or block: the caller
+   * buffers and publishes. */
+  onDelta?: (delta: ModelDelta) => void;
 }
 
 /**
