@@ -33,6 +33,8 @@ import {
 import { tokenizerFor, type Tokenizer } from './context/tokenizer.ts';
 import { annotateModelSpan, recordModelCall, recordModelFailure } from './metrics.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import type { DeltaPacing } from './live/delta-publisher.ts';
+import { runPublisher } from './live/run-publisher.ts';
 
 /** The adapters a worker serves, by provider id (`createModelAdapters`). */
 export type ModelAdapters = Partial<Record<ProviderId, ModelAdapter>>;
@@ -54,6 +56,8 @@ export interface CallModelDeps {
   /** The worker's copy of the conversations it served (see `createConversationCache`); one
    * per `createCallModel` by default. */
   conversations?: ConversationCache;
+  /** How calls asked to stream publish their partial answers (`DEFAULT_DELTA_PACING`). */
+  deltaPacing?: DeltaPacing;
 }
 
 /** What `callModel` heartbeats. `billed` is the usage of earlier attempts of this activity
@@ -145,6 +149,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
 
     const beatDetails = (billed: Usage | undefined): CallModelHeartbeat => (billed ? { step, billed } : { step });
     const stopHeartbeat = startHeartbeat(ctx, () => beatDetails(prior));
+    const live = runPublisher(input, ctx, deps.deltaPacing);
     let lease: PaceLease | undefined;
     try {
       if (pacer) {
@@ -173,7 +178,9 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         signal: ctx.cancellationSignal,
         timeoutMs: input.timeoutMs,
         ...(pacer ? { onHeaders: (h) => pacer.hold(key, exhaustedWindowMs(h) ?? 0) } : {}),
+        ...(live ? { onDelta: live.push } : {}),
       });
+      await live?.close();
       const answer = handBack(response, input, whole.messages.length, deps.store);
       const resultOf = (r: ModelResponse, ref: ModelResponse['answerRef']): ModelResponse => ({
         ...r,
@@ -182,6 +189,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         ...(summaries.length ? { summaries } : {}),
         ...(prior ? { billedRetries: prior } : {}),
         ...(answer.position !== undefined ? { conversationLength: answer.position + 1 } : {}),
+        ...(input.live ? { attempt: ctx.info.attempt } : {}),
       });
       // Before anything is stored: an answer that cannot be handed back ends here, billed.
       checkResultSize(key, request.model.provider, resultOf(response, answer.ref), response.usage);
@@ -253,6 +261,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       });
       throw withBilled(failure, total);
     } finally {
+      await live?.close();
       lease?.release();
       stopHeartbeat();
     }

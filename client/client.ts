@@ -59,6 +59,8 @@ import { unknownProviderIssues } from './known-providers.ts';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from './errors.ts';
 import { expandUnions, issuePath } from '../core/zod-issues.ts';
 import { inputSizeIssues } from './input-size.ts';
+import { followRunEvents, type RunEventsOptions } from './run-events.ts';
+import type { RunEvent } from '../core/run-events.ts';
 
 export type { DecisionAck } from '../workflows/definitions.ts';
 
@@ -142,6 +144,12 @@ export interface RunHandle<R = RunResult> {
   end(escalationId: string, by: ActorInput, reason: string): Promise<EscalationAck>;
   /** Every authorization and human decision so far, in order. */
   audit(): Promise<AuditEntry[]>;
+  /**
+   * Follows the run live: its events from `opts.from` (model deltas, steps, tool calls,
+   * decisions, the end), each once and in order, until the run ends. Resume after a
+   * disconnect with `from` = the last offset seen + 1. See `followRunEvents`.
+   */
+  events(opts?: RunEventsOptions): AsyncGenerator<RunEvent, void, undefined>;
   /**
    * Asks Temporal to cancel the run. The run stops cleanly — in-flight tool calls are told
    * through their heartbeats, pending approvals are dropped — and ends with the outcome
@@ -294,6 +302,7 @@ export function createBosunClient({
       redirect: (escalationId, by, instruction) => resolve({ action: 'redirect', escalationId, by, instruction }),
       end: (escalationId, by, reason) => resolve({ action: 'end', escalationId, by, reason }),
       audit: () => handle.query(auditQuery),
+      events: (opts) => followRunEvents(client, runId, opts),
       cancel: async () => {
         // Temporal accepts a cancellation of a finished run silently; say it like it says an
         // Update or Signal to a finished run is refused.

@@ -54,6 +54,9 @@ export const callModelInputSchema = z.object({
     .string()
     .regex(/^tools\/[0-9a-f]{64}$/)
     .optional(),
+  /** Publish the answer's pieces to the run's live events as the provider streams them,
+   * stamped with the run's model-call number `call` (`publishDeltas` signals, batched). */
+  live: z.object({ call: z.number().int().positive() }).optional(),
 });
 export type CallModelInput = z.infer<typeof callModelInputSchema>;
 

@@ -90,5 +90,8 @@ export const carriedStateSchema = z.object({
   effects: z.record(z.string(), priorEffectsSchema).optional(),
   /** The most recent tool results, cut short (what the result and approvers are shown). */
   toolResults: z.array(toolResultRecordSchema).optional(),
+  /** Where the run's live event log stands (next offset, model calls so far), so offsets
+   * keep counting across continue-as-new. */
+  events: z.object({ next: z.number().int().nonnegative(), calls: z.number().int().nonnegative() }).optional(),
 });
 export type CarriedState = z.infer<typeof carriedStateSchema>;

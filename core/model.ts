@@ -90,6 +90,9 @@ export const modelResponseSchema = z.object({
     .optional(),
   /** What the request held: sections, tokens each, what was kept, cut or dropped. */
   context: contextRecordSchema.optional(),
+  /** The activity attempt that produced this answer (calls with `live` set): followers
+   * of the run's events drop the partial output of the attempts before it. */
+  attempt: z.number().int().positive().optional(),
   /** Summaries of dropped history made for this call: separate model calls, billed. */
   summaries: z
     .array(z.object({ model: modelRefSchema, usage: usageSchema, latencyMs: z.number().nonnegative() }))
@@ -104,5 +107,4 @@ export type ModelResponse = z.infer<typeof modelResponseSchema>;
  * acts on is the complete, validated `ModelResponse` of the attempt that succeeded.
  */
 export type ModelDelta =
-  | { kind: 'text'; text: string }
-  | { kind: 'tool-call'; index: number; id?: string; name?: string; args: string };
+  { kind: 'text'; text: string } | { kind: 'tool-call'; index: number; id?: string; name?: string; args: string };

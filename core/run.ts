@@ -182,6 +182,10 @@ export const runInputSchema = z.strictObject({
   output: outputContractSchema.optional(),
   /** Who the run acts for; tools are offered and executed within its scopes. */
   principal: principalSchema.default(anonymousPrincipal),
+  /** Publish the model's answers to the run's live events as they stream (default true).
+   * Off, followers see each answer when its call ends, and the run's history has no
+   * `publishDeltas` signals. */
+  stream: z.boolean().optional(),
   /** Set by the run itself when it continues as new: the state it carries (conversation
    * reference, pinned prompt, budgets spent, audit, counters). Not for callers. */
   resume: carriedStateSchema.optional(),

@@ -54,6 +54,7 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
       if (over) return endRun(finish(loop, over));
       if (continueAsNewDue(loop.run)) await continueRunAsNew(loop, rawInput);
       const ended = await takeStep(loop);
+      loop.run.events?.publish({ type: 'step_finished' });
       if (ended) return endRun(finish(loop, ended));
     }
   } catch (err) {
@@ -126,6 +127,7 @@ async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
 async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   const { run } = loop;
   const step = ++run.status.step;
+  run.events?.publish({ type: 'step_started' });
   run.status.phase = 'calling_model';
   const { taskClass, why } = classifyAgentStep(step, run.agent.maxSteps);
   const r = await callModelForStep(loop, step, taskClass, why);

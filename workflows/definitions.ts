@@ -8,6 +8,12 @@ import type {
 } from '../core/approvals.ts';
 import type { CallRecord } from '../core/calls.ts';
 import type { RunResult, RunStatus } from '../core/run.ts';
+import {
+  PUBLISH_DELTAS_SIGNAL,
+  type EventsPage,
+  type EventsQueryInput,
+  type PublishDeltasInput,
+} from '../core/run-events.ts';
 
 /**
  * Names recorded in Temporal history are public API: the client and operators depend on
@@ -70,3 +76,9 @@ export const searchAttributes = {
 // SQL-backed visibility (the dev server, many clusters) allows 3 Int and 3 Double custom
 // attributes per namespace: Bosun uses 3 Ints (approvals, steps, tokens) and 1 Double.
 export type PendingApprovalList = PendingApproval[];
+
+/** A page of the run's live events from an offset (`run.events()`, `bosun watch`). A query:
+ * reading costs the run no history, however many clients follow it. */
+export const eventsQuery = defineQuery<EventsPage, [EventsQueryInput]>('events');
+/** Partial answers from the `callModel` activity, batched (see `core/run-events.ts`). */
+export const publishDeltasSignal = defineSignal<[PublishDeltasInput]>(PUBLISH_DELTAS_SIGNAL);

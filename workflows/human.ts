@@ -48,6 +48,8 @@ export function createHumanDesk(opts: {
   restore?: { audit: AuditEntry[]; escalations: number; humanWaitMs?: number; humanTimeouts?: number };
   /** Checks a human's answer (the run's output contract): issues refuse it. */
   checkAnswer?: (text: string) => string[] | undefined;
+  /** Told of every audit entry as it is recorded (the run's live events). */
+  onRecord?: (entry: AuditEntry) => void;
 }) {
   const { principal } = opts;
   const audit: AuditEntry[] = [...(opts.restore?.audit ?? [])];
@@ -67,12 +69,14 @@ export function createHumanDesk(opts: {
   };
 
   const record = (entry: Omit<AuditEntry, 'seq' | 'at' | 'step'>) => {
-    audit.push({
+    const recorded: AuditEntry = {
       seq: (audit.at(-1)?.seq ?? 0) + 1,
       at: new Date(Date.now()).toISOString(),
       step: opts.step(),
       ...entry,
-    });
+    };
+    audit.push(recorded);
+    opts.onRecord?.(recorded);
   };
 
   /** Throws (refusing the decision) unless it can be applied as given. */

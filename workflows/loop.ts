@@ -10,9 +10,11 @@ import { mcpPins } from './mcp-tools.ts';
 import { createHumanDesk, type HumanDesk } from './human.ts';
 import { createModelCaller, type UnroutedRequest } from './model-caller.ts';
 import { createProgress, type Progress } from './progress.ts';
+import { createRunEvents } from './run-events.ts';
 import { resultOf, type RunState } from './run-state.ts';
 import { costReservationRefused } from './stops.ts';
 import { outcomeReason } from '../core/run-metrics.ts';
+import { clip } from '../core/run-events.ts';
 import { recordRunEnd } from './run-metrics.ts';
 
 /** One agent run as its steps see it: the state, the human desk, what operators see, and
@@ -31,6 +33,9 @@ export function startLoop(run: RunState): Loop {
   // The desk tells progress of every change; progress reads the desk (only once both exist).
   const progress = createProgress(run, () => desk);
   const resume = run.input.resume;
+  const events = createRunEvents({ ...(resume?.events ? { mark: resume.events } : {}), step: () => run.status.step });
+  run.events = events;
+  events.publish({ type: 'run_started', agent: run.agent.name, continuation: run.runs });
   const contract = run.input.output;
   const desk = createHumanDesk({
     principal: run.principal,
@@ -45,6 +50,7 @@ export function startLoop(run: RunState): Loop {
       : {}),
     step: () => run.status.step,
     onChange: () => progress.publish(),
+    onRecord: (entry) => events.publish({ type: 'decision', entry }),
     ...(resume
       ? {
           restore: {
@@ -74,6 +80,8 @@ export function startLoop(run: RunState): Loop {
     get toolset() {
       return toolsetFingerprint({ ...pins, ...mcpPins(run) });
     },
+    events,
+    stream: run.input.stream !== false,
     onCall: ({ phase, model, record }) => {
       run.status.model = model;
       if (phase === 'start') {
@@ -127,6 +135,13 @@ export function finish(loop: Loop, ended: RunOutcome): RunResult {
     word: outcome.kind === 'answer' ? 'completed' : outcome.kind,
     ...(outcome.kind === 'failed' ? { failureType: outcome.failure.type } : {}),
     outcome,
+  });
+  const text = outcome.kind === 'answer' ? clip(outcome.text) : undefined;
+  run.events?.end({
+    type: 'run_ended',
+    outcome: outcome.kind,
+    ...(text ? { text: text.text, ...(text.cut ? { cut: true } : {}) } : {}),
+    ...(run.endReason ? { reason: run.endReason } : {}),
   });
   recordRunEnd({
     agent: run.agent.name,

@@ -24,6 +24,7 @@ import { canonicalJson, sha256Hex } from '../tools/fingerprint.ts';
 import { countFallback, recordModelCost } from './metrics.ts';
 import { failureFromError, make } from './failures.ts';
 import { callModelActivity } from './activities.ts';
+import type { RunEvents } from './run-events.ts';
 
 export type { CallTotals } from '../core/carried-state.ts';
 
@@ -67,6 +68,10 @@ export function createModelCaller(opts: {
   retrieved?: () => { indexVersion: string; ids: string[] } | undefined;
   /** Asked before each model call with its worst-case cost; a reason refuses the call. */
   reserve?: (worstCaseUsd: number | undefined, model: ModelRef) => string | undefined;
+  /** The run's live event log: each call's start and end (and, with `stream`, the answer's
+   * pieces as the provider streams them). */
+  events?: RunEvents;
+  stream?: boolean;
 }) {
   const { runId, config, totals } = opts;
   const routing: RoutingTable = config.routing ?? singleModelRouting(config.model!);
@@ -140,6 +145,7 @@ export function createModelCaller(opts: {
       const refusal = opts.reserve?.(worstCase(model, c.request, c.conversation.chars), model);
       if (refusal) return { kind: 'refused_by_budget', reason: refusal };
       opts.onCall?.({ phase: 'start', model: label });
+      const live = opts.events?.modelStarted(label, c.purpose);
       let failure: Failure;
       try {
         const sent = c.conversation.forCall();
@@ -155,6 +161,7 @@ export function createModelCaller(opts: {
           conversation: sent,
           prompt: c.prompt,
           ...(summarizer ? { summarizer } : {}),
+          ...(live && opts.stream ? { live: { call: live } } : {}),
         });
         for (const s of response.summaries ?? []) {
           record(
@@ -190,6 +197,17 @@ export function createModelCaller(opts: {
           model,
         );
         opts.onCall?.({ phase: 'end', model: label, record: rec });
+        opts.events?.modelFinished({
+          ...(response.attempt ? { attempt: response.attempt } : {}),
+          model: label,
+          outcome: rec.outcome,
+          ...(response.message.text ? { text: response.message.text } : {}),
+          ...(response.message.toolCalls.length ? { toolCalls: response.message.toolCalls.map((t) => t.name) } : {}),
+          inputTokens: usage.input,
+          outputTokens: usage.output,
+          costUsd: rec.costUsd,
+          latencyMs: response.latencyMs,
+        });
         toolsStored.add(toolsKey(c.request.tools));
         unstoredPrompts.delete(c.prompt.hash);
         if (!refused) {
@@ -205,6 +223,14 @@ export function createModelCaller(opts: {
         failure = failureFromError(err);
         const rec = record({ ...base, outcome: failure.type, usage: billedUsageOf(err) }, model);
         opts.onCall?.({ phase: 'end', model: label, record: rec });
+        opts.events?.modelFinished({
+          model: label,
+          outcome: failure.type,
+          text: failure.message,
+          inputTokens: rec.usage.input,
+          outputTokens: rec.usage.output,
+          costUsd: rec.costUsd,
+        });
       }
       const next = nextAfterFailure(route, index, failure.type);
       if (next.kind === 'escalate') return { kind: 'escalate', reason: next.reason, failure };

@@ -15,6 +15,7 @@ import {
 } from '../core/run.ts';
 import { createConversation, newConversation, type Conversation } from './conversation.ts';
 import type { HumanDesk } from './human.ts';
+import type { RunEvents } from './run-events.ts';
 import { emptyTotals } from './model-caller.ts';
 
 /** Call records and audit entries a run keeps, the most recent (older calls are counted,
@@ -77,6 +78,8 @@ export interface RunState {
   effects: Record<string, PriorEffects>;
   /** Adds a line to the run's recent events (`status`). */
   note(text: string): void;
+  /** The run's live event log (set when the loop starts). */
+  events?: RunEvents;
 }
 
 /** A fresh run, or the continuation of one (`input.resume`). */
@@ -173,6 +176,7 @@ export function carry(run: RunState, desk: HumanDesk): CarriedState {
     ...(run.retrieved ? { retrieved: run.retrieved } : {}),
     toolResults: run.toolResults.slice(-CARRY_TOOL_RESULTS),
     effects: run.effects,
+    ...(run.events ? { events: run.events.mark() } : {}),
   };
 }
 

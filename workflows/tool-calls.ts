@@ -9,6 +9,7 @@ import {
   type ToolContract,
 } from '../tools/index.ts';
 import { canonicalJson } from '../tools/fingerprint.ts';
+import { clip } from '../core/run-events.ts';
 import { catalog } from './catalog.ts';
 import { mcpContract, toolActivity } from './mcp-tools.ts';
 import { failureFromError } from './failures.ts';
@@ -36,8 +37,26 @@ type Gate =
 export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
   const settled = await Promise.all(
     calls.map(async (call): Promise<{ result: ToolResult; stop?: RunOutcome; storedChars?: number }> => {
+      const args = clip(canonicalJson(call.input));
+      run.events?.publish({
+        type: 'tool_requested',
+        callId: call.id,
+        tool: call.name,
+        args: args.text,
+        ...(args.cut ? { cut: true } : {}),
+      });
       const gate = await gateToolCall(run, desk, call, step);
-      return gate.kind === 'answer' ? gate : execute(run, call, step, gate);
+      const done = gate.kind === 'answer' ? gate : await execute(run, call, step, gate);
+      const shown = clip(done.result.content);
+      run.events?.publish({
+        type: 'tool_finished',
+        callId: call.id,
+        tool: call.name,
+        isError: done.result.isError,
+        result: shown.text,
+        ...(shown.cut || done.result.ref ? { cut: true } : {}),
+      });
+      return done;
     }),
   );
   return {

@@ -25,6 +25,7 @@ export const commandNames = [
   'result',
   'audit',
   'cancel',
+  'watch',
   'approvals',
   'approve',
   'reject',
@@ -78,6 +79,8 @@ export type Command =
   /** `timeoutMs`: give up waiting after this long (exit 3); wait as long as it takes without. */
   | { kind: 'result'; connection: ConnectOptions; runId: string; json: boolean; timeoutMs?: number }
   | { kind: 'cancel'; connection: ConnectOptions; runId: string }
+  /** `from`: the first event offset (resume after a disconnect). */
+  | { kind: 'watch'; connection: ConnectOptions; runId: string; json: boolean; from?: number }
   | { kind: 'approvals'; connection: ConnectOptions; limit?: number; json: boolean }
   | { kind: 'stats'; connection: ConnectOptions; since: Date; agent?: string; json: boolean }
   /** `mcp list`: a worker's MCP servers; `timeoutMs` for a worker to answer (30 s). */

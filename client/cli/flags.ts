@@ -28,6 +28,7 @@ export const flagOptions = {
   'on-weak': { type: 'string' },
   since: { type: 'string' },
   timeout: { type: 'string' },
+  from: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -62,6 +63,7 @@ export const allowedFlags: Record<CommandName, readonly Flag[]> = {
   result: ['json', 'timeout'],
   audit: ['json'],
   cancel: [],
+  watch: ['json', 'from'],
   approvals: ['limit', 'json'],
   stats: ['since', 'agent', 'json'],
   mcp: ['json', 'timeout'],

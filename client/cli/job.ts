@@ -14,6 +14,8 @@ export interface Output {
   /** One block of text to stdout / stderr (a newline is added). */
   out(text: string): void;
   err(text: string): void;
+  /** Text to stdout as it is, no newline added (streamed output). */
+  write(text: string): void;
   /** `value` as JSON when the command has `--json`, else `text`. */
   print(value: unknown, text: string): void;
 }

@@ -16,6 +16,7 @@ import { UsageProblem, type InputDeps } from './input-files.ts';
 import type { CliClient, Job } from './job.ts';
 import { parseCommandLine } from './parse.ts';
 import { mcpJob } from './mcp.ts';
+import { watchJob } from './watch.ts';
 import { runByIdJob } from './run-by-id.ts';
 import { runJob } from './runs.ts';
 import { statsJob } from './stats.ts';
@@ -27,11 +28,14 @@ export interface CliDeps extends InputDeps {
   /** Writes one block of text to stdout / stderr (a newline is added). */
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Writes text to stdout as it is (no newline added): streamed output. */
+  write: (text: string) => void;
 }
 
 const defaultDeps: CliDeps = {
   connect: connectBosunClient,
   out: (text) => process.stdout.write(`${text}\n`),
+  write: (text) => void process.stdout.write(text),
   err: (text) => process.stderr.write(`${text}\n`),
   readFile: (path) => readFile(path, 'utf8'),
   env: process.env,
@@ -59,6 +63,8 @@ async function prepare(cmd: Exclude<Command, { kind: 'help' }>, d: InputDeps): P
       return statsJob(cmd);
     case 'mcp':
       return mcpJob(cmd);
+    case 'watch':
+      return watchJob(cmd);
   }
 }
 
@@ -108,6 +114,7 @@ export async function main(argv: string[], deps: Partial<CliDeps> = {}): Promise
   const output = {
     out: d.out,
     err: d.err,
+    write: d.write,
     print: (value: unknown, text: string) => d.out(json ? JSON.stringify(value, null, 2) : text),
   };
   try {

@@ -10,6 +10,7 @@ import { allowedFlags, connectionFlags, flagOptions, type CommandArgs, type Flag
 import { parseRunById } from './run-by-id.ts';
 import { parseRun } from './runs.ts';
 import { parseMcp } from './mcp.ts';
+import { parseWatch } from './watch.ts';
 import { parseStats } from './stats.ts';
 import { parseTask } from './tasks.ts';
 
@@ -70,6 +71,8 @@ function parseFor(args: CommandArgs): ParseResult {
       return parseStats({ ...args, name });
     case 'mcp':
       return parseMcp({ ...args, name });
+    case 'watch':
+      return parseWatch({ ...args, name });
   }
 }
 

@@ -65,6 +65,13 @@ const sections: { title?: string; entries: Entry[] }[] = [
       },
       { forms: [['audit <runId> [--json]']], about: ['every authorization and human decision of a run, in order'] },
       { forms: [['cancel <runId>']], about: ['cancel a run; it stops cleanly, outcome "stopped (cancelled)"'] },
+      {
+        forms: [['watch <runId> [--from offset] [--json]']],
+        about: [
+          'follow a run live: the answer as it streams, steps, tool calls,',
+          'decisions, the end; --from resumes after an offset already seen',
+        ],
+      },
     ],
   },
   {

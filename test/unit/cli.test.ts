@@ -1,3 +1,4 @@
+import type { RunEvent } from '../../core/run-events.ts';
 import type { McpInventory } from '../../core/mcp.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -523,6 +524,7 @@ interface FakeOptions {
   endless?: boolean;
   audit?: AuditEntry[];
   mcpInventory?: McpInventory;
+  events?: RunEvent[];
 }
 
 /** A fake connected client that records what the CLI asks of it. */
@@ -538,6 +540,7 @@ function fakeClient(opts: FakeOptions = {}) {
     resolve: [] as { runId: string; resolution: EscalationResolutionInput }[],
     cancel: [] as string[],
     stats: [] as { since: Date; agent?: string }[],
+    events: [] as { runId: string; from?: number }[],
   };
   const guard = () => {
     if (opts.handleError) throw opts.handleError;
@@ -580,6 +583,11 @@ function fakeClient(opts: FakeOptions = {}) {
       audit: async () => {
         guard();
         return opts.audit ?? [];
+      },
+      events: async function* (o) {
+        calls.events.push({ runId, ...(o?.from !== undefined ? { from: o.from } : {}) });
+        guard();
+        for (const e of opts.events ?? []) if (e.offset >= (o?.from ?? 0)) yield e;
       },
       cancel: async () => {
         calls.cancel.push(runId);
@@ -629,6 +637,7 @@ function fakeClient(opts: FakeOptions = {}) {
 async function runCli(argv: string[], fake = fakeClient(), extra: Partial<CliDeps> = {}) {
   const out: string[] = [];
   const err: string[] = [];
+  let written = '';
   const code = await main(argv, {
     connect: async (o) => {
       fake.calls.connect.push(o);
@@ -636,13 +645,14 @@ async function runCli(argv: string[], fake = fakeClient(), extra: Partial<CliDep
     },
     out: (t) => out.push(t),
     err: (t) => err.push(t),
+    write: (t) => void (written += t),
     readFile: async (path) => {
       throw new Error(`ENOENT: no such file or directory, open '${path}'`);
     },
     env: {},
     ...extra,
   });
-  return { code, out: out.join('\n'), err: err.join('\n'), calls: fake.calls };
+  return { code, out: out.join('\n'), err: err.join('\n'), written, calls: fake.calls };
 }
 
 const agentFile = (json: unknown): Partial<CliDeps> => ({ readFile: async () => JSON.stringify(json) });
@@ -2139,5 +2149,72 @@ describe('mcp list', () => {
     );
     expect(json.code).toBe(0);
     expect(JSON.parse(json.out)).toEqual({ ...inventory, servers: [inventory.servers[0]] });
+  });
+});
+
+describe('watch', () => {
+  const at = 1_700_000_000_000;
+  const events: RunEvent[] = [
+    { type: 'run_started', agent: 'support', continuation: 0, offset: 0, at, step: 0 },
+    { type: 'step_started', offset: 1, at, step: 1 },
+    { type: 'model_started', call: 1, model: 'openai/gpt-4.1', purpose: 'step', offset: 2, at, step: 1 },
+    { type: 'model_delta', call: 1, attempt: 1, text: 'Your ord', offset: 3, at, step: 1 },
+    { type: 'model_delta', call: 1, attempt: 2, text: 'Your order ', offset: 4, at, step: 1 },
+    { type: 'model_delta', call: 1, attempt: 2, text: 'shipped.', offset: 5, at, step: 1 },
+    {
+      type: 'model_finished',
+      call: 1,
+      attempt: 2,
+      model: 'openai/gpt-4.1',
+      outcome: 'ok',
+      text: 'Your order shipped.',
+      inputTokens: 120,
+      outputTokens: 5,
+      costUsd: 0.00028,
+      latencyMs: 412,
+      offset: 6,
+      at,
+      step: 1,
+    },
+    { type: 'step_finished', offset: 7, at, step: 1 },
+    { type: 'run_ended', outcome: 'answer', text: 'Your order shipped.', offset: 8, at, step: 1 },
+  ];
+
+  it('renders the streamed answer and says that a retried attempt superseded the first', async () => {
+    const { code, written, calls } = await runCli(['watch', 'run-1'], fakeClient({ events }));
+    expect(code).toBe(0);
+    expect(calls.events).toEqual([{ runId: 'run-1' }]);
+    expect(written).toContain('run started · agent support');
+    expect(written).toContain('│ Your ord\n');
+    expect(written).toContain("↻ attempt 2 of call 1 (attempt 1's partial answer superseded)");
+    expect(written).toContain('│ Your order shipped.\n');
+    expect(written).toContain('✓ 120 in / 5 out · $0.000280 · 412 ms · attempt 2');
+    expect(written.trimEnd().endsWith('run ended: answer\nYour order shipped.')).toBe(true);
+  });
+
+  it('prints one JSON event per line with --json, and resumes from --from', async () => {
+    const { code, out, calls } = await runCli(['watch', 'run-1', '--json', '--from', '6'], fakeClient({ events }));
+    expect(code).toBe(0);
+    expect(calls.events).toEqual([{ runId: 'run-1', from: 6 }]);
+    expect(out.split('\n').map((l) => (JSON.parse(l) as RunEvent).offset)).toEqual([6, 7, 8]);
+  });
+
+  it('shows a whole answer that was not streamed, and exits 1 when the run did not answer', async () => {
+    const quiet: RunEvent[] = [
+      { ...events[2]!, offset: 0 },
+      { ...(events[6] as RunEvent), offset: 1 },
+      { type: 'run_ended', outcome: 'escalated', reason: 'refused', offset: 2, at, step: 1 },
+    ];
+    const { code, written } = await runCli(['watch', 'run-1'], fakeClient({ events: quiet }));
+    expect(code).toBe(1);
+    expect(written).toContain('│ Your order shipped.\n');
+    expect(written).toContain('run ended: escalated (refused)');
+  });
+
+  it('refuses a bad offset before connecting', async () => {
+    const { code, err, calls } = await runCli(['watch', 'run-1', '--from', '1.5']);
+    expect(code).toBe(2);
+    expect(err).toContain('--from takes an event offset');
+    expect(calls.connect).toEqual([]);
   });
 });
