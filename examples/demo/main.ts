@@ -19,7 +19,8 @@ import { exampleAgent, exampleTask } from '../../client/example-agent.ts';
 import type { ModelRef } from '../../core/model.ts';
 import { byExamplePriority, configuredProviders, configureHint, envNameOf } from '../../core/provider-profile.ts';
 import { builtInProviderProfiles, demoProviderProfile } from '../../core/providers/index.ts';
-import type { RunResult, RunStatus } from '../../core/run.ts';
+import type { RunResult } from '../../core/run.ts';
+import type { RunEvent } from '../../core/run-events.ts';
 import { dataConverterFromConfig } from '../../worker/codec/data-converter.ts';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config.ts';
 import { connectWorker, createBosunWorker } from '../../worker/create-worker.ts';
@@ -160,16 +161,21 @@ try {
     const run = await client.start({ agent: exampleAgent(ref), task: exampleTask });
     runStarted = true;
     say(`run ${run.runId} started`);
-    const result = await followRun(run, stop.signal);
-    if (!result) {
+    const followed = await followRun(run, stop.signal);
+    if (!followed) {
       say(
         `run ${run.runId} did not finish; it resumes when a worker serves task queue "${config.BOSUN_TASK_QUEUE}" again`,
       );
       return;
     }
+    const { result, streamed } = followed;
     const { outcome } = result;
     console.log('');
-    if (outcome.kind === 'answer') say(`ANSWER${outcome.truncated ? ' (truncated)' : ''}:\n\n${outcome.text}\n`);
+    // A streamed answer was shown as it was written; one that was not is shown whole.
+    if (outcome.kind === 'answer')
+      say(
+        `ANSWER${outcome.truncated ? ' (truncated)' : ''}${streamed ? ' (shown above as it streamed)' : `:\n\n${outcome.text}\n`}`,
+      );
     else if (outcome.kind === 'budget_exhausted')
       say(`STOPPED: ${outcome.budget} budget of ${outcome.limit} exhausted. ${outcome.summary}`);
     else if (outcome.kind === 'escalated') say(`ESCALATED (${outcome.reason}): ${outcome.message}`);
@@ -215,31 +221,60 @@ function useFakeProvider(c: WorkerConfig, baseURL: string): void {
   if (credential) values[credential] = 'fake-key';
 }
 
-/** Prints each new event of the run as it happens (by polling the status query); resolves
- * with the result, or `undefined` when `stopped` fires first. */
+/** Prints the run as it happens, from its live events: each model call, tool call and
+ * decision on a line, the answer's text as the model writes it. Resolves with the result
+ * (and whether its answer was shown as it streamed), or `undefined` when `stopped` fires
+ * first. */
 async function followRun(
-  run: { status(): Promise<RunStatus>; result(): Promise<RunResult> },
+  run: { events(opts?: { signal?: AbortSignal }): AsyncIterable<RunEvent>; result(): Promise<RunResult> },
   stopped: AbortSignal,
-): Promise<RunResult | undefined> {
+): Promise<{ result: RunResult; streamed: boolean } | undefined> {
   const done = run.result();
-  let finished = false;
-  void done.finally(() => (finished = true)).catch(() => {});
-  let printed = 0;
-  const printNew = (s: RunStatus) => {
-    for (const e of s.recentEvents.filter((e) => e.seq > printed)) {
-      say(`${e.text}  (tokens so far: ${s.usage.input} in / ${s.usage.output} out)`);
-      printed = e.seq;
-    }
+  done.catch(() => {});
+  let tokens = { input: 0, output: 0 };
+  let open = false;
+  let streamed = false;
+  const endLine = () => {
+    if (open) process.stdout.write('\n');
+    open = false;
   };
-  while (!finished) {
-    if (stopped.aborted) return undefined;
-    try {
-      printNew(await run.status());
-    } catch {
-      // The first query can race the first workflow task; the next poll will answer.
+  const line = (text: string) => {
+    endLine();
+    say(text);
+  };
+  for await (const e of run.events({ signal: stopped })) {
+    switch (e.type) {
+      case 'model_started':
+        line(`step ${e.step}: calling ${e.model}`);
+        break;
+      case 'model_delta':
+        if (!e.text) break;
+        if (!open) process.stdout.write('[bosun] … ');
+        process.stdout.write(e.text.replaceAll('\n', '\n[bosun] … '));
+        open = true;
+        streamed = true;
+        break;
+      case 'model_finished':
+        tokens = { input: tokens.input + e.inputTokens, output: tokens.output + e.outputTokens };
+        if (e.outcome !== 'ok') line(`step ${e.step}: ${e.model} failed (${e.outcome})`);
+        else if (e.toolCalls?.length) line(`step ${e.step}: model asked for ${e.toolCalls.join(', ')}`);
+        else endLine();
+        if (e.outcome === 'ok' && e.toolCalls?.length) streamed = false;
+        say(`  (tokens so far: ${tokens.input} in / ${tokens.output} out)`);
+        break;
+      case 'tool_finished':
+        line(
+          `step ${e.step}: ${e.tool} ${e.isError ? 'failed' : 'returned'}: ${e.result.replace(/\s+/g, ' ').slice(0, 120)}`,
+        );
+        break;
+      case 'decision':
+        line(
+          `step ${e.step}: ${e.entry.event.replaceAll('_', ' ')}${e.entry.tool ? ` ${e.entry.tool}` : ''} (${e.entry.by})`,
+        );
+        break;
     }
-    await Promise.race([done.catch(() => {}), new Promise((r) => setTimeout(r, 100))]);
   }
-  printNew(await run.status().catch(() => ({ recentEvents: [] }) as unknown as RunStatus));
-  return done;
+  endLine();
+  if (stopped.aborted) return undefined;
+  return { result: await done, streamed };
 }
