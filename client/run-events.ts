@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EventsPage, RunEvent } from '../core/run-events.ts';
 import { eventsQuery } from '../workflows/definitions.ts';
 
@@ -52,6 +52,8 @@ export async function* followRunEvents(
       failingSince = undefined;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw err;
+      if (err instanceof QueryNotRegisteredError)
+        throw new NoRunEventsError(runId, 'it is not an agent run (a single task has no live events)');
       failingSince ??= Date.now();
       if (Date.now() - failingSince > UNREACHABLE_MAX_MS) throw err;
       await pause(Math.min(1_000, pollMs * 4), opts.signal);
@@ -110,6 +112,17 @@ async function* earlier(
       next = e.offset + 1;
     }
     if (!fresh.length || next >= until) return;
+  }
+}
+
+/** The workflow has no live events to follow. */
+export class NoRunEventsError extends Error {
+  constructor(
+    readonly runId: string,
+    reason: string,
+  ) {
+    super(`run ${runId} has no live events: ${reason}`);
+    this.name = 'NoRunEventsError';
   }
 }
 
