@@ -47,7 +47,7 @@ export async function writeSseStream(
   let chunks = 0;
   let first = true;
   for (const e of events) {
-    if (fault && e.role !== 'frame' && chunks >= fault.afterChunks) {
+    if (fault && (e.role === 'final' || (e.role === 'chunk' && chunks >= fault.afterChunks))) {
       await applyFault(res, fault, errorEvent);
       return;
     }
