@@ -104,5 +104,4 @@ export type ModelResponse = z.infer<typeof modelResponseSchema>;
  * acts on is the complete, validated `ModelResponse` of the attempt that succeeded.
  */
 export type ModelDelta =
-  | { kind: 'text'; text: string }
-  | { kind: 'tool-call'; index: number; id?: string; name?: string; args: string };
+  { kind: 'text'; text: string } | { kind: 'tool-call'; index: number; id?: string; name?: string; args: string };
