@@ -59,9 +59,10 @@ export async function callStreaming<E>(
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
-  const timedOut = () =>
+  // Worded as the SDK's own timeout before the headers, so both read the same.
+  const timedOut = (midStream: boolean) =>
     toProviderFailure(
-      new ProviderStreamError('timeout', `no complete answer within ${opts.timeoutMs} ms`, {}),
+      new ProviderStreamError('timeout', midStream ? 'request timed out mid-stream' : 'request timed out'),
       provider,
       readError,
     );
@@ -71,7 +72,7 @@ export async function callStreaming<E>(
       opened = await open(signal);
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-      if (deadline.signal.aborted) throw timedOut();
+      if (deadline.signal.aborted) throw timedOut(false);
       tellHeaders(opts, (err as { headers?: unknown } | null)?.headers);
       throw toProviderFailure(err, provider, readError);
     }
@@ -88,7 +89,7 @@ export async function callStreaming<E>(
       // The SDK ends an aborted stream quietly, so the reader sees a stream cut short;
       // what cut it decides the failure.
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-      if (deadline.signal.aborted) throw timedOut();
+      if (deadline.signal.aborted) throw timedOut(true);
       throw toProviderFailure(midStream(err, readEventError, requestId), provider, readError);
     }
   } finally {
@@ -118,7 +119,10 @@ function midStream(
     });
   }
   if (hasTimeoutCause(err)) {
-    return new ProviderStreamError('timeout', 'stream timed out', { code: 'stream_interrupted', requestId });
+    return new ProviderStreamError('timeout', 'request timed out mid-stream', {
+      code: 'stream_interrupted',
+      requestId,
+    });
   }
   if (hasNetworkCause(err) || isTerminated(err)) {
     return new ProviderStreamError('provider_unavailable', 'connection lost mid-stream', {
