@@ -18,7 +18,7 @@ import {
   type FakeToolCallsReply,
   type FakeUsage,
 } from './script.ts';
-import { DEFAULT_CHUNK_CHARS, writeSseStream, type FakeSseEvent } from './sse-stream.ts';
+import { writeSseStream, type FakeSseEvent } from './sse-stream.ts';
 
 export type RecordedRequest = {
   /** Date.now() when the request arrived (before its body was read). */
@@ -59,8 +59,8 @@ export type FakeServerOptions = {
   stream?: Omit<FakeStreamOptions, 'fault'>;
 };
 
-/** Chunk sizes a dialect cuts a streamed answer with. */
-export type StreamSizes = { chunkChars: number; argChunkChars: number };
+/** Chunk sizes a dialect cuts a streamed answer with (`pieces` picks a default when unset). */
+export type StreamSizes = { chunkChars: number | undefined; argChunkChars: number | undefined };
 
 /** Per-request facts a dialect needs to render a body. */
 export type RenderContext = {
@@ -144,10 +144,7 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
   ): Promise<void> {
     if (res.destroyed || res.writableEnded) return;
     const pace: FakeStreamOptions = { ...opts.stream, ...reply.stream };
-    const sizes: StreamSizes = {
-      chunkChars: pace.chunkChars ?? DEFAULT_CHUNK_CHARS,
-      argChunkChars: pace.argChunkChars ?? DEFAULT_CHUNK_CHARS,
-    };
+    const sizes: StreamSizes = { chunkChars: pace.chunkChars, argChunkChars: pace.argChunkChars };
     const events = dialect.renderStream(reply, usageOf(reply, JSON.stringify(ctx.body).length), ctx, sizes);
     const headers: Record<string, string> = {
       'content-type': 'text/event-stream; charset=utf-8',

@@ -46,9 +46,10 @@ export type FakeToolCall = { id?: string; name: string; args?: unknown; rawArgs?
  * { kind: 'text', text: 'a long answer', stream: { chunkChars: 4, fault: { kind: 'error', afterChunks: 2 } } }
  */
 export type FakeStreamOptions = {
-  /** Characters per text delta. Default 8. */
+  /** Characters per text delta. Default 8, or more for a text over 2,048 characters, which
+   * then comes in 256 deltas (so a multi-megabyte answer is not a million events). */
   chunkChars?: number;
-  /** Characters per piece of a tool call's arguments. Default 8. */
+  /** Characters per piece of a tool call's arguments. Default as `chunkChars`. */
   argChunkChars?: number;
   /** Wait after the response headers, before the first event (time to first token). Default 0. */
   firstChunkDelayMs?: number;

@@ -18,18 +18,25 @@ import type { FakeStreamFault, FakeStreamOptions } from './script.ts';
  */
 export type FakeSseEvent = { event?: string; data: string; role: 'chunk' | 'frame' | 'final' };
 
-/** Text cut into pieces of `size` characters (code points, so no surrogate pair is split);
- * an empty text has no pieces. */
-export function pieces(text: string, size: number): string[] {
+/** Default piece size: small enough that a short scripted answer still arrives in several
+ * deltas... */
+export const DEFAULT_CHUNK_CHARS = 8;
+/** ...but a huge one (a multi-megabyte answer) in at most this many, not a million events. */
+export const MAX_DEFAULT_CHUNKS = 256;
+
+/** Text cut into pieces of `size` characters (code points, so no surrogate pair is split;
+ * by default `DEFAULT_CHUNK_CHARS`, larger for a very long text); an empty text has no
+ * pieces. */
+export function pieces(text: string, size: number | undefined): string[] {
   const chars = Array.from(text);
-  const step = Math.max(1, Math.floor(size));
+  const step = Math.max(
+    1,
+    Math.floor(size ?? Math.max(DEFAULT_CHUNK_CHARS, Math.ceil(chars.length / MAX_DEFAULT_CHUNKS))),
+  );
   const out: string[] = [];
   for (let i = 0; i < chars.length; i += step) out.push(chars.slice(i, i + step).join(''));
   return out;
 }
-
-/** Default chunk sizes: small enough that a short scripted answer still arrives in several deltas. */
-export const DEFAULT_CHUNK_CHARS = 8;
 
 /**
  * Writes `events` to `res` (headers already sent) at the pace `opts` sets, applying its

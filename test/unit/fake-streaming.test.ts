@@ -74,6 +74,24 @@ describe('fake OpenAI server, streaming', () => {
     expect(items.every((c) => c.object === 'chat.completion.chunk' && c.model === 'gpt-test')).toBe(true);
   });
 
+  it('by default cuts a short text in 8-character deltas and a huge one in at most 256', async () => {
+    const { stream } = await openaiStream({
+      script: [
+        { kind: 'text', text: 'x'.repeat(20) },
+        { kind: 'text', text: 'y'.repeat(100_000) },
+      ],
+    });
+    const deltas = async (s: AsyncIterable<OpenAI.ChatCompletionChunk>) =>
+      (await collect(s)).items.flatMap((c) => (c.choices[0]?.delta.content ? [c.choices[0].delta.content] : []));
+    expect((await deltas(stream)).map((d) => d.length)).toEqual([8, 8, 4]);
+    const client = new OpenAI({ apiKey: 'sk-test', baseURL: open[0]!.baseURL, maxRetries: 0 });
+    const big = await deltas(
+      await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    );
+    expect(big.length).toBeLessThanOrEqual(256);
+    expect(big.join('')).toBe('y'.repeat(100_000));
+  });
+
   it('sends no usage chunk unless the request asks for it (stream_options.include_usage)', async () => {
     const { stream } = await openaiStream({ script: [{ kind: 'text', text: 'hi' }] }, false);
     const { items } = await collect(stream);
