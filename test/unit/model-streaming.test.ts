@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
@@ -340,6 +342,48 @@ describe('OpenAI streaming details', () => {
     s.server.push({ kind: 'text', text: 'compatible answer', usage: { input: 10, output: 2 } });
     const { result } = await streamed(s, 'openai');
     expect(await result).toMatchObject({ message: { text: 'compatible answer' }, usage: { input: 10, output: 2 } });
+  });
+});
+
+/** A server that answers every request with these SSE lines, for streams the fakes do not
+ * script (a broken event, a stream without its usage chunk). */
+async function sseServer(body: string): Promise<{ baseURL: string; server: Server }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_sse' }).end(body);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  servers.push(server);
+  return { baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, server };
+}
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((ok) => s.close(ok))));
+});
+
+describe('OpenAI streams the fakes do not script', () => {
+  const chunk = (delta: object, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const noUsage = chunk({ role: 'assistant', content: 'hi' }) + chunk({}, 'stop') + 'data: [DONE]\n\n';
+  const adapterFor = (baseURL: string, provider: string) =>
+    createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL, maxRetries: 0 }), provider);
+
+  it('from OpenAI itself, a stream without its usage chunk is cut short; another server may omit it', async () => {
+    const { baseURL } = await sseServer(noUsage);
+    const opts = { timeoutMs: 5_000, onDelta: () => {} };
+    const f = await failureOf(adapterFor(baseURL, 'openai').call(request('openai'), opts));
+    expect(f).toMatchObject({ type: 'provider_unavailable', message: expect.stringMatching(/before its usage/) });
+    expect((f.details?.[0] as ProviderFailureDetails).code).toBe('stream_truncated');
+    const answer = await adapterFor(baseURL, 'openai-compatible').call(request('openai'), opts);
+    expect(answer).toMatchObject({ message: { text: 'hi' }, usage: { input: 0, output: 0 }, requestId: 'req_sse' });
+  });
+
+  it('an event that is not JSON → invalid_response', async () => {
+    const { baseURL } = await sseServer(chunk({ content: 'hi' }) + 'data: {"choices": [\n\n');
+    const f = await failureOf(
+      adapterFor(baseURL, 'openai').call(request('openai'), { timeoutMs: 5_000, onDelta: () => {} }),
+    );
+    expect(f.type).toBe('invalid_response');
+    expect(f.nonRetryable).toBe(false);
   });
 });
 
