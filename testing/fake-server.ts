@@ -12,10 +12,13 @@ import {
   usageOf,
   type FakeErrorReply,
   type FakeReply,
+  type FakeStreamFault,
+  type FakeStreamOptions,
   type FakeTextReply,
   type FakeToolCallsReply,
   type FakeUsage,
 } from './script.ts';
+import { writeSseStream, type FakeSseEvent } from './sse-stream.ts';
 
 export type RecordedRequest = {
   /** Date.now() when the request arrived (before its body was read). */
@@ -50,7 +53,14 @@ export type FakeServerOptions = {
   handler?: FakeHandler;
   /** When set, a request presenting any other key gets the provider's 401 (no script item used). */
   requireApiKey?: string;
+  /** How every streamed answer streams unless its reply says otherwise (pace, chunk sizes),
+   * e.g. `{ firstChunkDelayMs: 300, chunkDelayMs: 20 }` for a bench that measures time to
+   * first token. Faults are scripted per reply only. */
+  stream?: Omit<FakeStreamOptions, 'fault'>;
 };
+
+/** Chunk sizes a dialect cuts a streamed answer with (`pieces` picks a default when unset). */
+export type StreamSizes = { chunkChars: number | undefined; argChunkChars: number | undefined };
 
 /** Per-request facts a dialect needs to render a body. */
 export type RenderContext = {
@@ -75,10 +85,24 @@ export interface Dialect {
   renderReply(reply: FakeTextReply | FakeToolCallsReply, usage: FakeUsage, ctx: RenderContext): unknown;
   /** Fills in the provider's default type/code/message for the status. */
   renderError(error: FakeErrorReply, ctx: RenderContext): unknown;
+  /** The same answer as `renderReply`, as the provider streams it (`stream: true`). */
+  renderStream(
+    reply: FakeTextReply | FakeToolCallsReply,
+    usage: FakeUsage,
+    ctx: RenderContext,
+    sizes: StreamSizes,
+  ): FakeSseEvent[];
+  /** The provider's error event inside a stream. */
+  renderStreamError(fault: Extract<FakeStreamFault, { kind: 'error' }>, ctx: RenderContext): FakeSseEvent;
 }
 
 const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'api-key']);
 
+/**
+ * A request with `stream: true` gets a text or tool-call answer as server-sent events (see
+ * `FakeStreamOptions`); errors, raw and malformed bodies and drops are answered as without
+ * it, since a provider answers those before any stream starts.
+ */
 export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions = {}): Promise<FakeProviderServer> {
   const queue: FakeReply[] = [...(opts.script ?? [])];
   let handler = opts.handler;
@@ -100,7 +124,6 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
       return { kind: 'error', status: 404, message: `${label}: no route for ${rec.method} ${pathname}` };
     }
     if (!isJsonObject(rec.body)) return fail(400, `${label}: request body is not a JSON object`);
-    if (rec.body.stream === true) return fail(400, `${label}: streaming is not supported; send stream: false`);
     const next = queue.shift();
     if (next) return next;
     if (handler) {
@@ -111,6 +134,32 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
       }
     }
     return fail(500, `${label}: script exhausted and no handler set (request #${index + 1} ${rec.method} ${rec.path})`);
+  }
+
+  /** Headers and a 200 at once, then the answer's events at the scripted pace. */
+  async function stream(
+    res: ServerResponse,
+    reply: FakeTextReply | FakeToolCallsReply,
+    ctx: RenderContext,
+  ): Promise<void> {
+    if (res.destroyed || res.writableEnded) return;
+    const pace: FakeStreamOptions = { ...opts.stream, ...reply.stream };
+    const sizes: StreamSizes = { chunkChars: pace.chunkChars, argChunkChars: pace.argChunkChars };
+    const events = dialect.renderStream(reply, usageOf(reply, JSON.stringify(ctx.body).length), ctx, sizes);
+    const headers: Record<string, string> = {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      [dialect.requestIdHeader]: ctx.requestId,
+    };
+    for (const [k, v] of Object.entries(reply.headers ?? {})) headers[k.toLowerCase()] = v;
+    res.writeHead(200, headers);
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    // Stops writing when the client goes away (an abort, a timeout) or the server closes.
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    const signal = AbortSignal.any([closing.signal, gone.signal]);
+    await writeSseStream(res, events, pace, signal, (fault) => dialect.renderStreamError(fault, ctx));
   }
 
   async function deliver(res: ServerResponse, reply: FakeReply, ctx: RenderContext): Promise<void> {
@@ -132,6 +181,7 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
       case 'raw':
         return send(res, reply.status, JSON.stringify(reply.body) ?? 'null', ctx.requestId, reply.headers);
       default: {
+        if (ctx.body.stream === true) return stream(res, reply, ctx);
         const usage = usageOf(reply, JSON.stringify(ctx.body).length);
         return send(res, 200, JSON.stringify(dialect.renderReply(reply, usage, ctx)), ctx.requestId, reply.headers);
       }

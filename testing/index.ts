@@ -4,6 +4,10 @@
  * demo replays a recorded conversation through it, the benchmarks drive it, and users can
  * test their own agents against it without a real provider.
  *
+ * A request with `stream: true` is answered with server-sent events in the provider's own
+ * format, at the pace a reply (or the server's `stream` option) sets, with scripted
+ * mid-stream faults (`FakeStreamOptions`).
+ *
  * @example
  * const fake = await startFakeOpenAI({ script: [{ kind: 'text', text: 'Hello' }] });
  * // point the worker's OPENAI_BASE_URL at fake.baseURL, run, then inspect fake.requests
@@ -17,6 +21,8 @@ export type {
   FakeToolCallsReply,
   FakeErrorReply,
   FakeRawReply,
+  FakeStreamOptions,
+  FakeStreamFault,
 } from './script.ts';
 export { usageOf } from './script.ts';
 export type { FakeHandler, FakeProviderServer, FakeServerOptions, RecordedRequest } from './fake-server.ts';

@@ -1,12 +1,16 @@
-/** OpenAI Chat Completions rendering for the fake server (shapes from openai v7 `ChatCompletion`). */
+/** OpenAI Chat Completions rendering for the fake server (shapes from openai v7 `ChatCompletion`
+ * and, streamed, `ChatCompletionChunk`). */
 import {
   requestedModel,
   startFakeServer,
   type Dialect,
   type FakeProviderServer,
   type FakeServerOptions,
+  type RenderContext,
+  type StreamSizes,
 } from './fake-server.ts';
-import type { FakeStop } from './script.ts';
+import type { FakeStop, FakeTextReply, FakeToolCallsReply, FakeUsage } from './script.ts';
+import { pieces, type FakeSseEvent } from './sse-stream.ts';
 
 type ErrorDefaults = { type: string; code: string | null; message: string };
 
@@ -66,20 +70,20 @@ const openai: Dialect = {
       created: Math.floor(Date.now() / 1000),
       model: requestedModel(ctx.body) ?? 'fake-model',
       choices: [{ index: 0, message, logprobs: null, finish_reason }],
-      usage: {
-        prompt_tokens: usage.input,
-        completion_tokens: usage.output,
-        total_tokens: usage.input + usage.output,
-        prompt_tokens_details: { cached_tokens: usage.cached ?? 0, audio_tokens: 0 },
-        completion_tokens_details: {
-          reasoning_tokens: 0,
-          audio_tokens: 0,
-          accepted_prediction_tokens: 0,
-          rejected_prediction_tokens: 0,
-        },
-      },
+      usage: usageBody(usage),
       service_tier: 'default',
     };
+  },
+  renderStream: renderChunks,
+  renderStreamError(fault) {
+    const d = ERRORS[500]!;
+    const error = {
+      message: fault.message ?? d.message,
+      type: fault.errorType ?? d.type,
+      param: null,
+      code: fault.code ?? null,
+    };
+    return { data: JSON.stringify({ error }), role: 'final' };
   },
   renderError(e) {
     const d = ERRORS[e.status] ?? ERRORS[e.status >= 500 ? 500 : 400]!;
@@ -88,6 +92,85 @@ const openai: Dialect = {
     };
   },
 };
+
+function usageBody(usage: FakeUsage) {
+  return {
+    prompt_tokens: usage.input,
+    completion_tokens: usage.output,
+    total_tokens: usage.input + usage.output,
+    prompt_tokens_details: { cached_tokens: usage.cached ?? 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+/**
+ * The answer as OpenAI streams it: a role chunk, the text (or refusal) in deltas, each tool
+ * call opened with its id and name and then its arguments in pieces, a finish chunk, the
+ * usage chunk (only when the request asked for it: `stream_options.include_usage`), and
+ * `[DONE]`.
+ */
+function renderChunks(
+  reply: FakeTextReply | FakeToolCallsReply,
+  usage: FakeUsage,
+  ctx: RenderContext,
+  sizes: StreamSizes,
+): FakeSseEvent[] {
+  const tools = reply.kind === 'tool_calls';
+  const stop = reply.kind === 'text' ? (reply.stop ?? 'end') : undefined;
+  const refused = stop === 'refusal';
+  const text = reply.text ?? '';
+  const options = ctx.body.stream_options as { include_usage?: unknown } | undefined;
+  const withUsage = options?.include_usage === true;
+  const base = {
+    id: `chatcmpl-fake${ctx.seq}`,
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model: requestedModel(ctx.body) ?? 'fake-model',
+    service_tier: 'default',
+    system_fingerprint: null,
+  };
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
+    JSON.stringify({
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(withUsage ? { usage: null } : {}),
+    });
+
+  const events: FakeSseEvent[] = [
+    {
+      data: chunk({ role: 'assistant', content: refused || (tools && !reply.text) ? null : '', refusal: null }),
+      role: 'frame',
+    },
+  ];
+  for (const piece of pieces(text, sizes.chunkChars)) {
+    events.push({ data: chunk(refused ? { refusal: piece } : { content: piece }), role: 'chunk' });
+  }
+  if (tools) {
+    reply.calls.forEach((c, index) => {
+      const opening = {
+        index,
+        id: c.id ?? ctx.toolCallId(),
+        type: 'function',
+        function: { name: c.name, arguments: '' },
+      };
+      events.push({ data: chunk({ tool_calls: [opening] }), role: 'frame' });
+      for (const piece of pieces(c.rawArgs ?? JSON.stringify(c.args ?? {}), sizes.argChunkChars)) {
+        events.push({ data: chunk({ tool_calls: [{ index, function: { arguments: piece } }] }), role: 'chunk' });
+      }
+    });
+  }
+  const finish = tools ? 'tool_calls' : FINISH_REASONS[stop ?? 'end'];
+  events.push({ data: chunk({}, finish), role: 'final' });
+  if (withUsage)
+    events.push({ data: JSON.stringify({ ...base, choices: [], usage: usageBody(usage) }), role: 'final' });
+  events.push({ data: '[DONE]', role: 'final' });
+  return events;
+}
 
 /** baseURL is `http://127.0.0.1:PORT/v1`, as the SDK expects. */
 export function startFakeOpenAI(opts?: FakeServerOptions): Promise<FakeProviderServer> {

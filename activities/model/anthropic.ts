@@ -1,14 +1,18 @@
 /**
- * Anthropic Messages adapter. Non-streaming. Anthropic SDK types stay inside this file.
+ * Anthropic Messages adapter. It streams when the caller takes deltas (`opts.onDelta`), and
+ * makes one plain request otherwise; both give the same canonical response. Anthropic SDK
+ * types stay inside this file and `anthropic-stream.ts`.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { transformJSONSchema } from '@anthropic-ai/sdk/lib/transform-json-schema';
 import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
-import { InvalidProviderResponseError } from './provider-errors.ts';
-import { readAnthropicError } from './providers/anthropic-errors.ts';
+import { assembleAnthropicStream } from './anthropic-stream.ts';
+import { InvalidProviderResponseError, ProviderStreamError } from './provider-errors.ts';
+import { readAnthropicError, readAnthropicStreamError } from './providers/anthropic-errors.ts';
 import { assistantResponse, callProvider, count } from './response.ts';
+import { callStreaming, emitAnswer, isJsonBody, type OpenedStream } from './stream-call.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
 type MessagesParams = Anthropic.MessageCreateParamsNonStreaming;
@@ -28,6 +32,7 @@ export function createAnthropicAdapter(client: Anthropic, provider: string = 'an
   return {
     provider,
     async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
+      if (opts.onDelta) return streamMessages(client, provider, req, opts);
       const body = toAnthropicRequest(req);
       return callProvider(
         provider,
@@ -39,6 +44,60 @@ export function createAnthropicAdapter(client: Anthropic, provider: string = 'an
       );
     },
   };
+}
+
+/**
+ * The same call, streamed (`stream: true`). Usage comes from `message_start` (the prompt,
+ * cache reads and writes) and `message_delta` (the final counts). A stream is an answer only
+ * once `message_stop` came: one that ends before is cut short (`stream_truncated`), and its
+ * partial answer is dropped; an `event: error` is typed by its error type.
+ */
+function streamMessages(
+  client: Anthropic,
+  provider: string,
+  req: ModelRequest,
+  opts: CallOptions,
+): Promise<ModelResponse> {
+  const body: Anthropic.MessageCreateParamsStreaming = { ...toAnthropicRequest(req), stream: true };
+  return callStreaming<Anthropic.RawMessageStreamEvent>(
+    provider,
+    opts,
+    async (signal) => {
+      const { data, response, request_id } = await client.messages
+        .create(body, { signal, timeout: opts.timeoutMs, maxRetries: 0 })
+        .withResponse();
+      return { events: data, response, requestId: request_id };
+    },
+    async (opened, ctx) => {
+      if (isJsonBody(opened)) {
+        const answer = fromAnthropicResponse(await wholeBody(opened), req, ctx.elapsedMs(), ctx.requestId);
+        emitAnswer(answer, ctx.emit);
+        return answer;
+      }
+      const stream = assembleAnthropicStream(ctx.emit);
+      for await (const event of opened.events) stream.push(event);
+      const { message, finished } = stream.result();
+      if (!finished) {
+        throw new ProviderStreamError('provider_unavailable', 'stream ended before message_stop', {
+          code: 'stream_truncated',
+          requestId: ctx.requestId,
+        });
+      }
+      return fromAnthropicResponse(message, req, ctx.elapsedMs(), ctx.requestId);
+    },
+    readAnthropicError,
+    readAnthropicStreamError,
+  );
+}
+
+/** The JSON a server sent although a stream was asked for. */
+async function wholeBody(opened: OpenedStream<unknown>): Promise<AnthropicMessage> {
+  const text = await opened.response.text();
+  try {
+    return JSON.parse(text) as AnthropicMessage;
+  } catch {
+    throw new InvalidProviderResponseError('response body is not valid JSON');
+  }
 }
 
 /** Marks the end of a cached prefix (5-minute ephemeral cache). */

@@ -9,11 +9,20 @@ export {
   readByShape,
   validStatus,
   InvalidProviderResponseError,
+  ProviderStreamError,
+  typeForStreamError,
   type ProviderFailureDetails,
   type ProviderErrorFacts,
   type ProviderErrorReader,
 } from './provider-errors.ts';
 export { callProvider, assistantResponse } from './response.ts';
+export {
+  callStreaming,
+  emitAnswer,
+  type OpenedStream,
+  type StreamReadContext,
+  type StreamErrorEvent,
+} from './stream-call.ts';
 export { defineProvider, type ProviderDescriptor } from './provider-descriptor.ts';
 export {
   builtInProviders,
@@ -22,6 +31,8 @@ export {
   openaiCompatibleProvider,
   readOpenAIError,
   readAnthropicError,
+  readOpenAIStreamError,
+  readAnthropicStreamError,
 } from './providers/index.ts';
 export {
   retryDelayFromHeaders,

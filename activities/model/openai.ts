@@ -1,14 +1,18 @@
 /**
  * OpenAI Chat Completions adapter, also used for `openai-compatible` servers (vLLM, Ollama,
- * llama.cpp, gateways). Non-streaming. OpenAI SDK types stay inside this file.
+ * llama.cpp, gateways). It streams when the caller takes deltas (`opts.onDelta`), and makes
+ * one plain request otherwise; both give the same canonical response. OpenAI SDK types stay
+ * inside this file and `openai-stream.ts`.
  */
 import type OpenAI from 'openai';
 import type { Message, ToolCall } from '../../core/messages.ts';
 import type { ModelRequest, ModelResponse, StopReason } from '../../core/model.ts';
 import type { Usage } from '../../core/usage.ts';
-import { InvalidProviderResponseError } from './provider-errors.ts';
-import { readOpenAIError } from './providers/openai-errors.ts';
+import { assembleOpenAIStream } from './openai-stream.ts';
+import { InvalidProviderResponseError, ProviderStreamError } from './provider-errors.ts';
+import { readOpenAIError, readOpenAIStreamError } from './providers/openai-errors.ts';
 import { assistantResponse, callProvider, count } from './response.ts';
+import { callStreaming, emitAnswer, isJsonBody, type OpenedStream } from './stream-call.ts';
 import { isStrictCompatible } from './strict-schema.ts';
 import type { CallOptions, ModelAdapter } from './types.ts';
 
@@ -28,6 +32,7 @@ export function createOpenAIAdapter(client: OpenAI, provider: string = 'openai')
   return {
     provider,
     async call(req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
+      if (opts.onDelta) return streamChat(client, provider, req, opts);
       const body = toOpenAIRequest(req, provider);
       return callProvider(
         provider,
@@ -41,6 +46,61 @@ export function createOpenAIAdapter(client: OpenAI, provider: string = 'openai')
       );
     },
   };
+}
+
+/**
+ * The same call, streamed: `stream_options.include_usage` asks for the usage chunk OpenAI
+ * sends last. A stream is an answer only once its finish reason came (and, from OpenAI
+ * itself, its usage): one that ends before is cut short (`stream_truncated`), and its
+ * partial answer is dropped. Other servers may not send usage; theirs then counts zero, as
+ * a plain answer without usage does.
+ */
+function streamChat(client: OpenAI, provider: string, req: ModelRequest, opts: CallOptions): Promise<ModelResponse> {
+  const body: OpenAI.ChatCompletionCreateParamsStreaming = {
+    ...toOpenAIRequest(req, provider),
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  return callStreaming<OpenAI.ChatCompletionChunk>(
+    provider,
+    opts,
+    async (signal) => {
+      const { data, response, request_id } = await client.chat.completions
+        .create(body, { signal, timeout: opts.timeoutMs, maxRetries: 0 })
+        .withResponse();
+      return { events: data, response, requestId: request_id };
+    },
+    async (opened, ctx) => {
+      if (isJsonBody(opened)) {
+        const answer = fromOpenAIResponse(await wholeBody(opened), req, ctx.elapsedMs(), ctx.requestId);
+        emitAnswer(answer, ctx.emit);
+        return answer;
+      }
+      const stream = assembleOpenAIStream(ctx.emit);
+      for await (const chunk of opened.events) stream.push(chunk);
+      const { completion, finished, hasUsage } = stream.result();
+      if (!finished || (provider === 'openai' && !hasUsage)) {
+        throw new ProviderStreamError(
+          'provider_unavailable',
+          `stream ended before its ${finished ? 'usage' : 'finish reason'}`,
+          { code: 'stream_truncated', requestId: ctx.requestId },
+        );
+      }
+      return fromOpenAIResponse(completion, req, ctx.elapsedMs(), ctx.requestId);
+    },
+    readOpenAIError,
+    readOpenAIStreamError,
+  );
+}
+
+/** The JSON a server sent although a stream was asked for. */
+async function wholeBody(opened: OpenedStream<unknown>): Promise<ChatCompletion> {
+  const text = await opened.response.text();
+  try {
+    return JSON.parse(text) as ChatCompletion;
+  } catch {
+    throw new InvalidProviderResponseError('response body is not valid JSON');
+  }
 }
 
 /**

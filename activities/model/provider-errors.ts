@@ -57,6 +57,70 @@ export class InvalidProviderResponseError extends Error {
 }
 
 /**
+ * Thrown by a streaming call when the stream failed after its 200: an error event the
+ * provider sent inside it, a connection lost or a stream cut before its final event, a
+ * stream not finished in time. `failureType` is already decided (`typeForStreamError` for
+ * an error event); `code` is the provider's error type or code, or one of ours
+ * (`stream_truncated`, `stream_interrupted`). Its message is written by us, never copied
+ * from the provider. The partial answer it interrupted is dropped with it.
+ */
+export class ProviderStreamError extends Error {
+  override readonly name = 'ProviderStreamError';
+  readonly failureType: FailureType;
+  readonly code: string | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(failureType: FailureType, message: string, opts: { code?: string; requestId?: string | null } = {}) {
+    super(message);
+    this.failureType = failureType;
+    this.code = opts.code;
+    this.requestId = opts.requestId ?? undefined;
+  }
+}
+
+/** The error `type`s the providers send (in an error body or a stream's error event) and
+ * the HTTP status each stands for in their documentation, so an error event mid-stream is
+ * typed as the same error before the stream would be. */
+const STATUS_OF_ERROR_TYPE: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  requests: 429,
+  tokens: 429,
+  insufficient_quota: 429,
+  api_error: 500,
+  server_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+/**
+ * The failure type of an error event inside a stream (OpenAI: a chunk `{ error: { type,
+ * code } }`; Anthropic: `event: error` with `error.type`), typed as the status its error
+ * type stands for. An unknown error is `provider_unavailable`: the stream broke on the
+ * provider's side, and a new attempt is the remedy.
+ *
+ * @example
+ * typeForStreamError('overloaded_error') // 'provider_unavailable'
+ * typeForStreamError('rate_limit_error') // 'rate_limited'
+ * typeForStreamError('tokens', 'insufficient_quota') // 'quota_exhausted'
+ */
+export function typeForStreamError(errorType: string | undefined, code?: string): FailureType {
+  const status =
+    (errorType !== undefined ? STATUS_OF_ERROR_TYPE[errorType] : undefined) ??
+    (code === 'rate_limit_exceeded' || (code !== undefined && QUOTA_CODE.test(code))
+      ? 429
+      : code === 'context_length_exceeded'
+        ? 400
+        : 500);
+  return typeForStatus(status, code, errorType, undefined);
+}
+
+/**
  * What a provider's own error reader recognised in an error from its SDK:
  * - `timeout`: the SDK's request timeout fired;
  * - `aborted`: the caller's signal aborted the request;
@@ -151,6 +215,14 @@ function classify(err: unknown, facts: ProviderErrorFacts | undefined): Classifi
       return classifyStatus(isRecord(err) ? err : {}, facts);
   }
 
+  if (err instanceof ProviderStreamError) {
+    return {
+      type: err.failureType,
+      summary: err.message,
+      ...(safeToken(err.code) !== undefined ? { code: safeToken(err.code) } : {}),
+      ...(safeToken(err.requestId) !== undefined ? { requestId: safeToken(err.requestId) } : {}),
+    };
+  }
   if (err instanceof InvalidProviderResponseError) {
     return {
       type: 'invalid_response',
@@ -315,11 +387,13 @@ function causeChain(err: unknown): Record<string, unknown>[] {
   return chain;
 }
 
-function hasTimeoutCause(err: unknown): boolean {
+/** A timeout anywhere in the error's cause chain (`ETIMEDOUT`, undici's timeouts). */
+export function hasTimeoutCause(err: unknown): boolean {
   return causeChain(err).some((e) => TIMEOUT_CODES.has(String(e['code'])) || e['name'] === 'TimeoutError');
 }
 
-function hasNetworkCause(err: unknown): boolean {
+/** A network failure anywhere in the error's cause chain (reset, refused, closed socket). */
+export function hasNetworkCause(err: unknown): boolean {
   return causeChain(err).some(
     (e) => NETWORK_CODES.has(String(e['code'])) || (e['name'] === 'TypeError' && e['message'] === 'fetch failed'),
   );

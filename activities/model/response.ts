@@ -38,7 +38,7 @@ export async function callProvider<T>(
 
 /** Hands the response headers (an SDK's `withResponse().response.headers`, or an HTTP error's
  * `headers`) to `opts.onHeaders`; a throwing listener never fails the call. */
-function tellHeaders(opts: CallOptions, headers: unknown): void {
+export function tellHeaders(opts: CallOptions, headers: unknown): void {
   if (!opts.onHeaders || typeof (headers as { get?: unknown } | null)?.get !== 'function') return;
   try {
     opts.onHeaders(headers as HeaderSource);

@@ -3,7 +3,7 @@ import type { ModelDelta, ModelRequest, ModelResponse, ProviderId } from '../../
 import type { HeaderSource } from './retry-after.ts';
 
 /** Per-call options. `signal` is the activity's cancellation signal; `timeoutMs` bounds one
- * HTTP attempt (the SDK's own timeout). `onHeaders` is given the provider's response headers
+ * HTTP attempt (the SDK's own timeout; a streamed attempt, the whole stream). `onHeaders` is given the provider's response headers
  * (of a success or an error), so the worker can pace calls by the provider's rate-limit
  * headers; `callProvider` calls it for adapters built on it. */
 export interface CallOptions {
@@ -11,7 +11,8 @@ export interface CallOptions {
   timeoutMs: number;
   onHeaders?: (headers: HeaderSource) => void;
   /** Given each piece of the answer as the provider streams it (see `ModelDelta`); an
-   * adapter that does not stream never calls it. It must not throw or block: the caller
+   * adapter that does not stream never calls it. The built-in adapters stream only when it
+   * is set (and make one plain request otherwise). It must not throw or block: the caller
    * buffers and publishes. */
   onDelta?: (delta: ModelDelta) => void;
 }

@@ -130,11 +130,9 @@ describe('fake OpenAI server', () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it('rejects stream: true with a 400 and explains an exhausted script with a 500', async () => {
+  // (It used to refuse `stream: true` with a 400; it streams now: fake-streaming.test.ts.)
+  it('explains an exhausted script with a 500', async () => {
     const { ask } = await openaiFake();
-    const streamErr = await rejectionOf(ask({ stream: true }));
-    expect(streamErr).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(String(streamErr)).toMatch(/streaming is not supported/);
     const exhausted = await rejectionOf(ask());
     expect(exhausted).toBeInstanceOf(OpenAI.InternalServerError);
     expect(String(exhausted)).toMatch(/script exhausted/);
@@ -253,17 +251,6 @@ describe('fake Anthropic server', () => {
     expect(malformed).toBeInstanceOf(Error);
     expect(malformed).not.toBeInstanceOf(Anthropic.APIError);
     expect(await rejectionOf(ask())).toBeInstanceOf(Anthropic.APIConnectionError);
-  });
-
-  it('rejects stream: true with a 400 in the Anthropic error shape', async () => {
-    const { ask } = await anthropicFake();
-    const err = await rejectionOf(ask({ stream: true }));
-    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
-      type: 'error',
-      error: { type: 'invalid_request_error' },
-      request_id: 'req_fake_1',
-    });
   });
 
   it('records requests with the api key redacted', async () => {

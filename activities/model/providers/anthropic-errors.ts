@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { validStatus, type ProviderErrorReader } from '../provider-errors.ts';
+import type { StreamErrorEvent } from '../stream-call.ts';
 
 /**
  * The Anthropic SDK's errors, by class: its timeout, abort and connection errors, and its
@@ -17,3 +18,14 @@ export const readAnthropicError: ProviderErrorReader = (err) => {
   }
   return undefined;
 };
+
+/** An `event: error` inside a stream (`{ type: 'error', error: { type: 'overloaded_error',
+ * ... } }`): the SDK throws it as an `APIError` without a status. Its type and code, or
+ * `undefined` for any other error. */
+export function readAnthropicStreamError(err: unknown): StreamErrorEvent | undefined {
+  if (!(err instanceof Anthropic.APIError) || err.status !== undefined) return undefined;
+  return {
+    ...(typeof err.type === 'string' && err.type ? { errorType: err.type } : {}),
+    ...(typeof err.errorCode === 'string' && err.errorCode ? { code: err.errorCode } : {}),
+  };
+}

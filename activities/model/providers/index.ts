@@ -9,8 +9,8 @@ import { openaiCompatibleProvider } from './openai-compatible.ts';
 import { openaiProvider } from './openai.ts';
 
 export { anthropicProvider, openaiCompatibleProvider, openaiProvider };
-export { readOpenAIError } from './openai-errors.ts';
-export { readAnthropicError } from './anthropic-errors.ts';
+export { readOpenAIError, readOpenAIStreamError } from './openai-errors.ts';
+export { readAnthropicError, readAnthropicStreamError } from './anthropic-errors.ts';
 
 /** In the order of `builtInProviderProfiles` (core/providers/). */
 export const builtInProviders: readonly ProviderDescriptor[] = [

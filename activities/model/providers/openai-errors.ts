@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { validStatus, type ProviderErrorReader } from '../provider-errors.ts';
+import type { StreamErrorEvent } from '../stream-call.ts';
 
 /**
  * The OpenAI SDK's errors, by class: its timeout, abort and connection errors, and its
@@ -17,3 +18,14 @@ export const readOpenAIError: ProviderErrorReader = (err) => {
   }
   return undefined;
 };
+
+/** An error chunk inside a stream (`data: { "error": { type, code, message } }`): the SDK
+ * throws it as an `APIError` without a status. Its type and code, or `undefined` for any
+ * other error. */
+export function readOpenAIStreamError(err: unknown): StreamErrorEvent | undefined {
+  if (!(err instanceof OpenAI.APIError) || err.status !== undefined) return undefined;
+  return {
+    ...(typeof err.type === 'string' && err.type ? { errorType: err.type } : {}),
+    ...(typeof err.code === 'string' && err.code ? { code: err.code } : {}),
+  };
+}
