@@ -117,12 +117,11 @@ async function* earlier(
 
 /** The workflow has no live events to follow. */
 export class NoRunEventsError extends Error {
-  constructor(
-    readonly runId: string,
-    reason: string,
-  ) {
+  readonly runId: string;
+  constructor(runId: string, reason: string) {
     super(`run ${runId} has no live events: ${reason}`);
     this.name = 'NoRunEventsError';
+    this.runId = runId;
   }
 }
 
