@@ -581,6 +581,7 @@ function fakeClient(opts: FakeOptions = {}) {
         guard();
         return opts.audit ?? [];
       },
+      trace: async () => ({ runId, steps: [], warnings: [] }),
       cancel: async () => {
         calls.cancel.push(runId);
         guard();
