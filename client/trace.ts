@@ -83,7 +83,6 @@ async function readPage(client: Client, taskQueue: string, input: ReadTraceInput
 }
 
 type Step = RunTrace['steps'][number];
-type ModelCall = Step['modelCalls'][number];
 type ToolCallTrace = Step['toolCalls'][number];
 
 /**

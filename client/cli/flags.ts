@@ -28,6 +28,8 @@ export const flagOptions = {
   'on-weak': { type: 'string' },
   since: { type: 'string' },
   timeout: { type: 'string' },
+  step: { type: 'string' },
+  detail: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -61,6 +63,7 @@ export const allowedFlags: Record<CommandName, readonly Flag[]> = {
   status: ['json'],
   result: ['json', 'timeout'],
   audit: ['json'],
+  trace: ['step', 'detail', 'json'],
   cancel: [],
   approvals: ['limit', 'json'],
   stats: ['since', 'agent', 'json'],

@@ -20,6 +20,7 @@ import { runByIdJob } from './run-by-id.ts';
 import { runJob } from './runs.ts';
 import { statsJob } from './stats.ts';
 import { taskJob } from './tasks.ts';
+import { traceJob } from './trace.ts';
 import { commandUsage, usage } from './usage.ts';
 
 export interface CliDeps extends InputDeps {
@@ -59,6 +60,8 @@ async function prepare(cmd: Exclude<Command, { kind: 'help' }>, d: InputDeps): P
       return statsJob(cmd);
     case 'mcp':
       return mcpJob(cmd);
+    case 'trace':
+      return traceJob(cmd);
   }
 }
 

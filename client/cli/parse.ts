@@ -11,6 +11,7 @@ import { parseRunById } from './run-by-id.ts';
 import { parseRun } from './runs.ts';
 import { parseMcp } from './mcp.ts';
 import { parseStats } from './stats.ts';
+import { parseTrace } from './trace.ts';
 import { parseTask } from './tasks.ts';
 
 /** A parse result with the command it was for, when the command line got that far. */
@@ -70,6 +71,8 @@ function parseFor(args: CommandArgs): ParseResult {
       return parseStats({ ...args, name });
     case 'mcp':
       return parseMcp({ ...args, name });
+    case 'trace':
+      return parseTrace({ ...args, name });
   }
 }
 
