@@ -142,18 +142,24 @@ function toolCallOf(s: Step, callId: string, tool: string): ToolCallTrace {
   return t;
 }
 
+/** An attempt as shown: the record without its paging `seq`, or a lost attempt. */
+type Shown<A> =
+  (Omit<A, 'superseded' | 'seq'> & { superseded: boolean }) | { kind: 'lost'; attempt: number; superseded: true };
+
 /** Attempts in order, the earlier ones superseded, missing numbers as lost attempts. */
-function withAttempts<A extends { attempt: number }>(
-  records: readonly A[],
-): ((Omit<A, 'superseded'> & { superseded: boolean }) | { kind: 'lost'; attempt: number; superseded: true })[] {
+function withAttempts<A extends { attempt: number; seq?: number }>(records: readonly A[]): Shown<A>[] {
   const byAttempt = new Map(records.map((r) => [r.attempt, r]));
   const last = Math.max(...records.map((r) => r.attempt));
-  const out: (
-    (Omit<A, 'superseded'> & { superseded: boolean }) | { kind: 'lost'; attempt: number; superseded: true }
-  )[] = [];
+  const out: Shown<A>[] = [];
   for (let n = 1; n <= last; n++) {
     const r = byAttempt.get(n);
-    out.push(r ? { ...r, superseded: n < last } : { kind: 'lost', attempt: n, superseded: true });
+    if (!r) {
+      out.push({ kind: 'lost', attempt: n, superseded: true });
+      continue;
+    }
+    // `seq` is the store's paging position, not part of the trace.
+    const { seq: _seq, ...record } = r;
+    out.push({ ...(record as Omit<A, 'superseded' | 'seq'>), superseded: n < last });
   }
   return out;
 }
