@@ -17,6 +17,8 @@ export * from '../core/output-contract.ts';
 export * from './example-agent.ts';
 export { runStats, type LatencySummary, type RunStats } from './stats.ts';
 export { NoWorkerAnsweredError } from './mcp-inventory.ts';
+export { TraceEncryptedError, type TraceOptions } from './trace.ts';
+export type { RunTrace, ModelAttempt, ToolAttempt, TraceOutcome } from '../core/trace.ts';
 export type { McpInventory, McpServerReport } from '../core/mcp.ts';
 export type {
   RunInput,

@@ -35,7 +35,10 @@ const MAX_PAGES = 100;
  */
 export async function readRunTrace(client: Client, runId: string, opts: TraceOptions = {}): Promise<RunTrace> {
   const handle = client.workflow.getHandle(runId);
-  const { taskQueue } = await handle.describe();
+  // The description decodes the run's memo: a client without the codec keys fails here.
+  const { taskQueue } = await handle.describe().catch((err: unknown) => {
+    throw isEncrypted(err) ? new TraceEncryptedError(runId) : err;
+  });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const warnings: string[] = [];
   const facts = Promise.all([
@@ -78,7 +81,23 @@ async function readPage(client: Client, taskQueue: string, input: ReadTraceInput
   } catch (err) {
     if (err instanceof WorkflowFailedError && (err.cause as { name?: string } | undefined)?.name === 'TimeoutFailure')
       throw new NoWorkerAnsweredError(taskQueue, timeoutMs);
+    if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? ''))
+      throw new TraceEncryptedError(input.runId);
     throw err;
+  }
+}
+
+/** A payload this client could not decode: encrypted by a codec it does not have. */
+const isEncrypted = (err: unknown) => /Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? '');
+
+/** The workers encrypt payloads and this client has not their keys: the trace came back
+ * encrypted (which is the point: content is readable only where the keys are). */
+export class TraceEncryptedError extends Error {
+  constructor(runId: string) {
+    super(
+      `the trace of ${runId} is encrypted by the workers' payload codec and this client has no keys: connect with the workers' data converter (dataConverterFromConfig)`,
+    );
+    this.name = 'TraceEncryptedError';
   }
 }
 
