@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { openSqliteRunStore, type RunStore } from '../../activities/store/run-store.ts';
 import { createReadTrace, TRACE_PAGE_MAX_BYTES } from '../../activities/trace/read.ts';
-import { traceModelCalls, traceToolCalls, nativeToolCall } from '../../activities/trace/record.ts';
+import { mcpToolCall, nativeToolCall, traceModelCalls, traceToolCalls } from '../../activities/trace/record.ts';
+import type { CallMcpToolInput } from '../../core/mcp.ts';
 import type { CallModelInput, ExecuteToolInput } from '../../core/activity-contracts.ts';
 import type { AuditEntry } from '../../core/approvals.ts';
 import type { CallRecord } from '../../core/calls.ts';
@@ -237,6 +238,35 @@ describe('recording attempts', () => {
         result: { content: 'ok' },
       },
     ]);
+  });
+});
+
+describe('recording MCP tool calls', () => {
+  it('records the server and pinned schema hash, and a failed attempt with its type', async () => {
+    const store = open();
+    const tool = { server: 'fs', tool: 'write', name: 'fs__write', schemaHash: '0123456789abcdef' };
+    const input = {
+      runId: 'run-1',
+      step: 1,
+      callId: 'call_m',
+      tool,
+      input: { path: '/a' },
+      principal: { tenant: 'acme', user: 'alice', scopes: [], roles: [], attributes: {} },
+    } as unknown as CallMcpToolInput;
+    const failing = traceToolCalls(store, mcpToolCall, async () => {
+      throw ApplicationFailure.create({ type: 'tool_unavailable', message: 'server down' });
+    });
+    await expect(new MockActivityEnvironment({ attempt: 1 }).run(failing, input)).rejects.toThrow('server down');
+    expect(await store.readTrace('run-1', { limit: 10 })).toMatchObject([
+      {
+        kind: 'tool',
+        attempt: 1,
+        tool: { name: 'fs__write', server: 'fs', schemaHash: '0123456789abcdef' },
+        outcome: { status: 'failed', type: 'tool_unavailable', message: 'server down', retryable: true },
+      },
+    ]);
+    // A malformed input is refused before anything runs: nothing to trace.
+    expect(mcpToolCall({} as CallMcpToolInput)).toBeUndefined();
   });
 });
 
