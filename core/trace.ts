@@ -94,6 +94,8 @@ export const modelAttemptSchema = z.object({
       stop: stopReasonSchema,
       modelVersion: z.string(),
       requestId: z.string().optional(),
+      /** The provider's own latency (the attempt's `latencyMs` adds loading and packing). */
+      providerLatencyMs: z.number().nonnegative().optional(),
       ref: z.object({ conversationId: z.string(), position: z.number().int().nonnegative() }).optional(),
     })
     .optional(),

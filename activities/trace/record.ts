@@ -151,6 +151,7 @@ async function modelRecord(
             stop: response.stop,
             modelVersion: response.modelVersion,
             ...(response.requestId ? { requestId: response.requestId } : {}),
+            providerLatencyMs: response.latencyMs,
             ...(response.answerRef
               ? { ref: { conversationId: response.answerRef.conversationId, position: response.answerRef.position } }
               : {}),

@@ -60,7 +60,7 @@ export function formatTrace(trace: RunTrace, step?: number): string {
 
 function modelCallLines(c: ModelCall): string[] {
   const route = c.route
-    ? ` · ${c.route.purpose} · ${c.route.taskClass} → ${c.route.tier}${c.route.fallbackFrom ? ` (fallback from ${c.route.fallbackFrom})` : ''} · ${oneLine(c.route.reason, 80)}`
+    ? ` · ${c.route.purpose} · ${oneLine(c.route.reason, 100)}${c.route.fallbackFrom ? ` · fallback from ${c.route.fallbackFrom}` : ''}`
     : '';
   const lines = [`  model ${c.model}${route}`];
   for (const a of c.attempts) {
@@ -101,7 +101,7 @@ function modelAttemptDetail(a: ModelTry): string[] {
   const lines: string[] = [];
   const m = a.messages;
   const sent = m.conversationId
-    ? `messages 0–${Math.max(0, m.length - 1)} of ${m.conversationId} (${m.appended} new)${m.summaryUpTo !== undefined ? `, 1–${m.summaryUpTo - 1} as a summary` : ''}`
+    ? `${m.length === 1 ? 'message 0' : `messages 0–${m.length - 1}`} of ${m.conversationId} (${m.appended} new)${m.summaryUpTo !== undefined ? `, 1–${m.summaryUpTo - 1} as a summary` : ''}`
     : `${plural(m.inline ?? m.length, 'message')} inline`;
   const tools = a.tools.offered
     ? a.tools.offered.length
