@@ -35,6 +35,7 @@ import { annotateModelSpan, recordModelCall, recordModelFailure } from './metric
 import { startHeartbeat } from './heartbeat.ts';
 import type { DeltaPacing } from './live/delta-publisher.ts';
 import { runPublisher } from './live/run-publisher.ts';
+import { traceModelCalls } from './trace/record.ts';
 
 /** The adapters a worker serves, by provider id (`createModelAdapters`). */
 export type ModelAdapters = Partial<Record<ProviderId, ModelAdapter>>;
@@ -99,7 +100,8 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   const descriptorOf = (id: string) => providers.find((p) => p.id === id);
   const { pacer } = deps;
   const conversations = deps.conversations ?? createConversationCache();
-  return async function callModel(input: CallModelInput): Promise<ModelResponse> {
+  // One trace record per attempt (activities/trace/record.ts).
+  return traceModelCalls(deps.store, async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const startedAt = Date.now();
     const { runId, step } = input;
     const fence = fenceOf(Context.current().info);
@@ -265,7 +267,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       lease?.release();
       stopHeartbeat();
     }
-  };
+  });
 }
 
 type PaceLease = Extract<PaceGrant, { ok: true }>;

@@ -9,6 +9,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import type { RunStore } from './store/run-store.ts';
 import { byReference } from './tool-result-ref.ts';
 import { annotateToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
+import { nativeToolCall, traceToolCalls } from './trace/record.ts';
 
 /**
  * Runs one tool call. The workflow validated and authorized it already; both are done again
@@ -24,12 +25,14 @@ import { annotateToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
  */
 export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
   const registry = new Map(tools.map((t) => [t.contract.name, t]));
+  // One trace record per attempt (activities/trace/record.ts).
+  const traced = traceToolCalls(store, nativeToolCall(registry), execute);
   return async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
     // An unknown name came from outside the registry: keep it out of metric labels.
     const tool = registry.has(input.name) ? input.name : '(unknown)';
     const span = { tool, runId: input.runId, step: input.step, callId: input.callId };
     try {
-      const result = await execute(input);
+      const result = await traced(input);
       recordToolCall({ tool, outcome: 'ok' });
       annotateToolSpan({ ...span, outcome: 'ok' });
       return result;

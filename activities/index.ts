@@ -14,6 +14,7 @@ import { createResolvePrompt } from './resolve-prompt.ts';
 import { createRetrieveActivity } from './retrieval/retrieve-activity.ts';
 import type { Retriever } from '../core/retrieval.ts';
 import type { RunStore } from './store/run-store.ts';
+import { createReadTrace } from './trace/read.ts';
 
 export type { ModelAdapters } from './call-model.ts';
 
@@ -48,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     executeTool: createExecuteTool(deps.tools, deps.store),
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
     retrieve: createRetrieveActivity(deps.retriever),
+    readTrace: createReadTrace(deps.store),
     ...mcpActivities({ ...(deps.mcp ?? { pool: createMcpPool([]), blobs: noBlobs }), store: deps.store }),
   };
 }

@@ -52,6 +52,8 @@ import {
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
 import { readMcpInventory } from './mcp-inventory.ts';
+import { readRunTrace, type TraceOptions } from './trace.ts';
+import type { RunTrace } from '../core/trace.ts';
 import type { McpInventory } from '../core/mcp.ts';
 import { resultOfEndedRun } from './ended-result.ts';
 import type { RunResultOf, TaskResultOf, TypedOutputContract } from '../core/output-contract.ts';
@@ -144,6 +146,10 @@ export interface RunHandle<R = RunResult> {
   end(escalationId: string, by: ActorInput, reason: string): Promise<EscalationAck>;
   /** Every authorization and human decision so far, in order. */
   audit(): Promise<AuditEntry[]>;
+  /** Every attempt of every model and tool call, by step (`client/trace.ts`): read by a
+   * worker of the run's task queue, so with payload encryption only a client with the keys
+   * reads it. */
+  trace(opts?: TraceOptions): Promise<RunTrace>;
   /**
    * Follows the run live: its events from `opts.from` (model deltas, steps, tool calls,
    * decisions, the end), each once and in order, until the run ends. Resume after a
@@ -303,6 +309,7 @@ export function createBosunClient({
       end: (escalationId, by, reason) => resolve({ action: 'end', escalationId, by, reason }),
       audit: () => handle.query(auditQuery),
       events: (opts) => followRunEvents(client, runId, opts),
+      trace: (opts) => readRunTrace(client, runId, opts),
       cancel: async () => {
         // Temporal accepts a cancellation of a finished run silently; say it like it says an
         // Update or Signal to a finished run is refused.

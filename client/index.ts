@@ -19,6 +19,8 @@ export { runStats, type LatencySummary, type RunStats } from './stats.ts';
 export { NoWorkerAnsweredError } from './mcp-inventory.ts';
 export { followRunEvents, NoRunEventsError, type RunEventsOptions } from './run-events.ts';
 export type { RunEvent, RunEventType, EventsPage } from '../core/run-events.ts';
+export { TraceEncryptedError, type TraceOptions } from './trace.ts';
+export type { RunTrace, ModelAttempt, ToolAttempt, TraceOutcome } from '../core/trace.ts';
 export type { McpInventory, McpServerReport } from '../core/mcp.ts';
 export type {
   RunInput,

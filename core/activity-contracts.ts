@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { messageSchema } from './messages.ts';
 import { modelRefSchema, modelRequestSchema } from './model.ts';
 import { principalSchema } from './principal.ts';
+import { modelTierSchema, taskClassSchema } from './routing.ts';
 
 /** A conversation kept in the run store: the activity appends `append` at `storedLength`,
  * loads the whole conversation, and stores the model's answer after it. History carries only
@@ -20,6 +21,18 @@ export const promptPinSchema = z.object({
   label: z.string().optional(),
 });
 export type PromptPin = z.infer<typeof promptPinSchema>;
+
+/** Where routing sent a model call and why (`CallRecord`'s route facts), for the call's
+ * trace records. */
+export const callRouteSchema = z.object({
+  purpose: z.string(),
+  taskClass: taskClassSchema,
+  tier: modelTierSchema,
+  reason: z.string(),
+  fallbackFrom: z.string().optional(),
+  fallbackReason: z.string().optional(),
+});
+export type CallRoute = z.infer<typeof callRouteSchema>;
 
 /**
  * The argument of the `callModel` activity. Runs send `conversation` and `prompt` by
@@ -57,6 +70,9 @@ export const callModelInputSchema = z.object({
   /** Publish the answer's pieces to the run's live events as the provider streams them,
    * stamped with the run's model-call number `call` (`publishDeltas` signals, batched). */
   live: z.object({ call: z.number().int().positive() }).optional(),
+  /** The route, recorded in the call's trace; when absent the trace reader takes it from the
+   * run's `calls` query. */
+  route: callRouteSchema.optional(),
 });
 export type CallModelInput = z.infer<typeof callModelInputSchema>;
 

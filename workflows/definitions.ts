@@ -23,6 +23,7 @@ export const workflowNames = {
   agentRun: 'agentRun',
   completeTask: 'completeTask',
   mcpInventory: 'mcpInventory',
+  traceReader: 'traceReader',
 } as const;
 export const activityNames = { callModel: 'callModel', executeTool: 'executeTool' } as const;
 

@@ -2,3 +2,4 @@
 export { agentRun } from './agent-run.ts';
 export { completeTask } from './complete-task.ts';
 export { mcpInventory } from './mcp-inventory.ts';
+export { traceReader } from './trace-reader.ts';

@@ -20,6 +20,7 @@ import { annotateToolSpan, recordToolCall, toolOutcomeOf } from '../metrics.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import { listAllTools, McpUnavailableError, oneLine, type McpPool } from './pool.ts';
 import { mapMcpResult, type McpCallResult } from './result.ts';
+import { mcpToolCall, traceToolCalls } from '../trace/record.ts';
 
 /** The `_meta` key that carries a call's idempotency key (`runId:callId`, stable across
  * retries): servers that deduplicate can use it, the others ignore it. */
@@ -226,7 +227,8 @@ export function createMcpActivities(deps: { pool: McpPool; blobs: BlobStore; sto
     return ApplicationFailure.create({ type: 'tool_unavailable', message });
   }
 
-  return { listMcpTools, callMcpTool };
+  // One trace record per attempt (activities/trace/record.ts).
+  return { listMcpTools, callMcpTool: traceToolCalls(deps.store, mcpToolCall, callMcpTool) };
 }
 
 function denied(input: CallMcpToolInput, reason: string): ApplicationFailure {

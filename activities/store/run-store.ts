@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { messageTokensSchema, type MessageTokens } from '../../core/context.ts';
 import { messageSchema, type Message } from '../../core/messages.ts';
 import { stopReasonSchema, type StopReason } from '../../core/model.ts';
+import { traceRecordSchema, type StoredTraceRecord, type TraceRecord } from '../../core/trace.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { inTransaction, openSqlite } from './sqlite.ts';
 
@@ -120,6 +121,12 @@ export interface RunStore {
   putContent(key: string, content: string): Promise<void>;
   /** Throws `StoreDataMissingError` when nothing is stored under `key`. */
   getContent(key: string): Promise<string>;
+  /** Stores one trace record: one attempt of a model or tool call (`core/trace.ts`). The
+   * same attempt written again (a re-executed local activity) replaces its record in place. */
+  putTrace(record: TraceRecord): Promise<void>;
+  /** A run's trace records in write order: those after `after` (a record's `seq`), of one
+   * `step` when given, at most `limit`. Rows that no longer parse are skipped. */
+  readTrace(runId: string, opts: { step?: number; after?: number; limit: number }): Promise<StoredTraceRecord[]>;
   close(): void;
 }
 
@@ -160,6 +167,11 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
     CREATE TABLE IF NOT EXISTS message_writers (
       conversation TEXT NOT NULL, position INTEGER NOT NULL, call TEXT NOT NULL, scheduled_at INTEGER NOT NULL,
       stop TEXT, PRIMARY KEY (conversation, position)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS trace (
+      seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, step INTEGER NOT NULL, kind TEXT NOT NULL,
+      call TEXT NOT NULL, attempt INTEGER NOT NULL, body TEXT NOT NULL,
+      UNIQUE (run_id, kind, call, attempt));
+    CREATE INDEX IF NOT EXISTS trace_by_step ON trace (run_id, step);
   `);
   // Files from before write sequence numbers and stored token counts: their rows count as
   // write 0 (read by any reader starting from scratch) and are counted when first met.
@@ -243,6 +255,22 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
     'INSERT INTO contents (key, body) VALUES (?, ?) ON CONFLICT DO UPDATE SET body = excluded.body',
   );
   const selectContent = db.prepare('SELECT body FROM contents WHERE key = ?');
+  const insertTrace = db.prepare(
+    `INSERT INTO trace (run_id, step, kind, call, attempt, body) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, kind, call, attempt) DO UPDATE SET body = excluded.body, step = excluded.step`,
+  );
+  const selectTrace = db.prepare('SELECT seq, body FROM trace WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+  const selectTraceStep = db.prepare(
+    'SELECT seq, body FROM trace WHERE run_id = ? AND step = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
+  const parseTrace = (r: { seq: number; body: string }): StoredTraceRecord[] => {
+    try {
+      const parsed = traceRecordSchema.safeParse(JSON.parse(r.body));
+      return parsed.success ? [{ ...parsed.data, seq: r.seq }] : [];
+    } catch {
+      return [];
+    }
+  };
 
   return {
     async putMessages(conversationId, from, messages, fence, tokens) {
@@ -334,6 +362,15 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
       const row = selectContent.get(key) as { body: string } | undefined;
       if (!row) throw new StoreDataMissingError(`no content stored under ${key}`);
       return row.body;
+    },
+    async putTrace(record) {
+      insertTrace.run(record.runId, record.step, record.kind, record.call, record.attempt, JSON.stringify(record));
+    },
+    async readTrace(runId, { step, after = 0, limit }) {
+      const rows = (
+        step === undefined ? selectTrace.all(runId, after, limit) : selectTraceStep.all(runId, step, after, limit)
+      ) as { seq: number; body: string }[];
+      return rows.flatMap(parseTrace);
     },
     close: () => db.close(),
   };

@@ -24,6 +24,7 @@ export const commandNames = [
   'status',
   'result',
   'audit',
+  'trace',
   'cancel',
   'watch',
   'approvals',
@@ -78,6 +79,8 @@ export type Command =
   | { kind: 'status' | 'audit'; connection: ConnectOptions; runId: string; json: boolean }
   /** `timeoutMs`: give up waiting after this long (exit 3); wait as long as it takes without. */
   | { kind: 'result'; connection: ConnectOptions; runId: string; json: boolean; timeoutMs?: number }
+  /** `trace`: every attempt of every call, one step or all; `detail` adds the messages sent. */
+  | { kind: 'trace'; connection: ConnectOptions; runId: string; step?: number; detail: boolean; json: boolean }
   | { kind: 'cancel'; connection: ConnectOptions; runId: string }
   /** `from`: the first event offset (resume after a disconnect). */
   | { kind: 'watch'; connection: ConnectOptions; runId: string; json: boolean; from?: number }

@@ -29,6 +29,8 @@ export const flagOptions = {
   since: { type: 'string' },
   timeout: { type: 'string' },
   from: { type: 'string' },
+  step: { type: 'string' },
+  detail: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -62,6 +64,7 @@ export const allowedFlags: Record<CommandName, readonly Flag[]> = {
   status: ['json'],
   result: ['json', 'timeout'],
   audit: ['json'],
+  trace: ['step', 'detail', 'json'],
   cancel: [],
   watch: ['json', 'from'],
   approvals: ['limit', 'json'],

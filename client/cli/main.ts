@@ -21,6 +21,7 @@ import { runByIdJob } from './run-by-id.ts';
 import { runJob } from './runs.ts';
 import { statsJob } from './stats.ts';
 import { taskJob } from './tasks.ts';
+import { traceJob } from './trace.ts';
 import { commandUsage, usage } from './usage.ts';
 
 export interface CliDeps extends InputDeps {
@@ -65,6 +66,8 @@ async function prepare(cmd: Exclude<Command, { kind: 'help' }>, d: InputDeps): P
       return mcpJob(cmd);
     case 'watch':
       return watchJob(cmd);
+    case 'trace':
+      return traceJob(cmd);
   }
 }
 

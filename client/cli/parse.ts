@@ -12,6 +12,7 @@ import { parseRun } from './runs.ts';
 import { parseMcp } from './mcp.ts';
 import { parseWatch } from './watch.ts';
 import { parseStats } from './stats.ts';
+import { parseTrace } from './trace.ts';
 import { parseTask } from './tasks.ts';
 
 /** A parse result with the command it was for, when the command line got that far. */
@@ -73,6 +74,8 @@ function parseFor(args: CommandArgs): ParseResult {
       return parseMcp({ ...args, name });
     case 'watch':
       return parseWatch({ ...args, name });
+    case 'trace':
+      return parseTrace({ ...args, name });
   }
 }
 

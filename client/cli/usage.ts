@@ -64,6 +64,15 @@ const sections: { title?: string; entries: Entry[] }[] = [
         ],
       },
       { forms: [['audit <runId> [--json]']], about: ['every authorization and human decision of a run, in order'] },
+      {
+        forms: [['trace <runId> [--step N] [--detail] [--json]']],
+        about: [
+          'every attempt of every model call (model, route, prompt version,',
+          'tokens, cost, latency, outcome) and tool call (arguments,',
+          'authorization, approval, result) by step, read by a worker of the',
+          "run's task queue; --detail adds the messages each call was sent",
+        ],
+      },
       { forms: [['cancel <runId>']], about: ['cancel a run; it stops cleanly, outcome "stopped (cancelled)"'] },
       {
         forms: [['watch <runId> [--from offset] [--json]']],

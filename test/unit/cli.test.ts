@@ -589,6 +589,7 @@ function fakeClient(opts: FakeOptions = {}) {
         guard();
         for (const e of opts.events ?? []) if (e.offset >= (o?.from ?? 0)) yield e;
       },
+      trace: async () => ({ runId, steps: [], warnings: [] }),
       cancel: async () => {
         calls.cancel.push(runId);
         guard();
