@@ -42,13 +42,17 @@
  *   --tp-runs N         concurrent runs in it (default 200); --tp-steps N steps each (default 2);
  *                       --tp-rounds R batches per variant, in alternating order (default 2; the
  *                       figures are the medians)
- *   --only LIST         run only these sections: matrix,throughput,long (--only throughput
+ *   --only LIST         run only these sections: matrix,throughput,long,live (--only throughput
  *                       implies --throughput)
  *   --long-steps N      the long run's steps (default 500; 0 skips it) [BENCH_LONG_STEPS]
  *   --long-can-events E its continueAsNewAfterEvents (default 2000) [BENCH_LONG_CAN_EVENTS]
  *   --long-size SIZE    its tool output, 20b (default) or 5kb (the window fills: summaries)
  *   --stock-server      the dev server's stock dynamic config [BENCH_STOCK_SERVER=1]
- *   --full              everything: --peer --throughput, all default cases, the long run
+ *   --live              add the live section (bench/live.ts): history per step with streaming on
+ *                       and off over --live-steps steps (default 500), and time to first token
+ *                       through Bosun vs the OpenAI SDK directly, --ttft-runs each (default 7)
+ *                       [BENCH_LIVE=1]
+ *   --full              everything: --peer --throughput --live, all default cases, the long run
  * Examples: `npm run bench -- --peer --only matrix --cases 1x20b,50x5kb` (about 2 min),
  *           `npm run bench -- --peer --only throughput`, `npm run bench -- --only long`.
  */
@@ -68,6 +72,7 @@ import { benchCatalogModule } from './bench-handlers.ts';
 import { startChildWorker, type ChildWorker } from './child-worker.ts';
 import { benchModel } from './fake-model.ts';
 import { benchLongRun, type LongRun } from './long-run.ts';
+import { benchLive, type LiveBench } from './live.ts';
 import { runMatrix, type CaseResult } from './matrix.ts';
 import { bundlePeer, ensurePeerInstalled, peerDir } from './peer-install.ts';
 import { printReport } from './report.ts';
@@ -106,6 +111,9 @@ const { values: args } = parseArgs({
     'long-size': { type: 'string' },
     'stock-server': { type: 'boolean' },
     full: { type: 'boolean' },
+    live: { type: 'boolean' },
+    'live-steps': { type: 'string' },
+    'ttft-runs': { type: 'string' },
   },
 });
 const env = process.env;
@@ -137,9 +145,17 @@ const WARMUP = int(args.warmup ?? env.BENCH_WARMUP, 2, '--warmup', 0);
 const PEER = FULL || flag(args.peer, 'BENCH_PEER');
 const SECTIONS = new Set(list(args.only));
 for (const s of SECTIONS)
-  if (!['matrix', 'throughput', 'long'].includes(s)) throw new Error(`--only: unknown section "${s}"`);
-const section = (s: 'matrix' | 'throughput' | 'long') =>
-  SECTIONS.size > 0 ? SECTIONS.has(s) : s !== 'throughput' || FULL || flag(args.throughput, 'BENCH_THROUGHPUT');
+  if (!['matrix', 'throughput', 'long', 'live'].includes(s)) throw new Error(`--only: unknown section "${s}"`);
+const section = (s: 'matrix' | 'throughput' | 'long' | 'live') =>
+  SECTIONS.size > 0
+    ? SECTIONS.has(s)
+    : s === 'throughput'
+      ? FULL || flag(args.throughput, 'BENCH_THROUGHPUT')
+      : s === 'live'
+        ? FULL || flag(args.live, 'BENCH_LIVE')
+        : true;
+const LIVE_STEPS = int(args['live-steps'], 500, '--live-steps');
+const TTFT_RUNS = int(args['ttft-runs'], 7, '--ttft-runs');
 const VARIANTS = list(args.variants).length
   ? (list(args.variants) as VariantName[])
   : ([...(['bosun', 'floor', 'in-process'] as const), ...(PEER ? (['peer'] as const) : [])] as VariantName[]);
@@ -233,7 +249,7 @@ const wallStart = performance.now();
 try {
   if (usesPeer) ensurePeerInstalled(log);
   log(
-    `sections: ${['matrix', 'throughput', 'long'].filter((x) => section(x as 'matrix')).join(', ')}; ` +
+    `sections: ${['matrix', 'throughput', 'long', 'live'].filter((x) => section(x as 'matrix')).join(', ')}; ` +
       `variants: ${VARIANTS.join(', ')}; cases: ${CASES.map(caseLabel).join(', ')}; ` +
       `${WARMUP} warm-up + ${RUNS} measured runs; load ${load().join(' ')}`,
   );
@@ -320,7 +336,23 @@ try {
     log(`long run done in ${formatMs(long.wallMs)}, ${long.runs} runs`);
   }
 
+  // Live runs.
+  let live: LiveBench | undefined;
+  if (section('live')) {
+    live = await benchLive({
+      client: setup.client,
+      steps: LIVE_STEPS,
+      ttftRuns: TTFT_RUNS,
+      log,
+      startBosun: async (liveFake) => {
+        const { worker, taskQueue } = await startVariant(setup, 'bosun', liveFake);
+        return { worker, bosun: createBosunClient({ client: setup.client, taskQueue }) };
+      },
+    });
+  }
+
   printReport({
+    live,
     matrix,
     throughput,
     long,

@@ -4,6 +4,7 @@
  */
 import { historyAtStep } from './history.ts';
 import type { LongRun } from './long-run.ts';
+import { liveLines, type LiveBench } from './live.ts';
 import type { CaseResult } from './matrix.ts';
 import { formatBytes, formatMs, mean, median, percentile, ratio, round } from './stats.ts';
 import type { ThroughputResult } from './throughput.ts';
@@ -14,6 +15,7 @@ export interface Report {
   throughput: ThroughputResult[];
   long: LongRun | undefined;
   longLoad: string[];
+  live?: LiveBench;
   options: { runs: number; warmup: number; serverConfig: string; longCanEvents: number; longProbeStep: number };
   wallMs: number;
 }
@@ -296,10 +298,15 @@ export function printReport(rep: Report): void {
           longRunSummarizerCalls: long.summarizerCalls,
         }
       : {}),
+    ...(rep.live ? { live: rep.live } : {}),
     runs: options.runs,
     warmup: options.warmup,
     serverConfig: options.serverConfig,
     wallMs: Math.round(rep.wallMs),
   };
+  if (rep.live) {
+    out('');
+    for (const l of liveLines(rep.live)) out(l);
+  }
   console.log(JSON.stringify(summary));
 }

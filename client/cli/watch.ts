@@ -45,7 +45,7 @@ export function watchJob(cmd: CommandOf<'watch'>): Job {
  */
 export function createWatchRenderer(write: (text: string) => void): (e: RunEvent) => void {
   /** The call and attempt whose text is being written, if a line is open. */
-  let streaming: { call: number; attempt: number } | undefined;
+  let streaming: { call: number; attempt: number; text: string } | undefined;
   const attempts = new Map<number, number>();
   const endLine = () => {
     if (streaming) write('\n');
@@ -73,17 +73,21 @@ export function createWatchRenderer(write: (text: string) => void): (e: RunEvent
         if (!streaming || streaming.call !== e.call || streaming.attempt !== e.attempt) {
           endLine();
           write('  │ ');
-          streaming = { call: e.call, attempt: e.attempt };
+          streaming = { call: e.call, attempt: e.attempt, text: '' };
         }
         if (e.text) write(e.text.replaceAll('\n', '\n  │ '));
+        streaming.text += e.text ?? '';
         for (const t of e.toolCalls ?? []) write(`${t.name ? `[${t.name}] ` : ''}${t.args}`);
         return;
       }
       case 'model_finished': {
-        const streamed = streaming?.call === e.call;
+        const streamed = streaming?.call === e.call && (e.attempt === undefined || streaming.attempt === e.attempt);
         const tokens = `${e.inputTokens} in / ${e.outputTokens} out`;
         const cost = e.costUsd === null ? 'unpriced' : `$${e.costUsd.toFixed(6)}`;
         const attempt = e.attempt && e.attempt > 1 ? ` · attempt ${e.attempt}` : '';
+        // The last pieces are not streamed (the call's result carries them): finish the text.
+        if (streamed && e.text?.startsWith(streaming!.text))
+          write(e.text.slice(streaming!.text.length).replaceAll('\n', '\n  │ '));
         endLine();
         if (e.outcome !== 'ok') return line(`  ✗ ${e.model} ${e.outcome}${e.text ? `: ${oneLine(e.text, LINE)}` : ''}`);
         // Not streamed (a fast answer, or streaming off): the answer is shown whole here.

@@ -3,7 +3,7 @@ import type { FakeReply } from '../../testing/index.ts';
 /**
  * A recorded conversation for the example task (`client/example-agent.ts`), replayed by the
  * demo's fake provider (`fake-provider.ts`) when no real provider is configured. Small
- * delays make progress visible.
+ * delays make progress visible; the answer streams.
  */
 export const refundDemoScript: FakeReply[] = [
   {
@@ -24,13 +24,11 @@ export const refundDemoScript: FakeReply[] = [
     },
   },
   {
-    kind: 'delay',
-    ms: 400,
-    then: {
-      kind: 'text',
-      text:
-        'They get back $33.12: 2 × $18.40 = $36.80 for the two opened mugs, less the 10% restocking fee ' +
-        'for opened items ($3.68). Shipping is not refunded. (Source: refunds)',
-    },
+    kind: 'text',
+    text:
+      'They get back $33.12: 2 × $18.40 = $36.80 for the two opened mugs, less the 10% restocking fee ' +
+      'for opened items ($3.68). Shipping is not refunded. (Source: refunds)',
+    // Streamed at a pace a reader can follow, as a real model writes (`npm start` shows it).
+    stream: { firstChunkDelayMs: 400, chunkChars: 6, chunkDelayMs: 40 },
   },
 ];

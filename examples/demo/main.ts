@@ -234,6 +234,8 @@ async function followRun(
   let tokens = { input: 0, output: 0 };
   let open = false;
   let streamed = false;
+  /** The text streamed so far of the call being written. */
+  let written = '';
   const endLine = () => {
     if (open) process.stdout.write('\n');
     open = false;
@@ -251,10 +253,15 @@ async function followRun(
         if (!e.text) break;
         if (!open) process.stdout.write('[bosun] … ');
         process.stdout.write(e.text.replaceAll('\n', '\n[bosun] … '));
+        written += e.text;
         open = true;
         streamed = true;
         break;
       case 'model_finished':
+        // The last pieces are not streamed (the call's result carries them): finish the line.
+        if (open && e.text?.startsWith(written))
+          process.stdout.write(e.text.slice(written.length).replaceAll('\n', '\n[bosun] … '));
+        written = '';
         tokens = { input: tokens.input + e.inputTokens, output: tokens.output + e.outputTokens };
         if (e.outcome !== 'ok') line(`step ${e.step}: ${e.model} failed (${e.outcome})`);
         else if (e.toolCalls?.length) line(`step ${e.step}: model asked for ${e.toolCalls.join(', ')}`);

@@ -109,7 +109,11 @@ describe('npm start (examples/demo/main.ts)', () => {
       expect(code).toBe(0);
       expect(demo.out()).toContain(`[bosun] Temporal dev server at 127.0.0.1:${port} `);
       expect(demo.out()).toContain(`[bosun] Temporal UI: http://127.0.0.1:${uiPort}`);
-      expect(demo.out()).toContain('[bosun] ANSWER:\n\nThey get back $33.12');
+      // The answer streams: written piece by piece on one line as the model produces it.
+      expect(demo.out()).toContain(
+        '[bosun] … They get back $33.12: 2 × $18.40 = $36.80 for the two opened mugs, less the 10% restocking fee',
+      );
+      expect(demo.out()).toContain('[bosun] ANSWER (shown above as it streamed)');
       // Quiet by default: no runtime INFO lines, no stack traces.
       expect(demo.out()).not.toMatch(/\bINFO\b|\n\s+at /);
     } finally {

@@ -3,8 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../core/run-events.ts';
-import { startFakeOpenAI } from '../kit/index.ts';
-import { fakeConfig, openaiModel, testAgent, uniqueName, useHarness, withWorker } from '../helpers/harness.ts';
+import { createBosunClient } from '../../client/client.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeReply } from '../kit/index.ts';
+import {
+  anthropicModel,
+  fakeConfig,
+  openaiModel,
+  testAgent,
+  uniqueName,
+  useHarness,
+  withWorker,
+} from '../helpers/harness.ts';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 const h = useHarness();
 
@@ -139,4 +149,137 @@ describe('live run events', () => {
       await fake.close();
     }
   });
+});
+
+const deltasOf = (events: RunEvent[], attempt: number) =>
+  events
+    .filter((e): e is Extract<RunEvent, { type: 'model_delta' }> => e.type === 'model_delta' && e.attempt === attempt)
+    .map((e) => e.text ?? '')
+    .join('');
+
+describe('streamed answers', () => {
+  it("a worker SIGKILLed mid-stream: the follower sees attempt 1 superseded, attempt 2 complete, and the answer is attempt 2's", async () => {
+    const FIRST = 'Attempt one starts to explain the refund, slowly, word by word, and never gets to finish it.';
+    const SECOND = 'Attempt two: your refund of $33.12 is on its way.';
+    let killNow!: () => void;
+    const firstStreaming = new Promise<void>((r) => (killNow = r));
+    const fake = await startFakeOpenAI({
+      handler: (_req, i): FakeReply =>
+        i === 0
+          ? { kind: 'text', text: FIRST, stream: { chunkChars: 4, chunkDelayMs: 100 } }
+          : { kind: 'text', text: SECOND, stream: { chunkChars: 4, firstChunkDelayMs: 200, chunkDelayMs: 40 } },
+    });
+    const taskQueue = uniqueName('live-kill');
+    const env = { BOSUN_TASK_QUEUE: taskQueue, OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'sk-test-live' };
+    const first = await startWorkerProcess(h, env);
+    let second: WorkerProcess | undefined;
+    try {
+      const bosun = createBosunClient({ client: h.temporal, taskQueue });
+      const run = await bosun.start({ agent: testAgent(openaiModel), task: 'refund?', runId: uniqueName('live-kill') });
+      const seen: RunEvent[] = [];
+      const following = (async () => {
+        for await (const e of run.events()) {
+          seen.push(e);
+          if (e.type === 'model_delta' && e.attempt === 1) killNow();
+        }
+      })();
+      await firstStreaming;
+      await first.kill('SIGKILL');
+      second = await startWorkerProcess(h, env);
+      const result = await run.result();
+      await following;
+
+      expect(result.outcome).toMatchObject({ kind: 'answer', text: SECOND });
+      const attempt1 = deltasOf(seen, 1);
+      const attempt2 = deltasOf(seen, 2);
+      expect(attempt1.length).toBeGreaterThan(0);
+      expect(FIRST.startsWith(attempt1)).toBe(true);
+      expect(attempt1).not.toBe(FIRST);
+      expect(attempt2.length).toBeGreaterThan(0);
+      expect(SECOND.startsWith(attempt2)).toBe(true);
+      // Every delta of attempt 1 comes before any of attempt 2: superseded, not interleaved.
+      const lastOf1 = seen.findLastIndex((e) => e.type === 'model_delta' && e.attempt === 1);
+      const firstOf2 = seen.findIndex((e) => e.type === 'model_delta' && e.attempt === 2);
+      expect(lastOf1).toBeLessThan(firstOf2);
+      expect(seen.find((e) => e.type === 'model_finished')).toMatchObject({ attempt: 2, outcome: 'ok', text: SECOND });
+      expect(seen.at(-1)).toMatchObject({ type: 'run_ended', outcome: 'answer', text: SECOND });
+      expect(seen.map((e) => e.offset)).toEqual(seen.map((_, i) => i));
+    } finally {
+      await first.kill('SIGKILL');
+      await second?.kill('SIGTERM');
+      await fake.close();
+    }
+  });
+
+  it('a follower that disconnects mid-stream and resumes from its offset misses nothing and sees nothing twice', async () => {
+    const ANSWER = 'A streamed answer, long enough to arrive in several batches while the follower comes and goes.';
+    const fake = await startFakeOpenAI({
+      handler: () => ({ kind: 'text', text: ANSWER, stream: { chunkChars: 3, chunkDelayMs: 40 } }),
+    });
+    try {
+      await withWorker(h, fakeConfig({ openai: fake }), async ({ bosun }) => {
+        const run = await bosun.start({
+          agent: testAgent(openaiModel),
+          task: 'talk',
+          runId: uniqueName('live-resume'),
+        });
+        const before = await collect(run.events(), (e) => e.type === 'model_delta');
+        // Disconnected for a while: more batches arrive meanwhile.
+        await new Promise((r) => setTimeout(r, 800));
+        const after = await collect(run.events({ from: before.at(-1)!.offset + 1 }));
+        const whole = await collect(run.events());
+        expect([...before, ...after]).toEqual(whole);
+        expect(whole.filter((e) => e.type === 'model_delta').length).toBeGreaterThan(1);
+        expect(ANSWER.startsWith(deltasOf(whole, 1))).toBe(true);
+        expect(whole.at(-1)).toMatchObject({ type: 'run_ended', text: ANSWER });
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  for (const wire of ['openai', 'anthropic'] as const) {
+    it(`a stream error event mid-answer (${wire}) is typed and retried; the partial answer is never taken`, async () => {
+      const fake = await (wire === 'openai' ? startFakeOpenAI : startFakeAnthropic)({
+        handler: (_req, i): FakeReply =>
+          i === 0
+            ? {
+                kind: 'text',
+                text: 'This answer breaks off',
+                stream: { chunkChars: 4, chunkDelayMs: 60, fault: { kind: 'error', afterChunks: 4 } },
+              }
+            : { kind: 'text', text: 'The whole answer.', stream: { chunkChars: 4, chunkDelayMs: 10 } },
+      });
+      try {
+        await withWorker(h, fakeConfig({ [wire]: fake }), async ({ bosun, temporal }) => {
+          const model = wire === 'openai' ? openaiModel : anthropicModel;
+          const run = await bosun.start({
+            agent: testAgent(model),
+            task: 'talk',
+            runId: uniqueName(`live-err-${wire}`),
+          });
+          const seen = await collect(run.events());
+          const result = await run.result();
+          expect(result.outcome).toMatchObject({ kind: 'answer', text: 'The whole answer.' });
+          expect(fake.requests).toHaveLength(2);
+          // Attempt 1 streamed part of its answer before the error event; the run did not take it.
+          const partial = deltasOf(seen, 1);
+          expect(partial.length).toBeGreaterThan(0);
+          expect('This answer breaks off'.startsWith(partial)).toBe(true);
+          expect(seen.find((e) => e.type === 'model_finished')).toMatchObject({
+            attempt: 2,
+            text: 'The whole answer.',
+          });
+          const history = await temporal.workflow.getHandle(run.runId).fetchHistory();
+          const started = (history.events ?? []).find((e) => e.activityTaskStartedEventAttributes)!;
+          expect(started.activityTaskStartedEventAttributes!.attempt).toBe(2);
+          expect(started.activityTaskStartedEventAttributes!.lastFailure?.applicationFailureInfo?.type).toBe(
+            'provider_unavailable',
+          );
+        });
+      } finally {
+        await fake.close();
+      }
+    });
+  }
 });

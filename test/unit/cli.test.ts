@@ -2161,7 +2161,7 @@ describe('watch', () => {
     { type: 'model_started', call: 1, model: 'openai/gpt-4.1', purpose: 'step', offset: 2, at, step: 1 },
     { type: 'model_delta', call: 1, attempt: 1, text: 'Your ord', offset: 3, at, step: 1 },
     { type: 'model_delta', call: 1, attempt: 2, text: 'Your order ', offset: 4, at, step: 1 },
-    { type: 'model_delta', call: 1, attempt: 2, text: 'shipped.', offset: 5, at, step: 1 },
+    { type: 'model_delta', call: 1, attempt: 2, text: 'ship', offset: 5, at, step: 1 },
     {
       type: 'model_finished',
       call: 1,
@@ -2188,6 +2188,7 @@ describe('watch', () => {
     expect(written).toContain('run started · agent support');
     expect(written).toContain('│ Your ord\n');
     expect(written).toContain("↻ attempt 2 of call 1 (attempt 1's partial answer superseded)");
+    // The tail the stream did not carry comes from model_finished.
     expect(written).toContain('│ Your order shipped.\n');
     expect(written).toContain('✓ 120 in / 5 out · $0.000280 · 412 ms · attempt 2');
     expect(written.trimEnd().endsWith('run ended: answer\nYour order shipped.')).toBe(true);
