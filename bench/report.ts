@@ -220,12 +220,14 @@ export function printReport(rep: Report): void {
       ok: (x: number) => x <= 1.2,
     },
   ];
-  out('Issue 13 goals (ratios; - = not measured in this run)');
-  for (const g of goals)
-    out(
-      `  ${g.what.padEnd(64)}${pad(g.v === null ? '-' : g.v.toFixed(2), 7)}  goal ${g.goal.padEnd(12)}${g.v === null ? '' : g.ok(g.v) ? 'met' : 'NOT met'}`,
-    );
-  out('');
+  if (goals.some((g) => g.v !== null)) {
+    out('Issue 13 goals (ratios; - = not measured in this run)');
+    for (const g of goals)
+      out(
+        `  ${g.what.padEnd(64)}${pad(g.v === null ? '-' : g.v.toFixed(2), 7)}  goal ${g.goal.padEnd(12)}${g.v === null ? '' : g.ok(g.v) ? 'met' : 'NOT met'}`,
+      );
+    out('');
+  }
 
   // The figures the bench printed before the matrix, from the largest 20 B case.
   const ref = n20 ? `${n20}x20b` : undefined;

@@ -98,13 +98,12 @@ export type RunEventType = RunEvent['type'];
 /** The signal's name (in history: public API). */
 export const PUBLISH_DELTAS_SIGNAL = 'publishDeltas';
 
-/** The argument of the `publishDeltas` signal the `callModel` activity sends. `publisher`
- * and `seq` make a resent batch harmless (a batch is applied once). */
+/** The argument of the `publishDeltas` signal the `callModel` activity sends: the model
+ * call, the activity attempt publishing, and the batch's number within that attempt, so a
+ * resent batch is applied once. Kept small: each batch is an event in the run's history. */
 export const publishDeltasInputSchema = z.object({
   call: z.number().int().positive(),
-  step: z.number().int().positive(),
   attempt: z.number().int().positive(),
-  publisher: z.string().min(1),
   seq: z.number().int().positive(),
   text: z.string().optional(),
   toolCalls: z.array(deltaToolCallSchema).optional(),

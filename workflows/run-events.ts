@@ -28,8 +28,8 @@ interface OpenCall {
   step: number;
   /** Highest activity attempt seen: deltas of older attempts are superseded. */
   attempt: number;
-  /** Last batch applied per publisher (activity attempt), so a resent batch is a no-op. */
-  seqs: Map<string, number>;
+  /** Last batch applied per attempt, so a resent batch is a no-op. */
+  seqs: Map<number, number>;
 }
 
 /**
@@ -68,8 +68,8 @@ export function createRunEvents(opts: { mark?: EventLogMark; step: () => number 
     const d = parsed.data;
     // Late batches of a call that has ended, or of an attempt a retry superseded, are dropped.
     if (!open || d.call !== open.call || d.attempt < open.attempt) return;
-    if ((open.seqs.get(d.publisher) ?? 0) >= d.seq) return;
-    open.seqs.set(d.publisher, d.seq);
+    if ((open.seqs.get(d.attempt) ?? 0) >= d.seq) return;
+    open.seqs.set(d.attempt, d.seq);
     open.attempt = d.attempt;
     append(
       {
@@ -79,7 +79,7 @@ export function createRunEvents(opts: { mark?: EventLogMark; step: () => number 
         ...(d.text ? { text: d.text } : {}),
         ...(d.toolCalls?.length ? { toolCalls: d.toolCalls } : {}),
       },
-      d.step,
+      open.step,
     );
   });
 

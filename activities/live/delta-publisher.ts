@@ -26,9 +26,7 @@ type ToolPiece = NonNullable<PublishDeltasInput['toolCalls']>[number];
  */
 export function createDeltaPublisher(opts: {
   call: number;
-  step: number;
   attempt: number;
-  publisher: string;
   pacing?: DeltaPacing;
   send: (batch: PublishDeltasInput) => Promise<void>;
   onError?: (err: unknown) => void;
@@ -50,9 +48,7 @@ export function createDeltaPublisher(opts: {
     if (closed || (!text && tools.size === 0)) return;
     const batch: PublishDeltasInput = {
       call: opts.call,
-      step: opts.step,
       attempt: opts.attempt,
-      publisher: opts.publisher,
       seq: ++seq,
       ...(text ? { text } : {}),
       ...(tools.size ? { toolCalls: [...tools.values()] } : {}),

@@ -23,9 +23,7 @@ export function runPublisher(input: CallModelInput, ctx: Context, pacing?: Delta
   const handle = client.workflow.getHandle(run.workflowId, run.runId);
   return createDeltaPublisher({
     call: input.live.call,
-    step: input.step,
     attempt: info.attempt,
-    publisher: `${info.activityId}#${info.attempt}`,
     ...(pacing ? { pacing } : {}),
     send: (batch) => handle.signal<[PublishDeltasInput]>(PUBLISH_DELTAS_SIGNAL, batch),
     onError: (err) =>

@@ -9,9 +9,7 @@ describe('delta publisher', () => {
   const setup = (send = vi.fn(async (_b: PublishDeltasInput) => {})) => {
     const publisher = createDeltaPublisher({
       call: 3,
-      step: 2,
       attempt: 1,
-      publisher: '7#1',
       pacing: { intervalMs: 200, firstAfterMs: 100 },
       send,
       now: () => Date.now(),
@@ -41,12 +39,10 @@ describe('delta publisher', () => {
     await publisher.close();
     // The second batch is due 200 ms after the first (at 300): both later pieces are in it.
     expect(send.mock.calls.map(([b]) => b)).toEqual([
-      { call: 3, step: 2, attempt: 1, publisher: '7#1', seq: 1, text: 'Hel' },
+      { call: 3, attempt: 1, seq: 1, text: 'Hel' },
       {
         call: 3,
-        step: 2,
         attempt: 1,
-        publisher: '7#1',
         seq: 2,
         text: 'lo',
         toolCalls: [{ index: 0, id: 'c1', name: 'lookup_order', args: '{"orderId":"ord_1"}' }],
@@ -61,9 +57,7 @@ describe('delta publisher', () => {
     });
     const publisher = createDeltaPublisher({
       call: 1,
-      step: 1,
       attempt: 2,
-      publisher: 'p',
       pacing: { intervalMs: 200, firstAfterMs: 0 },
       send,
       onError: (e) => errors.push(e),
