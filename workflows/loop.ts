@@ -141,7 +141,7 @@ export function finish(loop: Loop, ended: RunOutcome): RunResult {
     type: 'run_ended',
     outcome: outcome.kind,
     ...(text ? { text: text.text, ...(text.cut ? { cut: true } : {}) } : {}),
-    ...(run.endReason ? { reason: run.endReason } : {}),
+    ...(outcome.kind !== 'answer' && run.endReason ? { reason: run.endReason } : {}),
   });
   recordRunEnd({
     agent: run.agent.name,

@@ -172,6 +172,17 @@ describe('the bosun CLI against a real dev server', () => {
     expect(status.stdout).toMatch(
       new RegExp(`^run ${runId} \\(agent support-example\\)\\nphase: completed, step 1 of \\d+, outcome: answer`),
     );
+
+    // The run's events, replayed from its log after the end: as text and as NDJSON.
+    const watched = await bosun('watch', runId);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(
+      /^run started · agent support-example\nstep 1\n {2}openai\/gpt-unpriced-9 · step \(call 1\)\n {2}│ Hello back\.\n {2}✓ \d+ in \/ \d+ out · unpriced/,
+    );
+    expect(watched.stdout.trimEnd().endsWith('run ended: answer\nHello back.')).toBe(true);
+    const lines = (await bosun('watch', runId, '--json', '--from', '2')).stdout.trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { offset: number }).offset)[0]).toBe(2);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'run_ended', outcome: 'answer', text: 'Hello back.' });
   });
 
   it('task --wait runs a single call of a task class', async () => {
