@@ -52,6 +52,8 @@ try {
           connection,
           taskQueue: config.taskQueue,
           workflowBundle: { codePath: config.bundlePath },
+          // As short as the Bosun worker's (worker/create-worker.ts): history is compared.
+          buildId: 'floor-0123456789abcdef',
           activities: {
             floorModel: async (input) => {
               const id = Context.current().info.workflowExecution?.workflowId ?? '';

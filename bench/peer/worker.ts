@@ -28,6 +28,8 @@ try {
     taskQueue: config.taskQueue,
     plugins: [new AiSdkPlugin({ modelProvider: modelProvider(config.baseURL) })],
     workflowBundle: { codePath: config.bundlePath },
+    // As short as the Bosun worker's (worker/create-worker.ts): history is compared.
+    buildId: 'peer-0123456789abcdef',
     activities: peerActivities,
   });
   await serveParent(worker);
