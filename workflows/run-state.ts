@@ -28,8 +28,9 @@ const CARRY_CALLS = 20;
 /** Call records in a run's result: the most recent (the result is one payload in history). */
 const RESULT_CALLS = 20;
 const CARRY_AUDIT = 50;
-/** Distinct tool calls remembered for loop detection. */
-const KEEP_CALL_KEYS = 200;
+/** Distinct tool calls carried across continue-as-new for loop detection, the most recent
+ * (the carried state is written twice into history at each continuation). */
+const CARRY_CALL_KEYS = 50;
 /** Tool results kept for the result and approvers (and carried), each cut short. */
 const KEEP_TOOL_RESULTS = 20;
 const CARRY_TOOL_RESULTS = 5;
@@ -170,7 +171,7 @@ export function carry(run: RunState, desk: HumanDesk): CarriedState {
     conversation: run.conv.state(),
     prompt: run.prompt!,
     ...(run.tools ? { tools: run.tools } : {}),
-    identicalCalls: [...run.identicalCalls].slice(-KEEP_CALL_KEYS),
+    identicalCalls: [...run.identicalCalls].slice(-CARRY_CALL_KEYS),
     budgetLowEscalated: run.budgetLowEscalated,
     ...(run.validation ? { validation: run.validation } : {}),
     ...(run.retrieved ? { retrieved: run.retrieved } : {}),

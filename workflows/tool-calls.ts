@@ -8,7 +8,7 @@ import {
   type PriorEffects,
   type ToolContract,
 } from '../tools/index.ts';
-import { canonicalJson } from '../tools/fingerprint.ts';
+import { canonicalJson, sha256Hex } from '../tools/fingerprint.ts';
 import { clip } from '../core/run-events.ts';
 import { catalog } from './catalog.ts';
 import { mcpContract, toolActivity } from './mcp-tools.ts';
@@ -67,6 +67,13 @@ export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCa
   };
 }
 
+/** What makes two tool calls identical, for loop detection: the tool and its arguments —
+ * long arguments by their hash, so the keys a run remembers (and carries) stay small. */
+function callKey(name: string, input: unknown): string {
+  const args = canonicalJson(input);
+  return `${name}:${args.length > 64 ? `#${sha256Hex(args).slice(0, 16)}` : args}`;
+}
+
 const errorResult = (call: ToolCall, content: string): ToolResult => ({
   callId: call.id,
   name: call.name,
@@ -99,7 +106,7 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
     desk.record({ event: 'invalid_arguments', tool: call.name, callId: call.id, by: 'policy', reason: check.message });
     return answer(check.message);
   }
-  const loop = loopStop(run, call.name, `${call.name}:${canonicalJson(check.value)}`);
+  const loop = loopStop(run, call.name, callKey(call.name, check.value));
   if (loop) {
     desk.record({
       event: 'loop_detected',
