@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import type { z } from 'zod';
 import { DecisionRejectedError, RunAlreadyExistsError, RunInputError } from '../client/errors.ts';
 import { NoRunEventsError } from '../client/run-events.ts';
@@ -74,7 +74,24 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError(422, 'decision_refused', err.reason, { issues: issuesInReason(err.reason) });
   if (err instanceof WorkflowNotFoundError) return notFound(err.workflowId ?? '');
   if (err instanceof NoRunEventsError) return new ApiError(409, 'no_events', err.message);
+  if (err instanceof ServiceError) return temporalError(err);
   return new ApiError(500, 'internal', 'the server failed to handle the request; see its log');
+}
+
+const grpc = { invalidArgument: 3, deadlineExceeded: 4, unavailable: 14 } as const;
+
+/** Temporal could not be reached (503), or refused what the API asked (502: most often a
+ * namespace without Bosun's search attributes, which `npm run register-search-attributes`
+ * adds). The details name no payloads: they are Temporal's own words about the request. */
+function temporalError(err: ServiceError): ApiError {
+  const cause = err.cause as { code?: unknown; details?: unknown } | undefined;
+  if (cause?.code === grpc.unavailable || cause?.code === grpc.deadlineExceeded)
+    return new ApiError(503, 'temporal_unavailable', 'Temporal is not reachable right now; try again shortly', {
+      headers: { 'retry-after': '5' },
+    });
+  const details = typeof cause?.details === 'string' ? cause.details : '';
+  const hint = /search attribute/i.test(details) ? ' (register them: npm run register-search-attributes)' : '';
+  return new ApiError(502, 'temporal_error', `${err.message}${details ? `: ${details}` : ''}${hint}`);
 }
 
 /**
