@@ -16,41 +16,46 @@ const main = document.getElementById('main');
 const who = document.getElementById('who');
 const nav = document.getElementById('nav');
 
-/** What the server says about itself (Temporal UI address, namespace, dev tokens). */
-let serverConfig = {};
+/** The signed-in person (`/me`) and the API as they call it; both unset when signed out. */
 let me;
 let api;
+/** Why the sign-in page is shown (a refused token, a session that ended), once. */
+let signInMessage;
+
+const connect = (token) =>
+  createApi(token, {
+    // A token that expires while the console is open: back to sign-in, saying why.
+    onUnauthorized: (err) => signOut(`Signed out: ${err.message}`),
+  });
 
 function signOut(message) {
   session.signOut();
   me = undefined;
   api = undefined;
-  if (message) sessionStorage.setItem('bosun.console.signed-out', message);
-  location.hash = '#/sign-in';
-  void route();
+  signInMessage = message;
+  if (location.hash === '#/sign-in') void route();
+  else location.hash = '#/sign-in';
 }
 
-async function loadServerConfig() {
+/** Signs in with `token` if the API accepts it; otherwise leaves a message saying why not. */
+async function trySignIn(token, refusal) {
   try {
-    const res = await fetch('/api/v1/console/config');
-    if (res.ok) serverConfig = await res.json();
-  } catch {
-    // an older server: no config, no dev tokens
+    const who = await createApi(token).me();
+    session.signIn(token);
+    me = who;
+    api = connect(token);
+    return true;
+  } catch (err) {
+    if (err.status === 401) session.signOut();
+    signInMessage = `${refusal}${err.message}`;
+    return false;
   }
 }
 
 async function ensureSignedIn() {
-  const token = session.token();
-  if (!token) return false;
   if (api && me) return true;
-  api = createApi(token, { onUnauthorized: (err) => signOut(`Signed out: ${err.message}`) });
-  try {
-    me = await api.me();
-    return true;
-  } catch (err) {
-    if (err.status !== 401) signOut(`Signed out: ${err.message}`);
-    return false;
-  }
+  const token = session.token();
+  return token ? trySignIn(token, 'Signed out: ') : false;
 }
 
 function showWho() {
@@ -60,7 +65,7 @@ function showWho() {
     who,
     h(
       'span',
-      { 'aria-label': 'Signed in as' },
+      { id: 'signed-in-as', title: 'Signed in as' },
       `${me.user} · ${me.tenant}${me.groups?.length ? ` · ${me.groups.join(', ')}` : ''}`,
     ),
     ' ',
@@ -71,26 +76,20 @@ function showWho() {
 async function route() {
   const hash = location.hash || '#/inbox';
   const [path, query = ''] = hash.slice(1).split('?');
-  if (!(await ensureSignedIn())) {
-    showWho();
-    const message = sessionStorage.getItem('bosun.console.signed-out') ?? undefined;
-    sessionStorage.removeItem('bosun.console.signed-out');
-    replace(
-      main,
-      signInView({
-        message,
-        devTokens: serverConfig.devTokens ?? [],
-        onSignedIn: (token, who) => {
-          session.signIn(token);
-          me = who;
-          api = createApi(token, { onUnauthorized: (err) => signOut(`Signed out: ${err.message}`) });
-          location.hash = '#/inbox';
-          void route();
-        },
-      }),
-    );
-    document.title = 'Sign in · Bosun console';
-    return;
+  // A sign-in link (`#/sign-in?token=…`, which `npm start` prints for development users):
+  // the token is taken out of the address at once, so it stays in neither history nor view.
+  const linked = path === '/sign-in' ? new URLSearchParams(query).get('token') : null;
+  if (linked) {
+    history.replaceState(null, '', '#/sign-in');
+    if (await trySignIn(linked, 'That sign-in link was refused: ')) {
+      history.replaceState(null, '', '#/inbox');
+      return route();
+    }
+  }
+  if (!(await ensureSignedIn())) return showSignIn();
+  if (path === '/sign-in') {
+    history.replaceState(null, '', '#/inbox');
+    return route();
   }
   showWho();
   for (const a of nav.querySelectorAll('a'))
@@ -98,7 +97,7 @@ async function route() {
   const run = /^\/runs\/(.+)$/.exec(path);
   if (run) {
     const runId = decodeURIComponent(run[1]);
-    replace(main, runPage({ api, runId, config: serverConfig }).element);
+    replace(main, runPage({ api, runId }).element);
     document.title = `Run ${runId} · Bosun console`;
   } else if (path === '/runs') {
     replace(main, runsList({ api, params: new URLSearchParams(query) }).element);
@@ -110,6 +109,24 @@ async function route() {
   main.focus();
 }
 
+function showSignIn() {
+  showWho();
+  const message = signInMessage;
+  signInMessage = undefined;
+  replace(
+    main,
+    signInView({
+      message,
+      onSignedIn: (token, person) => {
+        session.signIn(token);
+        me = person;
+        api = connect(token);
+        location.hash = '#/inbox';
+      },
+    }),
+  );
+  document.title = 'Sign in · Bosun console';
+}
+
 window.addEventListener('hashchange', () => void route());
-await loadServerConfig();
 await route();

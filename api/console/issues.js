@@ -11,8 +11,9 @@ export function issuesByField(issues, fieldNames) {
   const general = [];
   for (const issue of issues ?? []) {
     let path = pathOf(issue.path);
-    // An API may name the edited arguments as the request's `input` field.
-    if (path[0] === 'input' && !fieldNames.includes('input') && path.length > 1) path = path.slice(1);
+    // The API names the edited arguments by where they are in the request: `body.input.…`.
+    for (const prefix of ['body', 'input'])
+      if (path[0] === prefix && !fieldNames.includes(prefix) && path.length > 1) path = path.slice(1);
     const [first, ...rest] = path;
     const message = issue.message ?? String(issue);
     if (first !== undefined && fieldNames.includes(String(first))) {

@@ -5,10 +5,10 @@ import { notice } from './notice.js';
 /**
  * Sign in with a bearer token (pasted: the console never sees a password). The token is
  * checked by asking the API who it names (`/me`); a refused one (expired, tampered, another
- * issuer) shows the API's 401 message. In development mode the server may offer its dev
- * users' tokens (`devTokens`): one click signs in as one of them.
+ * issuer) shows the API's 401 message. In development, `npm start` prints a sign-in link per
+ * development user (`#/sign-in?token=…`), and the tokens file.
  */
-export function signInView({ onSignedIn, message, devTokens = [] }) {
+export function signInView({ onSignedIn, message }) {
   const problems = notice();
   if (message) problems.error(message);
   const token = h('textarea', {
@@ -59,28 +59,5 @@ export function signInView({ onSignedIn, message, devTokens = [] }) {
       h('div', { class: 'actions' }, submit),
     ),
     problems.element,
-    devTokens.length
-      ? h(
-          'section',
-          { 'aria-labelledby': 'dev-title', class: 'dev-users' },
-          h('h3', { id: 'dev-title' }, 'Development users'),
-          h('p', { class: 'hint' }, 'This server runs with development tokens: sign in as one of its users.'),
-          h(
-            'ul',
-            {},
-            devTokens.map((t) =>
-              h(
-                'li',
-                {},
-                h(
-                  'button',
-                  { type: 'button', onclick: () => void tryToken(t.token) },
-                  `Sign in as ${t.user} (${t.tenant}${t.groups?.length ? ` · ${t.groups.join(', ')}` : ''})`,
-                ),
-              ),
-            ),
-          ),
-        )
-      : null,
   );
 }

@@ -35,7 +35,7 @@ describe('the edit form puts validation issues next to their field', () => {
   it('by path (array, dotted, under `input`), the rest above the form', () => {
     const sorted = issuesByField(
       [
-        { path: ['amountCents'], message: 'Too small: expected number to be >0' },
+        { path: 'body.input.amountCents', message: 'Too small: expected number to be >0' },
         { path: 'input.orderId', message: 'order ids look like "ord_123"' },
         { path: ['items', 0, 'sku'], message: 'Required' },
         { path: ['extra'], message: 'Unrecognized key' },
