@@ -9,17 +9,22 @@ import { traceView } from './trace-view.js';
  * Temporal UI, its live events as they happen (text streaming in), and its trace by step,
  * re-read when a step ends.
  */
-export function runPage({ api, runId, config }) {
+export function runPage({ api, runId }) {
   const problems = notice();
   const summary = h('dl', { class: 'facts', 'aria-label': 'Run status' });
   const live = liveEvents();
   const trace = h('div', { 'aria-label': 'Trace' }, h('p', { class: 'loading' }, 'Loading the trace …'));
   const stop = new AbortController();
-  const uiLink = temporalUiLink(config, runId);
+  const uiLink = h('p', { class: 'ui-link' });
 
   async function loadStatus() {
     try {
-      showStatus(summary, await api.run(runId));
+      const status = await api.run(runId);
+      showStatus(summary, status);
+      if (status.temporalUiUrl && !uiLink.firstChild)
+        uiLink.append(
+          h('a', { href: status.temporalUiUrl, target: '_blank', rel: 'noopener' }, 'Open in the Temporal UI'),
+        );
     } catch (err) {
       problems.error(err);
     }
@@ -40,7 +45,7 @@ export function runPage({ api, runId, config }) {
     'section',
     { 'aria-labelledby': 'run-title', class: 'run-page' },
     h('h2', { id: 'run-title' }, 'Run ', h('code', {}, runId)),
-    h('p', {}, uiLink ? h('a', { href: uiLink, target: '_blank', rel: 'noopener' }, 'Open in the Temporal UI') : null),
+    uiLink,
     problems.element,
     summary,
     h(
@@ -78,7 +83,8 @@ function showStatus(dl, s) {
   replace(
     dl,
     row('Agent', s.agent ?? '—'),
-    row('Status', s.status ?? s.phase ?? '—', s.outcome ? ` (${s.outcome})` : ''),
+    row('Status', (s.phase ?? '—').replaceAll('_', ' '), s.outcome ? ` (${s.outcome})` : ''),
+    row('Execution', s.execution ?? '—'),
     row('Step', `${s.step ?? '—'}${s.maxSteps ? ` of ${s.maxSteps}` : ''}`),
     row('Model', s.model ?? '—'),
     row('Tokens', tokens(s.usage)),
@@ -93,13 +99,4 @@ function showStatus(dl, s) {
       : null,
     s.escalation ? row('Needs a human', h('a', { href: '#/inbox' }, s.escalation.message)) : null,
   );
-}
-
-/** The run in the Temporal UI: `<base>/namespaces/<ns>/workflows/<id>` (a run's id is its
- * workflow id). Absent when the server did not say where the UI is. */
-export function temporalUiLink(config, runId) {
-  if (config?.temporalUiUrl) return config.temporalUiUrl;
-  if (!config?.temporalUiBase) return undefined;
-  const base = config.temporalUiBase.replace(/\/$/, '');
-  return `${base}/namespaces/${encodeURIComponent(config.namespace ?? 'default')}/workflows/${encodeURIComponent(runId)}`;
 }

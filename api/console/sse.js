@@ -20,11 +20,17 @@ export async function readSse({ url, headers, from = 0, signal, onEvent }) {
         error.status = res.status;
         throw error;
       }
+      let failed;
       const push = createSseParser((m) => {
         let event;
         try {
           event = JSON.parse(m.data);
         } catch {
+          return;
+        }
+        // The server could not read the run's events (`{ error, message }`): say so.
+        if (m.event === 'error') {
+          failed = Object.assign(new Error(event.message ?? event.error ?? 'the event stream failed'), { status: 502 });
           return;
         }
         gotAny = true;
@@ -39,6 +45,7 @@ export async function readSse({ url, headers, from = 0, signal, onEvent }) {
         if (done) break;
         push(value);
       }
+      if (failed) throw failed;
       // Closed by the server without `run_ended` and nothing new: the run is over (it closed
       // without an end event, e.g. terminated).
       if (!ended && !gotAny) return;
