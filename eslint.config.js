@@ -139,9 +139,37 @@ export default tseslint.config(
   },
   {
     files: ['worker/**/*.ts'],
+    rules: restrict(
+      {
+        regex: into('client'),
+        message: 'worker/ never imports client/: code that drives both belongs in examples/.',
+      },
+      {
+        regex: `${into('api')}(?!auth/)`,
+        message: 'worker/ may import api/auth/ only (the codec server verifies the same tokens).',
+      },
+    ),
+  },
+  // The HTTP API sits on the client: it never reaches into the worker side.
+  {
+    files: ['api/**/*.ts'],
+    rules: restrict(
+      {
+        regex: into('worker', 'activities', 'tools/handlers'),
+        message: 'api/ serves over the client: it never imports the worker side.',
+      },
+      {
+        regex: `${into('workflows')}(?!definitions\\.ts$)`,
+        message: 'api/ imports workflows/definitions.ts only (names and message definitions).',
+      },
+    ),
+  },
+  // Authentication is shared with the codec server (worker/): it depends on core/ only.
+  {
+    files: ['api/auth/**/*.ts'],
     rules: restrict({
-      regex: into('client'),
-      message: 'worker/ never imports client/: code that drives both belongs in examples/.',
+      regex: into('client', 'worker', 'activities', 'workflows', 'tools'),
+      message: 'api/auth/ is shared with the worker side: it imports core/ only.',
     }),
   },
 );

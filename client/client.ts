@@ -102,6 +102,9 @@ export interface InboxOptions {
   /** How long one run's `status` query may take before the run counts as unreachable
    * (default `defaultInboxQueryTimeoutMs`). */
   queryTimeoutMs?: number;
+  /** Only runs acting for this tenant (`BosunTenant`, set at start): what the HTTP API
+   * shows an approver. */
+  tenant?: string;
 }
 
 /**
@@ -188,7 +191,7 @@ export interface BosunClient {
   startTask<T>(input: TaskInputInit & { output: TypedOutputContract<T> }): Promise<RunHandle<TaskResultOf<T>>>;
   startTask(input: TaskInputInit): Promise<RunHandle<TaskResult>>;
   /** Business figures over runs started in a window (see `runStats`). */
-  stats(opts: { since: Date; until?: Date; agent?: string }): Promise<RunStats>;
+  stats(opts: { since: Date; until?: Date; agent?: string; tenant?: string }): Promise<RunStats>;
   /** Starts a task and waits for its result. */
   runTask<T>(input: TaskInputInit & { output: TypedOutputContract<T> }): Promise<TaskResultOf<T>>;
   runTask(input: TaskInputInit): Promise<TaskResult>;
@@ -351,6 +354,7 @@ export function createBosunClient({
     // Set at start so a run is findable by agent and status before its first workflow task.
     return launch<RunResult>(workflowNames.agentRun, runId, { ...input, runId }, { agent }, [
       { key: searchAttributes.agent, value: agent },
+      { key: searchAttributes.tenant, value: input.principal.tenant },
       { key: searchAttributes.status, value: 'running' },
       { key: searchAttributes.pendingApprovals, value: 0 },
     ]);
@@ -382,8 +386,9 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
   if (!Number.isFinite(queryTimeoutMs) || queryTimeoutMs <= 0)
     throw new RunInputError([{ path: 'queryTimeoutMs', message: 'must be a positive number' }], 'inbox query');
   const runs = new Map<string, string | undefined>();
+  const query = opts.tenant === undefined ? pendingApprovalsQuery : `${pendingApprovalsQuery} AND ${tenantClause(opts.tenant)}`;
   for await (const execution of client.workflow.list({
-    query: pendingApprovalsQuery,
+    query,
     pageSize: Math.min(limit, 1000),
   })) {
     if (!runs.has(execution.workflowId)) runs.set(execution.workflowId, execution.taskQueue);
@@ -424,6 +429,14 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
   unreachable.sort((a, b) => a.runId.localeCompare(b.runId));
   escalations.sort((a, b) => Date.parse(a.openedAt) - Date.parse(b.openedAt) || a.runId.localeCompare(b.runId));
   return { approvals, escalations, unreachable };
+}
+
+/** `BosunTenant = "…"` for a visibility query; a tenant with a quote or backslash in it is
+ * refused (`RunInputError`) rather than escaped. */
+export function tenantClause(tenant: string): string {
+  if (/["\\]/.test(tenant) || tenant.length === 0)
+    throw new RunInputError([{ path: 'tenant', message: 'must be non-empty, without quotes or backslashes' }], 'tenant');
+  return `${searchAttributes.tenant.name} = "${tenant}"`;
 }
 
 const grpcDeadlineExceeded = 4;

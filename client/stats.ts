@@ -16,7 +16,7 @@ export interface LatencySummary {
  * count; `notes` says in words what a figure left out (runs that predate a fact).
  */
 export interface RunStats {
-  window: { since: string; until: string; agent?: string };
+  window: { since: string; until: string; agent?: string; tenant?: string };
   /** Runs started in the window; a continue-as-new chain counts once, by its last run. */
   runs: number;
   /** Runs still going (in no rate). */
@@ -86,7 +86,7 @@ export interface RunStats {
  */
 export async function runStats(
   client: Client,
-  opts: { since: Date; until?: Date; agent?: string; limit?: number },
+  opts: { since: Date; until?: Date; agent?: string; limit?: number; tenant?: string },
 ): Promise<RunStats> {
   const until = opts.until ?? new Date();
   const limit = opts.limit ?? 10_000;
@@ -95,6 +95,8 @@ export async function runStats(
     `StartTime >= "${opts.since.toISOString()}"`,
     `StartTime <= "${until.toISOString()}"`,
     ...(opts.agent ? [`${searchAttributes.agent.name} = "${opts.agent.replaceAll('"', '')}"`] : []),
+    // Only runs acting for this tenant (the HTTP API's callers see their own tenant's figures).
+    ...(opts.tenant !== undefined ? [`${searchAttributes.tenant.name} = "${opts.tenant.replaceAll('"', '')}"`] : []),
   ].join(' AND ');
   const infos: WorkflowExecutionInfo[] = [];
   for await (const info of client.workflow.list({ query })) {
@@ -106,6 +108,7 @@ export async function runStats(
     since: opts.since.toISOString(),
     until: until.toISOString(),
     ...(opts.agent ? { agent: opts.agent } : {}),
+    ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}),
   });
   if (infos.length >= limit) report.notes.push(`stopped at ${limit} runs: later runs of the window are not counted`);
   return report;

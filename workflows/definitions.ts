@@ -73,6 +73,9 @@ export const searchAttributes = {
   failureType: defineSearchAttributeKey('BosunFailureType', 'KEYWORD'),
   /** `initial` | `repaired` | `escalated` for runs with an output contract. */
   validation: defineSearchAttributeKey('BosunValidation', 'KEYWORD'),
+  /** The principal's tenant, set by the client at start and never changed by the run: what
+   * the HTTP API filters and checks every read and decision by. */
+  tenant: defineSearchAttributeKey('BosunTenant', 'KEYWORD'),
 } as const;
 // SQL-backed visibility (the dev server, many clusters) allows 3 Int and 3 Double custom
 // attributes per namespace: Bosun uses 3 Ints (approvals, steps, tokens) and 1 Double.

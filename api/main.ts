@@ -1,0 +1,54 @@
+/**
+ * `npm run api`: the HTTP API on its own, until SIGINT/SIGTERM. Connects to Temporal as the
+ * CLI does (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `BOSUN_TASK_QUEUE`); listens on
+ * `BOSUN_API_ADDR` (default 127.0.0.1:8787); authenticates with `BOSUN_AUTH_*`, or in
+ * development mode (said loudly) with tokens written to `<BOSUN_STATE_DIR>/dev-tokens.json`.
+ * `BOSUN_CATALOG` names a module whose default export is the workers' catalog (`npm run api`
+ * uses the demo's), so edited tool arguments are checked field by field before a run sees them.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { connectBosunClient } from '../client/client.ts';
+import type { Catalog } from '../tools/catalog.ts';
+import { authenticatorFromEnv } from './auth/from-env.ts';
+import { startApiServer } from './server.ts';
+
+const env = process.env;
+const say = (line: string) => console.log(`bosun api: ${line}`);
+const addr = /^(.*):(\d{1,5})$/.exec(env.BOSUN_API_ADDR || '127.0.0.1:8787');
+if (!addr) {
+  console.error('bosun api: BOSUN_API_ADDR must be host:port, e.g. 127.0.0.1:8787');
+  process.exit(2);
+}
+const stateDir = resolve(env.BOSUN_STATE_DIR || '.bosun');
+const auth = await authenticatorFromEnv(env, { stateDir, log: say });
+const catalog = env.BOSUN_CATALOG
+  ? ((await import(pathToFileURL(resolve(env.BOSUN_CATALOG)).href)) as { default: Catalog }).default
+  : undefined;
+const address = env.TEMPORAL_ADDRESS || '127.0.0.1:7233';
+const bosun = await connectBosunClient({
+  address,
+  namespace: env.TEMPORAL_NAMESPACE || 'default',
+  taskQueue: env.BOSUN_TASK_QUEUE || 'bosun',
+  ...(catalog ? { catalog } : {}),
+});
+const server = await startApiServer({
+  bosun,
+  auth: auth.authenticator,
+  host: addr[1]!.replace(/^\[(.*)\]$/, '$1'),
+  port: Number(addr[2]),
+  ...(catalog ? { catalog } : {}),
+  ...(env.BOSUN_TEMPORAL_UI ? { temporalUiBase: env.BOSUN_TEMPORAL_UI } : {}),
+});
+say(`temporal ${address}; ${auth.authenticator.description}`);
+say(`ready at ${server.url}/api/v1 (OpenAPI: ${server.url}/api/v1/openapi.json)`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}, stopping`);
+    void server
+      .close()
+      .then(() => bosun.close())
+      .then(() => process.exit(0));
+  });
+}
