@@ -22,7 +22,7 @@ export function liveEvents() {
         item('meta', e.continuation ? `continued (execution ${e.continuation + 1})` : `run started (agent ${e.agent})`);
         break;
       case 'step_started':
-        item('step', h('strong', {}, `Step ${e.step}`));
+        item('step-start', h('strong', {}, `Step ${e.step}`));
         break;
       case 'model_started': {
         const text = h('p', { class: 'stream', 'data-call': e.call });

@@ -13,7 +13,7 @@ export function runPage({ api, runId }) {
   const problems = notice();
   const summary = h('dl', { class: 'facts', 'aria-label': 'Run status' });
   const live = liveEvents();
-  const trace = h('div', { 'aria-label': 'Trace' }, h('p', { class: 'loading' }, 'Loading the trace …'));
+  const trace = h('div', {}, h('p', { class: 'loading' }, 'Loading the trace …'));
   const stop = new AbortController();
   const uiLink = h('p', { class: 'ui-link' });
 

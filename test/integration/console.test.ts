@@ -92,7 +92,11 @@ describe('the web console', () => {
     fake.push({
       kind: 'tool_calls',
       calls: [
-        { id: 'call_refund', name: 'refund_order', args: { orderId: 'ord_101', amountCents: 5_000, reason: 'damaged' } },
+        {
+          id: 'call_refund',
+          name: 'refund_order',
+          args: { orderId: 'ord_101', amountCents: 5_000, reason: 'damaged' },
+        },
       ],
       usage: { input: 900, output: 30 },
     });
@@ -118,9 +122,9 @@ describe('the web console', () => {
     expect(context).toContain('"amountCents": 5000');
     expect(context).toMatch(/Deadline\s+in (3|4) h/);
     // The conversation so far, from the run's trace: the task, then the model asking.
-    await expect.poll(() => card.getByRole('list', { name: 'Conversation so far' }).innerText()).toContain(
-      'Model asks for refund_order',
-    );
+    await expect
+      .poll(() => card.getByRole('list', { name: 'Conversation so far' }).innerText())
+      .toContain('Model asks for refund_order');
     await shoot(alice, 'inbox-pending-refund');
 
     // Bob (acme, support-leads) sees it but may not decide: disabled, with the reason; the API says 403.
@@ -158,7 +162,7 @@ describe('the web console', () => {
     const amountError = card.locator('[id$="-arg-amountCents-error"]');
     await expect.poll(() => amountError.innerText(), { timeout: 15_000 }).toMatch(/too small|>0|positive/i);
     expect(await amount.getAttribute('aria-invalid')).toBe('true');
-    expect(await card.getByRole('alert').first().innerText()).toContain('422');
+    expect(await card.getByRole('alert').filter({ hasText: '422' }).innerText()).toContain('422 Invalid input');
     await shoot(alice, 'edit-invalid-amount');
 
     // ... then a valid one, approved.
@@ -207,19 +211,22 @@ describe('the web console', () => {
   it('the run page streams the answer as it is written, then shows the trace by step, tokens, cost and the Temporal UI link', async () => {
     const answer =
       'Order ord_101 was paid in full: $99.99 for the headphones and $10.01 for the cable. Nothing was refunded yet.';
-    fake.push({ kind: 'tool_calls', calls: [{ id: 'call_lookup', name: 'lookup_order', args: { orderId: 'ord_101' } }] });
+    fake.push({
+      kind: 'tool_calls',
+      calls: [{ id: 'call_lookup', name: 'lookup_order', args: { orderId: 'ord_101' } }],
+    });
     fake.push({
       kind: 'text',
       text: answer,
       usage: { input: 1_200, output: 40 },
-      stream: { chunkChars: 3, firstChunkDelayMs: 300, chunkDelayMs: 60 },
+      // Starts once the page is open, and takes a few seconds to write.
+      stream: { chunkChars: 3, firstChunkDelayMs: 2_500, chunkDelayMs: 80 },
     });
+    const page = await signIn(tokenOf('alice'));
+    await page.locator('#signed-in-as').waitFor();
     const started = await call('alice', 'POST', '/runs', { agent: 'support', task: 'What did ord_101 cost?' });
     expect(started.status).toBe(201);
     const runId = started.body.runId as string;
-
-    const page = await signIn(tokenOf('alice'));
-    await page.locator('#signed-in-as').waitFor();
     await page.goto(`${api.url}/#/runs/${runId}`);
     const live = page.getByRole('list', { name: 'Live events' });
     // Sample the streamed paragraph while the model writes: part of the answer appears first.
@@ -240,7 +247,7 @@ describe('the web console', () => {
     expect(liveText).toContain('tool lookup_order requested');
     expect(liveText).toMatch(/call 2 ok: 1200 in \/ 40 out tokens/);
 
-    const trace = page.getByLabel('Trace');
+    const trace = page.getByRole('region', { name: 'Trace by step' });
     await page.getByRole('region', { name: 'Step 2' }).waitFor({ timeout: 30_000 });
     const traceText = await trace.innerText();
     expect(traceText).toContain('Step 1');
@@ -262,7 +269,10 @@ describe('the web console', () => {
       .poll(
         async () => {
           await page.getByRole('button', { name: 'Apply filters' }).click();
-          await page.getByRole('status').filter({ hasText: /\d+ runs?/ }).waitFor();
+          await page
+            .getByRole('status')
+            .filter({ hasText: /\d+ runs?/ })
+            .waitFor();
           return page.getByRole('link', { name: runId }).count();
         },
         { timeout: 30_000, interval: 500 },
