@@ -192,7 +192,12 @@ try {
   await worker.runUntil(async () => {
     say(`agent "support-example" on ${ref.provider}/${ref.name}`);
     say(`task: ${exampleTask}`);
-    const run = await client.start({ agent: exampleAgent(ref), task: exampleTask });
+    // The run acts for the first development user, so it is in the console for their tenant.
+    const run = await client.start({
+      agent: exampleAgent(ref),
+      task: exampleTask,
+      ...(approver ? { principal: { tenant: approver.tenant, user: approver.user } } : {}),
+    });
     runStarted = true;
     say(`run ${run.runId} started`);
     const followed = await followRun(run, stop.signal);
