@@ -182,6 +182,30 @@ describe('the web console', () => {
     await Promise.all([alice.close(), bob.close(), mallory.close()]);
   }, 180_000);
 
+  it('an escalated run is answered from the inbox, and the answer is the run’s, by the verified user', async () => {
+    fake.push({ kind: 'text', text: '' }, { kind: 'text', text: '   ' });
+    const started = await call('alice', 'POST', '/runs', { agent: 'support', task: 'Is ord_102 refundable?' });
+    const runId = started.body.runId as string;
+    const page = await signIn(tokenOf('alice'));
+    const card = page.getByRole('article', { name: `Escalation for run ${runId}` });
+    await card.waitFor({ timeout: 30_000 });
+    expect(await card.innerText()).toContain('the model answered with nothing, twice');
+    await card.getByRole('button', { name: 'Answer…' }).click();
+    await card.getByLabel("Your answer (sent as the run's answer)").fill('Yes: ord_102 is paid and can be refunded.');
+    await shoot(page, 'escalation-answer');
+    await card.getByRole('button', { name: 'Send answer' }).click();
+    await card.getByText('Answered.').waitFor({ timeout: 15_000 });
+    const handle = h.temporal.workflow.getHandle(runId);
+    const result = (await handle.result()) as { outcome: { kind: string; text?: string }; answeredBy?: string };
+    expect(result.outcome).toMatchObject({ kind: 'answer', text: 'Yes: ord_102 is paid and can be refunded.' });
+    const audit = await handle.query(auditQuery);
+    expect(audit.find((e: AuditEntry) => e.event === 'escalation_resolved')).toMatchObject({
+      by: 'human:alice',
+      reason: 'answer',
+    });
+    await page.close();
+  }, 90_000);
+
   it('an expired or a tampered token is refused at sign-in with the API’s 401 message', async () => {
     const expired = await devAuth.issue(
       { user: 'alice', tenant: 'acme', groups: ['support'] },
