@@ -386,7 +386,8 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
   if (!Number.isFinite(queryTimeoutMs) || queryTimeoutMs <= 0)
     throw new RunInputError([{ path: 'queryTimeoutMs', message: 'must be a positive number' }], 'inbox query');
   const runs = new Map<string, string | undefined>();
-  const query = opts.tenant === undefined ? pendingApprovalsQuery : `${pendingApprovalsQuery} AND ${tenantClause(opts.tenant)}`;
+  const query =
+    opts.tenant === undefined ? pendingApprovalsQuery : `${pendingApprovalsQuery} AND ${tenantClause(opts.tenant)}`;
   for await (const execution of client.workflow.list({
     query,
     pageSize: Math.min(limit, 1000),
@@ -435,7 +436,10 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
  * refused (`RunInputError`) rather than escaped. */
 export function tenantClause(tenant: string): string {
   if (/["\\]/.test(tenant) || tenant.length === 0)
-    throw new RunInputError([{ path: 'tenant', message: 'must be non-empty, without quotes or backslashes' }], 'tenant');
+    throw new RunInputError(
+      [{ path: 'tenant', message: 'must be non-empty, without quotes or backslashes' }],
+      'tenant',
+    );
   return `${searchAttributes.tenant.name} = "${tenant}"`;
 }
 

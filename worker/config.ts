@@ -200,6 +200,10 @@ export const codecServerConfigSchema = z
     BOSUN_CODEC_TOKEN: optionalString.pipe(
       z.string().min(16, 'must be at least 16 characters (e.g. from `openssl rand -hex 32`)').optional(),
     ),
+    /** With an identity provider configured for the HTTP API (`docs/http-api.md`), the codec
+     * server also accepts its JWTs, which the Temporal UI forwards; the static token is then
+     * optional. */
+    BOSUN_AUTH_ISSUER: optionalString,
     /** `host:port`; loopback unless you put it behind TLS and mean it. */
     BOSUN_CODEC_SERVER_ADDR: withDefault('127.0.0.1:8081').pipe(
       z
@@ -233,18 +237,19 @@ export const codecServerConfigSchema = z
       });
     }
     checkCodecKeys(c, ctx);
-    if (!c.BOSUN_CODEC_TOKEN) {
+    if (!c.BOSUN_CODEC_TOKEN && !c.BOSUN_AUTH_ISSUER) {
       ctx.addIssue({
         code: 'custom',
         path: ['BOSUN_CODEC_TOKEN'],
-        message: 'required: the token operators send as `Authorization: Bearer <token>`',
+        message:
+          'required (unless BOSUN_AUTH_ISSUER is set): the token operators send as `Authorization: Bearer <token>`',
       });
     }
   });
 export type CodecServerConfig = z.infer<typeof codecServerConfigSchema> & {
   BOSUN_CODEC_KEYS: CodecKeys;
   BOSUN_CODEC_ACTIVE_KEY: string;
-  BOSUN_CODEC_TOKEN: string;
+  BOSUN_CODEC_TOKEN: string | undefined;
 };
 
 export function loadCodecServerConfig(env: Record<string, string | undefined> = process.env): CodecServerConfig {
@@ -256,5 +261,8 @@ export function loadCodecServerConfig(env: Record<string, string | undefined> = 
 /** What may be printed about the codec server's config: never a key or the token. */
 export function describeCodecServerConfig(c: CodecServerConfig): string {
   const { host, port } = c.BOSUN_CODEC_SERVER_ADDR;
-  return `listening on ${host.includes(':') ? `[${host}]` : host}:${port}; origins ${c.BOSUN_CODEC_CORS_ORIGIN.join(', ')}; encrypting with key ${c.BOSUN_CODEC_ACTIVE_KEY} (keys ${c.BOSUN_CODEC_KEYS.ids.join(', ')}); bearer token required`;
+  return `listening on ${host.includes(':') ? `[${host}]` : host}:${port}; origins ${c.BOSUN_CODEC_CORS_ORIGIN.join(', ')}; encrypting with key ${c.BOSUN_CODEC_ACTIVE_KEY} (keys ${c.BOSUN_CODEC_KEYS.ids.join(', ')}); bearer ${[
+    ...(c.BOSUN_CODEC_TOKEN ? ['token'] : []),
+    ...(c.BOSUN_AUTH_ISSUER ? [`JWTs from ${c.BOSUN_AUTH_ISSUER}`] : []),
+  ].join(' or ')} required`;
 }

@@ -478,12 +478,13 @@ describe('pendingApprovals (the inbox across runs)', () => {
 });
 
 describe('start', () => {
-  it('sets the agent, status and pending-approval search attributes at start', async () => {
+  it('sets the agent, tenant, status and pending-approval search attributes at start', async () => {
     const { bosun, calls } = bosunWith();
     const run = await bosun.start({
       agent: exampleAgent({ provider: 'openai', name: 'gpt-4.1-mini' }),
       task: 'hi',
       runId: 'run-sa',
+      principal: { tenant: 'acme', user: 'alice' },
     });
     expect(run.runId).toBe('run-sa');
     const { options } = calls.starts[0]!;
@@ -491,6 +492,7 @@ describe('start', () => {
     expect(options.memo).toEqual({ agent: 'support-example' });
     expect(options.typedSearchAttributes!.map((p) => [p.key.name, p.key.type, p.value])).toEqual([
       ['BosunAgent', 'KEYWORD', 'support-example'],
+      ['BosunTenant', 'KEYWORD', 'acme'],
       ['BosunStatus', 'KEYWORD', 'running'],
       ['BosunPendingApprovals', 'INT', 0],
     ]);

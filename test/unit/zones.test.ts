@@ -109,6 +109,20 @@ const rejected: [zone: string, file: string, code: string, message: RegExp][] = 
     /belongs in examples\//,
   ],
   [
+    'api',
+    'api/probe.ts',
+    `import { createBosunWorker } from '../worker/create-worker.ts';`,
+    /never imports the worker side/,
+  ],
+  ['api', 'api/routes/probe.ts', `import { agentRun } from '../../workflows/agent-run.ts';`, /definitions\.ts only/],
+  [
+    'api auth',
+    'api/auth/probe.ts',
+    `import type { BosunClient } from '../../client/client.ts';`,
+    /imports core\/ only/,
+  ],
+  ['worker', 'worker/probe.ts', `import { createApiServer } from '../api/server.ts';`, /api\/auth\/ only/],
+  [
     'outside test/',
     'examples/demo/probe.ts',
     `import { startFakeOpenAI } from '../../test/kit/index.ts';`,
@@ -135,6 +149,17 @@ const rejected: [zone: string, file: string, code: string, message: RegExp][] = 
 ];
 
 const allowed: [zone: string, file: string, code: string][] = [
+  [
+    'api',
+    'api/routes/probe.ts',
+    `import { connectBosunClient } from '../../client/client.ts';\nimport { searchAttributes } from '../../workflows/definitions.ts';\nimport { checkToolInput } from '../../tools/define-tool.ts';`,
+  ],
+  [
+    'api auth',
+    'api/auth/probe.ts',
+    `import { jwtVerify } from 'jose';\nimport { formatIssues } from '../../core/zod-issues.ts';`,
+  ],
+  ['worker', 'worker/probe.ts', `import { createJwtAuthenticator } from '../api/auth/jwt-authenticator.ts';`],
   ['core', 'core/probe.ts', `import { z } from 'zod';\nimport type { Usage } from './usage.ts';`],
   [
     'tool contracts',

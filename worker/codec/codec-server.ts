@@ -13,8 +13,16 @@ export const defaultMaxBodyBytes = 4 * 1024 * 1024;
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
-  /** Every request must carry `Authorization: Bearer <token>`. */
-  token: string;
+  /** A static token: a request carrying `Authorization: Bearer <token>` is let in (the CLI,
+   * scripts). */
+  token?: string | undefined;
+  /**
+   * Verifies any other bearer token, e.g. the user's access token the Temporal UI forwards
+   * (`TEMPORAL_CODEC_PASS_ACCESS_TOKEN=true`), with the HTTP API's JWT verifier: resolves for
+   * a token it accepts, rejects otherwise. At least one of `token` and `authenticate` is
+   * required.
+   */
+  authenticate?: (authorization: string | undefined) => Promise<unknown>;
   /** Browser origins (the Temporal UI's) allowed to call; a request from any other origin
    * is refused. Requests without an `Origin` (the CLI, scripts) are not browser requests and
    * need only the token. */
@@ -78,9 +86,13 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
 
 /** The request handler behind `startCodecServer`, to mount in another `node:http` server. */
 export function codecRequestHandler(opts: CodecServerOptions): RequestListener {
-  if (opts.token.length < 16) throw new RangeError('the codec server token must be at least 16 characters');
+  if (opts.token === undefined && !opts.authenticate)
+    throw new RangeError('the codec server needs a token or an authenticate function: it hands out plaintext');
+  if (opts.token !== undefined && opts.token.length < 16)
+    throw new RangeError('the codec server token must be at least 16 characters');
   const allowedOrigins = new Set(opts.allowedOrigins);
-  const expectedToken = digest(opts.token);
+  const expectedToken = opts.token !== undefined ? digest(opts.token) : undefined;
+  const { authenticate } = opts;
   const maxBodyBytes = opts.maxBodyBytes ?? defaultMaxBodyBytes;
   const log = opts.log ?? (() => {});
 
@@ -120,40 +132,50 @@ export function codecRequestHandler(opts: CodecServerOptions): RequestListener {
       res.setHeader('Allow', 'POST, OPTIONS');
       return reply(res, 405, { error: 'method not allowed' });
     }
-    if (!authorized(req, expectedToken)) {
+    const handle = () => {
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+        return reply(res, 415, { error: 'content-type must be application/json' });
+      void decodeOrEncode();
+    };
+    const refuse = () => {
       res.setHeader('WWW-Authenticate', 'Bearer realm="bosun-codec"');
-      return reply(res, 401, { error: 'missing or wrong bearer token' });
-    }
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
-      return reply(res, 415, { error: 'content-type must be application/json' });
+      req.resume();
+      reply(res, 401, { error: 'missing or wrong bearer token' });
+    };
+    // The static token first (no I/O); then the verifier, for the UI's forwarded token.
+    if (expectedToken && authorized(req, expectedToken)) handle();
+    else if (!authenticate) refuse();
+    else void authenticate(req.headers.authorization).then(handle, refuse);
 
-    readBody(req, maxBodyBytes).then(
-      async (body) => {
-        if (body === undefined) return reply(res, 413, { error: `body over ${maxBodyBytes} bytes` }, true);
-        let payloads;
-        try {
-          const parsed = jsonPayloadsSchema.safeParse(JSON.parse(body.toString('utf8')));
-          if (!parsed.success)
-            return reply(res, 400, { error: 'body must be {"payloads":[{"metadata":{...},"data":"<base64>"}]}' });
-          payloads = parsed.data.payloads.map(payloadFromJson);
-        } catch {
-          return reply(res, 400, {
-            error: 'body must be JSON: {"payloads":[{"metadata":{...},"data":"<base64>"}]} with base64 bytes',
-          });
-        }
-        count = payloads.length;
-        try {
-          const out = action === 'decode' ? await opts.codec.decode(payloads) : await opts.codec.encode(payloads);
-          return reply(res, 200, { payloads: out.map(payloadToJson) });
-        } catch (err) {
-          // The codec's own errors name a key id at most; anything else may carry content.
-          if (err instanceof PayloadDecryptionError)
-            return reply(res, 422, { error: err.message, reason: err.reason, keyId: err.keyId });
-          return reply(res, 500, { error: `${action} failed (${(err as Error)?.name ?? 'error'})` });
-        }
-      },
-      () => reply(res, 400, { error: 'could not read the request body' }),
-    );
+    async function decodeOrEncode() {
+      return readBody(req, maxBodyBytes).then(
+        async (body) => {
+          if (body === undefined) return reply(res, 413, { error: `body over ${maxBodyBytes} bytes` }, true);
+          let payloads;
+          try {
+            const parsed = jsonPayloadsSchema.safeParse(JSON.parse(body.toString('utf8')));
+            if (!parsed.success)
+              return reply(res, 400, { error: 'body must be {"payloads":[{"metadata":{...},"data":"<base64>"}]}' });
+            payloads = parsed.data.payloads.map(payloadFromJson);
+          } catch {
+            return reply(res, 400, {
+              error: 'body must be JSON: {"payloads":[{"metadata":{...},"data":"<base64>"}]} with base64 bytes',
+            });
+          }
+          count = payloads.length;
+          try {
+            const out = action === 'decode' ? await opts.codec.decode(payloads) : await opts.codec.encode(payloads);
+            return reply(res, 200, { payloads: out.map(payloadToJson) });
+          } catch (err) {
+            // The codec's own errors name a key id at most; anything else may carry content.
+            if (err instanceof PayloadDecryptionError)
+              return reply(res, 422, { error: err.message, reason: err.reason, keyId: err.keyId });
+            return reply(res, 500, { error: `${action} failed (${(err as Error)?.name ?? 'error'})` });
+          }
+        },
+        () => reply(res, 400, { error: 'could not read the request body' }),
+      );
+    }
   };
 }
 
