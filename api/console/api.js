@@ -99,6 +99,11 @@ export function createApi(token, { onUnauthorized = () => {} } = {}) {
     /** Follows a run's live events (server-sent events over fetch: EventSource cannot send a
      * bearer token). Resolves when the run has ended or `signal` aborts. */
     events: (id, { from = 0, signal, onEvent }) =>
-      readSse({ url: (next) => `${apiBase}${run(id)}/events?from=${next}`, headers, from, signal, onEvent }),
+      readSse({ url: (next) => `${apiBase}${run(id)}/events?from=${next}`, headers, from, signal, onEvent }).catch(
+        (err) => {
+          if (err.status === 401) onUnauthorized(err);
+          throw err;
+        },
+      ),
   };
 }

@@ -16,6 +16,7 @@ export function inboxView({ api, me }) {
   const approvals = h('div', { class: 'cards', role: 'list', 'aria-label': 'Pending approvals' });
   const escalations = h('div', { class: 'cards', role: 'list', 'aria-label': 'Open escalations' });
   const noApprovals = h('p', { class: 'empty' }, 'No approvals are waiting.');
+  const unreachableNote = h('p', { class: 'notice error', role: 'status', hidden: true });
   const noEscalations = h('p', { class: 'empty' }, 'No runs are waiting for a human.');
   /** Cards on the page by key, and whether they were decided here (kept until the next refresh). */
   const cards = new Map();
@@ -41,6 +42,12 @@ export function inboxView({ api, me }) {
     try {
       const [a, e] = await Promise.all([api.approvals(), api.escalations()]);
       problems.clear();
+      // Runs whose worker did not answer in time: their approvals cannot be listed now.
+      const unreachable = a?.unreachable ?? [];
+      unreachableNote.hidden = unreachable.length === 0;
+      unreachableNote.textContent = unreachable.length
+        ? `${unreachable.length} run(s) waiting for a human did not answer (is their worker up?): ${unreachable.map((u) => u.runId).join(', ')}`
+        : '';
       sync(
         approvals,
         noApprovals,
@@ -67,6 +74,7 @@ export function inboxView({ api, me }) {
     h('div', { class: 'toolbar' }, h('button', { type: 'button', onclick: () => void refresh() }, 'Refresh')),
     problems.element,
     h('h3', {}, 'Approvals'),
+    unreachableNote,
     noApprovals,
     approvals,
     h('h3', {}, 'Escalations'),

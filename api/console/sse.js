@@ -16,7 +16,13 @@ export async function readSse({ url, headers, from = 0, signal, onEvent }) {
       const res = await fetch(url(next), { headers: { ...headers, accept: 'text/event-stream' }, signal });
       if (!res.ok || !res.body) {
         const body = await res.text().catch(() => '');
-        const error = new Error(`${res.status}: ${body.slice(0, 200)}`);
+        let said = body.slice(0, 200);
+        try {
+          said = JSON.parse(body).message ?? said;
+        } catch {
+          // not JSON: the text
+        }
+        const error = new Error(`${res.status}: ${said}`);
         error.status = res.status;
         throw error;
       }
