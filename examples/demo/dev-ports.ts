@@ -2,6 +2,8 @@
  * Which ports `npm start`'s own Temporal dev server listens on: `--port` / `--ui-port`, else
  * `BOSUN_DEV_PORT` / `BOSUN_DEV_UI_PORT`, else 7233 / 8233 when they are free, else free
  * ones (printed). A port given explicitly that is taken is an error, not a silent change.
+ * The same for the web console (`--console-port`, `BOSUN_CONSOLE_PORT`, 8787), and whether
+ * it stays up after the demo's run (`--serve`, `BOSUN_SERVE=1`).
  */
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -11,14 +13,20 @@ export interface PortRequest {
   port?: number;
   /** Web UI port; chosen when absent. */
   uiPort?: number;
+  /** The web console's (and HTTP API's) port; chosen when absent. */
+  consolePort?: number;
+  /** Keep the console, the API and the worker up after the run, until Ctrl-C. */
+  serve?: true;
 }
 
-export const defaultPorts = { port: 7233, uiPort: 8233 } as const;
+export const defaultPorts = { port: 7233, uiPort: 8233, consolePort: 8787 } as const;
 
-export const demoUsage = `Usage: npm start -- [--port N] [--ui-port N]
-  --port N      the Temporal dev server's gRPC port (env BOSUN_DEV_PORT; default 7233, or a free one)
-  --ui-port N   its Web UI port (env BOSUN_DEV_UI_PORT; default 8233, or a free one)
-With TEMPORAL_ADDRESS set, no dev server is started and the ports do not apply.`;
+export const demoUsage = `Usage: npm start -- [--port N] [--ui-port N] [--console-port N] [--serve]
+  --port N          the Temporal dev server's gRPC port (env BOSUN_DEV_PORT; default 7233, or a free one)
+  --ui-port N       its Web UI port (env BOSUN_DEV_UI_PORT; default 8233, or a free one)
+  --console-port N  the web console and HTTP API (env BOSUN_CONSOLE_PORT; default 8787, or a free one)
+  --serve           keep the console, the API and the worker up after the run, until Ctrl-C (env BOSUN_SERVE=1)
+With TEMPORAL_ADDRESS set, no dev server is started and --port / --ui-port do not apply.`;
 
 function portOf(text: string, name: string): number | { error: string } {
   const n = Number(text);
@@ -36,7 +44,13 @@ export function parsePortRequest(
   try {
     values = parseArgs({
       args: argv,
-      options: { port: { type: 'string' }, 'ui-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        'ui-port': { type: 'string' },
+        'console-port': { type: 'string' },
+        serve: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -50,6 +64,12 @@ export function parsePortRequest(
     ['port', values.port === undefined ? env.BOSUN_DEV_PORT || undefined : undefined, 'BOSUN_DEV_PORT'],
     ['uiPort', values['ui-port'], '--ui-port'],
     ['uiPort', values['ui-port'] === undefined ? env.BOSUN_DEV_UI_PORT || undefined : undefined, 'BOSUN_DEV_UI_PORT'],
+    ['consolePort', values['console-port'], '--console-port'],
+    [
+      'consolePort',
+      values['console-port'] === undefined ? env.BOSUN_CONSOLE_PORT || undefined : undefined,
+      'BOSUN_CONSOLE_PORT',
+    ],
   ] as const;
   for (const [key, text, name] of given) {
     if (text === undefined) continue;
@@ -59,6 +79,10 @@ export function parsePortRequest(
   }
   if (request.port !== undefined && request.port === request.uiPort)
     return { error: `the gRPC port and the UI port must differ (both ${request.port})` };
+  const devPorts = [request.port, request.uiPort].filter((p) => p !== undefined);
+  if (request.consolePort !== undefined && devPorts.includes(request.consolePort))
+    return { error: `the console port must differ from the dev server's ports (${request.consolePort})` };
+  if (values.serve || /^(1|true|yes)$/i.test(env.BOSUN_SERVE ?? '')) request.serve = true;
   return request;
 }
 
@@ -87,18 +111,8 @@ export class PortInUseError extends Error {
  */
 export async function choosePorts(request: PortRequest): Promise<{ port: number; uiPort: number; notes: string[] }> {
   const notes: string[] = [];
-  const pick = async (asked: number | undefined, fallback: number, what: string, setting: string, avoid?: number) => {
-    if (asked !== undefined) {
-      if ((await tryListen(asked)) === undefined) throw new PortInUseError(asked, what, setting);
-      return asked;
-    }
-    if (fallback !== avoid && (await tryListen(fallback)) !== undefined) return fallback;
-    let free: number | undefined;
-    do free = await tryListen(0);
-    while (free === undefined || free === avoid);
-    notes.push(`port ${fallback} is in use: the ${what} takes free port ${free} (${setting} chooses one)`);
-    return free;
-  };
+  const pick = (asked: number | undefined, fallback: number, what: string, setting: string, avoid?: number) =>
+    pickPort({ asked, fallback, what, setting, avoid, notes });
   const port = await pick(request.port, defaultPorts.port, 'Temporal gRPC endpoint', '--port or BOSUN_DEV_PORT');
   const uiPort = await pick(
     request.uiPort,
@@ -108,4 +122,40 @@ export async function choosePorts(request: PortRequest): Promise<{ port: number;
     port,
   );
   return { port, uiPort, notes };
+}
+
+/** The port asked for (checked, never replaced), else `fallback` when free, else a free one
+ * (with a note saying so). */
+async function pickPort(o: {
+  asked: number | undefined;
+  fallback: number;
+  what: string;
+  setting: string;
+  avoid?: number | undefined;
+  notes: string[];
+}): Promise<number> {
+  if (o.asked !== undefined) {
+    if ((await tryListen(o.asked)) === undefined) throw new PortInUseError(o.asked, o.what, o.setting);
+    return o.asked;
+  }
+  if (o.fallback !== o.avoid && (await tryListen(o.fallback)) !== undefined) return o.fallback;
+  let free: number | undefined;
+  do free = await tryListen(0);
+  while (free === undefined || free === o.avoid);
+  o.notes.push(`port ${o.fallback} is in use: the ${o.what} takes free port ${free} (${o.setting} chooses one)`);
+  return free;
+}
+
+/** The web console's port: `--console-port` / `BOSUN_CONSOLE_PORT` (checked), else 8787 when
+ * free, else a free one (with a note). */
+export async function chooseConsolePort(request: PortRequest): Promise<{ port: number; notes: string[] }> {
+  const notes: string[] = [];
+  const port = await pickPort({
+    asked: request.consolePort,
+    fallback: defaultPorts.consolePort,
+    what: 'web console',
+    setting: '--console-port or BOSUN_CONSOLE_PORT',
+    notes,
+  });
+  return { port, notes };
 }

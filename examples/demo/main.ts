@@ -1,9 +1,12 @@
 /**
  * `npm start`: the whole engine on one machine. Starts (or connects to) Temporal, starts a
- * worker, runs the example agent on its task, prints progress per step, the result, the
- * run id and its link in the Temporal UI. `npm start -- --port N --ui-port N` (or
- * BOSUN_DEV_PORT / BOSUN_DEV_UI_PORT) chooses the dev server's ports. Any start-up failure
- * ends it with exit 1 and one line saying why; SIGINT / SIGTERM stop it at any point.
+ * worker and the web console (with the HTTP API and development tokens), runs the example
+ * agent on its task, prints progress per step, the result, the run id and its link in the
+ * Temporal UI. `npm start -- --port N --ui-port N` (or BOSUN_DEV_PORT / BOSUN_DEV_UI_PORT)
+ * chooses the dev server's ports, `--console-port N` (BOSUN_CONSOLE_PORT) the console's;
+ * `--serve` (BOSUN_SERVE=1) keeps the console and the worker up after the run, until Ctrl-C.
+ * Any start-up failure ends it with exit 1 and one line saying why; SIGINT / SIGTERM stop it
+ * at any point.
  *
  * The demo runs on the configured built-in provider (`builtInProviderProfiles`: API key or
  * base URL set) the example routing prefers for its strong tier; with none configured, a
@@ -13,7 +16,10 @@
  * and a client side by side, which the worker zone itself may not (it never imports
  * `client/`).
  */
+import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import { startDevAuth } from '../../api/auth/dev-auth.ts';
+import { startApiServer } from '../../api/server.ts';
 import { connectBosunClient } from '../../client/client.ts';
 import { exampleAgent, exampleTask } from '../../client/example-agent.ts';
 import type { ModelRef } from '../../core/model.ts';
@@ -30,7 +36,10 @@ import { loadTelemetryEnv } from '../../worker/telemetry/config.ts';
 import { tracingInterceptors, tracingOptionsFromEnv } from '../../worker/telemetry/tracing.ts';
 import { startDemoProvider } from './fake-provider.ts';
 import { demoApp } from './app.ts';
-import { choosePorts, demoUsage, parsePortRequest } from './dev-ports.ts';
+import { chooseConsolePort, choosePorts, demoUsage, parsePortRequest } from './dev-ports.ts';
+
+/** The web console's static files (plain HTML, JS modules and CSS: nothing to build). */
+const consoleDir = fileURLToPath(new URL('../../api/console/', import.meta.url));
 
 const say = (line: string) => console.log(`[bosun] ${line}`);
 const complain = (line: string) => console.error(`[bosun] ${line}`);
@@ -125,6 +134,7 @@ try {
     ref = { provider: demoProviderProfile.id, name: demoProviderProfile.models.default };
   }
 
+  const app = demoApp();
   const connection = await connectWorker(config);
   cleanup.push(() => connection.close());
   checkpoint();
@@ -137,7 +147,7 @@ try {
   // Refuses to start, naming the fix, on a namespace that does not exist or lacks Bosun's
   // search attributes.
   const worker = await createBosunWorker({
-    ...demoApp(),
+    ...app,
     connection,
     config,
     tracing,
@@ -152,13 +162,42 @@ try {
     ...(dataConverter ? { dataConverter } : {}),
     ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
     ...(config.TEMPORAL_TLS ? { tls: true } : {}),
+    catalog: app.catalog,
   });
   cleanup.push(() => client.close());
+  checkpoint();
+
+  // The web console and the HTTP API, with development tokens (never for production: the
+  // signing key is in the state folder). The tokens file has one per development user.
+  const devAuth = await startDevAuth({ stateDir });
+  const { port: consolePort, notes: consoleNotes } = await chooseConsolePort(request);
+  consoleNotes.forEach(say);
+  const api = await startApiServer({
+    bosun: client,
+    auth: devAuth.authenticator,
+    consoleDir,
+    catalog: app.catalog,
+    port: consolePort,
+    ...(uiBase ? { temporalUiBase: uiBase } : {}),
+  });
+  cleanup.push(() => api.close());
+  say(`console: ${api.url}/`);
+  say(`development tokens (12 h) for ${devAuth.tokens.map((t) => t.user).join(', ')}: ${devAuth.tokensFile}`);
+  const approver = devAuth.tokens[0];
+  if (approver)
+    say(
+      `sign in as ${approver.user} (${approver.tenant}, ${approver.groups.join(', ')}): ${api.url}/#/sign-in?token=${approver.token}`,
+    );
 
   await worker.runUntil(async () => {
     say(`agent "support-example" on ${ref.provider}/${ref.name}`);
     say(`task: ${exampleTask}`);
-    const run = await client.start({ agent: exampleAgent(ref), task: exampleTask });
+    // The run acts for the first development user, so it is in the console for their tenant.
+    const run = await client.start({
+      agent: exampleAgent(ref),
+      task: exampleTask,
+      ...(approver ? { principal: { tenant: approver.tenant, user: approver.user } } : {}),
+    });
     runStarted = true;
     say(`run ${run.runId} started`);
     const followed = await followRun(run, stop.signal);
@@ -190,6 +229,11 @@ try {
     if (uiBase)
       say(`in the UI: ${uiBase}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(run.runId)}`);
     process.exitCode = outcome.kind === 'answer' ? 0 : 1;
+    if (request.serve && !stop.signal.aborted) {
+      // The worker stays up too: the console's traces and decisions go through it.
+      say(`serving the console at ${api.url}/ until Ctrl-C (--serve)`);
+      await new Promise((done) => stop.signal.addEventListener('abort', done, { once: true }));
+    }
   });
 } catch (err) {
   if (stop.signal.aborted) {

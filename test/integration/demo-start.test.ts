@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,14 +101,18 @@ describe('npm start (examples/demo/main.ts)', () => {
   });
 
   it('runs the demo on a dev server of its own on the ports it is given, quietly, and exits 0', async () => {
-    const [port, uiPort] = [await tryListen(0), await tryListen(0)];
-    const demo = startDemo(['--port', String(port)], { BOSUN_DEV_UI_PORT: String(uiPort) });
+    const [port, uiPort, consolePort] = [await tryListen(0), await tryListen(0), await tryListen(0)];
+    const demo = startDemo(['--port', String(port)], {
+      BOSUN_DEV_UI_PORT: String(uiPort),
+      BOSUN_CONSOLE_PORT: String(consolePort),
+    });
     try {
       const { code } = await demo.exited;
       expect(demo.err()).toBe('');
       expect(code).toBe(0);
       expect(demo.out()).toContain(`[bosun] Temporal dev server at 127.0.0.1:${port} `);
       expect(demo.out()).toContain(`[bosun] Temporal UI: http://127.0.0.1:${uiPort}`);
+      expect(demo.out()).toContain(`[bosun] console: http://127.0.0.1:${consolePort}/\n`);
       // The answer streams: written piece by piece on one line as the model produces it.
       expect(demo.out()).toContain(
         '[bosun] … They get back $33.12: 2 × $18.40 = $36.80 for the two opened mugs, less the 10% restocking fee',
@@ -116,6 +120,38 @@ describe('npm start (examples/demo/main.ts)', () => {
       expect(demo.out()).toContain('[bosun] ANSWER (shown above as it streamed)');
       // Quiet by default: no runtime INFO lines, no stack traces.
       expect(demo.out()).not.toMatch(/\bINFO\b|\n\s+at /);
+    } finally {
+      reap(demo);
+    }
+  });
+
+  it('with --serve, keeps the console up after the run: its page loads, the printed token signs in, Ctrl-C ends it', async () => {
+    const [port, consolePort] = [await tryListen(0), await tryListen(0)];
+    const demo = startDemo(['--port', String(port), '--console-port', String(consolePort), '--serve'], {
+      BOSUN_DEV_UI_PORT: String(await tryListen(0)),
+    });
+    try {
+      await demo.waitFor(/serving the console at \S+ until Ctrl-C/, 60_000);
+      const base = `http://127.0.0.1:${consolePort}`;
+      expect(demo.out()).toContain(`[bosun] console: ${base}/\n`);
+      expect(demo.out()).toContain('[bosun] ANSWER (shown above as it streamed)');
+      const page = await fetch(`${base}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>Bosun console</title>');
+      const token = /sign in as alice \(acme, support\): \S+#\/sign-in\?token=(\S+)/.exec(demo.out())![1]!;
+      const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await me.json()).toMatchObject({ user: 'alice', tenant: 'acme', groups: ['support'] });
+      const tokensFile = /development tokens \(12 h\) for alice, bob, mallory: (\S+)/.exec(demo.out())![1]!;
+      const file = JSON.parse(readFileSync(tokensFile, 'utf8')) as { tokens: { user: string; token: string }[] };
+      expect(file.tokens.map((t) => t.user)).toEqual(['alice', 'bob', 'mallory']);
+      // The finished run is listed for its tenant.
+      const runId = /\[bosun\] run id: (\S+)/.exec(demo.out())![1]!;
+      const runs = await fetch(`${base}/api/v1/runs`, { headers: { authorization: `Bearer ${token}` } });
+      expect(((await runs.json()) as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toContain(runId);
+      demo.child.kill('SIGINT');
+      const { code } = await demo.exited;
+      expect(code).toBe(130);
+      expect(demo.err()).toBe('');
     } finally {
       reap(demo);
     }

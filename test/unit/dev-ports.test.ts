@@ -1,6 +1,12 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { choosePorts, parsePortRequest, PortInUseError, tryListen } from '../../examples/demo/dev-ports.ts';
+import {
+  chooseConsolePort,
+  choosePorts,
+  parsePortRequest,
+  PortInUseError,
+  tryListen,
+} from '../../examples/demo/dev-ports.ts';
 
 describe("npm start's dev server ports", () => {
   it('takes --port and --ui-port over BOSUN_DEV_PORT and BOSUN_DEV_UI_PORT', () => {
@@ -11,6 +17,19 @@ describe("npm start's dev server ports", () => {
     expect(parsePortRequest(['--ui-port=8400'], env)).toEqual({ port: 7300, uiPort: 8400 });
     expect(parsePortRequest([], { BOSUN_DEV_PORT: '' })).toEqual({});
     expect(parsePortRequest(['--help'], {})).toEqual({ help: true });
+  });
+
+  it('takes the console port and --serve from flags or the environment', () => {
+    expect(parsePortRequest(['--console-port', '9001'], { BOSUN_CONSOLE_PORT: '9002' })).toEqual({ consolePort: 9001 });
+    expect(parsePortRequest([], { BOSUN_CONSOLE_PORT: '9002', BOSUN_SERVE: '1' })).toEqual({
+      consolePort: 9002,
+      serve: true,
+    });
+    expect(parsePortRequest(['--serve'], {})).toEqual({ serve: true });
+    expect(parsePortRequest([], { BOSUN_SERVE: '0' })).toEqual({});
+    expect(parsePortRequest(['--port', '7300', '--console-port', '7300'], {})).toEqual({
+      error: "the console port must differ from the dev server's ports (7300)",
+    });
   });
 
   it('refuses a port that is not one, naming where it came from, and unknown flags', () => {
@@ -41,6 +60,15 @@ describe("npm start's dev server ports", () => {
     it('keeps ports that were asked for and are free', async () => {
       const [port, uiPort] = [(await tryListen(0))!, (await tryListen(0))!];
       expect(await choosePorts({ port, uiPort })).toEqual({ port, uiPort, notes: [] });
+    });
+
+    it('gives the console a free port, saying so, when 8787 is taken', async () => {
+      const asked = (await tryListen(0))!;
+      expect(await chooseConsolePort({ consolePort: asked })).toEqual({ port: asked, notes: [] });
+      const taken = await hold();
+      await expect(chooseConsolePort({ consolePort: taken })).rejects.toThrow(
+        `port ${taken} for the web console is in use; choose another with --console-port or BOSUN_CONSOLE_PORT`,
+      );
     });
 
     it('refuses a port asked for that is taken, instead of quietly using another', async () => {
