@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /** Two projects: fast pure unit tests, and integration tests that share one real Temporal
- * dev server started by `test/setup/global-dev-server.ts`. */
+ * dev server started by `test/setup/global-dev-server.ts` and one throwaway PostgreSQL
+ * (`test/setup/global-postgres.ts`). */
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -19,7 +20,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/replay/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/setup/global-dev-server.ts'],
+          globalSetup: ['test/setup/global-dev-server.ts', 'test/setup/global-postgres.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           pool: 'forks',

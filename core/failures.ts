@@ -39,6 +39,9 @@ export const failureTypes = {
   tool_failed: { retryable: false },
   /** A tool failed transiently (its own dependency timed out, was unavailable). */
   tool_unavailable: { retryable: true },
+  /** A shared store (the run store on PostgreSQL) could not be reached or dropped the
+   * connection: retry, the database is restarting or failing over. */
+  store_unavailable: { retryable: true },
   /** The principal may not do this. */
   permission_denied: { retryable: false },
   /** The run's input was rejected before it started. */

@@ -143,6 +143,18 @@ function addColumn(db: DatabaseSync, table: string, column: string, type: string
   }
 }
 
+/** Stored token counts; a malformed value counts as none (they are only a cache of what the
+ * tokenizer says). */
+export function parseTokenCounts(json: string | null): TokenCounts {
+  if (json === null) return {};
+  try {
+    const parsed = tokenCountsSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
 export class StoreDataMissingError extends Error {
   override readonly name = 'StoreDataMissingError';
 }
@@ -229,17 +241,7 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
   );
   const selectTokens = db.prepare('SELECT seq, tokens FROM messages WHERE conversation = ? AND position = ?');
   const updateTokens = db.prepare('UPDATE messages SET tokens = ? WHERE conversation = ? AND position = ?');
-  /** Stored token counts; a malformed value counts as none (they are only a cache of what
-   * the tokenizer says). */
-  const parseTokens = (json: string | null): TokenCounts => {
-    if (json === null) return {};
-    try {
-      const parsed = tokenCountsSchema.safeParse(JSON.parse(json));
-      return parsed.success ? parsed.data : {};
-    } catch {
-      return {};
-    }
-  };
+  const parseTokens = parseTokenCounts;
   const select = db.prepare(
     'SELECT position, body FROM messages WHERE conversation = ? AND position < ? ORDER BY position',
   );

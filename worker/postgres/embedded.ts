@@ -177,7 +177,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
         break;
       } catch {
         await client.end().catch(() => {});
-        if (Date.now() > deadline) throw new PostgresProvisionError(`postgres did not accept connections in 30 s:\n${output}`);
+        if (Date.now() > deadline)
+          throw new PostgresProvisionError(`postgres did not accept connections in 30 s:\n${output}`);
         await sleep(100);
       }
     }
