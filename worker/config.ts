@@ -95,6 +95,19 @@ const baseConfigShape = {
    * may be lost if the machine loses power; a commit costs ~0.05 ms instead of an fsync
    * (~3.6 ms here, several per step). `full`: every commit is fsynced. */
   BOSUN_STORE_SYNC: optionalString.pipe(z.enum(['normal', 'full']).optional()).transform((v) => v ?? 'normal'),
+  /**
+   * A PostgreSQL database (`postgres://user:password@host:5432/bosun`) for the state workers
+   * share — the run store (conversations, prompts, content by reference, traces) and the
+   * blobs of MCP results — so workers on several hosts serve the same runs. Unset: the
+   * embedded SQLite files under BOSUN_STATE_DIR (one host). Migrated at worker start
+   * (`npm run migrate` does it ahead). Never printed with its password.
+   */
+  BOSUN_DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a PostgreSQL URL, e.g. postgres://bosun:secret@db:5432/bosun')
+      .optional(),
+  ),
   BOSUN_KNOWLEDGE_DIR: optionalString,
   /** A retrieval index built by `npm run ingest`; without it the worker indexes
    * BOSUN_KNOWLEDGE_DIR (or the example knowledge base) in memory at start. */
@@ -185,7 +198,8 @@ export function describeConfig(c: WorkerConfig, opts: { providers?: readonly Any
   const payloads = c.BOSUN_CODEC_KEYS
     ? `; payloads: encrypted with key ${c.BOSUN_CODEC_ACTIVE_KEY} (keys ${c.BOSUN_CODEC_KEYS.ids.join(', ')})`
     : '';
-  return `temporal ${c.TEMPORAL_ADDRESS} namespace ${c.TEMPORAL_NAMESPACE} queue ${c.BOSUN_TASK_QUEUE}; providers: ${providers.join(', ') || 'none'}${payloads}`;
+  const store = c.BOSUN_DATABASE_URL ? `; store: ${safeUrl(c.BOSUN_DATABASE_URL)}` : '';
+  return `temporal ${c.TEMPORAL_ADDRESS} namespace ${c.TEMPORAL_NAMESPACE} queue ${c.BOSUN_TASK_QUEUE}; providers: ${providers.join(', ') || 'none'}${payloads}${store}`;
 }
 
 /**

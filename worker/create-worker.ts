@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
-import { openSqliteRunStore } from '../activities/store/run-store.ts';
 import { openSqliteBlobStore } from '../activities/store/blob-store.ts';
 import { createMcpPool, type McpPool } from '../activities/mcp/pool.ts';
 import { buildMemoryRetriever, openSqliteRetriever } from '../activities/retrieval/sqlite-retriever.ts';
@@ -26,6 +25,7 @@ import { checkAgentSelections, parseMcpServers } from './mcp-config.ts';
 import { createModelAdapters } from './providers.ts';
 import { requireSearchAttributes } from './server-check.ts';
 import { ensureRuntime } from './runtime.ts';
+import { openRunStore } from './stores.ts';
 
 /** What the handlers of a worker's tools may need, built by the worker. */
 export interface HandlerDeps {
@@ -128,9 +128,8 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     failureThreshold: config.BOSUN_BREAKER_FAILURES,
     openMs: config.BOSUN_BREAKER_OPEN_MS,
   });
-  const store = shared(join(config.BOSUN_STATE_DIR, 'runs.db'), (path) =>
-    openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC }),
-  );
+  // PostgreSQL when BOSUN_DATABASE_URL is set (several hosts), else the embedded SQLite file.
+  const store = await openRunStore(config);
   const providers = opts.providers ?? builtInProviders;
   const mcp = mcpServers.length
     ? {

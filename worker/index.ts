@@ -45,6 +45,18 @@ export { WorkerSetupError } from './catalog-wiring.ts';
 export { McpConfigError, parseMcpServers } from './mcp-config.ts';
 export type { McpServerInput, McpServerConfig, McpToolSettings } from '../tools/mcp/config.ts';
 export { openSqliteBlobStore, type BlobStore, type BlobRef } from '../activities/store/blob-store.ts';
+// Shared state on PostgreSQL (BOSUN_DATABASE_URL): Bosun's stores, and the migration runner
+// a user's own stores can use too (docs/multi-host.md).
+export {
+  createPostgresPool,
+  migrateBosun,
+  openPostgresRunStore,
+  type PostgresPoolOptions,
+} from '../activities/store/postgres/open.ts';
+export { migrate, MigrationError, type Migration, type MigrationReport } from '../activities/store/postgres/migrate.ts';
+export { isTransientPostgresError } from '../activities/store/postgres/errors.ts';
+export { openRunStore } from './stores.ts';
+export { startEmbeddedPostgres, PostgresProvisionError, type EmbeddedPostgres } from './postgres/embedded.ts';
 // What a handler is given and may throw.
 export {
   ToolError,

@@ -4,6 +4,9 @@ import { migrate, MigrationError } from '../../activities/store/postgres/migrate
 import { createPostgresPool, migrateBosun, openPostgresRunStore } from '../../activities/store/postgres/open.ts';
 import { runStoreMigrations } from '../../activities/store/postgres/run-store-migrations.ts';
 import { runStoreContract } from '../helpers/run-store-contract.ts';
+import { exampleOrders } from '../../examples/demo/handlers/order-store.ts';
+import { openPostgresOrderStore, type PostgresOrderStore } from '../../examples/demo/handlers/pg-order-store.ts';
+import { ToolError } from '../../tools/handlers/types.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
 
 let url: string;
@@ -54,5 +57,59 @@ describe('PostgreSQL migrations', () => {
     await migrate(p, 'demo', broken.slice(0, 1));
     await expect(migrate(p, 'demo', [])).rejects.toBeInstanceOf(MigrationError);
     await expect(migrate(p, 'demo', [{ version: 2, name: 'gap', sql: '' }])).rejects.toThrow(/versions run 1, 2, 3/);
+  });
+});
+
+describe('the example order store on PostgreSQL', () => {
+  const opened: PostgresOrderStore[] = [];
+  afterAll(async () => {
+    await Promise.all(opened.map((s) => s.close()));
+  });
+  const twoWorkers = async () => {
+    const db = await freshDatabase('bosun_orders');
+    // Opened at once, as two workers starting together would: migrated and seeded once.
+    const both = await Promise.all([openPostgresOrderStore({ url: db }), openPostgresOrderStore({ url: db })]);
+    opened.push(...both);
+    return both;
+  };
+  const request = (idempotencyKey: string, amountCents: number, orderId = 'ord_101') => ({
+    orderId,
+    amountCents,
+    reason: 'item arrived damaged',
+    idempotencyKey,
+  });
+
+  it('applies a refund once per idempotency key, however many attempts race from two workers', async () => {
+    const [a, b] = await twoWorkers();
+    expect(await a.lookup('ord_101')).toEqual(exampleOrders.find((o) => o.id === 'ord_101'));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).refund(request('run-1:call-1', 2_500))),
+    );
+    expect(outcomes.filter((o) => !o.replayed)).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => o.refundId)).size).toBe(1);
+    expect(await b.effects()).toHaveLength(1);
+    expect(await a.lookup('ord_101')).toMatchObject({ refundedCents: 2_500, status: 'partially_refunded' });
+  });
+
+  it('refunds with different keys racing never refund more than the order total', async () => {
+    const [a, b] = await twoWorkers();
+    const settled = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).refund(request(`k${i}`, 4_000))),
+    );
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(2);
+    for (const s of settled.filter((s) => s.status === 'rejected')) {
+      expect((s as PromiseRejectedResult).reason).toBeInstanceOf(ToolError);
+    }
+    expect(await a.lookup('ord_101')).toMatchObject({ refundedCents: 8_000 });
+    expect(await b.effects()).toHaveLength(2);
+  });
+
+  it('refuses a key reused for another refund, an unknown order and an unpaid one, typed for the model', async () => {
+    const [a] = await twoWorkers();
+    await a.refund(request('k1', 1_000));
+    await expect(a.refund(request('k1', 3_000))).rejects.toThrow(/already refunded \$10\.00 on ord_101/);
+    await expect(a.refund(request('k2', 100, 'ord_999'))).rejects.toThrow(/No order ord_999/);
+    await expect(a.refund(request('k3', 100, 'ord_104'))).rejects.toThrow(/not paid yet/);
+    expect(await a.effects()).toHaveLength(1);
   });
 });

@@ -47,11 +47,25 @@ export interface RefundRequest {
 }
 
 /**
- * The example order system behind `lookup_order` and `refund_order`: SQLite (built into
- * Node), one file several worker processes can share, so a refund applied by a worker that
- * then crashed is seen by the worker that retries the call.
+ * The example order system behind `lookup_order` and `refund_order`, as the tools see it:
+ * the embedded SQLite store (`openOrderStore`, answers at once) or the PostgreSQL one
+ * (`openPostgresOrderStore`, for workers on several hosts). Either way a refund applied by a
+ * worker that then crashed is seen by the worker that retries the call.
  */
-export interface OrderStore {
+export interface OrderSystem {
+  lookup(orderId: string): Order | undefined | Promise<Order | undefined>;
+  /** Applies a refund at most once per idempotency key (see `OrderStore.refund`). */
+  refund(request: RefundRequest): RefundOutcome | Promise<RefundOutcome>;
+  /** Every refund applied, oldest first (for tests and audits). */
+  effects(): Refund[] | Promise<Refund[]>;
+  close(): void | Promise<void>;
+}
+
+/**
+ * The embedded order store: SQLite (built into Node), one file several worker processes on
+ * one host can share.
+ */
+export interface OrderStore extends OrderSystem {
   readonly path: string;
   lookup(orderId: string): Order | undefined;
   /**
@@ -123,7 +137,7 @@ const schema = `
   );
 `;
 
-type OrderRow = {
+export type OrderRow = {
   id: string;
   customer: string;
   items: string;
@@ -131,7 +145,7 @@ type OrderRow = {
   status: string;
   refunded_cents: number;
 };
-type RefundRow = {
+export type RefundRow = {
   seq: number;
   idempotency_key: string;
   order_id: string;
@@ -142,7 +156,7 @@ type RefundRow = {
   order_status: string;
 };
 
-const toOrder = (r: OrderRow): Order => ({
+export const toOrder = (r: OrderRow): Order => ({
   id: r.id,
   customer: r.customer,
   items: JSON.parse(r.items) as OrderItem[],
@@ -151,7 +165,7 @@ const toOrder = (r: OrderRow): Order => ({
   refundedCents: r.refunded_cents,
 });
 
-const toRefund = (r: RefundRow): Refund => ({
+export const toRefund = (r: RefundRow): Refund => ({
   refundId: `rf_${r.seq}`,
   idempotencyKey: r.idempotency_key,
   orderId: r.order_id,

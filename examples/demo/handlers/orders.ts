@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatCents, lookupOrder, refundOrder } from '../tools/orders.ts';
-import type { OrderStore } from './order-store.ts';
+import type { OrderSystem } from './order-store.ts';
 import type { Principal } from '../../../core/principal.ts';
 import { registerTool, ToolError } from '../../../tools/handlers/types.ts';
 
-export function lookupOrderTool(store: OrderStore) {
+export function lookupOrderTool(store: OrderSystem) {
   return registerTool(lookupOrder, async ({ orderId }, ctx) => ownOrder(store, orderId, ctx.principal));
 }
 
@@ -13,8 +13,8 @@ export function lookupOrderTool(store: OrderStore) {
  * `principal.attributes.customer`) sees and refunds that customer's orders only — whatever
  * the model was told in a tool result or a document; staff principals (no customer) see all.
  */
-function ownOrder(store: OrderStore, orderId: string, principal: Principal) {
-  const order = store.lookup(orderId);
+async function ownOrder(store: OrderSystem, orderId: string, principal: Principal) {
+  const order = await store.lookup(orderId);
   if (!order) throw new ToolError(`No order ${orderId}. Order ids look like "ord_100"; ask the customer to check it.`);
   const customer = principal.attributes.customer;
   if (customer !== undefined && order.customer !== customer)
@@ -34,10 +34,10 @@ export interface RefundOrderToolOptions {
   pauseAfterEffectMs?: number;
 }
 
-export function refundOrderTool(store: OrderStore, opts: RefundOrderToolOptions = {}) {
+export function refundOrderTool(store: OrderSystem, opts: RefundOrderToolOptions = {}) {
   return registerTool(refundOrder, async ({ orderId, amountCents, reason }, ctx) => {
-    ownOrder(store, orderId, ctx.principal);
-    const refund = store.refund({ orderId, amountCents, reason, idempotencyKey: ctx.idempotencyKey });
+    await ownOrder(store, orderId, ctx.principal);
+    const refund = await store.refund({ orderId, amountCents, reason, idempotencyKey: ctx.idempotencyKey });
     const pauseMs = opts.pauseAfterEffectMs ?? testPauseFromEnv();
     if (pauseMs && !refund.replayed) {
       console.log(`refund applied ${ctx.idempotencyKey}`);

@@ -1,0 +1,32 @@
+import { join, resolve } from 'node:path';
+import { openPostgresRunStore } from '../activities/store/postgres/open.ts';
+import { openSqliteRunStore, type RunStore } from '../activities/store/run-store.ts';
+import type { WorkerConfig } from './config.ts';
+
+const openStores = new Map<string, Promise<unknown>>();
+
+/**
+ * One store per file or database per process: workers created in one process (tests, the dev
+ * command) share it; other processes share the file (SQLite's locking) or the database.
+ */
+export function sharedStore<T>(key: string, open: () => T | Promise<T>): Promise<T> {
+  if (!openStores.has(key)) {
+    const opening = Promise.resolve().then(open);
+    // A failed open (a database not there yet) is not remembered: the next worker tries again.
+    opening.catch(() => openStores.delete(key));
+    openStores.set(key, opening);
+  }
+  return openStores.get(key) as Promise<T>;
+}
+
+/**
+ * The run store the config selects: PostgreSQL at BOSUN_DATABASE_URL (migrated first), shared
+ * by workers on any number of hosts; else the embedded SQLite file `<BOSUN_STATE_DIR>/runs.db`
+ * (one host).
+ */
+export function openRunStore(config: WorkerConfig): Promise<RunStore> {
+  const url = config.BOSUN_DATABASE_URL;
+  if (url) return sharedStore(`pg:${url}`, () => openPostgresRunStore(url));
+  const path = resolve(join(config.BOSUN_STATE_DIR, 'runs.db'));
+  return sharedStore(path, () => openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC }));
+}
