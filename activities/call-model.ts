@@ -350,6 +350,7 @@ async function materialize(
       try {
         whole = await withContent(store, append);
       } catch (err) {
+        if (err instanceof ApplicationFailure) throw err; // typed already (store_unavailable: retried)
         throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: (err as Error).message });
       }
       // Counted once, here, and stored with them: no later call counts them again.
@@ -358,6 +359,7 @@ async function materialize(
     try {
       loaded = await conversations.load(store, id, storedLength + append.length);
     } catch (err) {
+      if (err instanceof ApplicationFailure) throw err; // typed already (store_unavailable: retried)
       throw ApplicationFailure.create({ type: 'internal', nonRetryable: true, message: (err as Error).message });
     }
     messages = loaded.messages;
@@ -380,6 +382,7 @@ async function toolsOf(input: CallModelInput, store: RunStore): Promise<ModelReq
   try {
     return z.array(toolSpecSchema).parse(JSON.parse(await store.getContent(toolsRef)));
   } catch (err) {
+    if (err instanceof ApplicationFailure) throw err; // typed already (store_unavailable: retried)
     throw ApplicationFailure.create({
       type: 'internal',
       nonRetryable: true,
