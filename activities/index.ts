@@ -66,4 +66,5 @@ const noBlobs: BlobStore = {
     throw new Error('no blob store: this worker serves no MCP servers');
   },
   get: () => undefined,
+  forgetRun: async () => 0,
 };

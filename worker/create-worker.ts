@@ -18,7 +18,7 @@ import type { RegisteredTool, ToolHandler, ToolHandlers } from '../tools/handler
 import { builtInTools, emptyRetriever } from './built-in-tools.ts';
 import { findSdkModules, workflowsPath, writeBundleEntry } from './bundle.ts';
 import { WorkerSetupError, wireTools } from './catalog-wiring.ts';
-import { dataConverterFromConfig } from './codec/data-converter.ts';
+import { contentCipherFromConfig, dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import type { McpServerInput } from '../tools/mcp/config.ts';
@@ -128,14 +128,16 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     failureThreshold: config.BOSUN_BREAKER_FAILURES,
     openMs: config.BOSUN_BREAKER_OPEN_MS,
   });
+  // Stored run content is encrypted at rest with the payload codec's keys when configured.
+  const cipher = contentCipherFromConfig(config);
   const store = shared(join(config.BOSUN_STATE_DIR, 'runs.db'), (path) =>
-    openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC }),
+    openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC, cipher }),
   );
   const providers = opts.providers ?? builtInProviders;
   const mcp = mcpServers.length
     ? {
         pool: createMcpPool(mcpServers, (level, message, meta) => Runtime.instance().logger[level](message, meta)),
-        blobs: shared(join(config.BOSUN_STATE_DIR, 'blobs.db'), openSqliteBlobStore),
+        blobs: shared(join(config.BOSUN_STATE_DIR, 'blobs.db'), (path) => openSqliteBlobStore(path, { cipher })),
       }
     : undefined;
   const activities = createActivities({

@@ -1,6 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
 import type { CodecKeys } from './codec-keys.ts';
 import { createAesGcmCodec } from './aes-gcm-codec.ts';
+import { createContentCipher, plaintextCipher, type ContentCipher } from '../../activities/store/content-cipher.ts';
 import { siblingModule } from '../sibling-module.ts';
 
 /** The module Temporal loads the encrypting failure converter from (`failureConverterPath`). */
@@ -31,4 +32,15 @@ export function dataConverterFromConfig(config: CodecConfig): DataConverter | un
   if (!config.BOSUN_CODEC_KEYS || !config.BOSUN_CODEC_ACTIVE_KEY) return undefined;
   const codec = createAesGcmCodec({ keys: config.BOSUN_CODEC_KEYS, activeKeyId: config.BOSUN_CODEC_ACTIVE_KEY });
   return { payloadCodecs: [codec], failureConverterPath };
+}
+
+/**
+ * The run store's and blob store's encryption at rest (`activities/store/content-cipher.ts`):
+ * the payload codec's keys and active key when configured, so one key set and one rotation
+ * cover history and the stores; no encryption otherwise.
+ */
+export function contentCipherFromConfig(config: CodecConfig): ContentCipher {
+  return config.BOSUN_CODEC_KEYS && config.BOSUN_CODEC_ACTIVE_KEY
+    ? createContentCipher({ keys: config.BOSUN_CODEC_KEYS, activeKeyId: config.BOSUN_CODEC_ACTIVE_KEY })
+    : plaintextCipher;
 }
