@@ -1,6 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
@@ -26,6 +27,7 @@ import { checkAgentSelections, parseMcpServers } from './mcp-config.ts';
 import { createModelAdapters } from './providers.ts';
 import { requireSearchAttributes } from './server-check.ts';
 import { ensureRuntime } from './runtime.ts';
+import { sweepWhileRunning } from './retention-timer.ts';
 
 /** What the handlers of a worker's tools may need, built by the worker. */
 export interface HandlerDeps {
@@ -134,10 +136,12 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC, cipher }),
   );
   const providers = opts.providers ?? builtInProviders;
+  const blobsPath = join(config.BOSUN_STATE_DIR, 'blobs.db');
+  const openBlobs = () => shared(blobsPath, (path) => openSqliteBlobStore(path, { cipher }));
   const mcp = mcpServers.length
     ? {
         pool: createMcpPool(mcpServers, (level, message, meta) => Runtime.instance().logger[level](message, meta)),
-        blobs: shared(join(config.BOSUN_STATE_DIR, 'blobs.db'), (path) => openSqliteBlobStore(path, { cipher })),
+        blobs: openBlobs(),
       }
     : undefined;
   const activities = createActivities({
@@ -150,6 +154,11 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     promptsDir: config.BOSUN_PROMPTS_DIR ?? opts.promptsDir ?? noPromptsDir,
     retriever,
     ...(mcp ? { mcp } : {}),
+    // Erasure reaches the blob store even on a worker without MCP servers, if the file exists.
+    retention: {
+      ...(config.BOSUN_RETENTION_DAYS !== undefined ? { days: config.BOSUN_RETENTION_DAYS } : {}),
+      blobs: () => (mcp || existsSync(blobsPath) ? openBlobs() : undefined),
+    },
   });
   const dataConverter = opts.dataConverter ?? dataConverterFromConfig(config);
   const bundle =
@@ -180,6 +189,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     ...(opts.tracing ?? tracingInterceptors({})).workerOptions({ prebuiltBundle: Boolean(bundle) }),
   });
   if (mcp) closeWithWorker(worker, mcp.pool);
+  sweepWhileRunning(worker, config.BOSUN_TASK_QUEUE, config.BOSUN_RETENTION_SWEEP_HOURS);
   return worker;
 }
 
