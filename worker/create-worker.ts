@@ -19,7 +19,7 @@ import type { RegisteredTool, ToolHandler, ToolHandlers } from '../tools/handler
 import { builtInTools, emptyRetriever } from './built-in-tools.ts';
 import { findSdkModules, workflowsPath, writeBundleEntry } from './bundle.ts';
 import { WorkerSetupError, wireTools } from './catalog-wiring.ts';
-import { contentCipherFromConfig, dataConverterFromConfig } from './codec/data-converter.ts';
+import { cipherFingerprint, contentCipherFromConfig, dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import type { McpServerInput } from '../tools/mcp/config.ts';
@@ -132,12 +132,15 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
   });
   // Stored run content is encrypted at rest with the payload codec's keys when configured.
   const cipher = contentCipherFromConfig(config);
-  const store = shared(join(config.BOSUN_STATE_DIR, 'runs.db'), (path) =>
-    openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC, cipher }),
+  const keyed = cipherFingerprint(config);
+  const store = shared(
+    join(config.BOSUN_STATE_DIR, 'runs.db'),
+    (path) => openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC, cipher }),
+    keyed,
   );
   const providers = opts.providers ?? builtInProviders;
   const blobsPath = join(config.BOSUN_STATE_DIR, 'blobs.db');
-  const openBlobs = () => shared(blobsPath, (path) => openSqliteBlobStore(path, { cipher }));
+  const openBlobs = () => shared(blobsPath, (path) => openSqliteBlobStore(path, { cipher }), keyed);
   const mcp = mcpServers.length
     ? {
         pool: createMcpPool(mcpServers, (level, message, meta) => Runtime.instance().logger[level](message, meta)),
@@ -239,11 +242,13 @@ export async function connectWorker(config: WorkerConfig): Promise<NativeConnect
 }
 
 const openStores = new Map<string, unknown>();
-/** One connection per store file per process: workers created in one process (tests, the
- * dev command) share it; other processes share the file, with SQLite's locking. */
-function shared<T>(path: string, open: (path: string) => T): T {
-  const key = resolve(path);
-  if (!openStores.has(key)) openStores.set(key, open(key));
+/** One connection per store file (and encryption key set: `variant`) per process: workers
+ * created in one process (tests, the dev command) share it; other processes share the file,
+ * with SQLite's locking. */
+function shared<T>(path: string, open: (path: string) => T, variant = ''): T {
+  const file = resolve(path);
+  const key = `${file}#${variant}`;
+  if (!openStores.has(key)) openStores.set(key, open(file));
   return openStores.get(key) as T;
 }
 
