@@ -15,6 +15,8 @@ import { createRetrieveActivity } from './retrieval/retrieve-activity.ts';
 import type { Retriever } from '../core/retrieval.ts';
 import type { RunStore } from './store/run-store.ts';
 import { createReadTrace } from './trace/read.ts';
+import { createEraseRunContent, createReadErasures } from './retention/forget.ts';
+import { createSweepRetention } from './retention/sweep.ts';
 
 export type { ModelAdapters } from './call-model.ts';
 
@@ -36,6 +38,10 @@ export interface ActivityDeps {
   /** MCP servers (one pooled connection each) and where binary results go; none by default
    * (a run that selects a server then ends `invalid_input`, naming what is configured). */
   mcp?: { pool: McpPool; blobs: BlobStore };
+  /** Retention and erasure (`bosun forget`, the retention sweep): the configured period
+   * (BOSUN_RETENTION_DAYS; the namespace's when absent) and the blob store to erase from,
+   * opened on demand (a worker without MCP servers may still hold another's blobs file). */
+  retention?: { days?: number; blobs?: () => BlobStore | undefined };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -50,11 +56,23 @@ export function createActivities(deps: ActivityDeps) {
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),
     retrieve: createRetrieveActivity(deps.retriever),
     readTrace: createReadTrace(deps.store),
+    ...retentionActivities(deps),
     ...mcpActivities({ ...(deps.mcp ?? { pool: createMcpPool([]), blobs: noBlobs }), store: deps.store }),
   };
 }
 
 export type BosunActivities = ReturnType<typeof createActivities>;
+
+function retentionActivities(deps: ActivityDeps) {
+  const blobs = deps.retention?.blobs ?? (deps.mcp ? () => deps.mcp!.blobs : undefined);
+  const stores = { store: deps.store, ...(blobs ? { blobs } : {}) };
+  const days = deps.retention?.days;
+  return {
+    eraseRunContent: createEraseRunContent(stores),
+    readErasures: createReadErasures(stores),
+    sweepRetention: createSweepRetention({ ...stores, ...(days !== undefined ? { retentionDays: days } : {}) }),
+  };
+}
 
 function mcpActivities(mcp: { pool: McpPool; blobs: BlobStore; store: RunStore }) {
   return { ...createMcpActivities(mcp), describeMcpServers: createDescribeMcpServers(mcp.pool) };
@@ -66,4 +84,5 @@ const noBlobs: BlobStore = {
     throw new Error('no blob store: this worker serves no MCP servers');
   },
   get: () => undefined,
+  forgetRun: async () => 0,
 };

@@ -11,6 +11,6 @@ export async function byReference(
   const limit = input.inlineMaxChars!;
   if (result.content.length <= limit) return result;
   const ref = `${input.runId}/tool/${input.step}/${input.callId}`;
-  await store.putContent(ref, result.content);
+  await store.putContent(ref, result.content, input.runId);
   return { content: result.content.slice(0, limit), truncated: result.truncated, ref, chars: result.content.length };
 }

@@ -1,3 +1,4 @@
+import type { Erasure, ReadErasuresInput } from '../core/erasure.ts';
 import {
   Client,
   Connection,
@@ -52,6 +53,7 @@ import {
 import type { Catalog } from '../tools/catalog.ts';
 import { runStats, type RunStats } from './stats.ts';
 import { readMcpInventory } from './mcp-inventory.ts';
+import { forgetStoredRun, readErasureLog } from './forget.ts';
 import { readRunTrace, type TraceOptions } from './trace.ts';
 import type { RunTrace } from '../core/trace.ts';
 import type { McpInventory } from '../core/mcp.ts';
@@ -214,6 +216,11 @@ export interface BosunClient {
   /** A worker's MCP servers, their state and tools (`bosun mcp list`); throws
    * `NoWorkerAnsweredError` when no worker of the task queue answers in `timeoutMs` (30 s). */
   mcpInventory(opts?: { timeoutMs?: number }): Promise<McpInventory>;
+  /** Erases a closed run's stored content and logs it (`bosun forget`); `by` is who asks.
+   * Throws `RunStillOpenError` for an open run (docs/operability.md "Forget"). */
+  forget(runId: string, opts: { by: string; timeoutMs?: number }): Promise<Erasure>;
+  /** The run store's erasure log, newest first (`bosun erasures`). */
+  erasures(opts?: ReadErasuresInput & { timeoutMs?: number }): Promise<Erasure[]>;
   readonly temporal: Client;
 }
 
@@ -375,6 +382,8 @@ export function createBosunClient({
     inbox: (opts) => readInbox(client, opts),
     pendingApprovals: async (opts) => (await readInbox(client, opts)).approvals,
     mcpInventory: (opts) => readMcpInventory(client, taskQueue, opts?.timeoutMs),
+    forget: (runId, { by, timeoutMs }) => forgetStoredRun(client, taskQueue, { runId, by }, timeoutMs),
+    erasures: ({ timeoutMs, ...input } = {}) => readErasureLog(client, taskQueue, input, timeoutMs),
     temporal: client,
   };
 }

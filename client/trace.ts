@@ -9,6 +9,7 @@ import type {
   RunTrace,
   StoredTraceRecord,
   ToolAttempt,
+  TraceErasure,
   TracePage,
   TraceRoute,
 } from '../core/trace.ts';
@@ -53,6 +54,7 @@ export async function readRunTrace(client: Client, runId: string, opts: TraceOpt
   ]);
   const records: StoredTraceRecord[] = [];
   let after: number | undefined;
+  let erased: TraceErasure | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const input: ReadTraceInput = {
       runId,
@@ -61,13 +63,18 @@ export async function readRunTrace(client: Client, runId: string, opts: TraceOpt
       ...(opts.detail ? { detail: true } : {}),
     };
     const read = await readPage(client, taskQueue, input, timeoutMs);
+    if (read.erased) erased = read.erased;
     records.push(...read.records);
     if (read.next === undefined) break;
     after = read.next;
     if (page === MAX_PAGES - 1) warnings.push(`trace cut after ${MAX_PAGES} pages (${records.length} records)`);
   }
   const [calls, audit] = await facts;
-  return assembleTrace(runId, records, calls, audit, opts.step, warnings);
+  if (!erased) return assembleTrace(runId, records, calls, audit, opts.step, warnings);
+  warnings.push(
+    `the run's stored content was erased (${erased.reason === 'forget' ? `forgotten by ${erased.by}` : 'retention'}, ${erased.at}): no attempts to show`,
+  );
+  return { ...assembleTrace(runId, records, calls, audit, opts.step, warnings), erased };
 }
 
 async function readPage(client: Client, taskQueue: string, input: ReadTraceInput, timeoutMs: number) {

@@ -172,7 +172,17 @@ export type ReadTraceInput = z.infer<typeof readTraceInputSchema>;
 export interface TracePage {
   records: StoredTraceRecord[];
   next?: number;
+  /** The run's stored content was erased (`bosun forget`, retention): when, by whom, why. */
+  erased?: TraceErasure;
 }
+
+/** What a trace says of a run whose stored content was erased. */
+export const traceErasureSchema = z.object({
+  at: z.string(),
+  by: z.string(),
+  reason: z.enum(['forget', 'retention']),
+});
+export type TraceErasure = z.infer<typeof traceErasureSchema>;
 
 /** An attempt as `run.trace()` shows it: `superseded` when a later attempt of the same call
  * followed it (a retry); `lost` when no record exists for it (its worker died mid-attempt). */
@@ -222,5 +232,7 @@ export const runTraceSchema = z.object({
   /** Set when the run's `calls`/`audit` queries could not be read (no worker answered):
    * routes and decisions not carried by the records are then missing. */
   warnings: z.array(z.string()),
+  /** Set when the run's stored content was erased: the trace then has no records. */
+  erased: traceErasureSchema.optional(),
 });
 export type RunTrace = z.infer<typeof runTraceSchema>;

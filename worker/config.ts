@@ -128,6 +128,14 @@ const baseConfigShape = {
   BOSUN_CODEC_KEYS: codecKeys,
   /** The id (in BOSUN_CODEC_KEYS) of the key new payloads are encrypted with. */
   BOSUN_CODEC_ACTIVE_KEY: codecKeyId,
+  /** Days a closed run's stored content is kept (docs/operability.md "Retention"); unset:
+   * the namespace's own retention period, read from Temporal at each sweep. */
+  BOSUN_RETENTION_DAYS: optionalString.pipe(z.coerce.number<string | undefined>().positive().max(36_500).optional()),
+  /** Hours between the retention sweeps this worker starts (one runs at a time across all
+   * workers of the queue); 0: this worker starts none. */
+  BOSUN_RETENTION_SWEEP_HOURS: optionalString
+    .pipe(z.coerce.number<string | undefined>().min(0).max(8_760).optional())
+    .transform((v) => v ?? 24),
 };
 
 /** The variables of `providers`, checked not to clash with the worker's own. */

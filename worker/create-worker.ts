@@ -1,6 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../activities/index.ts';
@@ -17,7 +18,7 @@ import type { RegisteredTool, ToolHandler, ToolHandlers } from '../tools/handler
 import { builtInTools, emptyRetriever } from './built-in-tools.ts';
 import { findSdkModules, workflowsPath, writeBundleEntry } from './bundle.ts';
 import { WorkerSetupError, wireTools } from './catalog-wiring.ts';
-import { dataConverterFromConfig } from './codec/data-converter.ts';
+import { cipherFingerprint, contentCipherFromConfig, dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import type { McpServerInput } from '../tools/mcp/config.ts';
@@ -26,6 +27,7 @@ import { createModelAdapters } from './providers.ts';
 import { requireSearchAttributes } from './server-check.ts';
 import { ensureRuntime } from './runtime.ts';
 import { openRunStore } from './stores.ts';
+import { sweepWhileRunning } from './retention-timer.ts';
 
 /** What the handlers of a worker's tools may need, built by the worker. */
 export interface HandlerDeps {
@@ -128,13 +130,18 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     failureThreshold: config.BOSUN_BREAKER_FAILURES,
     openMs: config.BOSUN_BREAKER_OPEN_MS,
   });
+  // Stored run content is encrypted at rest with the payload codec's keys when configured.
+  const cipher = contentCipherFromConfig(config);
+  const keyed = cipherFingerprint(config);
   // PostgreSQL when BOSUN_DATABASE_URL is set (several hosts), else the embedded SQLite file.
-  const store = await openRunStore(config);
+  const store = await openRunStore(config, { cipher, variant: keyed });
   const providers = opts.providers ?? builtInProviders;
+  const blobsPath = join(config.BOSUN_STATE_DIR, 'blobs.db');
+  const openBlobs = () => shared(blobsPath, (path) => openSqliteBlobStore(path, { cipher }), keyed);
   const mcp = mcpServers.length
     ? {
         pool: createMcpPool(mcpServers, (level, message, meta) => Runtime.instance().logger[level](message, meta)),
-        blobs: shared(join(config.BOSUN_STATE_DIR, 'blobs.db'), openSqliteBlobStore),
+        blobs: openBlobs(),
       }
     : undefined;
   const activities = createActivities({
@@ -147,6 +154,11 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     promptsDir: config.BOSUN_PROMPTS_DIR ?? opts.promptsDir ?? noPromptsDir,
     retriever,
     ...(mcp ? { mcp } : {}),
+    // Erasure reaches the blob store even on a worker without MCP servers, if the file exists.
+    retention: {
+      ...(config.BOSUN_RETENTION_DAYS !== undefined ? { days: config.BOSUN_RETENTION_DAYS } : {}),
+      blobs: () => (mcp || existsSync(blobsPath) ? openBlobs() : undefined),
+    },
   });
   const dataConverter = opts.dataConverter ?? dataConverterFromConfig(config);
   const bundle =
@@ -177,6 +189,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     ...(opts.tracing ?? tracingInterceptors({})).workerOptions({ prebuiltBundle: Boolean(bundle) }),
   });
   if (mcp) closeWithWorker(worker, mcp.pool);
+  sweepWhileRunning(worker, config.BOSUN_TASK_QUEUE, config.BOSUN_RETENTION_SWEEP_HOURS);
   return worker;
 }
 
@@ -226,11 +239,13 @@ export async function connectWorker(config: WorkerConfig): Promise<NativeConnect
 }
 
 const openStores = new Map<string, unknown>();
-/** One connection per store file per process: workers created in one process (tests, the
- * dev command) share it; other processes share the file, with SQLite's locking. */
-function shared<T>(path: string, open: (path: string) => T): T {
-  const key = resolve(path);
-  if (!openStores.has(key)) openStores.set(key, open(key));
+/** One connection per store file (and encryption key set: `variant`) per process: workers
+ * created in one process (tests, the dev command) share it; other processes share the file,
+ * with SQLite's locking. */
+function shared<T>(path: string, open: (path: string) => T, variant = ''): T {
+  const file = resolve(path);
+  const key = `${file}#${variant}`;
+  if (!openStores.has(key)) openStores.set(key, open(file));
   return openStores.get(key) as T;
 }
 

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import type { ContentCipher } from '../activities/store/content-cipher.ts';
 import { openPostgresRunStore } from '../activities/store/postgres/open.ts';
 import { openSqliteRunStore, type RunStore } from '../activities/store/run-store.ts';
 import type { WorkerConfig } from './config.ts';
@@ -6,8 +7,9 @@ import type { WorkerConfig } from './config.ts';
 const openStores = new Map<string, Promise<unknown>>();
 
 /**
- * One store per file or database per process: workers created in one process (tests, the dev
- * command) share it; other processes share the file (SQLite's locking) or the database.
+ * One store per file or database (and encryption key set) per process: workers created in one
+ * process (tests, the dev command) share it; other processes share the file (SQLite's
+ * locking) or the database.
  */
 export function sharedStore<T>(key: string, open: () => T | Promise<T>): Promise<T> {
   if (!openStores.has(key)) {
@@ -22,11 +24,18 @@ export function sharedStore<T>(key: string, open: () => T | Promise<T>): Promise
 /**
  * The run store the config selects: PostgreSQL at BOSUN_DATABASE_URL (migrated first), shared
  * by workers on any number of hosts; else the embedded SQLite file `<BOSUN_STATE_DIR>/runs.db`
- * (one host).
+ * (one host). `cipher` encrypts content at rest (the codec keys); `variant` names its key set,
+ * so stores with different keys are not shared.
  */
-export function openRunStore(config: WorkerConfig): Promise<RunStore> {
+export function openRunStore(
+  config: WorkerConfig,
+  opts: { cipher?: ContentCipher; variant?: string } = {},
+): Promise<RunStore> {
   const url = config.BOSUN_DATABASE_URL;
-  if (url) return sharedStore(`pg:${url}`, () => openPostgresRunStore(url));
+  const cipher = opts.cipher ? { cipher: opts.cipher } : {};
+  if (url) return sharedStore(`pg:${url}#${opts.variant ?? ''}`, () => openPostgresRunStore(url, cipher));
   const path = resolve(join(config.BOSUN_STATE_DIR, 'runs.db'));
-  return sharedStore(path, () => openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC }));
+  return sharedStore(`${path}#${opts.variant ?? ''}`, () =>
+    openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC, ...cipher }),
+  );
 }

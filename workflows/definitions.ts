@@ -24,6 +24,9 @@ export const workflowNames = {
   completeTask: 'completeTask',
   mcpInventory: 'mcpInventory',
   traceReader: 'traceReader',
+  forgetRun: 'forgetRun',
+  erasureLog: 'erasureLog',
+  retentionSweep: 'retentionSweep',
 } as const;
 export const activityNames = { callModel: 'callModel', executeTool: 'executeTool' } as const;
 

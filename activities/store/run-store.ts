@@ -5,6 +5,14 @@ import { messageSchema, type Message } from '../../core/messages.ts';
 import { stopReasonSchema, type StopReason } from '../../core/model.ts';
 import { traceRecordSchema, type StoredTraceRecord, type TraceRecord } from '../../core/trace.ts';
 import type { DatabaseSync } from 'node:sqlite';
+import {
+  erasureCountsSchema,
+  erasureReasonSchema,
+  type Erasure,
+  type ErasureCounts,
+  type ErasureReason,
+} from '../../core/erasure.ts';
+import { plaintextCipher, type ContentCipher } from './content-cipher.ts';
 import { inTransaction, openSqlite } from './sqlite.ts';
 
 /** A prompt version: content-addressed, immutable. */
@@ -117,8 +125,9 @@ export interface RunStore {
   getPrompt(hash: string): Promise<PromptVersion | undefined>;
   /** Content kept out of history by reference (e.g. a large tool result), under a key its
    * writer derives from the run (`<runId>/…`). Written once: a retried write of the same
-   * key replaces it (the same call's result). */
-  putContent(key: string, content: string): Promise<void>;
+   * key replaces it (the same call's result). `owner`: the run the content belongs to, erased
+   * with it (`forgetRun`); without one the content is shared (a tool set, by hash) and stays. */
+  putContent(key: string, content: string, owner?: string): Promise<void>;
   /** Throws `StoreDataMissingError` when nothing is stored under `key`. */
   getContent(key: string): Promise<string>;
   /** Stores one trace record: one attempt of a model or tool call (`core/trace.ts`). The
@@ -127,7 +136,28 @@ export interface RunStore {
   /** A run's trace records in write order: those after `after` (a record's `seq`), of one
    * `step` when given, at most `limit`. Rows that no longer parse are skipped. */
   readTrace(runId: string, opts: { step?: number; after?: number; limit: number }): Promise<StoredTraceRecord[]>;
+  /**
+   * Erases everything stored for run `runId` — its conversation (messages, their writers,
+   * its summary), the content it stored by reference (`putContent` with `owner`, and legacy
+   * rows under `<runId>/tool/`), its trace records, its `storedRuns` entry — and appends one
+   * entry to the erasure log, in one transaction. Prompt versions and tool sets stay: they
+   * are shared by content hash between runs (see docs/operability.md). The caller checks the
+   * run is closed first: a store cannot know. Erasing a run with nothing stored still logs
+   * an entry (counts 0). `blobs`: how many blob-store rows the caller erased, for the log.
+   */
+  forgetRun(runId: string, who: { by: string; reason: ErasureReason; blobs?: number }): Promise<Erasure>;
+  /** Runs with content stored whose first write was before `before` (epoch ms), in run id
+   * order after `after` (paging), at most `limit`: the retention sweep's candidates. */
+  storedRuns(opts: { before: number; after?: string; limit: number }): Promise<StoredRun[]>;
+  /** The erasure log, newest first: all runs', or one run's. */
+  readErasures(opts: { runId?: string; limit: number }): Promise<Erasure[]>;
   close(): void;
+}
+
+/** A run the store holds content for, and when its first content was written (epoch ms). */
+export interface StoredRun {
+  runId: string;
+  firstWriteAt: number;
 }
 
 /** Adds a column a file from an older version lacks. Two workers opening the file at once
@@ -165,8 +195,12 @@ export function promptHash(content: string): string {
 
 /** The embedded store: one SQLite file (or `:memory:`), WAL mode for concurrent workers on
  * the same machine. */
-export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 'normal' } = {}): RunStore {
+export function openSqliteRunStore(
+  path: string,
+  opts: { synchronous?: 'full' | 'normal'; cipher?: ContentCipher } = {},
+): RunStore {
   const db = openSqlite(path, opts);
+  const cipher = opts.cipher ?? plaintextCipher;
   db.exec(`
     CREATE TABLE IF NOT EXISTS messages (
       conversation TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL,
@@ -184,7 +218,28 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
       call TEXT NOT NULL, attempt INTEGER NOT NULL, body TEXT NOT NULL,
       UNIQUE (run_id, kind, call, attempt));
     CREATE INDEX IF NOT EXISTS trace_by_step ON trace (run_id, step);
+    CREATE TABLE IF NOT EXISTS erasures (
+      seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, at TEXT NOT NULL, by_whom TEXT NOT NULL,
+      reason TEXT NOT NULL, counts TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS erasures_by_run ON erasures (run_id, seq);
   `);
+  // Which run owns which rows: messages, summaries and writers by conversation (= the run
+  // id), trace by run_id, content by its owner column; `stored_runs` says when each run
+  // first stored something, for the retention sweep. A file from before these gets them,
+  // its runs counted as first written now (kept one more retention period, never less).
+  addColumn(db, 'contents', 'owner', 'TEXT');
+  db.exec('CREATE INDEX IF NOT EXISTS contents_by_owner ON contents (owner) WHERE owner IS NOT NULL');
+  if (!tableExists(db, 'stored_runs')) {
+    inTransaction(db, () => {
+      if (tableExists(db, 'stored_runs')) return;
+      db.exec(`CREATE TABLE stored_runs (run_id TEXT PRIMARY KEY, first_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX stored_runs_by_time ON stored_runs (first_at);`);
+      db.prepare(
+        `INSERT OR IGNORE INTO stored_runs (run_id, first_at)
+         SELECT conversation, ? FROM messages UNION SELECT run_id, ? FROM trace`,
+      ).run(Date.now(), Date.now());
+    });
+  }
   // Files from before write sequence numbers and stored token counts: their rows count as
   // write 0 (read by any reader starting from scratch) and are counted when first met.
   addColumn(db, 'messages', 'seq', 'INTEGER NOT NULL DEFAULT 0');
@@ -200,8 +255,11 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
   const nextSeq = (id: string) => ((lastSeq.get(id) as { seq: number | null }).seq ?? 0) + 1;
   const upsert = {
     run: (id: string, position: number, body: string, tokens?: TokenCounts) =>
-      upsertRow.run(id, position, body, nextSeq(id), tokens ? JSON.stringify(tokens) : null),
+      upsertRow.run(id, position, cipher.sealText(body), nextSeq(id), tokens ? JSON.stringify(tokens) : null),
   };
+  const noteRun = db.prepare('INSERT OR IGNORE INTO stored_runs (run_id, first_at) VALUES (?, ?)');
+  /** Records that run `id` stores content (once; later writes find it and change nothing). */
+  const stored = (id: string) => noteRun.run(id, Date.now());
   const selectOne = db.prepare('SELECT body FROM messages WHERE conversation = ? AND position = ?');
   const selectWriter = db.prepare(
     'SELECT call, scheduled_at, stop FROM message_writers WHERE conversation = ? AND position = ?',
@@ -254,7 +312,7 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
   );
   const selectSummary = db.prepare('SELECT up_to, body FROM summaries WHERE conversation = ?');
   const upsertContent = db.prepare(
-    'INSERT INTO contents (key, body) VALUES (?, ?) ON CONFLICT DO UPDATE SET body = excluded.body',
+    'INSERT INTO contents (key, body, owner) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body, owner = excluded.owner',
   );
   const selectContent = db.prepare('SELECT body FROM contents WHERE key = ?');
   const insertTrace = db.prepare(
@@ -265,9 +323,28 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
   const selectTraceStep = db.prepare(
     'SELECT seq, body FROM trace WHERE run_id = ? AND step = ? AND seq > ? ORDER BY seq LIMIT ?',
   );
+  /** A row that cannot be decrypted throws (`StoreDecryptionError`): a missing key is a
+   * configuration error to report, not a row to skip. */
+  const erase = {
+    messages: db.prepare('DELETE FROM messages WHERE conversation = ?'),
+    writers: db.prepare('DELETE FROM message_writers WHERE conversation = ?'),
+    summaries: db.prepare('DELETE FROM summaries WHERE conversation = ?'),
+    ownedContents: db.prepare('DELETE FROM contents WHERE owner = ?'),
+    // Rows from before the owner column: tool results are keyed `<runId>/tool/<step>/<call>`.
+    legacyContents: db.prepare('DELETE FROM contents WHERE owner IS NULL AND key >= ? AND key < ?'),
+    trace: db.prepare('DELETE FROM trace WHERE run_id = ?'),
+    storedRun: db.prepare('DELETE FROM stored_runs WHERE run_id = ?'),
+  };
+  const insertErasure = db.prepare('INSERT INTO erasures (run_id, at, by_whom, reason, counts) VALUES (?, ?, ?, ?, ?)');
+  const selectStoredRuns = db.prepare(
+    'SELECT run_id, first_at FROM stored_runs WHERE first_at < ? AND run_id > ? ORDER BY run_id LIMIT ?',
+  );
+  const selectErasures = db.prepare('SELECT * FROM erasures ORDER BY seq DESC LIMIT ?');
+  const selectRunErasures = db.prepare('SELECT * FROM erasures WHERE run_id = ? ORDER BY seq DESC LIMIT ?');
   const parseTrace = (r: { seq: number; body: string }): StoredTraceRecord[] => {
+    const body = cipher.openText(r.body);
     try {
-      const parsed = traceRecordSchema.safeParse(JSON.parse(r.body));
+      const parsed = traceRecordSchema.safeParse(JSON.parse(body));
       return parsed.success ? [{ ...parsed.data, seq: r.seq }] : [];
     } catch {
       return [];
@@ -276,20 +353,22 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
 
   return {
     async putMessages(conversationId, from, messages, fence, tokens) {
-      inTransaction(db, () =>
+      inTransaction(db, () => {
+        stored(conversationId);
         messages.forEach((m, i) =>
           fence
             ? writeFenced(conversationId, from + i, m, fence, null, tokens?.[i])
             : writeUnfenced(conversationId, from + i, m, tokens?.[i]),
-        ),
-      );
+        );
+      });
     },
     async putAnswer(conversationId, position, answer, fence) {
       return inTransaction(db, () => {
+        stored(conversationId);
         if (writeFenced(conversationId, position, answer.message, fence, answer.stop ?? null, answer.tokens)) {
           return { ...answer, won: true };
         }
-        const body = (selectOne.get(conversationId, position) as { body: string }).body;
+        const body = cipher.openText((selectOne.get(conversationId, position) as { body: string }).body);
         const writer = selectWriter.get(conversationId, position) as Writer | undefined;
         const stop = stopReasonSchema.safeParse(writer?.stop);
         return {
@@ -306,7 +385,7 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
           `conversation ${conversationId}: expected ${length} stored messages, found ${rows.length}`,
         );
       }
-      return rows.map((r) => messageSchema.parse(JSON.parse(r.body)));
+      return rows.map((r) => messageSchema.parse(JSON.parse(cipher.openText(r.body))));
     },
     async readConversation(conversationId, afterSeq) {
       const rows = selectSince.all(conversationId, afterSeq) as {
@@ -316,13 +395,16 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
         tokens: string | null;
       }[];
       return {
-        rows: rows.map((r) => ({
-          position: r.position,
-          message: messageSchema.parse(JSON.parse(r.body)),
-          tokens: parseTokens(r.tokens),
-          seq: r.seq,
-          chars: r.body.length,
-        })),
+        rows: rows.map((r) => {
+          const body = cipher.openText(r.body);
+          return {
+            position: r.position,
+            message: messageSchema.parse(JSON.parse(body)),
+            tokens: parseTokens(r.tokens),
+            seq: r.seq,
+            chars: body.length,
+          };
+        }),
         seq: rows.reduce((max, r) => Math.max(max, r.seq), afterSeq),
       };
     },
@@ -340,33 +422,59 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
     },
     async putPrompt(p) {
       const hash = promptHash(p.content);
-      insertPrompt.run(hash, p.name, p.label ?? null, p.content, new Date().toISOString());
+      // INSERT OR IGNORE on the hash: the first writer's row stays (same text, any key).
+      insertPrompt.run(hash, p.name, p.label ?? null, cipher.sealText(p.content), new Date().toISOString());
       return { ...p, hash };
     },
     async getPrompt(hash) {
       const row = selectPrompt.get(hash) as
         { hash: string; name: string; label: string | null; content: string } | undefined;
       return row
-        ? { hash: row.hash, name: row.name, content: row.content, ...(row.label ? { label: row.label } : {}) }
+        ? {
+            hash: row.hash,
+            name: row.name,
+            content: cipher.openText(row.content),
+            ...(row.label ? { label: row.label } : {}),
+          }
         : undefined;
     },
     async getSummary(conversationId) {
       const row = selectSummary.get(conversationId) as { up_to: number; body: string } | undefined;
-      return row ? { upTo: row.up_to, text: row.body } : undefined;
+      return row ? { upTo: row.up_to, text: cipher.openText(row.body) } : undefined;
     },
     async putSummary(conversationId, upTo, text) {
-      upsertSummary.run(conversationId, upTo, text);
+      inTransaction(db, () => {
+        stored(conversationId);
+        upsertSummary.run(conversationId, upTo, cipher.sealText(text));
+      });
     },
-    async putContent(key, content) {
-      upsertContent.run(key, content);
+    async putContent(key, content, owner) {
+      if (owner === undefined) {
+        upsertContent.run(key, cipher.sealText(content), null);
+        return;
+      }
+      inTransaction(db, () => {
+        stored(owner);
+        upsertContent.run(key, cipher.sealText(content), owner);
+      });
     },
     async getContent(key) {
       const row = selectContent.get(key) as { body: string } | undefined;
       if (!row) throw new StoreDataMissingError(`no content stored under ${key}`);
-      return row.body;
+      return cipher.openText(row.body);
     },
     async putTrace(record) {
-      insertTrace.run(record.runId, record.step, record.kind, record.call, record.attempt, JSON.stringify(record));
+      inTransaction(db, () => {
+        stored(record.runId);
+        insertTrace.run(
+          record.runId,
+          record.step,
+          record.kind,
+          record.call,
+          record.attempt,
+          cipher.sealText(JSON.stringify(record)),
+        );
+      });
     },
     async readTrace(runId, { step, after = 0, limit }) {
       const rows = (
@@ -374,6 +482,47 @@ export function openSqliteRunStore(path: string, opts: { synchronous?: 'full' | 
       ) as { seq: number; body: string }[];
       return rows.flatMap(parseTrace);
     },
+    async forgetRun(runId, who) {
+      return inTransaction(db, () => {
+        const counts: ErasureCounts = {
+          messages: Number(erase.messages.run(runId).changes),
+          summaries: Number(erase.summaries.run(runId).changes),
+          contents:
+            Number(erase.ownedContents.run(runId).changes) +
+            Number(erase.legacyContents.run(`${runId}/tool/`, `${runId}/tool0`).changes),
+          traceRecords: Number(erase.trace.run(runId).changes),
+          blobs: who.blobs ?? 0,
+        };
+        erase.writers.run(runId);
+        erase.storedRun.run(runId);
+        const at = new Date().toISOString();
+        const seq = Number(insertErasure.run(runId, at, who.by, who.reason, JSON.stringify(counts)).lastInsertRowid);
+        return { seq, runId, at, by: who.by, reason: who.reason, counts };
+      });
+    },
+    async storedRuns({ before, after, limit }) {
+      const rows = selectStoredRuns.all(before, after ?? '', limit) as { run_id: string; first_at: number }[];
+      return rows.map((r) => ({ runId: r.run_id, firstWriteAt: r.first_at }));
+    },
+    async readErasures({ runId, limit }) {
+      const rows = (
+        runId === undefined ? selectErasures.all(limit) : selectRunErasures.all(runId, limit)
+      ) as ErasureRow[];
+      return rows.map(erasureOf);
+    },
     close: () => db.close(),
   };
 }
+
+const tableExists = (db: DatabaseSync, name: string): boolean =>
+  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+
+type ErasureRow = { seq: number; run_id: string; at: string; by_whom: string; reason: string; counts: string };
+const erasureOf = (r: ErasureRow): Erasure => ({
+  seq: r.seq,
+  runId: r.run_id,
+  at: r.at,
+  by: r.by_whom,
+  reason: erasureReasonSchema.parse(r.reason),
+  counts: erasureCountsSchema.parse(JSON.parse(r.counts)),
+});

@@ -45,6 +45,11 @@ export function createReadTrace(store: RunStore) {
       ...(input.step !== undefined ? { step: input.step } : {}),
       ...(input.after !== undefined ? { after: input.after } : {}),
     });
+    if (rows.length === 0 && input.after === undefined) {
+      // No records: perhaps the run's content was erased. Say so rather than show an empty run.
+      const [erasure] = await store.readErasures({ runId: input.runId, limit: 1 });
+      if (erasure) return { records: [], erased: { at: erasure.at, by: erasure.by, reason: erasure.reason } };
+    }
     const resolver = createResolver(store, input.detail === true);
     const records: StoredTraceRecord[] = [];
     let bytes = 0;

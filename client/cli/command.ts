@@ -36,6 +36,8 @@ export const commandNames = [
   'end',
   'stats',
   'mcp',
+  'forget',
+  'erasures',
 ] as const;
 export type CommandName = (typeof commandNames)[number];
 export const isCommandName = (name: string): name is CommandName => (commandNames as readonly string[]).includes(name);
@@ -88,6 +90,10 @@ export type Command =
   | { kind: 'stats'; connection: ConnectOptions; since: Date; agent?: string; json: boolean }
   /** `mcp list`: a worker's MCP servers; `timeoutMs` for a worker to answer (30 s). */
   | { kind: 'mcp'; connection: ConnectOptions; json: boolean; timeoutMs?: number }
+  /** `forget`: erase a closed run's stored content; `by` for the erasure log. */
+  | { kind: 'forget'; connection: ConnectOptions; runId: string; by: string; json: boolean }
+  /** `erasures`: the erasure log, of one run or all. */
+  | { kind: 'erasures'; connection: ConnectOptions; runId?: string; limit?: number; json: boolean }
   /** approve, reject, edit: by Update, or by Signal with `async`. */
   | {
       kind: 'decide';

@@ -70,6 +70,8 @@ export const allowedFlags: Record<CommandName, readonly Flag[]> = {
   approvals: ['limit', 'json'],
   stats: ['since', 'agent', 'json'],
   mcp: ['json', 'timeout'],
+  forget: ['as', 'json'],
+  erasures: ['limit', 'json'],
   approve: [...actorFlags, 'comment', 'async'],
   reject: [...actorFlags, 'reason', 'async'],
   edit: [...actorFlags, 'input', 'comment', 'async'],

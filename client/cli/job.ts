@@ -3,7 +3,7 @@ import type { BosunClient, RunHandle } from '../client.ts';
 
 /** What a command needs from a connected client: a subset of `BosunClient` (without its
  * typed-output overloads), so tests fake it easily. */
-export type CliClient = Pick<BosunClient, 'getHandle' | 'inbox' | 'stats' | 'mcpInventory'> & {
+export type CliClient = Pick<BosunClient, 'getHandle' | 'inbox' | 'stats' | 'mcpInventory' | 'forget' | 'erasures'> & {
   start(input: RunInputInit): Promise<RunHandle>;
   startTask(input: TaskInputInit): Promise<RunHandle<TaskResult>>;
   close(): Promise<void>;

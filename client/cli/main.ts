@@ -16,6 +16,7 @@ import { UsageProblem, type InputDeps } from './input-files.ts';
 import type { CliClient, Job } from './job.ts';
 import { parseCommandLine } from './parse.ts';
 import { mcpJob } from './mcp.ts';
+import { erasuresJob, forgetJob } from './forget.ts';
 import { watchJob } from './watch.ts';
 import { runByIdJob } from './run-by-id.ts';
 import { runJob } from './runs.ts';
@@ -68,6 +69,10 @@ async function prepare(cmd: Exclude<Command, { kind: 'help' }>, d: InputDeps): P
       return watchJob(cmd);
     case 'trace':
       return traceJob(cmd);
+    case 'forget':
+      return forgetJob(cmd);
+    case 'erasures':
+      return erasuresJob(cmd);
   }
 }
 

@@ -10,6 +10,7 @@ import { allowedFlags, connectionFlags, flagOptions, type CommandArgs, type Flag
 import { parseRunById } from './run-by-id.ts';
 import { parseRun } from './runs.ts';
 import { parseMcp } from './mcp.ts';
+import { parseErasures, parseForget } from './forget.ts';
 import { parseWatch } from './watch.ts';
 import { parseStats } from './stats.ts';
 import { parseTrace } from './trace.ts';
@@ -76,6 +77,10 @@ function parseFor(args: CommandArgs): ParseResult {
       return parseWatch({ ...args, name });
     case 'trace':
       return parseTrace({ ...args, name });
+    case 'forget':
+      return parseForget({ ...args, name });
+    case 'erasures':
+      return parseErasures({ ...args, name });
   }
 }
 

@@ -146,6 +146,18 @@ const sections: { title?: string; entries: Entry[] }[] = [
           'when a server is unreachable)',
         ],
       },
+      {
+        forms: [['forget <runId> --as ID [--json]']],
+        about: [
+          "erase a closed run's stored content (conversation, summaries, content",
+          'by reference, trace records, blobs) and log the erasure; an open run',
+          'is refused (exit 1)',
+        ],
+      },
+      {
+        forms: [['erasures [runId] [--limit n] [--json]']],
+        about: ['the erasure log: who erased which run, when, why, how much'],
+      },
     ],
   },
   { entries: [{ forms: [['help']], about: ['this text'] }] },

@@ -1,9 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { migrate, MigrationError } from '../../activities/store/postgres/migrate.ts';
 import { createPostgresPool, migrateBosun, openPostgresRunStore } from '../../activities/store/postgres/open.ts';
 import { runStoreMigrations } from '../../activities/store/postgres/run-store-migrations.ts';
 import { runStoreContract } from '../helpers/run-store-contract.ts';
+import { describeStoreRetentionContract } from '../helpers/store-retention-contract.ts';
+import { createPostgresRunStore } from '../../activities/store/postgres/pg-run-store.ts';
+import { openSqliteBlobStore } from '../../activities/store/blob-store.ts';
 import { exampleOrders } from '../../examples/demo/handlers/order-store.ts';
 import { openPostgresOrderStore, type PostgresOrderStore } from '../../examples/demo/handlers/pg-order-store.ts';
 import { ToolError } from '../../tools/handlers/types.ts';
@@ -111,5 +117,40 @@ describe('the example order store on PostgreSQL', () => {
     await expect(a.refund(request('k2', 100, 'ord_999'))).rejects.toThrow(/No order ord_999/);
     await expect(a.refund(request('k3', 100, 'ord_104'))).rejects.toThrow(/not paid yet/);
     expect(await a.effects()).toHaveLength(1);
+  });
+});
+
+describe('PostgreSQL: encryption at rest, erasure and retention', () => {
+  // A fresh database per test (the suite uses fixed run ids), its schema migrated.
+  let pool: pg.Pool;
+  let blobDir: string;
+  beforeEach(async () => {
+    pool = createPostgresPool(await freshDatabase('bosun_retain'), { max: 4 });
+    await migrateBosun(pool);
+    blobDir = mkdtempSync(join(tmpdir(), 'bosun-pg-blobs-'));
+  });
+  afterEach(async () => {
+    await pool.end();
+    rmSync(blobDir, { recursive: true, force: true });
+  });
+
+  describeStoreRetentionContract('postgres', {
+    // Stores over one pool: closing one must not close the database under the others.
+    open: (cipher) => ({ ...createPostgresRunStore(pool, { cipher }), close: () => {} }),
+    // Blobs stay in each host's SQLite file (docs/multi-host.md).
+    openBlobs: (cipher) => openSqliteBlobStore(join(blobDir, 'blobs.db'), { cipher }),
+    raw: async () => {
+      const { rows } = await pool.query<{ tablename: string }>(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+      );
+      const dumps = await Promise.all(
+        rows.map(async ({ tablename }) => {
+          const all = await pool.query(`SELECT t::text AS row FROM "${tablename}" t`);
+          return all.rows.map((r: { row: string }) => r.row).join('\n');
+        }),
+      );
+      const files = readdirSync(blobDir).map((f) => readFileSync(join(blobDir, f)).toString('latin1'));
+      return [...dumps, ...files].join('\n');
+    },
   });
 });

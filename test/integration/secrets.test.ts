@@ -3,6 +3,11 @@ import type { Payload } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createContentCipher, plaintextCipher } from '../../activities/store/content-cipher.ts';
+import { openSqliteRunStore } from '../../activities/store/run-store.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import type { RunResult, RunStatus } from '../../core/run.ts';
@@ -88,6 +93,8 @@ let observed: {
   description: { memo?: unknown; searchAttributes?: unknown; typedSearchAttributes?: unknown };
   backendCalls: number;
   describedConfig: string;
+  /** The worker's own state folder (run store, blob store): scanned at rest. */
+  stateDir: string;
 };
 
 beforeAll(async () => {
@@ -98,6 +105,7 @@ beforeAll(async () => {
     ...fakeConfig({ openai }, uniqueName('secrets'), {
       BOSUN_CODEC_KEYS: JSON.stringify({ s1: codecKey.toString('base64') }),
       BOSUN_CODEC_ACTIVE_KEY: 's1',
+      BOSUN_STATE_DIR: mkdtempSync(join(tmpdir(), 'bosun-secrets-state-')),
     }),
     OPENAI_API_KEY: providerKey,
   };
@@ -170,11 +178,13 @@ beforeAll(async () => {
     description,
     backendCalls,
     describedConfig: describeConfig(config),
+    stateDir: config.BOSUN_STATE_DIR,
   };
 });
 afterAll(async () => {
   await openai?.close();
   await h?.close();
+  if (observed?.stateDir) rmSync(observed.stateDir, { recursive: true, force: true });
 });
 
 describe('secrets a run handled', () => {
@@ -234,5 +244,45 @@ describe('secrets a run handled', () => {
       ),
     );
     expect(leaking).toEqual([]);
+  });
+});
+
+describe('run content at rest in the run store', () => {
+  /** Every file of the worker's state folder (runs.db with its WAL, blobs.db if any), as text. */
+  const atRest = () =>
+    readdirSync(observed.stateDir)
+      .filter((f) => /^(runs|blobs)\.db/.test(f))
+      .map((f) => readFileSync(join(observed.stateDir, f)).toString('latin1'))
+      .join('\n');
+  const task = 'Is my GitHub token still valid? What is it times two?';
+  const answer = 'Never paste access tokens into a chat; revoke that one now.';
+
+  it('is stored (the run store holds the conversation and the trace) and reads back with the keys', async () => {
+    expect(existsSync(join(observed.stateDir, 'runs.db'))).toBe(true);
+    const store = openSqliteRunStore(join(observed.stateDir, 'runs.db'), {
+      cipher: createContentCipher({ keys: { s1: codecKey }, activeKeyId: 's1' }),
+    });
+    try {
+      const { rows } = await store.readConversation(observed.result.runId, -1);
+      const text = JSON.stringify(rows.map((r) => r.message));
+      expect(text).toContain(task);
+      expect(text).toContain(answer);
+      expect(text).toContain(pastedToken); // the calculator's error, a tool result
+      expect((await store.readTrace(observed.result.runId, { limit: 100 })).length).toBeGreaterThan(0);
+      // Without the keys the stored content is refused typed, never returned as ciphertext.
+      const keyless = openSqliteRunStore(join(observed.stateDir, 'runs.db'), { cipher: plaintextCipher });
+      await expect(keyless.readConversation(observed.result.runId, -1)).rejects.toMatchObject({ reason: 'no_keys' });
+      keyless.close();
+    } finally {
+      store.close();
+    }
+  });
+
+  it('is not in runs.db (or its WAL) in plaintext: no task text, tool result, answer or secret', () => {
+    const raw = atRest();
+    expect(raw.length).toBeGreaterThan(0);
+    const contents = { task, answer, pastedToken, searchQuery: 'api tokens account security' };
+    expect(leaks('run store at rest', { ...credentials, ...contents }, { text: raw })).toEqual([]);
+    expect(raw.includes(codecKey.toString('latin1'))).toBe(false);
   });
 });

@@ -38,6 +38,7 @@ import {
   type ConnectOptions,
 } from '../../client/cli/index.ts';
 import { DecisionRejectedError, RunAlreadyExistsError } from '../../client/errors.ts';
+import { RunStillOpenError } from '../../client/forget.ts';
 import type { InboxApproval, RunHandle, UnreachableRun } from '../../client/client.ts';
 import type {
   ApprovalDecisionInput,
@@ -525,6 +526,7 @@ interface FakeOptions {
   audit?: AuditEntry[];
   mcpInventory?: McpInventory;
   events?: RunEvent[];
+  forgetError?: Error;
 }
 
 /** A fake connected client that records what the CLI asks of it. */
@@ -541,6 +543,7 @@ function fakeClient(opts: FakeOptions = {}) {
     cancel: [] as string[],
     stats: [] as { since: Date; agent?: string }[],
     events: [] as { runId: string; from?: number }[],
+    forget: [] as { runId: string; by: string }[],
   };
   const guard = () => {
     if (opts.handleError) throw opts.handleError;
@@ -628,6 +631,13 @@ function fakeClient(opts: FakeOptions = {}) {
       return sampleStats;
     },
     mcpInventory: async () => opts.mcpInventory ?? { worker: '1@host', servers: [] },
+    forget: async (runId, o) => {
+      calls.forget.push({ runId, by: o.by });
+      if (opts.forgetError) throw opts.forgetError;
+      const counts = { messages: 5, summaries: 1, contents: 2, traceRecords: 7, blobs: 0 };
+      return { seq: 1, runId, at: '2026-01-01T00:00:00.000Z', by: o.by, reason: 'forget' as const, counts };
+    },
+    erasures: async () => [],
     close: async () => {
       calls.closed++;
     },
@@ -2218,5 +2228,28 @@ describe('watch', () => {
     expect(code).toBe(2);
     expect(err).toContain('--from takes an event offset');
     expect(calls.connect).toEqual([]);
+  });
+});
+
+describe('forget and erasures', () => {
+  it('forget needs --as and one run id', async () => {
+    expect(parseCommand(['forget', 'r1'])).toEqual({ error: expect.stringContaining('--as') });
+    expect(parseCommand(['forget', '--as', 'ops'])).toEqual({ error: expect.stringContaining('one run id') });
+    expect(parseCommand(['erasures', '--limit', '0'])).toEqual({ error: expect.stringContaining('--limit') });
+  });
+
+  it('forget erases through the client and prints the counts', async () => {
+    const fake = fakeClient();
+    const { code, out } = await runCli(['forget', 'r1', '--as', 'ops'], fake);
+    expect(code).toBe(0);
+    expect(fake.calls.forget).toEqual([{ runId: 'r1', by: 'ops' }]);
+    expect(out).toContain('forgot r1: 5 message(s), 1 summary(ies), 2 content(s), 7 trace record(s)');
+  });
+
+  it('an open run is refused with exit 1 and the reason', async () => {
+    const fake = fakeClient({ forgetError: new RunStillOpenError('r1', 'run r1 is still open: only a closed run') });
+    const { code, err } = await runCli(['forget', 'r1', '--as', 'ops'], fake);
+    expect(code).toBe(1);
+    expect(err).toContain('run r1 is still open');
   });
 });

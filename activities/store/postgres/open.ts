@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { ContentCipher } from '../content-cipher.ts';
 import type { RunStore } from '../run-store.ts';
 import { migrate, type Migration, type MigrationReport } from './migrate.ts';
 import { createPostgresRunStore } from './pg-run-store.ts';
@@ -52,7 +53,7 @@ export async function migrateBosun(pool: pg.Pool): Promise<MigrationReport[]> {
  */
 export async function openPostgresRunStore(
   url: string,
-  opts: PostgresPoolOptions & { migrate?: boolean } = {},
+  opts: PostgresPoolOptions & { migrate?: boolean; cipher?: ContentCipher } = {},
 ): Promise<RunStore & { pool: pg.Pool }> {
   const pool = createPostgresPool(url, opts);
   try {
@@ -61,5 +62,5 @@ export async function openPostgresRunStore(
     await pool.end().catch(() => {});
     throw err;
   }
-  return Object.assign(createPostgresRunStore(pool), { pool });
+  return Object.assign(createPostgresRunStore(pool, opts.cipher ? { cipher: opts.cipher } : {}), { pool });
 }

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { RUN_OPEN_FAILURE, type Erasure, type ReadErasuresInput } from '../core/erasure.ts';
+import { workflowNames } from '../workflows/definitions.ts';
+import { NoWorkerAnsweredError } from './mcp-inventory.ts';
+
+/** `forget` refused: the run is still open (only a closed run's content is erased). */
+export class RunStillOpenError extends Error {
+  readonly runId: string;
+  constructor(runId: string, message: string) {
+    super(message);
+    this.name = 'RunStillOpenError';
+    this.runId = runId;
+  }
+}
+
+/**
+ * Erases a closed run's stored content — conversation, summaries, content kept by
+ * reference, trace records, blobs — through a worker of `taskQueue` (the one with the run
+ * store; `forgetRun` workflow), which logs the erasure (`readErasureLog`). Throws
+ * `RunStillOpenError` for an open run, `NoWorkerAnsweredError` when no worker answers.
+ */
+export async function forgetStoredRun(
+  client: Client,
+  taskQueue: string,
+  input: { runId: string; by: string },
+  timeoutMs = 60_000,
+): Promise<Erasure> {
+  try {
+    return (await client.workflow.execute(workflowNames.forgetRun, {
+      taskQueue,
+      workflowId: `bosun-forget-${input.runId}-${randomUUID()}`,
+      workflowExecutionTimeout: timeoutMs,
+      args: [input],
+    })) as Erasure;
+  } catch (err) {
+    throw translate(err, taskQueue, timeoutMs, input.runId);
+  }
+}
+
+/** The store's erasure log, newest first (all runs', or one run's). */
+export async function readErasureLog(
+  client: Client,
+  taskQueue: string,
+  input: ReadErasuresInput = {},
+  timeoutMs = 30_000,
+): Promise<Erasure[]> {
+  try {
+    return (await client.workflow.execute(workflowNames.erasureLog, {
+      taskQueue,
+      workflowId: `bosun-erasures-${randomUUID()}`,
+      workflowExecutionTimeout: timeoutMs,
+      args: [input],
+    })) as Erasure[];
+  } catch (err) {
+    throw translate(err, taskQueue, timeoutMs);
+  }
+}
+
+function translate(err: unknown, taskQueue: string, timeoutMs: number, runId?: string): unknown {
+  if (!(err instanceof WorkflowFailedError)) return err;
+  const cause = err.cause as { name?: string; cause?: unknown } | undefined;
+  if (cause?.name === 'TimeoutFailure') return new NoWorkerAnsweredError(taskQueue, timeoutMs);
+  // The activity's failure is the cause of the workflow's ActivityFailure.
+  const app = cause?.cause;
+  if (runId && app instanceof ApplicationFailure && app.type === RUN_OPEN_FAILURE)
+    return new RunStillOpenError(runId, app.message);
+  return err;
+}

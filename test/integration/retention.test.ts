@@ -1,0 +1,171 @@
+/**
+ * Encryption at rest, `forget` and the erasure log on a real dev server: a run with the
+ * codec keys leaves no plaintext in `runs.db`; a closed run's stored content is erased
+ * through a worker (client API and `bosun forget`), its trace then says so; an open run is
+ * refused.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openSqliteRunStore } from '../../activities/store/run-store.ts';
+import { main } from '../../client/cli/main.ts';
+import { RunStillOpenError } from '../../client/forget.ts';
+import type { PrincipalInput } from '../../core/principal.ts';
+import { statusQuery } from '../../workflows/definitions.ts';
+import type { FakeProviderServer, FakeReply } from '../kit/index.ts';
+import {
+  fakeConfig,
+  openaiModel,
+  testAgent,
+  uniqueName,
+  useHarness,
+  withFakeProviders,
+  withWorker,
+} from '../helpers/harness.ts';
+
+const h = useHarness();
+const principal: PrincipalInput = {
+  tenant: 'acme',
+  user: 'alice',
+  scopes: ['orders:read', 'orders:write'],
+  roles: ['support_agent'],
+};
+const agent = () => testAgent(openaiModel, { tools: ['lookup_order', 'refund_order', 'calculator'] });
+const refund: FakeReply = {
+  kind: 'tool_calls',
+  calls: [{ id: 'call_refund', name: 'refund_order', args: { orderId: 'ord_101', amountCents: 5_000, reason: 'x' } }],
+};
+
+async function withSetup<T>(
+  env: Record<string, string>,
+  fn: (ctx: {
+    fake: FakeProviderServer;
+    stateDir: string;
+    run: Parameters<Parameters<typeof withWorker>[2]>[0];
+  }) => Promise<T>,
+) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'bosun-retention-'));
+  const knowledgeDir = mkdtempSync(join(tmpdir(), 'bosun-retention-kb-'));
+  writeFileSync(join(knowledgeDir, 'faq.md'), '# FAQ\n\nRefunds take 5 days.');
+  return withFakeProviders(({ openai: fake }) =>
+    withWorker(
+      h,
+      {
+        ...fakeConfig({ openai: fake }, uniqueName('retention'), env),
+        BOSUN_STATE_DIR: stateDir,
+        BOSUN_KNOWLEDGE_DIR: knowledgeDir,
+      },
+      (run) => fn({ fake, stateDir, run }),
+    ),
+  );
+}
+
+/** A closed run with a tool call: task, tool result and answer all carry `secret`. */
+async function closedRun(
+  fake: FakeProviderServer,
+  bosun: Parameters<Parameters<typeof withWorker>[2]>[0]['bosun'],
+  secret: string,
+) {
+  fake.push(
+    { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression: '6 * 7' } }] },
+    { kind: 'text', text: `The answer is 42, ${secret}-ANSWER.` },
+  );
+  const run = await bosun.start({
+    agent: agent(),
+    task: `compute 6*7 for ${secret}-TASK`,
+    principal,
+    runId: uniqueName('closed'),
+  });
+  expect((await run.result()).outcome.kind).toBe('answer');
+  return run;
+}
+
+/** An open run: waiting for a human to approve a refund. */
+async function openRun(fake: FakeProviderServer, ctx: Parameters<Parameters<typeof withWorker>[2]>[0]) {
+  fake.push(refund);
+  const run = await ctx.bosun.start({ agent: agent(), task: 'refund ord_101', principal, runId: uniqueName('open') });
+  await expect
+    .poll(async () => (await ctx.temporal.workflow.getHandle(run.runId).query(statusQuery)).pendingApprovals.length, {
+      timeout: 15_000,
+    })
+    .toBeGreaterThan(0);
+  return run;
+}
+
+const filesOf = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.startsWith('runs.db'))
+    .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+    .join('\n');
+
+describe('encryption at rest and forget', () => {
+  it('with codec keys: no plaintext in runs.db; forget erases a closed run, logs it, and refuses an open one', async () => {
+    const key = randomBytes(32).toString('base64');
+    const secret = `CANARY${randomBytes(6).toString('hex')}`;
+    await withSetup(
+      { BOSUN_CODEC_KEYS: JSON.stringify({ r1: key }), BOSUN_CODEC_ACTIVE_KEY: 'r1' },
+      async ({ fake, stateDir, run: ctx }) => {
+        const { bosun } = ctx;
+        const closed = await closedRun(fake, bosun, secret);
+        const raw = filesOf(stateDir);
+        expect(raw).toContain('enc:v1:r1:');
+        expect(raw).not.toContain(secret);
+        expect(raw).not.toContain('6 * 7');
+
+        const open = await openRun(fake, ctx);
+        await expect(bosun.forget(open.runId, { by: 'ops' })).rejects.toBeInstanceOf(RunStillOpenError);
+
+        const erasure = await bosun.forget(closed.runId, { by: 'ops' });
+        expect(erasure).toMatchObject({ runId: closed.runId, by: 'ops', reason: 'forget' });
+        expect(erasure.counts.messages).toBeGreaterThanOrEqual(4);
+        expect(erasure.counts.traceRecords).toBeGreaterThanOrEqual(3);
+        const trace = await closed.trace();
+        expect(trace.erased).toMatchObject({ by: 'ops', reason: 'forget' });
+        expect(trace.steps.flatMap((s) => s.modelCalls)).toEqual([]);
+        expect(trace.warnings.join()).toMatch(/stored content was erased \(forgotten by ops/);
+        expect((await bosun.erasures({ runId: closed.runId })).map((e) => e.seq)).toEqual([erasure.seq]);
+        // The open run's content is untouched.
+        const store = openSqliteRunStore(join(stateDir, 'runs.db'), {});
+        try {
+          expect(await store.storedRuns({ before: Date.now() + 1, limit: 10 })).toEqual([
+            expect.objectContaining({ runId: open.runId }),
+          ]);
+        } finally {
+          store.close();
+        }
+        await open.cancel();
+      },
+    );
+  });
+
+  it('bosun forget and bosun erasures from the command line', async () => {
+    await withSetup({}, async ({ fake, run: ctx }) => {
+      const closed = await closedRun(fake, ctx.bosun, 'cli');
+      const open = await openRun(fake, ctx);
+      const cli = async (...args: string[]) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await main([...args, '--address', h.address, '--task-queue', ctx.taskQueue], {
+          out: (t) => out.push(t),
+          err: (t) => err.push(t),
+          env: {},
+        });
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      };
+      const forgot = await cli('forget', closed.runId, '--as', 'carol');
+      expect(forgot.code, forgot.err).toBe(0);
+      expect(forgot.out).toMatch(new RegExp(`^forgot ${closed.runId}: \\d+ message\\(s\\)`));
+      const refused = await cli('forget', open.runId, '--as', 'carol');
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain(`run ${open.runId} is still open`);
+      const log = await cli('erasures', '--json');
+      expect(log.code, log.err).toBe(0);
+      expect(JSON.parse(log.out)).toEqual([
+        expect.objectContaining({ runId: closed.runId, by: 'carol', reason: 'forget' }),
+      ]);
+      await open.cancel();
+    });
+  });
+});
