@@ -40,6 +40,7 @@ const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
 describe('docker-compose.yml', () => {
   it('has the whole stack: PostgreSQL, Temporal with schema setup, the UI, the codec server and workers', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
+      'bosun-db',
       'bosun-worker',
       'codec-server',
       'grafana',
@@ -64,6 +65,39 @@ describe('docker-compose.yml', () => {
         else expect(compose.volumes, `${name} mounts ${v}`).toHaveProperty(source);
       }
     }
+  });
+
+  it('resolves every environment reference: each ${VAR} has a default or says it is required, each host is a service', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const values = [...Object.values(svc.environment ?? {}), ...(Array.isArray(svc.command) ? svc.command : [])];
+      for (const value of values.map(String)) {
+        // `$$` is a literal dollar; `${VAR:-default}`, `${VAR-default}` and `${VAR:?message}` resolve
+        // without an .env file (the last by refusing to start, with its message).
+        const refs = value.replaceAll('$$', '').match(/\$\{[^}]*\}|\$[A-Za-z_]\w*/g) ?? [];
+        for (const ref of refs) {
+          expect(ref, `${name}: ${ref} has no default`).toMatch(/^\$\{[A-Za-z_]\w*(:?-[^}]*|:?\?[^}]+)\}$/);
+        }
+        // A URL or host:port naming another container names a service of this file.
+        const resolved = value.replace(/\$\{[A-Za-z_]\w*:?[-?]([^}]*)\}/g, '$1');
+        const host = /^(?:[a-z][a-z0-9+.-]*:\/\/(?:[^@/\s]*@)?)?([a-z][a-z0-9-]*):\d+(?:\/|$)/.exec(resolved)?.[1];
+        if (host && !['localhost', '0.0.0.0'].includes(host)) {
+          expect(compose.services, `${name}: ${value} names host ${host}`).toHaveProperty(host);
+        }
+      }
+    }
+  });
+
+  it('keeps the workers state in PostgreSQL (their own database on the Temporal server), not on a shared volume', () => {
+    const worker = compose.services['bosun-worker']!;
+    const url = new URL(worker.environment!.BOSUN_DATABASE_URL!.replace(/\$\{[A-Za-z_]\w*:-([^}]*)\}/g, '$1'));
+    expect(url.protocol).toBe('postgres:');
+    expect(url.hostname).toBe('postgresql');
+    expect(url.pathname).toBe('/bosun');
+    expect(workerConfigSchema.safeParse({ BOSUN_DATABASE_URL: url.toString() }).success).toBe(true);
+    expect(worker.volumes ?? []).toEqual([]);
+    // The database is created before any worker starts (the workers migrate its tables).
+    expect(worker.depends_on).toMatchObject({ 'bosun-db': { condition: 'service_completed_successfully' } });
+    expect(JSON.stringify(compose.services['bosun-db']!.command)).toContain('CREATE DATABASE bosun');
   });
 
   it('configures workers only with variables the worker config knows', () => {
