@@ -86,6 +86,8 @@ export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
         const reason: unknown = ctx.cancellationSignal.reason;
         throw reason instanceof CancelledFailure ? reason : err;
       }
+      // A failure already typed (a shared store down, another knowledge index version) keeps its type.
+      if (err instanceof ApplicationFailure) throw err;
       if (err instanceof ToolError) {
         throw ApplicationFailure.create({
           type: err.retryable ? 'tool_unavailable' : 'tool_failed',

@@ -42,6 +42,9 @@ export const failureTypes = {
   /** A shared store (the run store on PostgreSQL) could not be reached or dropped the
    * connection: retry, the database is restarting or failing over. */
   store_unavailable: { retryable: true },
+  /** This worker's knowledge index is not the version the run pinned at its first
+   * retrieval (workers mid-rollout): retry, on a worker serving the pinned version. */
+  index_version_mismatch: { retryable: true },
   /** The principal may not do this. */
   permission_denied: { retryable: false },
   /** The run's input was rejected before it started. */

@@ -27,6 +27,7 @@ import { createModelAdapters } from './providers.ts';
 import { requireSearchAttributes } from './server-check.ts';
 import { ensureRuntime } from './runtime.ts';
 import { openRunStore } from './stores.ts';
+import { pinIndexVersion } from '../activities/retrieval/index-pin.ts';
 import { sweepWhileRunning } from './retention-timer.ts';
 
 /** What the handlers of a worker's tools may need, built by the worker. */
@@ -110,12 +111,22 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
   const mcpServers = parseMcpServers(opts.mcpServers ?? []);
   // One knowledge base for the `retrieve` activity and the search tools: an index ingested
   // with `npm run ingest` (BOSUN_RETRIEVAL_DB), or an in-memory index of the knowledge folder.
+  // Stored run content is encrypted at rest with the payload codec's keys when configured.
+  const cipher = contentCipherFromConfig(config);
+  const keyed = cipherFingerprint(config);
+  // PostgreSQL when BOSUN_DATABASE_URL is set (several hosts), else the embedded SQLite file.
+  const store = await openRunStore(config, { cipher, variant: keyed });
   const knowledgeDir = config.BOSUN_KNOWLEDGE_DIR ?? opts.knowledgeDir;
-  const retriever = config.BOSUN_RETRIEVAL_DB
-    ? shared(config.BOSUN_RETRIEVAL_DB, (path) => openSqliteRetriever({ path }))
-    : knowledgeDir
-      ? await buildMemoryRetriever({ dir: knowledgeDir })
-      : emptyRetriever;
+  // Each run pins the index version it first retrieved with, in the shared store; a worker
+  // with another version fails the call typed (`index_version_mismatch`, docs/multi-host.md).
+  const retriever = pinIndexVersion(
+    config.BOSUN_RETRIEVAL_DB
+      ? shared(config.BOSUN_RETRIEVAL_DB, (path) => openSqliteRetriever({ path }))
+      : knowledgeDir
+        ? await buildMemoryRetriever({ dir: knowledgeDir })
+        : emptyRetriever,
+    store,
+  );
   const catalog: Catalog = opts.catalog ?? builtInCatalog;
   checkAgentSelections(catalog.agents, mcpServers);
   const handlers = typeof opts.handlers === 'function' ? await opts.handlers({ config, retriever }) : opts.handlers;
@@ -130,11 +141,6 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     failureThreshold: config.BOSUN_BREAKER_FAILURES,
     openMs: config.BOSUN_BREAKER_OPEN_MS,
   });
-  // Stored run content is encrypted at rest with the payload codec's keys when configured.
-  const cipher = contentCipherFromConfig(config);
-  const keyed = cipherFingerprint(config);
-  // PostgreSQL when BOSUN_DATABASE_URL is set (several hosts), else the embedded SQLite file.
-  const store = await openRunStore(config, { cipher, variant: keyed });
   const providers = opts.providers ?? builtInProviders;
   const blobsPath = join(config.BOSUN_STATE_DIR, 'blobs.db');
   const openBlobs = () => shared(blobsPath, (path) => openSqliteBlobStore(path, { cipher }), keyed);

@@ -130,6 +130,10 @@ export interface RunStore {
   putContent(key: string, content: string, owner?: string): Promise<void>;
   /** Throws `StoreDataMissingError` when nothing is stored under `key`. */
   getContent(key: string): Promise<string>;
+  /** Stores `content` under `key` unless something is stored there already (first writer
+   * wins, across workers), and returns what the key holds afterwards: a run's pin of a value
+   * every later call must match (the retrieval index version). `owner` as in `putContent`. */
+  claimContent(key: string, content: string, owner: string): Promise<string>;
   /** Stores one trace record: one attempt of a model or tool call (`core/trace.ts`). The
    * same attempt written again (a re-executed local activity) replaces its record in place. */
   putTrace(record: TraceRecord): Promise<void>;
@@ -462,6 +466,15 @@ export function openSqliteRunStore(
       const row = selectContent.get(key) as { body: string } | undefined;
       if (!row) throw new StoreDataMissingError(`no content stored under ${key}`);
       return cipher.openText(row.body);
+    },
+    async claimContent(key, content, owner) {
+      return inTransaction(db, () => {
+        const held = selectContent.get(key) as { body: string } | undefined;
+        if (held) return cipher.openText(held.body);
+        stored(owner);
+        upsertContent.run(key, cipher.sealText(content), owner);
+        return content;
+      });
     },
     async putTrace(record) {
       inTransaction(db, () => {

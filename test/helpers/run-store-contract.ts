@@ -209,6 +209,20 @@ export function runStoreContract(label: string, openPair: () => Promise<[RunStor
     });
   });
 
+  describe(`run store (${label}): claims`, () => {
+    it('the first claim of a key wins, across two connections; later claims get its value back', async () => {
+      const [one, two] = await pair();
+      const run = fresh('run');
+      const key = `${run}/retrieval-index`;
+      const claims = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? one : two).claimContent(key, `v${i}`, run)),
+      );
+      expect(new Set(claims).size).toBe(1);
+      expect(await one.claimContent(key, 'another', run)).toBe(claims[0]);
+      expect(await two.getContent(key)).toBe(claims[0]);
+    });
+  });
+
   describe(`run store (${label}): trace records`, () => {
     const model = { provider: 'openai', name: 'gpt-4.1-mini' } as const;
     const modelAttempt = (runId: string, over: Partial<ModelAttempt> = {}): ModelAttempt => ({

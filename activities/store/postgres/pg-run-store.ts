@@ -195,6 +195,21 @@ export function createPostgresRunStore(pool: pg.Pool, opts: { cipher?: ContentCi
       if (!rows[0]) throw new StoreDataMissingError(`no content stored under ${key}`);
       return cipher.openText(rows[0].body);
     },
+    async claimContent(key, content, owner) {
+      const read = async () =>
+        (await q<{ body: string }>(`read content ${key}`, 'SELECT body FROM contents WHERE key = $1', [key])).rows[0];
+      const held = await read();
+      if (held) return cipher.openText(held.body);
+      const { rowCount } = await q(
+        `claim content ${key}`,
+        `WITH run AS (${noteRun('$3')})
+         INSERT INTO contents (key, body, owner) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+        [key, cipher.sealText(content), owner],
+      );
+      if (rowCount) return content;
+      // Another worker claimed it between the two statements: its value stands.
+      return cipher.openText((await read())!.body);
+    },
     async putTrace(record) {
       await q(
         `store trace of ${record.runId}`,
