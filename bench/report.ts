@@ -5,6 +5,7 @@
 import { historyAtStep } from './history.ts';
 import type { LongRun } from './long-run.ts';
 import { liveLines, type LiveBench } from './live.ts';
+import { storeLines, type StoreBench } from './store.ts';
 import type { CaseResult } from './matrix.ts';
 import { formatBytes, formatMs, mean, median, percentile, ratio, round } from './stats.ts';
 import type { ThroughputResult } from './throughput.ts';
@@ -16,6 +17,7 @@ export interface Report {
   long: LongRun | undefined;
   longLoad: string[];
   live?: LiveBench;
+  store?: StoreBench | undefined;
   options: { runs: number; warmup: number; serverConfig: string; longCanEvents: number; longProbeStep: number };
   wallMs: number;
 }
@@ -301,6 +303,7 @@ export function printReport(rep: Report): void {
         }
       : {}),
     ...(rep.live ? { live: rep.live } : {}),
+    ...(rep.store ? { store: rep.store } : {}),
     runs: options.runs,
     warmup: options.warmup,
     serverConfig: options.serverConfig,
@@ -309,6 +312,10 @@ export function printReport(rep: Report): void {
   if (rep.live) {
     out('');
     for (const l of liveLines(rep.live)) out(l);
+  }
+  if (rep.store) {
+    out('');
+    for (const l of storeLines(rep.store)) out(l);
   }
   console.log(JSON.stringify(summary));
 }

@@ -26,6 +26,11 @@ export interface WorkerChildConfig {
   bundlePath: string;
   /** bosun: the fake model's base URL. */
   baseURL?: string;
+  /** bosun: its state folder (the SQLite run store) and sync mode, or its PostgreSQL
+   * database (the store section, bench/store.ts); the default `.bosun` otherwise. */
+  stateDir?: string;
+  storeSync?: 'normal' | 'full';
+  databaseUrl?: string;
 }
 
 try {
@@ -42,6 +47,9 @@ try {
             BOSUN_TASK_QUEUE: config.taskQueue,
             OPENAI_BASE_URL: config.baseURL,
             OPENAI_API_KEY: 'bench-key',
+            BOSUN_STATE_DIR: config.stateDir,
+            BOSUN_STORE_SYNC: config.storeSync,
+            BOSUN_DATABASE_URL: config.databaseUrl,
           }),
           catalog: benchCatalog,
           catalogModule: benchCatalogModule,

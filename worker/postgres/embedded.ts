@@ -29,6 +29,8 @@ export interface EmbeddedPostgres {
   readonly dataDir: string;
   /** The URL of a database on this server (`postgres` by default). */
   url(database?: string): string;
+  /** The server's version, e.g. `18.4`. */
+  version(): Promise<string>;
   /** Creates a database (if missing) and returns its URL. */
   createDatabase(name: string): Promise<string>;
   /** Stops the server (fast shutdown: open sessions are ended) and starts it again on the
@@ -43,10 +45,11 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /**
    * `fast` (default) turns off fsync and waiting for the WAL flush: right for a throwaway
-   * server whose machine does not lose power during a test. `durable` keeps PostgreSQL's
-   * defaults (for measurements that must cost what production costs).
+   * server whose machine does not lose power during a test. `async-commit` keeps fsync but
+   * does not wait for the WAL flush at commit (`synchronous_commit=off`: what SQLite's
+   * `synchronous=normal` is to SQLite). `durable` keeps PostgreSQL's defaults.
    */
-  durability?: 'fast' | 'durable';
+  durability?: 'fast' | 'async-commit' | 'durable';
   log?: (line: string) => void;
 }
 
@@ -146,10 +149,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
     throw new PostgresProvisionError(`initdb failed: ${(err as Error & { stderr?: string }).stderr ?? String(err)}`);
   }
   const port = opts.port ?? (await freePort());
-  const settings =
-    (opts.durability ?? 'fast') === 'fast'
-      ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
-      : [];
+  const settings = {
+    fast: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    'async-commit': ['-c', 'synchronous_commit=off'],
+    durable: [],
+  }[opts.durability ?? 'fast'];
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
   let child: ChildProcess | undefined;
   const killOnExit = () => child?.kill('SIGKILL');
@@ -205,6 +209,17 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
     port,
     dataDir,
     url,
+    async version() {
+      const client = new pg.Client({ connectionString: url() });
+      await client.connect();
+      try {
+        return (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v.split(
+          ' ',
+        )[0]!;
+      } finally {
+        await client.end();
+      }
+    },
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new TypeError(`not a plain database name: ${name}`);
       const client = new pg.Client({ connectionString: url() });
