@@ -64,8 +64,10 @@ const orders = (n: number, prefix: string): Order[] =>
 
 type StartedRun = Awaited<ReturnType<ReturnType<typeof createBosunClient>['start']>>;
 
-/** Approves each of the run's pending refunds as they appear, until the run ends. */
-async function approveUntilDone(run: StartedRun): Promise<void> {
+/** Approves each of the run's pending refunds as they appear (once `hold` resolves), until
+ * the run ends. */
+async function approveUntilDone(run: StartedRun, hold: Promise<unknown> = Promise.resolve()): Promise<void> {
+  await hold;
   const result = run.result();
   let done = false;
   void result.then(
@@ -130,15 +132,30 @@ describe('two worker processes, one PostgreSQL', () => {
           }),
         ),
       );
-      const approving = started.map((run) => approveUntilDone(run));
+      // Half the runs wait for their approval until a worker has died: they are mid-run on
+      // it when it does, so the other worker must finish them from the shared state.
+      let release!: () => void;
+      const killed = new Promise<void>((r) => (release = r));
+      const held = (i: number) => i % 2 === 1;
+      const approving = started.map((run, i) => approveUntilDone(run, held(i) ? killed : undefined));
       const results = started.map((run) => run.result());
       let finished = 0;
       for (const r of results) void r.then(() => finished++);
 
-      // Both workers have been serving; a quarter of the runs are done. Kill one, as a
-      // machine dies: no graceful shutdown, its in-flight activities and workflow tasks lost.
+      // A quarter of the runs are done and every held run waits for its approval. Kill the
+      // worker serving a held run, as a machine dies: no graceful shutdown, its in-flight
+      // activities and workflow tasks lost.
       await expect.poll(() => finished, { timeout: 60_000, interval: 100 }).toBeGreaterThanOrEqual(runs / 4);
-      await workers[0]!.kill();
+      const heldRuns = started.filter((_, i) => held(i));
+      for (const run of heldRuns) {
+        await expect.poll(async () => (await run.status()).pendingApprovals.length, { timeout: 60_000 }).toBe(1);
+      }
+      const servedBy = (await activityWorkers(heldRuns[0]!.runId)).at(-1);
+      // A worker's identity is `<pid>@<host>`.
+      const victim = workers.find((w) => servedBy?.startsWith(`${w.child.pid}@`));
+      expect(victim, `no worker has identity ${servedBy}`).toBeDefined();
+      await victim!.kill();
+      release();
 
       const outcomes = await Promise.all(results);
       await Promise.all(approving);
@@ -153,9 +170,13 @@ describe('two worker processes, one PostgreSQL', () => {
       for (const o of orders(runs, 'mh')) {
         expect(await seedStore.lookup(o.id)).toMatchObject({ refundedCents: 2_500, status: 'partially_refunded' });
       }
-      // Both workers served activities.
-      const identities = new Set((await Promise.all(started.map((r) => activityWorkers(r.runId)))).flat());
-      expect(identities.size).toBe(2);
+      // Both workers served activities (each run's activities mostly on the worker that runs
+      // its workflow tasks, as Temporal dispatches them eagerly).
+      const perRun = await Promise.all(started.map((r) => activityWorkers(r.runId)));
+      expect(new Set(perRun.flat()).size).toBe(2);
+      // The held runs the dead worker was serving were finished by the other one.
+      const movedOver = perRun.filter((ids, i) => held(i) && ids[0] === servedBy && ids.at(-1) !== servedBy);
+      expect(movedOver.length).toBeGreaterThan(0);
     } finally {
       await Promise.all(workers.map((w) => w.kill()));
       await seedStore.close();
