@@ -5,9 +5,15 @@
  * Safe to run from several places at once (one applies, the others find nothing to do).
  */
 import { createPostgresPool, migrateBosun } from '../activities/store/postgres/open.ts';
-import { loadWorkerConfig } from './config.ts';
+import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 
-const config = loadWorkerConfig();
+let config: WorkerConfig;
+try {
+  config = loadWorkerConfig();
+} catch (err) {
+  console.error(`npm run migrate: ${(err as Error).message}`);
+  process.exit(2);
+}
 if (!config.BOSUN_DATABASE_URL) {
   console.error('npm run migrate: set BOSUN_DATABASE_URL (postgres://user:password@host:5432/database)');
   process.exit(2);
