@@ -58,13 +58,29 @@ export async function readErasureLog(
   }
 }
 
+/** The workers encrypt payloads and this client has no keys: the worker did the work, but
+ * its answer (the erasure, the log) is ciphertext here. */
+export class ErasureResultEncryptedError extends Error {
+  constructor(what: string) {
+    super(
+      `${what} ran on a worker, but its answer is encrypted by the workers' payload codec and this client has no keys: read the erasure log with bosun.erasures() from a client built with the workers' data converter (dataConverterFromConfig)`,
+    );
+    this.name = 'ErasureResultEncryptedError';
+  }
+}
+
 function translate(err: unknown, taskQueue: string, timeoutMs: number, runId?: string): unknown {
+  if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? ''))
+    return new ErasureResultEncryptedError(runId ? `forget ${runId}` : 'reading the erasure log');
   if (!(err instanceof WorkflowFailedError)) return err;
   const cause = err.cause as { name?: string; cause?: unknown } | undefined;
   if (cause?.name === 'TimeoutFailure') return new NoWorkerAnsweredError(taskQueue, timeoutMs);
   // The activity's failure is the cause of the workflow's ActivityFailure.
   const app = cause?.cause;
   if (runId && app instanceof ApplicationFailure && app.type === RUN_OPEN_FAILURE)
-    return new RunStillOpenError(runId, app.message);
+    return new RunStillOpenError(
+      runId,
+      `run ${runId} is still open: only a closed run's content is erased (cancel it first, or wait for it to end)`,
+    );
   return err;
 }

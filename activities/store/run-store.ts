@@ -117,6 +117,12 @@ export interface RunStore {
     conversationId: string,
     counts: readonly { position: number; seq: number; tokenizer: string; tokens: MessageTokens }[],
   ): Promise<void>;
+  /** Stores a prompt version under the hash of its text. Prompt rows are shared by every run
+   * that pins the hash and outlive any one run, so a put of a stored hash rewrites its text
+   * (sealed with the active key; the first name and time stay): a prompt written under a
+   * retired key, or before encryption was switched on, is re-encrypted by the next run that
+   * sends it, and never pins an old key forever. (Tool sets, `putContent` without owner,
+   * are replaced on every put anyway.) */
   putPrompt(p: Omit<PromptVersion, 'hash'>): Promise<PromptVersion>;
   /** The latest summary of a conversation's oldest messages: it covers positions
    * `[1, upTo)` of the stored conversation (position 0 is the task). */
@@ -308,7 +314,8 @@ export function openSqliteRunStore(
     'SELECT position, body FROM messages WHERE conversation = ? AND position < ? ORDER BY position',
   );
   const insertPrompt = db.prepare(
-    'INSERT OR IGNORE INTO prompts (hash, name, label, content, created_at) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO prompts (hash, name, label, content, created_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (hash) DO UPDATE SET content = excluded.content`,
   );
   const selectPrompt = db.prepare('SELECT hash, name, label, content FROM prompts WHERE hash = ?');
   const upsertSummary = db.prepare(
@@ -426,7 +433,8 @@ export function openSqliteRunStore(
     },
     async putPrompt(p) {
       const hash = promptHash(p.content);
-      // INSERT OR IGNORE on the hash: the first writer's row stays (same text, any key).
+      // The same hash is the same text: the first writer's name and time stay, the text is
+      // sealed again with this writer's active key (see `putPrompt`).
       insertPrompt.run(hash, p.name, p.label ?? null, cipher.sealText(p.content), new Date().toISOString());
       return { ...p, hash };
     },

@@ -112,6 +112,18 @@ export function describeStoreRetentionContract(name: string, harness: StoreHarne
       await expect(harness.open(plaintextCipher).getSummary('run-new')).rejects.toMatchObject({ reason: 'no_keys' });
     });
 
+    it('a prompt put again is sealed with the putting store’s key: shared prompts never pin a retired key', async () => {
+      const old = await harness.open(cipherK1).putPrompt({ name: 'support', content: 'be kind' });
+      await expect(harness.open(cipherK2Only).getPrompt(old.hash)).rejects.toBeInstanceOf(StoreDecryptionError);
+      // The next run sends the text again (the first call of an execution does): re-sealed.
+      const again = await harness.open(cipherK2Only).putPrompt({ name: 'support', content: 'be kind' });
+      expect(again.hash).toBe(old.hash);
+      expect(await harness.open(cipherK2Only).getPrompt(old.hash)).toMatchObject({
+        name: 'support',
+        content: 'be kind',
+      });
+    });
+
     it('rows written before encryption was switched on still read', async () => {
       await writeRun(harness.open(plaintextCipher), 'run-plain', 'legacy');
       const encrypting = harness.open(cipherK1);

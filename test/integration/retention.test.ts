@@ -13,6 +13,9 @@ import { openSqliteRunStore } from '../../activities/store/run-store.ts';
 import { main } from '../../client/cli/main.ts';
 import { RunStillOpenError } from '../../client/forget.ts';
 import type { PrincipalInput } from '../../core/principal.ts';
+import { namespaceRetentionDays } from '../../activities/retention/run-closed.ts';
+import { retentionSweepId, startRetentionSweep } from '../../worker/retention-timer.ts';
+import type { RetentionSweepResult } from '../../core/erasure.ts';
 import { statusQuery } from '../../workflows/definitions.ts';
 import type { FakeProviderServer, FakeReply } from '../kit/index.ts';
 import {
@@ -167,5 +170,40 @@ describe('encryption at rest and forget', () => {
       ]);
       await open.cancel();
     });
+  });
+});
+
+describe('the retention sweep', () => {
+  it('one sweep at a time per queue; it erases the closed run past the period and keeps the open one', async () => {
+    // 0.00002 days = 1.7 s: the closed run is past it by the time the sweep looks.
+    await withSetup({ BOSUN_RETENTION_DAYS: '0.00002' }, async ({ fake, stateDir, run: ctx }) => {
+      const closed = await closedRun(fake, ctx.bosun, 'sweep');
+      const open = await openRun(fake, ctx);
+      await new Promise((r) => setTimeout(r, 2_000));
+      const tries = await Promise.all([1, 2, 3].map(() => startRetentionSweep(ctx.temporal, ctx.taskQueue, 3_600_000)));
+      expect(tries.filter((t) => t === 'started')).toHaveLength(1);
+      const result = (await ctx.temporal.workflow
+        .getHandle(retentionSweepId(ctx.taskQueue))
+        .result()) as RetentionSweepResult;
+      expect(result).toMatchObject({ source: 'BOSUN_RETENTION_DAYS', examined: 2, erased: 1, kept: 1 });
+      // A sweep ended less than an interval ago: none is started.
+      expect(await startRetentionSweep(ctx.temporal, ctx.taskQueue, 3_600_000)).toBe('recent');
+      const store = openSqliteRunStore(join(stateDir, 'runs.db'), {});
+      try {
+        expect((await store.storedRuns({ before: Date.now() + 1, limit: 10 })).map((r) => r.runId)).toEqual([
+          open.runId,
+        ]);
+        expect(await store.readErasures({ limit: 10 })).toEqual([
+          expect.objectContaining({ runId: closed.runId, by: 'retention', reason: 'retention' }),
+        ]);
+      } finally {
+        store.close();
+      }
+      await open.cancel();
+    });
+  });
+
+  it('reads the namespace retention period when none is configured', async () => {
+    expect(await namespaceRetentionDays(h.temporal, 'default')).toBeGreaterThan(0);
   });
 });

@@ -30,7 +30,19 @@ describe('loadWorkerConfig', () => {
       BOSUN_BREAKER_FAILURES: 5,
       BOSUN_BREAKER_OPEN_MS: 30_000,
       BOSUN_MAX_INFLIGHT_PER_MODEL: 8,
+      BOSUN_RETENTION_SWEEP_HOURS: 24,
     });
+  });
+
+  it('reads the retention period in days (unset: the namespace’s) and the sweep interval in hours', () => {
+    expect(loadWorkerConfig({ BOSUN_RETENTION_DAYS: '30', BOSUN_RETENTION_SWEEP_HOURS: '0' })).toMatchObject({
+      BOSUN_RETENTION_DAYS: 30,
+      BOSUN_RETENTION_SWEEP_HOURS: 0,
+    });
+    expect(loadWorkerConfig({}).BOSUN_RETENTION_DAYS).toBeUndefined();
+    expect(() => loadWorkerConfig({ BOSUN_RETENTION_DAYS: '0' })).toThrow(/BOSUN_RETENTION_DAYS/);
+    expect(() => loadWorkerConfig({ BOSUN_RETENTION_DAYS: 'a month' })).toThrow(/BOSUN_RETENTION_DAYS/);
+    expect(() => loadWorkerConfig({ BOSUN_RETENTION_SWEEP_HOURS: '-1' })).toThrow(/BOSUN_RETENTION_SWEEP_HOURS/);
   });
 
   it('reads when the run store syncs: normal by default, full on request, nothing else', () => {

@@ -140,7 +140,7 @@ export function createPostgresRunStore(pool: pg.Pool, opts: { cipher?: ContentCi
       const hash = promptHash(p.content);
       await q(
         `store prompt ${p.name}`,
-        'INSERT INTO prompts (hash, name, label, content) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        'INSERT INTO prompts (hash, name, label, content) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO UPDATE SET content = excluded.content',
         [hash, p.name, p.label ?? null, cipher.sealText(p.content)],
       );
       return { ...p, hash };
