@@ -182,7 +182,7 @@ describe('two worker processes, one PostgreSQL', () => {
       await seedStore.close();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // ~30 s alone; room for a loaded CI machine
 });
 
 describe('PostgreSQL restarting mid-run', () => {
