@@ -80,9 +80,9 @@ function mcpActivities(mcp: { pool: McpPool; blobs: BlobStore; store: RunStore }
 
 /** A worker without MCP servers stores no binary results. */
 const noBlobs: BlobStore = {
-  put: () => {
+  put: async () => {
     throw new Error('no blob store: this worker serves no MCP servers');
   },
-  get: () => undefined,
+  get: async () => undefined,
   forgetRun: async () => 0,
 };

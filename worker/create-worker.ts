@@ -26,7 +26,7 @@ import { checkAgentSelections, parseMcpServers } from './mcp-config.ts';
 import { createModelAdapters } from './providers.ts';
 import { requireSearchAttributes } from './server-check.ts';
 import { ensureRuntime } from './runtime.ts';
-import { openRunStore } from './stores.ts';
+import { openRunStore, postgresBlobStore } from './stores.ts';
 import { pinIndexVersion } from '../activities/retrieval/index-pin.ts';
 import { sweepWhileRunning } from './retention-timer.ts';
 
@@ -143,7 +143,11 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
   });
   const providers = opts.providers ?? builtInProviders;
   const blobsPath = join(config.BOSUN_STATE_DIR, 'blobs.db');
-  const openBlobs = () => shared(blobsPath, (path) => openSqliteBlobStore(path, { cipher }), keyed);
+  // Beside the run store: in PostgreSQL with BOSUN_DATABASE_URL, else `<state>/blobs.db`.
+  const openBlobs = () =>
+    config.BOSUN_DATABASE_URL
+      ? postgresBlobStore(store, cipher)
+      : shared(blobsPath, (path) => openSqliteBlobStore(path, { cipher }), keyed);
   const mcp = mcpServers.length
     ? {
         pool: createMcpPool(mcpServers, (level, message, meta) => Runtime.instance().logger[level](message, meta)),
@@ -163,7 +167,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     // Erasure reaches the blob store even on a worker without MCP servers, if the file exists.
     retention: {
       ...(config.BOSUN_RETENTION_DAYS !== undefined ? { days: config.BOSUN_RETENTION_DAYS } : {}),
-      blobs: () => (mcp || existsSync(blobsPath) ? openBlobs() : undefined),
+      blobs: () => (mcp || config.BOSUN_DATABASE_URL || existsSync(blobsPath) ? openBlobs() : undefined),
     },
   });
   const dataConverter = opts.dataConverter ?? dataConverterFromConfig(config);

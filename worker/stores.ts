@@ -1,5 +1,8 @@
 import { join, resolve } from 'node:path';
+import type pg from 'pg';
+import type { BlobStore } from '../activities/store/blob-store.ts';
 import type { ContentCipher } from '../activities/store/content-cipher.ts';
+import { createPostgresBlobStore } from '../activities/store/postgres/pg-blob-store.ts';
 import { openPostgresRunStore } from '../activities/store/postgres/open.ts';
 import { openSqliteRunStore, type RunStore } from '../activities/store/run-store.ts';
 import type { WorkerConfig } from './config.ts';
@@ -38,4 +41,16 @@ export function openRunStore(
   return sharedStore(`${path}#${opts.variant ?? ''}`, () =>
     openSqliteRunStore(path, { synchronous: config.BOSUN_STORE_SYNC, ...cipher }),
   );
+}
+
+const blobStores = new WeakMap<pg.Pool, BlobStore>();
+/**
+ * The blob store beside a PostgreSQL run store (`openRunStore` with BOSUN_DATABASE_URL): the
+ * same database, connections and keys, so MCP binary results are shared by every host too.
+ */
+export function postgresBlobStore(store: RunStore, cipher: ContentCipher | undefined): BlobStore {
+  const pool = (store as RunStore & { pool?: pg.Pool }).pool;
+  if (!pool) throw new Error('postgresBlobStore: the run store is not on PostgreSQL');
+  if (!blobStores.has(pool)) blobStores.set(pool, createPostgresBlobStore(pool, cipher ? { cipher } : {}));
+  return blobStores.get(pool)!;
 }

@@ -17,7 +17,7 @@ import { mcpToolContract, mcpToolName, schemaHash } from '../../tools/mcp/contra
 import { mcpToolPolicy } from '../../tools/mcp/config.ts';
 import { startHeartbeat } from '../heartbeat.ts';
 import { annotateToolSpan, recordToolCall, toolOutcomeOf } from '../metrics.ts';
-import type { BlobStore } from '../store/blob-store.ts';
+import { blobRef, type BlobStore } from '../store/blob-store.ts';
 import { listAllTools, McpUnavailableError, oneLine, type McpPool } from './pool.ts';
 import { mapMcpResult, type McpCallResult } from './result.ts';
 import { mcpToolCall, traceToolCalls } from '../trace/record.ts';
@@ -193,9 +193,14 @@ export function createMcpActivities(deps: { pool: McpPool; blobs: BlobStore; sto
       stopHeartbeat();
     }
 
-    const mapped = mapMcpResult(result, (bytes, mimeType) =>
-      blobs.put(bytes, mimeType, { runId: input.runId, callId: input.callId }),
-    );
+    // The references are known at once (content addressed); the bytes are stored before
+    // the result that names them is returned.
+    const writes: Promise<unknown>[] = [];
+    const mapped = mapMcpResult(result, (bytes, mimeType) => {
+      writes.push(blobs.put(bytes, mimeType, { runId: input.runId, callId: input.callId }));
+      return blobRef(bytes, mimeType);
+    });
+    await Promise.all(writes);
     const capped = capResult(mapped.text, contract.maxResultChars);
     log.info('mcp tool call', {
       runId: input.runId,

@@ -14,9 +14,9 @@ import { inTransaction, openSqlite } from './sqlite.ts';
  * a run's ownership and deletes the blobs no other run owns.
  */
 export interface BlobStore {
-  /** Stores the bytes and returns their reference. */
-  put(bytes: Uint8Array, mimeType: string, origin: { runId: string; callId: string }): BlobRef;
-  get(ref: string): { bytes: Uint8Array; mimeType: string } | undefined;
+  /** Stores the bytes and resolves with their reference (`blobRef`) once they are stored. */
+  put(bytes: Uint8Array, mimeType: string, origin: { runId: string; callId: string }): Promise<BlobRef>;
+  get(ref: string): Promise<{ bytes: Uint8Array; mimeType: string } | undefined>;
   /** Erases run `runId`'s blobs (those no other run stored too); resolves with how many
    * blobs were deleted. */
   forgetRun(runId: string): Promise<number>;
@@ -27,6 +27,13 @@ export interface BlobRef {
   mimeType: string;
   bytes: number;
 }
+
+/** The reference of `bytes`: known before they are stored (content addressed). */
+export function blobRef(bytes: Uint8Array, mimeType: string): BlobRef {
+  return { ref: `blob:${blobHash(bytes)}`, mimeType, bytes: bytes.byteLength };
+}
+
+export const blobHash = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Opens (or creates) the blob store: its own SQLite file, e.g. `<state dir>/blobs.db`. */
 export function openSqliteBlobStore(path: string, opts: { cipher?: ContentCipher } = {}): BlobStore {
@@ -52,15 +59,15 @@ export function openSqliteBlobStore(path: string, opts: { cipher?: ContentCipher
        AND NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.hash = blobs.hash)`,
   );
   return {
-    put(bytes, mimeType, origin) {
-      const hash = createHash('sha256').update(bytes).digest('hex');
+    async put(bytes, mimeType, origin) {
+      const hash = blobHash(bytes);
       inTransaction(db, () => {
         insert.run(hash, mimeType, cipher.sealBytes(bytes), origin.runId, origin.callId, new Date().toISOString());
         own.run(origin.runId, hash);
       });
       return { ref: `blob:${hash}`, mimeType, bytes: bytes.byteLength };
     },
-    get(ref) {
+    async get(ref) {
       const hash = ref.replace(/^blob:/, '');
       const row = select.get(hash) as { mime_type: string; body: Uint8Array } | undefined;
       return row ? { bytes: new Uint8Array(cipher.openBytes(row.body)), mimeType: row.mime_type } : undefined;

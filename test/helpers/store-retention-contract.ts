@@ -90,8 +90,8 @@ export function describeStoreRetentionContract(name: string, harness: StoreHarne
       expect(stale).toMatchObject({ message: answer('answer PLAINTEXT-CANARY'), won: false });
       const blobs = harness.openBlobs(cipherK1);
       const bytes = Buffer.from('BLOB-PLAINTEXT-CANARY');
-      const ref = blobs.put(bytes, 'image/png', { runId: 'run-a', callId: 'c1' });
-      expect(Buffer.from(blobs.get(ref.ref)!.bytes).toString()).toBe('BLOB-PLAINTEXT-CANARY');
+      const ref = await blobs.put(bytes, 'image/png', { runId: 'run-a', callId: 'c1' });
+      expect(Buffer.from((await blobs.get(ref.ref))!.bytes).toString()).toBe('BLOB-PLAINTEXT-CANARY');
       const raw = await harness.raw();
       expect(raw).not.toContain('CANARY');
       expect(raw).not.toContain('ORD-SECRET-ARG');
@@ -138,13 +138,13 @@ export function describeStoreRetentionContract(name: string, harness: StoreHarne
       await writeRun(store, 'run-a', 'A');
       await writeRun(store, 'run-b', 'B');
       const blobs = harness.openBlobs(cipherK1);
-      const own = blobs.put(Buffer.from('only a'), 'image/png', { runId: 'run-a', callId: 'c1' });
-      const shared = blobs.put(Buffer.from('both'), 'image/png', { runId: 'run-a', callId: 'c2' });
-      blobs.put(Buffer.from('both'), 'image/png', { runId: 'run-b', callId: 'c3' });
+      const own = await blobs.put(Buffer.from('only a'), 'image/png', { runId: 'run-a', callId: 'c1' });
+      const shared = await blobs.put(Buffer.from('both'), 'image/png', { runId: 'run-a', callId: 'c2' });
+      await blobs.put(Buffer.from('both'), 'image/png', { runId: 'run-b', callId: 'c3' });
       const blobCount = await blobs.forgetRun('run-a');
       expect(blobCount).toBe(1);
-      expect(blobs.get(own.ref)).toBeUndefined();
-      expect(blobs.get(shared.ref)).toBeDefined();
+      expect(await blobs.get(own.ref)).toBeUndefined();
+      expect(await blobs.get(shared.ref)).toBeDefined();
 
       const erasure = await store.forgetRun('run-a', { by: 'alice', reason: 'forget', blobs: blobCount });
       expect(erasure).toMatchObject({

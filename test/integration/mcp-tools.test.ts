@@ -188,7 +188,7 @@ describe('tools from MCP servers', () => {
           const image = lastToolText(fake.requests[2]!);
           const ref = /\[image image\/png, [\d,]+ bytes, stored as (blob:[0-9a-f]{64})\]/.exec(image)?.[1];
           expect(ref, image).toBeDefined();
-          const stored = openSqliteBlobStore(join(config.BOSUN_STATE_DIR, 'blobs.db')).get(ref!);
+          const stored = await openSqliteBlobStore(join(config.BOSUN_STATE_DIR, 'blobs.db')).get(ref!);
           expect(stored?.mimeType).toBe('image/png');
           expect(Buffer.from(stored!.bytes.subarray(1, 4)).toString()).toBe('PNG');
           // The bytes never reached history.

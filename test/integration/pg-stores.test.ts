@@ -1,6 +1,3 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { migrate, MigrationError } from '../../activities/store/postgres/migrate.ts';
@@ -9,7 +6,7 @@ import { runStoreMigrations } from '../../activities/store/postgres/run-store-mi
 import { runStoreContract } from '../helpers/run-store-contract.ts';
 import { describeStoreRetentionContract } from '../helpers/store-retention-contract.ts';
 import { createPostgresRunStore } from '../../activities/store/postgres/pg-run-store.ts';
-import { openSqliteBlobStore } from '../../activities/store/blob-store.ts';
+import { createPostgresBlobStore } from '../../activities/store/postgres/pg-blob-store.ts';
 import { exampleOrders } from '../../examples/demo/handlers/order-store.ts';
 import { openPostgresOrderStore, type PostgresOrderStore } from '../../examples/demo/handlers/pg-order-store.ts';
 import { ToolError } from '../../tools/handlers/types.ts';
@@ -123,22 +120,18 @@ describe('the example order store on PostgreSQL', () => {
 describe('PostgreSQL: encryption at rest, erasure and retention', () => {
   // A fresh database per test (the suite uses fixed run ids), its schema migrated.
   let pool: pg.Pool;
-  let blobDir: string;
   beforeEach(async () => {
     pool = createPostgresPool(await freshDatabase('bosun_retain'), { max: 4 });
     await migrateBosun(pool);
-    blobDir = mkdtempSync(join(tmpdir(), 'bosun-pg-blobs-'));
   });
   afterEach(async () => {
     await pool.end();
-    rmSync(blobDir, { recursive: true, force: true });
   });
 
   describeStoreRetentionContract('postgres', {
     // Stores over one pool: closing one must not close the database under the others.
     open: (cipher) => ({ ...createPostgresRunStore(pool, { cipher }), close: () => {} }),
-    // Blobs stay in each host's SQLite file (docs/multi-host.md).
-    openBlobs: (cipher) => openSqliteBlobStore(join(blobDir, 'blobs.db'), { cipher }),
+    openBlobs: (cipher) => createPostgresBlobStore(pool, { cipher }),
     raw: async () => {
       const { rows } = await pool.query<{ tablename: string }>(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
@@ -149,8 +142,9 @@ describe('PostgreSQL: encryption at rest, erasure and retention', () => {
           return all.rows.map((r: { row: string }) => r.row).join('\n');
         }),
       );
-      const files = readdirSync(blobDir).map((f) => readFileSync(join(blobDir, f)).toString('latin1'));
-      return [...dumps, ...files].join('\n');
+      // `::text` shows bytea as hex: the blobs' bytes as they are, too.
+      const blobs = await pool.query<{ body: Buffer }>('SELECT body FROM blobs');
+      return [...dumps, ...blobs.rows.map((r) => r.body.toString('latin1'))].join('\n');
     },
   });
 });
