@@ -397,13 +397,25 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
   const runs = new Map<string, string | undefined>();
   const query =
     opts.tenant === undefined ? pendingApprovalsQuery : `${pendingApprovalsQuery} AND ${tenantClause(opts.tenant)}`;
-  for await (const execution of client.workflow.list({
-    query,
-    pageSize: Math.min(limit, 1000),
-  })) {
-    if (!runs.has(execution.workflowId)) runs.set(execution.workflowId, execution.taskQueue);
-    if (runs.size >= limit) break;
-  }
+  // Listed raw: only ids and task queues are needed, and a run whose memo this client
+  // cannot decode (encrypted with keys it lacks) must not break everyone's inbox — it is
+  // reported unreachable by its status query instead.
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query,
+      pageSize: Math.min(limit, 1000),
+      ...(nextPageToken ? { nextPageToken } : {}),
+    });
+    for (const execution of page.executions ?? []) {
+      const workflowId = execution.execution?.workflowId;
+      if (!workflowId || runs.has(workflowId)) continue;
+      runs.set(workflowId, execution.taskQueue ?? undefined);
+      if (runs.size >= limit) break;
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken && runs.size < limit);
   const approvals: InboxApproval[] = [];
   const escalations: InboxEscalation[] = [];
   const unreachable: UnreachableRun[] = [];

@@ -54,6 +54,8 @@ export async function* followRunEvents(
       if (err instanceof WorkflowNotFoundError) throw err;
       if (err instanceof QueryNotRegisteredError)
         throw new NoRunEventsError(runId, 'it is not an agent run (a single task has no live events)');
+      // Encrypted with keys this client lacks: asking again cannot help.
+      if (err instanceof Error && /Unknown encoding: binary\/encrypted/.test(err.message)) throw err;
       failingSince ??= Date.now();
       if (Date.now() - failingSince > UNREACHABLE_MAX_MS) throw err;
       await pause(Math.min(1_000, pollMs * 4), opts.signal);

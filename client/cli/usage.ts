@@ -78,7 +78,8 @@ const sections: { title?: string; entries: Entry[] }[] = [
         forms: [['watch <runId> [--from offset] [--json]']],
         about: [
           'follow a run live: the answer as it streams, steps, tool calls,',
-          'decisions, the end; --from resumes after an offset already seen',
+          'decisions, the end; --from N starts at event offset N (to resume,',
+          'the last offset seen + 1)',
         ],
       },
     ],

@@ -29,11 +29,17 @@ export function watchJob(cmd: CommandOf<'watch'>): Job {
     async run(client, output) {
       const render = cmd.json ? (e: RunEvent) => output.out(JSON.stringify(e)) : createWatchRenderer(output.write);
       let outcome: string | undefined;
-      for await (const e of client.getHandle(runId).events(cmd.from !== undefined ? { from: cmd.from } : {})) {
+      const handle = client.getHandle(runId);
+      for await (const e of handle.events(cmd.from !== undefined ? { from: cmd.from } : {})) {
         render(e);
         if (e.type === 'run_ended') outcome = e.outcome;
       }
-      return outcome === undefined || outcome === 'answer' ? 0 : 1;
+      if (outcome === undefined) {
+        // Closed without its end event (terminated, timed out): the result says how.
+        await handle.result();
+        return 1;
+      }
+      return outcome === 'answer' ? 0 : 1;
     },
   };
 }

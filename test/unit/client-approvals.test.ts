@@ -110,6 +110,25 @@ function fakeTemporal(opts: FakeOptions = {}) {
     result: async () => ({}),
   });
   const temporal = {
+    options: { namespace: 'default' },
+    // The inbox lists raw (no memo decoding): pages of `pageSize`, the offset as the token.
+    workflowService: {
+      listWorkflowExecutions: async (req: { query?: string; pageSize?: number; nextPageToken?: Uint8Array }) => {
+        calls.lists.push({ query: req.query, pageSize: req.pageSize });
+        const ids = opts.listed ?? [];
+        const from = req.nextPageToken ? Number(new TextDecoder().decode(req.nextPageToken)) : 0;
+        const size = req.pageSize ?? 1000;
+        const page = ids.slice(from, from + size);
+        calls.listedRead += page.length;
+        return {
+          executions: page.map((workflowId) => ({
+            execution: { workflowId, runId: `${workflowId}-exec` },
+            taskQueue: `tq-${workflowId}`,
+          })),
+          nextPageToken: from + size < ids.length ? new TextEncoder().encode(String(from + size)) : new Uint8Array(),
+        };
+      },
+    },
     // The deadline is the server's to enforce; a test simulates it by throwing from `status`.
     withDeadline: async <R>(deadline: number, fn: () => Promise<R>) => {
       calls.deadlines.push(deadline);
