@@ -51,10 +51,13 @@ export function approvalRoutes({ bosun, catalog }: RouteDeps): Route[] {
         200: { description: 'The run accepted the decision', schema: decisionResponse },
         403: err('`forbidden`: the approval is addressed to a group you are not in'),
         404: err('No such run in your tenant'),
+        409: err('`already_ended`: the run has ended; nothing is pending'),
         422: err('`decision_refused`: the run refused it (stale id, edited arguments invalid or not authorized)'),
       },
       async handle({ c, identity, params, body }) {
-        await runOfTenant(bosun, params.id, identity);
+        const run = await runOfTenant(bosun, params.id, identity);
+        if (run.status.name !== 'RUNNING')
+          throw new ApiError(409, 'already_ended', `run ${params.id} has already ended; read its result`);
         const pending = await pendingApproval(bosun, params.id, params.approvalId);
         if (pending && !canDecide(pending, identity))
           throw new ApiError(

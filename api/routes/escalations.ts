@@ -2,6 +2,7 @@ import type { RouteDeps } from '../deps.ts';
 import { defineRoute, type Route } from '../route.ts';
 import { errorSchema, escalationListSchema, escalationParams, resolutionBody, resolutionResponse } from '../schemas.ts';
 import { runOfTenant } from '../tenant-guard.ts';
+import { ApiError } from '../errors.ts';
 
 const err = (description: string) => ({ description, schema: errorSchema });
 
@@ -33,10 +34,13 @@ export function escalationRoutes({ bosun }: RouteDeps): Route[] {
       responses: {
         200: { description: 'The run accepted the resolution', schema: resolutionResponse },
         404: err('No such run in your tenant'),
+        409: err('`already_ended`: the run has ended; nothing is waiting'),
         422: err('`decision_refused`: the run refused it (stale or unknown escalation)'),
       },
       async handle({ c, identity, params, body }) {
-        await runOfTenant(bosun, params.id, identity);
+        const described = await runOfTenant(bosun, params.id, identity);
+        if (described.status.name !== 'RUNNING')
+          throw new ApiError(409, 'already_ended', `run ${params.id} has already ended; read its result`);
         const by = { id: identity.user, groups: identity.groups };
         const run = bosun.getHandle(params.id);
         const ack =

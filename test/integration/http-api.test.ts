@@ -323,6 +323,10 @@ describe('HTTP API: runs and approvals', () => {
     expect(audit).toContainEqual(
       expect.objectContaining({ event: 'edited', by: 'human:alice', reason: 'partial refund', tool: 'refund_order' }),
     );
+    // Deciding again once the run has ended: 409, not "no run".
+    const late = await call('alice', 'POST', `/runs/${runId}/approvals/${approval.id}`, { decision: 'approve' });
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ error: 'already_ended' });
     // Figures are the tenant's own: globex has none of acme's runs.
     expect(((await call('alice', 'GET', '/stats?since=1h')).body as { runs: number }).runs).toBeGreaterThan(0);
     expect((await call('mallory', 'GET', '/stats?since=1h')).body).toMatchObject({ runs: 0 });
