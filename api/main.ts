@@ -27,7 +27,14 @@ if (!addr) {
   process.exit(2);
 }
 const stateDir = resolve(env.BOSUN_STATE_DIR || '.bosun');
-const auth = await authenticatorFromEnv(env, { stateDir, log: say });
+/** A start-up failure is one line saying why (exit 2: configuration, 1: anything else). */
+const fail = (code: number, line: string): never => {
+  console.error(`bosun api: ${line}`);
+  process.exit(code);
+};
+const auth = await authenticatorFromEnv(env, { stateDir, log: say }).catch((err: unknown) =>
+  fail(2, (err as Error)?.message ?? String(err)),
+);
 const catalog = env.BOSUN_CATALOG
   ? ((await import(pathToFileURL(resolve(env.BOSUN_CATALOG)).href)) as { default: Catalog }).default
   : undefined;
@@ -47,7 +54,12 @@ const bosun = await connectBosunClient({
   taskQueue: config.BOSUN_TASK_QUEUE,
   ...(dataConverter ? { dataConverter } : {}),
   ...(catalog ? { catalog } : {}),
-});
+}).catch((err: unknown) =>
+  fail(
+    1,
+    `cannot reach Temporal at ${address} (namespace ${config.TEMPORAL_NAMESPACE}): ${(err as Error)?.message ?? err}`,
+  ),
+);
 const server = await startApiServer({
   bosun,
   auth: auth.authenticator,
