@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { RUN_OPEN_FAILURE, type Erasure, type ReadErasuresInput } from '../core/erasure.ts';
+import { RUN_OPEN_FAILURE, RUN_UNKNOWN_FAILURE, type Erasure, type ReadErasuresInput } from '../core/erasure.ts';
 import { workflowNames } from '../workflows/definitions.ts';
 import { NoWorkerAnsweredError } from './mcp-inventory.ts';
 
@@ -36,6 +36,17 @@ export async function forgetStoredRun(
     })) as Erasure;
   } catch (err) {
     throw translate(err, taskQueue, timeoutMs, input.runId);
+  }
+}
+
+/** `forget` named a run Temporal does not know (a typo, or one past the namespace's
+ * retention, which the retention sweep erases). Nothing was erased or logged. */
+export class RunNotKnownError extends Error {
+  readonly runId: string;
+  constructor(runId: string, message: string) {
+    super(message);
+    this.name = 'RunNotKnownError';
+    this.runId = runId;
   }
 }
 
@@ -77,6 +88,8 @@ function translate(err: unknown, taskQueue: string, timeoutMs: number, runId?: s
   if (cause?.name === 'TimeoutFailure') return new NoWorkerAnsweredError(taskQueue, timeoutMs);
   // The activity's failure is the cause of the workflow's ActivityFailure.
   const app = cause?.cause;
+  if (runId && app instanceof ApplicationFailure && app.type === RUN_UNKNOWN_FAILURE)
+    return new RunNotKnownError(runId, app.message);
   if (runId && app instanceof ApplicationFailure && app.type === RUN_OPEN_FAILURE)
     return new RunStillOpenError(
       runId,

@@ -17,7 +17,7 @@ export * from '../core/output-contract.ts';
 export * from './example-agent.ts';
 export { runStats, type LatencySummary, type RunStats } from './stats.ts';
 export { NoWorkerAnsweredError } from './mcp-inventory.ts';
-export { ErasureResultEncryptedError, RunStillOpenError } from './forget.ts';
+export { ErasureResultEncryptedError, RunNotKnownError, RunStillOpenError } from './forget.ts';
 export { followRunEvents, NoRunEventsError, type RunEventsOptions } from './run-events.ts';
 export type { RunEvent, RunEventType, EventsPage } from '../core/run-events.ts';
 export { TraceEncryptedError, type TraceOptions } from './trace.ts';

@@ -65,3 +65,5 @@ export interface RetentionSweepResult {
 
 /** A run that is still open: its content is never erased (by `forget` or retention). */
 export const RUN_OPEN_FAILURE = 'run_open';
+/** The failure type of a forget request for a run Temporal does not know. */
+export const RUN_UNKNOWN_FAILURE = 'run_unknown';

@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import {
   RUN_OPEN_FAILURE,
+  RUN_UNKNOWN_FAILURE,
   forgetRunInputSchema,
   readErasuresInputSchema,
   type Erasure,
@@ -35,6 +36,17 @@ export function createEraseRunContent(stores: ErasureStores, client: () => Clien
         nonRetryable: true,
         message: `run ${runId} is still open: only a closed run's content is erased (cancel it first, or wait for it to end)`,
       });
+    // A typo must not leave an erasure in the log: a run Temporal no longer knows (past the
+    // namespace's retention) is the retention sweep's to erase.
+    if (liveness.state === 'gone')
+      throw ApplicationFailure.create({
+        type: RUN_UNKNOWN_FAILURE,
+        nonRetryable: true,
+        message: `Temporal has no run ${runId} (a typo, or past the namespace's retention: the retention sweep erases those)`,
+      });
+    // Forgotten already: the erasure that deleted the content, not a second, empty one.
+    const [earlier] = await stores.store.readErasures({ runId, limit: 1 });
+    if (earlier) return earlier;
     return eraseRun(stores, runId, { by, reason: 'forget' });
   };
 }

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteRunStore } from '../../activities/store/run-store.ts';
 import { main } from '../../client/cli/main.ts';
 import { createBosunClient } from '../../client/client.ts';
-import { RunStillOpenError } from '../../client/forget.ts';
+import { RunNotKnownError, RunStillOpenError } from '../../client/forget.ts';
 import type { PrincipalInput } from '../../core/principal.ts';
 import { namespaceRetentionDays } from '../../activities/retention/run-closed.ts';
 import { retentionSweepId, startRetentionSweep } from '../../worker/retention-timer.ts';
@@ -142,6 +142,12 @@ describe('encryption at rest and forget', () => {
         expect(trace.steps.flatMap((s) => s.modelCalls)).toEqual([]);
         expect(trace.warnings.join()).toMatch(/stored content was erased \(forgotten by ops/);
         expect((await bosun.erasures({ runId: closed.runId })).map((e) => e.seq)).toEqual([erasure.seq]);
+        // Forgetting it again answers the same erasure, and logs no second, empty one.
+        expect((await bosun.forget(closed.runId, { by: 'ops' })).seq).toBe(erasure.seq);
+        expect(await bosun.erasures({ runId: closed.runId })).toHaveLength(1);
+        // A run Temporal does not know (a typo) is refused, and nothing is logged.
+        await expect(bosun.forget('run-no-such-id', { by: 'ops' })).rejects.toBeInstanceOf(RunNotKnownError);
+        expect(await bosun.erasures({ runId: 'run-no-such-id' })).toEqual([]);
         // The open run's content is untouched.
         const store = openSqliteRunStore(join(stateDir, 'runs.db'), {});
         try {
