@@ -17,9 +17,31 @@ export function openSqlite(path: string, opts: { synchronous?: 'full' | 'normal'
   const inMemory = path === ':memory:';
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path, { timeout: 10_000 });
-  if (!inMemory) db.exec('PRAGMA journal_mode = WAL');
+  if (!inMemory) useWalMode(db);
   if (opts.synchronous === 'normal') db.exec('PRAGMA synchronous = NORMAL');
   return db;
+}
+
+/** Between tries of switching a file to WAL while another process holds it. */
+const WAL_RETRY_MS = 50;
+const WAL_TRIES = 200;
+
+/**
+ * Puts the file in WAL mode (persistent: a file already in it stays). Switching needs the
+ * file to itself, and SQLite answers "database is locked" at once — without waiting out the
+ * busy timeout — when another process holds it (two workers starting on one fresh file):
+ * so it tries again, for up to 10 s.
+ */
+export function useWalMode(db: DatabaseSync): void {
+  for (let tries = 1; ; tries++) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (err) {
+      if (tries >= WAL_TRIES || !/locked|busy/i.test((err as Error)?.message ?? '')) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, WAL_RETRY_MS);
+    }
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { formatCents } from '../tools/orders.ts';
 import { ToolError } from '../../../tools/handlers/types.ts';
+import { useWalMode } from '../../../activities/store/sqlite.ts';
 
 export interface OrderItem {
   sku: string;
@@ -190,7 +191,7 @@ export function openOrderStore(opts: { path?: string; seed?: readonly Order[] } 
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   // Several worker processes may share the file: wait for a writer rather than fail.
   const db = new DatabaseSync(path, { timeout: 10_000, enableForeignKeyConstraints: true });
-  if (!inMemory) db.exec('PRAGMA journal_mode = WAL');
+  if (!inMemory) useWalMode(db);
   db.exec(schema);
 
   /** Runs `fn` in a write transaction taken up front, so concurrent writers queue instead of
