@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { RUN_OPEN_FAILURE, RUN_UNKNOWN_FAILURE, type Erasure, type ReadErasuresInput } from '../core/erasure.ts';
 import { workflowNames } from '../workflows/definitions.ts';
 import { NoWorkerAnsweredError } from './mcp-inventory.ts';
+import { isEncryptedPayloadError } from './encrypted-payload.ts';
 
 /** `forget` refused: the run is still open (only a closed run's content is erased). */
 export class RunStillOpenError extends Error {
@@ -81,7 +82,7 @@ export class ErasureResultEncryptedError extends Error {
 }
 
 function translate(err: unknown, taskQueue: string, timeoutMs: number, runId?: string): unknown {
-  if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? ''))
+  if (isEncryptedPayloadError(err))
     return new ErasureResultEncryptedError(runId ? `forget ${runId}` : 'reading the erasure log');
   if (!(err instanceof WorkflowFailedError)) return err;
   const cause = err.cause as { name?: string; cause?: unknown } | undefined;

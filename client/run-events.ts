@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EventsPage, RunEvent } from '../core/run-events.ts';
 import { eventsQuery } from '../workflows/definitions.ts';
+import { isEncryptedPayloadError } from './encrypted-payload.ts';
 
 export interface RunEventsOptions {
   /** The first offset wanted: 0 (default) for everything the run still holds, or the
@@ -55,7 +56,7 @@ export async function* followRunEvents(
       if (err instanceof QueryNotRegisteredError)
         throw new NoRunEventsError(runId, 'it is not an agent run (a single task has no live events)');
       // Encrypted with keys this client lacks: asking again cannot help.
-      if (err instanceof Error && /Unknown encoding: binary\/encrypted/.test(err.message)) throw err;
+      if (isEncryptedPayloadError(err)) throw err;
       failingSince ??= Date.now();
       if (Date.now() - failingSince > UNREACHABLE_MAX_MS) throw err;
       await pause(Math.min(1_000, pollMs * 4), opts.signal);

@@ -15,6 +15,7 @@ import type {
 } from '../core/trace.ts';
 import { auditQuery, callsQuery, workflowNames } from '../workflows/definitions.ts';
 import { NoWorkerAnsweredError } from './mcp-inventory.ts';
+import { isEncryptedPayloadError } from './encrypted-payload.ts';
 
 export interface TraceOptions {
   /** Only this step. */
@@ -38,7 +39,7 @@ export async function readRunTrace(client: Client, runId: string, opts: TraceOpt
   const handle = client.workflow.getHandle(runId);
   // The description decodes the run's memo: a client without the codec keys fails here.
   const { taskQueue } = await handle.describe().catch((err: unknown) => {
-    throw isEncrypted(err) ? new TraceEncryptedError(runId) : err;
+    throw isEncryptedPayloadError(err) ? new TraceEncryptedError(runId) : err;
   });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const warnings: string[] = [];
@@ -88,14 +89,12 @@ async function readPage(client: Client, taskQueue: string, input: ReadTraceInput
   } catch (err) {
     if (err instanceof WorkflowFailedError && (err.cause as { name?: string } | undefined)?.name === 'TimeoutFailure')
       throw new NoWorkerAnsweredError(taskQueue, timeoutMs);
-    if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? ''))
-      throw new TraceEncryptedError(input.runId);
+    if (isEncryptedPayloadError(err)) throw new TraceEncryptedError(input.runId);
     throw err;
   }
 }
 
 /** A payload this client could not decode: encrypted by a codec it does not have. */
-const isEncrypted = (err: unknown) => /Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? '');
 
 /** The workers encrypt payloads and this client has not their keys: the trace came back
  * encrypted (which is the point: content is readable only where the keys are). */

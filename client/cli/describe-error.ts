@@ -3,13 +3,14 @@ import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowNotFoundEr
 import { DecisionRejectedError, RunAlreadyExistsError, type RunInputError } from '../errors.ts';
 import { firstLine } from './format.ts';
 import { formatIssue } from '../../core/zod-issues.ts';
+import { isEncryptedPayloadError } from '../encrypted-payload.ts';
 
 const grpcDeadlineExceeded = 4;
 
 /** One line for an error after connecting, saying what happened to which run. */
 export function describeError(err: unknown, runId: string, namespace: string): string {
   if (err instanceof DecisionRejectedError) return err.message;
-  if (err instanceof Error && /Unknown encoding: binary\/encrypted/.test(err.message))
+  if (isEncryptedPayloadError(err))
     return `run ${runId}'s payloads are encrypted by the workers' payload codec and this CLI has no keys: read it with a client built with the same keys (createBosunClient with the codec's data converter, or the HTTP API), or through the codec server in the Temporal UI`;
   if (err instanceof RunAlreadyExistsError)
     return `${err.message}; read it with "status ${err.runId}" or pick another --run-id`;
