@@ -178,6 +178,25 @@ export const toRefund = (r: RefundRow): Refund => ({
 });
 
 /**
+ * What refunding `amountCents` of order `o` leaves: the order's refunded total and status.
+ * Refused, with a message the model can act on, for an unpaid order or more than is left.
+ * Shared by the SQLite and PostgreSQL order stores.
+ */
+export function refundOf(o: Order, amountCents: number): { refunded: number; status: OrderStatus } {
+  if (o.status === 'pending')
+    throw new ToolError(`Order ${o.id} is not paid yet (status pending): there is nothing to refund.`);
+  const remaining = o.totalCents - o.refundedCents;
+  if (amountCents > remaining) {
+    throw new ToolError(
+      `Cannot refund ${formatCents(amountCents)} on ${o.id}: only ${formatCents(remaining)} is left to refund ` +
+        `(total ${formatCents(o.totalCents)}, already refunded ${formatCents(o.refundedCents)}).`,
+    );
+  }
+  const refunded = o.refundedCents + amountCents;
+  return { refunded, status: refunded === o.totalCents ? 'refunded' : 'partially_refunded' };
+}
+
+/**
  * Opens (creating and seeding when empty) the order store at `path`; `:memory:` gives a
  * private in-memory store.
  *
@@ -251,18 +270,7 @@ export function openOrderStore(opts: { path?: string; seed?: readonly Order[] } 
         }
         const row = selectOrder.get(orderId) as OrderRow | undefined;
         if (!row) throw new ToolError(`No order ${orderId}. Check the id (e.g. "ord_100") with lookup_order.`);
-        const o = toOrder(row);
-        if (o.status === 'pending')
-          throw new ToolError(`Order ${orderId} is not paid yet (status pending): there is nothing to refund.`);
-        const remaining = o.totalCents - o.refundedCents;
-        if (amountCents > remaining) {
-          throw new ToolError(
-            `Cannot refund ${formatCents(amountCents)} on ${orderId}: only ${formatCents(remaining)} is left to refund ` +
-              `(total ${formatCents(o.totalCents)}, already refunded ${formatCents(o.refundedCents)}).`,
-          );
-        }
-        const refunded = o.refundedCents + amountCents;
-        const status: OrderStatus = refunded === o.totalCents ? 'refunded' : 'partially_refunded';
+        const { refunded, status } = refundOf(toOrder(row), amountCents);
         updateOrder.run(refunded, status, orderId);
         const inserted = insertRefund.get(
           idempotencyKey,

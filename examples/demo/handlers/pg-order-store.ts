@@ -4,11 +4,11 @@ import { ToolError } from '../../../tools/handlers/types.ts';
 import { formatCents } from '../tools/orders.ts';
 import {
   exampleOrders,
+  refundOf,
   toOrder,
   toRefund,
   type Order,
   type OrderRow,
-  type OrderStatus,
   type OrderSystem,
   type Refund,
   type RefundOutcome,
@@ -104,18 +104,7 @@ export async function openPostgresOrderStore(opts: {
         // Refunds of one order (different keys) queue on the order's row.
         const row = (await c.query<OrderRow>('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [orderId])).rows[0];
         if (!row) throw new ToolError(`No order ${orderId}. Check the id (e.g. "ord_100") with lookup_order.`);
-        const o = toOrder(row);
-        if (o.status === 'pending')
-          throw new ToolError(`Order ${orderId} is not paid yet (status pending): there is nothing to refund.`);
-        const remaining = o.totalCents - o.refundedCents;
-        if (amountCents > remaining) {
-          throw new ToolError(
-            `Cannot refund ${formatCents(amountCents)} on ${orderId}: only ${formatCents(remaining)} is left to refund ` +
-              `(total ${formatCents(o.totalCents)}, already refunded ${formatCents(o.refundedCents)}).`,
-          );
-        }
-        const refunded = o.refundedCents + amountCents;
-        const status: OrderStatus = refunded === o.totalCents ? 'refunded' : 'partially_refunded';
+        const { refunded, status } = refundOf(toOrder(row), amountCents);
         await c.query('UPDATE orders SET refunded_cents = $1, status = $2 WHERE id = $3', [refunded, status, orderId]);
         const inserted = await c.query<RefundRow>(
           `INSERT INTO refunds (idempotency_key, order_id, amount_cents, reason, applied_at, order_refunded_cents, order_status)
