@@ -541,6 +541,10 @@ export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): R
     'agent.',
   );
   if (!parsed.success) throw new RunInputError([...issuesOf(parsed.error), ...providers]);
+  if (parsed.data.parent)
+    throw new RunInputError([
+      { path: 'parent', message: 'is set by a parent run when it starts a sub-agent, not by callers' },
+    ]);
   const { agent } = parsed.data;
   const { catalog } = opts;
   if (typeof agent === 'string') {
@@ -551,12 +555,21 @@ export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): R
     return parsed.data;
   }
   const unknown = catalog ? agent.tools.map((name, i) => ({ name, i })).filter(({ name }) => !catalog.tool(name)) : [];
-  if (unknown.length > 0 || providers.length > 0) {
+  const delegates = catalog
+    ? agent.delegates
+        .map((d, i) => ({ name: typeof d === 'string' ? d : d.agent, i }))
+        .filter(({ name }) => !catalog.agent(name))
+    : [];
+  if (unknown.length > 0 || delegates.length > 0 || providers.length > 0) {
     const known = catalog?.toolNames().join(', ');
     throw new RunInputError([
       ...unknown.map(({ name, i }) => ({
         path: `agent.tools.${i}`,
         message: `unknown tool "${name}" (known: ${known})`,
+      })),
+      ...delegates.map(({ name, i }) => ({
+        path: `agent.delegates.${i}`,
+        message: `unknown agent "${name}" (the catalog defines: ${catalog!.agents.map((a) => a.name).join(', ') || 'none'})`,
       })),
       ...providers,
     ]);

@@ -26,6 +26,10 @@ export const pendingApprovalSchema = z.object({
       earlierResults: z.array(
         z.object({ step: z.number().int(), tool: z.string(), content: z.string(), isError: z.boolean() }),
       ),
+      /** For a sub-agent's call: the run that delegated the task (and the top of the tree). */
+      parent: z
+        .object({ runId: z.string(), agent: z.string(), step: z.number().int(), rootRunId: z.string() })
+        .optional(),
     })
     .optional(),
 });
@@ -133,6 +137,8 @@ export const auditEntrySchema = z.object({
     'loop_detected',
     'decision_ignored',
     'cancelled',
+    'sub_agent_started',
+    'sub_agent_refused',
   ]),
   tool: z.string().optional(),
   callId: z.string().optional(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { promptPinSchema } from './activity-contracts.ts';
 import { auditEntrySchema } from './approvals.ts';
 import { callRecordSchema } from './calls.ts';
+import { childRunSchema, delegatedTotalsSchema } from './delegation.ts';
 import { pinnedMcpToolSchema } from './mcp.ts';
 import { messageSchema } from './messages.ts';
 import { validationReportSchema } from './output.ts';
@@ -93,5 +94,10 @@ export const carriedStateSchema = z.object({
   /** Where the run's live event log stands (next offset, model calls so far), so offsets
    * keep counting across continue-as-new. */
   events: z.object({ next: z.number().int().nonnegative(), calls: z.number().int().nonnegative() }).optional(),
+  /** What the run's sub-agents used (rolled up), the most recent of them, and how many it
+   * started (for its fan-out limit). */
+  delegated: delegatedTotalsSchema.optional(),
+  children: z.array(childRunSchema).optional(),
+  childrenStarted: z.number().int().nonnegative().optional(),
 });
 export type CarriedState = z.infer<typeof carriedStateSchema>;

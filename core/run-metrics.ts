@@ -126,6 +126,8 @@ export interface RunEnd {
   validation?: 'initial' | 'repaired' | 'escalated' | undefined;
   /** What retrieval found, for retrieval-augmented runs. */
   retrieval?: { weak: boolean } | undefined;
+  /** A sub-agent's run (its cost is in its parent's too: sum `sub_agent="false"` for tasks). */
+  subAgent?: boolean | undefined;
 }
 
 /** The labels of `bosun_runs`. Every value comes from a closed set (or the agent's name),
@@ -152,6 +154,7 @@ export function runEndLabels(end: RunEnd): RunEndLabels {
     answered_by: outcome.kind === 'answer' ? answerSource(outcome.answeredBy ?? 'model') : 'none',
     validation: end.validation ?? 'none',
     retrieval: end.retrieval ? (end.retrieval.weak ? 'weak' : 'relevant') : 'none',
+    sub_agent: end.subAgent ? 'true' : 'false',
   };
 }
 

@@ -4,6 +4,15 @@ import { escalationReasons, auditEntrySchema } from './approvals.ts';
 import { budgetKinds, budgetsSchema } from './budgets.ts';
 import { callRecordSchema } from './calls.ts';
 import { carriedStateSchema } from './carried-state.ts';
+import {
+  childRunSchema,
+  delegateSchema,
+  delegatedTotalsSchema,
+  delegationLimitsSchema,
+  parentLinkSchema,
+  type ChildRun,
+  type DelegatedTotals,
+} from './delegation.ts';
 import { anonymousPrincipal, principalSchema } from './principal.ts';
 import { weakContextPolicySchema } from './retrieval.ts';
 import { failureSchema } from './failures.ts';
@@ -85,8 +94,18 @@ export type Instructions = z.infer<typeof instructionsSchema>;
 export const agentDefinitionSchema = z
   .strictObject({
     name: z.string().min(1).max(100),
+    /** What the agent does, in a sentence: what a parent agent's model is told when this
+     * agent is offered to it as a sub-agent. */
+    description: z.string().min(1).max(2000).optional(),
     instructions: instructionsSchema,
     tools: z.array(z.string().min(1)).default([]),
+    /** Agents of the catalog this agent may hand tasks to: each is offered to the model as a
+     * tool and runs as a child workflow with a narrowed principal and a budget carved from
+     * this run's (`docs/sub-agents.md`). By name, or with scopes, budget caps and an output
+     * contract. */
+    delegates: z.array(z.union([z.string().min(1).max(100), delegateSchema])).default([]),
+    /** Depth and fan-out limits for delegation. */
+    delegation: delegationLimitsSchema.default(delegationLimitsSchema.parse({})),
     /** Tools from the worker's MCP servers: which servers, which of their tools (all when
      * absent) and, for file tools, which folders (`docs/mcp.md`). */
     mcp: mcpSelectionsSchema.optional(),
@@ -186,6 +205,9 @@ export const runInputSchema = z.strictObject({
    * Off, followers see each answer when its call ends, and the run's history has no
    * `publishDeltas` signals. */
   stream: z.boolean().optional(),
+  /** Set by a parent run that started this one as a sub-agent: where it sits in the tree and
+   * the budget carved for it. Not for callers. */
+  parent: parentLinkSchema.optional(),
   /** Set by the run itself when it continues as new: the state it carries (conversation
    * reference, pinned prompt, budgets spent, audit, counters). Not for callers. */
   resume: carriedStateSchema.optional(),
@@ -265,6 +287,13 @@ export const runResultSchema = z.object({
   /** Every authorization and human decision, in order. */
   audit: z.array(auditEntrySchema).default([]),
   escalations: z.number().int().nonnegative().default(0),
+  /** What the run's sub-agents used, all the way down (already included in `usage` and
+   * `costUsd`; `steps`, `toolCalls` and `modelCalls` count the run's own). */
+  delegated: delegatedTotalsSchema.optional(),
+  /** The run's sub-agents (the most recent 50) and how each ended. */
+  children: z.array(childRunSchema).optional(),
+  /** For a sub-agent: the run that started it. */
+  parent: z.object({ runId: z.string(), agent: z.string(), step: z.number().int() }).optional(),
 });
 export type RunResult = z.infer<typeof runResultSchema>;
 
@@ -305,7 +334,8 @@ export type RunPhase = (typeof runPhases)[number];
 /** Work the run is waiting on right now. */
 export type PendingWork =
   | { kind: 'model_call'; step: number; model: string }
-  | { kind: 'tool_call'; step: number; callId: string; tool: string };
+  | { kind: 'tool_call'; step: number; callId: string; tool: string }
+  | { kind: 'sub_agent'; step: number; callId: string; agent: string; runId: string };
 
 /** One line of a run's progress, e.g. `step 2: model asked for calculator`. */
 export interface RunEvent {
@@ -341,4 +371,10 @@ export interface RunStatus {
   escalation?: z.infer<typeof openEscalationSchema>;
   escalations: number;
   outcome?: RunOutcome['kind'];
+  /** For a sub-agent: the run that started it (and the top of its tree). */
+  parent?: { runId: string; agent: string; step: number; rootRunId: string; depth: number };
+  /** The run's sub-agents, running and ended (the most recent 50). */
+  children?: ChildRun[];
+  /** What they used, all the way down (included in `usage` and `costUsd`). */
+  delegated?: DelegatedTotals;
 }

@@ -1,4 +1,5 @@
 import { agentDefinitionSchema, type AgentDefinition, type AgentDefinitionInput } from '../core/run.ts';
+import { delegateToolName } from '../core/delegation.ts';
 import { formatIssues } from '../core/zod-issues.ts';
 import { calculator } from './contracts/calculator.ts';
 import { readDoc, searchDocs } from './contracts/search-docs.ts';
@@ -88,6 +89,7 @@ export function defineCatalog<const T extends readonly ToolContract[] = readonly
     }
     agents.set(agent.name, agent);
   }
+  for (const agent of agents.values()) checkDelegates(agent, agents, byName);
   return Object.freeze({
     kind: 'bosun.catalog' as const,
     tools,
@@ -96,6 +98,29 @@ export function defineCatalog<const T extends readonly ToolContract[] = readonly
     agent: (name: string) => agents.get(name),
     toolNames: () => [...byName.keys()],
   });
+}
+
+/** Every agent an agent delegates to is in the catalog, offered under a tool name no other
+ * tool of the agent has. */
+function checkDelegates(
+  agent: AgentDefinition,
+  agents: Map<string, AgentDefinition>,
+  tools: Map<string, ToolContract>,
+): void {
+  const names = new Set<string>();
+  for (const d of agent.delegates) {
+    const spec = typeof d === 'string' ? { agent: d } : d;
+    if (!agents.has(spec.agent))
+      throw new CatalogError(
+        `agent "${agent.name}" delegates to "${spec.agent}", which this catalog does not define (agents: ${[...agents.keys()].join(', ')})`,
+      );
+    const tool = delegateToolName(spec);
+    if (tools.has(tool) || names.has(tool))
+      throw new CatalogError(
+        `agent "${agent.name}" offers sub-agent "${spec.agent}" as the tool "${tool}", a name another tool has; set the delegate's \`tool\``,
+      );
+    names.add(tool);
+  }
 }
 
 /** True for a value made by `defineCatalog` (a module's default export, say). */

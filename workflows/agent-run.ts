@@ -10,7 +10,9 @@ import {
 import { formatIssues } from '../core/zod-issues.ts';
 import { classifyAgentStep, type TaskClass } from '../core/routing.ts';
 import { runInputSchema, type RunInputInit, type RunOutcome, type RunResult } from '../core/run.ts';
+import { withCarvedBudget } from '../core/delegation.ts';
 import { catalog } from './catalog.ts';
+import { openDelegates } from './delegation.ts';
 import { endRun, rejectInput } from './ending.ts';
 import { make } from './failures.ts';
 import { askHuman, finish, startLoop, type Loop } from './loop.ts';
@@ -37,7 +39,9 @@ export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const parsed = runInputSchema.safeParse(rawInput);
   if (!parsed.success) return endRun(rejectInput(rawInput, `run input rejected: ${formatIssues(parsed.error)}`));
   const { agent: named } = parsed.data;
-  const agent = typeof named === 'string' ? catalog().agent(named) : named;
+  const defined = typeof named === 'string' ? catalog().agent(named) : named;
+  // A sub-agent runs within the budget its parent carved for it.
+  const agent = defined && parsed.data.parent ? withCarvedBudget(defined, parsed.data.parent.budget) : defined;
   if (!agent) {
     const known =
       catalog()
@@ -79,12 +83,15 @@ async function openRun(loop: Loop): Promise<RunOutcome | undefined> {
   const { run } = loop;
   const { agent } = run;
   const { task } = run.input;
-  if (run.input.resume) return openMcpTools(loop); // restores the pinned MCP tools
+  const taken = (name: string) => catalog().tool(name) !== undefined;
+  if (run.input.resume) return openDelegates(run, loop.request, taken) ?? openMcpTools(loop); // restores the pinned MCP tools
   const unknownTools = agent.tools.filter((name) => !catalog().tool(name));
   if (unknownTools.length > 0) {
     const message = `agent "${agent.name}" offers tools this worker does not serve: ${unknownTools.join(', ')} (served: ${catalog().toolNames().join(', ')})`;
     return { kind: 'failed', failure: make('invalid_input', message) };
   }
+  const delegateFailure = openDelegates(run, loop.request, taken);
+  if (delegateFailure) return delegateFailure;
   const mcpFailure = await openMcpTools(loop);
   if (mcpFailure) return mcpFailure;
   const { pin, content } = await pinPrompt(agent.name, agent.instructions);

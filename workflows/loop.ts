@@ -6,6 +6,7 @@ import { toolFingerprint, toolsetFingerprint } from '../tools/fingerprint.ts';
 import { offeredTools, toolSpec } from '../tools/index.ts';
 import { catalog } from './catalog.ts';
 import { escalate } from './escalate.ts';
+import { delegatePins } from './delegation.ts';
 import { mcpPins } from './mcp-tools.ts';
 import { createHumanDesk, type HumanDesk } from './human.ts';
 import { createModelCaller, type UnroutedRequest } from './model-caller.ts';
@@ -78,7 +79,7 @@ export function startLoop(run: RunState): Loop {
     retrieved: () => run.retrieved,
     // Read at each call: MCP tools join the offer when the run opens (mcp-tools.ts).
     get toolset() {
-      return toolsetFingerprint({ ...pins, ...mcpPins(run) });
+      return toolsetFingerprint({ ...pins, ...mcpPins(run), ...delegatePins(run) });
     },
     events,
     stream: run.input.stream !== false,
@@ -154,6 +155,7 @@ export function finish(loop: Loop, ended: RunOutcome): RunResult {
     humanTimeouts: loop.desk.humanTimeouts(),
     ...(run.validation ? { validation: run.validation.result } : {}),
     ...(run.retrievalFacts ? { retrieval: run.retrievalFacts } : {}),
+    ...(run.input.parent ? { subAgent: true } : {}),
   });
   log.info('run ended', { runId: run.id, outcome: outcome.kind, costUsd: run.totals.costUsd });
   return resultOf(run, loop.desk, outcome);

@@ -8,6 +8,7 @@ import { toolFingerprint } from '../tools/fingerprint.ts';
 import { mcpToolContract } from '../tools/mcp/contract.ts';
 import { callMcpToolActivity, executeToolActivity, listMcpToolsActivity } from './activities.ts';
 import { catalog } from './catalog.ts';
+import { delegateContract } from './delegation.ts';
 import { failureFromError, make } from './failures.ts';
 import type { Loop } from './loop.ts';
 import type { RunState } from './run-state.ts';
@@ -56,9 +57,9 @@ export async function openMcpTools(loop: Loop): Promise<RunOutcome | undefined> 
       run.note(`MCP tools could not be listed (${failure.type}): ${failure.message}`);
       return { kind: 'failed', failure };
     }
-    const clash = pinned.find((t) => catalog().tool(t.name));
+    const clash = pinned.find((t) => catalog().tool(t.name) || delegateContract(run, t.name));
     if (clash) {
-      const message = `the MCP tool "${clash.name}" has the name of a tool this worker's catalog serves; rename the server "${clash.server}"`;
+      const message = `the MCP tool "${clash.name}" has the name of a tool this run offers already; rename the server "${clash.server}"`;
       return { kind: 'failed', failure: make('invalid_input', message) };
     }
   }

@@ -35,6 +35,18 @@ export function createProgress(run: RunState, desk: () => HumanDesk | undefined)
       pendingApprovals: d?.pendingApprovals() ?? [],
       escalations: d?.escalations() ?? 0,
       ...(open ? { escalation: open } : {}),
+      ...(run.input.parent
+        ? {
+            parent: {
+              runId: run.input.parent.runId,
+              agent: run.input.parent.agent,
+              step: run.input.parent.step,
+              rootRunId: run.input.parent.rootRunId,
+              depth: run.input.parent.depth,
+            },
+          }
+        : {}),
+      ...(run.childrenStarted ? { children: run.children, delegated: run.delegated } : {}),
     };
   });
   setHandler(callsQuery, () => totals.calls);

@@ -1,6 +1,7 @@
 import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Spent } from '../core/budgets.ts';
 import type { CallTotals, CarriedState, RetrievedSet, ToolResultRecord } from '../core/carried-state.ts';
+import { noDelegation, type ChildRun, type DelegatedTotals } from '../core/delegation.ts';
 import type { ToolResult } from '../core/messages.ts';
 import type { PriorEffects } from '../tools/define-tool.ts';
 import type { ValidationReport } from '../core/output.ts';
@@ -81,7 +82,17 @@ export interface RunState {
   note(text: string): void;
   /** The run's live event log (set when the loop starts). */
   events?: RunEvents;
+  /** What its sub-agents used, rolled up from their results (`workflows/delegation.ts`). */
+  delegated: DelegatedTotals;
+  /** Its sub-agents, the most recent `KEEP_CHILDREN`; `childrenStarted` counts them all. */
+  children: ChildRun[];
+  childrenStarted: number;
+  /** Levels of sub-agents it may still start below itself. */
+  readonly depthLeft: number;
 }
+
+/** Sub-agents a run lists in status, result and carried state: the most recent. */
+export const KEEP_CHILDREN = 50;
 
 /** A fresh run, or the continuation of one (`input.resume`). */
 export function newRunState(id: string, input: RunInput, agent: AgentDefinition): RunState {
@@ -123,6 +134,10 @@ export function newRunState(id: string, input: RunInput, agent: AgentDefinition)
     budgetLowEscalated: resume?.budgetLowEscalated ?? false,
     toolResults: resume?.toolResults ?? [],
     effects: resume?.effects ?? {},
+    delegated: resume?.delegated ?? noDelegation,
+    children: resume?.children ?? [],
+    childrenStarted: resume?.childrenStarted ?? 0,
+    depthLeft: input.parent ? input.parent.depthLeft : agent.delegation.maxDepth,
     note(text) {
       status.lastEvent = text;
       status.recentEvents = [...status.recentEvents.slice(-(recentEventsLimit - 1)), { seq: ++seq, text }];
@@ -135,8 +150,10 @@ export function newRunState(id: string, input: RunInput, agent: AgentDefinition)
 /** What the run has used so far, for the budget checks. */
 export function spent(run: RunState): Spent {
   return {
-    steps: run.status.step,
-    toolCalls: run.status.toolCalls,
+    // Sub-agents' steps and tool calls count against the run's budgets; their usage and
+    // cost are in its totals already.
+    steps: run.status.step + run.delegated.steps,
+    toolCalls: run.status.toolCalls + run.delegated.toolCalls,
     usage: run.totals.usage,
     costUsd: run.totals.costUsd,
     elapsedMs: Date.now() - run.startedAt,
@@ -178,6 +195,9 @@ export function carry(run: RunState, desk: HumanDesk): CarriedState {
     toolResults: run.toolResults.slice(-CARRY_TOOL_RESULTS),
     effects: run.effects,
     ...(run.events ? { events: run.events.mark() } : {}),
+    ...(run.childrenStarted
+      ? { delegated: run.delegated, children: run.children.slice(-KEEP_CHILDREN), childrenStarted: run.childrenStarted }
+      : {}),
   };
 }
 
@@ -235,5 +255,9 @@ export function resultOf(run: RunState, desk: HumanDesk, outcome: RunOutcome): R
     ...(run.validation ? { validation: run.validation } : {}),
     audit: desk.audit,
     escalations: desk.escalations(),
+    ...(run.childrenStarted ? { delegated: run.delegated, children: run.children.slice(-KEEP_CHILDREN) } : {}),
+    ...(run.input.parent
+      ? { parent: { runId: run.input.parent.runId, agent: run.input.parent.agent, step: run.input.parent.step } }
+      : {}),
   };
 }

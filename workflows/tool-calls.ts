@@ -11,6 +11,7 @@ import {
 import { canonicalJson, sha256Hex } from '../tools/fingerprint.ts';
 import { clip } from '../core/run-events.ts';
 import { catalog } from './catalog.ts';
+import { delegate, delegateContract, planDelegations } from './delegation.ts';
 import { mcpContract, toolActivity } from './mcp-tools.ts';
 import { failureFromError } from './failures.ts';
 import type { HumanDesk } from './human.ts';
@@ -35,6 +36,7 @@ type Gate =
  * ends the run after the step.
  */
 export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
+  const delegations = planDelegations(run, calls);
   const settled = await Promise.all(
     calls.map(async (call): Promise<{ result: ToolResult; stop?: RunOutcome; storedChars?: number }> => {
       const args = clip(canonicalJson(call.input));
@@ -46,7 +48,12 @@ export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCa
         ...(args.cut ? { cut: true } : {}),
       });
       const gate = await gateToolCall(run, desk, call, step);
-      const done = gate.kind === 'answer' ? gate : await execute(run, call, step, gate);
+      const done =
+        gate.kind === 'answer'
+          ? gate
+          : delegations?.positions.has(call)
+            ? await delegate(run, desk, call, step, gate.input, delegations)
+            : await execute(run, call, step, gate);
       const shown = clip(done.result.content);
       run.events?.publish({
         type: 'tool_finished',
@@ -99,7 +106,7 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
       `Unknown tool "${call.name}". Available tools: ${run.offered.join(', ') || 'none'}.`,
     );
   }
-  const contract = mcpContract(run, call.name) ?? catalog().tool(call.name)!;
+  const contract = mcpContract(run, call.name) ?? delegateContract(run, call.name) ?? catalog().tool(call.name)!;
   const check = checkToolInput(contract, call.input);
   if (!check.ok) {
     run.note(`step ${step}: refused invalid arguments for ${call.name}`);
@@ -150,6 +157,16 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
       earlierResults: run.toolResults
         .slice(-5)
         .map(({ step, tool, content, isError }) => ({ step, tool, content: content.slice(0, 300), isError })),
+      ...(run.input.parent
+        ? {
+            parent: {
+              runId: run.input.parent.runId,
+              agent: run.input.parent.agent,
+              step: run.input.parent.step,
+              rootRunId: run.input.parent.rootRunId,
+            },
+          }
+        : {}),
     },
     prior,
   });

@@ -102,6 +102,11 @@ export function approvalContext(a: Pick<InboxApproval, 'context'>): string[] {
   return [
     `  task: ${oneLine(c.task, 160)}`,
     `  for: ${c.principal.user} (tenant ${c.principal.tenant})`,
+    ...(c.parent
+      ? [
+          `  sub-agent of run ${c.parent.runId} (agent ${c.parent.agent}, step ${c.parent.step})${c.parent.rootRunId !== c.parent.runId ? `, in the tree of ${c.parent.rootRunId}` : ''}`,
+        ]
+      : []),
     ...c.earlierResults.map(
       (r) => `  earlier, step ${r.step} ${r.tool}${r.isError ? ' (error)' : ''}: ${oneLine(r.content, 140)}`,
     ),

@@ -76,7 +76,11 @@ export function runByIdJob(cmd: CommandOf<'status' | 'result' | 'audit' | 'cance
       switch (cmd.kind) {
         case 'status': {
           const status = await handle.status();
-          output.print(status, formatStatus(status));
+          const tree = await statusTree((id) => client.getHandle(id).status(), status);
+          output.print(
+            tree.size ? { ...status, subAgents: Object.fromEntries(tree) } : status,
+            formatStatus(status, tree),
+          );
           return 0;
         }
         case 'result': {
@@ -111,11 +115,13 @@ export function runByIdJob(cmd: CommandOf<'status' | 'result' | 'audit' | 'cance
 export const statusEventLines = 5;
 
 /** The `status` query as a few lines an operator reads at a glance. */
-export function formatStatus(s: RunStatus): string {
+export function formatStatus(s: RunStatus, tree: StatusTree = new Map()): string {
   const pending = s.pending.map((p) =>
     p.kind === 'model_call'
       ? `model call to ${p.model} (step ${p.step})`
-      : `tool ${p.tool} (call ${p.callId}, step ${p.step})`,
+      : p.kind === 'sub_agent'
+        ? `sub-agent ${p.agent} (run ${p.runId}, step ${p.step})`
+        : `tool ${p.tool} (call ${p.callId}, step ${p.step})`,
   );
   // Workers from before `recentEvents` and approvals existed answer without them.
   const events = (s.recentEvents ?? []).slice(-statusEventLines);
@@ -124,6 +130,11 @@ export function formatStatus(s: RunStatus): string {
   const unpriced = formatUnpriced(s.unpricedCalls, s.unpricedModels);
   return [
     `run ${s.runId} (agent ${s.agent})`,
+    ...(s.parent
+      ? [
+          `sub-agent of run ${s.parent.runId} (agent ${s.parent.agent}, step ${s.parent.step}), depth ${s.parent.depth}${s.parent.rootRunId !== s.parent.runId ? ` in the tree of ${s.parent.rootRunId}` : ''}`,
+        ]
+      : []),
     `phase: ${words(s.phase)}, step ${s.step} of ${s.maxSteps}${s.outcome ? `, outcome: ${words(s.outcome)}` : ''}`,
     `usage: ${formatUsage(s.usage)}, cost $${s.costUsd.toFixed(6)}; ${plural(s.modelCalls, 'model call')}, ${plural(s.toolCalls, 'tool call')}${escalations}`,
     ...(unpriced ? [unpriced] : []),
@@ -145,10 +156,70 @@ export function formatStatus(s: RunStatus): string {
           ...(s.escalation.issues?.length ? [`  what was wrong: ${s.escalation.issues.join('; ')}`] : []),
         ]
       : []),
+    ...formatChildren(s, tree),
     ...(events.length
       ? ['recent events:', ...events.map((e) => `  ${e.seq}. ${e.text}`)]
       : [`last event: ${s.lastEvent}`]),
   ].join('\n');
+}
+
+/** Sub-agents' statuses by run id, fetched below a run for `status` (`statusTree`). */
+export type StatusTree = Map<string, RunStatus>;
+
+/** How deep `status` follows sub-agents. */
+const TREE_DEPTH = 4;
+
+/** The statuses of a run's sub-agents and theirs (as deep as `TREE_DEPTH`); one that cannot
+ * be read is left out (its line in the parent still says how it ended). */
+export async function statusTree(
+  read: (runId: string) => Promise<RunStatus>,
+  root: RunStatus,
+  depth = TREE_DEPTH,
+): Promise<StatusTree> {
+  const tree: StatusTree = new Map();
+  let level = root.children ?? [];
+  for (let d = 0; d < depth && level.length; d++) {
+    const read1 = await Promise.all(level.map((c) => read(c.runId).catch(() => undefined)));
+    level = [];
+    for (const s of read1) {
+      if (!s) continue;
+      tree.set(s.runId, s);
+      level.push(...(s.children ?? []));
+    }
+  }
+  return tree;
+}
+
+/** The run's sub-agents as a tree: each with its agent, step, state, cost and steps. */
+function formatChildren(s: RunStatus, tree: StatusTree, indent = '  '): string[] {
+  const children = s.children ?? [];
+  if (children.length === 0) return [];
+  const d = s.delegated;
+  const head =
+    indent === '  '
+      ? [
+          `sub-agents: ${children.length}${d ? ` (all the way down: ${plural(d.runs, 'run')}, ${plural(d.steps, 'step')}, ${plural(d.toolCalls, 'tool call')}, $${d.costUsd.toFixed(6)}${d.unaccounted ? `, ${d.unaccounted} without a result` : ''})` : ''}`,
+        ]
+      : [];
+  return [
+    ...head,
+    ...children.flatMap((c, i) => {
+      const last = i === children.length - 1;
+      const live = tree.get(c.runId);
+      const state =
+        live && c.state === 'running'
+          ? `running, ${words(live.phase)}, step ${live.step} of ${live.maxSteps}`
+          : words(c.state);
+      const cost = (live?.costUsd ?? c.costUsd) !== undefined ? ` · $${(live?.costUsd ?? c.costUsd)!.toFixed(6)}` : '';
+      const waits = live?.pendingApprovals?.length
+        ? ` · ${plural(live.pendingApprovals.length, 'approval')} pending`
+        : '';
+      return [
+        `${indent}${last ? '└' : '├'} ${c.runId} (agent ${c.agent}, step ${c.step}): ${state}${cost}${waits}`,
+        ...(live ? formatChildren(live, tree, `${indent}${last ? '  ' : '│ '}`) : []),
+      ];
+    }),
+  ];
 }
 
 /** A run's audit trail, one numbered line per decision. */

@@ -46,6 +46,8 @@ describe('validateRunInput', () => {
         escalation: { mode: 'park', timeoutMs: 86_400_000 },
         approvals: {},
         policy: { sensitive: [] },
+        delegates: [],
+        delegation: { maxDepth: 2, maxParallel: 4, maxChildren: 20 },
       },
       task: 'How much is refunded?',
       principal: { tenant: 'default', user: 'anonymous', scopes: [], roles: [], attributes: {} },

@@ -60,7 +60,9 @@ describe('per-run metric labels', () => {
       answered_by: 'none',
       validation: 'repaired',
       retrieval: 'relevant',
+      sub_agent: 'false',
     });
+    expect(runEndLabels({ ...base, outcome: modelAnswer, subAgent: true })).toMatchObject({ sub_agent: 'true' });
     expect(runEndLabels({ ...base, outcome: modelAnswer, retrieval: { weak: true } })).toMatchObject({
       outcome: 'completed',
       validation: 'none',
@@ -96,6 +98,7 @@ describe('recordRunEnd', () => {
           answered_by: 'model',
           validation: 'none',
           retrieval: 'none',
+          sub_agent: 'false',
         },
       ],
       ['bosun_run_cost_usd', 'histogram', 'float', 'USD', 0.0031, short],
