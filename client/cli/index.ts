@@ -21,7 +21,7 @@ export {
   formatRetrieved,
   resultExitCode,
 } from './format-result.ts';
-export { formatAudit, formatStatus, statusEventLines } from './run-by-id.ts';
+export { formatAudit, formatStatus, statusEventLines, statusTree, type StatusTree } from './run-by-id.ts';
 export { formatApprovals, formatDecision } from './approvals.ts';
 export { formatResolution } from './escalations.ts';
 export { formatStats, parseSince } from './stats.ts';

@@ -24,6 +24,7 @@ import {
   formatStats,
   parseSince,
   formatStatus,
+  statusTree,
   main,
   parseCommand,
   parseGroups,
@@ -274,6 +275,59 @@ describe('formatStatus', () => {
         '  6. step 2: model asked for calculator',
       ].join('\n'),
     );
+  });
+
+  it('shows a sub-agent’s parent and a run’s sub-agents as a tree, live ones with their phase', async () => {
+    const child: RunStatus = {
+      ...status,
+      runId: 'run-1:sub1.1',
+      agent: 'clerk',
+      phase: 'waiting_for_approval',
+      step: 1,
+      maxSteps: 3,
+      costUsd: 0.0001,
+      parent: { runId: 'run-1', agent: 'support-example', step: 1, rootRunId: 'run-1', depth: 1 },
+      pendingApprovals: [approval],
+      children: [],
+    };
+    const parent: RunStatus = {
+      ...status,
+      children: [
+        { runId: 'run-1:sub1.1', agent: 'clerk', step: 1, callId: 'c1', state: 'running' },
+        {
+          runId: 'run-1:sub1.2',
+          agent: 'kb',
+          step: 1,
+          callId: 'c2',
+          state: 'budget_exhausted',
+          costUsd: 0.002,
+          steps: 4,
+        },
+      ],
+      delegated: {
+        runs: 1,
+        steps: 4,
+        toolCalls: 3,
+        modelCalls: 4,
+        usage: { input: 1, output: 1, cachedInput: 0, cacheWrite: 0 },
+        costUsd: 0.002,
+        unaccounted: 0,
+      },
+    };
+    const tree = await statusTree(async (id) => {
+      if (id === child.runId) return child;
+      throw new Error('closed long ago');
+    }, parent);
+    expect([...tree.keys()]).toEqual(['run-1:sub1.1']);
+    const text = formatStatus(parent, tree);
+    expect(text).toContain(
+      [
+        'sub-agents: 2 (all the way down: 1 run, 4 steps, 3 tool calls, $0.002000)',
+        '  ├ run-1:sub1.1 (agent clerk, step 1): running, waiting for approval, step 1 of 3 · $0.000100 · 1 approval pending',
+        '  └ run-1:sub1.2 (agent kb, step 1): budget exhausted · $0.002000',
+      ].join('\n'),
+    );
+    expect(formatStatus(child)).toContain('\nsub-agent of run run-1 (agent support-example, step 1), depth 1\n');
   });
 
   it('falls back to the last event when the status has no event list', () => {
