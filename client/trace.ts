@@ -13,7 +13,8 @@ import type {
   TracePage,
   TraceRoute,
 } from '../core/trace.ts';
-import { auditQuery, callsQuery, workflowNames } from '../workflows/definitions.ts';
+import type { ChildRun } from '../core/delegation.ts';
+import { auditQuery, callsQuery, statusQuery, workflowNames } from '../workflows/definitions.ts';
 import { NoWorkerAnsweredError } from './mcp-inventory.ts';
 import { isEncryptedPayloadError } from './encrypted-payload.ts';
 
@@ -24,6 +25,8 @@ export interface TraceOptions {
   detail?: boolean;
   /** How long one page may take to come back from a worker (default 30 s). */
   timeoutMs?: number;
+  /** Levels of sub-agents whose traces are read into their delegations (default 3; 0: none). */
+  subAgents?: number;
 }
 
 /** At most this many pages are read (a page holds up to 200 records, 512 KiB). */
@@ -53,6 +56,11 @@ export async function readRunTrace(client: Client, runId: string, opts: TraceOpt
       return [] as AuditEntry[];
     }),
   ]);
+  // The run's sub-agents (from its status: running ones too), for the tree.
+  const childrenOf = handle
+    .query(statusQuery)
+    .then((s) => s.children ?? [])
+    .catch(() => [] as ChildRun[]);
   const records: StoredTraceRecord[] = [];
   let after: number | undefined;
   let erased: TraceErasure | undefined;
@@ -70,12 +78,40 @@ export async function readRunTrace(client: Client, runId: string, opts: TraceOpt
     after = read.next;
     if (page === MAX_PAGES - 1) warnings.push(`trace cut after ${MAX_PAGES} pages (${records.length} records)`);
   }
-  const [calls, audit] = await facts;
-  if (!erased) return assembleTrace(runId, records, calls, audit, opts.step, warnings);
+  const [calls, audit, children] = await Promise.all([...(await facts), childrenOf]);
+  const trace = assembleTrace(runId, records, calls, audit, opts.step, warnings);
+  await attachSubAgents(client, trace, children, opts);
+  if (!erased) return trace;
   warnings.push(
     `the run's stored content was erased (${erased.reason === 'forget' ? `forgotten by ${erased.by}` : 'retention'}, ${erased.at}): no attempts to show`,
   );
-  return { ...assembleTrace(runId, records, calls, audit, opts.step, warnings), erased };
+  return { ...trace, erased };
+}
+
+/** Puts each sub-agent under the tool call that delegated to it, with its own trace (read
+ * the same way, `subAgents` levels deep). A child whose trace cannot be read is shown
+ * without one, and a warning says why. */
+async function attachSubAgents(client: Client, trace: RunTrace, children: ChildRun[], opts: TraceOptions) {
+  const levels = opts.subAgents ?? 3;
+  const shown = children.filter((c) => opts.step === undefined || c.step === opts.step);
+  await Promise.all(
+    shown.map(async (c) => {
+      let step = trace.steps.find((s) => s.step === c.step);
+      if (!step) trace.steps.push((step = { step: c.step, modelCalls: [], toolCalls: [], decisions: [] }));
+      let call = step.toolCalls.find((t) => t.callId === c.callId);
+      if (!call)
+        step.toolCalls.push((call = { callId: c.callId, tool: `(sub-agent ${c.agent})`, decisions: [], attempts: [] }));
+      call.subAgent = { runId: c.runId, agent: c.agent, state: c.state };
+      if (levels <= 0) return;
+      try {
+        const { step: _only, ...rest } = opts;
+        call.subAgent.trace = await readRunTrace(client, c.runId, { ...rest, subAgents: levels - 1 });
+      } catch (err) {
+        trace.warnings.push(`sub-agent ${c.runId}: trace not read (${(err as Error)?.message ?? String(err)})`);
+      }
+    }),
+  );
+  trace.steps.sort((a, b) => a.step - b.step);
 }
 
 async function readPage(client: Client, taskQueue: string, input: ReadTraceInput, timeoutMs: number) {

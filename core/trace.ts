@@ -223,6 +223,11 @@ export const runTraceSchema = z.object({
            * approved / edited / rejected by whom. */
           decisions: z.array(auditEntrySchema),
           attempts: z.array(z.union([shownToolAttemptSchema, lostAttemptSchema])),
+          /** A delegation: the sub-agent's run, how it ended, and its own trace (as deep as
+           * the reader followed). */
+          get subAgent() {
+            return subAgentTraceSchema.optional();
+          },
         }),
       ),
       /** The step's audit entries about no tool call (escalations, budget refusals, …). */
@@ -236,3 +241,14 @@ export const runTraceSchema = z.object({
   erased: traceErasureSchema.optional(),
 });
 export type RunTrace = z.infer<typeof runTraceSchema>;
+
+/** A sub-agent's place in its parent's trace (`runTraceSchema`'s `subAgent`). */
+const subAgentTraceSchema = z.object({
+  runId: z.string(),
+  agent: z.string(),
+  /** `running`, or how it ended (an outcome kind, `cancelled`, `lost`). */
+  state: z.string(),
+  get trace() {
+    return runTraceSchema.optional();
+  },
+});

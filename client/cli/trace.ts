@@ -44,7 +44,7 @@ type ToolTry = Exclude<ToolCall['attempts'][number], { kind: 'lost' }>;
 
 /** The trace as people read it: step → model calls → attempts; tool calls with their
  * decisions and attempts. */
-export function formatTrace(trace: RunTrace, step?: number): string {
+export function formatTrace(trace: RunTrace, step?: number, indent = ''): string {
   const lines = [`run ${trace.runId}${step !== undefined ? ` · step ${step}` : ''}`];
   if (trace.steps.length === 0)
     lines.push(step !== undefined ? `  nothing recorded for step ${step}` : '  nothing recorded yet');
@@ -55,7 +55,7 @@ export function formatTrace(trace: RunTrace, step?: number): string {
     for (const d of s.decisions) lines.push(`  ${decision(d)}`);
   }
   for (const w of trace.warnings) lines.push(`warning: ${w}`);
-  return lines.join('\n');
+  return lines.map((l) => indent + l).join('\n');
 }
 
 function modelCallLines(c: ModelCall): string[] {
@@ -139,6 +139,12 @@ function messageLine(m: Message): string {
 function toolCallLines(t: ToolCall): string[] {
   const lines = [`  tool ${t.tool} (${t.callId})`];
   for (const d of t.decisions) lines.push(`    ${decision(d)}`);
+  if (t.subAgent) {
+    const sub = t.subAgent;
+    lines.push(`    sub-agent ${sub.agent} · run ${sub.runId} · ${sub.state.replaceAll('_', ' ')}`);
+    if (sub.trace) lines.push(formatTrace(sub.trace, undefined, '      '));
+    return lines;
+  }
   if (t.attempts.length === 0) lines.push('    not run');
   for (const a of t.attempts) {
     const tag = `    attempt ${a.attempt}`;

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createBosunClient, type BosunClient } from '../../client/client.ts';
 import type { RunResult } from '../../core/run.ts';
 import { addUsage, zeroUsage, type Usage } from '../../core/usage.ts';
+import { formatTrace } from '../../client/cli/trace.ts';
 import { searchAttributes } from '../../workflows/definitions.ts';
 import { bundleWorkflows, writeWorkflowBundle } from '../../worker/bundle.ts';
 import { createBosunWorker } from '../../worker/create-worker.ts';
@@ -213,6 +214,22 @@ describe('sub-agents as child workflows', () => {
       // The audit says what was delegated, with which scopes and budget.
       expect(result.audit.filter((a) => a.event === 'sub_agent_started')).toHaveLength(2);
       expect(result.audit.find((a) => a.event === 'sub_agent_refused')?.reason).toMatch(/at most 2 delegation/);
+      // The trace shows the tree: each delegation with its child's own trace (model calls and
+      // the child's refused delegation), the refused one with its decisions only.
+      const trace = await bosun.getHandle(runId).trace();
+      const delegations = trace.steps.find((s) => s.step === 1)!.toolCalls;
+      expect(delegations.map((t) => [t.tool, t.subAgent?.runId, t.subAgent?.state])).toEqual([
+        ['ask_researcher', ids[0], 'answer'],
+        ['ask_researcher', ids[1], 'answer'],
+        ['ask_researcher', undefined, undefined],
+      ]);
+      const childTrace = delegations[0]!.subAgent!.trace!;
+      expect(childTrace.steps.flatMap((s) => s.modelCalls)).toHaveLength(2);
+      expect(childTrace.steps[0]!.toolCalls.map((t) => t.tool).sort()).toEqual(['ask_researcher', 'calculator']);
+      expect(delegations[2]!.decisions.map((d) => d.event)).toEqual(['tool_allowed', 'sub_agent_refused']);
+      expect(formatTrace(trace)).toContain(
+        `    sub-agent researcher · run ${ids[0]} · answer\n      run ${ids[0]}\n      step 1`,
+      );
       await maybeRecordHistory(temporal, runId, 'sub-agents/parent-with-children');
       await maybeRecordHistory(temporal, ids[0]!, 'sub-agents/child');
     });
