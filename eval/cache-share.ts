@@ -28,6 +28,10 @@ export interface PrefixShare {
   share: number | null;
   /** The same over every request of those runs, the first (never cached) included. */
   shareAllRequests: number | null;
+  /** prefixTokens / the tokens of the earlier request each one matched best: 1 means no
+   * step ever changed what an earlier request of its model sent (what is not cached is new
+   * content only); below 1, something before the new content changed between steps. */
+  stability: number | null;
 }
 
 export interface CacheShares {
@@ -63,6 +67,7 @@ export function wirePrefixShare(requests: readonly WireRequest[]): PrefixShare {
   let input = 0;
   let prefix = 0;
   let firstTokens = 0;
+  let matched = 0;
   for (const sent of runs.values()) {
     if (sent.length < 2) continue;
     multi++;
@@ -73,11 +78,16 @@ export function wirePrefixShare(requests: readonly WireRequest[]): PrefixShare {
         continue;
       }
       let common = 0;
-      for (const earlier of sent.slice(0, i))
-        if (earlier.model === req.model) common = Math.max(common, commonPrefixLength(earlier.text, req.text));
+      let best: string | undefined;
+      for (const earlier of sent.slice(0, i)) {
+        if (earlier.model !== req.model) continue;
+        const n = commonPrefixLength(earlier.text, req.text);
+        if (best === undefined || n > common) [common, best] = [n, earlier.text];
+      }
       later++;
       input += tokens;
       prefix += common === 0 ? 0 : tok.count(req.text.slice(0, common));
+      if (best !== undefined) matched += tok.count(best);
     }
   }
   return {
@@ -87,6 +97,7 @@ export function wirePrefixShare(requests: readonly WireRequest[]): PrefixShare {
     prefixTokens: prefix,
     share: input ? round(prefix / input) : null,
     shareAllRequests: input + firstTokens ? round(prefix / (input + firstTokens)) : null,
+    stability: matched ? round(prefix / matched) : null,
   };
 }
 

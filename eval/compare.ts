@@ -52,7 +52,9 @@ export function parseBaseline(text: string, file: string): BaselineReport {
   }
   const parsed = baselineReportSchema.safeParse(json);
   if (!parsed.success)
-    throw new BaselineError(`--baseline ${file}: not an eval report (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+    throw new BaselineError(
+      `--baseline ${file}: not an eval report (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`,
+    );
   return parsed.data;
 }
 
@@ -72,7 +74,9 @@ export function compareToBaseline(
         ? baseVariants[0]!
         : undefined;
     if (baselineVariant === undefined) {
-      notes.push(`variant ${variant}: the baseline has no variant of that name (it has ${baseVariants.join(', ')}); not gated`);
+      notes.push(
+        `variant ${variant}: the baseline has no variant of that name (it has ${baseVariants.join(', ')}); not gated`,
+      );
       continue;
     }
     const before = new Map(baseline.cases.filter((c) => c.variant === baselineVariant).map((c) => [c.caseId, c.pass]));

@@ -52,7 +52,8 @@ export function grade(expect: Expectations, seen: Observation): Check[] {
   const text = answerText(result).trim();
   const lower = text.toLowerCase();
   const checks: Check[] = [];
-  const check = (name: string, pass: boolean, detail: string) => checks.push({ name, pass, detail: pass ? '' : detail });
+  const check = (name: string, pass: boolean, detail: string) =>
+    checks.push({ name, pass, detail: pass ? '' : detail });
   const shown = (s: string) => (s.length > 120 ? `${JSON.stringify(s.slice(0, 120))}…` : JSON.stringify(s));
 
   if (expect.outcome !== undefined)
@@ -80,7 +81,11 @@ export function grade(expect: Expectations, seen: Observation): Check[] {
   if (expect.toolsCalled !== undefined) {
     const succeeded = toolsExecuted(result, { succeeded: true });
     const missing = expect.toolsCalled.filter((t) => !succeeded.has(t));
-    check('toolsCalled', missing.length === 0, `not run successfully: ${missing.join(', ')} (succeeded: ${list(succeeded)})`);
+    check(
+      'toolsCalled',
+      missing.length === 0,
+      `not run successfully: ${missing.join(', ')} (succeeded: ${list(succeeded)})`,
+    );
   }
   if (expect.toolsNotCalled !== undefined) {
     const ran = expect.toolsNotCalled.filter((t) => executed.has(t));

@@ -88,7 +88,9 @@ async function main(): Promise<number> {
   const bundleDir = await mkdtemp(join(tmpdir(), 'bosun-eval-bundle-'));
   try {
     let address = process.env.TEMPORAL_ADDRESS;
-    log(`${cases.length} cases × ${variants.length} variant(s) (${names.join(', ')}); ${script ? 'fake provider (scripted)' : 'REAL providers from the environment'}`);
+    log(
+      `${cases.length} cases × ${variants.length} variant(s) (${names.join(', ')}); ${script ? 'fake provider (scripted)' : 'REAL providers from the environment'}`,
+    );
     const bundling = bundleWorkflows({ catalogModule: app.catalogModule });
     if (!address) {
       server = await startDevServer({
@@ -133,7 +135,9 @@ try {
   process.exitCode = await main();
 } catch (err) {
   if (inputErrors.some((E) => err instanceof E)) {
-    console.error(`[eval] ${(err as Error).name === 'Error' ? '' : `${(err as Error).name}: `}${(err as Error).message}`);
+    console.error(
+      `[eval] ${(err as Error).name === 'Error' ? '' : `${(err as Error).name}: `}${(err as Error).message}`,
+    );
     process.exitCode = 2;
   } else {
     console.error(`[eval] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

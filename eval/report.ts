@@ -1,6 +1,7 @@
 import { summarizeFacts, type RunStats } from '../client/stats.ts';
 import { defaultPrices, type Price } from '../core/pricing.ts';
 import type { RunResult } from '../core/run.ts';
+import type { GateResult } from './compare.ts';
 import { recordedShares, type CacheShares, type PrefixShare } from './cache-share.ts';
 import type { CaseOutcome } from './run-case.ts';
 import type { Variant } from './variants.ts';
@@ -51,7 +52,7 @@ export interface EvalReport {
   /** Every case of every variant, without the run's whole result. */
   cases: Omit<CaseOutcome, 'result' | 'facts'>[];
   /** The baseline comparison, when `--baseline` was given. */
-  gate?: import('./compare.ts').GateResult | undefined;
+  gate?: GateResult | undefined;
 }
 
 export function summarizeVariant(
@@ -114,7 +115,12 @@ export function economics(summaries: readonly VariantSummary[], baseline = 'naiv
             ? round(s.costPerGradedSuccessUsd / base.costPerGradedSuccessUsd, 4)
             : null;
         const equalSuccess = s.gradedSuccessRate >= base.gradedSuccessRate;
-        return { variant: s.variant, ratio, equalSuccess, goalMet: ratio === null ? null : equalSuccess && ratio <= goal };
+        return {
+          variant: s.variant,
+          ratio,
+          equalSuccess,
+          goalMet: ratio === null ? null : equalSuccess && ratio <= goal,
+        };
       }),
   };
 }
@@ -123,7 +129,9 @@ export function economics(summaries: readonly VariantSummary[], baseline = 'naiv
 export function formatReport(report: EvalReport): string {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`);
   const usd = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `$${x.toFixed(6)}`);
-  const lines: string[] = [`suite ${report.suite}: ${report.cases.length} case runs in ${(report.wallMs / 1000).toFixed(1)} s`];
+  const lines: string[] = [
+    `suite ${report.suite}: ${report.cases.length} case runs in ${(report.wallMs / 1000).toFixed(1)} s`,
+  ];
   for (const v of report.variants) {
     const m = v.metrics;
     lines.push(
@@ -136,10 +144,12 @@ export function formatReport(report: EvalReport): string {
       `  4 schema validation ${m.validation.runs ? `${pct(m.validation.successRate)} (first try ${pct(m.validation.firstTryRate)}) of ${m.validation.runs}` : '—'}`,
       `  5 escalation rate   ${pct(m.escalationRate)}`,
       `  6 retrieval quality ${m.retrieval.runs ? `${pct(m.retrieval.relevantRate)} of ${m.retrieval.runs}` : '— (no retrieval-augmented runs)'}`,
-      `  prompt cache        wire prefix ${pct(v.cache.wire?.share)} of input after step 1 (${pct(v.cache.wire?.shareAllRequests)} of all; ${v.cache.wire?.runs ?? 0} multi-step runs), recorded stable prefix ${pct(v.cache.recorded.share)}, provider-cached ${pct(v.cache.provider.share)}`,
+      `  prompt cache        wire prefix ${pct(v.cache.wire?.share)} of input after step 1 (${pct(v.cache.wire?.shareAllRequests)} of all; ${v.cache.wire?.runs ?? 0} multi-step runs; ${pct(v.cache.wire?.stability)} of each earlier request of the same model reused), recorded stable prefix ${pct(v.cache.recorded.share)}, provider-cached ${pct(v.cache.provider.share)}`,
       `  prices              ${
         Object.entries(v.prices)
-          .map(([m, p]) => (p ? `${m} $${p.inputPerMTok}/$${p.outputPerMTok} per MTok in/out (${p.asOf})` : `${m} unpriced`))
+          .map(([m, p]) =>
+            p ? `${m} $${p.inputPerMTok}/$${p.outputPerMTok} per MTok in/out (${p.asOf})` : `${m} unpriced`,
+          )
           .join('; ') || '—'
       }`,
     );
@@ -147,7 +157,13 @@ export function formatReport(report: EvalReport): string {
     const failed = report.cases.filter((c) => c.variant === v.variant && !c.pass);
     for (const c of failed)
       lines.push(
-        `  FAIL ${c.caseId}: ${c.error ?? c.checks.filter((x) => !x.pass).map((x) => `${x.name}: ${x.detail}`).join('; ')}`,
+        `  FAIL ${c.caseId}: ${
+          c.error ??
+          c.checks
+            .filter((x) => !x.pass)
+            .map((x) => `${x.name}: ${x.detail}`)
+            .join('; ')
+        }`,
       );
   }
   if (report.economics) {

@@ -17,7 +17,9 @@ import { issueLines } from '../core/zod-issues.ts';
  * { "name": "prompt-v2", "agent": { "instructions": "You are a support agent. …" } }
  */
 export const variantSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits and . _ - (start with one of the first two)'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits and . _ - (start with one of the first two)'),
   description: z.string().optional(),
   agent: z
     .strictObject({
@@ -99,7 +101,8 @@ export function loadVariant(spec: string, tiers?: Tiers): Variant {
     throw new VariantError(`--variant ${spec}: ${(err as Error).message}`);
   }
   const parsed = variantSchema.safeParse(json);
-  if (!parsed.success) throw new VariantError(`--variant ${spec}: ${issueLines(parsed.error, { root: '(variant)' })[0]}`);
+  if (!parsed.success)
+    throw new VariantError(`--variant ${spec}: ${issueLines(parsed.error, { root: '(variant)' })[0]}`);
   return parsed.data;
 }
 
