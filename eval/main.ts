@@ -83,7 +83,8 @@ async function main(): Promise<number> {
   if (!app?.catalog || !app.catalogModule)
     throw new UsageError(`--app ${args.app}: its default export must be a worker app with a catalog and catalogModule`);
 
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Tool failures the cases provoke on purpose (an unpaid order) are warnings: keep them out.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   let server: DevServer | undefined;
   const bundleDir = await mkdtemp(join(tmpdir(), 'bosun-eval-bundle-'));
   try {
