@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { requestedModel, type FakeHandler, type FakeReply } from '../testing/index.ts';
+import { issueLines } from '../core/zod-issues.ts';
+import { judgeInstructions } from './run-case.ts';
+import { caseTask, type EvalCase } from './suite.ts';
+
+/**
+ * The fake provider's side of a suite, so it runs deterministically in CI: per case, what
+ * "the model" answers at each turn (a turn is the number of assistant messages already in
+ * the request), optionally different on the cheap tier — a cheaper model that skips a tool
+ * or answers worse — and what a judge says. One fake server plays both tiers: the request's
+ * model name says which.
+ *
+ * The requests themselves are real: Bosun's workers send them through the official SDK,
+ * tools run, approvals wait for the harness, contracts validate. Only the model is scripted.
+ *
+ * @example
+ * { "tiers": { "strong": "gpt-4.1", "cheap": "gpt-4.1-mini" },
+ *   "cases": { "refund-small": { "turns": [
+ *       { "kind": "tool_calls", "calls": [{ "name": "lookup_order", "args": { "orderId": "ord_100" } }] },
+ *       { "kind": "text", "text": "Refunded $5.00." } ],
+ *     "cheap": { "1": { "kind": "text", "text": "Done." } } } } }
+ */
+
+const replySchema = z.union([
+  z.strictObject({ kind: z.literal('text'), text: z.string() }),
+  z.strictObject({
+    kind: z.literal('tool_calls'),
+    text: z.string().optional(),
+    calls: z.array(z.strictObject({ name: z.string().min(1), args: z.unknown().optional() })).min(1),
+  }),
+]);
+
+const caseScriptSchema = z.strictObject({
+  turns: z.array(replySchema).min(1),
+  /** Turn index → the cheap tier's reply instead. */
+  cheap: z.record(z.string().regex(/^\d+$/), replySchema).optional(),
+  /** What a judge answers about this case's answer (first word PASS or FAIL). */
+  judge: z.string().min(1).optional(),
+});
+
+export const providerScriptSchema = z.strictObject({
+  /** Model names of the tiers the script tells apart. */
+  tiers: z.strictObject({ strong: z.string().min(1), cheap: z.string().min(1) }),
+  cases: z.record(z.string(), caseScriptSchema),
+});
+export type ProviderScript = z.infer<typeof providerScriptSchema>;
+
+export class ScriptError extends Error {
+  override readonly name = 'ScriptError';
+}
+
+export function loadProviderScript(file: string): ProviderScript {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ScriptError(`${file}: ${(err as Error).message}`);
+  }
+  const parsed = providerScriptSchema.safeParse(json);
+  if (!parsed.success) throw new ScriptError(`${file}: ${issueLines(parsed.error, { root: '(script)' })[0]}`);
+  return parsed.data;
+}
+
+/** Every case needs a script; a script for no case is a typo. */
+export function checkScriptCovers(script: ProviderScript, cases: readonly EvalCase[], file: string): void {
+  const ids = new Set(cases.map((c) => c.id));
+  const missing = cases.filter((c) => !script.cases[c.id]).map((c) => c.id);
+  if (missing.length) throw new ScriptError(`${file}: no script for case(s) ${missing.join(', ')}`);
+  const stray = Object.keys(script.cases).filter((id) => !ids.has(id));
+  if (stray.length) throw new ScriptError(`${file}: scripts for cases the suite does not have: ${stray.join(', ')}`);
+}
+
+/** A fake provider handler that answers each request from its case's script. */
+export function scriptedHandler(script: ProviderScript, cases: readonly EvalCase[]): FakeHandler {
+  // Longest task first: a task that contains another one's text still finds its own case.
+  const byTask = cases.map((c) => ({ task: caseTask(c), c })).sort((a, b) => b.task.length - a.task.length);
+  return (req) => {
+    const body = req.body as { messages?: { role: string; content?: unknown }[] };
+    const messages = body.messages ?? [];
+    const text = (m: { content?: unknown } | undefined) =>
+      typeof m?.content === 'string' ? m.content : JSON.stringify(m?.content ?? '');
+    const system = text(messages.find((m) => m.role === 'system' || m.role === 'developer'));
+    const firstUser = text(messages.find((m) => m.role === 'user'));
+    if (system.includes(judgeInstructions)) {
+      const id = /^Case: (\S+)/m.exec(firstUser)?.[1];
+      const verdict = id ? script.cases[id]?.judge : undefined;
+      return { kind: 'text', text: verdict ?? 'FAIL: the script gives no verdict for this case.' };
+    }
+    const found = byTask.find((t) => firstUser.includes(t.task));
+    if (!found) return { kind: 'error', status: 400, message: 'fake provider: no case of the suite has this task' };
+    const cs = script.cases[found.c.id]!;
+    const turn = messages.filter((m) => m.role === 'assistant').length;
+    const model = requestedModel(req.body) ?? '';
+    const reply = (model === script.tiers.cheap ? cs.cheap?.[String(turn)] : undefined) ?? cs.turns[turn];
+    if (!reply)
+      return {
+        kind: 'error',
+        status: 400,
+        message: `fake provider: case ${found.c.id} has no turn ${turn} (${cs.turns.length} scripted)`,
+      };
+    return structuredClone(reply) as FakeReply;
+  };
+}

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runEval, type EvalOptions } from '../../eval/run-eval.ts';
+import { checkScriptCovers, loadProviderScript } from '../../eval/scripted-provider.ts';
+import { parseSuite } from '../../eval/suite.ts';
+import { builtInVariants } from '../../eval/variants.ts';
+import demoApp from '../../examples/demo/app.ts';
+import { useHarness } from '../helpers/harness.ts';
+
+/**
+ * `npm run eval`'s code path end to end: the shipped suite as real runs on the dev server
+ * (a worker per variant serving the demo's catalog, the scripted fake provider behind it),
+ * approvals and escalations decided by the harness through the real updates, graded; then
+ * the gate against a baseline. The whole suite takes ~15 s here, so CI runs all of it.
+ */
+const h = useHarness();
+const suiteFile = 'eval/suites/support.jsonl';
+const cases = parseSuite(readFileSync(suiteFile, 'utf8'), suiteFile);
+const script = loadProviderScript('eval/suites/support.script.json');
+checkScriptCovers(script, cases, 'support.script.json');
+const variants = builtInVariants();
+
+const options = (over: Partial<EvalOptions>): EvalOptions => ({
+  suite: suiteFile,
+  cases,
+  variants: [variants.naive!, variants.routed!],
+  address: h.address,
+  bundlePath: h.workflowBundlePath,
+  app: demoApp as EvalOptions['app'],
+  script,
+  concurrency: 4,
+  caseTimeoutMs: 60_000,
+  threshold: 0.05,
+  ...over,
+});
+
+describe('npm run eval', () => {
+  it('grades the shipped suite under the naive baseline and Bosun routing, with the economics', async () => {
+    const { report, exitCode } = await runEval(options({}));
+    expect(exitCode).toBe(0);
+    const of = (variant: string) => report.cases.filter((c) => c.variant === variant);
+    const naive = report.variants.find((v) => v.variant === 'naive')!;
+    const routed = report.variants.find((v) => v.variant === 'routed')!;
+    expect(naive.cases).toBe(cases.length);
+    expect(of('naive').filter((c) => c.error)).toEqual([]);
+    // The strong model answers every case right; the cheap tier writes two final answers
+    // wrong (the sums after tool results), and the graders catch exactly those.
+    expect(
+      of('naive')
+        .filter((c) => !c.pass)
+        .map((c) => c.caseId),
+    ).toEqual([]);
+    expect(
+      of('routed')
+        .filter((c) => !c.pass)
+        .map((c) => c.caseId)
+        .sort(),
+    ).toEqual(['kb-bulk-discount', 'kb-opened-mugs-refund']);
+    expect(naive.gradedSuccessRate).toBe(1);
+    expect(routed.gradedSuccessRate).toBeCloseTo(36 / 38, 4);
+
+    const byId = (id: string) => of('naive').find((c) => c.caseId === id)!;
+    // Approvals went through the real update: approved refunds ran, rejected ones did not.
+    expect(byId('refund-approved-headphones')).toMatchObject({ approvalsRequested: 1, outcome: 'answer', pass: true });
+    expect(byId('refund-rejected-pen')).toMatchObject({ approvalsRequested: 1, pass: true });
+    expect(byId('refund-small-mug').approvalsRequested).toBe(0);
+    // A legal threat goes to a human before any model call; the harness ends it or answers it.
+    expect(byId('policy-lawyer')).toMatchObject({ escalationsResolved: 1, outcome: 'stopped', modelCalls: 0 });
+    expect(byId('policy-chargeback')).toMatchObject({ escalationsResolved: 1, outcome: 'answer', modelCalls: 0 });
+    // The model-graded checks went through Bosun (a classify task each), at a cost of their own.
+    expect(byId('kb-damaged-item').checks.find((c) => c.name === 'judge')?.pass).toBe(true);
+    expect(byId('kb-damaged-item').judgeCostUsd).toBeGreaterThan(0);
+    // The extraction whose first answer broke the contract was repaired.
+    expect(naive.metrics.validation).toMatchObject({ runs: 4, successRate: 1, firstTryRate: 0.75 });
+
+    // The six metrics come from the runs themselves (stats' arithmetic): a human answered the
+    // chargeback, so it is no task success, and two runs escalated.
+    expect(naive.metrics.finished).toBe(cases.length);
+    expect(naive.metrics.answeredBy.human).toBe(1);
+    expect(naive.metrics.escalationRate).toBeCloseTo(2 / 38, 3);
+    expect(naive.costUsd).toBeCloseTo(naive.metrics.costUsd, 9);
+    expect(Object.keys(naive.prices)).toEqual(['openai/gpt-4.1']);
+    expect(Object.keys(routed.prices).sort()).toEqual(['openai/gpt-4.1', 'openai/gpt-4.1-mini']);
+
+    // Economics: routing is cheaper per graded success, but here not at equal success.
+    const ratio = report.economics!.ratios.find((r) => r.variant === 'routed')!;
+    expect(ratio.ratio).toBeGreaterThan(0);
+    expect(ratio.ratio).toBeLessThan(1);
+    expect(ratio.equalSuccess).toBe(false);
+    // Prompt cache: measured on the wire. Steps never change what an earlier request of the
+    // same model sent (stability 1); switching models between steps loses the cache.
+    expect(naive.cache.wire!.runs).toBeGreaterThan(20);
+    expect(naive.cache.wire!.stability).toBe(1);
+    expect(naive.cache.wire!.share!).toBeGreaterThan(routed.cache.wire!.share!);
+  }, 240_000);
+
+  it('the gate fails a variant that regresses beyond the threshold against a baseline', async () => {
+    const slice = cases.filter((c) =>
+      ['kb-bulk-discount', 'kb-opened-mugs-refund', 'kb-restocking-fee', 'lookup-order-total'].includes(c.id),
+    );
+    const baseline = {
+      file: 'naive.json',
+      report: { cases: slice.map((c) => ({ caseId: c.id, variant: 'naive', pass: true })) },
+    };
+    const strict = await runEval(options({ cases: slice, variants: [variants.routed!], baseline }));
+    expect(strict.exitCode).toBe(1);
+    expect(strict.report.gate!.variants[0]).toMatchObject({
+      variant: 'routed',
+      baselineVariant: 'naive',
+      compared: 4,
+      rate: 0.5,
+      pass: false,
+    });
+    expect(strict.report.gate!.variants[0]!.regressed.sort()).toEqual(['kb-bulk-discount', 'kb-opened-mugs-refund']);
+    // The same runs under a threshold that tolerates the drop.
+    const lenient = await runEval(options({ cases: slice, variants: [variants.routed!], baseline, threshold: 0.5 }));
+    expect(lenient.exitCode).toBe(0);
+  }, 240_000);
+});

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { checkScriptCovers, loadProviderScript, scriptedHandler } from '../../eval/scripted-provider.ts';
+import { parseSuite, SuiteError } from '../../eval/suite.ts';
+import { applyVariant, builtInVariants, loadVariant, VariantError } from '../../eval/variants.ts';
+import demoCatalog from '../../examples/demo/catalog.ts';
+
+const line = (c: object) => JSON.stringify(c);
+const ok = { id: 'a', agent: 'support', task: 'What is the refund fee?', expect: { contains: ['10%'] } };
+
+function suiteError(text: string): SuiteError {
+  try {
+    parseSuite(text, 's.jsonl');
+  } catch (err) {
+    if (err instanceof SuiteError) return err;
+    throw err;
+  }
+  throw new Error('parsed without error');
+}
+
+describe('parseSuite', () => {
+  it('parses cases, skipping blank and // lines, with defaults', () => {
+    const cases = parseSuite(`// a comment\n\n${line(ok)}\n${line({ ...ok, id: 'b', task: 'other' })}\n`);
+    expect(cases.map((c) => c.id)).toEqual(['a', 'b']);
+    expect(cases[0]!.onEscalation).toBe('end');
+    expect(cases[0]!.tags).toEqual([]);
+  });
+
+  it('names the line and the field of a bad case', () => {
+    const e = suiteError(`${line(ok)}\n${line({ ...ok, id: 'b', task: 'x', expect: { contains: 'not a list' } })}`);
+    expect(e.line).toBe(2);
+    expect(e.field).toBe('expect.contains');
+    expect(e.message).toMatch(/^s\.jsonl:2: expect\.contains: /);
+  });
+
+  it('refuses invalid JSON, unknown keys, no expectation, bad regex, duplicates', () => {
+    expect(suiteError('{not json').field).toBe('(line)');
+    expect(suiteError(line({ ...ok, expct: {} })).message).toMatch(/expct/);
+    expect(suiteError(line({ ...ok, expect: {} })).field).toBe('expect');
+    expect(suiteError(line({ ...ok, expect: { regex: '(' } })).field).toBe('expect.regex');
+    const dupId = suiteError(`${line(ok)}\n${line({ ...ok, task: 'another' })}`);
+    expect([dupId.line, dupId.field]).toEqual([2, 'id']);
+    const dupTask = suiteError(`${line(ok)}\n${line({ ...ok, id: 'b' })}`);
+    expect([dupTask.line, dupTask.field]).toEqual([2, 'task']);
+    expect(suiteError('\n\n').field).toBe('(suite)');
+    expect(suiteError(line({ ...ok, approvals: 'maybe' })).field).toBe('approvals');
+    expect(suiteError(line({ ...ok, principal: { scope: ['x'] } })).field).toBe('principal');
+  });
+
+  it('the shipped suite parses, has at least 30 cases, and its script covers every case', () => {
+    const cases = parseSuite(readFileSync('eval/suites/support.jsonl', 'utf8'), 'support.jsonl');
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+    const script = loadProviderScript('eval/suites/support.script.json');
+    expect(() => checkScriptCovers(script, cases, 'support.script.json')).not.toThrow();
+    expect(() => checkScriptCovers(script, cases.slice(1), 'x')).toThrow(/scripts for cases the suite does not have/);
+    for (const tag of ['approval', 'no-approval', 'covered', 'not-covered', 'extract', 'policy'])
+      expect(cases.some((c) => c.tags.includes(tag))).toBe(true);
+  });
+});
+
+describe('scriptedHandler', () => {
+  const cases = parseSuite(
+    `${line(ok)}\n${line({ ...ok, id: 'b', task: 'What is the refund fee? And shipping?', expect: { contains: ['x'] } })}`,
+  );
+  const script = {
+    tiers: { strong: 'big', cheap: 'small' },
+    cases: {
+      a: {
+        turns: [{ kind: 'text' as const, text: 'A0' }],
+        cheap: { '0': { kind: 'text' as const, text: 'a0 cheap' } },
+      },
+      b: {
+        turns: [
+          { kind: 'text' as const, text: 'B0' },
+          { kind: 'text' as const, text: 'B1' },
+        ],
+      },
+    },
+  };
+  const handler = scriptedHandler(script, cases);
+  const ask = (model: string, messages: object[]) =>
+    handler({ at: 0, method: 'POST', path: '/v1/chat/completions', headers: {}, body: { model, messages } }, 0);
+
+  it('answers per case, per turn and per tier', async () => {
+    const sys = { role: 'system', content: 'You are support.' };
+    expect(await ask('big', [sys, { role: 'user', content: 'What is the refund fee?' }])).toEqual({
+      kind: 'text',
+      text: 'A0',
+    });
+    expect(await ask('small', [sys, { role: 'user', content: 'What is the refund fee?' }])).toEqual({
+      kind: 'text',
+      text: 'a0 cheap',
+    });
+    // The longer task wins although it contains the shorter one.
+    const b = [sys, { role: 'user', content: 'What is the refund fee? And shipping?' }];
+    expect(await ask('small', b)).toEqual({ kind: 'text', text: 'B0' });
+    expect(await ask('big', [...b, { role: 'assistant', content: 'B0' }, { role: 'user', content: 'more' }])).toEqual({
+      kind: 'text',
+      text: 'B1',
+    });
+    expect(await ask('big', [sys, { role: 'user', content: 'unknown' }])).toMatchObject({ kind: 'error', status: 400 });
+  });
+});
+
+describe('variants', () => {
+  const support = demoCatalog.agent('support')!;
+
+  it('naive: the strong model for every call, no summaries; routed: a two-tier table', () => {
+    const v = builtInVariants();
+    const naive = applyVariant(support, v.naive!);
+    expect(naive.model).toEqual({ provider: 'openai', name: 'gpt-4.1' });
+    expect(naive.routing).toBeUndefined();
+    expect(naive.summarizeHistory).toBe(false);
+    const routed = applyVariant(support, v.routed!);
+    expect(routed.model).toBeUndefined();
+    expect(routed.routing?.tiers.cheap?.chain[0]?.name).toBe('gpt-4.1-mini');
+    expect(routed.tools).toEqual(support.tools);
+    expect(applyVariant(support, v['as-defined']!)).toEqual(support);
+  });
+
+  it('refuses unknown names and bad files, naming them', () => {
+    expect(() => loadVariant('fancy')).toThrow(VariantError);
+    expect(() => loadVariant('missing.json')).toThrow(/missing\.json/);
+  });
+});
