@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { auditEntrySchema, openEscalationSchema, pendingApprovalSchema } from '../core/approvals.ts';
+import { childRunSchema, delegatedTotalsSchema } from '../core/delegation.ts';
 import { outputContractSchema } from '../core/output.ts';
 import { agentNameSchema, runIdSchema, runResultSchema } from '../core/run.ts';
 import { runTraceSchema } from '../core/trace.ts';
@@ -84,6 +85,12 @@ export const runStatusSchema = z
     pendingApprovals: z.array(pendingApprovalSchema),
     escalation: openEscalationSchema.optional(),
     outcome: z.string().optional(),
+    parent: z
+      .object({ runId: z.string(), agent: z.string(), step: z.number(), rootRunId: z.string(), depth: z.number() })
+      .optional()
+      .describe('For a sub-agent: the run that delegated to it'),
+    children: z.array(childRunSchema).optional().describe("The run's sub-agents and how each ended"),
+    delegated: delegatedTotalsSchema.optional().describe('What its sub-agents used (included in costUsd)'),
   })
   .meta({ id: 'RunStatus' });
 

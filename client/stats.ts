@@ -99,8 +99,15 @@ export async function runStats(
     ...(opts.tenant !== undefined ? [`${searchAttributes.tenant.name} = "${opts.tenant.replaceAll('"', '')}"`] : []),
   ].join(' AND ');
   const infos: WorkflowExecutionInfo[] = [];
+  let subAgentRuns = 0;
   for await (const info of client.workflow.list({ query })) {
     if (info.status.name === 'CONTINUED_AS_NEW') continue;
+    // A sub-agent's run is part of its parent's task (its cost is in the parent's): counted
+    // as a task only when the report is about that agent.
+    if (info.parentExecution && !opts.agent) {
+      subAgentRuns++;
+      continue;
+    }
     infos.push(info);
     if (infos.length >= limit) break;
   }
@@ -111,6 +118,10 @@ export async function runStats(
     ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}),
   });
   if (infos.length >= limit) report.notes.push(`stopped at ${limit} runs: later runs of the window are not counted`);
+  if (subAgentRuns)
+    report.notes.push(
+      `${subAgentRuns} sub-agent run(s) not counted as tasks: their cost is in their parents' (--agent <name> reports them)`,
+    );
   return report;
 }
 

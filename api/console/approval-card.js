@@ -142,6 +142,13 @@ export function approvalCard(approval, { api, me, onDecided }) {
         h('a', { href: `#/runs/${encodeURIComponent(approval.runId)}` }, approval.runId),
         ` · step ${approval.step}`,
       ),
+      ctx.parent
+        ? fact(
+            'Delegated by',
+            h('a', { href: `#/runs/${encodeURIComponent(ctx.parent.runId)}` }, ctx.parent.runId),
+            ` (agent ${ctx.parent.agent}, step ${ctx.parent.step})`,
+          )
+        : null,
     ),
     h('h4', {}, 'Arguments'),
     h('pre', { class: 'arguments', 'aria-label': 'Arguments' }, pretty(approval.input)),

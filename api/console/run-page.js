@@ -80,9 +80,29 @@ export function runPage({ api, runId }) {
 
 function showStatus(dl, s) {
   const row = (term, ...value) => [h('dt', {}, term), h('dd', {}, ...value)];
+  const runLink = (id) => h('a', { href: `#/runs/${encodeURIComponent(id)}` }, id);
   replace(
     dl,
     row('Agent', s.agent ?? '—'),
+    s.parent ? row('Sub-agent of', runLink(s.parent.runId), ` (agent ${s.parent.agent}, step ${s.parent.step})`) : null,
+    s.children?.length
+      ? row(
+          'Sub-agents',
+          h(
+            'ul',
+            { class: 'children' },
+            s.children.map((c) =>
+              h(
+                'li',
+                {},
+                runLink(c.runId),
+                ` · ${c.agent} · ${c.state.replaceAll('_', ' ')}`,
+                c.costUsd !== undefined ? ` · ${usd(c.costUsd)}` : '',
+              ),
+            ),
+          ),
+        )
+      : null,
     row('Status', (s.phase ?? '—').replaceAll('_', ' '), s.outcome ? ` (${s.outcome})` : ''),
     row('Execution', s.execution ?? '—'),
     row('Step', `${s.step ?? '—'}${s.maxSteps ? ` of ${s.maxSteps}` : ''}`),

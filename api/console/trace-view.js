@@ -63,6 +63,7 @@ function toolCall(call) {
     { class: 'call tool-call' },
     h('h5', {}, 'Tool call ', h('code', {}, call.tool)),
     call.decisions.length ? h('ul', { class: 'decisions' }, call.decisions.map(decision)) : null,
+    call.subAgent ? subAgent(call.subAgent) : null,
     h(
       'ol',
       { class: 'attempts' },
@@ -80,6 +81,24 @@ function toolCall(call) {
         );
       }),
     ),
+  );
+}
+
+/** A delegation: the sub-agent's run (a link), how it ended, and its own trace, folded. */
+function subAgent(sub) {
+  return h(
+    'div',
+    { class: 'sub-agent' },
+    h(
+      'p',
+      {},
+      'Sub-agent ',
+      h('code', {}, sub.agent),
+      ' · run ',
+      h('a', { href: `#/runs/${encodeURIComponent(sub.runId)}` }, sub.runId),
+      ` · ${sub.state.replaceAll('_', ' ')}`,
+    ),
+    sub.trace ? h('details', {}, h('summary', {}, 'Its trace'), traceView(sub.trace)) : null,
   );
 }
 
