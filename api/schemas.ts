@@ -135,7 +135,14 @@ export const decisionResponse = z
   .meta({ id: 'DecisionAccepted' });
 
 export const escalationItemSchema = openEscalationSchema
-  .extend({ runId: z.string(), agent: z.string() })
+  .extend({
+    runId: z.string(),
+    agent: z.string(),
+    parent: z
+      .object({ runId: z.string(), agent: z.string(), step: z.number(), rootRunId: z.string(), depth: z.number() })
+      .optional()
+      .describe("For a sub-agent's escalation: the run that delegated to it"),
+  })
   .meta({ id: 'Escalation' });
 export const escalationListSchema = z
   .object({ escalations: z.array(escalationItemSchema) })

@@ -96,7 +96,12 @@ export interface Inbox {
 }
 
 /** One escalation in the inbox: the open escalation and its run. */
-export type InboxEscalation = OpenEscalation & { runId: string; agent: string };
+export type InboxEscalation = OpenEscalation & {
+  runId: string;
+  agent: string;
+  /** For a sub-agent's escalation: the run that delegated to it. */
+  parent?: RunStatus['parent'];
+};
 
 export interface InboxOptions {
   /** At most this many runs are read (default `defaultInboxRunLimit`). */
@@ -427,7 +432,13 @@ async function readInbox(client: Client, opts: InboxOptions = {}): Promise<Inbox
       );
       // Workers from before approvals existed answer without the field.
       for (const approval of status.pendingApprovals ?? []) approvals.push({ ...approval, agent: status.agent });
-      if (status.escalation) escalations.push({ ...status.escalation, runId, agent: status.agent });
+      if (status.escalation)
+        escalations.push({
+          ...status.escalation,
+          runId,
+          agent: status.agent,
+          ...(status.parent ? { parent: status.parent } : {}),
+        });
     } catch (err) {
       // Listed, then gone (deleted, or its retention ran out) before we asked.
       if (err instanceof WorkflowNotFoundError) return;

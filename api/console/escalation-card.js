@@ -97,6 +97,17 @@ export function escalationCard(escalation, { api, onResolved }) {
       h('dd', {}, escalation.deadlineAt ? deadline(escalation.deadlineAt) : '—'),
       h('dt', {}, 'Run'),
       h('dd', {}, h('a', { href: `#/runs/${encodeURIComponent(escalation.runId)}` }, escalation.runId)),
+      escalation.parent
+        ? [
+            h('dt', {}, 'Delegated by'),
+            h(
+              'dd',
+              {},
+              h('a', { href: `#/runs/${encodeURIComponent(escalation.parent.runId)}` }, escalation.parent.runId),
+              ` (agent ${escalation.parent.agent}, step ${escalation.parent.step})`,
+            ),
+          ]
+        : null,
     ),
     escalation.lastOutput ? [h('h4', {}, "The model's last output"), h('pre', {}, escalation.lastOutput)] : null,
     escalation.issues?.length

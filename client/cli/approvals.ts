@@ -121,6 +121,7 @@ export function formatApprovals(
       ...escalations.flatMap((e) => [
         `${e.runId}  ${e.id}  ${words(e.reason)}: ${oneLine(e.message, 160)}`,
         `  agent ${e.agent}; ${formatDeadline(e.deadlineAt)}`,
+        ...(e.parent ? [`  sub-agent of run ${e.parent.runId} (agent ${e.parent.agent}, step ${e.parent.step})`] : []),
         ...(e.lastOutput ? [`  the model's last output: ${oneLine(e.lastOutput, 200)}`] : []),
       ]),
       '',

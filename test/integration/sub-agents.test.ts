@@ -79,6 +79,10 @@ const model: FakeHandler = (req) => {
           : text('Filed.');
       if (task.includes('[narrow]'))
         return done === 0 ? calls({ name: 'ask_clerk', args: { task: 'File a claim for ord_2' } }) : text('Not filed.');
+      if (task.includes('[legal]'))
+        return done === 0
+          ? calls({ name: 'ask_clerk', args: { task: 'A lawyer asks about ord_3' } })
+          : text('Legal has it.');
       if (task.includes('[crash]'))
         return done === 0 ? calls({ name: 'ask_researcher', args: { task: 'Add 1 and 1 [slow]' } }) : text('Done.');
       if (task.includes('[long]')) {
@@ -272,6 +276,26 @@ describe('sub-agents as child workflows', () => {
       expect(child.audit.find((a) => a.event === 'tool_denied')).toMatchObject({ tool: 'file_claim', by: 'policy' });
       expect(existsSync(claimsLog(stateDir))).toBe(false);
       expect(result.outcome).toMatchObject({ kind: 'answer', text: 'Not filed.' });
+    });
+  }, 60_000);
+
+  it('shows a sub-agent’s escalation in the same inbox, linked to its parent, and goes on once a human answers', async () => {
+    await withFixture(async ({ bosun, fake }) => {
+      const run = await bosun.start({ agent: 'lead', task: 'Route this [legal]', principal });
+      const childId = `${run.runId}:sub1.1`;
+      const escalation = await eventually(async () =>
+        (await bosun.inbox()).escalations.find((e) => e.runId === childId),
+      );
+      expect(escalation).toMatchObject({
+        reason: 'policy_sensitive',
+        agent: 'clerk',
+        parent: { runId: run.runId, agent: 'lead', step: 1, rootRunId: run.runId, depth: 1 },
+      });
+      await bosun.getHandle(childId).answer(escalation.id, { id: 'ann', groups: [] }, 'Legal will call them today.');
+      const result = await run.result();
+      expect(result.outcome).toMatchObject({ kind: 'answer', text: 'Legal has it.' });
+      const report = JSON.parse(toolTurns(bodyOf(fake.requests.at(-1)!))[0]!.content!);
+      expect(report).toMatchObject({ status: 'answer', runId: childId, answer: 'Legal will call them today.' });
     });
   }, 60_000);
 
