@@ -21,7 +21,7 @@ import type { AgentDefinitionInput } from '../core/run.ts';
 import { startFakeOpenAI, type FakeHandler, type FakeProviderServer } from '../testing/index.ts';
 import type { ChildWorker } from './child-worker.ts';
 import { benchModel, taskFor } from './fake-model.ts';
-import { historyBytes } from './history.ts';
+import { eventBytes, historyBytes } from './history.ts';
 import { median, round } from './stats.ts';
 import { benchAgent } from './variants.ts';
 
@@ -37,8 +37,8 @@ const TTFT_ANSWER = 'Your refund of $33.12 was issued today and reaches your car
 
 export interface LiveBench {
   steps: number;
-  on: { bytesPerStep: number; signals: number; deltasSeen: number; runs: number; wallMs: number };
-  off: { bytesPerStep: number; signals: number; runs: number; wallMs: number };
+  on: { bytesPerStep: number; signals: number; deltasSeen: number; runs: number; carriedBytes: number; wallMs: number };
+  off: { bytesPerStep: number; signals: number; runs: number; carriedBytes: number; wallMs: number };
   /** on / off history bytes per step. */
   historyRatio: number | null;
   ttft: { bosunMsP50: number; directMsP50: number; ratio: number | null; fakeMs: number; runs: number };
@@ -80,6 +80,9 @@ export async function benchLive(opts: {
       let bytes = 0;
       let signals = 0;
       let runs = 0;
+      // The continued-as-new events: each holds the carried state (the next run's started
+      // event holds it again).
+      let carriedBytes = 0;
       for await (const w of opts.client.workflow.list({ query: `WorkflowId = "${runId}"` })) {
         const h = await opts.client.workflow.getHandle(runId, w.runId).fetchHistory();
         runs++;
@@ -87,8 +90,10 @@ export async function benchLive(opts: {
         signals += (h.events ?? []).filter(
           (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'publishDeltas',
         ).length;
+        for (const e of h.events ?? [])
+          if (e.workflowExecutionContinuedAsNewEventAttributes) carriedBytes += eventBytes(e);
       }
-      return { bytesPerStep: Math.round(bytes / opts.steps), signals, deltasSeen, runs, wallMs };
+      return { bytesPerStep: Math.round(bytes / opts.steps), signals, deltasSeen, runs, carriedBytes, wallMs };
     };
     opts.log(`live: ${opts.steps}-step run, streaming on and followed`);
     const on = await history(true);
@@ -152,10 +157,12 @@ export async function benchLive(opts: {
 /** The live section's lines in the report. */
 export function liveLines(live: LiveBench): string[] {
   const { on, off, ttft } = live;
+  const runs = (r: { runs: number; carriedBytes?: number }) =>
+    `${r.runs} run(s)${r.runs > 1 && r.carriedBytes ? ` (continued-as-new events: ${r.carriedBytes} B)` : ''}`;
   return [
     `Live runs: ${live.steps}-step run on a fake model streaming each answer (first piece at 200 ms, then every 10 ms)`,
-    `  streaming on, followed by run.events(): ${on.bytesPerStep} B/step of history, ${on.signals} publishDeltas signals (${(on.signals / live.steps).toFixed(2)}/step), ${on.deltasSeen} deltas seen, ${on.runs} run(s), ${(on.wallMs / 1000).toFixed(1)} s`,
-    `  streaming off:                            ${off.bytesPerStep} B/step of history, ${off.signals} signals, ${off.runs} run(s), ${(off.wallMs / 1000).toFixed(1)} s`,
+    `  streaming on, followed by run.events(): ${on.bytesPerStep} B/step of history, ${on.signals} publishDeltas signals (${(on.signals / live.steps).toFixed(2)}/step), ${on.deltasSeen} deltas seen, ${runs(on)}, ${(on.wallMs / 1000).toFixed(1)} s`,
+    `  streaming off:                            ${off.bytesPerStep} B/step of history, ${off.signals} signals, ${runs(off)}, ${(off.wallMs / 1000).toFixed(1)} s`,
     `  history per step on/off: ${live.historyRatio ?? '-'} (goal ≤ 1.2: ${live.historyRatio !== null && live.historyRatio <= 1.2 ? 'met' : 'NOT met'})`,
     `Time to first token (fake provider's own: ${ttft.fakeMs} ms), p50 of ${ttft.runs}: through Bosun (start → first delta seen by run.events()) ${ttft.bosunMsP50} ms; the OpenAI SDK directly ${ttft.directMsP50} ms; ratio ${ttft.ratio ?? '-'}`,
   ];

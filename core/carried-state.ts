@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { promptPinSchema } from './activity-contracts.ts';
-import { auditEntrySchema } from './approvals.ts';
-import { callRecordSchema } from './calls.ts';
+import { auditEntrySchema, type AuditEntry } from './approvals.ts';
+import { callRecordSchema, type CallRecord } from './calls.ts';
 import { childRunSchema, delegatedTotalsSchema } from './delegation.ts';
 import { pinnedMcpToolSchema } from './mcp.ts';
 import { messageSchema } from './messages.ts';
@@ -56,10 +56,69 @@ export const retrievedSetSchema = z.object({ indexVersion: z.string(), ids: z.ar
 export type RetrievedSet = z.infer<typeof retrievedSetSchema>;
 
 /**
+ * Call totals as carried: the fields every carried record has with the same value (model,
+ * route, prompt and tool-set versions, usage…) are written once, in `common`, and left out
+ * of each record; parsing puts them back, so a continuation sees exactly the records the run
+ * had. Carried states written before `common` existed hold whole records and parse as they
+ * are.
+ */
+const carriedTotalsSchema = callTotalsSchema
+  .extend({ calls: z.array(callRecordSchema.partial()), common: callRecordSchema.partial().optional() })
+  .transform(({ common, calls, ...totals }, ctx) => {
+    const whole = z.array(callRecordSchema).safeParse(calls.map((c) => ({ ...common, ...c })));
+    if (whole.success) return { ...totals, calls: whole.data };
+    for (const issue of whole.error.issues)
+      ctx.issues.push({ code: 'custom', message: issue.message, input: calls, path: ['calls', ...issue.path] });
+    return z.NEVER;
+  });
+export type CarriedTotals = z.input<typeof carriedTotalsSchema>;
+
+/** Packs call totals for carrying: the fields equal in every record go to `common` once
+ * (lossless: `carriedTotalsSchema` restores each record). */
+export function packTotals(totals: CallTotals): CarriedTotals {
+  const [first, ...rest] = totals.calls;
+  if (!first || !rest.length) return totals;
+  const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+  const keys = (Object.keys(first) as (keyof CallRecord)[]).filter(
+    (k) => first[k] !== undefined && rest.every((c) => k in c && same(c[k], first[k])),
+  );
+  if (!keys.length) return totals;
+  const common = Object.fromEntries(keys.map((k) => [k, first[k]])) as Partial<CallRecord>;
+  const shared = new Set<string>(keys);
+  const calls = totals.calls.map(
+    (c) => Object.fromEntries(Object.entries(c).filter(([k]) => !shared.has(k))) as Partial<CallRecord>,
+  );
+  return { ...totals, calls, common };
+}
+
+/** An audit entry that only says a tool call was within policy: one per tool call, so the
+ * bulk of a long run's trail. */
+const isRoutine = (e: AuditEntry) => e.event === 'tool_allowed' && e.by === 'policy';
+
+/**
+ * The audit entries carried into a continuation: at most `max`, the most recent, but of the
+ * routine ones (`tool_allowed` by policy) only the `routine` most recent. Decisions —
+ * denials, approvals, edits, rejections, escalations, refusals — are what a result's audit
+ * is read for, so routine entries no longer push them out. The newest entry is always
+ * carried (the next entry's `seq` follows it).
+ */
+export function carriedAudit(audit: AuditEntry[], max: number, routine: number): AuditEntry[] {
+  const kept: AuditEntry[] = [];
+  let routineSeen = 0;
+  for (let i = audit.length - 1; i >= 0 && kept.length < max; i--) {
+    const e = audit[i]!;
+    if (isRoutine(e) && ++routineSeen > Math.max(routine, 1)) continue;
+    kept.push(e);
+  }
+  return kept.reverse();
+}
+
+/**
  * What a run carries into its continuation (`input.resume`) when it continues as new:
  * budgets spent, the conversation reference, the pinned prompt, the audit trail, counters.
  * It is written twice into each run's history (continued-as-new and started events), so it
- * stays small: recent call records without their context records, recent audit entries.
+ * stays small: recent call records without their context records and with their common
+ * fields written once, recent audit entries (few of them routine).
  */
 export const carriedStateSchema = z.object({
   startedAt: z.number(),
@@ -67,7 +126,7 @@ export const carriedStateSchema = z.object({
   runs: z.number().int().nonnegative(),
   step: z.number().int().nonnegative(),
   toolCalls: z.number().int().nonnegative(),
-  totals: callTotalsSchema,
+  totals: carriedTotalsSchema,
   droppedCalls: z.number().int().nonnegative(),
   audit: z.array(auditEntrySchema),
   escalations: z.number().int().nonnegative(),
@@ -101,3 +160,5 @@ export const carriedStateSchema = z.object({
   childrenStarted: z.number().int().nonnegative().optional(),
 });
 export type CarriedState = z.infer<typeof carriedStateSchema>;
+/** The carried state as written (`carry`): call records packed (`packTotals`). */
+export type CarriedStateInit = z.input<typeof carriedStateSchema>;

@@ -1,6 +1,13 @@
 import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Spent } from '../core/budgets.ts';
-import type { CallTotals, CarriedState, RetrievedSet, ToolResultRecord } from '../core/carried-state.ts';
+import {
+  carriedAudit,
+  packTotals,
+  type CallTotals,
+  type CarriedStateInit,
+  type RetrievedSet,
+  type ToolResultRecord,
+} from '../core/carried-state.ts';
 import { noDelegation, type ChildRun, type DelegatedTotals } from '../core/delegation.ts';
 import type { ToolResult } from '../core/messages.ts';
 import type { PriorEffects } from '../tools/define-tool.ts';
@@ -29,6 +36,8 @@ const CARRY_CALLS = 20;
 /** Call records in a run's result: the most recent (the result is one payload in history). */
 const RESULT_CALLS = 20;
 const CARRY_AUDIT = 50;
+/** Of the carried audit entries, routine ones (a tool call within policy) at most. */
+const CARRY_ROUTINE_AUDIT = 10;
 /** Distinct tool calls carried across continue-as-new for loop detection, the most recent
  * (the carried state is written twice into history at each continuation). */
 const CARRY_CALL_KEYS = 50;
@@ -171,17 +180,19 @@ export function trimRecords(run: RunState, desk: HumanDesk, calls = KEEP_CALLS, 
 }
 
 /** The state a continuation starts from. Call records travel without their context
- * records: those are the bulk of a record, and the carried state is in history twice. */
-export function carry(run: RunState, desk: HumanDesk): CarriedState {
+ * records (the bulk of a record) and with their common fields written once; the audit
+ * keeps decisions over routine entries. The carried state is in history twice. */
+export function carry(run: RunState, desk: HumanDesk): CarriedStateInit {
+  const audit = carriedAudit(desk.audit, CARRY_AUDIT, CARRY_ROUTINE_AUDIT);
   trimRecords(run, desk, CARRY_CALLS, CARRY_AUDIT);
   return {
     startedAt: run.startedAt,
     runs: run.runs + 1,
     step: run.status.step,
     toolCalls: run.status.toolCalls,
-    totals: { ...run.totals, calls: run.totals.calls.map(({ context: _context, ...call }) => call) },
+    totals: packTotals({ ...run.totals, calls: run.totals.calls.map(({ context: _context, ...call }) => call) }),
     droppedCalls: run.droppedCalls,
-    audit: desk.audit,
+    audit,
     escalations: desk.escalations(),
     humanWaitMs: desk.humanWaitMs(),
     humanTimeouts: desk.humanTimeouts(),
