@@ -156,4 +156,70 @@ describe('the Temporal UI shows a run without opening a payload', () => {
       await nativeConnection.close();
     }
   }, 180_000);
+
+  it('a sub-agent: the child names its parent and carries Bosun’s search attributes; the parent links its child', async () => {
+    const config = { ...fakeConfig({ openai: fake }), BOSUN_STATE_DIR: mkdtempSync(join(tmpdir(), 'bosun-ui-')) };
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: server.address });
+    const worker = await createBosunWorker({
+      connection: nativeConnection,
+      config,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      ...demoApp(),
+    });
+    const bosun = createBosunClient({ client: new Client({ connection }), taskQueue: config.BOSUN_TASK_QUEUE });
+    try {
+      await worker.runUntil(async () => {
+        // An inline parent that delegates to the demo catalog's support agent.
+        fake.push(
+          { kind: 'tool_calls', calls: [{ name: 'ask_support', args: { task: 'What is the refund window?' } }] },
+          { kind: 'text', text: 'Thirty days.', usage: { input: 300, output: 10 } },
+          { kind: 'text', text: 'Support says thirty days.', usage: { input: 500, output: 10 } },
+        );
+        const parent = await bosun.run({
+          agent: testAgent(openaiModel, { delegates: ['support'] }),
+          task: 'refund window?',
+          runId: uniqueName('ui-parent'),
+          principal: { tenant: 'ui-tenant', user: 'alice', scopes: [], roles: [] },
+        });
+        expect(parent.outcome).toMatchObject({ kind: 'answer', text: 'Support says thirty days.' });
+        const childId = `${parent.runId}:sub1.1`;
+        const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+        const href = (id: string) => `a[href*="/workflows/${encodeURIComponent(id)}/"]`;
+
+        await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(childId)}`, {
+          waitUntil: 'domcontentloaded',
+        });
+        await page.getByText(childId).first().waitFor({ timeout: 30_000 });
+        await page.locator(href(parent.runId)).first().waitFor({ timeout: 30_000 });
+        await page.screenshot({ path: join(artifacts, 'sub-agent-child.png'), fullPage: true });
+        await page
+          .getByRole('tab', { name: 'Search Attributes' })
+          .or(page.getByText('Search Attributes', { exact: true }))
+          .first()
+          .click();
+        await page.getByText('BosunTenant').first().waitFor({ timeout: 30_000 });
+        const attributes = await page.locator('body').innerText();
+        expect(attributes).toMatch(/"BosunTenant":\s*"ui-tenant"/);
+        expect(attributes).toMatch(/"BosunAgent":\s*"support"/);
+        expect(attributes).toMatch(/"BosunStatus":\s*"completed"/);
+
+        await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(parent.runId)}`, {
+          waitUntil: 'domcontentloaded',
+        });
+        await page.getByText(parent.runId).first().waitFor({ timeout: 30_000 });
+        // The parent's "Relationships" tab lists its child, linked.
+        await page
+          .getByRole('tab', { name: /Relationships/ })
+          .or(page.getByText('Relationships', { exact: true }))
+          .first()
+          .click();
+        await page.locator(href(childId)).first().waitFor({ timeout: 30_000 });
+        await page.screenshot({ path: join(artifacts, 'sub-agent-parent.png'), fullPage: true });
+      });
+    } finally {
+      await connection.close();
+      await nativeConnection.close();
+    }
+  }, 180_000);
 });
