@@ -90,7 +90,9 @@ export function createModelCaller(opts: {
     const rec: CallRecord = {
       ...r,
       ...(retrieved ? { retrieved } : {}),
-      seq: totals.calls.length + 1,
+      // Numbered after the last record kept: records are trimmed (and fewer carried across
+      // continue-as-new), so their count would repeat numbers.
+      seq: (totals.calls.at(-1)?.seq ?? 0) + 1,
       costUsd: price ? costOf(r.usage, price) : null,
       ...(price ? { priceAsOf: price.asOf } : {}),
     };

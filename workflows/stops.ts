@@ -35,6 +35,8 @@ export function costStop(run: RunState): RunOutcome {
  * call as it asks. */
 export function loopStop(run: RunState, tool: string, key: string): RunOutcome | undefined {
   const seen = (run.identicalCalls.get(key) ?? 0) + 1;
+  // Most recently used last: the keys carried across continue-as-new are the latest ones.
+  run.identicalCalls.delete(key);
   run.identicalCalls.set(key, seen);
   if (seen < run.agent.maxIdenticalToolCalls) return undefined;
   return {

@@ -40,6 +40,10 @@ describe('long runs', () => {
 
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'all done' });
         expect(result).toMatchObject({ steps: STEPS + 1, toolCalls: STEPS, modelCalls: STEPS + 1 });
+        // Calls are numbered through the whole chain, trimmed and carried records or not.
+        expect(result.calls.map((c) => c.seq)).toEqual(
+          Array.from({ length: result.calls.length }, (_, i) => STEPS + 2 - result.calls.length + i),
+        );
         // The provider still saw the whole conversation: system + task + 2 messages per step.
         expect(chatBody(fake.requests.at(-1)!).messages).toHaveLength(2 + 2 * STEPS);
 
