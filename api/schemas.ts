@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { auditEntrySchema, openEscalationSchema, pendingApprovalSchema } from '../core/approvals.ts';
 import { childRunSchema, delegatedTotalsSchema } from '../core/delegation.ts';
 import { outputContractSchema } from '../core/output.ts';
-import { agentNameSchema, runIdSchema, runResultSchema } from '../core/run.ts';
+import { agentNameSchema, newRunIdSchema, runIdSchema, runResultSchema } from '../core/run.ts';
 import { runTraceSchema } from '../core/trace.ts';
 
 /**
@@ -38,7 +38,7 @@ export const startRunBody = z
   .strictObject({
     agent: agentNameSchema.describe('An agent of the workers\' catalog, e.g. "support"'),
     task: z.string().trim().min(1).max(100_000),
-    runId: runIdSchema.optional(),
+    runId: newRunIdSchema.optional(),
     output: outputContractSchema.optional(),
     scopes: z.array(z.string().min(1)).optional().describe("A subset of the token's scopes"),
     stream: z.boolean().optional(),

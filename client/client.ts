@@ -552,9 +552,14 @@ export function validateRunInput(init: unknown, opts: InputCheckOptions = {}): R
     'agent.',
   );
   if (!parsed.success) throw new RunInputError([...issuesOf(parsed.error), ...providers]);
-  if (parsed.data.parent)
+  if (parsed.data.parent || parsed.data.resume)
     throw new RunInputError([
-      { path: 'parent', message: 'is set by a parent run when it starts a sub-agent, not by callers' },
+      ...(parsed.data.parent
+        ? [{ path: 'parent', message: 'is set by a parent run when it starts a sub-agent, not by callers' }]
+        : []),
+      ...(parsed.data.resume
+        ? [{ path: 'resume', message: 'is set by a run when it continues as new, not by callers' }]
+        : []),
     ]);
   const { agent } = parsed.data;
   const { catalog } = opts;

@@ -99,30 +99,54 @@ export async function runStats(
     ...(opts.tenant !== undefined ? [`${searchAttributes.tenant.name} = "${opts.tenant.replaceAll('"', '')}"`] : []),
   ].join(' AND ');
   const infos: WorkflowExecutionInfo[] = [];
-  let subAgentRuns = 0;
+  const subAgents: WorkflowExecutionInfo[] = [];
   for await (const info of client.workflow.list({ query })) {
     if (info.status.name === 'CONTINUED_AS_NEW') continue;
-    // A sub-agent's run is part of its parent's task (its cost is in the parent's): counted
-    // as a task only when the report is about that agent.
-    if (info.parentExecution && !opts.agent) {
-      subAgentRuns++;
-      continue;
-    }
-    infos.push(info);
+    // A sub-agent's run is part of its parent's task: folded into its tree's top run, and
+    // counted as a task only when the report is about that agent.
+    if (info.parentExecution && !opts.agent) subAgents.push(info);
+    else infos.push(info);
     if (infos.length >= limit) break;
   }
-  const report = summarizeRuns(infos, {
+  const report = summarizeFacts(withSubAgents(infos, subAgents), {
     since: opts.since.toISOString(),
     until: until.toISOString(),
     ...(opts.agent ? { agent: opts.agent } : {}),
     ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}),
   });
   if (infos.length >= limit) report.notes.push(`stopped at ${limit} runs: later runs of the window are not counted`);
-  if (subAgentRuns)
+  if (subAgents.length)
     report.notes.push(
-      `${subAgentRuns} sub-agent run(s) not counted as tasks: their cost is in their parents' (--agent <name> reports them)`,
+      `${subAgents.length} sub-agent run(s) folded into their top runs, not counted as tasks (--agent <name> reports an agent's runs)`,
     );
   return report;
+}
+
+/**
+ * The facts of top-level runs with their sub-agents folded in: a child's escalations, human
+ * waits and deadlines and timed-out calls count for its tree's top run (by the memo's
+ * `rootRunId`, else its parent), and so does its cost when Temporal closed it before it
+ * could hand its result to its parent (cancelled, terminated, timed out); otherwise its cost
+ * is in its parent's already. Children whose top run is not in the list are left out.
+ */
+export function withSubAgents(tops: WorkflowExecutionInfo[], subAgents: WorkflowExecutionInfo[]): RunFacts[] {
+  const facts = tops.map(runFactsOf);
+  const byId = new Map(tops.map((info, i) => [info.workflowId, facts[i]!]));
+  const unrolled = new Set(['CANCELLED', 'TERMINATED', 'TIMED_OUT']);
+  for (const info of subAgents) {
+    const memo = info.memo?.stats as { rootRunId?: unknown } | undefined;
+    const root = byId.get(
+      typeof memo?.rootRunId === 'string' ? memo.rootRunId : (info.parentExecution?.workflowId ?? ''),
+    );
+    if (!root) continue;
+    const child = runFactsOf(info);
+    root.escalations += child.escalations;
+    root.callTimeouts += child.callTimeouts;
+    if (child.humanTimeouts !== undefined) root.humanTimeouts = (root.humanTimeouts ?? 0) + child.humanTimeouts;
+    if (child.humanWaitMs !== undefined) root.humanWaitMs = (root.humanWaitMs ?? 0) + child.humanWaitMs;
+    if (unrolled.has(info.status.name)) root.costUsd += child.costUsd;
+  }
+  return facts;
 }
 
 /** The arithmetic over the run list, separate so it is tested without a server. */

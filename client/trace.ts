@@ -38,12 +38,20 @@ const MAX_PAGES = 100;
  * through the workers' payload codec and only a client with the keys reads it), merged with
  * the run's `calls` (routes) and `audit` (authorizations, approvals) queries.
  */
-export async function readRunTrace(client: Client, runId: string, opts: TraceOptions = {}): Promise<RunTrace> {
+export async function readRunTrace(
+  client: Client,
+  runId: string,
+  opts: TraceOptions = {},
+  parentOf?: string,
+): Promise<RunTrace> {
   const handle = client.workflow.getHandle(runId);
   // The description decodes the run's memo: a client without the codec keys fails here.
-  const { taskQueue } = await handle.describe().catch((err: unknown) => {
+  const { taskQueue, parentExecution } = await handle.describe().catch((err: unknown) => {
     throw isEncryptedPayloadError(err) ? new TraceEncryptedError(runId) : err;
   });
+  // A sub-agent's trace is read into its parent's only if Temporal knows it as that child.
+  if (parentOf !== undefined && parentExecution?.workflowId !== parentOf)
+    throw new Error(`run ${runId} is not a sub-agent of ${parentOf}`);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const warnings: string[] = [];
   const facts = Promise.all([
@@ -105,7 +113,7 @@ async function attachSubAgents(client: Client, trace: RunTrace, children: ChildR
       if (levels <= 0) return;
       try {
         const { step: _only, ...rest } = opts;
-        call.subAgent.trace = await readRunTrace(client, c.runId, { ...rest, subAgents: levels - 1 });
+        call.subAgent.trace = await readRunTrace(client, c.runId, { ...rest, subAgents: levels - 1 }, trace.runId);
       } catch (err) {
         trace.warnings.push(`sub-agent ${c.runId}: trace not read (${(err as Error)?.message ?? String(err)})`);
       }

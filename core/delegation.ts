@@ -67,6 +67,37 @@ export type DelegationLimits = z.infer<typeof delegationLimitsSchema>;
 export const carvedBudgetSchema = childBudgetSchema.extend({ maxSteps: z.number().int().positive() });
 export type CarvedBudget = z.infer<typeof carvedBudgetSchema>;
 
+/** Per tool: calls made and the sums of its `tally` (`PriorEffects`). */
+export const effectsSchema = z.record(
+  z.string(),
+  z.object({ calls: z.number().int().nonnegative(), totals: z.record(z.string(), z.number()) }),
+);
+export type Effects = z.infer<typeof effectsSchema>;
+
+/** What `after` adds to `before`, per tool: a child's own effects, without those it inherited. */
+export function effectsAdded(before: Effects, after: Effects): Effects {
+  const added: Effects = {};
+  for (const [tool, a] of Object.entries(after)) {
+    const b = before[tool] ?? { calls: 0, totals: {} };
+    const totals: Record<string, number> = {};
+    for (const [k, v] of Object.entries(a.totals)) if (v !== (b.totals[k] ?? 0)) totals[k] = v - (b.totals[k] ?? 0);
+    if (a.calls !== b.calls || Object.keys(totals).length) added[tool] = { calls: a.calls - b.calls, totals };
+  }
+  return added;
+}
+
+/** `base` plus `added`, per tool. */
+export function addEffects(base: Effects, added: Effects): Effects {
+  const out: Effects = { ...base };
+  for (const [tool, a] of Object.entries(added)) {
+    const b = out[tool] ?? { calls: 0, totals: {} };
+    const totals = { ...b.totals };
+    for (const [k, v] of Object.entries(a.totals)) totals[k] = (totals[k] ?? 0) + v;
+    out[tool] = { calls: b.calls + a.calls, totals };
+  }
+  return out;
+}
+
 /** What a child run knows of where it sits in the tree (`RunInput.parent`). Set by the
  * parent when it starts the child; carried across the child's continue-as-new with its input. */
 export const parentLinkSchema = z.strictObject({
@@ -79,9 +110,12 @@ export const parentLinkSchema = z.strictObject({
   /** 1 for a child of a top-level run. */
   depth: z.number().int().positive(),
   /** Levels this child may still delegate below itself. */
-  depthLeft: z.number().int().nonnegative(),
+  depthLeft: z.number().int().nonnegative().max(8),
   /** The budget carved for it; its agent's own limits still apply when smaller. */
   budget: carvedBudgetSchema,
+  /** What the tree has already done with each tool (calls, tallies) when the child started:
+   * its policies see it, so a threshold cannot be split across sub-agents. */
+  effects: effectsSchema.optional(),
 });
 export type ParentLink = z.infer<typeof parentLinkSchema>;
 
@@ -94,9 +128,20 @@ export const delegatedTotalsSchema = z.object({
   modelCalls: z.number().int().nonnegative(),
   usage: usageSchema,
   costUsd: z.number().nonnegative(),
-  /** Children that ended without a result to roll up (terminated, timed out): their use is
-   * in their own histories only. */
+  /** Children that ended without a result to roll up (cancelled, terminated, timed out):
+   * their use is in their own histories only. */
   unaccounted: z.number().int().nonnegative(),
+  /** The budgets carved for those children, held against the run's budgets as what they may
+   * have spent (never reported as usage or cost). */
+  held: z
+    .object({
+      steps: z.number().int().nonnegative(),
+      toolCalls: z.number().int().nonnegative(),
+      inputTokens: z.number().int().nonnegative(),
+      outputTokens: z.number().int().nonnegative(),
+      costUsd: z.number().nonnegative(),
+    })
+    .optional(),
 });
 export type DelegatedTotals = z.infer<typeof delegatedTotalsSchema>;
 
@@ -143,8 +188,38 @@ export function rollUp(into: DelegatedTotals, child: ChildSpend): DelegatedTotal
     modelCalls: into.modelCalls + child.modelCalls + below.modelCalls,
     // A child's usage and cost already include its descendants'.
     usage: addUsage(into.usage, child.usage),
-    costUsd: into.costUsd + child.costUsd,
+    costUsd: Math.round((into.costUsd + child.costUsd) * 1e9) / 1e9,
     unaccounted: into.unaccounted + below.unaccounted,
+    ...(into.held || below.held ? { held: addHeld(into.held, below.held) } : {}),
+  };
+}
+
+type Held = NonNullable<DelegatedTotals['held']>;
+const noHeld: Held = { steps: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+function addHeld(a: Held = noHeld, b: Held = noHeld): Held {
+  return {
+    steps: a.steps + b.steps,
+    toolCalls: a.toolCalls + b.toolCalls,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: Math.round((a.costUsd + b.costUsd) * 1e9) / 1e9,
+  };
+}
+
+/** A child that ended without a result: counted, and the budget carved for it held against
+ * the run's (it may have spent all of it). */
+export function holdUnaccounted(into: DelegatedTotals, carved: CarvedBudget): DelegatedTotals {
+  return {
+    ...into,
+    unaccounted: into.unaccounted + 1,
+    held: addHeld(into.held, {
+      steps: carved.maxSteps,
+      toolCalls: carved.maxToolCalls ?? 0,
+      inputTokens: carved.maxInputTokens ?? 0,
+      outputTokens: carved.maxOutputTokens ?? 0,
+      costUsd: carved.maxCostUsd ?? 0,
+    }),
   };
 }
 

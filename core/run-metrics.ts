@@ -182,4 +182,6 @@ export interface RunMemoStats {
   /** Calls whose model had no price (their cost is unknown, not $0), and those models. */
   unpricedCalls?: number;
   unpricedModels?: string[];
+  /** For a sub-agent: the top run of its tree, which `stats` folds it into. */
+  rootRunId?: string;
 }

@@ -9,6 +9,7 @@ import {
   delegateSchema,
   delegatedTotalsSchema,
   delegationLimitsSchema,
+  effectsSchema,
   parentLinkSchema,
   type ChildRun,
   type DelegatedTotals,
@@ -29,6 +30,13 @@ export const runIdSchema = z
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits and . _ : - (start with a letter or digit)');
+
+/** The id a caller may give a new run: not one of the ids sub-agents get
+ * (`<parent>:sub<step>.<n>`), so no run can take a future child's place. */
+export const newRunIdSchema = runIdSchema.refine(
+  (id) => !/:sub\d+\.\d+$/.test(id),
+  'ids ending in ":sub<step>.<n>" are kept for sub-agents',
+);
 
 /** Per-call limits. Defaults suit real providers; tests shrink them. */
 export const callTimeoutsSchema = z.strictObject({
@@ -196,7 +204,7 @@ export const runInputSchema = z.strictObject({
   /** An agent the worker's catalog defines, by name, or a whole definition. */
   agent: z.union([agentNameSchema, agentDefinitionSchema]),
   task: z.string().trim().min(1),
-  runId: runIdSchema.optional(),
+  runId: newRunIdSchema.optional(),
   /** The final answer must be JSON matching this contract (validated, repaired, escalated). */
   output: outputContractSchema.optional(),
   /** Who the run acts for; tools are offered and executed within its scopes. */
@@ -294,6 +302,9 @@ export const runResultSchema = z.object({
   children: z.array(childRunSchema).optional(),
   /** For a sub-agent: the run that started it. */
   parent: z.object({ runId: z.string(), agent: z.string(), step: z.number().int() }).optional(),
+  /** For a sub-agent: what its tree had done with each tool when it ended (calls, tallies),
+   * which the parent adds to its own for its policies. */
+  effects: effectsSchema.optional(),
 });
 export type RunResult = z.infer<typeof runResultSchema>;
 
@@ -308,7 +319,7 @@ export const taskInputSchema = z
     instructions: instructionsSchema,
     input: z.string().trim().min(1),
     output: outputContractSchema.optional(),
-    runId: runIdSchema.optional(),
+    runId: newRunIdSchema.optional(),
     ...modelConfigShape,
   })
   .refine(oneOfModelOrRouting.check, oneOfModelOrRouting.message);

@@ -38,10 +38,16 @@ import { askAgain, unusableAnswer, unusableMessage } from './unusable-answer.ts'
 export async function agentRun(rawInput: RunInputInit): Promise<RunResult> {
   const parsed = runInputSchema.safeParse(rawInput);
   if (!parsed.success) return endRun(rejectInput(rawInput, `run input rejected: ${formatIssues(parsed.error)}`));
-  const { agent: named } = parsed.data;
+  const { agent: named, parent } = parsed.data;
+  // A parent link is what a parent run sets when it starts this one as its child: from
+  // anywhere else it could lift depth limits or claim a place in another run's tree.
+  if (parent && workflowInfo().parent?.workflowId !== parent.runId)
+    return endRun(
+      rejectInput(rawInput, `run input rejected: parent: only run ${parent.runId} may start this run as its sub-agent`),
+    );
   const defined = typeof named === 'string' ? catalog().agent(named) : named;
   // A sub-agent runs within the budget its parent carved for it.
-  const agent = defined && parsed.data.parent ? withCarvedBudget(defined, parsed.data.parent.budget) : defined;
+  const agent = defined && parent ? withCarvedBudget(defined, parent.budget) : defined;
   if (!agent) {
     const known =
       catalog()

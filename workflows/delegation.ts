@@ -8,9 +8,12 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import {
+  addEffects,
   carveBudget,
   childRunId,
   delegateToolName,
+  effectsAdded,
+  holdUnaccounted,
   narrowPrincipal,
   rollUp,
   type CarvedBudget,
@@ -32,6 +35,10 @@ import { make } from './failures.ts';
 import type { HumanDesk } from './human.ts';
 import type { UnroutedRequest } from './model-caller.ts';
 import { KEEP_CHILDREN, spent, type RunState } from './run-state.ts';
+
+/** A child of a parent whose wall-clock budget is carved also has it as a Temporal timeout,
+ * with this slack: a child stuck in failing workflow tasks cannot hold its parent forever. */
+const WALL_CLOCK_SLACK_MS = 60_000;
 
 /**
  * Sub-agents on the workflow side. Each agent the run may delegate to is offered to the model
@@ -63,8 +70,8 @@ const delegateInput = z.strictObject({
 });
 
 /** Longest sub-agent answer handed to the parent's model (the whole one is in the child's
- * result). */
-const ANSWER_CHARS = 20_000;
+ * result); the parent keeps room in its cost budget to read this much per child. */
+const ANSWER_CHARS = 8_000;
 
 /**
  * Offers the agent's delegates as tools (a new run pins their versions with the other
@@ -133,17 +140,17 @@ export interface StepDelegations {
 export function planDelegations(run: RunState, calls: ToolCall[]): StepDelegations | undefined {
   const delegations = calls.filter((c) => byRun.get(run)?.byTool.has(c.name));
   if (delegations.length === 0) return undefined;
-  const within = delegations.slice(0, run.agent.delegation.maxParallel);
+  const ways = Math.min(delegations.length, run.agent.delegation.maxParallel);
   return {
     positions: new Map(delegations.map((c) => [c, calls.indexOf(c) + 1])),
-    ways: within.length,
-    remaining: remainingFor(run, calls.length),
+    ways,
+    remaining: remainingFor(run, calls.length, ways),
   };
 }
 
-/** What the run may still spend: the step that reads the children's answers is the parent's,
- * and this step's tool calls are its own. */
-function remainingFor(run: RunState, callsInStep: number): Remaining {
+/** What the run may still spend on children: this step's tool calls are its own, and the
+ * worst case of its next model call (which reads the children's answers) stays its own. */
+function remainingFor(run: RunState, callsInStep: number, ways: number): Remaining {
   const s = spent(run);
   const b = run.agent.budgets;
   const left = (max: number | undefined, used: number) => (max === undefined ? undefined : max - used);
@@ -151,7 +158,8 @@ function remainingFor(run: RunState, callsInStep: number): Remaining {
   const toolCalls = left(b.maxToolCalls, s.toolCalls + callsInStep);
   const inputTokens = left(b.maxInputTokens, s.usage.input);
   const outputTokens = left(b.maxOutputTokens, s.usage.output);
-  const costUsd = left(b.maxCostUsd, s.costUsd);
+  const nextCall = b.maxCostUsd === undefined ? 0 : (run.nextCallUsd?.(ways * ANSWER_CHARS) ?? 0);
+  const costUsd = left(b.maxCostUsd, s.costUsd + nextCall);
   const wallClockMs = left(b.maxWallClockMs, s.elapsedMs);
   return {
     ...r,
@@ -199,75 +207,130 @@ export async function delegate(
 
   const { task, input: structured } = input as z.infer<typeof delegateInput>;
   const childId = childRunId(run.id, step, position, sha256Hex);
-  const link: ParentLink = {
-    runId: run.id,
-    agent: run.agent.name,
-    step,
-    callId: call.id,
-    rootRunId: run.input.parent?.rootRunId ?? run.id,
-    depth: depthOf(run) + 1,
-    depthLeft: Math.min(run.depthLeft - 1, agent.delegation.maxDepth),
-    budget: carved.budget,
-  };
-  const childInput: RunInputInit = {
-    agent: spec.agent,
-    task: structured ? `${task}\n\nInput (JSON):\n${JSON.stringify(structured, null, 2)}` : task,
-    principal: narrowPrincipal(run.principal, spec.scopes),
-    ...(spec.output ? { output: spec.output } : {}),
-    ...(run.input.stream === false ? { stream: false } : {}),
-    parent: link,
-  };
   const child: ChildRun = { runId: childId, agent: spec.agent, step, callId: call.id, state: 'running' };
   run.children.push(child);
   run.children.splice(0, Math.max(0, run.children.length - KEEP_CHILDREN));
   run.childrenStarted++;
-  desk.record({
-    event: 'sub_agent_started',
-    tool: call.name,
-    callId: call.id,
-    by: 'system',
-    reason: `run ${childId} (agent ${spec.agent}, scopes ${childInput.principal!.scopes!.join(', ') || 'none'}, budget ${describeBudget(carved.budget)})`,
-  });
-  run.note(`step ${step}: delegated to ${spec.agent} (${childId})`);
   const pending = { kind: 'sub_agent' as const, step, callId: call.id, agent: spec.agent, runId: childId };
   run.status.pending.push(pending);
   run.status.toolCalls++;
-  try {
-    const handle = await startChild(workflowNames.agentRun, {
-      workflowId: childId,
-      args: [childInput],
-      // An operator who terminates the parent still lets its children record a cancellation.
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      typedSearchAttributes: [
-        { key: searchAttributes.tenant, value: run.principal.tenant },
-        { key: searchAttributes.agent, value: spec.agent },
-        { key: searchAttributes.status, value: 'running' },
-      ],
-    });
-    const result = (await handle.result()) as RunResult;
-    return settle(run, call, child, result);
-  } catch (err) {
-    // The parent was cancelled: its children were told and have stopped.
-    if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
-    const result = resultIn(err);
-    if (result) return settle(run, call, child, result);
-    // Cancelled by someone else, terminated, timed out: no result to roll up.
-    const cancelled = isCancellation(err);
-    child.state = cancelled ? 'cancelled' : 'lost';
-    run.delegated = { ...run.delegated, unaccounted: run.delegated.unaccounted + 1 };
-    const message = cancelled
-      ? 'the sub-agent run was cancelled'
-      : `the sub-agent run ended without a result (${err instanceof Error ? err.message : String(err)})`;
-    return report(call, {
-      status: cancelled ? 'stopped' : 'failed',
+  const start = async (): Promise<{ result: ToolResult }> => {
+    // Taken now (after any earlier delegation of the step that tallies, see `inTurn`), so
+    // the child's policies see all the tree has done.
+    const inherited = JSON.parse(JSON.stringify(run.effects)) as typeof run.effects;
+    const link: ParentLink = {
+      runId: run.id,
+      agent: run.agent.name,
+      step,
+      callId: call.id,
+      rootRunId: run.input.parent?.rootRunId ?? run.id,
+      depth: depthOf(run) + 1,
+      depthLeft: Math.min(run.depthLeft - 1, agent.delegation.maxDepth),
+      budget: carved.budget,
+      ...(Object.keys(inherited).length ? { effects: inherited } : {}),
+    };
+    const childInput: RunInputInit = {
       agent: spec.agent,
-      runId: childId,
-      ...(cancelled ? { reason: 'cancelled' } : { failure: 'child_lost' }),
-      message,
-    } as SubAgentReport);
+      task: structured ? `${task}\n\nInput (JSON):\n${JSON.stringify(structured, null, 2)}` : task,
+      principal: narrowPrincipal(run.principal, spec.scopes),
+      ...(spec.output ? { output: spec.output } : {}),
+      ...(run.input.stream === false ? { stream: false } : {}),
+      parent: link,
+    };
+    desk.record({
+      event: 'sub_agent_started',
+      tool: call.name,
+      callId: call.id,
+      by: 'system',
+      reason: `run ${childId} (agent ${spec.agent}, scopes ${childInput.principal!.scopes!.join(', ') || 'none'}, budget ${describeBudget(carved.budget)})`,
+    });
+    run.note(`step ${step}: delegated to ${spec.agent} (${childId})`);
+    const wallClock = carved.budget.maxWallClockMs;
+    try {
+      const handle = await startChild(workflowNames.agentRun, {
+        workflowId: childId,
+        args: [childInput],
+        // An operator who terminates the parent still lets its children record a cancellation.
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        ...(wallClock !== undefined ? { workflowExecutionTimeout: wallClock + WALL_CLOCK_SLACK_MS } : {}),
+        typedSearchAttributes: [
+          { key: searchAttributes.tenant, value: run.principal.tenant },
+          { key: searchAttributes.agent, value: spec.agent },
+          { key: searchAttributes.status, value: 'running' },
+          { key: searchAttributes.pendingApprovals, value: 0 },
+        ],
+      });
+      const result = (await handle.result()) as RunResult;
+      return settle(run, call, child, result, inherited);
+    } catch (err) {
+      if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
+        // The parent was cancelled: its children were told and have stopped; what they spent
+        // is in their own results.
+        child.state = 'cancelled';
+        run.delegated = holdUnaccounted(run.delegated, carved.budget);
+        throw err;
+      }
+      const result = resultIn(err);
+      if (result) return settle(run, call, child, result, inherited);
+      if ((err as { name?: string })?.name === 'WorkflowExecutionAlreadyStartedError') {
+        // Nothing of ours ran: the id is taken by a run this one did not start.
+        child.state = 'not_started';
+        return report(call, {
+          status: 'failed',
+          agent: spec.agent,
+          runId: childId,
+          failure: 'child_id_taken',
+          message: `a run with the sub-agent's id ${childId} exists already; the delegation did not start`,
+        });
+      }
+      // Cancelled by someone else, terminated, timed out: no result to roll up; the budget
+      // carved for it is held against this run's.
+      const cancelled = isCancellation(err);
+      child.state = cancelled ? 'cancelled' : 'lost';
+      run.delegated = holdUnaccounted(run.delegated, carved.budget);
+      const message = cancelled
+        ? 'the sub-agent run was cancelled'
+        : `the sub-agent run ended without a result (${err instanceof Error ? err.message : String(err)})`;
+      return report(call, {
+        status: cancelled ? 'stopped' : 'failed',
+        agent: spec.agent,
+        runId: childId,
+        ...(cancelled ? { reason: 'cancelled' } : { failure: 'child_lost' }),
+        message,
+      } as SubAgentReport);
+    }
+  };
+  try {
+    return await (tallies(spec.agent) ? inTurn(run, start) : start());
   } finally {
     run.status.pending = run.status.pending.filter((p) => p !== pending);
   }
+}
+
+// Delegations whose agents can use tools with a `tally`, one at a time per run.
+const turns = new WeakMap<RunState, Promise<unknown>>();
+
+/** Runs `fn` after the run's earlier tallying delegations have ended: siblings started
+ * side by side would each see the same prior effects and could split a threshold. */
+function inTurn<T>(run: RunState, fn: () => Promise<T>): Promise<T> {
+  const previous = turns.get(run) ?? Promise.resolve();
+  const next = previous.then(fn, fn);
+  turns.set(
+    run,
+    next.catch(() => undefined),
+  );
+  return next;
+}
+
+/** Whether an agent (or any agent it may delegate to) offers a tool whose calls add to a
+ * tally that policies read. */
+function tallies(name: string, seen = new Set<string>()): boolean {
+  if (seen.has(name)) return false;
+  seen.add(name);
+  const agent = catalog().agent(name);
+  if (!agent) return false;
+  if (agent.tools.some((t) => catalog().tool(t)?.tally !== undefined)) return true;
+  return agent.delegates.some((d) => tallies(typeof d === 'string' ? d : d.agent, seen));
 }
 
 /** A child's typed result: its return value, or carried in the failure it ended with (a
@@ -279,11 +342,19 @@ function resultIn(err: unknown): RunResult | undefined {
 }
 
 /** Rolls the child's use into the run's totals and tells the model its outcome. */
-function settle(run: RunState, call: ToolCall, child: ChildRun, r: RunResult): { result: ToolResult } {
+function settle(
+  run: RunState,
+  call: ToolCall,
+  child: ChildRun,
+  r: RunResult,
+  inherited: Record<string, { calls: number; totals: Record<string, number> }>,
+): { result: ToolResult } {
   run.delegated = rollUp(run.delegated, r);
   run.totals.usage = addUsage(run.totals.usage, r.usage);
-  run.totals.costUsd += r.costUsd;
+  run.totals.costUsd = Math.round((run.totals.costUsd + r.costUsd) * 1e9) / 1e9;
   run.totals.unpricedCalls += r.unpricedCalls;
+  // What the child's tree did with each tool counts for this run's policies too.
+  if (r.effects) run.effects = addEffects(run.effects, effectsAdded(inherited, r.effects));
   child.state = r.outcome.kind;
   child.costUsd = r.costUsd;
   child.steps = r.steps;

@@ -1,4 +1,5 @@
 import { log } from '@temporalio/workflow';
+import { classifyAgentStep } from '../core/routing.ts';
 import type { EscalationReason } from '../core/approvals.ts';
 import { checkOutput } from '../core/output.ts';
 import type { RunOutcome, RunResult } from '../core/run.ts';
@@ -105,6 +106,12 @@ export function startLoop(run: RunState): Loop {
     ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
     ...(contract ? { output: { name: contract.name, schema: contract.schema } } : {}),
   };
+  run.nextCallUsd = (extraChars) =>
+    caller.worstCaseFor(
+      classifyAgentStep(run.status.step + 1, agent.maxSteps).taskClass,
+      request,
+      run.conv.chars + extraChars,
+    );
   progress.publish();
   return { run, desk, progress, caller, request };
 }

@@ -258,7 +258,12 @@ export function createModelCaller(opts: {
    * (`pinPrompt`'s `content`). */
   const knowPrompt = (pin: PromptPin, content: string) => void unstoredPrompts.set(pin.hash, content);
 
-  return { knowPrompt, call, routing };
+  /** The most the next call of `taskClass` can cost with `extraChars` more conversation (a
+   * delegating step keeps room for it before carving its children's budgets). */
+  const worstCaseFor = (taskClass: TaskClass, request: UnroutedRequest, conversationChars: number) =>
+    worstCase(chooseRoute(routing, taskClass).route.chain[0]!, request, conversationChars);
+
+  return { knowPrompt, call, routing, worstCaseFor };
 }
 
 export function emptyTotals(): CallTotals {

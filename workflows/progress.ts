@@ -112,6 +112,7 @@ export function createProgress(run: RunState, desk: () => HumanDesk | undefined)
         humanWaitMs: d.humanWaitMs(),
         humanTimeouts: d.humanTimeouts(),
         ...(run.endReason ? { endReason: run.endReason } : {}),
+        ...(run.input.parent ? { rootRunId: run.input.parent.rootRunId } : {}),
       } satisfies RunMemoStats,
       // The typed outcome, for runs whose Temporal result is a failure (see `endRun`).
       ...(end ? { outcome: end.outcome } : {}),

@@ -98,6 +98,9 @@ export interface RunState {
   childrenStarted: number;
   /** Levels of sub-agents it may still start below itself. */
   readonly depthLeft: number;
+  /** The most the run's next model call can cost with `extraChars` more conversation (set by
+   * the loop): room a delegating step keeps before carving budgets. */
+  nextCallUsd?: (extraChars: number) => number | undefined;
 }
 
 /** Sub-agents a run lists in status, result and carried state: the most recent. */
@@ -142,7 +145,8 @@ export function newRunState(id: string, input: RunInput, agent: AgentDefinition)
     identicalCalls: new Map(resume?.identicalCalls ?? []),
     budgetLowEscalated: resume?.budgetLowEscalated ?? false,
     toolResults: resume?.toolResults ?? [],
-    effects: resume?.effects ?? {},
+    // A sub-agent starts from what its tree has already done with each tool.
+    effects: resume?.effects ?? input.parent?.effects ?? {},
     delegated: resume?.delegated ?? noDelegation,
     children: resume?.children ?? [],
     childrenStarted: resume?.childrenStarted ?? 0,
@@ -158,15 +162,25 @@ export function newRunState(id: string, input: RunInput, agent: AgentDefinition)
 
 /** What the run has used so far, for the budget checks. */
 export function spent(run: RunState): Spent {
+  // Sub-agents' steps and tool calls count against the run's budgets (their usage and cost
+  // are in its totals already), and so do the budgets of children that left no result.
+  const held = run.delegated.held;
+  const usage = run.totals.usage;
   return {
-    // Sub-agents' steps and tool calls count against the run's budgets; their usage and
-    // cost are in its totals already.
-    steps: run.status.step + run.delegated.steps,
-    toolCalls: run.status.toolCalls + run.delegated.toolCalls,
-    usage: run.totals.usage,
-    costUsd: run.totals.costUsd,
+    steps: run.status.step + run.delegated.steps + (held?.steps ?? 0),
+    toolCalls: run.status.toolCalls + run.delegated.toolCalls + (held?.toolCalls ?? 0),
+    usage: held
+      ? { ...usage, input: usage.input + held.inputTokens, output: usage.output + held.outputTokens }
+      : usage,
+    costUsd: spentUsd(run),
     elapsedMs: Date.now() - run.startedAt,
   };
+}
+
+/** The cost the run's budget counts: its totals, plus what children without a result may
+ * have spent. */
+export function spentUsd(run: RunState): number {
+  return run.totals.costUsd + (run.delegated.held?.costUsd ?? 0);
 }
 
 /** Keeps the run's records bounded: the most recent calls and audit entries. */
@@ -268,7 +282,11 @@ export function resultOf(run: RunState, desk: HumanDesk, outcome: RunOutcome): R
     escalations: desk.escalations(),
     ...(run.childrenStarted ? { delegated: run.delegated, children: run.children.slice(-KEEP_CHILDREN) } : {}),
     ...(run.input.parent
-      ? { parent: { runId: run.input.parent.runId, agent: run.input.parent.agent, step: run.input.parent.step } }
+      ? {
+          parent: { runId: run.input.parent.runId, agent: run.input.parent.agent, step: run.input.parent.step },
+          // What the tree has done with each tool, for the parent's policies.
+          effects: run.effects,
+        }
       : {}),
   };
 }

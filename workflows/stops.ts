@@ -1,7 +1,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { exhaustedBudget, type BudgetKind } from '../core/budgets.ts';
 import type { RunOutcome } from '../core/run.ts';
-import { spent, summarize, type RunState } from './run-state.ts';
+import { spent, spentUsd, summarize, type RunState } from './run-state.ts';
 
 /**
  * The run's budget and stop conditions, each a small predicate over the run's state. The
@@ -51,7 +51,7 @@ export function loopStop(run: RunState, tool: string, key: string): RunOutcome |
 export function costRunningLow(run: RunState): number | undefined {
   const { escalateWhenCostLeft: share, maxCostUsd: max } = run.agent.budgets;
   if (share === undefined || max === undefined || run.budgetLowEscalated) return undefined;
-  const left = max - run.totals.costUsd;
+  const left = max - spentUsd(run);
   if (left > share * max) return undefined;
   run.budgetLowEscalated = true;
   return left;
@@ -64,8 +64,9 @@ export function costReservationRefused(
   model: string,
 ): string | undefined {
   const max = run.agent.budgets.maxCostUsd;
-  if (max === undefined || worstCaseUsd === undefined || run.totals.costUsd + worstCaseUsd <= max) return undefined;
-  return `a call to ${model} could cost up to $${worstCaseUsd.toFixed(6)}; $${(max - run.totals.costUsd).toFixed(6)} of the $${max} budget is left`;
+  const used = spentUsd(run);
+  if (max === undefined || worstCaseUsd === undefined || used + worstCaseUsd <= max) return undefined;
+  return `a call to ${model} could cost up to $${worstCaseUsd.toFixed(6)}; $${(max - used).toFixed(6)} of the $${max} budget is left`;
 }
 
 /** Continue-as-new before Temporal's limits: when the server suggests it, or past the

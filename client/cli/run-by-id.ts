@@ -169,22 +169,29 @@ export type StatusTree = Map<string, RunStatus>;
 /** How deep `status` follows sub-agents. */
 const TREE_DEPTH = 4;
 
-/** The statuses of a run's sub-agents and theirs (as deep as `TREE_DEPTH`); one that cannot
- * be read is left out (its line in the parent still says how it ended). */
+/** Most sub-agent statuses `status` reads (each query of a closed run replays it). */
+const TREE_QUERIES = 50;
+
+/** The statuses of a run's running sub-agents and theirs (as deep as `TREE_DEPTH`, at most
+ * `TREE_QUERIES`); ended ones are shown by their parent's line. One that cannot be read is
+ * left out. */
 export async function statusTree(
   read: (runId: string) => Promise<RunStatus>,
   root: RunStatus,
   depth = TREE_DEPTH,
 ): Promise<StatusTree> {
   const tree: StatusTree = new Map();
-  let level = root.children ?? [];
-  for (let d = 0; d < depth && level.length; d++) {
-    const read1 = await Promise.all(level.map((c) => read(c.runId).catch(() => undefined)));
+  let budget = TREE_QUERIES;
+  let level = (root.children ?? []).filter((c) => c.state === 'running');
+  for (let d = 0; d < depth && level.length && budget > 0; d++) {
+    const batch = level.slice(0, budget);
+    budget -= batch.length;
+    const read1 = await Promise.all(batch.map((c) => read(c.runId).catch(() => undefined)));
     level = [];
     for (const s of read1) {
       if (!s) continue;
       tree.set(s.runId, s);
-      level.push(...(s.children ?? []));
+      level.push(...(s.children ?? []).filter((c) => c.state === 'running'));
     }
   }
   return tree;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -14,7 +14,7 @@ import { startFakeOpenAI, type FakeHandler, type FakeProviderServer, type FakeRe
 import { fakeConfig, maybeRecordHistory, uniqueName, useHarness } from '../helpers/harness.ts';
 import { startWorkerProcess } from '../helpers/worker-process.ts';
 import catalog from '../fixtures/sub-agents/catalog.ts';
-import app, { claimsLog, subAgentsCatalogModule } from '../fixtures/sub-agents/app.ts';
+import app, { claimsLog, creditsLog, subAgentsCatalogModule } from '../fixtures/sub-agents/app.ts';
 
 /**
  * Sub-agents as child workflows (issue 18), on the real dev server: a `lead` agent that
@@ -79,6 +79,13 @@ const model: FakeHandler = (req) => {
           : text('Filed.');
       if (task.includes('[narrow]'))
         return done === 0 ? calls({ name: 'ask_clerk', args: { task: 'File a claim for ord_2' } }) : text('Not filed.');
+      if (task.includes('[credits]'))
+        return done === 0
+          ? calls(
+              { name: 'ask_cashier', args: { task: 'Credit cus_1 $15' } },
+              { name: 'ask_cashier', args: { task: 'Credit cus_2 $15' } },
+            )
+          : text('Credited.');
       if (task.includes('[legal]'))
         return done === 0
           ? calls({ name: 'ask_clerk', args: { task: 'A lawyer asks about ord_3' } })
@@ -113,6 +120,13 @@ const model: FakeHandler = (req) => {
       if (task.includes('[many]'))
         return done < 20 ? calls({ name: 'calculator', args: { expression: `${done}+1` } }) : text('R: twenty');
       return text('R: ?');
+    case 'cashier':
+      return done === 0
+        ? calls({
+            name: 'issue_credit',
+            args: { customerId: /cus_\d+/.exec(task)?.[0] ?? 'cus_0', amountCents: 1_500 },
+          })
+        : text('Cashier done.');
     case 'clerk':
       return done === 0
         ? calls({ name: 'file_claim', args: { orderId: /ord_\d+/.exec(task)?.[0] ?? 'ord_0' } })
@@ -125,7 +139,13 @@ const model: FakeHandler = (req) => {
 const principal = { tenant: 'acme', user: 'lee', scopes: ['claims:read', 'claims:write'], roles: [] };
 
 async function withFixture<T>(
-  fn: (ctx: { bosun: BosunClient; fake: FakeProviderServer; temporal: Client; stateDir: string }) => Promise<T>,
+  fn: (ctx: {
+    bosun: BosunClient;
+    fake: FakeProviderServer;
+    temporal: Client;
+    stateDir: string;
+    taskQueue: string;
+  }) => Promise<T>,
 ): Promise<T> {
   const fake = await startFakeOpenAI({ handler: model });
   const stateDir = mkdtempSync(join(tmpdir(), 'bosun-sub-state-'));
@@ -133,7 +153,9 @@ async function withFixture<T>(
   try {
     const worker = await createBosunWorker({ ...app, connection: h.nativeConnection, config, workflowBundle: bundle });
     const bosun = createBosunClient({ client: h.temporal, taskQueue: config.BOSUN_TASK_QUEUE, catalog });
-    return await worker.runUntil(fn({ bosun, fake, temporal: h.temporal, stateDir }));
+    return await worker.runUntil(
+      fn({ bosun, fake, temporal: h.temporal, stateDir, taskQueue: config.BOSUN_TASK_QUEUE }),
+    );
   } finally {
     await fake.close();
   }
@@ -299,6 +321,52 @@ describe('sub-agents as child workflows', () => {
     });
   }, 60_000);
 
+  it('keeps a per-run threshold across sub-agents: siblings that tally run in turn and see what the tree did', async () => {
+    await withFixture(async ({ bosun, stateDir, temporal }) => {
+      const run = await bosun.start({ agent: 'lead', task: 'Make it right [credits]', principal });
+      const [first, second] = [`${run.runId}:sub1.1`, `${run.runId}:sub1.2`];
+      // $15 + $15 passes the $20 threshold: the second cashier, which saw the first's credit,
+      // asks a human; split across two sub-agents it would have asked neither.
+      const approval = await eventually(async () => (await bosun.pendingApprovals()).find((a) => a.runId === second));
+      expect(approval).toMatchObject({ tool: 'issue_credit', reason: 'credits over $20 in this run' });
+      await bosun.getHandle(second).reject(approval.id, { id: 'ann', groups: [] }, 'one credit is enough');
+      const result = await run.result();
+      expect(result.outcome).toMatchObject({ kind: 'answer', text: 'Credited.' });
+      expect(readFileSync(creditsLog(stateDir), 'utf8').trim().split('\n')).toEqual(['cus_1 1500']);
+      // One after the other, and the parent now knows what its tree credited.
+      const [a, b] = await Promise.all([first, second].map((id) => temporal.workflow.getHandle(id).describe()));
+      expect(b!.startTime.getTime()).toBeGreaterThanOrEqual(a!.closeTime!.getTime());
+      const firstResult = await bosun.getHandle(first).result();
+      // (It inherited the parent's own effects, the delegation calls among them.)
+      expect(firstResult.effects).toMatchObject({ issue_credit: { calls: 1, totals: { creditedCents: 1_500 } } });
+    });
+  }, 60_000);
+
+  it('refuses a parent link the run was not started with by that parent', async () => {
+    await withFixture(async ({ temporal, taskQueue }) => {
+      // Started straight through Temporal (the client refuses `parent`), claiming a parent.
+      const forged = {
+        runId: 'someone-else',
+        agent: 'lead',
+        step: 1,
+        callId: 'c1',
+        rootRunId: 'someone-else',
+        depth: 1,
+        depthLeft: 8,
+        budget: { maxSteps: 100 },
+      };
+      const handle = await temporal.workflow.start('agentRun', {
+        taskQueue,
+        workflowId: uniqueName('forged'),
+        args: [{ agent: 'researcher', task: 'hi', parent: forged }],
+      });
+      const err = await handle.result().catch((e: unknown) => e as { cause?: { type?: string; message?: string } });
+      expect(err).toMatchObject({
+        cause: { type: 'invalid_input', message: expect.stringMatching(/parent: only run someone-else may start/) },
+      });
+    });
+  }, 60_000);
+
   it('cancels a child waiting for approval with its parent; nothing executes after the cancellation', async () => {
     await withFixture(async ({ bosun, temporal, stateDir }) => {
       const run = await bosun.start({ agent: 'lead', task: 'File the claim [approval]', principal });
@@ -317,6 +385,8 @@ describe('sub-agents as child workflows', () => {
       await run.cancel();
       const result = await run.result();
       expect(result.outcome).toMatchObject({ kind: 'stopped', reason: 'cancelled' });
+      expect(result.children).toMatchObject([{ runId: childId, state: 'cancelled' }]);
+      expect(result.delegated).toMatchObject({ unaccounted: 1, held: { steps: expect.any(Number) } });
       const child = temporal.workflow.getHandle(childId);
       await eventually(async () => ((await child.describe()).status.name === 'CANCELLED' ? true : undefined));
       // An approval after the cancellation changes nothing: refused, and no claim is filed.

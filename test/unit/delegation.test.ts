@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { validateRunInput } from '../../client/client.ts';
 import { RunInputError } from '../../client/errors.ts';
 import {
+  addEffects,
   carveBudget,
   childRunId,
+  effectsAdded,
+  holdUnaccounted,
   delegateToolName,
   narrowPrincipal,
   noDelegation,
@@ -11,6 +14,7 @@ import {
   withCarvedBudget,
 } from '../../core/delegation.ts';
 import { principalSchema } from '../../core/principal.ts';
+import { newRunIdSchema, runIdSchema } from '../../core/run.ts';
 import { sha256Hex } from '../../tools/fingerprint.ts';
 import { CatalogError, defineCatalog } from '../../tools/catalog.ts';
 
@@ -124,5 +128,43 @@ describe('catalog and input checks', () => {
     expect(() =>
       validateRunInput({ agent: agent('lead', { delegates: ['kb', 'nope'] }), task: 't' }, { catalog }),
     ).toThrow(/agent.delegates.1: unknown agent "nope"/);
+  });
+});
+
+describe('effects across the tree, and children without a result', () => {
+  it('adds to a parent only what a child did beyond what it inherited', () => {
+    const inherited = { refund: { calls: 1, totals: { cents: 1_000 } }, ask_x: { calls: 1, totals: {} } };
+    const after = {
+      refund: { calls: 3, totals: { cents: 2_500 } },
+      ask_x: { calls: 1, totals: {} },
+      calc: { calls: 2, totals: {} },
+    };
+    const added = effectsAdded(inherited, after);
+    expect(added).toEqual({ refund: { calls: 2, totals: { cents: 1_500 } }, calc: { calls: 2, totals: {} } });
+    expect(addEffects(inherited, added)).toEqual(after);
+  });
+
+  it('holds a lost child’s carved budget against the parent’s, and rolls holds up the tree', () => {
+    const held = holdUnaccounted(noDelegation, { maxSteps: 4, maxCostUsd: 0.02, maxToolCalls: 3 });
+    expect(held).toMatchObject({
+      unaccounted: 1,
+      held: { steps: 4, toolCalls: 3, inputTokens: 0, outputTokens: 0, costUsd: 0.02 },
+    });
+    const usage = { input: 1, output: 1, cachedInput: 0, cacheWrite: 0 };
+    const parent = rollUp(noDelegation, {
+      steps: 1,
+      toolCalls: 0,
+      modelCalls: 1,
+      usage,
+      costUsd: 0.1,
+      delegated: held,
+    });
+    expect(parent).toMatchObject({ unaccounted: 1, held: { steps: 4, costUsd: 0.02 } });
+  });
+
+  it('keeps ids ending in :sub<step>.<n> for sub-agents', () => {
+    expect(newRunIdSchema.safeParse('order-7:sub3.1').success).toBe(false);
+    expect(newRunIdSchema.safeParse('order-7:sub3').success).toBe(true);
+    expect(runIdSchema.safeParse('order-7:sub3.1').success).toBe(true);
   });
 });

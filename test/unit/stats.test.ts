@@ -1,7 +1,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { percentile, summarizeRuns } from '../../client/stats.ts';
+import { percentile, summarizeRuns, withSubAgents } from '../../client/stats.ts';
 import type { RunMemoStats } from '../../core/run-metrics.ts';
 import { searchAttributes } from '../../workflows/definitions.ts';
 
@@ -244,5 +244,38 @@ describe('stats: the six metrics by their definitions (docs/metrics.md)', () => 
         0.95,
       ),
     ).toBe(95);
+  });
+});
+
+describe('stats: sub-agents count for their tree’s top run, not as tasks', () => {
+  const withId = (info: WorkflowExecutionInfo, workflowId: string, parent?: string) =>
+    ({
+      ...info,
+      workflowId,
+      ...(parent ? { parentExecution: { workflowId: parent, runId: 'r' } } : {}),
+    }) as WorkflowExecutionInfo;
+
+  it('folds a child’s escalations, human facts and timeouts into the top run; its cost only when it left no result', () => {
+    const top = withId(answered('model', { escalations: 0, timeouts: 0 }, { cost: 0.01 }), 'top');
+    const child = withId(
+      answered(
+        'human:ann',
+        { escalations: 1, timeouts: 2, humanWaitMs: 5_000, humanTimeouts: 1, rootRunId: 'top' },
+        { cost: 0.004 },
+      ),
+      'top:sub1.1',
+      'top',
+    );
+    const cancelled = withId(
+      ended('stopped', 'cancelled', { rootRunId: 'top' }, { temporal: 'CANCELLED', cost: 0.002 }),
+      'top:sub2.1',
+      'top',
+    );
+    const stray = withId(answered('model', {}, { cost: 9 }), 'other:sub1.1', 'other');
+    const [facts] = withSubAgents([top], [child, cancelled, stray]);
+    expect(facts).toMatchObject({ escalations: 1, callTimeouts: 2, humanWaitMs: 5_000, humanTimeouts: 1 });
+    // The completed child's $0.004 is in the top run's cost already; the cancelled one's is not.
+    expect(facts!.costUsd).toBeCloseTo(0.012, 12);
+    expect(withSubAgents([top], [])[0]!.costUsd).toBe(0.01);
   });
 });
