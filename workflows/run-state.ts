@@ -169,9 +169,7 @@ export function spent(run: RunState): Spent {
   return {
     steps: run.status.step + run.delegated.steps + (held?.steps ?? 0),
     toolCalls: run.status.toolCalls + run.delegated.toolCalls + (held?.toolCalls ?? 0),
-    usage: held
-      ? { ...usage, input: usage.input + held.inputTokens, output: usage.output + held.outputTokens }
-      : usage,
+    usage: held ? { ...usage, input: usage.input + held.inputTokens, output: usage.output + held.outputTokens } : usage,
     costUsd: spentUsd(run),
     elapsedMs: Date.now() - run.startedAt,
   };
