@@ -28,7 +28,10 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
   try {
     parsed = parseArgs({ args: argv, options: flagOptions, allowPositionals: true, strict: true });
   } catch (err) {
-    return { result: { error: err instanceof Error ? err.message : String(err) } };
+    // The command's own usage, not the whole help, when its name came before the bad flag.
+    const first = argv.find((a) => !a.startsWith('-'));
+    const name = first !== undefined && isCommandName(first) ? first : undefined;
+    return { ...(name ? { name } : {}), result: { error: err instanceof Error ? err.message : String(err) } };
   }
   const values: FlagValues = parsed.values;
   const [name, ...rest] = parsed.positionals;

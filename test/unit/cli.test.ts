@@ -1,5 +1,6 @@
 import type { RunEvent } from '../../core/run-events.ts';
 import type { McpInventory } from '../../core/mcp.ts';
+import { parseCommandLine } from '../../client/cli/parse.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -2305,5 +2306,15 @@ describe('forget and erasures', () => {
     const { code, err } = await runCli(['forget', 'r1', '--as', 'ops'], fake);
     expect(code).toBe(1);
     expect(err).toContain('run r1 is still open');
+  });
+});
+
+describe('a flag without its value', () => {
+  it('names the command, so its own usage is shown rather than the whole help', () => {
+    expect(parseCommandLine(['trace', 'run-1', '--step'])).toEqual({
+      name: 'trace',
+      result: { error: expect.stringMatching(/--step <value>' argument missing/) },
+    });
+    expect(parseCommandLine(['--since']).name).toBeUndefined();
   });
 });
