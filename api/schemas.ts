@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { auditEntrySchema, openEscalationSchema, pendingApprovalSchema } from '../core/approvals.ts';
 import { childRunSchema, delegatedTotalsSchema } from '../core/delegation.ts';
+import { outcomeWords } from '../core/run-metrics.ts';
 import { outputContractSchema } from '../core/output.ts';
 import { agentNameSchema, newRunIdSchema, runIdSchema, runResultSchema } from '../core/run.ts';
 import { runTraceSchema } from '../core/trace.ts';
@@ -48,7 +49,10 @@ export const startRunResponse = z.object({ runId: z.string() }).meta({ id: 'RunS
 
 const safeWord = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only');
 export const listRunsQuery = z.strictObject({
-  status: safeWord.optional().describe('BosunStatus, e.g. running, waiting_for_approval, completed'),
+  status: z
+    .enum(['running', 'waiting_for_approval', 'needs_human', ...outcomeWords])
+    .optional()
+    .describe('BosunStatus: running, waiting_for_approval, needs_human, or how the run ended'),
   agent: safeWord.optional(),
   minCostUsd: z.coerce.number().nonnegative().optional(),
   maxCostUsd: z.coerce.number().nonnegative().optional(),
