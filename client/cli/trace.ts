@@ -51,7 +51,7 @@ export function formatTrace(trace: RunTrace, step?: number, indent = ''): string
   for (const s of trace.steps) {
     lines.push(`step ${s.step}`);
     for (const c of s.modelCalls) lines.push(...modelCallLines(c));
-    for (const t of s.toolCalls) lines.push(...toolCallLines(t));
+    for (const t of s.toolCalls) lines.push(...toolCallLines(t, trace.erased !== undefined));
     for (const d of s.decisions) lines.push(`  ${decision(d)}`);
   }
   for (const w of trace.warnings) lines.push(`warning: ${w}`);
@@ -136,7 +136,7 @@ function messageLine(m: Message): string {
   }
 }
 
-function toolCallLines(t: ToolCall): string[] {
+function toolCallLines(t: ToolCall, erased = false): string[] {
   const lines = [`  tool ${t.tool} (${t.callId})`];
   for (const d of t.decisions) lines.push(`    ${decision(d)}`);
   if (t.subAgent) {
@@ -145,7 +145,8 @@ function toolCallLines(t: ToolCall): string[] {
     if (sub.trace) lines.push(formatTrace(sub.trace, undefined, '      '));
     return lines;
   }
-  if (t.attempts.length === 0) lines.push('    not run');
+  // An erased run's attempts are gone with its content: say so, not that the call never ran.
+  if (t.attempts.length === 0) lines.push(erased ? '    attempts erased with the run’s content' : '    not run');
   for (const a of t.attempts) {
     const tag = `    attempt ${a.attempt}`;
     const superseded = a.superseded ? ` — superseded by attempt ${a.attempt + 1}` : '';

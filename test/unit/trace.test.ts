@@ -349,6 +349,14 @@ describe('assembling and printing a trace', () => {
     expect(text).toContain('LOST');
   });
 
+  it('says a forgotten run’s tool calls were erased, not that they never ran', () => {
+    const decided = assembleTrace('run-1', [], calls, audit);
+    expect(formatTrace(decided)).toContain('not run');
+    const erased = { ...decided, erased: { reason: 'forget' as const, by: 'dpo', at: '2026-11-30T00:00:00Z' } };
+    expect(formatTrace(erased)).toContain('attempts erased with the run’s content');
+    expect(formatTrace(erased)).not.toContain('not run');
+  });
+
   it('parses trace <runId> [--step N] [--detail] [--json]', () => {
     expect(parseCommand(['trace', 'run-1', '--step', '3', '--json'], {})).toMatchObject({
       kind: 'trace',
