@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { modelRefSchema, type ModelRef } from '../core/model.ts';
 import { routingTableSchema } from '../core/routing.ts';
 import { agentDefinitionSchema, instructionsSchema, type AgentDefinition } from '../core/run.ts';
+import { stepClassifierSchema } from '../core/step-classifier.ts';
 import { issueLines } from '../core/zod-issues.ts';
 
 /**
@@ -27,6 +28,7 @@ export const variantSchema = z.strictObject({
       model: modelRefSchema.optional(),
       routing: routingTableSchema.optional(),
       summarizeHistory: z.boolean().optional(),
+      stepClassifier: stepClassifierSchema.optional(),
       maxOutputTokens: z.number().int().positive().optional(),
       temperature: z.number().min(0).max(2).optional(),
       maxSteps: z.number().int().positive().max(10_000).optional(),
@@ -60,6 +62,8 @@ export const openaiTiers: Tiers = {
  * - `as-defined`: the catalog's agent unchanged;
  * - `routed`: Bosun's routing (plan and the final step on the strong tier, steps after tool
  *   results on the cheap one) with its context curation on (summaries);
+ * - `routed-classified`: `routed` with the step classifier on — a cheap `classify` call
+ *   decides plan (strong) or act (cheap) for each step after the first, instead of position;
  * - `naive`: the baseline economics compare against — the strong model for every call, the
  *   whole context every call, no summaries.
  */
@@ -74,6 +78,17 @@ export function builtInVariants(tiers: Tiers = openaiTiers): Record<string, Vari
           tiers: { strong: { chain: [tiers.strong] }, cheap: { chain: [tiers.cheap] } },
         }),
         summarizeHistory: true,
+      },
+    },
+    'routed-classified': {
+      name: 'routed-classified',
+      description: `routing as routed, with the step classifier deciding plan (${label(tiers.strong)}) or act (${label(tiers.cheap)}) after step 1`,
+      agent: {
+        routing: routingTableSchema.parse({
+          tiers: { strong: { chain: [tiers.strong] }, cheap: { chain: [tiers.cheap] } },
+        }),
+        summarizeHistory: true,
+        stepClassifier: stepClassifierSchema.parse({ enabled: true }),
       },
     },
     naive: {
