@@ -2,7 +2,7 @@ import { summarizeFacts, type RunStats } from '../client/stats.ts';
 import { defaultPrices, type Price } from '../core/pricing.ts';
 import type { RunResult } from '../core/run.ts';
 import type { GateResult } from './compare.ts';
-import { recordedShares, type CacheShares, type PrefixShare } from './cache-share.ts';
+import { MULTI_STEP_REQUESTS, recordedShares, type CacheShares, type PrefixShare } from './cache-share.ts';
 import type { CaseOutcome } from './run-case.ts';
 import type { Variant } from './variants.ts';
 
@@ -58,7 +58,7 @@ export interface EvalReport {
 export function summarizeVariant(
   variant: Variant,
   outcomes: readonly CaseOutcome[],
-  wire: PrefixShare | null,
+  wire: { all: PrefixShare; multiStep: PrefixShare } | null,
   window: { since: string; until: string },
 ): VariantSummary {
   const passed = outcomes.filter((o) => o.pass).length;
@@ -85,7 +85,7 @@ export function summarizeVariant(
       9,
     ),
     prices: pricesUsed(results),
-    cache: { wire, ...recordedShares(results) },
+    cache: { wire: wire?.all ?? null, wireMultiStep: wire?.multiStep ?? null, ...recordedShares(results) },
   };
 }
 
@@ -144,7 +144,8 @@ export function formatReport(report: EvalReport): string {
       `  4 schema validation ${m.validation.runs ? `${pct(m.validation.successRate)} (first try ${pct(m.validation.firstTryRate)}) of ${m.validation.runs}` : '—'}`,
       `  5 escalation rate   ${pct(m.escalationRate)}`,
       `  6 retrieval quality ${m.retrieval.runs ? `${pct(m.retrieval.relevantRate)} of ${m.retrieval.runs}` : '— (no retrieval-augmented runs)'}`,
-      `  prompt cache        wire prefix ${pct(v.cache.wire?.share)} of input after step 1 (${pct(v.cache.wire?.shareAllRequests)} of all; ${v.cache.wire?.runs ?? 0} multi-step runs; ${pct(v.cache.wire?.stability)} of each earlier request of the same model reused), recorded stable prefix ${pct(v.cache.recorded.share)}, provider-cached ${pct(v.cache.provider.share)}`,
+      `  prompt cache        wire prefix ${pct(v.cache.wire?.share)} of input after step 1 (${pct(v.cache.wire?.shareAllRequests)} of all; ${v.cache.wire?.runs ?? 0} multi-request runs; ${pct(v.cache.wire?.stability)} of each earlier request of the same model reused), recorded stable prefix ${pct(v.cache.recorded.share)}, provider-cached ${pct(v.cache.provider.share)}`,
+      `  cache, ≥${MULTI_STEP_REQUESTS} steps     wire prefix ${pct(v.cache.wireMultiStep?.share)} of input after step 1 over ${v.cache.wireMultiStep?.runs ?? 0} runs of ${MULTI_STEP_REQUESTS}+ model requests (goal ≥ 90%: ${v.cache.wireMultiStep?.share == null ? '—' : v.cache.wireMultiStep.share >= 0.9 ? 'met' : 'not met'})`,
       `  prices              ${
         Object.entries(v.prices)
           .map(([m, p]) =>

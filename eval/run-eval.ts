@@ -10,7 +10,7 @@ import { startFakeOpenAI, type FakeProviderServer } from '../testing/index.ts';
 import type { Catalog } from '../tools/catalog.ts';
 import { workerConfigSchema } from '../worker/config.ts';
 import { createBosunWorker, type WorkerApp } from '../worker/create-worker.ts';
-import { wirePrefixShare } from './cache-share.ts';
+import { MULTI_STEP_REQUESTS, wirePrefixShare, type WireRequest } from './cache-share.ts';
 import { compareToBaseline, type BaselineReport } from './compare.ts';
 import { economics, summarizeVariant, type EvalReport, type VariantSummary } from './report.ts';
 import { runCase, type CaseOutcome } from './run-case.ts';
@@ -133,7 +133,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalRun> {
         );
         outcomes.push(...results);
         summaries.push(
-          summarizeVariant(variant, results, fake ? wirePrefixShare(fake.requests) : null, {
+          summarizeVariant(variant, results, fake ? wireShares(fake.requests) : null, {
             since,
             until: new Date().toISOString(),
           }),
@@ -175,4 +175,9 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
   return out;
+}
+
+/** The wire prefix share over every multi-request run, and over the multi-step ones. */
+function wireShares(requests: readonly WireRequest[]) {
+  return { all: wirePrefixShare(requests), multiStep: wirePrefixShare(requests, MULTI_STEP_REQUESTS) };
 }

@@ -50,13 +50,15 @@ const caseScriptSchema = z.strictObject({
 
 /**
  * How the fake step classifier answers (`core/step-classifier.ts`), one rule for every case:
- * `plan` when the task — as the classification request quotes it — matches `plan`, else `act`.
- * The rule reads the task only, as a cheap model would judge "does this need working out",
- * and never the case's id or expected answer.
+ * `plan` when the task — as the classification request quotes it — matches `plan` and, when
+ * `after` is given, the latest turn it quotes matches `after`; else `act`. The rule reads
+ * only what the request holds, as a cheap model would judge "does this step need working
+ * out", never the case's id or expected answer.
  */
 const classifierRuleSchema = z.strictObject({
   about: z.string().optional(),
   plan: z.string().min(1),
+  after: z.string().min(1).optional(),
   flags: z
     .string()
     .regex(/^[imsu]*$/)
@@ -139,14 +141,17 @@ export function classifierReply(
   const start = input.indexOf(`${CLASSIFIER_TASK_HEADING}\n`);
   const end = input.indexOf(`\n\n${CLASSIFIER_TURN_HEADING}`);
   const task = start >= 0 && end > start ? input.slice(start + CLASSIFIER_TASK_HEADING.length + 1, end) : input;
+  const turn = end >= 0 ? input.slice(end + CLASSIFIER_TURN_HEADING.length + 3) : '';
   const found = byTask.find((t) => task.includes(t.task) || t.task.startsWith(task.replace(/…$/, '')));
   const own = found ? script.cases[found.c.id]?.classify : undefined;
   if (own !== undefined) return { kind: 'text', text: own };
   const rule = script.classifier;
   if (!rule) return { kind: 'error', status: 400, message: 'fake provider: the script has no classifier rule' };
   const hit = new RegExp(rule.plan, rule.flags).exec(task);
-  const reply = hit
-    ? { choice: 'plan', reason: `the task asks for something to work out ("${hit[0]}")` }
-    : { choice: 'act', reason: 'nothing in the task to work out' };
+  const after = rule.after === undefined || new RegExp(rule.after, rule.flags).test(turn);
+  const reply =
+    hit && after
+      ? { choice: 'plan', reason: `the task asks for something to work out ("${hit[0]}") from the latest results` }
+      : { choice: 'act', reason: hit ? 'the latest turn needs no working out' : 'nothing in the task to work out' };
   return { kind: 'text', text: JSON.stringify(reply) };
 }
