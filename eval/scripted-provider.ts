@@ -142,7 +142,9 @@ export function classifierReply(
   const end = input.indexOf(`\n\n${CLASSIFIER_TURN_HEADING}`);
   const task = start >= 0 && end > start ? input.slice(start + CLASSIFIER_TASK_HEADING.length + 1, end) : input;
   const turn = end >= 0 ? input.slice(end + CLASSIFIER_TURN_HEADING.length + 3) : '';
-  const found = byTask.find((t) => task.includes(t.task) || t.task.startsWith(task.replace(/…$/, '')));
+  // A long task is quoted cut short (ending in …): its start still finds its case.
+  const cutShort = task.endsWith('…') ? task.slice(0, -1) : undefined;
+  const found = byTask.find((t) => task.includes(t.task) || (cutShort !== undefined && t.task.startsWith(cutShort)));
   const own = found ? script.cases[found.c.id]?.classify : undefined;
   if (own !== undefined) return { kind: 'text', text: own };
   const rule = script.classifier;

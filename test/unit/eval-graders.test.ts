@@ -192,5 +192,10 @@ describe('economics and cache share', () => {
     // Another model has nothing cached; a run of one request is not a multi-step run.
     const other = wirePrefixShare([req('m', 'task one', []), req('n', 'task one', ['y']), req('m', 'task two', [])]);
     expect(other).toMatchObject({ runs: 1, requests: 1, prefixTokens: 0, share: 0 });
+    // The multi-step figure leaves out runs of fewer requests than asked.
+    const three = [req('m', 'task one', []), req('m', 'task one', ['x']), req('m', 'task one', ['x', 'y'])];
+    const mixed = [...three, req('m', 'task two', []), req('m', 'task two', ['z'])];
+    expect(wirePrefixShare(mixed).runs).toBe(2);
+    expect(wirePrefixShare(mixed, 3)).toMatchObject({ runs: 1, requests: 2 });
   });
 });

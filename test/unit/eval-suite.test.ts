@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkScriptCovers, loadProviderScript, scriptedHandler } from '../../eval/scripted-provider.ts';
 import { parseSuite, SuiteError } from '../../eval/suite.ts';
+import type { Message } from '../../core/messages.ts';
+import { classifierInput, STEP_CLASSIFIER_INSTRUCTIONS } from '../../core/step-classifier.ts';
 import { applyVariant, builtInVariants, loadVariant, VariantError } from '../../eval/variants.ts';
 import demoCatalog from '../../examples/demo/catalog.ts';
 
@@ -99,6 +101,57 @@ describe('scriptedHandler', () => {
       text: 'B1',
     });
     expect(await ask('big', [sys, { role: 'user', content: 'unknown' }])).toMatchObject({ kind: 'error', status: 400 });
+  });
+
+  it('answers a classification by the one rule of the script (task and latest turn), or by the own reply of a case', async () => {
+    const sys = { role: 'system', content: STEP_CLASSIFIER_INSTRUCTIONS };
+    const classify = (task: string, turn: Message[]) => [
+      sys,
+      { role: 'user', content: classifierInput(task, turn, 2000) },
+    ];
+    const calc: Message[] = [
+      { role: 'tool', results: [{ callId: 'c', name: 'calculator', content: '33.12', isError: false }] },
+    ];
+    const search: Message[] = [
+      { role: 'tool', results: [{ callId: 'c', name: 'search_docs', content: 'fees…', isError: false }] },
+    ];
+    const ruled = scriptedHandler(
+      { ...script, classifier: { plan: '\\b(fee|how much)\\b', after: '(^|\\n)calculator: ', flags: 'i' } },
+      cases,
+    );
+    const choice = async (messages: object[], h = ruled) => {
+      const r = await h(
+        { at: 0, method: 'POST', path: '/v1/chat/completions', headers: {}, body: { model: 'small', messages } },
+        0,
+      );
+      return r.kind === 'text' ? (JSON.parse(r.text) as { choice: string }).choice : r;
+    };
+    expect(await choice(classify('What is the refund fee? And shipping?', calc))).toBe('plan');
+    expect(await choice(classify('What is the refund fee? And shipping?', search))).toBe('act');
+    expect(await choice(classify('Look up ord_100.', calc))).toBe('act');
+    // Without a rule the fake refuses (the engine then falls back to position).
+    expect(await choice(classify('Look up ord_100.', calc), handler)).toMatchObject({ kind: 'error', status: 400 });
+    // A case's own reply wins, e.g. an invalid one.
+    const own = scriptedHandler(
+      {
+        ...script,
+        classifier: { plan: 'fee', flags: 'i' },
+        cases: { ...script.cases, a: { ...script.cases.a, classify: 'hm' } },
+      },
+      cases,
+    );
+    expect(
+      await own(
+        {
+          at: 0,
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: {},
+          body: { model: 'small', messages: classify('What is the refund fee?', calc) },
+        },
+        0,
+      ),
+    ).toEqual({ kind: 'text', text: 'hm' });
   });
 });
 
