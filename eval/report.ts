@@ -29,6 +29,8 @@ export interface VariantSummary {
   costPerGradedSuccessUsd: number | null;
   /** The model-graded checks' own cost, apart. */
   judgeCostUsd: number;
+  /** The step classifier's calls (purpose `classify`) and their cost — part of `costUsd`. */
+  classifier: { calls: number; costUsd: number };
   /** Models the variant's calls used, with the price each was charged at. */
   prices: Record<string, Price | null>;
   cache: CacheShares;
@@ -84,8 +86,21 @@ export function summarizeVariant(
       outcomes.reduce((s, o) => s + o.judgeCostUsd, 0),
       9,
     ),
+    classifier: classifierCost(results),
     prices: pricesUsed(results),
     cache: { wire: wire?.all ?? null, wireMultiStep: wire?.multiStep ?? null, ...recordedShares(results) },
+  };
+}
+
+/** What the step classifier's calls cost the runs (they are the runs' own calls). */
+function classifierCost(results: readonly RunResult[]): { calls: number; costUsd: number } {
+  const calls = results.flatMap((r) => r.calls.filter((c) => c.purpose === 'classify'));
+  return {
+    calls: calls.length,
+    costUsd: round(
+      calls.reduce((s, c) => s + (c.costUsd ?? 0), 0),
+      9,
+    ),
   };
 }
 
@@ -140,7 +155,7 @@ export function formatReport(report: EvalReport): string {
       `  graded success      ${v.passed}/${v.cases} = ${pct(v.gradedSuccessRate)}${v.errors ? ` (${v.errors} without a run result)` : ''}`,
       `  1 task success      ${pct(m.successRate)} (model answers / finished runs; human ${pct(m.humanAnswerRate)}, policy ${pct(m.policyAnswerRate)})`,
       `  2 latency p50/p95   ${m.latencyMs ? `${m.latencyMs.p50}/${m.latencyMs.p95} ms` : '—'}; without human wait ${m.latencyExclHumanMs ? `${m.latencyExclHumanMs.p50}/${m.latencyExclHumanMs.p95} ms` : '—'}; timeouts ${pct(m.timeoutRate)}`,
-      `  3 cost              ${usd(m.costUsd)} total, ${usd(m.costPerCompletedUsd)} per completed task, ${usd(v.costPerGradedSuccessUsd)} per graded success`,
+      `  3 cost              ${usd(m.costUsd)} total, ${usd(m.costPerCompletedUsd)} per completed task, ${usd(v.costPerGradedSuccessUsd)} per graded success${v.classifier.calls ? `; step classifier ${v.classifier.calls} calls, ${usd(v.classifier.costUsd)}` : ''}`,
       `  4 schema validation ${m.validation.runs ? `${pct(m.validation.successRate)} (first try ${pct(m.validation.firstTryRate)}) of ${m.validation.runs}` : '—'}`,
       `  5 escalation rate   ${pct(m.escalationRate)}`,
       `  6 retrieval quality ${m.retrieval.runs ? `${pct(m.retrieval.relevantRate)} of ${m.retrieval.runs}` : '— (no retrieval-augmented runs)'}`,

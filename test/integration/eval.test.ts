@@ -119,6 +119,11 @@ describe('npm run eval', () => {
     ]);
     expect(mugs.calls[4]!.routeReason).toMatch(/step classifier: the task asks for something to work out/);
     expect(mugs.calls[1]!.costUsd).toBeGreaterThan(0);
+    // The report counts them, and their cost is part of the variant's.
+    expect(classified.classifier.calls).toBeGreaterThan(30);
+    expect(classified.classifier.costUsd).toBeGreaterThan(0);
+    expect(classified.classifier.costUsd).toBeLessThan(classified.costUsd / 5);
+    expect(routed.classifier).toEqual({ calls: 0, costUsd: 0 });
     // A reply that is no valid choice leaves the step to its position, and the record says so.
     const status = await resultOf('routed-classified', 'lookup-order-status');
     expect(status.calls.find((c) => c.step === 2 && c.purpose === 'step')).toMatchObject({
