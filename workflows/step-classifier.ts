@@ -44,8 +44,9 @@ export async function chooseStepClass(loop: Loop, step: number): Promise<{ taskC
     request: {
       system: '',
       tools: [],
+      // No temperature: some models refuse any but their default, and a refused
+      // classification would only fall back to position.
       maxOutputTokens: STEP_CLASSIFIER_MAX_OUTPUT_TOKENS,
-      temperature: 0,
       output: stepChoiceOutput,
     },
     conversation: { inline: [{ role: 'user', content: input }] },
