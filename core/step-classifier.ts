@@ -20,6 +20,9 @@ export const stepClassifierSchema = z.strictObject({
   /** Characters of the classification's input: the task gets up to half, the latest turn the
    * rest. Small on purpose: the classification must cost far less than the call it routes. */
   maxInputChars: z.number().int().min(200).max(20_000).default(2_000),
+  /** Output tokens a classification may use: a choice and a sentence (more for a reasoning
+   * model, whose thinking counts here too). */
+  maxOutputTokens: z.number().int().min(16).max(4_096).default(100),
 });
 export type StepClassifierConfig = z.infer<typeof stepClassifierSchema>;
 
@@ -48,9 +51,6 @@ export const stepChoiceOutput = {
     additionalProperties: false,
   },
 } as const;
-
-/** Output tokens a classification may use: a choice and a sentence. */
-export const STEP_CLASSIFIER_MAX_OUTPUT_TOKENS = 100;
 
 /** Heading of the task in the classification's input (and how a fake provider finds it). */
 export const CLASSIFIER_TASK_HEADING = 'Task:';

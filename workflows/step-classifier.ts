@@ -5,7 +5,6 @@ import {
   classifierInput,
   parseStepChoice,
   STEP_CLASSIFIER_INSTRUCTIONS,
-  STEP_CLASSIFIER_MAX_OUTPUT_TOKENS,
   stepChoiceOutput,
 } from '../core/step-classifier.ts';
 import type { Loop } from './loop.ts';
@@ -46,7 +45,7 @@ export async function chooseStepClass(loop: Loop, step: number): Promise<{ taskC
       tools: [],
       // No temperature: some models refuse any but their default, and a refused
       // classification would only fall back to position.
-      maxOutputTokens: STEP_CLASSIFIER_MAX_OUTPUT_TOKENS,
+      maxOutputTokens: stepClassifier!.maxOutputTokens,
       output: stepChoiceOutput,
     },
     conversation: { inline: [{ role: 'user', content: input }] },

@@ -91,6 +91,7 @@ describe('step classifier: the agent field', () => {
     expect(agentDefinitionSchema.parse({ ...base, stepClassifier: { enabled: true } }).stepClassifier).toEqual({
       enabled: true,
       maxInputChars: 2000,
+      maxOutputTokens: 100,
     });
   });
   it('rejects what it does not know', () => {
