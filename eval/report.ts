@@ -34,6 +34,15 @@ export interface VariantSummary {
   /** Models the variant's calls used, with the price each was charged at. */
   prices: Record<string, Price | null>;
   cache: CacheShares;
+  /** Per case tag: cases, graded successes and cost — where a variant saves or loses. */
+  byTag?: Record<string, TagSummary>;
+}
+
+export interface TagSummary {
+  cases: number;
+  passed: number;
+  costUsd: number;
+  costPerGradedSuccessUsd: number | null;
 }
 
 export interface Economics {
@@ -41,6 +50,9 @@ export interface Economics {
   /** Per other variant: its cost per graded success / the baseline's, and whether it
    * succeeded as often (graded success rate at least the baseline's). */
   ratios: { variant: string; ratio: number | null; equalSuccess: boolean; goalMet: boolean | null }[];
+  /** The same ratio per case tag (cost per graded success on the tag's cases), for reading
+   * where the savings come from; the goal is judged on the whole suite only. */
+  byTag?: { variant: string; tag: string; ratio: number | null; equalSuccess: boolean }[];
   /** The goal issue 19 sets: at most this share of the naive cost at equal graded success. */
   goal: number;
 }
@@ -62,6 +74,7 @@ export function summarizeVariant(
   outcomes: readonly CaseOutcome[],
   wire: { all: PrefixShare; multiStep: PrefixShare } | null,
   window: { since: string; until: string },
+  tagsOf?: (caseId: string) => readonly string[],
 ): VariantSummary {
   const passed = outcomes.filter((o) => o.pass).length;
   const results = outcomes.flatMap((o) => (o.result ? [o.result] : []));
@@ -89,7 +102,24 @@ export function summarizeVariant(
     classifier: classifierCost(results),
     prices: pricesUsed(results),
     cache: { wire: wire?.all ?? null, wireMultiStep: wire?.multiStep ?? null, ...recordedShares(results) },
+    ...(tagsOf ? { byTag: summarizeTags(outcomes, tagsOf) } : {}),
   };
+}
+
+function summarizeTags(
+  outcomes: readonly CaseOutcome[],
+  tagsOf: (caseId: string) => readonly string[],
+): Record<string, TagSummary> {
+  const out: Record<string, TagSummary> = {};
+  for (const o of outcomes)
+    for (const tag of tagsOf(o.caseId)) {
+      const t = (out[tag] ??= { cases: 0, passed: 0, costUsd: 0, costPerGradedSuccessUsd: null });
+      t.cases++;
+      if (o.pass) t.passed++;
+      t.costUsd = round(t.costUsd + o.costUsd, 9);
+    }
+  for (const t of Object.values(out)) t.costPerGradedSuccessUsd = t.passed ? round(t.costUsd / t.passed, 9) : null;
+  return out;
 }
 
 /** What the step classifier's calls cost the runs (they are the runs' own calls). */
@@ -119,9 +149,22 @@ function pricesUsed(results: readonly RunResult[]): Record<string, Price | null>
 export function economics(summaries: readonly VariantSummary[], baseline = 'naive', goal = 0.4): Economics | undefined {
   const base = summaries.find((s) => s.variant === baseline);
   if (!base || summaries.length < 2) return undefined;
+  const byTag = summaries
+    .filter((s) => s !== base)
+    .flatMap((s) =>
+      Object.entries(s.byTag ?? {}).map(([tag, t]) => {
+        const b = base.byTag?.[tag];
+        const ratio =
+          t.costPerGradedSuccessUsd !== null && b?.costPerGradedSuccessUsd
+            ? round(t.costPerGradedSuccessUsd / b.costPerGradedSuccessUsd, 4)
+            : null;
+        return { variant: s.variant, tag, ratio, equalSuccess: !b || t.passed / t.cases >= b.passed / b.cases };
+      }),
+    );
   return {
     baseline,
     goal,
+    ...(byTag.length ? { byTag } : {}),
     ratios: summaries
       .filter((s) => s !== base)
       .map((s) => {
@@ -189,6 +232,14 @@ export function formatReport(report: EvalReport): string {
         `  ${r.variant}: ${r.ratio === null ? '—' : pct(r.ratio)} of ${report.economics.baseline}` +
           `${r.equalSuccess ? ', at equal or better graded success' : ', at LOWER graded success'}` +
           ` (goal ≤ ${pct(report.economics.goal)}: ${r.goalMet === null ? '—' : r.goalMet ? 'met' : 'not met'})`,
+      );
+    const variants = [...new Set((report.economics.byTag ?? []).map((t) => t.variant))];
+    for (const v of variants)
+      lines.push(
+        `  ${v} by tag: ${(report.economics.byTag ?? [])
+          .filter((t) => t.variant === v)
+          .map((t) => `${t.tag} ${pct(t.ratio)}${t.equalSuccess ? '' : ' (lower success)'}`)
+          .join(', ')}`,
       );
   }
   if (report.gate) {

@@ -43,6 +43,10 @@ const caseScriptSchema = z.strictObject({
   cheap: z.record(z.string().regex(/^\d+$/), replySchema).optional(),
   /** What a judge answers about this case's answer (first word PASS or FAIL). */
   judge: z.string().min(1).optional(),
+  /** Passages the model needs to answer: when the request does not hold every one of them
+   * (whitespace aside) — retrieval left them out — the fake answers `notCovered` instead of
+   * its turns, as a model that answers only from what it was given. */
+  needs: z.array(z.string().min(1)).min(1).optional(),
   /** What the step classifier answers for this case instead of the script's rule (raw text:
    * e.g. an invalid reply, to show the fallback to position). */
   classify: z.string().optional(),
@@ -69,6 +73,8 @@ export const providerScriptSchema = z.strictObject({
   /** Model names of the tiers the script tells apart. */
   tiers: z.strictObject({ strong: z.string().min(1), cheap: z.string().min(1) }),
   classifier: classifierRuleSchema.optional(),
+  /** The answer of a case whose `needs` the request does not hold. */
+  notCovered: z.string().min(1).optional(),
   cases: z.record(z.string(), caseScriptSchema),
 });
 export type ProviderScript = z.infer<typeof providerScriptSchema>;
@@ -118,6 +124,11 @@ export function scriptedHandler(script: ProviderScript, cases: readonly EvalCase
     const found = byTask.find((t) => firstUser.includes(t.task));
     if (!found) return { kind: 'error', status: 400, message: 'fake provider: no case of the suite has this task' };
     const cs = script.cases[found.c.id]!;
+    if (cs.needs) {
+      const given = squash(messages.map((m) => text(m)).join('\n'));
+      if (!cs.needs.every((n) => given.includes(squash(n))))
+        return { kind: 'text', text: script.notCovered ?? notCovered };
+    }
     const turn = messages.filter((m) => m.role === 'assistant').length;
     const model = requestedModel(req.body) ?? '';
     const reply = (model === script.tiers.cheap ? cs.cheap?.[String(turn)] : undefined) ?? cs.turns[turn];
@@ -130,6 +141,9 @@ export function scriptedHandler(script: ProviderScript, cases: readonly EvalCase
     return structuredClone(reply) as FakeReply;
   };
 }
+
+const notCovered = 'The documents I was given do not cover this, so I cannot say.';
+const squash = (s: string) => s.replace(/(\\n|\s)+/g, ' ');
 
 /** The fake classifier's reply to a classification request: the case's own `classify` text
  * when the script gives one, else the script's rule applied to the quoted task. */

@@ -170,6 +170,24 @@ describe('economics and cache share', () => {
     expect(economics([summary('routed', 1, 1)])).toBeUndefined();
   });
 
+  it('ratios per case tag, from the cases of each tag', () => {
+    const tagged = (variant: string, byTag: VariantSummary['byTag']) => ({ ...summary(variant, 1, 0.01), byTag });
+    const e = economics([
+      tagged('naive', {
+        rag: { cases: 2, passed: 2, costUsd: 0.02, costPerGradedSuccessUsd: 0.01 },
+        long: { cases: 2, passed: 2, costUsd: 0.04, costPerGradedSuccessUsd: 0.02 },
+      }),
+      tagged('routed', {
+        rag: { cases: 2, passed: 2, costUsd: 0.01, costPerGradedSuccessUsd: 0.005 },
+        long: { cases: 2, passed: 1, costUsd: 0.01, costPerGradedSuccessUsd: 0.01 },
+      }),
+    ]);
+    expect(e?.byTag).toEqual([
+      { variant: 'routed', tag: 'rag', ratio: 0.5, equalSuccess: true },
+      { variant: 'routed', tag: 'long', ratio: 0.5, equalSuccess: false },
+    ]);
+  });
+
   it('wire prefix: per run and model, after the first request', () => {
     expect(commonPrefixLength('abcdef', 'abcxyz')).toBe(3);
     const req = (model: string, task: string, extra: string[]) => ({

@@ -6,6 +6,11 @@ import type { Message } from '../../core/messages.ts';
 import { classifierInput, STEP_CLASSIFIER_INSTRUCTIONS } from '../../core/step-classifier.ts';
 import { applyVariant, builtInVariants, loadVariant, VariantError } from '../../eval/variants.ts';
 import demoCatalog from '../../examples/demo/catalog.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSuiteAgents, SuiteAgentsError } from '../../eval/suite-agents.ts';
+import { agentsOf } from '../../eval/run-eval.ts';
 
 const line = (c: object) => JSON.stringify(c);
 const ok = { id: 'a', agent: 'support', task: 'What is the refund fee?', expect: { contains: ['10%'] } };
@@ -103,6 +108,41 @@ describe('scriptedHandler', () => {
     expect(await ask('big', [sys, { role: 'user', content: 'unknown' }])).toMatchObject({ kind: 'error', status: 400 });
   });
 
+  it('answers only from what the request holds when the case says what it needs', async () => {
+    const rag = parseSuite(line({ ...ok, id: 'r', task: 'How long is a return label valid?' }));
+    const h = scriptedHandler(
+      {
+        tiers: script.tiers,
+        cases: { r: { needs: ['valid for 14 days'], turns: [{ kind: 'text', text: '14 days.' }] } },
+      },
+      rag,
+    );
+    const send = (content: string) =>
+      h(
+        {
+          at: 0,
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: {},
+          body: { model: 'big', messages: [{ role: 'user', content }] },
+        },
+        0,
+      );
+    // Whitespace aside: a passage broken over lines still counts.
+    expect(
+      await send('<document>Each label is\nvalid for  14 days.</document>\n\nHow long is a return label valid?'),
+    ).toEqual({
+      kind: 'text',
+      text: '14 days.',
+    });
+    expect(
+      await send('<document>Labels cover one parcel.</document>\n\nHow long is a return label valid?'),
+    ).toMatchObject({
+      kind: 'text',
+      text: expect.stringMatching(/do not cover this/),
+    });
+  });
+
   it('answers a classification by the one rule of the script (task and latest turn), or by the own reply of a case', async () => {
     const sys = { role: 'system', content: STEP_CLASSIFIER_INSTRUCTIONS };
     const classify = (task: string, turn: Message[]) => [
@@ -169,6 +209,36 @@ describe('variants', () => {
     expect(routed.routing?.tiers.cheap?.chain[0]?.name).toBe('gpt-4.1-mini');
     expect(routed.tools).toEqual(support.tools);
     expect(applyVariant(support, v['as-defined']!)).toEqual(support);
+    // The classifier variant is routed with the step classifier on.
+    expect(applyVariant(support, v['routed-classified']!).stepClassifier).toMatchObject({ enabled: true });
+    expect(routed.stepClassifier).toBeUndefined();
+  });
+
+  it('naive sends every retrieved chunk to agents that retrieve, and leaves the others alone', () => {
+    const [handbook] = loadSuiteAgents('eval/suites/support.agents.json');
+    expect(handbook!.retrieval?.k).toBe(3);
+    const naive = builtInVariants().naive!;
+    expect(applyVariant(handbook!, naive).retrieval).toMatchObject({ k: 20, onWeak: 'degrade' });
+    expect(applyVariant(support, naive).retrieval).toBeUndefined();
+  });
+
+  it('suite agents: checked definitions, unique, never shadowing the catalog', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'suite-agents-'));
+    const write = (name: string, body: unknown) => {
+      const f = join(dir, name);
+      writeFileSync(f, JSON.stringify(body));
+      return f;
+    };
+    const agent = { name: 'x', instructions: 'Answer.', model: { provider: 'openai', name: 'gpt-4.1-mini' } };
+    expect(loadSuiteAgents(write('ok.json', [agent]))[0]!.maxSteps).toBe(10);
+    expect(() => loadSuiteAgents(write('dup.json', [agent, agent]))).toThrow(/two agents are named "x"/);
+    expect(() => loadSuiteAgents(write('bad.json', [{ ...agent, tools: 'calculator' }]))).toThrow(SuiteAgentsError);
+    const cases = parseSuite(line({ ...ok, agent: 'x' }));
+    expect(agentsOf(cases, demoCatalog, [agent as never]).get('x')).toBe(agent);
+    expect(() => agentsOf(cases, demoCatalog)).toThrow(/do not define|does not define/);
+    expect(() => agentsOf(cases, demoCatalog, [{ ...agent, name: 'support' } as never])).toThrow(
+      /the catalog defines too: support/,
+    );
   });
 
   it('refuses unknown names and bad files, naming them', () => {
