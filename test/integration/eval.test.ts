@@ -32,7 +32,7 @@ const options = (over: Partial<EvalOptions>): EvalOptions => ({
   app: demoApp as EvalOptions['app'],
   agents: loadSuiteAgents('eval/suites/support.agents.json'),
   script,
-  concurrency: 4,
+  concurrency: 8,
   caseTimeoutMs: 60_000,
   threshold: 0.05,
   ...over,
