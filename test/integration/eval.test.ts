@@ -7,7 +7,7 @@ import { loadSuiteAgents } from '../../eval/suite-agents.ts';
 import type { RunResult } from '../../core/run.ts';
 import { builtInVariants } from '../../eval/variants.ts';
 import demoApp from '../../examples/demo/app.ts';
-import { useHarness } from '../helpers/harness.ts';
+import { maybeRecordHistory, useHarness } from '../helpers/harness.ts';
 
 /**
  * `npm run eval`'s code path end to end: the shipped suite as real runs on the dev server
@@ -112,6 +112,7 @@ describe('npm run eval', () => {
       return (await h.temporal.workflow.getHandle(c.runId).result()) as RunResult;
     };
     const mugs = await resultOf('routed-classified', 'kb-opened-mugs-refund');
+    await maybeRecordHistory(h.temporal, mugs.runId, 'agent-run-step-classifier');
     expect(mugs.calls.map((c) => [c.step, c.purpose, c.taskClass, c.model])).toEqual([
       [1, 'step', 'plan', 'openai/gpt-4.1'],
       [2, 'classify', 'classify', 'openai/gpt-4.1-mini'],
