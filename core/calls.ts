@@ -13,7 +13,8 @@ export const callRecordSchema = z.object({
   /** 1-based number of the call in the run. */
   seq: z.number().int().positive(),
   step: z.number().int().nonnegative(),
-  purpose: z.enum(['step', 'repair', 'stronger_model', 'task', 'summary']),
+  /** `classify`: the step classifier deciding the tier of a step's call (`core/step-classifier.ts`). */
+  purpose: z.enum(['step', 'repair', 'stronger_model', 'task', 'summary', 'classify']),
   taskClass: taskClassSchema,
   tier: modelTierSchema,
   routeReason: z.string(),

@@ -22,6 +22,7 @@ import { modelRefSchema } from './model.ts';
 import { outputContractSchema, validationReportSchema } from './output.ts';
 import { priceTableSchema } from './pricing.ts';
 import { routingTableSchema, taskClassSchema } from './routing.ts';
+import { stepClassifierSchema } from './step-classifier.ts';
 import { usageSchema } from './usage.ts';
 
 /** Run ids become Temporal workflow ids: keep them printable and bounded. */
@@ -168,6 +169,10 @@ export const agentDefinitionSchema = z
           .default('This is not in the knowledge base, so I will not guess. Please rephrase, or ask a person.'),
       })
       .optional(),
+    /** A cheap model call deciding whether a step between the first and the last needs the
+     * plan tier or the act tier, instead of its position alone (`core/step-classifier.ts`).
+     * Off when absent. */
+    stepClassifier: stepClassifierSchema.optional(),
     /** Requests matching a rule go to a human before the first model call. */
     policy: z
       .strictObject({

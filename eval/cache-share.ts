@@ -36,6 +36,9 @@ export interface PrefixShare {
 
 export interface CacheShares {
   wire: PrefixShare | null;
+  /** The wire share over the runs of `MULTI_STEP_REQUESTS` requests or more: the goal's
+   * measure (issue 19: ≥ 90% of input in the stable prefix over multi-step runs). */
+  wireMultiStep?: PrefixShare | null;
   recorded: { calls: number; share: number | null };
   provider: { inputTokens: number; cachedTokens: number; share: number | null };
 }
@@ -45,12 +48,16 @@ export interface WireRequest {
   body: unknown;
 }
 
+/** Requests a run must have made to count as multi-step for `wireMultiStep`. */
+export const MULTI_STEP_REQUESTS = 3;
+
 /**
  * The wire share over a set of requests. A run is told apart by its first user message (the
  * task, unique per case in a suite); each request is compared with every earlier one of its
- * run to the same model, and the longest common prefix counts.
+ * run to the same model, and the longest common prefix counts. Runs with fewer than
+ * `minRequests` requests are left out (2: every run that could hit a cache).
  */
-export function wirePrefixShare(requests: readonly WireRequest[]): PrefixShare {
+export function wirePrefixShare(requests: readonly WireRequest[], minRequests = 2): PrefixShare {
   const tok = encodingTokenizer('o200k_base');
   const runs = new Map<string, { model: string; text: string }[]>();
   for (const r of requests) {
@@ -69,7 +76,7 @@ export function wirePrefixShare(requests: readonly WireRequest[]): PrefixShare {
   let firstTokens = 0;
   let matched = 0;
   for (const sent of runs.values()) {
-    if (sent.length < 2) continue;
+    if (sent.length < Math.max(2, minRequests)) continue;
     multi++;
     for (const [i, req] of sent.entries()) {
       const tokens = tok.count(req.text);

@@ -1,7 +1,7 @@
 /**
  * `npm run eval -- --suite <file.jsonl> [--variant <name|file.json>]... [--baseline report.json]
  *                 [--threshold 0.05] [--concurrency N] [--out report.json] [--script file.json | --real]
- *                 [--app module.ts] [--case-timeout seconds]`
+ *                 [--app module.ts] [--agents file.json] [--case-timeout seconds]`
  *
  * Runs a task suite as real runs and grades them (docs/evaluation.md). The Temporal server is
  * `TEMPORAL_ADDRESS` when set, else an embedded dev server on loopback started for the
@@ -30,6 +30,7 @@ import { formatReport } from './report.ts';
 import { EvalSetupError, runEval } from './run-eval.ts';
 import { checkScriptCovers, loadProviderScript, ScriptError, type ProviderScript } from './scripted-provider.ts';
 import { parseSuite, SuiteError } from './suite.ts';
+import { loadSuiteAgents, SuiteAgentsError } from './suite-agents.ts';
 import { loadVariant, VariantError } from './variants.ts';
 
 const log = (line: string) => console.error(`[eval] ${line}`);
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
       script: { type: 'string' },
       real: { type: 'boolean', default: false },
       app: { type: 'string', default: 'examples/demo/app.ts' },
+      agents: { type: 'string' },
       'case-timeout': { type: 'string', default: '120' },
     },
   });
@@ -78,6 +80,10 @@ async function main(): Promise<number> {
     script = loadProviderScript(scriptFile);
     checkScriptCovers(script, cases, scriptFile);
   }
+  // Agents the suite defines beside the catalog's: `--agents`, else `<suite>.agents.json` if any.
+  const agentsFile = args.agents ?? suiteFile.replace(/\.jsonl$/, '.agents.json');
+  if (args.agents && !existsSync(agentsFile)) throw new UsageError(`--agents ${args.agents}: no such file`);
+  const suiteAgents = existsSync(agentsFile) ? loadSuiteAgents(agentsFile) : undefined;
   const appModule = (await import(pathToFileURL(resolve(args.app)).href)) as { default?: WorkerApp<Catalog> };
   const app = appModule.default;
   if (!app?.catalog || !app.catalogModule)
@@ -111,6 +117,7 @@ async function main(): Promise<number> {
       ...(process.env.TEMPORAL_NAMESPACE ? { namespace: process.env.TEMPORAL_NAMESPACE } : {}),
       bundlePath,
       app: app as WorkerApp<Catalog> & { catalog: Catalog },
+      agents: suiteAgents,
       script,
       env: process.env,
       concurrency,
@@ -131,7 +138,15 @@ async function main(): Promise<number> {
   }
 }
 
-const inputErrors = [UsageError, SuiteError, VariantError, BaselineError, ScriptError, EvalSetupError];
+const inputErrors = [
+  UsageError,
+  SuiteError,
+  SuiteAgentsError,
+  VariantError,
+  BaselineError,
+  ScriptError,
+  EvalSetupError,
+];
 try {
   process.exitCode = await main();
 } catch (err) {

@@ -2,7 +2,7 @@ import { summarizeFacts, type RunStats } from '../client/stats.ts';
 import { defaultPrices, type Price } from '../core/pricing.ts';
 import type { RunResult } from '../core/run.ts';
 import type { GateResult } from './compare.ts';
-import { recordedShares, type CacheShares, type PrefixShare } from './cache-share.ts';
+import { MULTI_STEP_REQUESTS, recordedShares, type CacheShares, type PrefixShare } from './cache-share.ts';
 import type { CaseOutcome } from './run-case.ts';
 import type { Variant } from './variants.ts';
 
@@ -29,9 +29,20 @@ export interface VariantSummary {
   costPerGradedSuccessUsd: number | null;
   /** The model-graded checks' own cost, apart. */
   judgeCostUsd: number;
+  /** The step classifier's calls (purpose `classify`) and their cost — part of `costUsd`. */
+  classifier: { calls: number; costUsd: number };
   /** Models the variant's calls used, with the price each was charged at. */
   prices: Record<string, Price | null>;
   cache: CacheShares;
+  /** Per case tag: cases, graded successes and cost — where a variant saves or loses. */
+  byTag?: Record<string, TagSummary>;
+}
+
+export interface TagSummary {
+  cases: number;
+  passed: number;
+  costUsd: number;
+  costPerGradedSuccessUsd: number | null;
 }
 
 export interface Economics {
@@ -39,6 +50,9 @@ export interface Economics {
   /** Per other variant: its cost per graded success / the baseline's, and whether it
    * succeeded as often (graded success rate at least the baseline's). */
   ratios: { variant: string; ratio: number | null; equalSuccess: boolean; goalMet: boolean | null }[];
+  /** The same ratio per case tag (cost per graded success on the tag's cases), for reading
+   * where the savings come from; the goal is judged on the whole suite only. */
+  byTag?: { variant: string; tag: string; ratio: number | null; equalSuccess: boolean }[];
   /** The goal issue 19 sets: at most this share of the naive cost at equal graded success. */
   goal: number;
 }
@@ -58,8 +72,9 @@ export interface EvalReport {
 export function summarizeVariant(
   variant: Variant,
   outcomes: readonly CaseOutcome[],
-  wire: PrefixShare | null,
+  wire: { all: PrefixShare; multiStep: PrefixShare } | null,
   window: { since: string; until: string },
+  tagsOf?: (caseId: string) => readonly string[],
 ): VariantSummary {
   const passed = outcomes.filter((o) => o.pass).length;
   const results = outcomes.flatMap((o) => (o.result ? [o.result] : []));
@@ -84,8 +99,38 @@ export function summarizeVariant(
       outcomes.reduce((s, o) => s + o.judgeCostUsd, 0),
       9,
     ),
+    classifier: classifierCost(results),
     prices: pricesUsed(results),
-    cache: { wire, ...recordedShares(results) },
+    cache: { wire: wire?.all ?? null, wireMultiStep: wire?.multiStep ?? null, ...recordedShares(results) },
+    ...(tagsOf ? { byTag: summarizeTags(outcomes, tagsOf) } : {}),
+  };
+}
+
+function summarizeTags(
+  outcomes: readonly CaseOutcome[],
+  tagsOf: (caseId: string) => readonly string[],
+): Record<string, TagSummary> {
+  const out: Record<string, TagSummary> = {};
+  for (const o of outcomes)
+    for (const tag of tagsOf(o.caseId)) {
+      const t = (out[tag] ??= { cases: 0, passed: 0, costUsd: 0, costPerGradedSuccessUsd: null });
+      t.cases++;
+      if (o.pass) t.passed++;
+      t.costUsd = round(t.costUsd + o.costUsd, 9);
+    }
+  for (const t of Object.values(out)) t.costPerGradedSuccessUsd = t.passed ? round(t.costUsd / t.passed, 9) : null;
+  return out;
+}
+
+/** What the step classifier's calls cost the runs (they are the runs' own calls). */
+function classifierCost(results: readonly RunResult[]): { calls: number; costUsd: number } {
+  const calls = results.flatMap((r) => r.calls.filter((c) => c.purpose === 'classify'));
+  return {
+    calls: calls.length,
+    costUsd: round(
+      calls.reduce((s, c) => s + (c.costUsd ?? 0), 0),
+      9,
+    ),
   };
 }
 
@@ -104,9 +149,22 @@ function pricesUsed(results: readonly RunResult[]): Record<string, Price | null>
 export function economics(summaries: readonly VariantSummary[], baseline = 'naive', goal = 0.4): Economics | undefined {
   const base = summaries.find((s) => s.variant === baseline);
   if (!base || summaries.length < 2) return undefined;
+  const byTag = summaries
+    .filter((s) => s !== base)
+    .flatMap((s) =>
+      Object.entries(s.byTag ?? {}).map(([tag, t]) => {
+        const b = base.byTag?.[tag];
+        const ratio =
+          t.costPerGradedSuccessUsd !== null && b?.costPerGradedSuccessUsd
+            ? round(t.costPerGradedSuccessUsd / b.costPerGradedSuccessUsd, 4)
+            : null;
+        return { variant: s.variant, tag, ratio, equalSuccess: !b || t.passed / t.cases >= b.passed / b.cases };
+      }),
+    );
   return {
     baseline,
     goal,
+    ...(byTag.length ? { byTag } : {}),
     ratios: summaries
       .filter((s) => s !== base)
       .map((s) => {
@@ -140,11 +198,12 @@ export function formatReport(report: EvalReport): string {
       `  graded success      ${v.passed}/${v.cases} = ${pct(v.gradedSuccessRate)}${v.errors ? ` (${v.errors} without a run result)` : ''}`,
       `  1 task success      ${pct(m.successRate)} (model answers / finished runs; human ${pct(m.humanAnswerRate)}, policy ${pct(m.policyAnswerRate)})`,
       `  2 latency p50/p95   ${m.latencyMs ? `${m.latencyMs.p50}/${m.latencyMs.p95} ms` : '—'}; without human wait ${m.latencyExclHumanMs ? `${m.latencyExclHumanMs.p50}/${m.latencyExclHumanMs.p95} ms` : '—'}; timeouts ${pct(m.timeoutRate)}`,
-      `  3 cost              ${usd(m.costUsd)} total, ${usd(m.costPerCompletedUsd)} per completed task, ${usd(v.costPerGradedSuccessUsd)} per graded success`,
+      `  3 cost              ${usd(m.costUsd)} total, ${usd(m.costPerCompletedUsd)} per completed task, ${usd(v.costPerGradedSuccessUsd)} per graded success${v.classifier.calls ? `; step classifier ${v.classifier.calls} calls, ${usd(v.classifier.costUsd)}` : ''}`,
       `  4 schema validation ${m.validation.runs ? `${pct(m.validation.successRate)} (first try ${pct(m.validation.firstTryRate)}) of ${m.validation.runs}` : '—'}`,
       `  5 escalation rate   ${pct(m.escalationRate)}`,
       `  6 retrieval quality ${m.retrieval.runs ? `${pct(m.retrieval.relevantRate)} of ${m.retrieval.runs}` : '— (no retrieval-augmented runs)'}`,
-      `  prompt cache        wire prefix ${pct(v.cache.wire?.share)} of input after step 1 (${pct(v.cache.wire?.shareAllRequests)} of all; ${v.cache.wire?.runs ?? 0} multi-step runs; ${pct(v.cache.wire?.stability)} of each earlier request of the same model reused), recorded stable prefix ${pct(v.cache.recorded.share)}, provider-cached ${pct(v.cache.provider.share)}`,
+      `  prompt cache        wire prefix ${pct(v.cache.wire?.share)} of input after step 1 (${pct(v.cache.wire?.shareAllRequests)} of all; ${v.cache.wire?.runs ?? 0} multi-request runs; ${pct(v.cache.wire?.stability)} of each earlier request of the same model reused), recorded stable prefix ${pct(v.cache.recorded.share)}, provider-cached ${pct(v.cache.provider.share)}`,
+      `  cache, ≥${MULTI_STEP_REQUESTS} steps     wire prefix ${pct(v.cache.wireMultiStep?.share)} of input after step 1 over ${v.cache.wireMultiStep?.runs ?? 0} runs of ${MULTI_STEP_REQUESTS}+ model requests (goal ≥ 90%: ${v.cache.wireMultiStep?.share == null ? '—' : v.cache.wireMultiStep.share >= 0.9 ? 'met' : 'not met'})`,
       `  prices              ${
         Object.entries(v.prices)
           .map(([m, p]) =>
@@ -173,6 +232,14 @@ export function formatReport(report: EvalReport): string {
         `  ${r.variant}: ${r.ratio === null ? '—' : pct(r.ratio)} of ${report.economics.baseline}` +
           `${r.equalSuccess ? ', at equal or better graded success' : ', at LOWER graded success'}` +
           ` (goal ≤ ${pct(report.economics.goal)}: ${r.goalMet === null ? '—' : r.goalMet ? 'met' : 'not met'})`,
+      );
+    const variants = [...new Set((report.economics.byTag ?? []).map((t) => t.variant))];
+    for (const v of variants)
+      lines.push(
+        `  ${v} by tag: ${(report.economics.byTag ?? [])
+          .filter((t) => t.variant === v)
+          .map((t) => `${t.tag} ${pct(t.ratio)}${t.equalSuccess ? '' : ' (lower success)'}`)
+          .join(', ')}`,
       );
   }
   if (report.gate) {

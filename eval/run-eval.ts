@@ -10,7 +10,7 @@ import { startFakeOpenAI, type FakeProviderServer } from '../testing/index.ts';
 import type { Catalog } from '../tools/catalog.ts';
 import { workerConfigSchema } from '../worker/config.ts';
 import { createBosunWorker, type WorkerApp } from '../worker/create-worker.ts';
-import { wirePrefixShare } from './cache-share.ts';
+import { MULTI_STEP_REQUESTS, wirePrefixShare, type WireRequest } from './cache-share.ts';
 import { compareToBaseline, type BaselineReport } from './compare.ts';
 import { economics, summarizeVariant, type EvalReport, type VariantSummary } from './report.ts';
 import { runCase, type CaseOutcome } from './run-case.ts';
@@ -41,6 +41,8 @@ export interface EvalOptions {
   bundlePath: string;
   /** The user's worker app: catalog, catalog module, handlers, prompts, knowledge. */
   app: WorkerApp<Catalog> & { catalog: Catalog };
+  /** Agents the suite defines beside the catalog's (`<suite>.agents.json`). */
+  agents?: readonly AgentDefinition[] | undefined;
   /** Scripted fake provider (deterministic); without it the workers use the provider
    * variables of `env` (real keys). */
   script?: ProviderScript | undefined;
@@ -59,12 +61,20 @@ export interface EvalRun {
   exitCode: 0 | 1;
 }
 
-/** The catalog agent each case names, or a setup error naming the unknown ones. */
-export function agentsOf(cases: readonly EvalCase[], catalog: Catalog): Map<string, AgentDefinition> {
+/** The agent each case names — the suite's own (`suite-agents.ts`) or the catalog's — or a
+ * setup error naming the unknown ones. */
+export function agentsOf(
+  cases: readonly EvalCase[],
+  catalog: Catalog,
+  suiteAgents: readonly AgentDefinition[] = [],
+): Map<string, AgentDefinition> {
+  const shadowed = suiteAgents.filter((a) => catalog.agent(a.name)).map((a) => a.name);
+  if (shadowed.length)
+    throw new EvalSetupError(`the suite defines agents the catalog defines too: ${shadowed.join(', ')}; rename them`);
   const agents = new Map<string, AgentDefinition>();
   const unknown: string[] = [];
   for (const c of cases) {
-    const a = catalog.agent(c.agent);
+    const a = suiteAgents.find((x) => x.name === c.agent) ?? catalog.agent(c.agent);
     if (a) agents.set(c.agent, a);
     else unknown.push(`${c.id} (${c.agent})`);
   }
@@ -79,7 +89,9 @@ export async function runEval(opts: EvalOptions): Promise<EvalRun> {
   const log = opts.log ?? (() => {});
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
-  const agents = agentsOf(opts.cases, opts.app.catalog);
+  const agents = agentsOf(opts.cases, opts.app.catalog, opts.agents);
+  const tags = new Map(opts.cases.map((c) => [c.id, c.tags]));
+  const tagsOf = (caseId: string) => tags.get(caseId) ?? [];
   // Every variant applies to every agent before anything runs: a bad variant fails now.
   const defs = opts.variants.map((v) => new Map([...agents].map(([name, a]) => [name, applyVariant(a, v)])));
   const tiers = opts.tiers ?? openaiTiers;
@@ -133,10 +145,13 @@ export async function runEval(opts: EvalOptions): Promise<EvalRun> {
         );
         outcomes.push(...results);
         summaries.push(
-          summarizeVariant(variant, results, fake ? wirePrefixShare(fake.requests) : null, {
-            since,
-            until: new Date().toISOString(),
-          }),
+          summarizeVariant(
+            variant,
+            results,
+            fake ? wireShares(fake.requests) : null,
+            { since, until: new Date().toISOString() },
+            tagsOf,
+          ),
         );
       } finally {
         await fake?.close();
@@ -175,4 +190,9 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
   return out;
+}
+
+/** The wire prefix share over every multi-request run, and over the multi-step ones. */
+function wireShares(requests: readonly WireRequest[]) {
+  return { all: wirePrefixShare(requests), multiStep: wirePrefixShare(requests, MULTI_STEP_REQUESTS) };
 }

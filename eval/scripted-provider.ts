@@ -4,6 +4,11 @@ import { requestedModel, type FakeHandler, type FakeReply } from '../testing/ind
 import { issueLines } from '../core/zod-issues.ts';
 import { judgeInstructions } from './run-case.ts';
 import { caseTask, type EvalCase } from './suite.ts';
+import {
+  CLASSIFIER_TASK_HEADING,
+  CLASSIFIER_TURN_HEADING,
+  STEP_CLASSIFIER_INSTRUCTIONS,
+} from '../core/step-classifier.ts';
 
 /**
  * The fake provider's side of a suite, so it runs deterministically in CI: per case, what
@@ -38,11 +43,38 @@ const caseScriptSchema = z.strictObject({
   cheap: z.record(z.string().regex(/^\d+$/), replySchema).optional(),
   /** What a judge answers about this case's answer (first word PASS or FAIL). */
   judge: z.string().min(1).optional(),
+  /** Passages the model needs to answer: when the request does not hold every one of them
+   * (whitespace aside) — retrieval left them out — the fake answers `notCovered` instead of
+   * its turns, as a model that answers only from what it was given. */
+  needs: z.array(z.string().min(1)).min(1).optional(),
+  /** What the step classifier answers for this case instead of the script's rule (raw text:
+   * e.g. an invalid reply, to show the fallback to position). */
+  classify: z.string().optional(),
+});
+
+/**
+ * How the fake step classifier answers (`core/step-classifier.ts`), one rule for every case:
+ * `plan` when the task — as the classification request quotes it — matches `plan` and, when
+ * `after` is given, the latest turn it quotes matches `after`; else `act`. The rule reads
+ * only what the request holds, as a cheap model would judge "does this step need working
+ * out", never the case's id or expected answer.
+ */
+const classifierRuleSchema = z.strictObject({
+  about: z.string().optional(),
+  plan: z.string().min(1),
+  after: z.string().min(1).optional(),
+  flags: z
+    .string()
+    .regex(/^[imsu]*$/)
+    .default('i'),
 });
 
 export const providerScriptSchema = z.strictObject({
   /** Model names of the tiers the script tells apart. */
   tiers: z.strictObject({ strong: z.string().min(1), cheap: z.string().min(1) }),
+  classifier: classifierRuleSchema.optional(),
+  /** The answer of a case whose `needs` the request does not hold. */
+  notCovered: z.string().min(1).optional(),
   cases: z.record(z.string(), caseScriptSchema),
 });
 export type ProviderScript = z.infer<typeof providerScriptSchema>;
@@ -88,9 +120,15 @@ export function scriptedHandler(script: ProviderScript, cases: readonly EvalCase
       const verdict = id ? script.cases[id]?.judge : undefined;
       return { kind: 'text', text: verdict ?? 'FAIL: the script gives no verdict for this case.' };
     }
+    if (system.includes(STEP_CLASSIFIER_INSTRUCTIONS)) return classifierReply(script, byTask, firstUser);
     const found = byTask.find((t) => firstUser.includes(t.task));
     if (!found) return { kind: 'error', status: 400, message: 'fake provider: no case of the suite has this task' };
     const cs = script.cases[found.c.id]!;
+    if (cs.needs) {
+      const given = squash(messages.map((m) => text(m)).join('\n'));
+      if (!cs.needs.every((n) => given.includes(squash(n))))
+        return { kind: 'text', text: script.notCovered ?? notCovered };
+    }
     const turn = messages.filter((m) => m.role === 'assistant').length;
     const model = requestedModel(req.body) ?? '';
     const reply = (model === script.tiers.cheap ? cs.cheap?.[String(turn)] : undefined) ?? cs.turns[turn];
@@ -102,4 +140,34 @@ export function scriptedHandler(script: ProviderScript, cases: readonly EvalCase
       };
     return structuredClone(reply) as FakeReply;
   };
+}
+
+const notCovered = 'The documents I was given do not cover this, so I cannot say.';
+const squash = (s: string) => s.replace(/(\\n|\s)+/g, ' ');
+
+/** The fake classifier's reply to a classification request: the case's own `classify` text
+ * when the script gives one, else the script's rule applied to the quoted task. */
+export function classifierReply(
+  script: ProviderScript,
+  byTask: readonly { task: string; c: EvalCase }[],
+  input: string,
+): FakeReply {
+  const start = input.indexOf(`${CLASSIFIER_TASK_HEADING}\n`);
+  const end = input.indexOf(`\n\n${CLASSIFIER_TURN_HEADING}`);
+  const task = start >= 0 && end > start ? input.slice(start + CLASSIFIER_TASK_HEADING.length + 1, end) : input;
+  const turn = end >= 0 ? input.slice(end + CLASSIFIER_TURN_HEADING.length + 3) : '';
+  // A long task is quoted cut short (ending in …): its start still finds its case.
+  const cutShort = task.endsWith('…') ? task.slice(0, -1) : undefined;
+  const found = byTask.find((t) => task.includes(t.task) || (cutShort !== undefined && t.task.startsWith(cutShort)));
+  const own = found ? script.cases[found.c.id]?.classify : undefined;
+  if (own !== undefined) return { kind: 'text', text: own };
+  const rule = script.classifier;
+  if (!rule) return { kind: 'error', status: 400, message: 'fake provider: the script has no classifier rule' };
+  const hit = new RegExp(rule.plan, rule.flags).exec(task);
+  const after = rule.after === undefined || new RegExp(rule.after, rule.flags).test(turn);
+  const reply =
+    hit && after
+      ? { choice: 'plan', reason: `the task asks for something to work out ("${hit[0]}") from the latest results` }
+      : { choice: 'act', reason: hit ? 'the latest turn needs no working out' : 'nothing in the task to work out' };
+  return { kind: 'text', text: JSON.stringify(reply) };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { modelRefSchema, type ModelRef } from '../core/model.ts';
 import { routingTableSchema } from '../core/routing.ts';
 import { agentDefinitionSchema, instructionsSchema, type AgentDefinition } from '../core/run.ts';
+import { stepClassifierSchema } from '../core/step-classifier.ts';
 import { issueLines } from '../core/zod-issues.ts';
 
 /**
@@ -27,6 +28,10 @@ export const variantSchema = z.strictObject({
       model: modelRefSchema.optional(),
       routing: routingTableSchema.optional(),
       summarizeHistory: z.boolean().optional(),
+      stepClassifier: stepClassifierSchema.optional(),
+      /** For agents that retrieve (`retrieval`): how many chunks go with the task. Agents
+       * without retrieval are left as they are. */
+      retrievalK: z.number().int().min(1).max(20).optional(),
       maxOutputTokens: z.number().int().positive().optional(),
       temperature: z.number().min(0).max(2).optional(),
       maxSteps: z.number().int().positive().max(10_000).optional(),
@@ -60,8 +65,11 @@ export const openaiTiers: Tiers = {
  * - `as-defined`: the catalog's agent unchanged;
  * - `routed`: Bosun's routing (plan and the final step on the strong tier, steps after tool
  *   results on the cheap one) with its context curation on (summaries);
+ * - `routed-classified`: `routed` with the step classifier on — a cheap `classify` call
+ *   decides plan (strong) or act (cheap) for each step after the first, instead of position;
  * - `naive`: the baseline economics compare against — the strong model for every call, the
- *   whole context every call, no summaries.
+ *   whole context every call, no summaries, and for agents that retrieve, everything the
+ *   retriever returns (k = 20, the most an agent may ask) instead of their curated top k.
  */
 export function builtInVariants(tiers: Tiers = openaiTiers): Record<string, Variant> {
   return {
@@ -76,10 +84,21 @@ export function builtInVariants(tiers: Tiers = openaiTiers): Record<string, Vari
         summarizeHistory: true,
       },
     },
+    'routed-classified': {
+      name: 'routed-classified',
+      description: `routing as routed, with the step classifier deciding plan (${label(tiers.strong)}) or act (${label(tiers.cheap)}) after step 1`,
+      agent: {
+        routing: routingTableSchema.parse({
+          tiers: { strong: { chain: [tiers.strong] }, cheap: { chain: [tiers.cheap] } },
+        }),
+        summarizeHistory: true,
+        stepClassifier: stepClassifierSchema.parse({ enabled: true }),
+      },
+    },
     naive: {
       name: 'naive',
-      description: `${label(tiers.strong)} for every call, whole context, no summaries`,
-      agent: { model: tiers.strong, summarizeHistory: false },
+      description: `${label(tiers.strong)} for every call, whole context, no summaries, all retrieved chunks`,
+      agent: { model: tiers.strong, summarizeHistory: false, retrievalK: 20 },
     },
   };
 }
@@ -108,8 +127,9 @@ export function loadVariant(spec: string, tiers?: Tiers): Variant {
 
 /** The catalog agent with the variant's settings in place (a whole definition, checked). */
 export function applyVariant(agent: AgentDefinition, variant: Variant): AgentDefinition {
-  const { model, routing, ...rest } = variant.agent;
+  const { model, routing, retrievalK, ...rest } = variant.agent;
   const merged: Record<string, unknown> = { ...agent, ...rest };
+  if (retrievalK !== undefined && agent.retrieval) merged.retrieval = { ...agent.retrieval, k: retrievalK };
   if (model !== undefined) {
     merged.model = model;
     delete merged.routing;

@@ -23,6 +23,7 @@ import { carriedMcp, openMcpTools } from './mcp-tools.ts';
 import { pinPrompt } from './prompts.ts';
 import { lookUp, withDocuments } from './retrieval.ts';
 import { carry, newRunState, rememberResults, summarize, trimRecords } from './run-state.ts';
+import { chooseStepClass } from './step-classifier.ts';
 import { budgetStop, continueAsNewDue, costRunningLow, costStop } from './stops.ts';
 import { runToolCalls } from './tool-calls.ts';
 import { askAgain, unusableAnswer, unusableMessage } from './unusable-answer.ts';
@@ -142,7 +143,10 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   const step = ++run.status.step;
   run.events?.publish({ type: 'step_started' });
   run.status.phase = 'calling_model';
-  const { taskClass, why } = classifyAgentStep(step, run.agent.maxSteps);
+  // Position decides, or the step classifier when the agent turns it on.
+  const { taskClass, why } = run.agent.stepClassifier?.enabled
+    ? await chooseStepClass(loop, step)
+    : classifyAgentStep(step, run.agent.maxSteps);
   const r = await callModelForStep(loop, step, taskClass, why);
   trimRecords(run, loop.desk);
   loop.progress.publish();

@@ -19,7 +19,7 @@ import {
 import { addUsage, usageSchema, zeroUsage, type Usage } from '../core/usage.ts';
 import type { PromptPin } from '../core/activity-contracts.ts';
 import type { Conversation } from './conversation.ts';
-import type { ToolSpec } from '../core/messages.ts';
+import type { Message, ToolSpec } from '../core/messages.ts';
 import { canonicalJson, sha256Hex } from '../tools/fingerprint.ts';
 import { countFallback, recordModelCost } from './metrics.ts';
 import { failureFromError, make } from './failures.ts';
@@ -38,8 +38,10 @@ export interface RoutedCall {
   why: string;
   purpose: CallRecord['purpose'];
   request: UnroutedRequest;
-  /** Sent by reference; committed with the answer when the call succeeds. */
-  conversation: Conversation;
+  /** Sent by reference; committed with the answer when the call succeeds. `{ inline }`: a
+   * side call outside the run's conversation (the step classifier), its few messages sent
+   * by value and nothing committed. */
+  conversation: Conversation | { inline: Message[] };
   /** The pinned prompt version; the activity reads its text from the run store. */
   prompt: PromptPin;
   /** Route to a tier directly instead of by class (the output ladder's stronger model). */
@@ -114,8 +116,8 @@ export function createModelCaller(opts: {
   };
   /** The activity's request: tool definitions by value until a call has stored them, then by
    * reference (`CallModelInput.toolsRef`). */
-  const requestFor = (request: UnroutedRequest, model: ModelRef, prompt: PromptPin) => {
-    const sent = { ...request, system: '', model, messages: [] };
+  const requestFor = (request: UnroutedRequest, model: ModelRef, prompt: PromptPin, messages: Message[] = []) => {
+    const sent = { ...request, system: '', model, messages };
     const text = unstoredPrompts.get(prompt.hash);
     const withPrompt = text !== undefined ? { promptContent: text } : {};
     if (!request.tools.length) return { request: sent, ...withPrompt };
@@ -144,13 +146,15 @@ export function createModelCaller(opts: {
         model: label,
         ...(fallback ? { fallbackFrom: fallback.from, fallbackReason: fallback.reason } : {}),
       };
-      const refusal = opts.reserve?.(worstCase(model, c.request, c.conversation.chars), model);
+      const inline = 'inline' in c.conversation ? c.conversation.inline : undefined;
+      const chars = inline ? JSON.stringify(inline).length : (c.conversation as Conversation).chars;
+      const refusal = opts.reserve?.(worstCase(model, c.request, chars), model);
       if (refusal) return { kind: 'refused_by_budget', reason: refusal };
       opts.onCall?.({ phase: 'start', model: label });
       const live = opts.events?.modelStarted(label, c.purpose);
       let failure: Failure;
       try {
-        const sent = c.conversation.forCall();
+        const sent = inline ? undefined : (c.conversation as Conversation).forCall();
         const summary = `${model.name} · step ${c.step} · ${c.purpose === 'step' || c.purpose === 'task' ? c.taskClass : c.purpose.replace('_', ' ')}${fallback ? ' · fallback' : ''}`;
         const response = await callModelWith(
           route.attemptsPerModel,
@@ -159,8 +163,8 @@ export function createModelCaller(opts: {
           runId,
           step: c.step,
           timeoutMs: config.timeouts.modelCallMs,
-          ...requestFor(c.request, model, c.prompt),
-          conversation: sent,
+          ...requestFor(c.request, model, c.prompt, inline),
+          ...(sent ? { conversation: sent } : {}),
           prompt: c.prompt,
           ...(summarizer ? { summarizer } : {}),
           ...(live && opts.stream ? { live: { call: live } } : {}),
@@ -213,7 +217,7 @@ export function createModelCaller(opts: {
         toolsStored.add(toolsKey(c.request.tools));
         unstoredPrompts.delete(c.prompt.hash);
         if (!refused) {
-          c.conversation.commit(response.message, response.conversationLength);
+          if (!inline) (c.conversation as Conversation).commit(response.message, response.conversationLength);
           return { kind: 'ok', response, model, record: rec };
         }
         failure = make(

@@ -170,6 +170,24 @@ describe('economics and cache share', () => {
     expect(economics([summary('routed', 1, 1)])).toBeUndefined();
   });
 
+  it('ratios per case tag, from the cases of each tag', () => {
+    const tagged = (variant: string, byTag: VariantSummary['byTag']) => ({ ...summary(variant, 1, 0.01), byTag });
+    const e = economics([
+      tagged('naive', {
+        rag: { cases: 2, passed: 2, costUsd: 0.02, costPerGradedSuccessUsd: 0.01 },
+        long: { cases: 2, passed: 2, costUsd: 0.04, costPerGradedSuccessUsd: 0.02 },
+      }),
+      tagged('routed', {
+        rag: { cases: 2, passed: 2, costUsd: 0.01, costPerGradedSuccessUsd: 0.005 },
+        long: { cases: 2, passed: 1, costUsd: 0.01, costPerGradedSuccessUsd: 0.01 },
+      }),
+    ]);
+    expect(e?.byTag).toEqual([
+      { variant: 'routed', tag: 'rag', ratio: 0.5, equalSuccess: true },
+      { variant: 'routed', tag: 'long', ratio: 0.5, equalSuccess: false },
+    ]);
+  });
+
   it('wire prefix: per run and model, after the first request', () => {
     expect(commonPrefixLength('abcdef', 'abcxyz')).toBe(3);
     const req = (model: string, task: string, extra: string[]) => ({
@@ -192,5 +210,10 @@ describe('economics and cache share', () => {
     // Another model has nothing cached; a run of one request is not a multi-step run.
     const other = wirePrefixShare([req('m', 'task one', []), req('n', 'task one', ['y']), req('m', 'task two', [])]);
     expect(other).toMatchObject({ runs: 1, requests: 1, prefixTokens: 0, share: 0 });
+    // The multi-step figure leaves out runs of fewer requests than asked.
+    const three = [req('m', 'task one', []), req('m', 'task one', ['x']), req('m', 'task one', ['x', 'y'])];
+    const mixed = [...three, req('m', 'task two', []), req('m', 'task two', ['z'])];
+    expect(wirePrefixShare(mixed).runs).toBe(2);
+    expect(wirePrefixShare(mixed, 3)).toMatchObject({ runs: 1, requests: 2 });
   });
 });

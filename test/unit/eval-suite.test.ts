@@ -2,8 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkScriptCovers, loadProviderScript, scriptedHandler } from '../../eval/scripted-provider.ts';
 import { parseSuite, SuiteError } from '../../eval/suite.ts';
+import type { Message } from '../../core/messages.ts';
+import { classifierInput, STEP_CLASSIFIER_INSTRUCTIONS } from '../../core/step-classifier.ts';
 import { applyVariant, builtInVariants, loadVariant, VariantError } from '../../eval/variants.ts';
 import demoCatalog from '../../examples/demo/catalog.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSuiteAgents, SuiteAgentsError } from '../../eval/suite-agents.ts';
+import { agentsOf } from '../../eval/run-eval.ts';
 
 const line = (c: object) => JSON.stringify(c);
 const ok = { id: 'a', agent: 'support', task: 'What is the refund fee?', expect: { contains: ['10%'] } };
@@ -100,6 +107,92 @@ describe('scriptedHandler', () => {
     });
     expect(await ask('big', [sys, { role: 'user', content: 'unknown' }])).toMatchObject({ kind: 'error', status: 400 });
   });
+
+  it('answers only from what the request holds when the case says what it needs', async () => {
+    const rag = parseSuite(line({ ...ok, id: 'r', task: 'How long is a return label valid?' }));
+    const h = scriptedHandler(
+      {
+        tiers: script.tiers,
+        cases: { r: { needs: ['valid for 14 days'], turns: [{ kind: 'text', text: '14 days.' }] } },
+      },
+      rag,
+    );
+    const send = (content: string) =>
+      h(
+        {
+          at: 0,
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: {},
+          body: { model: 'big', messages: [{ role: 'user', content }] },
+        },
+        0,
+      );
+    // Whitespace aside: a passage broken over lines still counts.
+    expect(
+      await send('<document>Each label is\nvalid for  14 days.</document>\n\nHow long is a return label valid?'),
+    ).toEqual({
+      kind: 'text',
+      text: '14 days.',
+    });
+    expect(
+      await send('<document>Labels cover one parcel.</document>\n\nHow long is a return label valid?'),
+    ).toMatchObject({
+      kind: 'text',
+      text: expect.stringMatching(/do not cover this/),
+    });
+  });
+
+  it('answers a classification by the one rule of the script (task and latest turn), or by the own reply of a case', async () => {
+    const sys = { role: 'system', content: STEP_CLASSIFIER_INSTRUCTIONS };
+    const classify = (task: string, turn: Message[]) => [
+      sys,
+      { role: 'user', content: classifierInput(task, turn, 2000) },
+    ];
+    const calc: Message[] = [
+      { role: 'tool', results: [{ callId: 'c', name: 'calculator', content: '33.12', isError: false }] },
+    ];
+    const search: Message[] = [
+      { role: 'tool', results: [{ callId: 'c', name: 'search_docs', content: 'fees…', isError: false }] },
+    ];
+    const ruled = scriptedHandler(
+      { ...script, classifier: { plan: '\\b(fee|how much)\\b', after: '(^|\\n)calculator: ', flags: 'i' } },
+      cases,
+    );
+    const choice = async (messages: object[], h = ruled) => {
+      const r = await h(
+        { at: 0, method: 'POST', path: '/v1/chat/completions', headers: {}, body: { model: 'small', messages } },
+        0,
+      );
+      return r.kind === 'text' ? (JSON.parse(r.text) as { choice: string }).choice : r;
+    };
+    expect(await choice(classify('What is the refund fee? And shipping?', calc))).toBe('plan');
+    expect(await choice(classify('What is the refund fee? And shipping?', search))).toBe('act');
+    expect(await choice(classify('Look up ord_100.', calc))).toBe('act');
+    // Without a rule the fake refuses (the engine then falls back to position).
+    expect(await choice(classify('Look up ord_100.', calc), handler)).toMatchObject({ kind: 'error', status: 400 });
+    // A case's own reply wins, e.g. an invalid one.
+    const own = scriptedHandler(
+      {
+        ...script,
+        classifier: { plan: 'fee', flags: 'i' },
+        cases: { ...script.cases, a: { ...script.cases.a, classify: 'hm' } },
+      },
+      cases,
+    );
+    expect(
+      await own(
+        {
+          at: 0,
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: {},
+          body: { model: 'small', messages: classify('What is the refund fee?', calc) },
+        },
+        0,
+      ),
+    ).toEqual({ kind: 'text', text: 'hm' });
+  });
 });
 
 describe('variants', () => {
@@ -116,6 +209,36 @@ describe('variants', () => {
     expect(routed.routing?.tiers.cheap?.chain[0]?.name).toBe('gpt-4.1-mini');
     expect(routed.tools).toEqual(support.tools);
     expect(applyVariant(support, v['as-defined']!)).toEqual(support);
+    // The classifier variant is routed with the step classifier on.
+    expect(applyVariant(support, v['routed-classified']!).stepClassifier).toMatchObject({ enabled: true });
+    expect(routed.stepClassifier).toBeUndefined();
+  });
+
+  it('naive sends every retrieved chunk to agents that retrieve, and leaves the others alone', () => {
+    const [handbook] = loadSuiteAgents('eval/suites/support.agents.json');
+    expect(handbook!.retrieval?.k).toBe(3);
+    const naive = builtInVariants().naive!;
+    expect(applyVariant(handbook!, naive).retrieval).toMatchObject({ k: 20, onWeak: 'degrade' });
+    expect(applyVariant(support, naive).retrieval).toBeUndefined();
+  });
+
+  it('suite agents: checked definitions, unique, never shadowing the catalog', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'suite-agents-'));
+    const write = (name: string, body: unknown) => {
+      const f = join(dir, name);
+      writeFileSync(f, JSON.stringify(body));
+      return f;
+    };
+    const agent = { name: 'x', instructions: 'Answer.', model: { provider: 'openai', name: 'gpt-4.1-mini' } };
+    expect(loadSuiteAgents(write('ok.json', [agent]))[0]!.maxSteps).toBe(10);
+    expect(() => loadSuiteAgents(write('dup.json', [agent, agent]))).toThrow(/two agents are named "x"/);
+    expect(() => loadSuiteAgents(write('bad.json', [{ ...agent, tools: 'calculator' }]))).toThrow(SuiteAgentsError);
+    const cases = parseSuite(line({ ...ok, agent: 'x' }));
+    expect(agentsOf(cases, demoCatalog, [agent as never]).get('x')).toBe(agent);
+    expect(() => agentsOf(cases, demoCatalog)).toThrow(/do not define|does not define/);
+    expect(() => agentsOf(cases, demoCatalog, [{ ...agent, name: 'support' } as never])).toThrow(
+      /the catalog defines too: support/,
+    );
   });
 
   it('refuses unknown names and bad files, naming them', () => {
