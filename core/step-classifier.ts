@@ -27,14 +27,13 @@ export const stepClassifierSchema = z.strictObject({
 export type StepClassifierConfig = z.infer<typeof stepClassifierSchema>;
 
 /** The classifier's system prompt. Its text is pinned (and hashed) like any prompt; a fake
- * provider recognises a classification request by it. */
+ * provider recognises a classification request by it. Terse on purpose: it is sent with every
+ * classification, at most steps of a run, so its length is most of what the classifier costs. */
 export const STEP_CLASSIFIER_INSTRUCTIONS =
-  'You route the next step of an AI agent to a model. Read the task and the latest turn, and decide what the ' +
-  'next step needs. Answer "plan" when it must reason: at the first step (nothing done yet), a task that is ' +
-  'ambiguous, leaves a choice open or has several parts; later, arithmetic or amounts to work out, rules or ' +
-  'policies to weigh, several results to combine, or a final answer that depends on them. Answer "act" when it ' +
-  'is simple or mechanical: one clear request, calling the next tool, or relaying a result as it is. Reply with ' +
-  'JSON only: {"choice": "plan" | "act", "reason": "<one short sentence>"}';
+  'Route an AI agent\'s next step. "plan" if it must reason: at the first step (nothing done yet), a task ' +
+  'that is ambiguous or has several parts; later, amounts to work out, rules to weigh, results to combine. ' +
+  '"act" if it is simple or mechanical: one clear request, the next tool call, relaying a result. ' +
+  'JSON only: {"choice": "plan" | "act", "reason": "<at most 8 words>"}';
 
 export const stepChoiceSchema = z.strictObject({
   choice: z.enum(['plan', 'act']),
@@ -66,7 +65,10 @@ export const CLASSIFIER_FIRST_STEP = '(first step: nothing done yet)';
  */
 export function classifierInput(task: string, latest: readonly Message[], maxChars: number): string {
   const taskPart = cut(task.trim(), Math.floor(maxChars / 2));
-  const turn = cut(latest.length ? latest.map(describeMessage).join('\n') || '(nothing new)' : CLASSIFIER_FIRST_STEP, maxChars - taskPart.length);
+  const turn = cut(
+    latest.length ? latest.map(describeMessage).join('\n') || '(nothing new)' : CLASSIFIER_FIRST_STEP,
+    maxChars - taskPart.length,
+  );
   return `${CLASSIFIER_TASK_HEADING}\n${taskPart}\n\n${CLASSIFIER_TURN_HEADING}\n${turn}`;
 }
 

@@ -56,7 +56,8 @@ const caseScriptSchema = z.strictObject({
 /**
  * How the fake step classifier answers (`core/step-classifier.ts`), one rule for every case,
  * on the task and the latest turn as the classification request quotes them — as a cheap
- * model would judge "does this step need reasoning" — never the case's id or expected answer:
+ * model would judge "does this step need reasoning" — never the case's id or expected answer
+ * (its reasons are a few words, as the classifier's prompt asks):
  * 1. `plan` at any step when the task matches `ambiguous` (it leaves a choice open: the
  *    agent must work out what is being asked, and keeps weighing it until it answers);
  * 2. at the first step (nothing done yet): `plan` when the task asks for at least
@@ -186,16 +187,16 @@ function ruleChoice(
   turn: string,
 ): { choice: 'plan' | 'act'; reason: string } {
   const open = rule.ambiguous === undefined ? null : new RegExp(rule.ambiguous, rule.flags).exec(task);
-  if (open) return { choice: 'plan', reason: `the task leaves a choice open ("${open[0]}")` };
+  if (open) return { choice: 'plan', reason: `ambiguous task ("${open[0]}")` };
   if (first) {
     const asks = rule.parts === undefined ? [] : (task.match(new RegExp(rule.parts, `${rule.flags}g`)) ?? []);
     return asks.length >= rule.partsAtLeast
-      ? { choice: 'plan', reason: `the task has several parts (${asks.join(', ')})` }
+      ? { choice: 'plan', reason: `a task of ${asks.length} parts` }
       : { choice: 'act', reason: 'one clear request' };
   }
   const hit = new RegExp(rule.plan, rule.flags).exec(task);
   const after = rule.after === undefined || new RegExp(rule.after, rule.flags).test(turn);
   return hit && after
-    ? { choice: 'plan', reason: `the task asks for something to work out ("${hit[0]}") from the latest results` }
-    : { choice: 'act', reason: hit ? 'the latest turn needs no working out' : 'nothing in the task to work out' };
+    ? { choice: 'plan', reason: `an amount to work out ("${hit[0]}")` }
+    : { choice: 'act', reason: hit ? 'nothing to work out yet' : 'a mechanical step' };
 }
