@@ -27,13 +27,13 @@ export const stepClassifierSchema = z.strictObject({
 export type StepClassifierConfig = z.infer<typeof stepClassifierSchema>;
 
 /** The classifier's system prompt. Its text is pinned (and hashed) like any prompt; a fake
- * provider recognises a classification request by it. */
+ * provider recognises a classification request by it. Terse on purpose: it is sent with every
+ * classification, at most steps of a run, so its length is most of what the classifier costs. */
 export const STEP_CLASSIFIER_INSTRUCTIONS =
-  'You route the next step of an AI agent to a model. Read the task and the latest turn, and decide what the ' +
-  'next step needs. Answer "plan" when it must reason: arithmetic or amounts to work out, rules or policies to ' +
-  'weigh, several results to combine, or a final answer that depends on them. Answer "act" when it is ' +
-  'mechanical: calling the next tool, or relaying a result as it is. Reply with JSON only: ' +
-  '{"choice": "plan" | "act", "reason": "<one short sentence>"}';
+  'Route an AI agent\'s next step. "plan" if it must reason: at the first step (nothing done yet), a task ' +
+  'that is ambiguous or has several parts; later, amounts to work out, rules to weigh, results to combine. ' +
+  '"act" if it is simple or mechanical: one clear request, the next tool call, relaying a result. ' +
+  'JSON only: {"choice": "plan" | "act", "reason": "<at most 8 words>"}';
 
 export const stepChoiceSchema = z.strictObject({
   choice: z.enum(['plan', 'act']),
@@ -55,15 +55,20 @@ export const stepChoiceOutput = {
 /** Heading of the task in the classification's input (and how a fake provider finds it). */
 export const CLASSIFIER_TASK_HEADING = 'Task:';
 export const CLASSIFIER_TURN_HEADING = 'Latest turn:';
+/** The latest turn at the first step: nothing has happened yet, the task is all there is. */
+export const CLASSIFIER_FIRST_STEP = '(first step: nothing done yet)';
 
 /**
  * The classification's input: the task and the latest turn (the messages the step's call
- * will add to the conversation: tool results, an answer from a person), each cut to its share
- * of `maxChars` — never the whole conversation.
+ * will add to the conversation: tool results, an answer from a person; none at the first
+ * step), each cut to its share of `maxChars` — never the whole conversation.
  */
 export function classifierInput(task: string, latest: readonly Message[], maxChars: number): string {
   const taskPart = cut(task.trim(), Math.floor(maxChars / 2));
-  const turn = cut(latest.map(describeMessage).join('\n') || '(nothing new)', maxChars - taskPart.length);
+  const turn = cut(
+    latest.length ? latest.map(describeMessage).join('\n') || '(nothing new)' : CLASSIFIER_FIRST_STEP,
+    maxChars - taskPart.length,
+  );
   return `${CLASSIFIER_TASK_HEADING}\n${taskPart}\n\n${CLASSIFIER_TURN_HEADING}\n${turn}`;
 }
 
@@ -116,12 +121,13 @@ export function classifiedStep(
   outcome: ParsedChoice | { ok: false; problem: string },
 ): { taskClass: TaskClass; why: string } {
   const positional = classifyAgentStep(step, maxSteps);
-  if (positional.taskClass !== 'act') return positional;
+  if (positional.taskClass === 'synthesize') return positional;
   if (!outcome.ok) return { ...positional, why: `${positional.why}; step classifier failed (${outcome.problem})` };
   return { taskClass: outcome.choice.choice, why: `step classifier: ${outcome.choice.reason}` };
 }
 
-/** Whether a step is one the classifier decides: enabled, and position alone says `act`. */
+/** Whether a step is one the classifier decides: enabled, and not the last step of the
+ * budget (which must answer, so it synthesizes). */
 export function classifierDecides(config: StepClassifierConfig | undefined, step: number, maxSteps: number): boolean {
-  return config?.enabled === true && classifyAgentStep(step, maxSteps).taskClass === 'act';
+  return config?.enabled === true && classifyAgentStep(step, maxSteps).taskClass !== 'synthesize';
 }

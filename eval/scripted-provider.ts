@@ -5,6 +5,7 @@ import { issueLines } from '../core/zod-issues.ts';
 import { judgeInstructions } from './run-case.ts';
 import { caseTask, type EvalCase } from './suite.ts';
 import {
+  CLASSIFIER_FIRST_STEP,
   CLASSIFIER_TASK_HEADING,
   CLASSIFIER_TURN_HEADING,
   STEP_CLASSIFIER_INSTRUCTIONS,
@@ -53,16 +54,25 @@ const caseScriptSchema = z.strictObject({
 });
 
 /**
- * How the fake step classifier answers (`core/step-classifier.ts`), one rule for every case:
- * `plan` when the task — as the classification request quotes it — matches `plan` and, when
- * `after` is given, the latest turn it quotes matches `after`; else `act`. The rule reads
- * only what the request holds, as a cheap model would judge "does this step need working
- * out", never the case's id or expected answer.
+ * How the fake step classifier answers (`core/step-classifier.ts`), one rule for every case,
+ * on the task and the latest turn as the classification request quotes them — as a cheap
+ * model would judge "does this step need reasoning" — never the case's id or expected answer
+ * (its reasons are a few words, as the classifier's prompt asks):
+ * 1. `plan` at any step when the task matches `ambiguous` (it leaves a choice open: the
+ *    agent must work out what is being asked, and keeps weighing it until it answers);
+ * 2. at the first step (nothing done yet): `plan` when the task asks for at least
+ *    `partsAtLeast` things (matches of `parts`, e.g. action verbs) — several parts to
+ *    plan — else `act` (one clear request);
+ * 3. later: `plan` when the task matches `plan` and, when `after` is given, the latest turn
+ *    matches `after`; else `act`.
  */
 const classifierRuleSchema = z.strictObject({
   about: z.string().optional(),
   plan: z.string().min(1),
   after: z.string().min(1).optional(),
+  ambiguous: z.string().min(1).optional(),
+  parts: z.string().min(1).optional(),
+  partsAtLeast: z.number().int().min(1).default(2),
   flags: z
     .string()
     .regex(/^[imsu]*$/)
@@ -72,6 +82,8 @@ const classifierRuleSchema = z.strictObject({
 export const providerScriptSchema = z.strictObject({
   /** Model names of the tiers the script tells apart. */
   tiers: z.strictObject({ strong: z.string().min(1), cheap: z.string().min(1) }),
+  /** What the tiers do differently, in words (documentation only). */
+  about: z.string().optional(),
   classifier: classifierRuleSchema.optional(),
   /** The answer of a case whose `needs` the request does not hold. */
   notCovered: z.string().min(1).optional(),
@@ -163,11 +175,28 @@ export function classifierReply(
   if (own !== undefined) return { kind: 'text', text: own };
   const rule = script.classifier;
   if (!rule) return { kind: 'error', status: 400, message: 'fake provider: the script has no classifier rule' };
+  return { kind: 'text', text: JSON.stringify(ruleChoice(rule, task, turn.trim() === CLASSIFIER_FIRST_STEP, turn)) };
+}
+
+/** The script's classifier rule applied to a quoted task and latest turn (see
+ * `classifierRuleSchema`). */
+function ruleChoice(
+  rule: z.infer<typeof classifierRuleSchema>,
+  task: string,
+  first: boolean,
+  turn: string,
+): { choice: 'plan' | 'act'; reason: string } {
+  const open = rule.ambiguous === undefined ? null : new RegExp(rule.ambiguous, rule.flags).exec(task);
+  if (open) return { choice: 'plan', reason: `ambiguous task ("${open[0]}")` };
+  if (first) {
+    const asks = rule.parts === undefined ? [] : (task.match(new RegExp(rule.parts, `${rule.flags}g`)) ?? []);
+    return asks.length >= rule.partsAtLeast
+      ? { choice: 'plan', reason: `a task of ${asks.length} parts` }
+      : { choice: 'act', reason: 'one clear request' };
+  }
   const hit = new RegExp(rule.plan, rule.flags).exec(task);
   const after = rule.after === undefined || new RegExp(rule.after, rule.flags).test(turn);
-  const reply =
-    hit && after
-      ? { choice: 'plan', reason: `the task asks for something to work out ("${hit[0]}") from the latest results` }
-      : { choice: 'act', reason: hit ? 'the latest turn needs no working out' : 'nothing in the task to work out' };
-  return { kind: 'text', text: JSON.stringify(reply) };
+  return hit && after
+    ? { choice: 'plan', reason: `an amount to work out ("${hit[0]}")` }
+    : { choice: 'act', reason: hit ? 'nothing to work out yet' : 'a mechanical step' };
 }

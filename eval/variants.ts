@@ -66,7 +66,10 @@ export const openaiTiers: Tiers = {
  * - `routed`: Bosun's routing (plan and the final step on the strong tier, steps after tool
  *   results on the cheap one) with its context curation on (summaries);
  * - `routed-classified`: `routed` with the step classifier on — a cheap `classify` call
- *   decides plan (strong) or act (cheap) for each step after the first, instead of position;
+ *   decides plan (strong) or act (cheap) for each step but the budget's last (the first
+ *   step too), instead of position;
+ * - `cheap`: the cheap model for every call (summaries on) — what routing saves against
+ *   when it is wrong to trust the cheap tier;
  * - `naive`: the baseline economics compare against — the strong model for every call, the
  *   whole context every call, no summaries, and for agents that retrieve, everything the
  *   retriever returns (k = 20, the most an agent may ask) instead of their curated top k.
@@ -86,7 +89,7 @@ export function builtInVariants(tiers: Tiers = openaiTiers): Record<string, Vari
     },
     'routed-classified': {
       name: 'routed-classified',
-      description: `routing as routed, with the step classifier deciding plan (${label(tiers.strong)}) or act (${label(tiers.cheap)}) after step 1`,
+      description: `routing as routed, with the step classifier deciding plan (${label(tiers.strong)}) or act (${label(tiers.cheap)}) for each step (the first too)`,
       agent: {
         routing: routingTableSchema.parse({
           tiers: { strong: { chain: [tiers.strong] }, cheap: { chain: [tiers.cheap] } },
@@ -94,6 +97,11 @@ export function builtInVariants(tiers: Tiers = openaiTiers): Record<string, Vari
         summarizeHistory: true,
         stepClassifier: stepClassifierSchema.parse({ enabled: true }),
       },
+    },
+    cheap: {
+      name: 'cheap',
+      description: `${label(tiers.cheap)} for every call; summaries on`,
+      agent: { model: tiers.cheap, summarizeHistory: true },
     },
     naive: {
       name: 'naive',

@@ -16,9 +16,9 @@ const told = new WeakSet<object>();
 
 /**
  * The task class of a step's call. Position decides (`classifyAgentStep`) unless the agent
- * turned the step classifier on and position says `act`: then one `classify` call through
+ * turned the step classifier on and the step is not the budget's last: then one `classify` call through
  * the run's model caller — routed (cheap tier by default), within budget, recorded with
- * purpose `classify` — reads the task and the latest turn and says plan or act. A call that
+ * purpose `classify` — reads the task and the latest turn (the task alone at the first step) and says plan or act. A call that
  * fails, is refused by the budget, or replies with no valid choice leaves it to position; the
  * run notes and the step call's route reason say so.
  *
@@ -34,7 +34,9 @@ export async function chooseStepClass(loop: Loop, step: number): Promise<{ taskC
     loop.caller.knowPrompt(pin, content);
     told.add(loop.caller);
   }
-  const input = classifierInput(run.input.task, run.conv.forCall().append, stepClassifier!.maxInputChars);
+  // The first step has only the task to go on (its conversation holds the task itself).
+  const latest = step === 1 ? [] : run.conv.forCall().append;
+  const input = classifierInput(run.input.task, latest, stepClassifier!.maxInputChars);
   const r = await loop.caller.call({
     step,
     taskClass: 'classify',

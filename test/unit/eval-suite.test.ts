@@ -156,7 +156,17 @@ describe('scriptedHandler', () => {
       { role: 'tool', results: [{ callId: 'c', name: 'search_docs', content: 'fees…', isError: false }] },
     ];
     const ruled = scriptedHandler(
-      { ...script, classifier: { plan: '\\b(fee|how much)\\b', after: '(^|\\n)calculator: ', flags: 'i' } },
+      {
+        ...script,
+        classifier: {
+          plan: '\\b(fee|how much)\\b',
+          after: '(^|\\n)calculator: ',
+          ambiguous: '\\b(whether|either)\\b',
+          parts: '\\b(look up|check|tell)\\b',
+          partsAtLeast: 2,
+          flags: 'i',
+        },
+      },
       cases,
     );
     const choice = async (messages: object[], h = ruled) => {
@@ -169,13 +179,20 @@ describe('scriptedHandler', () => {
     expect(await choice(classify('What is the refund fee? And shipping?', calc))).toBe('plan');
     expect(await choice(classify('What is the refund fee? And shipping?', search))).toBe('act');
     expect(await choice(classify('Look up ord_100.', calc))).toBe('act');
+    // The first step (nothing done yet): one clear request acts; several parts or an
+    // ambiguous task plan — and an ambiguous task keeps planning after it.
+    expect(await choice(classify('Look up ord_100.', []))).toBe('act');
+    expect(await choice(classify('Look up ord_100, check the warranty and tell me.', []))).toBe('plan');
+    expect(await choice(classify('Is either item of ord_100 under warranty?', []))).toBe('plan');
+    expect(await choice(classify('Is either item of ord_100 under warranty?', search))).toBe('plan');
+    expect(await choice(classify('Look up ord_100, check the warranty and tell me.', search))).toBe('act');
     // Without a rule the fake refuses (the engine then falls back to position).
     expect(await choice(classify('Look up ord_100.', calc), handler)).toMatchObject({ kind: 'error', status: 400 });
     // A case's own reply wins, e.g. an invalid one.
     const own = scriptedHandler(
       {
         ...script,
-        classifier: { plan: 'fee', flags: 'i' },
+        classifier: { plan: 'fee', partsAtLeast: 2, flags: 'i' },
         cases: { ...script.cases, a: { ...script.cases.a, classify: 'hm' } },
       },
       cases,

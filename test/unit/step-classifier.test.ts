@@ -4,6 +4,7 @@ import {
   classifiedStep,
   classifierDecides,
   classifierInput,
+  CLASSIFIER_FIRST_STEP,
   CLASSIFIER_TASK_HEADING,
   CLASSIFIER_TURN_HEADING,
   parseStepChoice,
@@ -52,16 +53,26 @@ describe('step classifier: the step class', () => {
     });
   });
 
-  it('never overrides the first step (plan) nor the last step of the budget (synthesize)', () => {
-    const act = { ok: true as const, choice: { choice: 'act' as const, reason: 'r' } };
-    expect(classifiedStep(1, 8, act).taskClass).toBe('plan');
+  it('decides the first step too (act sends it to the cheap tier), never the last step of the budget', () => {
+    const act = { ok: true as const, choice: { choice: 'act' as const, reason: 'one clear look-up' } };
+    expect(classifiedStep(1, 8, act)).toEqual({ taskClass: 'act', why: 'step classifier: one clear look-up' });
     expect(classifiedStep(8, 8, act).taskClass).toBe('synthesize');
+    // A one-step budget: the first step is the last, and must answer.
+    expect(classifiedStep(1, 1, act).taskClass).toBe('synthesize');
     const on = stepClassifierSchema.parse({ enabled: true });
-    expect(classifierDecides(on, 1, 8)).toBe(false);
+    expect(classifierDecides(on, 1, 8)).toBe(true);
+    expect(classifierDecides(on, 1, 1)).toBe(false);
     expect(classifierDecides(on, 8, 8)).toBe(false);
     expect(classifierDecides(on, 2, 8)).toBe(true);
     expect(classifierDecides({ ...on, enabled: false }, 2, 8)).toBe(false);
     expect(classifierDecides(undefined, 2, 8)).toBe(false);
+  });
+
+  it('a failed classification of the first step leaves it to position: plan', () => {
+    expect(classifiedStep(1, 8, { ok: false, problem: 'empty reply' })).toEqual({
+      taskClass: 'plan',
+      why: 'first step; step classifier failed (empty reply)',
+    });
   });
 });
 
@@ -80,7 +91,9 @@ describe('step classifier: its input', () => {
     expect(input.length).toBeLessThanOrEqual(1000 + 40);
     const long = classifierInput('t'.repeat(5000), [], 1000);
     expect(long.length).toBeLessThanOrEqual(1000 + 40);
-    expect(long).toContain('(nothing new)');
+    // The first step: the task alone, and a turn that says nothing happened yet.
+    expect(long).toContain(`${CLASSIFIER_TURN_HEADING}\n${CLASSIFIER_FIRST_STEP}`);
+    expect(classifierInput('t', [{ role: 'tool', results: [] }], 1000)).toContain('(nothing new)');
   });
 });
 
