@@ -6,9 +6,11 @@
  * reusable context sets it up (shared cache until the first run, then one cache per run),
  * then imports the workflows `--runs` times, each into a fresh cache, and prints the CPU ms
  * per import (p50, p90), the heap each import keeps alive while its run is cached, and how
- * many modules are shared and how many each run evaluates.
+ * many modules are preloaded and in each run's cache (evaluated, or adopted from an earlier
+ * run: workflows/shared-modules.ts). Preloaded modules are frozen, as the SDK freezes them.
  *
- *   node bench/import-cost.ts [--bundle path] [--runs 200] [--keep 50] [--profile]
+ *   npx node --expose-gc bench/import-cost.ts [--bundle path] [--runs 200] [--keep 50]
+ *     [--by-module [--top 30]]
  *
  * Without `--bundle` it bundles the bench's catalog with Bosun's workflows, as the bench's
  * worker does. Less noisy than the end-to-end bench on a loaded machine: it times CPU, not
