@@ -63,7 +63,12 @@ const remembered = new Map<string, ModuleRecord>();
  * this run's, before any import could evaluate them again. */
 export function adoptSharedModules(): void {
   const cache = (globalThis as Sandbox).__webpack_module_cache__;
-  if (remembered.size === 0 || !cache || !activatorCache()) return;
+  const own = activatorCache();
+  if (remembered.size === 0 || !cache || !own) return;
+  // All or nothing: a module that this run already evaluated (an interceptor or converter
+  // module the SDK loads before the workflows, importing zod) keeps this run on its own
+  // copies, so one run never mixes two instances of a module.
+  for (const id of remembered.keys()) if (own.has(id)) return;
   for (const [id, record] of remembered) cache[id] = record;
 }
 

@@ -1,7 +1,9 @@
 import { parseWorkflowCode } from '@temporalio/worker/lib/worker.js';
 import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflows } from '../../worker/bundle.ts';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { bosunBundlerOptions, bundleWorkflows, workflowsPath } from '../../worker/bundle.ts';
 import { isSharedModule } from '../../workflows/shared-modules.ts';
 
 /**
@@ -16,15 +18,18 @@ let code: string;
 
 const catalogModule = new URL('../../bench/bench-catalog.ts', import.meta.url);
 
-async function startRun(n: number): Promise<{ cache: Cache; dispose: () => Promise<void> }> {
+async function startRun(
+  n: number,
+  on: ReusableVMWorkflowCreator = creator,
+): Promise<{ cache: Cache; dispose: () => Promise<void> }> {
   const runId = `run-${n}`;
-  const wf = await creator.createWorkflow({
+  const wf = await on.createWorkflow({
     info: { workflowType: 'agentRun', runId, workflowId: `wf-${n}`, unsafe: {} } as never,
     randomnessSeed: [n],
     now: Date.now(),
     showStackTraceSources: false,
   } as never);
-  const context = (creator as unknown as { context: { __TEMPORAL_ACTIVATOR__: { moduleCache: Cache } } }).context;
+  const context = (on as unknown as { context: { __TEMPORAL_ACTIVATOR__: { moduleCache: Cache } } }).context;
   const cache = context.__TEMPORAL_ACTIVATOR__.moduleCache;
   return { cache, dispose: () => wf.dispose() };
 }
@@ -85,5 +90,26 @@ describe('modules shared across runs in the reusable V8 context', () => {
       }
     });
     expect(leaks).toEqual([]);
+  });
+
+  it('keeps a run on its own copies when it evaluated a shared module before it could adopt it', async () => {
+    // An interceptor module importing zod: the SDK evaluates it before the workflows.
+    const bundle = await bundleWorkflowCode({
+      workflowsPath,
+      ...bosunBundlerOptions,
+      workflowInterceptorModules: [fileURLToPath(new URL('../fixtures/zod-interceptor.ts', import.meta.url))],
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    });
+    const mixed = await ReusableVMWorkflowCreator.create(parseWorkflowCode(bundle.code), 5_000, new Set(), undefined);
+    const first = await startRun(11, mixed);
+    const firstRecords = new Map(first.cache);
+    await first.dispose();
+    const second = await startRun(12, mixed);
+    const shared = [...firstRecords.keys()].filter((id) => isSharedModule(id, './'));
+    expect(shared).toContain('./core/run.ts');
+    // Nothing adopted: every shared module of the second run is its own, none the first's.
+    for (const id of shared) expect(second.cache.get(id), id).not.toBe(firstRecords.get(id));
+    await second.dispose();
+    await mixed.destroy();
   });
 });
