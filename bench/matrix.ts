@@ -7,10 +7,14 @@
  * completed run. A variant whose run fails (the peer's history limit) stops in that case;
  * the failed run's history is kept to show how far it got.
  */
+import protoPkg from '@temporalio/proto';
+import type { temporal } from '@temporalio/proto';
 import { loadavg } from 'node:os';
-import { historyStats, type HistoryStats } from './history.ts';
+import { historyStats, type History, type HistoryStats } from './history.ts';
 import { diffs } from './stats.ts';
 import { caseLabel, type Case, type Variant, type VariantName } from './variants.ts';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 export interface CaseResult {
   variant: VariantName;
@@ -50,6 +54,7 @@ export async function runMatrix(
       ]),
     );
     const lastId = new Map<VariantName, string>();
+    const timelines = new Map<VariantName, History[]>(variants.map((v) => [v.name, []]));
     for (let i = 0; i < opts.warmup + opts.runs; i++) {
       for (let j = 0; j < variants.length; j++) {
         const v = variants[(i + j) % variants.length]!;
@@ -72,6 +77,7 @@ export async function runMatrix(
         }
         const e2e = performance.now() - t0;
         if (i >= opts.warmup) {
+          if (process.env.BENCH_TIMELINE && v.history) timelines.get(v.name)!.push(await v.history(id));
           r.e2eMsPerStep.push(e2e / c.steps);
           r.intervals.push(...diffs(stamps));
           r.completed++;
@@ -83,11 +89,34 @@ export async function runMatrix(
       const r = results.get(v.name)!;
       r.load[1] = loadavg()[0]!;
       const id = lastId.get(v.name);
-      if (!r.failed && id && v.history && v.modelActivity)
+      if (!r.failed && id && v.history && v.modelActivity) {
         r.history = historyStats(await v.history(id), v.modelActivity);
+        if (process.env.BENCH_TIMELINE)
+          opts.log(`${v.name} ${caseLabel(c)} timeline:\n${timeline(timelines.get(v.name)!)}`);
+      }
       all.push(r);
     }
     opts.log(`case ${caseLabel(c)} done in ${Math.round((performance.now() - started) / 1000)} s`);
   }
   return all;
+}
+
+/** `BENCH_TIMELINE=1`: the measured runs' history event by event, with the server's time from
+ * the event before (p50 over the runs of the same shape), to see where a run's time goes. */
+function timeline(histories: History[]): string {
+  const ms = (e: HistoryEvent) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+  const shape = (h: History) => (h.events ?? []).map((e) => e.eventType).join();
+  const first = histories[0];
+  if (!first) return '  (no runs)';
+  const same = histories.filter((h) => shape(h) === shape(first));
+  const types = protoPkg.temporal.api.enums.v1.EventType;
+  return (first.events ?? [])
+    .map((e, k) => {
+      const gaps = same.map((h) => (k === 0 ? 0 : ms(h.events![k]!) - ms(h.events![k - 1]!))).sort((a, b) => a - b);
+      const p50 = gaps[Math.floor(gaps.length / 2)]!;
+      return `  +${String(p50).padStart(4)} ms  ${types[e.eventType ?? 0]}`;
+    })
+    .concat(`  (p50 of ${same.length} runs of the same shape)`)
+    .join('\n');
 }

@@ -29,10 +29,17 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { by: { type: 'string', default: 'file' }, top: { type: 'string', default: '30' } },
+  options: {
+    by: { type: 'string', default: 'file' },
+    top: { type: 'string', default: '30' },
+    // The workflow bundle's script, by part of its URL: `workflow-bundle` for a worker that
+    // bundled at start, `bosun-workflows.js` for the bench's prebuilt bundle.
+    bundle: { type: 'string', default: 'workflow-bundle,bosun-workflows.js' },
+  },
 });
 if (!['fn', 'file', 'workflow'].includes(values.by!)) throw new Error('--by is fn, file or workflow');
 const top = Number(values.top);
+const bundleUrls = values.bundle!.split(',');
 
 const shortUrl = (url: string) =>
   url
@@ -61,7 +68,7 @@ for (const path of positionals) {
       const seen = new Set<string>();
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
         const cf = byId.get(at)!.callFrame;
-        if (!cf.url.includes('workflow-bundle')) continue;
+        if (!bundleUrls.some((u) => cf.url.includes(u))) continue;
         const key = cf.functionName || '(anonymous)';
         if (!seen.has(key)) totals.set(key, (totals.get(key) ?? 0) + us);
         seen.add(key);

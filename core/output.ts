@@ -22,7 +22,11 @@ export type OutputContractInput = z.input<typeof outputContractSchema>;
 
 export type OutputCheck = { ok: true; value: unknown } | { ok: false; issues: string[] };
 
+/** Validators by contract, built once. Bounded: in the workflow sandbox this module is shared
+ * by every run of a worker (workflows/shared-modules.ts), and runs may bring contracts of
+ * their own; the oldest built is dropped first. */
 const validators = new Map<string, z.ZodType>();
+const maxValidators = 256;
 
 /** Validates a model's JSON answer against a contract. Issues are written for the model to
  * fix its answer (path: message). */
@@ -46,6 +50,7 @@ function validatorFor(contract: { name: string; schema: Record<string, unknown> 
   let v = validators.get(key);
   if (!v) {
     v = z.fromJSONSchema(contract.schema as Parameters<typeof z.fromJSONSchema>[0]);
+    if (validators.size >= maxValidators) validators.delete(validators.keys().next().value!);
     validators.set(key, v);
   }
   return v;

@@ -15,6 +15,12 @@ export const workflowsPath = siblingModule('../workflows/index', import.meta.url
 /** The node_modules folder Bosun's `@temporalio/workflow` is in. */
 const sdkModulesDir = resolve(createRequire(import.meta.url).resolve('@temporalio/workflow/package.json'), '../../..');
 const catalogModulePath = siblingModule('../workflows/catalog', import.meta.url);
+const adoptSharedModulesPath = siblingModule('../workflows/adopt-shared-modules', import.meta.url);
+/** Preloaded into every workflow context: it keeps the modules runs share
+ * (workflows/shared-modules.ts), so each run does not evaluate `core/`, `tools/` and zod again. */
+export const sharedModulesPath = siblingModule('../workflows/shared-modules', import.meta.url);
+/** Bundler options every Bosun bundle uses (with a worker's `bundlerOptions` or here). */
+export const bosunBundlerOptions = { preloadModules: [sharedModulesPath] };
 
 export interface BundleOptions {
   /** Include the encrypting failure converter (workers with BOSUN_CODEC_KEYS): failures
@@ -39,6 +45,7 @@ export async function bundleWorkflows(opts: BundleOptions = {}): Promise<Workflo
       resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), sdkModulesDir] },
     }),
     logger: quietLogger,
+    ...bosunBundlerOptions,
     ...(opts.encryptFailures ? { failureConverterPath } : {}),
     ...(opts.tracing ? { workflowInterceptorModules: workflowTracingModules } : {}),
   });
@@ -55,6 +62,8 @@ export async function writeBundleEntry(catalogModule: string | URL): Promise<str
       ? fileURLToPath(catalogModule)
       : resolve(catalogModule.startsWith('file:') ? fileURLToPath(catalogModule) : catalogModule);
   const code = [
+    // First: a run adopts the modules shared across runs before any import evaluates them.
+    `import ${JSON.stringify(adoptSharedModulesPath)};`,
     `import * as userCatalog from ${JSON.stringify(modulePath)};`,
     `import { catalogOf, installCatalog } from ${JSON.stringify(catalogModulePath)};`,
     `installCatalog(catalogOf(userCatalog, ${JSON.stringify(modulePath)}));`,
