@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { auditEntrySchema, openEscalationSchema, pendingApprovalSchema } from '../core/approvals.ts';
-import { childRunSchema, delegatedTotalsSchema } from '../core/delegation.ts';
+import { childRunSchema, delegatedTotalsSchema, parentShownSchema } from '../core/delegation.ts';
 import { outcomeWords } from '../core/run-metrics.ts';
 import { outputContractSchema } from '../core/output.ts';
 import { agentNameSchema, newRunIdSchema, runIdSchema, runResultSchema } from '../core/run.ts';
@@ -89,10 +89,7 @@ export const runStatusSchema = z
     pendingApprovals: z.array(pendingApprovalSchema),
     escalation: openEscalationSchema.optional(),
     outcome: z.string().optional(),
-    parent: z
-      .object({ runId: z.string(), agent: z.string(), step: z.number(), rootRunId: z.string(), depth: z.number() })
-      .optional()
-      .describe('For a sub-agent: the run that delegated to it'),
+    parent: parentShownSchema.optional().describe('For a sub-agent: the run that delegated to it'),
     children: z.array(childRunSchema).optional().describe("The run's sub-agents and how each ended"),
     delegated: delegatedTotalsSchema.optional().describe('What its sub-agents used (included in costUsd)'),
   })
@@ -142,10 +139,7 @@ export const escalationItemSchema = openEscalationSchema
   .extend({
     runId: z.string(),
     agent: z.string(),
-    parent: z
-      .object({ runId: z.string(), agent: z.string(), step: z.number(), rootRunId: z.string(), depth: z.number() })
-      .optional()
-      .describe("For a sub-agent's escalation: the run that delegated to it"),
+    parent: parentShownSchema.optional().describe("For a sub-agent's escalation: the run that delegated to it"),
   })
   .meta({ id: 'Escalation' });
 export const escalationListSchema = z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parentShownSchema } from './delegation.ts';
 import { actorSchema } from './principal.ts';
 
 /** A tool call waiting for a human decision. */
@@ -27,9 +28,7 @@ export const pendingApprovalSchema = z.object({
         z.object({ step: z.number().int(), tool: z.string(), content: z.string(), isError: z.boolean() }),
       ),
       /** For a sub-agent's call: the run that delegated the task (and the top of the tree). */
-      parent: z
-        .object({ runId: z.string(), agent: z.string(), step: z.number().int(), rootRunId: z.string() })
-        .optional(),
+      parent: parentShownSchema.optional(),
     })
     .optional(),
 });

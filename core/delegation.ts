@@ -119,6 +119,22 @@ export const parentLinkSchema = z.strictObject({
 });
 export type ParentLink = z.infer<typeof parentLinkSchema>;
 
+/** Where a sub-agent sits in its tree, as its status, result, approvals and escalations show
+ * it (the link less what only the run needs: its budget, depth left and inherited effects). */
+export function parentShown(link: ParentLink) {
+  return { runId: link.runId, agent: link.agent, step: link.step, rootRunId: link.rootRunId, depth: link.depth };
+}
+
+/** `parentShown`'s shape, for the schemas that carry it. */
+export const parentShownSchema = z.object({
+  runId: z.string(),
+  agent: z.string(),
+  step: z.number().int(),
+  rootRunId: z.string(),
+  depth: z.number().int(),
+});
+export type ParentShown = z.infer<typeof parentShownSchema>;
+
 /** What a run's sub-agents (and theirs, all the way down) used: rolled up exactly from
  * their results. */
 export const delegatedTotalsSchema = z.object({

@@ -11,7 +11,9 @@ import {
   delegationLimitsSchema,
   effectsSchema,
   parentLinkSchema,
+  parentShownSchema,
   type ChildRun,
+  type ParentShown,
   type DelegatedTotals,
 } from './delegation.ts';
 import { anonymousPrincipal, principalSchema } from './principal.ts';
@@ -306,7 +308,7 @@ export const runResultSchema = z.object({
   /** The run's sub-agents (the most recent 50) and how each ended. */
   children: z.array(childRunSchema).optional(),
   /** For a sub-agent: the run that started it. */
-  parent: z.object({ runId: z.string(), agent: z.string(), step: z.number().int() }).optional(),
+  parent: parentShownSchema.optional(),
   /** For a sub-agent: what its tree had done with each tool when it ended (calls, tallies),
    * which the parent adds to its own for its policies. */
   effects: effectsSchema.optional(),
@@ -388,7 +390,7 @@ export interface RunStatus {
   escalations: number;
   outcome?: RunOutcome['kind'];
   /** For a sub-agent: the run that started it (and the top of its tree). */
-  parent?: { runId: string; agent: string; step: number; rootRunId: string; depth: number };
+  parent?: ParentShown;
   /** The run's sub-agents, running and ended (the most recent 50). */
   children?: ChildRun[];
   /** What they used, all the way down (included in `usage` and `costUsd`). */

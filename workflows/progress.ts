@@ -1,5 +1,6 @@
 import type { RunMemoStats } from '../core/run-metrics.ts';
 import { setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { parentShown } from '../core/delegation.ts';
 import type { RunOutcome } from '../core/run.ts';
 import { callsQuery, searchAttributes, statusQuery } from './definitions.ts';
 import type { HumanDesk } from './human.ts';
@@ -35,17 +36,7 @@ export function createProgress(run: RunState, desk: () => HumanDesk | undefined)
       pendingApprovals: d?.pendingApprovals() ?? [],
       escalations: d?.escalations() ?? 0,
       ...(open ? { escalation: open } : {}),
-      ...(run.input.parent
-        ? {
-            parent: {
-              runId: run.input.parent.runId,
-              agent: run.input.parent.agent,
-              step: run.input.parent.step,
-              rootRunId: run.input.parent.rootRunId,
-              depth: run.input.parent.depth,
-            },
-          }
-        : {}),
+      ...(run.input.parent ? { parent: parentShown(run.input.parent) } : {}),
       ...(run.childrenStarted ? { children: run.children, delegated: run.delegated } : {}),
     };
   });

@@ -8,7 +8,7 @@ import {
   type RetrievedSet,
   type ToolResultRecord,
 } from '../core/carried-state.ts';
-import { noDelegation, type ChildRun, type DelegatedTotals } from '../core/delegation.ts';
+import { noDelegation, parentShown, type ChildRun, type DelegatedTotals } from '../core/delegation.ts';
 import type { ToolResult } from '../core/messages.ts';
 import type { PriorEffects } from '../tools/define-tool.ts';
 import type { ValidationReport } from '../core/output.ts';
@@ -281,7 +281,7 @@ export function resultOf(run: RunState, desk: HumanDesk, outcome: RunOutcome): R
     ...(run.childrenStarted ? { delegated: run.delegated, children: run.children.slice(-KEEP_CHILDREN) } : {}),
     ...(run.input.parent
       ? {
-          parent: { runId: run.input.parent.runId, agent: run.input.parent.agent, step: run.input.parent.step },
+          parent: parentShown(run.input.parent),
           // What the tree has done with each tool, for the parent's policies.
           effects: run.effects,
         }

@@ -9,6 +9,7 @@ import {
   type ToolContract,
 } from '../tools/index.ts';
 import { canonicalJson, sha256Hex } from '../tools/fingerprint.ts';
+import { parentShown } from '../core/delegation.ts';
 import { clip } from '../core/run-events.ts';
 import { catalog } from './catalog.ts';
 import { delegate, delegateContract, planDelegations } from './delegation.ts';
@@ -157,16 +158,7 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
       earlierResults: run.toolResults
         .slice(-5)
         .map(({ step, tool, content, isError }) => ({ step, tool, content: content.slice(0, 300), isError })),
-      ...(run.input.parent
-        ? {
-            parent: {
-              runId: run.input.parent.runId,
-              agent: run.input.parent.agent,
-              step: run.input.parent.step,
-              rootRunId: run.input.parent.rootRunId,
-            },
-          }
-        : {}),
+      ...(run.input.parent ? { parent: parentShown(run.input.parent) } : {}),
     },
     prior,
   });

@@ -195,6 +195,21 @@ export function parseTokenCounts(json: string | null): TokenCounts {
   }
 }
 
+/** A `prompts` row as both stores keep it, as the version it records (content opened). */
+export function promptFromRow(
+  row: { hash: string; name: string; label: string | null; content: string } | undefined,
+  cipher: ContentCipher,
+): PromptVersion | undefined {
+  return row
+    ? {
+        hash: row.hash,
+        name: row.name,
+        content: cipher.openText(row.content),
+        ...(row.label ? { label: row.label } : {}),
+      }
+    : undefined;
+}
+
 export class StoreDataMissingError extends Error {
   override readonly name = 'StoreDataMissingError';
 }
@@ -441,14 +456,7 @@ export function openSqliteRunStore(
     async getPrompt(hash) {
       const row = selectPrompt.get(hash) as
         { hash: string; name: string; label: string | null; content: string } | undefined;
-      return row
-        ? {
-            hash: row.hash,
-            name: row.name,
-            content: cipher.openText(row.content),
-            ...(row.label ? { label: row.label } : {}),
-          }
-        : undefined;
+      return promptFromRow(row, cipher);
     },
     async getSummary(conversationId) {
       const row = selectSummary.get(conversationId) as { up_to: number; body: string } | undefined;

@@ -4,7 +4,14 @@ import { stopReasonSchema } from '../../../core/model.ts';
 import { traceRecordSchema, type StoredTraceRecord } from '../../../core/trace.ts';
 import { erasureCountsSchema, erasureReasonSchema, type Erasure, type ErasureCounts } from '../../../core/erasure.ts';
 import { plaintextCipher, type ContentCipher } from '../content-cipher.ts';
-import { parseTokenCounts, promptHash, StoreDataMissingError, type RunStore, type TokenCounts } from '../run-store.ts';
+import {
+  parseTokenCounts,
+  promptFromRow,
+  promptHash,
+  StoreDataMissingError,
+  type RunStore,
+  type TokenCounts,
+} from '../run-store.ts';
 import { storeCall } from './errors.ts';
 
 /**
@@ -151,15 +158,7 @@ export function createPostgresRunStore(pool: pg.Pool, opts: { cipher?: ContentCi
         'SELECT hash, name, label, content FROM prompts WHERE hash = $1',
         [hash],
       );
-      const row = rows[0];
-      return row
-        ? {
-            hash: row.hash,
-            name: row.name,
-            content: cipher.openText(row.content),
-            ...(row.label ? { label: row.label } : {}),
-          }
-        : undefined;
+      return promptFromRow(rows[0], cipher);
     },
     async getSummary(conversationId) {
       const { rows } = await q<{ up_to: number; body: string }>(
