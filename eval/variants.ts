@@ -49,15 +49,19 @@ export class VariantError extends Error {
   override readonly name = 'VariantError';
 }
 
-/** The strong and cheap models the built-in variants use (OpenAI's by default). */
+/** The models the built-in variants use (OpenAI's by default): the strong and cheap tiers,
+ * and the smallest model, which serves the step classifier's `classify` calls in
+ * `routed-classified` (a choice between two words does not need the act tier's model). */
 export interface Tiers {
   strong: ModelRef;
   cheap: ModelRef;
+  classifier: ModelRef;
 }
 
 export const openaiTiers: Tiers = {
   strong: { provider: 'openai', name: 'gpt-4.1' },
   cheap: { provider: 'openai', name: 'gpt-4.1-mini' },
+  classifier: { provider: 'openai', name: 'gpt-4.1-nano' },
 };
 
 /**
@@ -65,9 +69,9 @@ export const openaiTiers: Tiers = {
  * - `as-defined`: the catalog's agent unchanged;
  * - `routed`: Bosun's routing (plan and the final step on the strong tier, steps after tool
  *   results on the cheap one) with its context curation on (summaries);
- * - `routed-classified`: `routed` with the step classifier on — a cheap `classify` call
- *   decides plan (strong) or act (cheap) for each step but the budget's last (the first
- *   step too), instead of position;
+ * - `routed-classified`: `routed` with the step classifier on — a `classify` call on the
+ *   smallest model (the `specialized` tier) decides plan (strong) or act (cheap) for each
+ *   step but the budget's last (the first step too), instead of position;
  * - `cheap`: the cheap model for every call (summaries on) — what routing saves against
  *   when it is wrong to trust the cheap tier;
  * - `naive`: the baseline economics compare against — the strong model for every call, the
@@ -89,10 +93,15 @@ export function builtInVariants(tiers: Tiers = openaiTiers): Record<string, Vari
     },
     'routed-classified': {
       name: 'routed-classified',
-      description: `routing as routed, with the step classifier deciding plan (${label(tiers.strong)}) or act (${label(tiers.cheap)}) for each step (the first too)`,
+      description: `routing as routed, with the step classifier on ${label(tiers.classifier)} deciding plan (${label(tiers.strong)}) or act (${label(tiers.cheap)}) for each step (the first too)`,
       agent: {
         routing: routingTableSchema.parse({
-          tiers: { strong: { chain: [tiers.strong] }, cheap: { chain: [tiers.cheap] } },
+          tiers: {
+            strong: { chain: [tiers.strong] },
+            cheap: { chain: [tiers.cheap] },
+            specialized: { chain: [tiers.classifier] },
+          },
+          classes: { classify: 'specialized' },
         }),
         summarizeHistory: true,
         stepClassifier: stepClassifierSchema.parse({ enabled: true }),

@@ -116,9 +116,15 @@ describe('npm run eval', () => {
     expect(ratioOf('routed').equalSuccess).toBe(false);
     expect(ratioOf('routed-classified').equalSuccess).toBe(true);
     expect(ratioOf('routed-classified').ratio).toBeLessThan(ratioOf('routed').ratio!);
-    expect(ratioOf('routed-classified').ratio).toBeLessThan(1);
+    // Issue 19's goal: at most 40% of the naive cost per graded success, at equal success. The
+    // fake's prices are the dated table's and its token counts follow the request bodies, so
+    // the figure is the same on every run (39.3% with the classifier on gpt-4.1-nano; 45.0%
+    // with it on the act tier's gpt-4.1-mini, docs/evaluation.md).
+    expect(ratioOf('routed-classified').ratio).toBeLessThanOrEqual(0.4);
+    expect(ratioOf('routed-classified').ratio).toBeGreaterThan(0.3);
 
-    // The classifications are calls of the run like any other: routed (classify → cheap),
+    // The classifications are calls of the run like any other: routed (classify → the
+    // variant's `specialized` tier, the smallest model),
     // recorded with purpose `classify`, paid for; and they route the step they precede.
     const resultOf = async (variant: string, id: string) => {
       const c = report.cases.find((x) => x.variant === variant && x.caseId === id)!;
@@ -128,11 +134,11 @@ describe('npm run eval', () => {
     await maybeRecordHistory(h.temporal, mugs.runId, 'agent-run-step-classifier');
     // One clear question: its first step acts on the cheap tier; the sum at the end plans.
     expect(mugs.calls.map((c) => [c.step, c.purpose, c.taskClass, c.model])).toEqual([
-      [1, 'classify', 'classify', 'openai/gpt-4.1-mini'],
+      [1, 'classify', 'classify', 'openai/gpt-4.1-nano'],
       [1, 'step', 'act', 'openai/gpt-4.1-mini'],
-      [2, 'classify', 'classify', 'openai/gpt-4.1-mini'],
+      [2, 'classify', 'classify', 'openai/gpt-4.1-nano'],
       [2, 'step', 'act', 'openai/gpt-4.1-mini'],
-      [3, 'classify', 'classify', 'openai/gpt-4.1-mini'],
+      [3, 'classify', 'classify', 'openai/gpt-4.1-nano'],
       [3, 'step', 'plan', 'openai/gpt-4.1'],
     ]);
     expect(mugs.calls[1]!.routeReason).toMatch(/step classifier: one clear request/);
