@@ -150,12 +150,14 @@ export function printReport(rep: Report): void {
   const hps = (label: string, v: VariantName) => fig(label, v)?.historyBytesPerStep ?? undefined;
   const perCase = [...new Set(matrix.map((r) => caseLabel(r.case)))];
   const overFloor = perCase
-    .map((label) => ({ label, r: ratio(e2e(label, 'bosun'), e2e(label, 'floor')) }))
+    .map((label) => ({ label, steps: Number(label.split('x')[0]), r: ratio(e2e(label, 'bosun'), e2e(label, 'floor')) }))
     .filter((x) => x.r !== null);
-  const worst = overFloor.reduce<{ label: string; r: number | null } | undefined>(
-    (a, x) => (a === undefined || x.r! > a.r! ? x : a),
-    undefined,
-  );
+  const worstOf = (xs: typeof overFloor) =>
+    xs.reduce<(typeof overFloor)[number] | undefined>((a, x) => (a === undefined || x.r! > a.r! ? x : a), undefined);
+  // The issue sets step 1 its own bound (≤ 1.3× the floor) and "every N" ≤ 1.2×: one-step
+  // runs (either output size) are judged by the first, the longer runs by the second.
+  const worstStep1 = worstOf(overFloor.filter((x) => x.steps === 1));
+  const worst = worstOf(overFloor.filter((x) => x.steps > 1));
   const tp = (v: VariantName) => (tpVariants.includes(v) ? tpMedian(v) : undefined);
   const goals = [
     {
@@ -167,8 +169,8 @@ export function printReport(rep: Report): void {
     },
     {
       key: 'step1BosunOverFloor',
-      what: 'step 1 (1x20b) ms/step, bosun / floor',
-      v: ratio(e2e('1x20b', 'bosun'), e2e('1x20b', 'floor')),
+      what: `step 1 ms/step, bosun / floor${worstStep1 ? ` (${worstStep1.label}; the larger of 1x20b, 1x5kb)` : ''}`,
+      v: worstStep1?.r ?? null,
       goal: '<= 1.3',
       ok: (x: number) => x <= 1.3,
     },
@@ -181,7 +183,7 @@ export function printReport(rep: Report): void {
     },
     {
       key: 'maxBosunOverFloor',
-      what: `max over cases of ms/step bosun / floor${worst ? ` (${worst.label})` : ''}`,
+      what: `max over cases of N > 1 of ms/step bosun / floor${worst ? ` (${worst.label})` : ''}`,
       v: worst?.r ?? null,
       goal: '<= 1.2',
       ok: (x: number) => x <= 1.2,
