@@ -32,6 +32,9 @@ export interface PrefixShare {
    * step ever changed what an earlier request of its model sent (what is not cached is new
    * content only); below 1, something before the new content changed between steps. */
   stability: number | null;
+  /** The share by run length (model requests per run): it grows with the length, because
+   * each step adds a new turn that no cache can hold yet. */
+  byRequests: { requests: number; runs: number; share: number | null }[];
 }
 
 export interface CacheShares {
@@ -75,9 +78,13 @@ export function wirePrefixShare(requests: readonly WireRequest[], minRequests = 
   let prefix = 0;
   let firstTokens = 0;
   let matched = 0;
+  const byLength = new Map<number, { runs: number; input: number; prefix: number }>();
   for (const sent of runs.values()) {
     if (sent.length < Math.max(2, minRequests)) continue;
     multi++;
+    const length = byLength.get(sent.length) ?? { runs: 0, input: 0, prefix: 0 };
+    byLength.set(sent.length, length);
+    length.runs++;
     for (const [i, req] of sent.entries()) {
       const tokens = tok.count(req.text);
       if (i === 0) {
@@ -91,9 +98,12 @@ export function wirePrefixShare(requests: readonly WireRequest[], minRequests = 
         const n = commonPrefixLength(earlier.text, req.text);
         if (best === undefined || n > common) [common, best] = [n, earlier.text];
       }
+      const reused = common === 0 ? 0 : tok.count(req.text.slice(0, common));
       later++;
       input += tokens;
-      prefix += common === 0 ? 0 : tok.count(req.text.slice(0, common));
+      prefix += reused;
+      length.input += tokens;
+      length.prefix += reused;
       if (best !== undefined) matched += tok.count(best);
     }
   }
@@ -105,6 +115,9 @@ export function wirePrefixShare(requests: readonly WireRequest[], minRequests = 
     share: input ? round(prefix / input) : null,
     shareAllRequests: input + firstTokens ? round(prefix / (input + firstTokens)) : null,
     stability: matched ? round(prefix / matched) : null,
+    byRequests: [...byLength]
+      .sort(([a], [b]) => a - b)
+      .map(([requests, l]) => ({ requests, runs: l.runs, share: l.input ? round(l.prefix / l.input) : null })),
   };
 }
 

@@ -204,6 +204,7 @@ export function formatReport(report: EvalReport): string {
       `  6 retrieval quality ${m.retrieval.runs ? `${pct(m.retrieval.relevantRate)} of ${m.retrieval.runs}` : '— (no retrieval-augmented runs)'}`,
       `  prompt cache        wire prefix ${pct(v.cache.wire?.share)} of input after step 1 (${pct(v.cache.wire?.shareAllRequests)} of all; ${v.cache.wire?.runs ?? 0} multi-request runs; ${pct(v.cache.wire?.stability)} of each earlier request of the same model reused), recorded stable prefix ${pct(v.cache.recorded.share)}, provider-cached ${pct(v.cache.provider.share)}`,
       `  cache, ≥${MULTI_STEP_REQUESTS} steps     wire prefix ${pct(v.cache.wireMultiStep?.share)} of input after step 1 over ${v.cache.wireMultiStep?.runs ?? 0} runs of ${MULTI_STEP_REQUESTS}+ model requests (goal ≥ 90%: ${v.cache.wireMultiStep?.share == null ? '—' : v.cache.wireMultiStep.share >= 0.9 ? 'met' : 'not met'})`,
+      `  cache by run length ${v.cache.wire?.byRequests.map((b) => `${b.requests} requests ${pct(b.share)} (${b.runs} runs)`).join(', ') || '—'}`,
       `  prices              ${
         Object.entries(v.prices)
           .map(([m, p]) =>

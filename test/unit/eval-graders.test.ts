@@ -215,5 +215,13 @@ describe('economics and cache share', () => {
     const mixed = [...three, req('m', 'task two', []), req('m', 'task two', ['z'])];
     expect(wirePrefixShare(mixed).runs).toBe(2);
     expect(wirePrefixShare(mixed, 3)).toMatchObject({ runs: 1, requests: 2 });
+    // By run length: each length's own share, shortest first.
+    const lengths = wirePrefixShare(mixed).byRequests;
+    expect(lengths.map((b) => [b.requests, b.runs])).toEqual([
+      [2, 1],
+      [3, 1],
+    ]);
+    expect(lengths[1]!.share).toBeGreaterThan(lengths[0]!.share!);
+    expect(lengths[1]!.share).toBeLessThan(1);
   });
 });
