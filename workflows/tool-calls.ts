@@ -36,17 +36,23 @@ type Gate =
  * as activities, all in parallel. Results come back in call order; the first stop, if any,
  * ends the run after the step.
  */
-export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
+export function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
   const delegations = planDelegations(run, calls);
-  // One call, most steps: awaited alone, its gate not awaited when it decided at once. In the
-  // sandbox every promise costs CPU (the SDK records a stack trace for each), and with one
-  // call nothing else in the step issues commands, so commands come out in the same order.
-  // Several calls keep `Promise.all` and an awaited gate each: their commands interleave by
-  // the microtasks between them (an approval's timer against another call's activity).
-  const settled =
-    calls.length === 1
-      ? [await runToolCall(run, desk, calls[0]!, step, delegations, true)]
-      : await Promise.all(calls.map((call) => runToolCall(run, desk, call, step, delegations, false)));
+  // One call, most steps: run alone, its gate not awaited when it decided at once, and
+  // chained with `then` rather than awaited. In the sandbox every promise costs CPU (the SDK
+  // records a stack trace for each), and with one call nothing else in the step issues
+  // commands, so commands come out in the same order. Several calls keep `Promise.all` and
+  // an awaited gate each: their commands interleave by the microtasks between them (an
+  // approval's timer against another call's activity).
+  return calls.length === 1
+    ? runToolCall(run, desk, calls[0]!, step, delegations, true).then((done) => stepResults([done]))
+    : Promise.all(calls.map((call) => runToolCall(run, desk, call, step, delegations, false))).then(stepResults);
+}
+
+type Done = { result: ToolResult; stop?: RunOutcome; storedChars?: number };
+
+/** A step's tool results in call order, and the first stop among them. */
+function stepResults(settled: Done[]) {
   return {
     results: settled.map((s) => s.result),
     stop: settled.find((s) => s.stop)?.stop,
@@ -64,7 +70,7 @@ async function runToolCall(
   step: number,
   delegations: ReturnType<typeof planDelegations>,
   alone: boolean,
-): Promise<{ result: ToolResult; stop?: RunOutcome; storedChars?: number }> {
+): Promise<Done> {
   const args = clip(canonicalJson(call.input));
   run.events?.publish({
     type: 'tool_requested',
