@@ -73,7 +73,8 @@ export function startLoop(run: RunState): Loop {
   run.tools ??= pins;
   if (hidden.length)
     run.note(`tools not offered to ${run.principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
-  let toolset: { mcp: Readonly<Record<string, string>>; delegates: Readonly<Record<string, string>>; value: string } | undefined;
+  let toolset:
+    { mcp: Readonly<Record<string, string>>; delegates: Readonly<Record<string, string>>; value: string } | undefined;
   const caller = createModelCaller({
     runId: run.id,
     config: agent,
