@@ -26,7 +26,7 @@ import { carry, newRunState, rememberResults, summarize, trimRecords } from './r
 import { chooseStepClass } from './step-classifier.ts';
 import { budgetStop, continueAsNewDue, costRunningLow, costStop } from './stops.ts';
 import { runToolCalls } from './tool-calls.ts';
-import { askAgain, unusableAnswer, unusableMessage } from './unusable-answer.ts';
+import { askAgain, unusableAnswer, unusableMessage, type Unusable } from './unusable-answer.ts';
 
 /**
  * The agent loop: call the model (routed by task class, with fallbacks, within budget); if
@@ -182,7 +182,7 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
  * a `repair` call; a second unusable answer goes to a human. Runs with an output contract
  * leave this to the contract's ladder.
  */
-async function callModelForStep(
+function callModelForStep(
   loop: Loop,
   step: number,
   taskClass: TaskClass,
@@ -191,16 +191,21 @@ async function callModelForStep(
   const { run } = loop;
   const call = (purpose: 'step' | 'repair', reason: string, request: UnroutedRequest) =>
     loop.caller.call({ step, taskClass, why: reason, purpose, request, conversation: run.conv, prompt: run.prompt! });
-  const first = await call('step', why, loop.request);
-  const problem = first.kind === 'ok' && !run.input.output ? unusableAnswer(first.response) : undefined;
-  if (!problem) return first;
-  run.note(`step ${step}: the answer was ${problem}; asking once more`);
-  run.conv.add({ role: 'user', content: askAgain(problem) });
-  const tokens = problem === 'truncated' ? loop.request.maxOutputTokens * 2 : loop.request.maxOutputTokens;
-  const second = await call('repair', `${problem} answer, asked again`, { ...loop.request, maxOutputTokens: tokens });
-  const again = second.kind === 'ok' ? unusableAnswer(second.response) : undefined;
-  if (second.kind !== 'ok' || !again) return second;
-  return { kind: 'unusable', message: unusableMessage(again, tokens), text: second.response.message.text };
+  const askOnceMore = async (problem: Unusable) => {
+    run.note(`step ${step}: the answer was ${problem}; asking once more`);
+    run.conv.add({ role: 'user', content: askAgain(problem) });
+    const tokens = problem === 'truncated' ? loop.request.maxOutputTokens * 2 : loop.request.maxOutputTokens;
+    const second = await call('repair', `${problem} answer, asked again`, { ...loop.request, maxOutputTokens: tokens });
+    const again = second.kind === 'ok' ? unusableAnswer(second.response) : undefined;
+    if (second.kind !== 'ok' || !again) return second;
+    return { kind: 'unusable' as const, message: unusableMessage(again, tokens), text: second.response.message.text };
+  };
+  // `then`, not an async function: one promise fewer per step in the sandbox, where the SDK
+  // records a stack trace for each (the model path issues nothing else meanwhile).
+  return call('step', why, loop.request).then((first) => {
+    const problem = first.kind === 'ok' && !run.input.output ? unusableAnswer(first.response) : undefined;
+    return problem ? askOnceMore(problem) : first;
+  });
 }
 
 /** A final answer: as it is, or settled against the output contract (repair, a stronger

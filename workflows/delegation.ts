@@ -123,9 +123,12 @@ export function delegateContract(run: RunState, name: string): ToolContract | un
   return byRun.get(run)?.byTool.get(name)?.contract;
 }
 
+/** The pins of a run without any: one object, so an unchanged offer keeps its identity. */
+const noPins: Readonly<Record<string, string>> = Object.freeze({});
+
 /** The delegate tools' versions, for the tool set a model call records. */
-export function delegatePins(run: RunState): Record<string, string> {
-  return byRun.get(run)?.pins ?? {};
+export function delegatePins(run: RunState): Readonly<Record<string, string>> {
+  return byRun.get(run)?.pins ?? noPins;
 }
 
 /** How one step's delegations are planned: each call's position among them, and what the

@@ -73,14 +73,21 @@ export function startLoop(run: RunState): Loop {
   run.tools ??= pins;
   if (hidden.length)
     run.note(`tools not offered to ${run.principal.user}: ${hidden.map((h) => `${h.name} (${h.reason})`).join(', ')}`);
+  let toolset:
+    { mcp: Readonly<Record<string, string>>; delegates: Readonly<Record<string, string>>; value: string } | undefined;
   const caller = createModelCaller({
     runId: run.id,
     config: agent,
     totals: run.totals,
     retrieved: () => run.retrieved,
-    // Read at each call: MCP tools join the offer when the run opens (mcp-tools.ts).
+    // Read at each call: MCP tools join the offer when the run opens (mcp-tools.ts). Hashed
+    // again only when they did: each pin set is built once, so its identity says it changed.
     get toolset() {
-      return toolsetFingerprint({ ...pins, ...mcpPins(run), ...delegatePins(run) });
+      const mcp = mcpPins(run);
+      const delegates = delegatePins(run);
+      if (toolset?.mcp !== mcp || toolset.delegates !== delegates)
+        toolset = { mcp, delegates, value: toolsetFingerprint({ ...pins, ...mcp, ...delegates }) };
+      return toolset.value;
     },
     events,
     stream: run.input.stream !== false,

@@ -90,9 +90,12 @@ export function mcpContract(run: RunState, name: string): ToolContract | undefin
   return byRun.get(run)?.contracts.get(name);
 }
 
+/** The pins of a run without any: one object, so an unchanged offer keeps its identity. */
+const noPins: Readonly<Record<string, string>> = Object.freeze({});
+
 /** The offered MCP tools' versions, for the tool set a model call records. */
-export function mcpPins(run: RunState): Record<string, string> {
-  return byRun.get(run)?.pins ?? {};
+export function mcpPins(run: RunState): Readonly<Record<string, string>> {
+  return byRun.get(run)?.pins ?? noPins;
 }
 
 /** What a continuation needs of the run's MCP tools: the pinned list. */

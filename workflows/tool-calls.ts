@@ -36,43 +36,67 @@ type Gate =
  * as activities, all in parallel. Results come back in call order; the first stop, if any,
  * ends the run after the step.
  */
-export async function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
+export function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
   const delegations = planDelegations(run, calls);
-  const settled = await Promise.all(
-    calls.map(async (call): Promise<{ result: ToolResult; stop?: RunOutcome; storedChars?: number }> => {
-      const args = clip(canonicalJson(call.input));
-      run.events?.publish({
-        type: 'tool_requested',
-        callId: call.id,
-        tool: call.name,
-        args: args.text,
-        ...(args.cut ? { cut: true } : {}),
-      });
-      const gate = await gateToolCall(run, desk, call, step);
-      const done =
-        gate.kind === 'answer'
-          ? gate
-          : delegations?.positions.has(call)
-            ? await delegate(run, desk, call, step, gate.input, delegations)
-            : await execute(run, call, step, gate);
-      const shown = clip(done.result.content);
-      run.events?.publish({
-        type: 'tool_finished',
-        callId: call.id,
-        tool: call.name,
-        isError: done.result.isError,
-        result: shown.text,
-        ...(shown.cut || done.result.ref ? { cut: true } : {}),
-      });
-      return done;
-    }),
-  );
+  // One call, most steps: run alone, its gate not awaited when it decided at once, and
+  // chained with `then` rather than awaited. In the sandbox every promise costs CPU (the SDK
+  // records a stack trace for each), and with one call nothing else in the step issues
+  // commands, so commands come out in the same order. Several calls keep `Promise.all` and
+  // an awaited gate each: their commands interleave by the microtasks between them (an
+  // approval's timer against another call's activity).
+  return calls.length === 1
+    ? runToolCall(run, desk, calls[0]!, step, delegations, true).then((done) => stepResults([done]))
+    : Promise.all(calls.map((call) => runToolCall(run, desk, call, step, delegations, false))).then(stepResults);
+}
+
+type Done = { result: ToolResult; stop?: RunOutcome; storedChars?: number };
+
+/** A step's tool results in call order, and the first stop among them. */
+function stepResults(settled: Done[]) {
   return {
     results: settled.map((s) => s.result),
     stop: settled.find((s) => s.stop)?.stop,
     /** Characters of results kept in the run store beyond what history carries. */
     storedChars: settled.reduce((sum, s) => sum + (s.storedChars ?? 0), 0),
   };
+}
+
+/** One call of a step, gated and run (or answered). `alone`: the step's only call, whose
+ * gate is awaited only when it waits for a human (see `runToolCalls`). */
+async function runToolCall(
+  run: RunState,
+  desk: HumanDesk,
+  call: ToolCall,
+  step: number,
+  delegations: ReturnType<typeof planDelegations>,
+  alone: boolean,
+): Promise<Done> {
+  const args = clip(canonicalJson(call.input));
+  run.events?.publish({
+    type: 'tool_requested',
+    callId: call.id,
+    tool: call.name,
+    args: args.text,
+    ...(args.cut ? { cut: true } : {}),
+  });
+  const gated = gateToolCall(run, desk, call, step);
+  const gate = alone && !(gated instanceof Promise) ? gated : await gated;
+  const done =
+    gate.kind === 'answer'
+      ? gate
+      : delegations?.positions.has(call)
+        ? await delegate(run, desk, call, step, gate.input, delegations)
+        : await execute(run, call, step, gate);
+  const shown = clip(done.result.content);
+  run.events?.publish({
+    type: 'tool_finished',
+    callId: call.id,
+    tool: call.name,
+    isError: done.result.isError,
+    result: shown.text,
+    ...(shown.cut || done.result.ref ? { cut: true } : {}),
+  });
+  return done;
 }
 
 /** What makes two tool calls identical, for loop detection: the tool and its arguments —
@@ -89,7 +113,8 @@ const errorResult = (call: ToolCall, content: string): ToolResult => ({
   isError: true,
 });
 
-async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step: number): Promise<Gate> {
+/** A call's gate: decided at once, or — when a human must approve — once they have. */
+function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step: number): Gate | Promise<Gate> {
   const answer = (content: string, stop?: RunOutcome): Gate => ({
     kind: 'answer',
     result: errorResult(call, content),
@@ -145,31 +170,33 @@ async function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step
   run.status.phase = 'waiting_for_approval';
   run.note(`step ${step}: ${call.name} waits for approval (${auth.reason})`);
   const options = { ...auth.options, ...run.agent.approvals[call.name] };
-  const decision = await desk.requestApproval({
-    step,
-    callId: call.id,
-    contract,
-    input: check.value,
-    reason: auth.reason,
-    options,
-    context: {
-      task: run.input.task.slice(0, 2000),
-      principal: { tenant: run.principal.tenant, user: run.principal.user },
-      earlierResults: run.toolResults
-        .slice(-5)
-        .map(({ step, tool, content, isError }) => ({ step, tool, content: content.slice(0, 300), isError })),
-      ...(run.input.parent ? { parent: parentShown(run.input.parent) } : {}),
-    },
-    prior,
-  });
-  run.status.phase = 'running_tools';
-  if (decision.kind === 'approved') return allowed(decision.input, decision.by);
-  countToolDenial(call.name);
-  return answer(
-    decision.kind === 'rejected'
-      ? `A human (${decision.by}) rejected this call: ${decision.reason}`
-      : `Not executed: ${decision.reason}.`,
-  );
+  return (async (): Promise<Gate> => {
+    const decision = await desk.requestApproval({
+      step,
+      callId: call.id,
+      contract,
+      input: check.value,
+      reason: auth.reason,
+      options,
+      context: {
+        task: run.input.task.slice(0, 2000),
+        principal: { tenant: run.principal.tenant, user: run.principal.user },
+        earlierResults: run.toolResults
+          .slice(-5)
+          .map(({ step, tool, content, isError }) => ({ step, tool, content: content.slice(0, 300), isError })),
+        ...(run.input.parent ? { parent: parentShown(run.input.parent) } : {}),
+      },
+      prior,
+    });
+    run.status.phase = 'running_tools';
+    if (decision.kind === 'approved') return allowed(decision.input, decision.by);
+    countToolDenial(call.name);
+    return answer(
+      decision.kind === 'rejected'
+        ? `A human (${decision.by}) rejected this call: ${decision.reason}`
+        : `Not executed: ${decision.reason}.`,
+    );
+  })();
 }
 
 async function execute(
