@@ -19,8 +19,41 @@ const adoptSharedModulesPath = siblingModule('../workflows/adopt-shared-modules'
 /** Preloaded into every workflow context: it keeps the modules runs share
  * (workflows/shared-modules.ts), so each run does not evaluate `core/`, `tools/` and zod again. */
 export const sharedModulesPath = siblingModule('../workflows/shared-modules', import.meta.url);
+
+/**
+ * The SDK compiles a bundle's TypeScript for ES2017, so object spread, optional chaining and
+ * the like become helper calls — run on every step in the sandbox, whose V8 has them all
+ * natively. Bosun's sources are compiled for ES2022 instead, close to how `tsc` compiles the
+ * package (ES2023, `tsconfig.json`), whose bundles are made of JavaScript the SDK leaves as is.
+ */
+export const modernSyntax = (config: Configuration): Configuration => ({
+  ...config,
+  module: {
+    ...config.module,
+    rules: config.module?.rules?.map((rule) => {
+      const use = rule && typeof rule === 'object' ? rule.use : undefined;
+      if (!use || typeof use !== 'object' || Array.isArray(use) || !String(use.loader).includes('swc-loader'))
+        return rule;
+      const options = (use.options ?? {}) as { jsc?: Record<string, unknown> };
+      return {
+        ...(rule as object),
+        use: { ...use, options: { ...options, jsc: { ...options.jsc, target: 'es2022' } } },
+      };
+    }),
+  },
+});
+
+/** The generated entry lives outside any project: webpack finds the SDK where Bosun does. */
+export const findSdkModules = (config: Configuration): Configuration => ({
+  ...config,
+  resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), sdkModulesDir] },
+});
+
 /** Bundler options every Bosun bundle uses (with a worker's `bundlerOptions` or here). */
-export const bosunBundlerOptions = { preloadModules: [sharedModulesPath] };
+export const bosunBundlerOptions = {
+  preloadModules: [sharedModulesPath],
+  webpackConfigHook: (config: Configuration) => modernSyntax(findSdkModules(config)),
+};
 
 export interface BundleOptions {
   /** Include the encrypting failure converter (workers with BOSUN_CODEC_KEYS): failures
@@ -39,11 +72,6 @@ export interface BundleOptions {
 export async function bundleWorkflows(opts: BundleOptions = {}): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: opts.catalogModule ? await writeBundleEntry(opts.catalogModule) : workflowsPath,
-    // The generated entry lives outside any project: let it find the SDK where Bosun does.
-    webpackConfigHook: (config) => ({
-      ...config,
-      resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), sdkModulesDir] },
-    }),
     logger: quietLogger,
     ...bosunBundlerOptions,
     ...(opts.encryptFailures ? { failureConverterPath } : {}),
@@ -76,12 +104,6 @@ export async function writeBundleEntry(catalogModule: string | URL): Promise<str
   await writeFile(entry, code);
   return entry;
 }
-
-/** The generated entry lives outside any project: webpack finds the SDK where Bosun does. */
-export const findSdkModules = (config: Configuration): Configuration => ({
-  ...config,
-  resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), sdkModulesDir] },
-});
 
 /** Writes the bundle to a file that `BOSUN_WORKFLOW_BUNDLE` (or `{ codePath }`) can name. */
 export async function writeWorkflowBundle(path: string, opts: BundleOptions = {}): Promise<string> {

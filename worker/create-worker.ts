@@ -16,7 +16,7 @@ import type { Retriever } from '../core/retrieval.ts';
 import { builtInCatalog, type Catalog } from '../tools/catalog.ts';
 import type { RegisteredTool, ToolHandler, ToolHandlers } from '../tools/handlers/types.ts';
 import { builtInTools, emptyRetriever } from './built-in-tools.ts';
-import { bosunBundlerOptions, findSdkModules, workflowsPath, writeBundleEntry } from './bundle.ts';
+import { bosunBundlerOptions, workflowsPath, writeBundleEntry } from './bundle.ts';
 import { WorkerSetupError, wireTools } from './catalog-wiring.ts';
 import { cipherFingerprint, contentCipherFromConfig, dataConverterFromConfig } from './codec/data-converter.ts';
 import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
@@ -178,7 +178,7 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
     : opts.catalogModule !== undefined
       ? {
           workflowsPath: await writeBundleEntry(opts.catalogModule),
-          bundlerOptions: { ...bosunBundlerOptions, webpackConfigHook: findSdkModules },
+          bundlerOptions: bosunBundlerOptions,
         }
       : { workflowsPath, bundlerOptions: bosunBundlerOptions };
   // A run on a namespace without Bosun's search attributes hangs on its first upsert: refuse
