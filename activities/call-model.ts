@@ -26,6 +26,7 @@ import { promptHash, type RunStore, type WriteFence } from './store/run-store.ts
 import { assembleRequest, contextWindowOf } from './context/assemble.ts';
 import { compactContextRecord } from '../core/context.ts';
 import { packContextRecord } from '../core/context-pack.ts';
+import { unpackCallModelInput, type CallModelWireInput } from '../core/call-model-wire.ts';
 import {
   createConversationCache,
   type ConversationCache,
@@ -269,9 +270,10 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       stopHeartbeat();
     }
   });
-  // Packed after the trace is written: the trace keeps the whole record.
-  return async function callModel(input: CallModelInput): Promise<ModelResponse> {
-    return withPackedContext(await traced(input), input.contextBase);
+  // The input as history carries it is unpacked before anything reads it; the context
+  // record is packed after the trace is written (the trace keeps the whole record).
+  return async function callModel(wire: CallModelWireInput): Promise<ModelResponse> {
+    return withPackedContext(await traced(unpackCallModelInput(wire)), wire.contextBase);
   };
 }
 

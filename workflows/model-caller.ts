@@ -25,6 +25,7 @@ import { countFallback, recordModelCost } from './metrics.ts';
 import { failureFromError, make } from './failures.ts';
 import { callModelActivity } from './activities.ts';
 import { createContextBases } from '../core/context-pack.ts';
+import { packCallModelInput } from '../core/call-model-wire.ts';
 import type { RunEvents } from './run-events.ts';
 
 export type { CallTotals } from '../core/carried-state.ts';
@@ -163,17 +164,19 @@ export function createModelCaller(opts: {
         const response = await callModelWith(
           route.attemptsPerModel,
           summary,
-        )({
-          runId,
-          step: c.step,
-          timeoutMs: config.timeouts.modelCallMs,
-          ...requestFor(c.request, model, c.prompt, inline),
-          ...(sent ? { conversation: sent } : {}),
-          prompt: c.prompt,
-          ...(summarizer ? { summarizer } : {}),
-          ...(live && opts.stream ? { live: { call: live } } : {}),
-          contextBase: contextBases.keyFor(contextSlot),
-        });
+        )(
+          packCallModelInput({
+            runId,
+            step: c.step,
+            timeoutMs: config.timeouts.modelCallMs,
+            ...requestFor(c.request, model, c.prompt, inline),
+            ...(sent ? { conversation: sent } : {}),
+            prompt: c.prompt,
+            ...(summarizer ? { summarizer } : {}),
+            ...(live && opts.stream ? { live: { call: live } } : {}),
+            contextBase: contextBases.keyFor(contextSlot),
+          }),
+        );
         const context =
           response.context ??
           (response.packedContext ? contextBases.expand(contextSlot, response.packedContext) : undefined);
