@@ -54,6 +54,29 @@ describe('callModel input as history carries it', () => {
     expect(packCallModelInput(other).summarizer).toEqual(other.summarizer);
   });
 
+  it('a stored tool result (ref) goes without its start: the activity reads it from the store', () => {
+    const stored = { callId: 'c2', name: 'fetch', content: 'x'.repeat(256), isError: false, ref: 'run-1/tool/3/c2' };
+    const inlined = { callId: 'c3', name: 'calc', content: '4', isError: false };
+    const input: CallModelInput = {
+      ...step,
+      conversation: { ...step.conversation!, append: [{ role: 'tool', results: [stored, inlined] }] },
+    };
+    const wire = packCallModelInput(input);
+    expect(JSON.stringify(wire)).not.toContain('x'.repeat(256));
+    expect(wire.conversation!.append).toEqual([
+      { role: 'tool', results: [{ ...stored, content: undefined }, inlined] },
+    ]);
+    // What the activity gets: the same input, with the start of the stored result (which it
+    // replaces by the whole content from the store) empty.
+    expect(unpackCallModelInput(JSON.parse(JSON.stringify(wire)))).toEqual({
+      ...input,
+      conversation: {
+        ...input.conversation!,
+        append: [{ role: 'tool', results: [{ ...stored, content: '' }, inlined] }],
+      },
+    });
+  });
+
   it('a whole input (older histories, direct callers) unpacks to itself', () => {
     expect(unpackCallModelInput(step)).toEqual(step);
     const { summarizer: _s, conversation: _c, ...bare } = step;
