@@ -25,6 +25,8 @@ import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
 import { promptHash, type RunStore, type WriteFence } from './store/run-store.ts';
 import { assembleRequest, contextWindowOf } from './context/assemble.ts';
 import { compactContextRecord } from '../core/context.ts';
+import { packContextRecord } from '../core/context-pack.ts';
+import { unpackCallModelInput, type CallModelWireInput } from '../core/call-model-wire.ts';
 import {
   createConversationCache,
   type ConversationCache,
@@ -101,7 +103,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   const { pacer } = deps;
   const conversations = deps.conversations ?? createConversationCache();
   // One trace record per attempt (activities/trace/record.ts).
-  return traceModelCalls(deps.store, async function callModel(input: CallModelInput): Promise<ModelResponse> {
+  const traced = traceModelCalls(deps.store, async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const startedAt = Date.now();
     const { runId, step } = input;
     const fence = fenceOf(Context.current().info);
@@ -268,6 +270,21 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       stopHeartbeat();
     }
   });
+  // The input as history carries it is unpacked before anything reads it; the context
+  // record is packed after the trace is written (the trace keeps the whole record).
+  return async function callModel(wire: CallModelWireInput): Promise<ModelResponse> {
+    return withPackedContext(await traced(unpackCallModelInput(wire)), wire.contextBase);
+  };
+}
+
+/** The response with its context record packed for history, when the call asked for it
+ * (`CallModelInput.contextBase`) and the record packs losslessly. */
+function withPackedContext(response: ModelResponse, contextBase: string | undefined): ModelResponse {
+  if (contextBase === undefined || !response.context) return response;
+  const packed = packContextRecord(response.context, contextBase || undefined);
+  if (!packed) return response;
+  const { context: _context, ...rest } = response;
+  return { ...rest, packedContext: packed };
 }
 
 type PaceLease = Extract<PaceGrant, { ok: true }>;

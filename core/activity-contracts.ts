@@ -70,6 +70,10 @@ export const callModelInputSchema = z.object({
   /** Publish the answer's pieces to the run's live events as the provider streams them,
    * stamped with the run's model-call number `call` (`publishDeltas` signals, batched). */
   live: z.object({ call: z.number().int().positive() }).optional(),
+  /** Return the context record packed (`ModelResponse.packedContext`, `core/context-pack.ts`)
+   * rather than whole, leaving out its base when the base's key is this one (the base the
+   * caller already holds; `''`: none). Unset: the whole record (`ModelResponse.context`). */
+  contextBase: z.string().optional(),
   /** The route, recorded in the call's trace; when absent the trace reader takes it from the
    * run's `calls` query. */
   route: callRouteSchema.optional(),

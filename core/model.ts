@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { messageSchema, assistantMessageSchema, toolSpecSchema } from './messages.ts';
 import { usageSchema } from './usage.ts';
 import { contextRecordSchema } from './context.ts';
+import { packedContextRecordSchema } from './context-pack.ts';
 
 /**
  * Which provider serves a model: the id of a provider the worker knows — a built-in one
@@ -90,6 +91,9 @@ export const modelResponseSchema = z.object({
     .optional(),
   /** What the request held: sections, tokens each, what was kept, cut or dropped. */
   context: contextRecordSchema.optional(),
+  /** The same record packed for history (`core/context-pack.ts`), instead of `context`,
+   * when the call asked for it (`CallModelInput.contextBase`); the workflow expands it. */
+  packedContext: packedContextRecordSchema.optional(),
   /** The activity attempt that produced this answer (calls with `live` set): followers
    * of the run's events drop the partial output of the attempts before it. */
   attempt: z.number().int().positive().optional(),

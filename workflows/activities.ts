@@ -6,7 +6,8 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { BosunActivities } from '../activities/index.ts';
-import type { CallModelInput, ExecuteToolInput } from '../core/activity-contracts.ts';
+import type { ExecuteToolInput } from '../core/activity-contracts.ts';
+import type { CallModelWireInput } from '../core/call-model-wire.ts';
 import { nonRetryableFailureTypes } from '../core/failures.ts';
 import type { CallMcpToolInput, ListMcpToolsInput } from '../core/mcp.ts';
 import type { CallTimeouts } from '../core/run.ts';
@@ -55,7 +56,7 @@ export function callModelActivity(timeouts: CallTimeouts, attempts: number, summ
     },
     summary,
   };
-  return (input: CallModelInput) => callModel.executeWithOptions(options, [input]);
+  return (input: CallModelWireInput) => callModel.executeWithOptions(options, [input]);
 }
 
 /**

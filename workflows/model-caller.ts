@@ -24,6 +24,8 @@ import { canonicalJson, sha256Hex } from '../tools/fingerprint.ts';
 import { countFallback, recordModelCost } from './metrics.ts';
 import { failureFromError, make } from './failures.ts';
 import { callModelActivity } from './activities.ts';
+import { createContextBases } from '../core/context-pack.ts';
+import { packCallModelInput } from '../core/call-model-wire.ts';
 import type { RunEvents } from './run-events.ts';
 
 export type { CallTotals } from '../core/carried-state.ts';
@@ -124,6 +126,8 @@ export function createModelCaller(opts: {
     const key = toolsKey(request.tools);
     return { request: toolsStored.has(key) ? { ...sent, tools: [] } : sent, toolsRef: key, ...withPrompt };
   };
+  /** Context records come packed (`core/context-pack.ts`): the bases they leave out. */
+  const contextBases = createContextBases();
   /** Prompt texts pinned in the workflow (inline instructions) that no call has stored yet. */
   const unstoredPrompts = new Map<string, string>();
 
@@ -153,22 +157,29 @@ export function createModelCaller(opts: {
       opts.onCall?.({ phase: 'start', model: label });
       const live = opts.events?.modelStarted(label, c.purpose);
       let failure: Failure;
+      const contextSlot = inline ? `${label} inline` : label;
       try {
         const sent = inline ? undefined : (c.conversation as Conversation).forCall();
         const summary = `${model.name} · step ${c.step} · ${c.purpose === 'step' || c.purpose === 'task' ? c.taskClass : c.purpose.replace('_', ' ')}${fallback ? ' · fallback' : ''}`;
         const response = await callModelWith(
           route.attemptsPerModel,
           summary,
-        )({
-          runId,
-          step: c.step,
-          timeoutMs: config.timeouts.modelCallMs,
-          ...requestFor(c.request, model, c.prompt, inline),
-          ...(sent ? { conversation: sent } : {}),
-          prompt: c.prompt,
-          ...(summarizer ? { summarizer } : {}),
-          ...(live && opts.stream ? { live: { call: live } } : {}),
-        });
+        )(
+          packCallModelInput({
+            runId,
+            step: c.step,
+            timeoutMs: config.timeouts.modelCallMs,
+            ...requestFor(c.request, model, c.prompt, inline),
+            ...(sent ? { conversation: sent } : {}),
+            prompt: c.prompt,
+            ...(summarizer ? { summarizer } : {}),
+            ...(live && opts.stream ? { live: { call: live } } : {}),
+            contextBase: contextBases.keyFor(contextSlot),
+          }),
+        );
+        const context =
+          response.context ??
+          (response.packedContext ? contextBases.expand(contextSlot, response.packedContext) : undefined);
         for (const s of response.summaries ?? []) {
           record(
             {
@@ -198,7 +209,7 @@ export function createModelCaller(opts: {
             ...(response.requestId ? { requestId: response.requestId } : {}),
             prompt: `${c.prompt.name}@${c.prompt.hash.slice(0, 12)}`,
             ...(opts.toolset && c.request.tools.length ? { tools: opts.toolset } : {}),
-            ...(response.context ? { context: response.context } : {}),
+            ...(context ? { context } : {}),
           },
           model,
         );

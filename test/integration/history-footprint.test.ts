@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { unpackCallModelInput, type CallModelWireInput } from '../../core/call-model-wire.ts';
 import protoPkg from '@temporalio/proto';
 import type { temporal as TemporalProto } from '@temporalio/proto';
 import { createBosunClient } from '../../client/client.ts';
@@ -79,7 +80,8 @@ async function measure(tool: 'blob' | 'blob_remote', size: number) {
       scheduled: events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
       searchAttributeUpserts: count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
       memoUpserts: count(EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED),
-      toolsSent: inputs.map((i: { request: { tools: unknown[] } }) => i.request.tools.length),
+      // As the activity reads it (history leaves out an empty tool list).
+      toolsSent: inputs.map((i: CallModelWireInput) => unpackCallModelInput(i).request.tools.length),
       lastRequest: fake.requests.at(-1)!.body as { messages: { role: string; content: string }[] },
       sentToModel,
       resultBytes: JSON.stringify(result).length,
