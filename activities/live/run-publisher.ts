@@ -1,4 +1,5 @@
 import { log, type Context } from '@temporalio/activity';
+import { encodeToPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { CallModelInput } from '../../core/activity-contracts.ts';
 import { PUBLISH_DELTAS_SIGNAL, type PublishDeltasInput } from '../../core/run-events.ts';
 import { createDeltaPublisher, type DeltaPacing } from './delta-publisher.ts';
@@ -8,6 +9,12 @@ import { createDeltaPublisher, type DeltaPacing } from './delta-publisher.ts';
  * go to the run that scheduled it (this execution, not a later one of its chain) as
  * `publishDeltas` signals, through the worker's own client. Without a client (a mock
  * activity environment) nothing is published.
+ *
+ * Each batch is a history event of the run, so it is sent with the service's own signal
+ * call rather than the handle's: no request id (36 bytes an event; the workflow applies a
+ * batch once by its `seq` anyway, so the server's dedup is not needed) and no header (deltas
+ * carry no trace context). The payload goes through the client's data converter and codec
+ * like any other.
  */
 export function runPublisher(input: CallModelInput, ctx: Context, pacing?: DeltaPacing) {
   if (!input.live) return undefined;
@@ -20,12 +27,21 @@ export function runPublisher(input: CallModelInput, ctx: Context, pacing?: Delta
   const { info } = ctx;
   const run = info.workflowExecution;
   if (!run) return undefined;
-  const handle = client.workflow.getHandle(run.workflowId, run.runId);
+  const { identity, loadedDataConverter } = client.options;
+  const execution = { workflowId: run.workflowId, runId: run.runId };
   return createDeltaPublisher({
     call: input.live.call,
     attempt: info.attempt,
     ...(pacing ? { pacing } : {}),
-    send: (batch) => handle.signal<[PublishDeltasInput]>(PUBLISH_DELTAS_SIGNAL, batch),
+    send: async (batch: PublishDeltasInput) => {
+      await client.workflowService.signalWorkflowExecution({
+        namespace: info.workflowNamespace,
+        workflowExecution: execution,
+        signalName: PUBLISH_DELTAS_SIGNAL,
+        input: { payloads: await encodeToPayloads(loadedDataConverter, batch) },
+        identity,
+      });
+    },
     onError: (err) =>
       log.debug('live deltas not published', { step: input.step, error: (err as Error)?.message ?? String(err) }),
   });
