@@ -177,20 +177,34 @@ export function expandContextRecord(packed: PackedContextRecord, known?: PackedC
   };
 }
 
+/** Bases a workflow keeps by key: a few slots' worth, the least recently received dropped. */
+const BASES_KEPT = 16;
+
 /**
- * The bases a workflow holds, one per slot (a model and the kind of call: a routing
- * fallback or a side call has its own system and tools, so its own base). `keyFor` is what
- * a call's input sends (`''`: none yet, but pack the result); `expand` reads a result's
- * packed record and remembers its base for the slot's next call.
+ * The bases a workflow holds, the latest one per slot (a model and the kind of call: a
+ * routing fallback or a side call has its own system and tools, so its own base). `keyFor`
+ * is what a call's input sends (`''`: none yet, but pack the result); `expand` reads a
+ * result's packed record — its base found by key, so calls of one slot may overlap — and
+ * remembers the base it brings for the slot's next call.
  */
 export function createContextBases() {
-  const slots = new Map<string, { key: string; base: PackedContextBase }>();
+  const latest = new Map<string, string>();
+  const byKey = new Map<string, PackedContextBase>();
   return {
-    keyFor: (slot: string): string => slots.get(slot)?.key ?? '',
+    // Only a key still held: a call must never be told to leave out a base we dropped.
+    keyFor: (slot: string): string => {
+      const key = latest.get(slot);
+      return key !== undefined && byKey.has(key) ? key : '';
+    },
     expand(slot: string, packed: PackedContextRecord): ContextRecord {
-      const held = slots.get(slot);
-      const record = expandContextRecord(packed, held?.key === packed.key ? held.base : undefined);
-      if (packed.base) slots.set(slot, { key: packed.key, base: packed.base });
+      const base = packed.base ?? byKey.get(packed.key);
+      const record = expandContextRecord(packed, base);
+      if (base) {
+        latest.set(slot, packed.key);
+        byKey.delete(packed.key);
+        byKey.set(packed.key, base);
+        if (byKey.size > BASES_KEPT) byKey.delete(byKey.keys().next().value!);
+      }
       return record;
     },
   };

@@ -132,4 +132,27 @@ describe('packed context records', () => {
     expect(p2.base).toBeUndefined();
     expect(bases.expand('m', p2)).toEqual(a2);
   });
+
+  it('createContextBases: overlapping calls of one slot each expand against the base they were sent with', () => {
+    const bases = createContextBases();
+    const a = record();
+    const b = record({ system: 'Another system prompt for the same model.' });
+    bases.expand('m', packContextRecord(a, bases.keyFor('m'))!);
+    // Two calls leave with the same key; the first answer brings a new base for the slot.
+    const sentKey = bases.keyFor('m');
+    const first = packContextRecord(b, sentKey)!;
+    const second = packContextRecord(a, sentKey)!;
+    expect(first.base).toBeDefined();
+    expect(second.base).toBeUndefined();
+    expect(bases.expand('m', first)).toEqual(b);
+    expect(bases.expand('m', second)).toEqual(a);
+  });
+
+  it('createContextBases: a slot whose base was dropped (many bases since) is sent no key', () => {
+    const bases = createContextBases();
+    bases.expand('m', packContextRecord(record(), '')!);
+    expect(bases.keyFor('m')).not.toBe('');
+    for (let i = 0; i < 20; i++) bases.expand(`s${i}`, packContextRecord(record({ system: `system ${i}` }), '')!);
+    expect(bases.keyFor('m')).toBe('');
+  });
 });
