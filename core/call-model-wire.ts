@@ -3,17 +3,22 @@ import type { Message, ToolMessage, ToolResult } from './messages.ts';
 import type { ModelRef } from './model.ts';
 
 /**
- * The `callModel` argument as history carries it (every step schedules one): the fields
- * whose value the activity can tell on its own are left out, and `unpackCallModelInput`
- * puts them back before anything reads the input, so the activity works on exactly what
- * the workflow meant.
+ * The `callModel` argument as history carries it (every step schedules one).
+ *
+ * What workflows leave out today (`packCallModelInput`): the start of a tool result kept in
+ * the run store (`ref`) among the appended messages — the activity reads the whole content
+ * from the store and never uses the start (history keeps it once, in the tool call's own
+ * result). Activities of every earlier version read such a message the same way.
+ *
+ * What activities also accept (`unpackCallModelInput`), for a later release to send: the
+ * fields whose value the activity can tell on its own —
  * - `conversation.id` equal to the run's id (a run's own conversation);
  * - `summarizer` equal to the call's model: `'model'`;
  * - an empty `request.system`, `request.tools` or `request.messages` (a run sends them by
- *   reference: `prompt`, `toolsRef`, `conversation`);
- * - the start of a tool result kept in the run store (`ref`) among the appended messages:
- *   the activity reads the whole content from the store and never uses the start (history
- *   keeps it once, in the tool call's own result).
+ *   reference: `prompt`, `toolsRef`, `conversation`).
+ * Workflows do not send that form yet: an activity of an earlier version, still polling the
+ * task queue during a rolling deploy, would read the missing fields as empty (about 120 B of
+ * history a step). Once every worker runs a version that unpacks, workflows may send it.
  * A whole `CallModelInput` is a valid wire input too (older histories, direct callers).
  */
 export type CallModelWireInput = Omit<CallModelInput, 'request' | 'conversation' | 'summarizer'> & {
@@ -40,33 +45,12 @@ const withoutStoredContent = (m: Message): WireMessage =>
 const withContentField = (m: WireMessage): Message =>
   m.role === 'tool' ? { ...m, results: m.results.map((r) => ({ ...r, content: r.content ?? '' })) } : m;
 
-/** The same model, every field alike (so the model put back is the summarizer as sent). */
-const sameModel = (a: ModelRef, b: ModelRef) => a === b || JSON.stringify(a) === JSON.stringify(b);
-
-/** `input` with what the activity can tell on its own left out. */
+/** `input` as history carries it: stored tool results without their start (see above). */
 export function packCallModelInput(input: CallModelInput): CallModelWireInput {
-  const { system, tools, messages, ...request } = input.request;
-  const conversation = input.conversation;
-  return {
-    ...input,
-    request: {
-      ...request,
-      ...(system !== '' ? { system } : {}),
-      ...(tools.length ? { tools } : {}),
-      ...(messages.length ? { messages } : {}),
-    },
-    ...(conversation
-      ? {
-          conversation:
-            conversation.id === input.runId
-              ? { storedLength: conversation.storedLength, append: conversation.append.map(withoutStoredContent) }
-              : { ...conversation, append: conversation.append.map(withoutStoredContent) },
-        }
-      : {}),
-    ...(input.summarizer
-      ? { summarizer: sameModel(input.summarizer, input.request.model) ? 'model' : input.summarizer }
-      : {}),
-  };
+  const { conversation } = input;
+  return conversation
+    ? { ...input, conversation: { ...conversation, append: conversation.append.map(withoutStoredContent) } }
+    : input;
 }
 
 /** The whole input a wire input stands for. */
