@@ -71,7 +71,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createBosunClient } from '../client/client.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../testing/index.ts';
-import { bundleWorkflows } from '../worker/bundle.ts';
+import { bundleWorkflows, modernSyntax } from '../worker/bundle.ts';
 import { dynamicConfigArgs, responsiveDevServerConfig, startDevServer, type DevServer } from '../worker/dev-server.ts';
 import benchCatalog from './bench-catalog.ts';
 import { benchCatalogModule } from './bench-handlers.ts';
@@ -281,6 +281,8 @@ try {
     bundleWorkflowCode({
       workflowsPath: fileURLToPath(new URL('./floor-workflow.ts', import.meta.url)),
       logger: quiet,
+      // Compiled as Bosun's own code is (ES2022), so neither side gains from the target.
+      webpackConfigHook: modernSyntax,
     }),
     usesPeer ? bundlePeer(peerBundlePath) : undefined,
   ]);

@@ -35,15 +35,20 @@ export type CallModelWireInput = Omit<CallModelInput, 'request' | 'conversation'
 type WireMessage =
   Exclude<Message, ToolMessage> | { role: 'tool'; results: (Omit<ToolResult, 'content'> & { content?: string })[] };
 
+const withoutContent = ({ content: _content, ...r }: ToolResult) => r;
+
 const withoutStoredContent = (m: Message): WireMessage =>
   m.role === 'tool' && m.results.some((r) => r.ref !== undefined)
-    ? { ...m, results: m.results.map(({ content, ...r }) => (r.ref !== undefined ? r : { ...r, content })) }
+    ? { ...m, results: m.results.map((r) => (r.ref !== undefined ? withoutContent(r) : r)) }
     : m;
 
-/** A stored result's content is read from the store by the activity (`withContent`):
- * an empty start stands in for the one left out. */
+/** A stored result's content is read from the store by the activity (`withContent`), so
+ * an empty start stands in for the one left out: never read `content` of a result with a
+ * `ref` before that. Results that kept their content are passed on as they came. */
 const withContentField = (m: WireMessage): Message =>
-  m.role === 'tool' ? { ...m, results: m.results.map((r) => ({ ...r, content: r.content ?? '' })) } : m;
+  m.role === 'tool'
+    ? { ...m, results: m.results.map((r) => (r.content === undefined ? { ...r, content: '' } : (r as ToolResult))) }
+    : m;
 
 /** `input` as history carries it: stored tool results without their start (see above). */
 export function packCallModelInput(input: CallModelInput): CallModelWireInput {
