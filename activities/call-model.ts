@@ -193,7 +193,8 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         ...(summaries.length ? { summaries } : {}),
         ...(prior ? { billedRetries: prior } : {}),
         ...(answer.position !== undefined ? { conversationLength: answer.position + 1 } : {}),
-        ...(input.live ? { attempt: ctx.info.attempt } : {}),
+        // The first attempt goes without: absent means 1 (history is written for each call).
+        ...(input.live && ctx.info.attempt > 1 ? { attempt: ctx.info.attempt } : {}),
       });
       // Before anything is stored: an answer that cannot be handed back ends here, billed.
       checkResultSize(key, request.model.provider, resultOf(response, answer.ref), response.usage);

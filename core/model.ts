@@ -94,8 +94,8 @@ export const modelResponseSchema = z.object({
   /** The same record packed for history (`core/context-pack.ts`), instead of `context`,
    * when the call asked for it (`CallModelInput.contextBase`); the workflow expands it. */
   packedContext: packedContextRecordSchema.optional(),
-  /** The activity attempt that produced this answer (calls with `live` set): followers
-   * of the run's events drop the partial output of the attempts before it. */
+  /** The activity attempt that produced this answer (calls with `live` set; absent: the
+   * first): followers of the run's events drop the partial output of the attempts before it. */
   attempt: z.number().int().positive().optional(),
   /** Summaries of dropped history made for this call: separate model calls, billed. */
   summaries: z

@@ -12,8 +12,8 @@ import { createDeltaPublisher, type DeltaPacing } from './delta-publisher.ts';
  *
  * Each batch is a history event of the run, so it is sent with the service's own signal
  * call rather than the handle's: no request id (36 bytes an event; the workflow applies a
- * batch once by its `seq` anyway, so the server's dedup is not needed) and no header (deltas
- * carry no trace context). The payload goes through the client's data converter and codec
+ * batch once by its `seq` anyway, so the server's dedup is not needed), no header (deltas
+ * carry no trace context) and no identity (the worker's is on the activity's own events). The payload goes through the client's data converter and codec
  * like any other.
  */
 export function runPublisher(input: CallModelInput, ctx: Context, pacing?: DeltaPacing) {
@@ -27,7 +27,7 @@ export function runPublisher(input: CallModelInput, ctx: Context, pacing?: Delta
   const { info } = ctx;
   const run = info.workflowExecution;
   if (!run) return undefined;
-  const { identity, loadedDataConverter } = client.options;
+  const { loadedDataConverter } = client.options;
   const execution = { workflowId: run.workflowId, runId: run.runId };
   return createDeltaPublisher({
     call: input.live.call,
@@ -39,7 +39,6 @@ export function runPublisher(input: CallModelInput, ctx: Context, pacing?: Delta
         workflowExecution: execution,
         signalName: PUBLISH_DELTAS_SIGNAL,
         input: { payloads: await encodeToPayloads(loadedDataConverter, batch) },
-        identity,
       });
     },
     onError: (err) =>
