@@ -13,8 +13,8 @@ import { createDeltaPublisher, type DeltaPacing } from './delta-publisher.ts';
  * Each batch is a history event of the run, so it is sent with the service's own signal
  * call rather than the handle's: no request id (36 bytes an event; the workflow applies a
  * batch once by its `seq` anyway, so the server's dedup is not needed), no header (deltas
- * carry no trace context) and no identity (the worker's is on the activity's own events). The payload goes through the client's data converter and codec
- * like any other.
+ * carry no trace context) and no identity (the worker's is on the activity's own events).
+ * The payload goes through the client's data converter and codec like any other.
  */
 export function runPublisher(input: CallModelInput, ctx: Context, pacing?: DeltaPacing) {
   if (!input.live) return undefined;
