@@ -72,52 +72,52 @@ export function wirePrefixShare(requests: readonly WireRequest[], minRequests = 
     const text = [JSON.stringify(body.tools ?? []), ...messages.map((m) => JSON.stringify(m))].join('\n');
     runs.set(key, [...(runs.get(key) ?? []), { model: body.model, text }]);
   }
-  let multi = 0;
-  let later = 0;
-  let input = 0;
-  let prefix = 0;
   let firstTokens = 0;
   let matched = 0;
-  const byLength = new Map<number, { runs: number; input: number; prefix: number }>();
+  // Per run length; the totals are their sums.
+  const byLength = new Map<number, { runs: number; requests: number; input: number; prefix: number }>();
   for (const sent of runs.values()) {
     if (sent.length < Math.max(2, minRequests)) continue;
-    multi++;
-    const length = byLength.get(sent.length) ?? { runs: 0, input: 0, prefix: 0 };
+    const length = byLength.get(sent.length) ?? { runs: 0, requests: 0, input: 0, prefix: 0 };
     byLength.set(sent.length, length);
     length.runs++;
+    // Each request counted once: it is the request of its step and an earlier one after it.
+    const tokens = sent.map((req) => tok.count(req.text));
     for (const [i, req] of sent.entries()) {
-      const tokens = tok.count(req.text);
       if (i === 0) {
-        firstTokens += tokens;
+        firstTokens += tokens[0]!;
         continue;
       }
       let common = 0;
-      let best: string | undefined;
-      for (const earlier of sent.slice(0, i)) {
+      let best: number | undefined;
+      for (const [j, earlier] of sent.slice(0, i).entries()) {
         if (earlier.model !== req.model) continue;
         const n = commonPrefixLength(earlier.text, req.text);
-        if (best === undefined || n > common) [common, best] = [n, earlier.text];
+        if (best === undefined || n > common) [common, best] = [n, j];
       }
-      const reused = common === 0 ? 0 : tok.count(req.text.slice(0, common));
-      later++;
-      input += tokens;
-      prefix += reused;
-      length.input += tokens;
-      length.prefix += reused;
-      if (best !== undefined) matched += tok.count(best);
+      length.requests++;
+      length.input += tokens[i]!;
+      length.prefix += common === 0 ? 0 : tok.count(req.text.slice(0, common));
+      if (best !== undefined) matched += tokens[best]!;
     }
   }
+  const lengths = [...byLength].sort(([a], [b]) => a - b);
+  const sum = (k: 'runs' | 'requests' | 'input' | 'prefix') => lengths.reduce((n, [, l]) => n + l[k], 0);
+  const input = sum('input');
+  const prefix = sum('prefix');
   return {
-    runs: multi,
-    requests: later,
+    runs: sum('runs'),
+    requests: sum('requests'),
     inputTokens: input,
     prefixTokens: prefix,
     share: input ? round(prefix / input) : null,
     shareAllRequests: input + firstTokens ? round(prefix / (input + firstTokens)) : null,
     stability: matched ? round(prefix / matched) : null,
-    byRequests: [...byLength]
-      .sort(([a], [b]) => a - b)
-      .map(([requests, l]) => ({ requests, runs: l.runs, share: l.input ? round(l.prefix / l.input) : null })),
+    byRequests: lengths.map(([requests, l]) => ({
+      requests,
+      runs: l.runs,
+      share: l.input ? round(l.prefix / l.input) : null,
+    })),
   };
 }
 
