@@ -14,7 +14,8 @@
  *   matrix      per case (N × output size): ms/step p50 = a run's end-to-end time (client
  *               start → result) / N — step 1 carries the run's start, what users feel; the
  *               step interval (model request → next model request) p50/p95; history
- *               bytes and events per step. Runs interleaved across variants, after warm-ups.
+ *               bytes and events per step. Runs interleaved across variants in a balanced
+ *               order, after warm-ups, on workers past their cold start (--worker-warmup).
  *   throughput  (--throughput) per variant, a fresh worker, `--tp-runs` concurrent runs of
  *               `--tp-steps` steps: runs/s, and the worker process's RSS after the batch;
  *               `--tp-rounds` rounds in alternating variant order, medians reported.
@@ -37,6 +38,9 @@
  *   --steps N           shorthand for --cases Nx20b [BENCH_STEPS]
  *   --runs R            measured runs per case and variant (default 7) [BENCH_RUNS]
  *   --warmup W          warm-up runs before them (default 2) [BENCH_WARMUP]
+ *   --worker-warmup K   before the first case, K one-step runs on every variant's fresh worker,
+ *                       reported as its cold start (default 10; 0 leaves the workers' first runs
+ *                       to the first case's warm-ups) [BENCH_WORKER_WARMUP]
  *   --variants LIST     matrix variants among bosun,floor,in-process,peer
  *                       (default bosun,floor,in-process, plus peer with --peer)
  *   --peer              add the peer (@temporalio/ai-sdk): installs bench/peer on first use
@@ -80,7 +84,7 @@ import { benchModel } from './fake-model.ts';
 import { benchLongRun, type LongRun } from './long-run.ts';
 import { benchLive, type LiveBench } from './live.ts';
 import { benchStore, type StoreBench } from './store.ts';
-import { runMatrix, type CaseResult } from './matrix.ts';
+import { runColdStart, runMatrix, type CaseResult, type ColdStart } from './matrix.ts';
 import { bundlePeer, ensurePeerInstalled, peerDir } from './peer-install.ts';
 import { printReport } from './report.ts';
 import { formatMs } from './stats.ts';
@@ -106,6 +110,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
+    'worker-warmup': { type: 'string' },
     variants: { type: 'string' },
     peer: { type: 'boolean' },
     throughput: { type: 'boolean' },
@@ -151,6 +156,7 @@ const CASES: Case[] = list(
 });
 const RUNS = int(args.runs ?? env.BENCH_RUNS, 7, '--runs');
 const WARMUP = int(args.warmup ?? env.BENCH_WARMUP, 2, '--warmup', 0);
+const WORKER_WARMUP = int(args['worker-warmup'] ?? env.BENCH_WORKER_WARMUP, 10, '--worker-warmup', 0);
 const PEER = FULL || flag(args.peer, 'BENCH_PEER');
 const SECTIONS = new Set(list(args.only));
 for (const s of SECTIONS)
@@ -304,6 +310,7 @@ try {
 
   // Matrix.
   let matrix: CaseResult[] = [];
+  let coldStart: ColdStart[] = [];
   if (section('matrix')) {
     const variants: Variant[] = [];
     for (const name of VARIANTS) {
@@ -315,6 +322,7 @@ try {
       }
     }
     log(`matrix: workers up (${children.map((c) => c.pid).join(', ')}); load ${load().join(' ')}`);
+    if (WORKER_WARMUP > 0) coldStart = await runColdStart(variants, { runs: WORKER_WARMUP, log });
     matrix = await runMatrix(CASES, variants, { warmup: WARMUP, runs: RUNS, log });
     for (const c of children.splice(0)) await c.stop();
   }
@@ -393,12 +401,14 @@ try {
     store,
     live,
     matrix,
+    coldStart,
     throughput,
     long,
     longLoad,
     options: {
       runs: RUNS,
       warmup: WARMUP,
+      workerWarmup: WORKER_WARMUP,
       serverConfig: SERVER_CONFIG.join(' ') || 'stock',
       longCanEvents: LONG_CAN_EVENTS,
       longProbeStep: LONG_PROBE_STEP,

@@ -1,7 +1,8 @@
 /**
  * The latency matrix: every case (steps × tool-output size) run by every variant, one run at
- * a time, interleaved run by run (the order rotating) so the shared machine's load drifts
- * over all variants alike. Per variant and case: ms per step from the end-to-end time
+ * a time, interleaved run by run in a balanced order (`balancedOrder`: each variant in each
+ * position, and right after each other variant, equally often), so the shared machine's load
+ * drifts over all variants alike and no variant always runs right after the same one. Per variant and case: ms per step from the end-to-end time
  * (client start → result, / N: step 1 carries the start of the run, as users feel it), the
  * intervals between model calls (the steady per-step cost), and the history of the last
  * completed run. A variant whose run fails (the peer's history limit) stops in that case;
@@ -11,7 +12,7 @@ import protoPkg from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
 import { loadavg } from 'node:os';
 import { historyStats, type History, type HistoryStats } from './history.ts';
-import { diffs } from './stats.ts';
+import { balancedOrder, diffs } from './stats.ts';
 import { caseLabel, type Case, type Variant, type VariantName } from './variants.ts';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -37,6 +38,40 @@ const describe = (err: unknown): string => {
   return `${e?.message ?? String(err)}${cause && cause !== e?.message ? `: ${cause}` : ''}`;
 };
 
+/** Each variant's fresh worker, run by run: the end-to-end ms of its first runs (1×20 B). */
+export interface ColdStart {
+  variant: VariantName;
+  runMs: number[];
+}
+
+/**
+ * The first runs of every variant's fresh worker, interleaved in a balanced order, before any
+ * case is measured: a worker's first runs pay for loading and compiling its code (V8 compiles
+ * lazily and optimizes what runs often), and that cost would otherwise land on whichever
+ * case comes first, making its figures depend on the order of the cases. They are kept and
+ * reported as the cold start they are.
+ */
+export async function runColdStart(
+  variants: Variant[],
+  opts: { runs: number; log: (line: string) => void },
+): Promise<ColdStart[]> {
+  const out = variants.map((v) => ({ variant: v.name, runMs: [] as number[] }));
+  const tag = `${process.pid}-${Date.now().toString(36)}`;
+  const c: Case = { steps: 1, size: '20b' };
+  for (let i = 0; i < opts.runs; i++) {
+    for (const j of balancedOrder(i, variants.length)) {
+      const v = variants[j]!;
+      const t0 = performance.now();
+      await v.run(c, `bench-${v.name}-cold-${tag}-${i}`);
+      out[j]!.runMs.push(performance.now() - t0);
+    }
+  }
+  opts.log(
+    `cold start: ${out.map((o) => `${o.variant} ${o.runMs.map((x) => Math.round(x)).join(' ')}`).join('; ')} (ms per run)`,
+  );
+  return out;
+}
+
 export async function runMatrix(
   cases: Case[],
   variants: Variant[],
@@ -57,7 +92,7 @@ export async function runMatrix(
     const timelines = new Map<VariantName, History[]>(variants.map((v) => [v.name, []]));
     for (let i = 0; i < opts.warmup + opts.runs; i++) {
       for (let j = 0; j < variants.length; j++) {
-        const v = variants[(i + j) % variants.length]!;
+        const v = variants[balancedOrder(i, variants.length)[j]!]!;
         const r = results.get(v.name)!;
         if (r.failed) continue;
         const id = `bench-${v.name}-${caseLabel(c)}-${tag}-${i}`;
@@ -80,6 +115,12 @@ export async function runMatrix(
           if (process.env.BENCH_TIMELINE && v.history) timelines.get(v.name)!.push(await v.history(id));
           r.e2eMsPerStep.push(e2e / c.steps);
           r.intervals.push(...diffs(stamps));
+          if (process.env.BENCH_SAMPLES && c.steps > 1)
+            opts.log(
+              `${v.name} ${caseLabel(c)} run ${i}: intervals ${diffs(stamps)
+                .map((x) => Math.round(x))
+                .join(' ')}`,
+            );
           r.completed++;
         }
         lastId.set(v.name, id);
@@ -94,6 +135,8 @@ export async function runMatrix(
         if (process.env.BENCH_TIMELINE)
           opts.log(`${v.name} ${caseLabel(c)} timeline:\n${timeline(timelines.get(v.name)!)}`);
       }
+      if (process.env.BENCH_SAMPLES)
+        opts.log(`${v.name} ${caseLabel(c)} ms/step by run: ${r.e2eMsPerStep.map((x) => x.toFixed(1)).join(' ')}`);
       all.push(r);
     }
     opts.log(`case ${caseLabel(c)} done in ${Math.round((performance.now() - started) / 1000)} s`);

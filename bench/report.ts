@@ -6,19 +6,28 @@ import { historyAtStep } from './history.ts';
 import type { LongRun } from './long-run.ts';
 import { liveLines, type LiveBench } from './live.ts';
 import { storeLines, type StoreBench } from './store.ts';
-import type { CaseResult } from './matrix.ts';
+import type { CaseResult, ColdStart } from './matrix.ts';
 import { formatBytes, formatMs, mean, median, percentile, ratio, round } from './stats.ts';
 import type { ThroughputResult } from './throughput.ts';
 import { caseLabel, type VariantName } from './variants.ts';
 
 export interface Report {
   matrix: CaseResult[];
+  /** The fresh workers' first runs, before the matrix (`--worker-warmup`). */
+  coldStart?: ColdStart[];
   throughput: ThroughputResult[];
   long: LongRun | undefined;
   longLoad: string[];
   live?: LiveBench;
   store?: StoreBench | undefined;
-  options: { runs: number; warmup: number; serverConfig: string; longCanEvents: number; longProbeStep: number };
+  options: {
+    runs: number;
+    warmup: number;
+    workerWarmup?: number;
+    serverConfig: string;
+    longCanEvents: number;
+    longProbeStep: number;
+  };
   wallMs: number;
 }
 
@@ -39,6 +48,19 @@ function figures(r: CaseResult) {
   };
 }
 
+/** A fresh worker's first run, the p50 of its runs 2–5 and of the runs after them. */
+function coldFigures(cold: ColdStart[]) {
+  return cold
+    .filter((c) => c.runMs.length > 0)
+    .map((c) => ({
+      variant: c.variant,
+      firstMs: round(c.runMs[0]!),
+      runs2to5MsP50: round(median(c.runMs.slice(1, 5))),
+      laterMsP50: round(median(c.runMs.slice(5))),
+      runMs: c.runMs.map((x) => round(x, 1)),
+    }));
+}
+
 const pad = (s: string | number, w: number) => String(s).padStart(w);
 const num = (n: number | null | undefined, digits = 1) =>
   n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
@@ -52,13 +74,26 @@ export function printReport(rep: Report): void {
     return r ? figures(r) : undefined;
   };
 
+  const cold = coldFigures(rep.coldStart ?? []);
+  if (cold.length) {
+    out('');
+    out(
+      `Cold start: the first ${rep.coldStart![0]!.runMs.length} one-step runs (1x20b) of every variant's fresh worker, before the cases (ms per run)`,
+    );
+    out(`  ${'variant'.padEnd(12)}${pad('run 1', 9)}${pad('2-5 p50', 9)}${pad('6+ p50', 9)}`);
+    for (const c of cold)
+      out(
+        `  ${c.variant.padEnd(12)}${pad(num(c.firstMs), 9)}${pad(num(c.runs2to5MsP50), 9)}${pad(num(c.laterMsP50), 9)}`,
+      );
+  }
+
   if (matrix.length) {
     out('');
     out(
       `Agent loop: N steps (model call + calculator-like tool call, output 20 B or 5 KB), then a final answer; zero-latency fake model`,
     );
     out(
-      `${options.runs} measured runs per case and variant after ${options.warmup} warm-ups, interleaved; dev server dynamic config: ${options.serverConfig}`,
+      `${options.runs} measured runs per case and variant after ${options.warmup} warm-ups, interleaved in a balanced order${options.workerWarmup ? `, on workers past their cold start` : ''}; dev server dynamic config: ${options.serverConfig}`,
     );
     out(`ms/step = end-to-end (client start → result) / N, p50 over runs; interval = model request → next, p50/p95`);
     out('');
@@ -259,6 +294,7 @@ export function printReport(rep: Report): void {
         Object.fromEntries(matrix.filter((r) => caseLabel(r.case) === label).map((r) => [r.variant, figures(r)])),
       ]),
     ),
+    ...(cold.length ? { coldStart: Object.fromEntries(cold.map(({ variant, ...f }) => [variant, f])) } : {}),
     ...(throughput.length
       ? {
           throughput: Object.fromEntries(
@@ -308,6 +344,7 @@ export function printReport(rep: Report): void {
     ...(rep.store ? { store: rep.store } : {}),
     runs: options.runs,
     warmup: options.warmup,
+    workerWarmup: options.workerWarmup ?? 0,
     serverConfig: options.serverConfig,
     wallMs: Math.round(rep.wallMs),
   };

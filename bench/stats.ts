@@ -26,3 +26,26 @@ export const formatBytes = (b: number) =>
       : b < 10_000_000
         ? `${(b / 1024).toFixed(0)} KB`
         : `${(b / 1024 / 1024).toFixed(1)} MB`;
+
+/**
+ * The order of `n` variants in round `round`, from a balanced Latin square (Williams design):
+ * over every `n` rounds (`2n` when `n` is odd) each variant runs in each position equally
+ * often and directly after each other variant equally often. Rotating one order (A B C, B C
+ * A, ...) balances positions but not neighbours: every variant would then always run right
+ * after the same one, and carry the cost that one leaves behind (a 20 MB history the dev
+ * server and that worker are still collecting, garbage in the process serving the fake model).
+ */
+export function balancedOrder(round: number, n: number): number[] {
+  if (n <= 1) return n === 1 ? [0] : [];
+  // First row 0, 1, n-1, 2, n-2, ...; row r adds r (mod n).
+  const first: number[] = [0];
+  for (let k = 1; first.length < n; k++) {
+    first.push(k);
+    if (first.length < n) first.push(n - k);
+  }
+  const rows = n % 2 === 0 ? n : 2 * n;
+  const r = ((round % rows) + rows) % rows;
+  const row = first.map((x) => (x + r) % n);
+  // For odd n the second n rows are the first n reversed.
+  return r >= n ? first.map((x) => (x + r - n) % n).reverse() : row;
+}

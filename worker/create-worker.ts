@@ -23,7 +23,8 @@ import { tracingInterceptors, type Tracing } from './telemetry/tracing.ts';
 import type { WorkerConfig } from './config.ts';
 import type { McpServerInput } from '../tools/mcp/config.ts';
 import { checkAgentSelections, parseMcpServers } from './mcp-config.ts';
-import { createModelAdapters } from './providers.ts';
+import { createModelAdapters, likelyModels } from './providers.ts';
+import { preloadTokenizers } from '../activities/context/tokenizer.ts';
 import { requireSearchAttributes } from './server-check.ts';
 import { ensureRuntime } from './runtime.ts';
 import { openRunStore, postgresBlobStore } from './stores.ts';
@@ -154,8 +155,14 @@ export async function createBosunWorker<C extends Catalog = Catalog>(opts: Bosun
         blobs: openBlobs(),
       }
     : undefined;
+  const models = createModelAdapters(config, providers);
+  // Loaded now rather than in the first run's first model call (up to 130 ms each).
+  preloadTokenizers(
+    likelyModels(catalog.agents, models, providers),
+    (id) => providers.find((p) => p.id === id)?.tokenizer,
+  );
   const activities = createActivities({
-    models: createModelAdapters(config, providers),
+    models,
     providers,
     tools,
     breaker,

@@ -1,7 +1,7 @@
 import type { ModelAdapters } from '../activities/index.ts';
 import type { ProviderDescriptor } from '../activities/model/provider-descriptor.ts';
 import { builtInProviders } from '../activities/model/providers/index.ts';
-import { providerIdSchema } from '../core/model.ts';
+import { providerIdSchema, type ModelRef } from '../core/model.ts';
 import { isProviderConfigured, providerEnvShape } from '../core/provider-profile.ts';
 import type { WorkerConfig } from './config.ts';
 
@@ -48,4 +48,30 @@ export function checkProviders(providers: readonly ProviderDescriptor[]): void {
     }
   }
   providerEnvShape(providers); // throws on a repeated id or variable
+}
+
+/**
+ * The models a worker will most likely call, for `preloadTokenizers`: each configured
+ * provider's default model, and every model the catalog's agents name (their model, routing
+ * chains, summarizer, classifier) at a configured provider.
+ */
+export function likelyModels(
+  agents: unknown,
+  adapters: ModelAdapters,
+  providers: readonly ProviderDescriptor[] = builtInProviders,
+): ModelRef[] {
+  const served = (id: unknown): id is string => typeof id === 'string' && Object.hasOwn(adapters, id);
+  const models: ModelRef[] = providers
+    .filter((p) => served(p.id))
+    .map((p) => ({ provider: p.id, name: p.models.default }));
+  const seen = new Set<unknown>();
+  const walk = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    seen.add(value);
+    const ref = value as { provider?: unknown; name?: unknown };
+    if (served(ref.provider) && typeof ref.name === 'string') models.push({ provider: ref.provider, name: ref.name });
+    for (const v of Array.isArray(value) ? value : Object.values(value)) walk(v);
+  };
+  walk(agents);
+  return models;
 }

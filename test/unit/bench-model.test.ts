@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { benchModel, stepsDone, taskFor } from '../../bench/fake-model.ts';
 import { calcOutput, toolOutputBytes } from '../../bench/tool-output.ts';
+import { balancedOrder } from '../../bench/stats.ts';
 import type { RecordedRequest } from '../../testing/index.ts';
 
 const request = (messages: unknown[], tool = 'calc_20b'): RecordedRequest => ({
@@ -31,5 +32,36 @@ describe('bench model and tool', () => {
   it('reads progress from the last tool result (older ones may be summarized away), in any content shape', () => {
     expect(stepsDone([])).toBe(0);
     expect(stepsDone([{ role: 'tool', content: [{ type: 'text', text: '"41+1=42   ."' }] }])).toBe(42);
+  });
+});
+
+describe('bench run order', () => {
+  it.each([2, 3, 4, 5])('balances positions and neighbours over a square of %i variants', (n) => {
+    const rows = n % 2 === 0 ? n : 2 * n;
+    const positions = new Map<string, number>();
+    const pairs = new Map<string, number>();
+    for (let r = 0; r < rows; r++) {
+      const order = balancedOrder(r, n);
+      expect([...order].sort()).toEqual([...Array(n).keys()]);
+      order.forEach((v, i) => {
+        positions.set(`${v}@${i}`, (positions.get(`${v}@${i}`) ?? 0) + 1);
+        if (i > 0) pairs.set(`${order[i - 1]}>${v}`, (pairs.get(`${order[i - 1]}>${v}`) ?? 0) + 1);
+      });
+    }
+    // Every variant in every position, and right after every other variant, equally often.
+    expect(positions.size).toBe(n * n);
+    expect(new Set(positions.values()).size).toBe(1);
+    expect(pairs.size).toBe(n * (n - 1));
+    expect(new Set(pairs.values()).size).toBe(1);
+    // The squares repeat.
+    expect(balancedOrder(rows + 1, n)).toEqual(balancedOrder(1, n));
+  });
+
+  it('does not always put the same variant right before another (as rotating one order does)', () => {
+    const before = (r: number) => {
+      const o = balancedOrder(r, 4);
+      return o[o.indexOf(0) - 1];
+    };
+    expect(new Set([0, 1, 2, 3].map(before).filter((x) => x !== undefined)).size).toBe(3);
   });
 });
