@@ -65,8 +65,14 @@ export function likelyModels(
     .filter((p) => served(p.id))
     .map((p) => ({ provider: p.id, name: p.models.default }));
   const seen = new Set<unknown>();
+  // Plain data only: a schema or other class instance (an output contract's zod schema) is
+  // not walked into, so none of its getters run.
+  const plain = (value: object) => {
+    const proto = Object.getPrototypeOf(value);
+    return Array.isArray(value) || proto === Object.prototype || proto === null;
+  };
   const walk = (value: unknown): void => {
-    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    if (typeof value !== 'object' || value === null || seen.has(value) || !plain(value)) return;
     seen.add(value);
     const ref = value as { provider?: unknown; name?: unknown };
     if (served(ref.provider) && typeof ref.name === 'string') models.push({ provider: ref.provider, name: ref.name });

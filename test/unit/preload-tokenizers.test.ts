@@ -15,6 +15,18 @@ describe('preloading tokenizers at worker start', () => {
         summarizer: { provider: 'openai', name: 'gpt-4-turbo' },
         // Not configured on this worker: never called here, not loaded.
         model: { provider: 'openai-compatible', name: 'llama3.1' },
+        // Not plain data: not walked into (a getter that throws is never run).
+        output: new (class Contract {
+          readonly ref = { provider: 'openai', name: 'gpt-5' };
+          constructor() {
+            Object.defineProperty(this, 'schema', {
+              enumerable: true,
+              get: () => {
+                throw new Error('not to be read');
+              },
+            });
+          }
+        })(),
       },
     };
     expect(likelyModels(agents, adapters, builtInProviders)).toEqual([
