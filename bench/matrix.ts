@@ -2,7 +2,8 @@
  * The latency matrix: every case (steps × tool-output size) run by every variant, one run at
  * a time, interleaved run by run in a balanced order (`balancedOrder`: each variant in each
  * position, and right after each other variant, equally often), so the shared machine's load
- * drifts over all variants alike and no variant always runs right after the same one. Per variant and case: ms per step from the end-to-end time
+ * drifts over all variants alike and no variant always runs right after the same one. Per
+ * variant and case: ms per step from the end-to-end time
  * (client start → result, / N: step 1 carries the start of the run, as users feel it), the
  * intervals between model calls (the steady per-step cost), and the history of the last
  * completed run. A variant whose run fails (the peer's history limit) stops in that case;
