@@ -206,8 +206,8 @@ export function loadedEncodings(): EncodingName[] {
  * Loads now the encodings these models count with, so that a worker's first model call does
  * not: loading one takes 50–130 ms of CPU (`o200k_base` the most) and 25–55 MB, once per
  * process, and a worker that serves those models would pay it in its first run otherwise.
- * `familyOf` gives a provider's tokenizer family (its descriptor's), as `tokenizerFor`
- * takes it. Returns the tokenizers' names, each once.
+ * `familyOf` gives a provider's tokenizer family (its descriptor's; without one, a built-in
+ * provider's, as `tokenizerFor` decides). Returns the tokenizers' names, each once.
  */
 export function preloadTokenizers(
   models: readonly ModelRef[],
@@ -215,7 +215,7 @@ export function preloadTokenizers(
 ): string[] {
   const names = new Set<string>();
   for (const model of models) {
-    const tokenizer = tokenizerFor(model, familyOf(model.provider) ?? builtInFamily(model.provider));
+    const tokenizer = tokenizerFor(model, familyOf(model.provider));
     if (names.has(tokenizer.name)) continue;
     names.add(tokenizer.name);
     tokenizer.count('warm up');
