@@ -92,8 +92,8 @@ export async function runMatrix(
     const lastId = new Map<VariantName, string>();
     const timelines = new Map<VariantName, History[]>(variants.map((v) => [v.name, []]));
     for (let i = 0; i < opts.warmup + opts.runs; i++) {
-      for (let j = 0; j < variants.length; j++) {
-        const v = variants[balancedOrder(i, variants.length)[j]!]!;
+      for (const j of balancedOrder(i, variants.length)) {
+        const v = variants[j]!;
         const r = results.get(v.name)!;
         if (r.failed) continue;
         const id = `bench-${v.name}-${caseLabel(c)}-${tag}-${i}`;
@@ -114,14 +114,11 @@ export async function runMatrix(
         const e2e = performance.now() - t0;
         if (i >= opts.warmup) {
           if (process.env.BENCH_TIMELINE && v.history) timelines.get(v.name)!.push(await v.history(id));
+          const intervals = diffs(stamps);
           r.e2eMsPerStep.push(e2e / c.steps);
-          r.intervals.push(...diffs(stamps));
+          r.intervals.push(...intervals);
           if (process.env.BENCH_SAMPLES && c.steps > 1)
-            opts.log(
-              `${v.name} ${caseLabel(c)} run ${i}: intervals ${diffs(stamps)
-                .map((x) => Math.round(x))
-                .join(' ')}`,
-            );
+            opts.log(`${v.name} ${caseLabel(c)} run ${i}: intervals ${intervals.map((x) => Math.round(x)).join(' ')}`);
           r.completed++;
         }
         lastId.set(v.name, id);
