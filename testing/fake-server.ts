@@ -69,6 +69,9 @@ export type RenderContext = {
   /** 1-based number of the request on this server; makes response ids deterministic. */
   seq: number;
   requestId: string;
+  /** The request body's length in characters, as sent (what the default usage counts:
+   * measured on the text read, not by serializing the parsed body again). */
+  bodyChars: number;
   /** Next deterministic tool call id (`call_<n>` / `toolu_<n>`), counted per server. */
   toolCallId(): string;
 };
@@ -145,7 +148,7 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
     if (res.destroyed || res.writableEnded) return;
     const pace: FakeStreamOptions = { ...opts.stream, ...reply.stream };
     const sizes: StreamSizes = { chunkChars: pace.chunkChars, argChunkChars: pace.argChunkChars };
-    const events = dialect.renderStream(reply, usageOf(reply, JSON.stringify(ctx.body).length), ctx, sizes);
+    const events = dialect.renderStream(reply, usageOf(reply, ctx.bodyChars), ctx, sizes);
     const headers: Record<string, string> = {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -182,7 +185,7 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
         return send(res, reply.status, JSON.stringify(reply.body) ?? 'null', ctx.requestId, reply.headers);
       default: {
         if (ctx.body.stream === true) return stream(res, reply, ctx);
-        const usage = usageOf(reply, JSON.stringify(ctx.body).length);
+        const usage = usageOf(reply, ctx.bodyChars);
         return send(res, 200, JSON.stringify(dialect.renderReply(reply, usage, ctx)), ctx.requestId, reply.headers);
       }
     }
@@ -220,6 +223,7 @@ export async function startFakeServer(dialect: Dialect, opts: FakeServerOptions 
       body: isJsonObject(rec.body) ? rec.body : {},
       seq: index + 1,
       requestId: `req_fake_${index + 1}`,
+      bodyChars: raw.length,
       toolCallId: () => `${dialect.toolCallIdPrefix}${++toolCalls}`,
     };
     await deliver(res, await resolve(rec, index, req.headers), ctx);
