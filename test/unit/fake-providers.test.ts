@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import {
@@ -147,6 +148,28 @@ describe('fake OpenAI server', () => {
     expect(rec?.headers.authorization).toBe('[redacted]');
     expect(JSON.stringify(rec)).not.toContain('sk-test');
     expect(rec?.at).toBeGreaterThanOrEqual(before);
+  });
+
+  it('reads a body whose characters are split between writes, and counts usage on it as sent', async () => {
+    const server = await startFakeOpenAI({ script: [{ kind: 'text', text: 'ok' }] });
+    open.push(server);
+    const body = JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'naïve 日本 🚀' }] });
+    const bytes = Buffer.from(body, 'utf8');
+    const cut = bytes.indexOf(Buffer.from('本', 'utf8')) + 1; // inside a 3-byte character
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${server.baseURL}/chat/completions`, { method: 'POST' }, (res) => {
+        let out = '';
+        res.setEncoding('utf8').on('data', (c: string) => (out += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: out }));
+      });
+      req.on('error', reject);
+      req.setHeader('content-type', 'application/json');
+      req.flushHeaders();
+      req.write(bytes.subarray(0, cut), () => setTimeout(() => req.end(bytes.subarray(cut)), 20));
+    });
+    expect(status).toBe(200);
+    expect(server.requests[0]?.body).toEqual(JSON.parse(body));
+    expect((JSON.parse(text) as OpenAI.ChatCompletion).usage?.prompt_tokens).toBe(Math.ceil(body.length / 4));
   });
 
   it('falls back from the queue to the handler, and push() appends', async () => {
