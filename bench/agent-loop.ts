@@ -39,7 +39,7 @@
  *   --runs R            measured runs per case and variant (default 7) [BENCH_RUNS]
  *   --warmup W          warm-up runs before them (default 2) [BENCH_WARMUP]
  *   --worker-warmup K   before the first case, K one-step runs on every variant's fresh worker,
- *                       reported as its cold start (default 20; 0 leaves the workers' first runs
+ *                       reported as its cold start (default 100; 0 leaves the workers' first runs
  *                       to the first case's warm-ups) [BENCH_WORKER_WARMUP]
  *   --variants LIST     matrix variants among bosun,floor,in-process,peer
  *                       (default bosun,floor,in-process, plus peer with --peer)
@@ -156,7 +156,7 @@ const CASES: Case[] = list(
 });
 const RUNS = int(args.runs ?? env.BENCH_RUNS, 7, '--runs');
 const WARMUP = int(args.warmup ?? env.BENCH_WARMUP, 2, '--warmup', 0);
-const WORKER_WARMUP = int(args['worker-warmup'] ?? env.BENCH_WORKER_WARMUP, 20, '--worker-warmup', 0);
+const WORKER_WARMUP = int(args['worker-warmup'] ?? env.BENCH_WORKER_WARMUP, 100, '--worker-warmup', 0);
 const PEER = FULL || flag(args.peer, 'BENCH_PEER');
 const SECTIONS = new Set(list(args.only));
 for (const s of SECTIONS)

@@ -48,7 +48,11 @@ function figures(r: CaseResult) {
   };
 }
 
-/** A fresh worker's first run, the p50 of its runs 2–5 and of the runs after them. */
+/** How many of a fresh worker's last cold-start runs show where it settled. */
+const SETTLED_RUNS = 25;
+
+/** A fresh worker's first run, the p50 of its runs 2–5, of runs 6–25 and of its last 25 runs
+ * (where it settled: when there are more than 50, else null), so the warming curve shows. */
 function coldFigures(cold: ColdStart[]) {
   return cold
     .filter((c) => c.runMs.length > 0)
@@ -56,7 +60,8 @@ function coldFigures(cold: ColdStart[]) {
       variant: c.variant,
       firstMs: round(c.runMs[0]!),
       runs2to5MsP50: round(median(c.runMs.slice(1, 5))),
-      laterMsP50: round(median(c.runMs.slice(5))),
+      runs6to25MsP50: round(median(c.runMs.slice(5, 25))),
+      lastRunsMsP50: c.runMs.length > 2 * SETTLED_RUNS ? round(median(c.runMs.slice(-SETTLED_RUNS))) : null,
       runMs: c.runMs.map((x) => round(x, 1)),
     }));
 }
@@ -80,10 +85,12 @@ export function printReport(rep: Report): void {
     out(
       `Cold start: the first ${rep.coldStart![0]!.runMs.length} one-step runs (1x20b) of every variant's fresh worker, before the cases (ms per run)`,
     );
-    out(`  ${'variant'.padEnd(12)}${pad('run 1', 9)}${pad('2-5 p50', 9)}${pad('6+ p50', 9)}`);
+    out(
+      `  ${'variant'.padEnd(12)}${pad('run 1', 9)}${pad('2-5 p50', 9)}${pad('6-25 p50', 10)}${pad(`last ${SETTLED_RUNS} p50`, 13)}`,
+    );
     for (const c of cold)
       out(
-        `  ${c.variant.padEnd(12)}${pad(num(c.firstMs), 9)}${pad(num(c.runs2to5MsP50), 9)}${pad(num(c.laterMsP50), 9)}`,
+        `  ${c.variant.padEnd(12)}${pad(num(c.firstMs), 9)}${pad(num(c.runs2to5MsP50), 9)}${pad(num(c.runs6to25MsP50), 10)}${pad(num(c.lastRunsMsP50), 13)}`,
       );
   }
 
