@@ -68,7 +68,7 @@
  */
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -214,6 +214,9 @@ interface Setup {
   bosunBundlePath: string;
   floorBundlePath: string;
   peerBundlePath: string;
+  /** The Bosun workers' state folder (their SQLite run store): made for this bench and
+   * removed after it, so no figure depends on what earlier benches left in `.bosun`. */
+  stateDir: string;
 }
 
 let queueSeq = 0;
@@ -243,7 +246,14 @@ async function startVariant(
     cwd: repoRoot,
     config:
       name === 'bosun'
-        ? { kind: name, address, taskQueue, bundlePath: s.bosunBundlePath, baseURL: fake.baseURL, ...store }
+        ? {
+            kind: name,
+            address,
+            taskQueue,
+            bundlePath: s.bosunBundlePath,
+            baseURL: fake.baseURL,
+            ...(store ?? { stateDir: s.stateDir }),
+          }
         : { kind: name, address, taskQueue, bundlePath: s.floorBundlePath },
   });
   if (name === 'floor') return { worker, taskQueue, variant: floorVariant(s.client, taskQueue, worker) };
@@ -269,6 +279,7 @@ let server: DevServer | undefined;
 let connection: Connection | undefined;
 let fake: FakeProviderServer | undefined;
 let bundleDir: string | undefined;
+let stateDir: string | undefined;
 const children: ChildWorker[] = [];
 const wallStart = performance.now();
 try {
@@ -281,6 +292,10 @@ try {
   log('starting the dev server and bundling workflows ...');
   bundleDir = await mkdtemp(join(tmpdir(), 'bosun-bench-'));
   const peerBundlePath = join(bundleDir, 'peer-workflows.js');
+  // On the disk a worker's default store is on (`.bosun`), not the system temp folder,
+  // which may be memory.
+  await mkdir(resolve('.bosun'), { recursive: true });
+  stateDir = await mkdtemp(join(resolve('.bosun'), 'bench-state-'));
   const [devServer, bosunBundle, floorBundle] = await Promise.all([
     startDevServer({ stateDir: resolve('.bosun'), extraArgs: dynamicConfigArgs(SERVER_CONFIG) }),
     bundleWorkflows({ catalogModule: benchCatalogModule }),
@@ -305,7 +320,7 @@ try {
     channelArgs: { 'grpc.max_receive_message_length': 512 * 2 ** 20 },
   });
   const client = new Client({ connection, namespace: 'default' });
-  const setup: Setup = { server, client, fake, bosunBundlePath, floorBundlePath, peerBundlePath };
+  const setup: Setup = { server, client, fake, bosunBundlePath, floorBundlePath, peerBundlePath, stateDir };
   log(`dev server ${server.address}, fake model ${fake.baseURL} (${formatMs(performance.now() - wallStart)})`);
 
   // Matrix.
@@ -424,4 +439,5 @@ try {
   await connection?.close();
   await server?.stop();
   if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
 }
