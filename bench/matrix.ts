@@ -39,6 +39,16 @@ const describe = (err: unknown): string => {
   return `${e?.message ?? String(err)}${cause && cause !== e?.message ? `: ${cause}` : ''}`;
 };
 
+/** `rounds` rounds over the variants, one run each, every round in its balanced order
+ * (`balancedOrder`); `run` gets the variant, its index and the round. */
+async function inBalancedRounds(
+  variants: Variant[],
+  rounds: number,
+  run: (v: Variant, index: number, round: number) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < rounds; i++) for (const j of balancedOrder(i, variants.length)) await run(variants[j]!, j, i);
+}
+
 /** Each variant's fresh worker, run by run: the end-to-end ms of its first runs (1×20 B). */
 export interface ColdStart {
   variant: VariantName;
@@ -59,14 +69,11 @@ export async function runColdStart(
   const out = variants.map((v) => ({ variant: v.name, runMs: [] as number[] }));
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   const c: Case = { steps: 1, size: '20b' };
-  for (let i = 0; i < opts.runs; i++) {
-    for (const j of balancedOrder(i, variants.length)) {
-      const v = variants[j]!;
-      const t0 = performance.now();
-      await v.run(c, `bench-${v.name}-cold-${tag}-${i}`);
-      out[j]!.runMs.push(performance.now() - t0);
-    }
-  }
+  await inBalancedRounds(variants, opts.runs, async (v, j, i) => {
+    const t0 = performance.now();
+    await v.run(c, `bench-${v.name}-cold-${tag}-${i}`);
+    out[j]!.runMs.push(performance.now() - t0);
+  });
   opts.log(
     `cold start: ${out.map((o) => `${o.variant} ${o.runMs.map((x) => Math.round(x)).join(' ')}`).join('; ')} (ms per run)`,
   );
@@ -91,39 +98,36 @@ export async function runMatrix(
     );
     const lastId = new Map<VariantName, string>();
     const timelines = new Map<VariantName, History[]>(variants.map((v) => [v.name, []]));
-    for (let i = 0; i < opts.warmup + opts.runs; i++) {
-      for (const j of balancedOrder(i, variants.length)) {
-        const v = variants[j]!;
-        const r = results.get(v.name)!;
-        if (r.failed) continue;
-        const id = `bench-${v.name}-${caseLabel(c)}-${tag}-${i}`;
-        const t0 = performance.now();
-        let stamps: number[];
-        try {
-          stamps = await v.run(c, id);
-        } catch (err) {
-          r.failed = `run ${i + 1} (${i < opts.warmup ? 'warm-up' : 'measured'}): ${describe(err)}`;
-          opts.log(`${v.name} ${caseLabel(c)}: ${r.failed}`);
-          if (v.history && v.modelActivity)
-            r.history = await v.history(id).then(
-              (h) => historyStats(h, v.modelActivity!),
-              () => undefined,
-            );
-          continue;
-        }
-        const e2e = performance.now() - t0;
-        if (i >= opts.warmup) {
-          if (process.env.BENCH_TIMELINE && v.history) timelines.get(v.name)!.push(await v.history(id));
-          const intervals = diffs(stamps);
-          r.e2eMsPerStep.push(e2e / c.steps);
-          r.intervals.push(...intervals);
-          if (process.env.BENCH_SAMPLES && c.steps > 1)
-            opts.log(`${v.name} ${caseLabel(c)} run ${i}: intervals ${intervals.map((x) => Math.round(x)).join(' ')}`);
-          r.completed++;
-        }
-        lastId.set(v.name, id);
+    await inBalancedRounds(variants, opts.warmup + opts.runs, async (v, _j, i) => {
+      const r = results.get(v.name)!;
+      if (r.failed) return;
+      const id = `bench-${v.name}-${caseLabel(c)}-${tag}-${i}`;
+      const t0 = performance.now();
+      let stamps: number[];
+      try {
+        stamps = await v.run(c, id);
+      } catch (err) {
+        r.failed = `run ${i + 1} (${i < opts.warmup ? 'warm-up' : 'measured'}): ${describe(err)}`;
+        opts.log(`${v.name} ${caseLabel(c)}: ${r.failed}`);
+        if (v.history && v.modelActivity)
+          r.history = await v.history(id).then(
+            (h) => historyStats(h, v.modelActivity!),
+            () => undefined,
+          );
+        return;
       }
-    }
+      const e2e = performance.now() - t0;
+      if (i >= opts.warmup) {
+        if (process.env.BENCH_TIMELINE && v.history) timelines.get(v.name)!.push(await v.history(id));
+        const intervals = diffs(stamps);
+        r.e2eMsPerStep.push(e2e / c.steps);
+        r.intervals.push(...intervals);
+        if (process.env.BENCH_SAMPLES && c.steps > 1)
+          opts.log(`${v.name} ${caseLabel(c)} run ${i}: intervals ${intervals.map((x) => Math.round(x)).join(' ')}`);
+        r.completed++;
+      }
+      lastId.set(v.name, id);
+    });
     for (const v of variants) {
       const r = results.get(v.name)!;
       r.load[1] = loadavg()[0]!;

@@ -45,7 +45,6 @@ export function balancedOrder(round: number, n: number): number[] {
   }
   const rows = n % 2 === 0 ? n : 2 * n;
   const r = ((round % rows) + rows) % rows;
-  const row = first.map((x) => (x + r) % n);
   // For odd n the second n rows are the first n reversed.
-  return r >= n ? first.map((x) => (x + r - n) % n).reverse() : row;
+  return r < n ? first.map((x) => (x + r) % n) : first.map((x) => (x + r - n) % n).reverse();
 }

@@ -1,26 +1,22 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findTemporalCli } from '../../worker/temporal-cli.ts';
+import { spawnWatched } from '../helpers/watched-process.ts';
 
 const benchMain = fileURLToPath(new URL('../../bench/agent-loop.ts', import.meta.url));
 
-/** `npm run bench` with the given flags as a child process: its exit code, stdout and stderr. */
-function bench(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [benchMain, ...args], {
+/** `npm run bench` with the given flags as a child process: its exit code, stdout and all output. */
+async function bench(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const p = spawnWatched('bench', process.execPath, [benchMain, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH ?? findTemporalCli(resolve('.bosun'))?.path ?? '',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((r) => child.once('exit', (code) => r({ code, out, err })));
+  const code = await p.exited;
+  return { code, out: p.stdout(), err: p.output() };
 }
 
 // The bench is a campaign of its own (`npm run bench`, minutes); this is its short version:
