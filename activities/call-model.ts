@@ -23,6 +23,7 @@ import {
 import { checkResultSize, fenceOf, handBack, storeAnswer } from './answer-handback.ts';
 import { exhaustedWindowMs } from './model/rate-limit-headers.ts';
 import { promptHash, type RunStore, type WriteFence } from './store/run-store.ts';
+import { createContentMemo, type ContentMemo } from './store/content-memo.ts';
 import { assembleRequest, contextWindowOf } from './context/assemble.ts';
 import { compactContextRecord } from '../core/context.ts';
 import { packContextRecord } from '../core/context-pack.ts';
@@ -59,6 +60,9 @@ export interface CallModelDeps {
   /** The worker's copy of the conversations it served (see `createConversationCache`); one
    * per `createCallModel` by default. */
   conversations?: ConversationCache;
+  /** The worker's memory of the prompt texts and tool definitions it stored or read (see
+   * `createContentMemo`); one per `createCallModel` by default. */
+  contents?: ContentMemo;
   /** How calls asked to stream publish their partial answers (`DEFAULT_DELTA_PACING`). */
   deltaPacing?: DeltaPacing;
 }
@@ -102,6 +106,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   const descriptorOf = (id: string) => providers.find((p) => p.id === id);
   const { pacer } = deps;
   const conversations = deps.conversations ?? createConversationCache();
+  const contents = deps.contents ?? createContentMemo();
   // One trace record per attempt (activities/trace/record.ts).
   const traced = traceModelCalls(deps.store, async function callModel(input: CallModelInput): Promise<ModelResponse> {
     const startedAt = Date.now();
@@ -109,7 +114,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     const fence = fenceOf(Context.current().info);
     const descriptor = descriptorOf(input.request.model.provider);
     const tokenizer = tokenizerFor(input.request.model, descriptor?.tokenizer);
-    const { request: whole, loaded } = await materialize(input, deps.store, fence, conversations, tokenizer);
+    const { request: whole, loaded } = await materialize(input, deps.store, fence, conversations, contents, tokenizer);
     const {
       request,
       record: context,
@@ -347,6 +352,7 @@ async function materialize(
   store: RunStore | undefined,
   fence: WriteFence,
   conversations: ConversationCache,
+  contents: ContentMemo,
   tokenizer: Tokenizer,
 ): Promise<{ request: ModelRequest; loaded?: LoadedConversation }> {
   if (!input.conversation && !input.prompt && !input.toolsRef) return { request: input.request };
@@ -358,7 +364,7 @@ async function materialize(
     });
   }
   let system = input.request.system;
-  if (input.prompt) system = await promptText(input, input.prompt, store);
+  if (input.prompt) system = await promptText(input, input.prompt, store, contents);
   let messages = input.request.messages;
   let loaded: LoadedConversation | undefined;
   if (input.conversation) {
@@ -383,22 +389,32 @@ async function materialize(
     messages = loaded.messages;
   }
   return {
-    request: { ...input.request, system, messages, tools: await toolsOf(input, store) },
+    request: { ...input.request, system, messages, tools: await toolsOf(input, store, contents) },
     ...(loaded ? { loaded } : {}),
   };
 }
 
 /** The request's tool definitions: as sent (and then stored under `toolsRef` for the calls
- * after it), or read from the store when the call sent only the reference. */
-async function toolsOf(input: CallModelInput, store: RunStore): Promise<ModelRequest['tools']> {
+ * after it), or read from the store when the call sent only the reference. Either is done
+ * once per worker (`ContentMemo`): the key is the definitions' hash. */
+async function toolsOf(input: CallModelInput, store: RunStore, contents: ContentMemo): Promise<ModelRequest['tools']> {
   const { toolsRef } = input;
   if (!toolsRef) return input.request.tools;
+  const known = contents.get<ModelRequest['tools']>(toolsRef);
   if (input.request.tools.length) {
-    await store.putContent(toolsRef, JSON.stringify(input.request.tools));
+    if (!known) {
+      const text = JSON.stringify(input.request.tools);
+      await store.putContent(toolsRef, text);
+      contents.set(toolsRef, input.request.tools, text.length);
+    }
     return input.request.tools;
   }
+  if (known) return known;
   try {
-    return z.array(toolSpecSchema).parse(JSON.parse(await store.getContent(toolsRef)));
+    const text = await store.getContent(toolsRef);
+    const tools = z.array(toolSpecSchema).parse(JSON.parse(text));
+    contents.set(toolsRef, tools, text.length);
+    return tools;
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err; // typed already (store_unavailable: retried)
     throw ApplicationFailure.create({
@@ -410,9 +426,17 @@ async function toolsOf(input: CallModelInput, store: RunStore): Promise<ModelReq
 }
 
 /** The pinned prompt's text: as the first call sends it (checked against the pin, then
- * stored), or from the store. */
-async function promptText(input: CallModelInput, pin: PromptPin, store: RunStore): Promise<string> {
+ * stored), or from the store. Either is done once per worker (`ContentMemo`). */
+async function promptText(
+  input: CallModelInput,
+  pin: PromptPin,
+  store: RunStore,
+  contents: ContentMemo,
+): Promise<string> {
+  const key = `prompt/${pin.hash}`;
+  const known = contents.get<string>(key);
   if (input.promptContent !== undefined) {
+    if (input.promptContent === known) return known;
     if (promptHash(input.promptContent) !== pin.hash) {
       throw ApplicationFailure.create({
         type: 'internal',
@@ -421,8 +445,10 @@ async function promptText(input: CallModelInput, pin: PromptPin, store: RunStore
       });
     }
     await store.putPrompt({ name: pin.name, content: input.promptContent });
+    contents.set(key, input.promptContent, input.promptContent.length);
     return input.promptContent;
   }
+  if (known !== undefined) return known;
   const prompt = await store.getPrompt(pin.hash);
   if (!prompt) {
     throw ApplicationFailure.create({
@@ -431,6 +457,7 @@ async function promptText(input: CallModelInput, pin: PromptPin, store: RunStore
       message: `prompt ${pin.name}@${pin.hash.slice(0, 12)} is missing from the run store`,
     });
   }
+  contents.set(key, prompt.content, prompt.content.length);
   return prompt.content;
 }
 

@@ -192,3 +192,119 @@ describe('defineTool: local activities', () => {
     expect(() => defineTool({ ...def, effect: 'side-effect', local: true })).toThrow(/cannot be local/);
   });
 });
+
+describe('callModel: prompt texts and tool definitions, once per worker', () => {
+  let server: FakeProviderServer;
+  afterEach(async () => server?.close());
+
+  const spec = { name: 'echo', description: 'returns n characters', inputSchema: { type: 'object' } };
+  const toolsRef = `tools/${'c'.repeat(64)}`;
+  const text = 'Answer in one line.';
+  const pin = { name: 'a/instructions', hash: promptHash(text) };
+  /** A run's first call sends the prompt's text and the tools; later calls their keys. */
+  const call = (runId: string, first: boolean): CallModelInput => ({
+    runId,
+    step: first ? 1 : 2,
+    timeoutMs: 5_000,
+    request: {
+      model: { provider: 'openai', name: 'm' },
+      system: '',
+      messages: [],
+      tools: first ? [spec] : [],
+      maxOutputTokens: 64,
+    },
+    conversation: first
+      ? { id: runId, storedLength: 0, append: [{ role: 'user', content: 'go' }] }
+      : { id: runId, storedLength: 2, append: [{ role: 'user', content: 'again' }] },
+    prompt: pin,
+    ...(first ? { promptContent: text } : {}),
+    toolsRef,
+  });
+  /** The store, counting what is asked of it; `failPutPrompt` fails that many prompt writes. */
+  function counted(s: RunStore, failPutPrompt = 0) {
+    const calls = { putPrompt: 0, getPrompt: 0, putTools: 0, getTools: 0 };
+    const wrapped: RunStore = {
+      ...s,
+      async putPrompt(p) {
+        calls.putPrompt++;
+        if (failPutPrompt-- > 0) throw new Error('disk full');
+        return s.putPrompt(p);
+      },
+      async getPrompt(hash) {
+        calls.getPrompt++;
+        return s.getPrompt(hash);
+      },
+      async putContent(key, content, owner) {
+        if (key.startsWith('tools/')) calls.putTools++;
+        return s.putContent(key, content, owner);
+      },
+      async getContent(key) {
+        if (key.startsWith('tools/')) calls.getTools++;
+        return s.getContent(key);
+      },
+    };
+    return { store: wrapped, calls };
+  }
+  const callModelOn = (s: RunStore) =>
+    createCallModel(
+      { openai: createOpenAIAdapter(new OpenAI({ apiKey: 'k', baseURL: server.baseURL, maxRetries: 0 })) },
+      { store: s },
+    );
+  const sent = (i: number) =>
+    server.requests[i]!.body as {
+      messages: { role: string; content: string }[];
+      tools?: { function: { name: string } }[];
+    };
+
+  it('stores them once and reads them back once; every request still carries them', async () => {
+    server = await startFakeOpenAI();
+    const s = store();
+    const a = counted(s);
+    const workerA = callModelOn(a.store);
+    for (let i = 0; i < 6; i++) server.push({ kind: 'text', text: 'ok' });
+    // Two runs on one worker: the second run's first call stores nothing again, and no
+    // later call reads back what this worker stored.
+    await run(workerA, call('run-a1', true));
+    await run(workerA, call('run-a1', false));
+    await run(workerA, call('run-a2', true));
+    await run(workerA, call('run-a2', false));
+    expect(a.calls).toEqual({ putPrompt: 1, getPrompt: 0, putTools: 1, getTools: 0 });
+    // Another worker on the same store reads them once, then not again.
+    const b = counted(s);
+    const workerB = callModelOn(b.store);
+    await run(workerB, call('run-a1', false));
+    await run(workerB, call('run-a2', false));
+    expect(b.calls).toEqual({ putPrompt: 0, getPrompt: 1, putTools: 0, getTools: 1 });
+    for (let i = 0; i < 6; i++) {
+      expect(sent(i).messages[0]).toEqual({ role: 'system', content: text });
+      expect(sent(i).tools?.map((t) => t.function.name)).toEqual(['echo']);
+    }
+    expect(await s.getPrompt(pin.hash)).toMatchObject({ name: 'a/instructions', content: text });
+  });
+
+  it('remembers nothing that a failed write would have stored', async () => {
+    server = await startFakeOpenAI();
+    const a = counted(store(), 1);
+    const worker = callModelOn(a.store);
+    server.push({ kind: 'text', text: 'ok' });
+    const err = await run(worker, call('run-f', true)).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/disk full/);
+    expect(server.requests).toHaveLength(0);
+    // The retry writes it again, and then the prompt is there for any worker to read.
+    await run(worker, call('run-f', true));
+    expect(a.calls.putPrompt).toBe(2);
+    expect(await a.store.getPrompt(pin.hash)).toMatchObject({ content: text });
+  });
+
+  it('still refuses a first call whose text does not match the pin, after the right one was remembered', async () => {
+    server = await startFakeOpenAI();
+    const worker = callModelOn(store());
+    server.push({ kind: 'text', text: 'ok' });
+    await run(worker, call('run-g', true));
+    const wrong = { ...call('run-h', true), promptContent: 'Answer at length.' };
+    const err = await run(worker, wrong).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'internal', nonRetryable: true });
+    expect((err as Error).message).toMatch(/does not match its pinned hash/);
+    expect(server.requests).toHaveLength(1);
+  });
+});
