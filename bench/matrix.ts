@@ -146,22 +146,76 @@ export async function runMatrix(
   return all;
 }
 
-/** `BENCH_TIMELINE=1`: the measured runs' history event by event, with the server's time from
- * the event before (p50 over the runs of the same shape), to see where a run's time goes. */
+/** `BENCH_TIMELINE=1`: where the measured runs' time goes, from their histories (the server's
+ * time of each event). Runs of up to `EVENT_LIST_MAX` events: event by event, the time from the
+ * event before (p50 over the runs of the same shape). Longer runs: by transition (see
+ * `transitions`). */
 function timeline(histories: History[]): string {
-  const ms = (e: HistoryEvent) =>
-    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
   const shape = (h: History) => (h.events ?? []).map((e) => e.eventType).join();
   const first = histories[0];
   if (!first) return '  (no runs)';
+  if ((first.events?.length ?? 0) > EVENT_LIST_MAX) return transitions(histories);
   const same = histories.filter((h) => shape(h) === shape(first));
-  const types = protoPkg.temporal.api.enums.v1.EventType;
   return (first.events ?? [])
     .map((e, k) => {
-      const gaps = same.map((h) => (k === 0 ? 0 : ms(h.events![k]!) - ms(h.events![k - 1]!))).sort((a, b) => a - b);
+      const gaps = same.map((h) => (k === 0 ? 0 : msOf(h.events![k]!) - msOf(h.events![k - 1]!))).sort((a, b) => a - b);
       const p50 = gaps[Math.floor(gaps.length / 2)]!;
-      return `  +${String(p50).padStart(4)} ms  ${types[e.eventType ?? 0]}`;
+      return `  +${String(p50).padStart(4)} ms  ${eventName(e)}`;
     })
     .concat(`  (p50 of ${same.length} runs of the same shape)`)
+    .join('\n');
+}
+
+const EVENT_LIST_MAX = 60;
+const msOf = (e: HistoryEvent) =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+const eventName = (e: HistoryEvent) =>
+  (protoPkg.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? 'UNKNOWN').replace(/^EVENT_TYPE_/, '');
+
+/**
+ * A long run's time by transition from one event type to the next, summed over the measured
+ * runs, largest first: how often it happened, its mean and total ms, and how many took 10 ms or
+ * more. Then the mean of each `…_STARTED → …_COMPLETED` (a workflow task, an activity) by
+ * quarter of the run: whether a step's parts get slower as the run grows.
+ */
+export function transitions(histories: History[]): string {
+  const all = new Map<string, { n: number; total: number; slow: number; slowMs: number }>();
+  const quarters = new Map<string, number[][]>();
+  for (const h of histories) {
+    const events = h.events ?? [];
+    const spans = new Map<string, number[]>();
+    for (let k = 1; k < events.length; k++) {
+      const from = eventName(events[k - 1]!);
+      const to = eventName(events[k]!);
+      const key = `${from} → ${to}`;
+      const ms = msOf(events[k]!) - msOf(events[k - 1]!);
+      const t = all.get(key) ?? { n: 0, total: 0, slow: 0, slowMs: 0 };
+      all.set(key, {
+        n: t.n + 1,
+        total: t.total + ms,
+        slow: t.slow + (ms >= 10 ? 1 : 0),
+        slowMs: t.slowMs + (ms >= 10 ? ms : 0),
+      });
+      if (from.endsWith('_STARTED') && to.endsWith('_COMPLETED')) spans.set(key, [...(spans.get(key) ?? []), ms]);
+    }
+    for (const [key, ms] of spans) {
+      const q = quarters.get(key) ?? [[], [], [], []];
+      ms.forEach((x, i) => q[Math.floor((i * 4) / ms.length)]!.push(x));
+      quarters.set(key, q);
+    }
+  }
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  return [...all]
+    .sort((a, b) => b[1].total - a[1].total)
+    .map(
+      ([key, t]) =>
+        `  ${key}: ${t.n}×, mean ${(t.total / t.n).toFixed(2)} ms, total ${t.total} ms, ${t.slow} of 10 ms or more (${t.slowMs} ms)`,
+    )
+    .concat(
+      [...quarters].map(
+        ([key, q]) => `  ${key}, mean ms by quarter of the run: ${q.map((xs) => mean(xs).toFixed(2)).join(', ')}`,
+      ),
+      `  (${histories.length} runs)`,
+    )
     .join('\n');
 }

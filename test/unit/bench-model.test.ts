@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { benchModel, stepsDone, taskFor } from '../../bench/fake-model.ts';
 import { calcOutput, toolOutputBytes } from '../../bench/tool-output.ts';
 import { balancedOrder } from '../../bench/stats.ts';
+import { transitions } from '../../bench/matrix.ts';
 import type { RecordedRequest } from '../../testing/index.ts';
 
 const request = (messages: unknown[], tool = 'calc_20b'): RecordedRequest => ({
@@ -63,5 +64,48 @@ describe('bench run order', () => {
       return o[o.indexOf(0) - 1];
     };
     expect(new Set([0, 1, 2, 3].map(before).filter((x) => x !== undefined)).size).toBe(3);
+  });
+});
+
+describe('the bench timeline of a long run', () => {
+  // Event types by number (temporal.api.enums.v1.EventType): 5 WORKFLOW_TASK_SCHEDULED,
+  // 6 _STARTED, 7 _COMPLETED, 10 ACTIVITY_TASK_SCHEDULED, 11 _STARTED, 12 _COMPLETED.
+  const at = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+  const run = (steps: { task: number; activity: number }[]) => {
+    let t = 0;
+    const events: { eventType: number; eventTime: ReturnType<typeof at> }[] = [];
+    const push = (eventType: number, after: number) => events.push({ eventType, eventTime: at((t += after)) });
+    for (const s of steps) {
+      push(5, 0);
+      push(6, 1);
+      push(7, s.task);
+      push(10, 0);
+      push(11, 0);
+      push(12, s.activity);
+    }
+    return { events } as never;
+  };
+
+  it('sums each transition over the runs, and gives workflow tasks and activities by quarter', () => {
+    const steps = [
+      { task: 4, activity: 2 },
+      { task: 4, activity: 2 },
+      { task: 6, activity: 12 },
+      { task: 6, activity: 12 },
+    ];
+    const out = transitions([run(steps), run(steps)]).split('\n');
+    expect(out[0]).toBe(
+      '  ACTIVITY_TASK_STARTED → ACTIVITY_TASK_COMPLETED: 8×, mean 7.00 ms, total 56 ms, 4 of 10 ms or more (48 ms)',
+    );
+    expect(out).toContain(
+      '  WORKFLOW_TASK_STARTED → WORKFLOW_TASK_COMPLETED: 8×, mean 5.00 ms, total 40 ms, 0 of 10 ms or more (0 ms)',
+    );
+    expect(out).toContain(
+      '  ACTIVITY_TASK_STARTED → ACTIVITY_TASK_COMPLETED, mean ms by quarter of the run: 2.00, 2.00, 12.00, 12.00',
+    );
+    expect(out).toContain(
+      '  WORKFLOW_TASK_STARTED → WORKFLOW_TASK_COMPLETED, mean ms by quarter of the run: 4.00, 4.00, 6.00, 6.00',
+    );
+    expect(out.at(-1)).toBe('  (2 runs)');
   });
 });
