@@ -52,6 +52,21 @@ export type Delegate = z.infer<typeof delegateSchema>;
 export type DelegateInput = z.input<typeof delegateSchema>;
 
 /** How far and how wide an agent may delegate. */
+/** The task and optional structured input the model passes to a sub-agent (the delegate tool's
+ * input). Here, not in `workflows/`, so the sandbox builds it once per worker, not per run. */
+export const delegateInput = z.strictObject({
+  task: z
+    .string()
+    .trim()
+    .min(1)
+    .max(20_000)
+    .describe('The task for the sub-agent, self-contained: it sees nothing else of this conversation.'),
+  input: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Structured input for the task (a JSON object), if any.'),
+});
+
 export const delegationLimitsSchema = z.strictObject({
   /** Levels of sub-agents below a run of this agent (a child gets the smaller of what is
    * left of its parent's and its own agent's). */

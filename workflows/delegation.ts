@@ -6,10 +6,11 @@ import {
   isCancellation,
   startChild,
 } from '@temporalio/workflow';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   addEffects,
   carveBudget,
+  delegateInput,
   childRunId,
   delegateToolName,
   effectsAdded,
@@ -54,20 +55,6 @@ interface Delegates {
 
 // Keyed by the run's state object: nothing is shared between runs.
 const byRun = new WeakMap<RunState, Delegates>();
-
-/** The task and optional structured input the model passes to a sub-agent. */
-const delegateInput = z.strictObject({
-  task: z
-    .string()
-    .trim()
-    .min(1)
-    .max(20_000)
-    .describe('The task for the sub-agent, self-contained: it sees nothing else of this conversation.'),
-  input: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .describe('Structured input for the task (a JSON object), if any.'),
-});
 
 /** Longest sub-agent answer handed to the parent's model (the whole one is in the child's
  * result); the parent keeps room in its cost budget to read this much per child. */
