@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalDecisionInput, PendingApproval } from '../../core/approvals.ts';
@@ -19,6 +18,7 @@ import {
   withWorker,
 } from '../helpers/harness.ts';
 import { chatBody } from '../helpers/chat-body.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 
@@ -47,8 +47,8 @@ async function withSetup<T>(
   }) => Promise<T>,
   knowledge?: Record<string, string>,
 ) {
-  const stateDir = mkdtempSync(join(tmpdir(), 'bosun-approvals-'));
-  const knowledgeDir = mkdtempSync(join(tmpdir(), 'bosun-kb-'));
+  const stateDir = tempDir('bosun-approvals-');
+  const knowledgeDir = tempDir('bosun-kb-');
   for (const [name, text] of Object.entries(knowledge ?? { 'faq.md': '# FAQ\n\nRefunds take 5 days.' }))
     writeFileSync(join(knowledgeDir, name), text);
   return withFakeProviders(({ openai: fake }) =>

@@ -4,8 +4,7 @@
  * process (fake OpenAI provider). Asserts exit codes and what the user reads.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,10 +15,11 @@ import { startFakeOpenAI, type FakeProviderServer, type FakeReply } from '../kit
 import { chatBody } from '../helpers/chat-body.ts';
 import { statusQuery } from '../../workflows/definitions.ts';
 import { fakeConfig, uniqueName, useHarness, withWorker } from '../helpers/harness.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 const cliEntry = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'bosun-cli-e2e-'));
+const dir = tempDir('bosun-cli-e2e-');
 const file = (name: string, json: unknown) => {
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(json));

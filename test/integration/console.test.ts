@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from '@temporalio/worker';
@@ -16,6 +15,7 @@ import { createBosunWorker } from '../../worker/create-worker.ts';
 import { findOrInstallChromium } from '../helpers/chromium.ts';
 import { fakeConfig, useHarness } from '../helpers/harness.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 /**
  * The web console in real Chromium, against the real HTTP API (development tokens), a real
@@ -39,7 +39,7 @@ const tokenOf = (user: string) => devAuth.tokens.find((t) => t.user === user)!.t
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
-  const stateDir = mkdtempSync(join(tmpdir(), 'bosun-console-'));
+  const stateDir = tempDir('bosun-console-');
   const executablePath = await findOrInstallChromium((l) => console.log(l));
   browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
   fake = await startFakeOpenAI();

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tryListen } from '../../examples/demo/dev-ports.ts';
 import { findTemporalCli } from '../../worker/temporal-cli.ts';
 import { startFakeOpenAI } from '../kit/index.ts';
 import { uniqueName, useHarness } from '../helpers/harness.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 const demoMain = fileURLToPath(new URL('../../examples/demo/main.ts', import.meta.url));
@@ -21,7 +21,7 @@ function startDemo(args: string[], env: Record<string, string>) {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH ?? findTemporalCli(resolve('.bosun'))?.path ?? '',
-      BOSUN_STATE_DIR: mkdtempSync(join(tmpdir(), 'bosun-demo-')),
+      BOSUN_STATE_DIR: tempDir('bosun-demo-'),
       // The bundle the tests built from the same catalog: no seconds of webpack per start.
       BOSUN_WORKFLOW_BUNDLE: h.workflowBundlePath,
       ...env,

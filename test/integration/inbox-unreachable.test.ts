@@ -1,7 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunHandle } from '../../client/client.ts';
@@ -15,6 +12,7 @@ import {
   withFakeProviders,
   withWorker,
 } from '../helpers/harness.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 const cliEntry = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
@@ -59,7 +57,7 @@ describe('the approvals inbox with one task queue whose worker is stopped', () =
               calls: [{ name: 'refund_order', args: { orderId: 'ord_101', amountCents: 5_000, reason: 'damaged' } }],
             },
       );
-      const stateDir = mkdtempSync(join(tmpdir(), 'bosun-inbox-'));
+      const stateDir = tempDir('bosun-inbox-');
       const live = { ...fakeConfig({ openai }, uniqueName('tq-live')), BOSUN_STATE_DIR: stateDir };
       const dead = { ...fakeConfig({ openai }, uniqueName('tq-dead')), BOSUN_STATE_DIR: stateDir };
 

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../core/run-events.ts';
 import { createBosunClient } from '../../client/client.ts';
@@ -15,6 +12,7 @@ import {
   withWorker,
 } from '../helpers/harness.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 
@@ -47,7 +45,7 @@ describe('live run events', () => {
           : { kind: 'text', text: 'Refunded $90.00.' },
     });
     try {
-      const stateDir = mkdtempSync(join(tmpdir(), 'bosun-live-'));
+      const stateDir = tempDir('bosun-live-');
       await withWorker(h, { ...fakeConfig({ openai: fake }), BOSUN_STATE_DIR: stateDir }, async ({ bosun }) => {
         const run = await bosun.start({
           agent: testAgent(openaiModel, { tools: ['refund_order'] }),

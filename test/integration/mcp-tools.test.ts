@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +30,7 @@ import {
   freePort,
   startEverythingHttp,
 } from '../helpers/mcp-servers.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 
@@ -81,7 +81,7 @@ const mcpCalls = async (runId: string) =>
 
 describe('tools from MCP servers', () => {
   it('server-filesystem over stdio: reads, refusals by the server and by Bosun, invalid arguments, an approved write', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'bosun-mcp-fs-'));
+    const root = tempDir('bosun-mcp-fs-');
     const allowed = join(root, 'allowed');
     mkdirSync(join(allowed, 'public'), { recursive: true });
     mkdirSync(join(root, 'outside'));
@@ -289,7 +289,7 @@ describe('tools from MCP servers', () => {
   });
 
   it("a run keeps the tools and policies it pinned while the worker's configuration changes; new runs get the new ones", async () => {
-    const root = mkdtempSync(join(tmpdir(), 'bosun-mcp-pin-'));
+    const root = tempDir('bosun-mcp-pin-');
     const files = (settings: McpServerInput['tools'] = {}): McpServerInput[] => [
       {
         name: 'files',

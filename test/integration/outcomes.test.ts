@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import type { BosunClient } from '../../client/client.ts';
@@ -16,6 +13,7 @@ import {
   withFakeProviders,
   withWorker,
 } from '../helpers/harness.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 let fake: FakeProviderServer;
@@ -23,7 +21,7 @@ let fake: FakeProviderServer;
 const withFake = <T>(fn: (bosun: BosunClient) => Promise<T>) =>
   withFakeProviders(({ openai }) => {
     fake = openai;
-    const config = { ...fakeConfig({ openai }), BOSUN_STATE_DIR: mkdtempSync(join(tmpdir(), 'bosun-outcomes-')) };
+    const config = { ...fakeConfig({ openai }), BOSUN_STATE_DIR: tempDir('bosun-outcomes-') };
     return withWorker(h, config, ({ bosun }) => fn(bosun));
   });
 const carol = { id: 'carol', groups: ['support-leads'] };

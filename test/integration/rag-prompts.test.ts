@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { promptHash } from '../../activities/store/run-store.ts';
@@ -17,6 +16,7 @@ import {
   withWorker,
 } from '../helpers/harness.ts';
 import { chatBody } from '../helpers/chat-body.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 let fake: FakeProviderServer;
@@ -87,7 +87,7 @@ describe('retrieval-augmented runs', () => {
 
 describe('prompt versions', () => {
   it('pins the template version a run started with; a changed template affects new runs only', async () => {
-    const promptsDir = mkdtempSync(join(tmpdir(), 'bosun-prompts-'));
+    const promptsDir = tempDir('bosun-prompts-');
     const v1 = 'You are helper v1. Be brief.';
     const v2 = 'You are helper v2. Be thorough.';
     writeFileSync(join(promptsDir, 'helper.md'), `<!-- label: first -->\n${v1}`);

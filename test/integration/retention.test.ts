@@ -5,8 +5,7 @@
  * refused.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSqliteRunStore } from '../../activities/store/run-store.ts';
@@ -28,6 +27,7 @@ import {
   withFakeProviders,
   withWorker,
 } from '../helpers/harness.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 const principal: PrincipalInput = {
@@ -50,8 +50,8 @@ async function withSetup<T>(
     run: Parameters<Parameters<typeof withWorker>[2]>[0];
   }) => Promise<T>,
 ) {
-  const stateDir = mkdtempSync(join(tmpdir(), 'bosun-retention-'));
-  const knowledgeDir = mkdtempSync(join(tmpdir(), 'bosun-retention-kb-'));
+  const stateDir = tempDir('bosun-retention-');
+  const knowledgeDir = tempDir('bosun-retention-kb-');
   writeFileSync(join(knowledgeDir, 'faq.md'), '# FAQ\n\nRefunds take 5 days.');
   return withFakeProviders(({ openai: fake }) =>
     withWorker(

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { fakeConfig, maybeRecordHistory, uniqueName, useHarness } from '../helpe
 import { startWorkerProcess } from '../helpers/worker-process.ts';
 import catalog from '../fixtures/sub-agents/catalog.ts';
 import app, { claimsLog, creditsLog, subAgentsCatalogModule } from '../fixtures/sub-agents/app.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 /**
  * Sub-agents as child workflows (issue 18), on the real dev server: a `lead` agent that
@@ -27,7 +27,7 @@ let bundle: { code: string };
 let bundlePath: string;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'bosun-sub-agents-'));
+  const dir = tempDir('bosun-sub-agents-');
   [bundle, bundlePath] = await Promise.all([
     bundleWorkflows({ catalogModule: subAgentsCatalogModule }),
     writeWorkflowBundle(join(dir, 'bundle.js'), { catalogModule: subAgentsCatalogModule }),
@@ -148,7 +148,7 @@ async function withFixture<T>(
   }) => Promise<T>,
 ): Promise<T> {
   const fake = await startFakeOpenAI({ handler: model });
-  const stateDir = mkdtempSync(join(tmpdir(), 'bosun-sub-state-'));
+  const stateDir = tempDir('bosun-sub-state-');
   const config = fakeConfig({ openai: fake }, uniqueName('sub-agents'), { BOSUN_STATE_DIR: stateDir });
   try {
     const worker = await createBosunWorker({ ...app, connection: h.nativeConnection, config, workflowBundle: bundle });
@@ -402,7 +402,7 @@ describe('sub-agents as child workflows', () => {
 describe('sub-agents across crashes and continue-as-new', () => {
   it('finishes a parent and its child after the worker is SIGKILLed mid-child, and counts the child once', async () => {
     const fake = await startFakeOpenAI({ handler: model });
-    const stateDir = mkdtempSync(join(tmpdir(), 'bosun-sub-crash-'));
+    const stateDir = tempDir('bosun-sub-crash-');
     const taskQueue = uniqueName('sub-crash');
     const env = {
       BOSUN_TASK_QUEUE: taskQueue,

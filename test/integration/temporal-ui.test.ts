@@ -1,6 +1,5 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -18,6 +17,7 @@ import {
 import { findOrInstallChromium } from '../helpers/chromium.ts';
 import { fakeConfig, openaiModel, quietRuntime, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 /** Screenshots are kept as test artifacts. */
 const artifacts = resolve('test-results/ui');
@@ -56,7 +56,7 @@ afterAll(async () => {
 /** Runs `fn` while a worker with the demo's app serves a fresh task queue on this file's
  * dev server. */
 async function withUiWorker(fn: (bosun: ReturnType<typeof createBosunClient>) => Promise<void>): Promise<void> {
-  const config = { ...fakeConfig({ openai: fake }), BOSUN_STATE_DIR: mkdtempSync(join(tmpdir(), 'bosun-ui-')) };
+  const config = { ...fakeConfig({ openai: fake }), BOSUN_STATE_DIR: tempDir('bosun-ui-') };
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
   try {

@@ -4,9 +4,8 @@
  * when payloads are encrypted.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -28,6 +27,7 @@ import {
   withFakeProviders,
   withWorker,
 } from '../helpers/harness.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const h = useHarness();
 const cliEntry = fileURLToPath(new URL('../../client/cli.ts', import.meta.url));
@@ -51,8 +51,8 @@ async function withSetup<T>(
   fn: (ctx: { fake: FakeProviderServer; run: Parameters<Parameters<typeof withWorker>[2]>[0] }) => Promise<T>,
   env: Record<string, string> = {},
 ) {
-  const stateDir = mkdtempSync(join(tmpdir(), 'bosun-trace-'));
-  const knowledgeDir = mkdtempSync(join(tmpdir(), 'bosun-trace-kb-'));
+  const stateDir = tempDir('bosun-trace-');
+  const knowledgeDir = tempDir('bosun-trace-kb-');
   writeFileSync(join(knowledgeDir, 'faq.md'), '# FAQ\n\nRefunds take 5 days.');
   return withFakeProviders(({ openai: fake }) =>
     withWorker(

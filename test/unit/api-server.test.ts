@@ -1,21 +1,21 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BosunClient } from '../../client/client.ts';
 import { startDevAuth, type DevAuth } from '../../api/auth/dev-auth.ts';
 import { createApiServer } from '../../api/server.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 /** What needs no Temporal: static console files, authentication, errors, the document. */
 let auth: DevAuth;
 beforeAll(async () => {
-  auth = await startDevAuth({ stateDir: mkdtempSync(join(tmpdir(), 'bosun-api-unit-')) });
+  auth = await startDevAuth({ stateDir: tempDir('bosun-api-unit-') });
 });
 const noBosun = {} as BosunClient;
 
 describe('API server without Temporal', () => {
   it('serves the console folder at / and keeps /api/v1 for the API', async () => {
-    const consoleDir = mkdtempSync(join(tmpdir(), 'bosun-console-'));
+    const consoleDir = tempDir('bosun-console-');
     writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>Bosun</title>');
     writeFileSync(join(consoleDir, 'app.js'), 'console.log(1)');
     const app = createApiServer({ bosun: noBosun, auth: auth.authenticator, consoleDir });

@@ -6,11 +6,11 @@ import type { Message } from '../../core/messages.ts';
 import { classifierInput, STEP_CLASSIFIER_INSTRUCTIONS } from '../../core/step-classifier.ts';
 import { applyVariant, builtInVariants, loadVariant, VariantError } from '../../eval/variants.ts';
 import demoCatalog from '../../examples/demo/catalog.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSuiteAgents, SuiteAgentsError } from '../../eval/suite-agents.ts';
 import { agentsOf } from '../../eval/run-eval.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const line = (c: object) => JSON.stringify(c);
 const ok = { id: 'a', agent: 'support', task: 'What is the refund fee?', expect: { contains: ['10%'] } };
@@ -240,7 +240,7 @@ describe('variants', () => {
   });
 
   it('suite agents: checked definitions, unique, never shadowing the catalog', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'suite-agents-'));
+    const dir = tempDir('suite-agents-');
     const write = (name: string, body: unknown) => {
       const f = join(dir, name);
       writeFileSync(f, JSON.stringify(body));

@@ -1,6 +1,5 @@
 import { anonymousPrincipal } from '../../core/principal.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryRetriever } from '../../activities/retrieval/sqlite-retriever.ts';
@@ -8,6 +7,7 @@ import type { Retriever } from '../../core/retrieval.ts';
 import { readDocTool, searchDocsTool, ToolError, type SearchDocsResult } from '../../tools/handlers/index.ts';
 import { builtInTools } from '../../worker/built-in-tools.ts';
 import { demoKnowledgeDir } from '../../examples/demo/app.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const ctx = {
   runId: 'run-1',
@@ -68,7 +68,7 @@ describe('search_docs and read_doc over the example knowledge base', () => {
 
 describe('builtInTools', () => {
   it('indexes knowledgeDir in memory when no retriever is given', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bosun-kb-'));
+    const dir = tempDir('bosun-kb-');
     writeFileSync(join(dir, 'policy.md'), '# Refund policy\n\nRefunds within 30 days.');
     const t = await tools({ knowledgeDir: dir });
     expect((await t.search('refund policy')).results.map((r) => [r.docId, r.source])).toEqual([

@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,9 +13,10 @@ import {
   memoryRetriever,
   openSqliteRetriever,
 } from '../../activities/retrieval/sqlite-retriever.ts';
+import { tempDir as madeTempDir } from '../helpers/temp-dir.ts';
 
 const exampleDir = fileURLToPath(new URL('../../examples/demo/knowledge/', import.meta.url));
-const tempDir = () => mkdtempSync(join(tmpdir(), 'bosun-retrieval-'));
+const tempDir = () => madeTempDir('bosun-retrieval-');
 
 const docs = [
   {
