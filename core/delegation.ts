@@ -51,7 +51,6 @@ export const delegateSchema = z.strictObject({
 export type Delegate = z.infer<typeof delegateSchema>;
 export type DelegateInput = z.input<typeof delegateSchema>;
 
-/** How far and how wide an agent may delegate. */
 /** The task and optional structured input the model passes to a sub-agent (the delegate tool's
  * input). Here, not in `workflows/`, so the sandbox builds it once per worker, not per run. */
 export const delegateInput = z.strictObject({
@@ -66,7 +65,9 @@ export const delegateInput = z.strictObject({
     .optional()
     .describe('Structured input for the task (a JSON object), if any.'),
 });
+export type DelegateToolInput = z.infer<typeof delegateInput>;
 
+/** How far and how wide an agent may delegate. */
 export const delegationLimitsSchema = z.strictObject({
   /** Levels of sub-agents below a run of this agent (a child gets the smaller of what is
    * left of its parent's and its own agent's). */

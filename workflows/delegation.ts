@@ -6,12 +6,11 @@ import {
   isCancellation,
   startChild,
 } from '@temporalio/workflow';
-import type { z } from 'zod';
 import {
   addEffects,
   carveBudget,
-  delegateInput,
   childRunId,
+  delegateInput,
   delegateToolName,
   effectsAdded,
   holdUnaccounted,
@@ -20,6 +19,7 @@ import {
   type CarvedBudget,
   type ChildRun,
   type Delegate,
+  type DelegateToolInput,
   type DelegationRefusal,
   type ParentLink,
   type Remaining,
@@ -195,7 +195,7 @@ export async function delegate(
   const carved = carveBudget(plan.remaining, plan.ways, spec.budget);
   if ('short' in carved) return refuse('budget', carved.short);
 
-  const { task, input: structured } = input as z.infer<typeof delegateInput>;
+  const { task, input: structured } = input as DelegateToolInput;
   const childId = childRunId(run.id, step, position, sha256Hex);
   const child: ChildRun = { runId: childId, agent: spec.agent, step, callId: call.id, state: 'running' };
   run.children.push(child);
