@@ -13,7 +13,7 @@ import protoPkg from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
 import { loadavg } from 'node:os';
 import { historyStats, type History, type HistoryStats } from './history.ts';
-import { balancedOrder, diffs } from './stats.ts';
+import { balancedOrder, diffs, mean } from './stats.ts';
 import { caseLabel, type Case, type Variant, type VariantName } from './variants.ts';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -196,7 +196,8 @@ export function transitions(histories: History[]): string {
         slow: t.slow + (ms >= 10 ? 1 : 0),
         slowMs: t.slowMs + (ms >= 10 ? ms : 0),
       });
-      if (from.endsWith('_STARTED') && to.endsWith('_COMPLETED')) spans.set(key, [...(spans.get(key) ?? []), ms]);
+      if (from.endsWith('_STARTED') && to.endsWith('_COMPLETED'))
+        (spans.get(key) ?? spans.set(key, []).get(key)!).push(ms);
     }
     for (const [key, ms] of spans) {
       const q = quarters.get(key) ?? [[], [], [], []];
@@ -204,7 +205,6 @@ export function transitions(histories: History[]): string {
       quarters.set(key, q);
     }
   }
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   return [...all]
     .sort((a, b) => b[1].total - a[1].total)
     .map(
@@ -213,7 +213,8 @@ export function transitions(histories: History[]): string {
     )
     .concat(
       [...quarters].map(
-        ([key, q]) => `  ${key}, mean ms by quarter of the run: ${q.map((xs) => mean(xs).toFixed(2)).join(', ')}`,
+        ([key, q]) =>
+          `  ${key}, mean ms by quarter of the run: ${q.map((xs) => (xs.length ? mean(xs).toFixed(2) : '-')).join(', ')}`,
       ),
       `  (${histories.length} runs)`,
     )
