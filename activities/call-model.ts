@@ -39,6 +39,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import type { DeltaPacing } from './live/delta-publisher.ts';
 import { runPublisher } from './live/run-publisher.ts';
 import { traceModelCalls } from './trace/record.ts';
+import type { EarlyToolRunner } from './execute-tool.ts';
 
 /** The adapters a worker serves, by provider id (`createModelAdapters`). */
 export type ModelAdapters = Partial<Record<ProviderId, ModelAdapter>>;
@@ -65,6 +66,9 @@ export interface CallModelDeps {
   contents?: ContentMemo;
   /** How calls asked to stream publish their partial answers (`DEFAULT_DELTA_PACING`). */
   deltaPacing?: DeltaPacing;
+  /** Runs the answer's tool calls that may run early (`CallModelInput.early`,
+   * `createEarlyTools`). Without it, a call that asks for them gets none. */
+  early?: EarlyToolRunner;
 }
 
 /** What `callModel` heartbeats. `billed` is the usage of earlier attempts of this activity
@@ -279,9 +283,35 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   // The input as history carries it is unpacked before anything reads it; the context
   // record is packed after the trace is written (the trace keeps the whole record).
   return async function callModel(wire: CallModelWireInput): Promise<ModelResponse> {
-    return withPackedContext(await traced(unpackCallModelInput(wire)), wire.contextBase);
+    const startedAt = Date.now();
+    const input = unpackCallModelInput(wire);
+    const response = await traced(input);
+    return withPackedContext(await withEarlyResults(input, response, startedAt), wire.contextBase);
   };
+
+  /** The answer with the results of its calls that ran early (`deps.early`), run after the
+   * model call is recorded (its trace, its stored answer), heartbeating as the call did. */
+  async function withEarlyResults(input: CallModelInput, response: ModelResponse, startedAt: number) {
+    const calls = response.message.toolCalls;
+    if (!input.early || !deps.early || calls.length === 0) return response;
+    if (response.stop === 'refusal' || response.stop === 'content_filter') return response;
+    const ctx = Context.current();
+    const timeLeftMs = ctx.info.startToCloseTimeoutMs
+      ? startedAt + ctx.info.startToCloseTimeoutMs - Date.now() - EARLY_MARGIN_MS
+      : Infinity;
+    const billed = response.billedRetries;
+    const stopHeartbeat = startHeartbeat(ctx, (): CallModelHeartbeat => ({ step: input.step, ...(billed ? { billed } : {}) }));
+    try {
+      const results = await deps.early(input, calls, ctx.cancellationSignal, timeLeftMs);
+      return results.length ? { ...response, earlyResults: results } : response;
+    } finally {
+      stopHeartbeat();
+    }
+  }
 }
+
+/** Time an early tool call leaves `callModel` to hand its result back before its timeout. */
+const EARLY_MARGIN_MS = 2_000;
 
 /** The response with its context record packed for history, when the call asked for it
  * (`CallModelInput.contextBase`) and the record packs losslessly. */

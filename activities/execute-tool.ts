@@ -1,14 +1,21 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { ExecuteToolInput, ExecuteToolResult } from '../core/activity-contracts.ts';
-import { principalSchema } from '../core/principal.ts';
+import {
+  TOOL_RESULT_INLINE_CHARS,
+  type CallModelInput,
+  type ExecuteToolInput,
+  type ExecuteToolResult,
+} from '../core/activity-contracts.ts';
+import type { ToolCall } from '../core/messages.ts';
+import type { EarlyResult } from '../core/model.ts';
+import { anonymousPrincipal, principalSchema } from '../core/principal.ts';
 import { authorizeToolCall } from '../tools/authorize.ts';
-import { capResult, checkToolInput } from '../tools/define-tool.ts';
+import { capResult, checkToolInput, runsEarly } from '../tools/define-tool.ts';
 import { ToolError, type RegisteredTool } from '../tools/handlers/types.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { RunStore } from './store/run-store.ts';
 import { byReference } from './tool-result-ref.ts';
-import { annotateToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
+import { annotateToolSpan, inToolSpan, recordToolCall, toolOutcomeOf } from './metrics.ts';
 import { nativeToolCall, traceToolCalls } from './trace/record.ts';
 
 /**
@@ -24,15 +31,121 @@ import { nativeToolCall, traceToolCalls } from './trace/record.ts';
  * `CancelledFailure`, never as a tool failure.
  */
 export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
-  const registry = new Map(tools.map((t) => [t.contract.name, t]));
+  const { registry, execute } = toolExecution(tools, store);
   // One trace record per attempt (activities/trace/record.ts).
   const traced = traceToolCalls(store, nativeToolCall(registry), execute);
   return async function executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
-    // An unknown name came from outside the registry: keep it out of metric labels.
-    const tool = registry.has(input.name) ? input.name : '(unknown)';
-    const span = { tool, runId: input.runId, step: input.step, callId: input.callId };
+    const ctx = Context.current();
+    const attempt: Attempt = {
+      signal: ctx.cancellationSignal,
+      stopped: ctx.cancelled,
+      // A local activity cannot heartbeat; its cancellation reaches `ctx.cancellationSignal` anyway.
+      ...(ctx.info.isLocal
+        ? {}
+        : { heartbeat: () => startHeartbeat(ctx, () => ({ step: input.step, callId: input.callId })) }),
+    };
+    return metered(registry, input, () => traced(input, attempt));
+  };
+}
+
+/**
+ * Runs the calls of a model's answer that may run early (`runsEarly`), inside the `callModel`
+ * activity and in parallel, with the same checks, handler context, result by reference,
+ * trace record (marked `early`) and metrics as `executeTool`. Only calls of the tools the
+ * workflow named (`CallModelInput.early`), at most `EARLY_MAX_CALLS` of them, each within its
+ * timeout and the time `callModel` has left (`timeLeftMs`).
+ *
+ * A result is returned for a call that succeeded, and a `failed` one for a handler failure
+ * retrying cannot help (`tool_failed`). Every other failure (a timeout, a retryable error, a
+ * denial the workflow would not have made) returns nothing for the call: the workflow runs
+ * it as before, with its attempts. Never throws.
+ */
+export function createEarlyTools(tools: RegisteredTool[], store?: RunStore) {
+  const { registry, execute } = toolExecution(tools, store);
+  const traced = traceToolCalls(store, nativeToolCall(registry), execute, { early: true });
+  return async function runEarly(
+    input: Pick<CallModelInput, 'runId' | 'step' | 'early'>,
+    calls: readonly ToolCall[],
+    signal: AbortSignal,
+    timeLeftMs: number,
+  ): Promise<EarlyResult[]> {
+    const early = input.early;
+    if (!early) return [];
+    const named = new Set(early.tools);
+    const chosen = calls
+      .filter((c) => named.has(c.name) && registry.has(c.name) && runsEarly(registry.get(c.name)!.contract))
+      .slice(0, EARLY_MAX_CALLS);
+    const settled = await Promise.all(
+      chosen.map(async (call): Promise<EarlyResult | undefined> => {
+        const contract = registry.get(call.name)!.contract;
+        const ms = Math.min(contract.timeoutMs ?? early.timeoutMs, timeLeftMs);
+        if (ms <= 0) return undefined;
+        const tool: ExecuteToolInput = {
+          runId: input.runId,
+          step: input.step,
+          callId: call.id,
+          name: call.name,
+          input: call.input,
+          principal: early.principal ?? anonymousPrincipal,
+          inlineMaxChars: TOOL_RESULT_INLINE_CHARS,
+        };
+        const bounded = AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+        const stopped = new Promise<never>((_, reject) =>
+          bounded.addEventListener('abort', () => reject(bounded.reason), { once: true }),
+        );
+        stopped.catch(() => {});
+        try {
+          const r = await metered(registry, tool, () => traced(tool, { signal: bounded, stopped }), true);
+          return { callId: call.id, content: r.content, ...(r.ref ? { ref: r.ref, chars: r.chars } : {}) };
+        } catch (err) {
+          if (err instanceof ApplicationFailure && err.type === 'tool_failed' && !bounded.aborted)
+            return { callId: call.id, failed: err.message };
+          log.info('early tool call not used; the workflow runs it', {
+            runId: input.runId,
+            step: input.step,
+            tool: call.name,
+            reason: bounded.aborted ? (signal.aborted ? 'cancelled' : 'timed out') : errorType(err),
+          });
+          return undefined;
+        }
+      }),
+    );
+    return settled.filter((r): r is EarlyResult => r !== undefined);
+  };
+}
+
+export type EarlyToolRunner = ReturnType<typeof createEarlyTools>;
+
+/** At most this many calls of one answer run early; the rest run as before. Bounds what one
+ * model call's result carries. */
+export const EARLY_MAX_CALLS = 16;
+
+const errorType = (err: unknown) => (err instanceof ApplicationFailure ? (err.type ?? 'unknown') : 'unexpected');
+
+/** How one execution runs: in the activity of its own (whose signal it takes, heartbeating
+ * unless local), or early inside `callModel` (a signal bounded by its timeout). */
+interface Attempt {
+  signal: AbortSignal;
+  /** Rejects once `signal` aborts: a handler that ignores the signal must not hold the stop back. */
+  stopped: Promise<never>;
+  /** Starts heartbeating; returns the stop. */
+  heartbeat?: () => () => void;
+}
+
+/** A call counted in the tool metrics and annotated on its span, by outcome. An early call
+ * gets a span of its own under the model call's. */
+async function metered(
+  registry: ReadonlyMap<string, RegisteredTool>,
+  input: ExecuteToolInput,
+  run: () => Promise<ExecuteToolResult>,
+  ownSpan = false,
+): Promise<ExecuteToolResult> {
+  // An unknown name came from outside the registry: keep it out of metric labels.
+  const tool = registry.has(input.name) ? input.name : '(unknown)';
+  const span = { tool, runId: input.runId, step: input.step, callId: input.callId };
+  const body = async () => {
     try {
-      const result = await traced(input);
+      const result = await run();
       recordToolCall({ tool, outcome: 'ok' });
       annotateToolSpan({ ...span, outcome: 'ok' });
       return result;
@@ -43,8 +156,13 @@ export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
       throw err;
     }
   };
+  return ownSpan ? inToolSpan(`EarlyTool:${tool}`, body) : body();
+}
 
-  async function execute(input: ExecuteToolInput): Promise<ExecuteToolResult> {
+/** The checks and the handler call both ways of running a tool share. */
+function toolExecution(tools: RegisteredTool[], store: RunStore | undefined) {
+  const registry = new Map(tools.map((t) => [t.contract.name, t]));
+  async function execute(input: ExecuteToolInput, attempt: Attempt): Promise<ExecuteToolResult> {
     const tool = registry.get(input.name);
     if (!tool) {
       throw ApplicationFailure.create({
@@ -65,11 +183,7 @@ export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
     if (decision.kind === 'ask' && !input.approvedBy)
       throw denied(input, `needs approval (${decision.reason}); none recorded`);
 
-    const ctx = Context.current();
-    // A local activity cannot heartbeat; its cancellation reaches `ctx.cancellationSignal` anyway.
-    const stopHeartbeat = ctx.info.isLocal
-      ? () => {}
-      : startHeartbeat(ctx, () => ({ step: input.step, callId: input.callId }));
+    const stopHeartbeat = attempt.heartbeat?.() ?? (() => {});
     let value: unknown;
     try {
       const running = tool.handler(check.value, {
@@ -77,13 +191,13 @@ export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
         callId: input.callId,
         idempotencyKey: `${input.runId}:${input.callId}`,
         principal: principal.data,
-        signal: ctx.cancellationSignal,
+        signal: attempt.signal,
       });
       // A handler that ignores the signal must not hold the cancellation back.
-      value = await Promise.race([running, ctx.cancelled]);
+      value = await Promise.race([running, attempt.stopped]);
     } catch (err) {
-      if (ctx.cancellationSignal.aborted) {
-        const reason: unknown = ctx.cancellationSignal.reason;
+      if (attempt.signal.aborted) {
+        const reason: unknown = attempt.signal.reason;
         throw reason instanceof CancelledFailure ? reason : err;
       }
       // A failure already typed (a shared store down, another knowledge index version) keeps its type.
@@ -116,6 +230,7 @@ export function createExecuteTool(tools: RegisteredTool[], store?: RunStore) {
     });
     return store && input.inlineMaxChars !== undefined ? byReference(store, input, result) : result;
   }
+  return { registry, execute };
 }
 
 function denied(input: ExecuteToolInput, reason: string): ApplicationFailure {

@@ -5,7 +5,7 @@ import { createCallModel, type ModelAdapters } from './call-model.ts';
 import type { CircuitBreaker } from './model/breaker.ts';
 import type { ModelPacer } from './model/pacer.ts';
 import type { ProviderDescriptor } from './model/provider-descriptor.ts';
-import { createExecuteTool } from './execute-tool.ts';
+import { createEarlyTools, createExecuteTool } from './execute-tool.ts';
 import { createMcpActivities } from './mcp/activities.ts';
 import { createDescribeMcpServers } from './mcp/describe.ts';
 import { createMcpPool, type McpPool } from './mcp/pool.ts';
@@ -51,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(deps.breaker ? { breaker: deps.breaker } : {}),
       ...(deps.pacer ? { pacer: deps.pacer } : {}),
       ...(deps.providers ? { providers: deps.providers } : {}),
+      early: createEarlyTools(deps.tools, deps.store),
     }),
     executeTool: createExecuteTool(deps.tools, deps.store),
     resolvePrompt: createResolvePrompt(deps.store, deps.promptsDir),

@@ -212,3 +212,16 @@ export function annotateToolSpan(call: {
     });
   });
 }
+
+/** Runs `fn` in a span of its own, a child of the active one: a tool call that runs inside
+ * another activity (an early result, inside `callModel`) is annotated there, not on the
+ * model call's span. A no-op span when tracing is off. */
+export function inToolSpan<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return trace.getTracer('bosun').startActiveSpan(name, async (span) => {
+    try {
+      return await fn();
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -34,6 +34,27 @@ export const callRouteSchema = z.object({
 });
 export type CallRoute = z.infer<typeof callRouteSchema>;
 
+/** Tool results longer than this stay in the run store: history carries their start and a
+ * reference, so a step's history does not grow with what its tools return. */
+export const TOOL_RESULT_INLINE_CHARS = 256;
+
+/**
+ * The tools whose calls `callModel` may run early, as soon as the answer asks for them
+ * (`runsEarly`: local reads without approval, constraints or tally). The workflow names them
+ * and still gates every call; results come back in `ModelResponse.earlyResults`.
+ */
+export const earlyToolsSchema = z.object({
+  tools: z.array(z.string().min(1)).min(1),
+  /** The run's tool timeout, for tools whose contract sets none. */
+  timeoutMs: z.number().int().positive(),
+  /** Who the run acts for; absent: the anonymous principal. */
+  principal: principalSchema.optional(),
+  /** At most this many calls (what is left of the run's tool-call budget); absent: no bound
+   * beyond the activity's own. */
+  max: z.number().int().nonnegative().optional(),
+});
+export type EarlyTools = z.infer<typeof earlyToolsSchema>;
+
 /**
  * The argument of the `callModel` activity. Runs send `conversation` and `prompt` by
  * reference (the run store holds them) and leave `request.system` and `request.messages`
@@ -77,6 +98,9 @@ export const callModelInputSchema = z.object({
   /** The route, recorded in the call's trace; when absent the trace reader takes it from the
    * run's `calls` query. */
   route: callRouteSchema.optional(),
+  /** Run the answer's calls of these tools at once (see `earlyToolsSchema`). An activity of
+   * an earlier version ignores it, and the workflow then runs them as before. */
+  early: earlyToolsSchema.optional(),
 });
 export type CallModelInput = z.infer<typeof callModelInputSchema>;
 

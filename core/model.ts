@@ -97,12 +97,30 @@ export const modelResponseSchema = z.object({
   /** The activity attempt that produced this answer (calls with `live` set; absent: the
    * first): followers of the run's events drop the partial output of the attempts before it. */
   attempt: z.number().int().positive().optional(),
+  /** The answer's tool calls that ran inside this activity (`CallModelInput.early`), by
+   * call id: the result as the tool's own activity would have returned it, or `failed`, the
+   * message of a failure retrying cannot help (`tool_failed`). A call missing here runs as
+   * before. */
+  earlyResults: z
+    .array(
+      z.union([
+        z.object({
+          callId: z.string(),
+          content: z.string(),
+          ref: z.string().optional(),
+          chars: z.number().int().nonnegative().optional(),
+        }),
+        z.object({ callId: z.string(), failed: z.string() }),
+      ]),
+    )
+    .optional(),
   /** Summaries of dropped history made for this call: separate model calls, billed. */
   summaries: z
     .array(z.object({ model: modelRefSchema, usage: usageSchema, latencyMs: z.number().nonnegative() }))
     .optional(),
 });
 export type ModelResponse = z.infer<typeof modelResponseSchema>;
+export type EarlyResult = NonNullable<ModelResponse['earlyResults']>[number];
 
 /**
  * A piece of an answer as the provider streams it: text as it is written, and a tool

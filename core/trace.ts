@@ -129,6 +129,10 @@ export const toolAttemptSchema = z.object({
     server: z.string().optional(),
     schemaHash: z.string().optional(),
   }),
+  /** Run inside the model call's activity, as soon as the answer asked for it (an early
+   * result, `docs/tools-and-approvals.md`): not an attempt of an activity of its own, and
+   * `attempt` is 1. The call's `decisions` say whether the workflow's gate then used it. */
+  early: z.boolean().optional(),
   /** The arguments as executed (a human's edit included). */
   arguments: z.unknown(),
   /** What the workflow authorized the call with; re-checked by the activity. */

@@ -256,3 +256,23 @@ export function capResult(text: string, maxChars: number): { content: string; tr
   while (keep + 1 + marker(text.length - keep - 1).length <= maxChars) keep++;
   return { content: text.slice(0, keep) + marker(text.length - keep), truncated: true };
 }
+
+/**
+ * Whether a call of this tool may run early: inside the model call's activity, as soon as
+ * the answer asks for it, before the workflow has gated it (`docs/tools-and-approvals.md`,
+ * "Early results"). Only where running it cannot do anything the gate would not have
+ * allowed, and the gate's verdict cannot depend on the run's state beyond the principal: a
+ * local read of this worker's catalog (not an MCP tool), no approval, no constraints, no
+ * tally. The workflow still gates every call and drops an early result its gate would not
+ * have run.
+ */
+export function runsEarly(contract: ToolContract): boolean {
+  return (
+    contract.effect === 'read' &&
+    contract.local &&
+    contract.approval === 'never' &&
+    !contract.constraints &&
+    !contract.tally &&
+    !contract.mcp
+  );
+}

@@ -25,7 +25,7 @@ import { lookUp, withDocuments } from './retrieval.ts';
 import { carry, newRunState, rememberResults, summarize, trimRecords } from './run-state.ts';
 import { chooseStepClass } from './step-classifier.ts';
 import { budgetStop, continueAsNewDue, costRunningLow, costStop } from './stops.ts';
-import { runToolCalls } from './tool-calls.ts';
+import { earlyTools, runToolCalls } from './tool-calls.ts';
 import { askAgain, unusableAnswer, unusableMessage, type Unusable } from './unusable-answer.ts';
 
 /**
@@ -168,7 +168,7 @@ async function takeStep(loop: Loop): Promise<RunOutcome | undefined> {
   if (calls.length === 0) return settleAnswer(loop, step, taskClass, r);
   run.status.phase = 'running_tools';
   run.note(`step ${step}: model asked for ${calls.map((c) => c.name).join(', ')}`);
-  const { results, stop, storedChars } = await runToolCalls(run, loop.desk, calls, step);
+  const { results, stop, storedChars } = await runToolCalls(run, loop.desk, calls, step, r.response.earlyResults);
   run.conv.add({ role: 'tool', results }, storedChars);
   rememberResults(run, step, results);
   run.status.pending = [];
@@ -189,8 +189,19 @@ function callModelForStep(
   why: string,
 ): Promise<RoutedResult | { kind: 'unusable'; message: string; text: string }> {
   const { run } = loop;
+  // Read-only calls of the answer run inside the model call, where they may (`earlyTools`).
+  const early = earlyTools(run);
   const call = (purpose: 'step' | 'repair', reason: string, request: UnroutedRequest) =>
-    loop.caller.call({ step, taskClass, why: reason, purpose, request, conversation: run.conv, prompt: run.prompt! });
+    loop.caller.call({
+      step,
+      taskClass,
+      why: reason,
+      purpose,
+      request,
+      conversation: run.conv,
+      prompt: run.prompt!,
+      ...(early ? { early } : {}),
+    });
   const askOnceMore = async (problem: Unusable) => {
     run.note(`step ${step}: the answer was ${problem}; asking once more`);
     run.conv.add({ role: 'user', content: askAgain(problem) });

@@ -17,7 +17,7 @@ import {
   type TaskClass,
 } from '../core/routing.ts';
 import { addUsage, usageSchema, zeroUsage, type Usage } from '../core/usage.ts';
-import type { PromptPin } from '../core/activity-contracts.ts';
+import type { EarlyTools, PromptPin } from '../core/activity-contracts.ts';
 import type { Conversation } from './conversation.ts';
 import type { Message, ToolSpec } from '../core/messages.ts';
 import { canonicalJson, sha256Hex } from '../tools/fingerprint.ts';
@@ -48,6 +48,9 @@ export interface RoutedCall {
   prompt: PromptPin;
   /** Route to a tier directly instead of by class (the output ladder's stronger model). */
   tier?: ModelTier;
+  /** Tools whose calls the activity may run as soon as the answer asks for them
+   * (`earlyTools`); their results come back in `ModelResponse.earlyResults`. */
+  early?: EarlyTools;
 }
 
 export type RoutedResult =
@@ -175,6 +178,7 @@ export function createModelCaller(opts: {
             ...(summarizer ? { summarizer } : {}),
             ...(live && opts.stream ? { live: { call: live } } : {}),
             contextBase: contextBases.keyFor(contextSlot),
+            ...(c.early ? { early: c.early } : {}),
           }),
         );
         const context =

@@ -1,10 +1,14 @@
 import { isCancellation } from '@temporalio/workflow';
+import { TOOL_RESULT_INLINE_CHARS, type EarlyTools } from '../core/activity-contracts.ts';
 import type { ToolCall, ToolResult } from '../core/messages.ts';
+import type { EarlyResult } from '../core/model.ts';
+import { anonymousPrincipal, type Principal } from '../core/principal.ts';
 import type { RunOutcome } from '../core/run.ts';
 import {
   authorizeToolCall,
   checkToolInput,
   noPriorEffects,
+  runsEarly,
   type PriorEffects,
   type ToolContract,
 } from '../tools/index.ts';
@@ -20,9 +24,36 @@ import { countToolDenial } from './metrics.ts';
 import { countEffects, type RunState } from './run-state.ts';
 import { loopStop, toolBudgetStop } from './stops.ts';
 
-/** Tool results longer than this stay in the run store: history carries their start and a
- * reference, so a step's history does not grow with what its tools return. */
-export const TOOL_RESULT_INLINE_CHARS = 256;
+export { TOOL_RESULT_INLINE_CHARS } from '../core/activity-contracts.ts';
+
+/**
+ * What a step's model call may run early (`CallModelInput.early`): the offered tools of the
+ * worker's catalog that `runsEarly` allows (not MCP tools, not delegates), the run's tool
+ * timeout, and the principal unless anonymous. Undefined when no offered tool qualifies.
+ */
+export function earlyTools(run: RunState): EarlyTools | undefined {
+  const tools = run.offered.filter((name) => {
+    if (mcpContract(run, name) || delegateContract(run, name)) return false;
+    const contract = catalog().tool(name);
+    return contract !== undefined && runsEarly(contract);
+  });
+  if (tools.length === 0) return undefined;
+  return {
+    tools,
+    timeoutMs: run.agent.timeouts.toolCallMs,
+    ...(isAnonymous(run.principal) ? {} : { principal: run.principal }),
+  };
+}
+
+const isAnonymous = (p: Principal) =>
+  p.tenant === anonymousPrincipal.tenant &&
+  p.user === anonymousPrincipal.user &&
+  p.scopes.length === 0 &&
+  p.roles.length === 0 &&
+  Object.keys(p.attributes).length === 0;
+
+/** The step's calls that ran early, by call id. */
+type Early = ReadonlyMap<string, EarlyResult>;
 
 /** A gated tool call: run it (with the input a human may have edited), or answer the model
  * without running it — and perhaps stop the run. */
@@ -36,8 +67,15 @@ type Gate =
  * as activities, all in parallel. Results come back in call order; the first stop, if any,
  * ends the run after the step.
  */
-export function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], step: number) {
+export function runToolCalls(
+  run: RunState,
+  desk: HumanDesk,
+  calls: ToolCall[],
+  step: number,
+  earlyResults?: readonly EarlyResult[],
+) {
   const delegations = planDelegations(run, calls);
+  const early: Early | undefined = earlyResults?.length ? new Map(earlyResults.map((e) => [e.callId, e])) : undefined;
   // One call, most steps: run alone, its gate not awaited when it decided at once, and
   // chained with `then` rather than awaited. In the sandbox every promise costs CPU (the SDK
   // records a stack trace for each), and with one call nothing else in the step issues
@@ -45,8 +83,10 @@ export function runToolCalls(run: RunState, desk: HumanDesk, calls: ToolCall[], 
   // an awaited gate each: their commands interleave by the microtasks between them (an
   // approval's timer against another call's activity).
   return calls.length === 1
-    ? runToolCall(run, desk, calls[0]!, step, delegations, true).then((done) => stepResults([done]))
-    : Promise.all(calls.map((call) => runToolCall(run, desk, call, step, delegations, false))).then(stepResults);
+    ? runToolCall(run, desk, calls[0]!, step, delegations, early, true).then((done) => stepResults([done]))
+    : Promise.all(calls.map((call) => runToolCall(run, desk, call, step, delegations, early, false))).then(
+        stepResults,
+      );
 }
 
 type Done = { result: ToolResult; stop?: RunOutcome; storedChars?: number };
@@ -69,6 +109,7 @@ async function runToolCall(
   call: ToolCall,
   step: number,
   delegations: ReturnType<typeof planDelegations>,
+  early: Early | undefined,
   alone: boolean,
 ): Promise<Done> {
   const args = clip(canonicalJson(call.input));
@@ -86,7 +127,7 @@ async function runToolCall(
       ? gate
       : delegations?.positions.has(call)
         ? await delegate(run, desk, call, step, gate.input, delegations)
-        : await execute(run, call, step, gate);
+        : await execute(run, call, step, gate, early?.get(call.id));
   const shown = clip(done.result.content);
   run.events?.publish({
     type: 'tool_finished',
@@ -199,12 +240,23 @@ function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step: numb
   })();
 }
 
+/**
+ * Runs an allowed call as an activity — or takes its early result, when the model call ran
+ * it (`earlyTools`) and the gate allowed it as it ran: no human in between, a tool that may
+ * run early. A call the gate answered never gets here: its early result is dropped.
+ */
 async function execute(
   run: RunState,
   call: ToolCall,
   step: number,
   gate: Extract<Gate, { kind: 'run' }>,
+  early: EarlyResult | undefined,
 ): Promise<{ result: ToolResult; storedChars?: number }> {
+  if (early && !gate.approvedBy && runsEarly(gate.contract)) {
+    run.status.toolCalls++;
+    if ('failed' in early) return { result: errorResult(call, failedMessage(call, 'tool_failed', early.failed)) };
+    return resultOf(call, early);
+  }
   const pending = { kind: 'tool_call' as const, step, callId: call.id, tool: call.name };
   run.status.pending.push(pending);
   run.status.toolCalls++;
@@ -225,14 +277,23 @@ async function execute(
       inlineMaxChars: TOOL_RESULT_INLINE_CHARS,
       ...(gate.approvedBy ? { approvedBy: gate.approvedBy } : {}),
     });
-    const result: ToolResult = { callId: call.id, name: call.name, content, isError: false, ...(ref ? { ref } : {}) };
-    return { result, storedChars: ref && chars ? chars - content.length : 0 };
+    return resultOf(call, { content, ref, chars });
   } catch (err) {
     if (isCancellation(err)) throw err;
     countEffects(run, call.name, gate.contract.tally?.(gate.input), -1);
     const failure = failureFromError(err);
-    return { result: errorResult(call, `Tool "${call.name}" failed (${failure.type}): ${failure.message}`) };
+    return { result: errorResult(call, failedMessage(call, failure.type, failure.message)) };
   } finally {
     run.status.pending = run.status.pending.filter((p) => p !== pending);
   }
 }
+
+/** A tool's result as the conversation carries it, and how much of it stays in the store. */
+function resultOf(call: ToolCall, r: { content: string; ref?: string | undefined; chars?: number | undefined }) {
+  const { content, ref, chars } = r;
+  const result: ToolResult = { callId: call.id, name: call.name, content, isError: false, ...(ref ? { ref } : {}) };
+  return { result, storedChars: ref && chars ? chars - content.length : 0 };
+}
+
+const failedMessage = (call: ToolCall, type: string, message: string) =>
+  `Tool "${call.name}" failed (${type}): ${message}`;

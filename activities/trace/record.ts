@@ -200,23 +200,30 @@ type ToolCallInput = Pick<
 >;
 
 /** `executeTool` / `callMcpTool` with a trace record per attempt: the arguments as executed,
- * the authorization it carried, the result (by `ref` when stored) or the failure. */
-export function traceToolCalls<I>(
+ * the authorization it carried, the result (by `ref` when stored) or the failure. `early`:
+ * calls run inside `callModel` (`createEarlyTools`), each recorded as an attempt of its own
+ * marked `early`, not as an attempt of the model call's activity. */
+export function traceToolCalls<I, A extends unknown[] = []>(
   store: RunStore | undefined,
   identify: (input: I) => { call: ToolCallInput; tool: ToolIdentity } | undefined,
-  execute: (input: I) => Promise<ExecuteToolResult>,
-): (input: I) => Promise<ExecuteToolResult> {
+  execute: (input: I, ...rest: A) => Promise<ExecuteToolResult>,
+  opts: { early?: boolean } = {},
+): (input: I, ...rest: A) => Promise<ExecuteToolResult> {
   if (!store) return execute;
-  return async function executeTraced(input) {
+  return async function executeTraced(input, ...rest) {
     const startedMs = Date.now();
-    const info = currentInfo();
+    const info = opts.early ? undefined : currentInfo();
     const who = identify(input);
+    const record = (outcome: TraceOutcome, result?: ExecuteToolResult) => {
+      const r = toolRecord(who!, info, startedMs, outcome, result);
+      return writeTrace(store, opts.early ? { ...r, early: true } : r);
+    };
     try {
-      const result = await execute(input);
-      if (who) await writeTrace(store, toolRecord(who, info, startedMs, { status: 'ok' }, result));
+      const result = await execute(input, ...rest);
+      if (who) await record({ status: 'ok' }, result);
       return result;
     } catch (err) {
-      if (who) await writeTrace(store, toolRecord(who, info, startedMs, outcomeOf(err)));
+      if (who) await record(outcomeOf(err));
       throw err;
     }
   };
