@@ -210,6 +210,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       breaker?.record(key, 'success');
       recordModelCall({ model: request.model, latencyMs: response.latencyMs, usage: response.usage });
       annotateModelSpan({ ...span, usage: response.usage, responseModel: response.modelVersion, stop: response.stop });
+      const own = response;
       if (input.conversation && deps.store && answer.position !== undefined) {
         const [tokens] = conversations.countNew(tokenizer, [response.message]);
         response = await storeAnswer(
@@ -236,7 +237,9 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
         ...(prior ? { billedRetryInputTokens: prior.input, billedRetryOutputTokens: prior.output } : {}),
       });
       // A losing attempt hands back the stored answer (see `storeAnswer`): decide its form anew.
-      return resultOf(response, handBack(response, input, whole.messages.length, deps.store).ref);
+      const result = resultOf(response, handBack(response, input, whole.messages.length, deps.store).ref);
+      if (response !== own) othersAnswers.add(result);
+      return result;
     } catch (err) {
       if (err instanceof NotSent) throw err.failure;
       if (!(err instanceof ApplicationFailure) && ctx.cancellationSignal.aborted) {
@@ -294,13 +297,18 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
   async function withEarlyResults(input: CallModelInput, response: ModelResponse, startedAt: number) {
     const calls = response.message.toolCalls;
     if (!input.early || !deps.early || calls.length === 0) return response;
+    // Another attempt's answer: that attempt ran its calls, or the workflow will.
+    if (othersAnswers.has(response)) return response;
     if (response.stop === 'refusal' || response.stop === 'content_filter') return response;
     const ctx = Context.current();
     const timeLeftMs = ctx.info.startToCloseTimeoutMs
       ? startedAt + ctx.info.startToCloseTimeoutMs - Date.now() - EARLY_MARGIN_MS
       : Infinity;
     const billed = response.billedRetries;
-    const stopHeartbeat = startHeartbeat(ctx, (): CallModelHeartbeat => ({ step: input.step, ...(billed ? { billed } : {}) }));
+    const stopHeartbeat = startHeartbeat(ctx, (): CallModelHeartbeat => ({
+      step: input.step,
+      ...(billed ? { billed } : {}),
+    }));
     try {
       const results = await deps.early(input, calls, ctx.cancellationSignal, timeLeftMs);
       return results.length ? { ...response, earlyResults: results } : response;
@@ -309,6 +317,11 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     }
   }
 }
+
+/** Results handing back another attempt's stored answer (`storeAnswer`): such an attempt
+ * may be the stale one, so it runs no tools early, and none writes over a result the winning
+ * attempt stored. */
+const othersAnswers = new WeakSet<ModelResponse>();
 
 /** Time an early tool call leaves `callModel` to hand its result back before its timeout. */
 const EARLY_MARGIN_MS = 2_000;

@@ -89,7 +89,18 @@ export function createEarlyTools(tools: RegisteredTool[], store?: RunStore) {
           principal: early.principal ?? anonymousPrincipal,
           inlineMaxChars: TOOL_RESULT_INLINE_CHARS,
         };
-        const bounded = AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+        const timeout = new AbortController();
+        const timer = setTimeout(
+          () =>
+            timeout.abort(
+              ApplicationFailure.create({
+                type: 'timeout',
+                message: `tool "${call.name}" did not finish within ${ms} ms inside the model call`,
+              }),
+            ),
+          ms,
+        );
+        const bounded = AbortSignal.any([signal, timeout.signal]);
         const stopped = new Promise<never>((_, reject) =>
           bounded.addEventListener('abort', () => reject(bounded.reason), { once: true }),
         );
@@ -107,6 +118,8 @@ export function createEarlyTools(tools: RegisteredTool[], store?: RunStore) {
             reason: bounded.aborted ? (signal.aborted ? 'cancelled' : 'timed out') : errorType(err),
           });
           return undefined;
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );
@@ -197,8 +210,9 @@ function toolExecution(tools: RegisteredTool[], store: RunStore | undefined) {
       value = await Promise.race([running, attempt.stopped]);
     } catch (err) {
       if (attempt.signal.aborted) {
+        // Temporal's cancellation, or an early run's timeout (`createEarlyTools`).
         const reason: unknown = attempt.signal.reason;
-        throw reason instanceof CancelledFailure ? reason : err;
+        throw reason instanceof CancelledFailure || reason instanceof ApplicationFailure ? reason : err;
       }
       // A failure already typed (a shared store down, another knowledge index version) keeps its type.
       if (err instanceof ApplicationFailure) throw err;

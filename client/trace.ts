@@ -193,7 +193,7 @@ export function assembleTrace(
   }
   for (const s of steps.values()) {
     for (const c of s.modelCalls) c.attempts = withAttempts(modelGroups.get(c.call)!);
-    for (const t of s.toolCalls) t.attempts = withAttempts(t.attempts as (ToolAttempt & { superseded: boolean })[]);
+    for (const t of s.toolCalls) t.attempts = toolAttempts(t.attempts as (ToolAttempt & { superseded: boolean })[]);
   }
   mergeRoutes(steps, calls);
   for (const entry of audit) {
@@ -231,6 +231,14 @@ function withAttempts<A extends { attempt: number; seq?: number }>(records: read
     out.push({ ...(record as Omit<A, 'superseded' | 'seq'>), superseded: n < last });
   }
   return out;
+}
+
+/** A tool call's attempts: an early one (run inside the model call) first, superseded when
+ * the call ran again as an activity of its own; then the activity's attempts. */
+function toolAttempts<A extends ToolAttempt & { seq?: number }>(records: readonly A[]): Shown<A>[] {
+  const own = withAttempts(records.filter((r) => !r.early));
+  const early = records.filter((r) => r.early).map(({ seq: _seq, ...r }) => ({ ...r, superseded: own.length > 0 }));
+  return [...(early as Shown<A>[]), ...own];
 }
 
 /** Routes from the `calls` query: a step's model calls (summaries aside) in order, matched

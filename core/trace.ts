@@ -36,8 +36,9 @@ export type TraceOutcome = z.infer<typeof traceOutcomeSchema>;
 const attemptFields = {
   runId: z.string(),
   step: z.number().int().nonnegative(),
-  /** Temporal's attempt number of the activity (1-based). */
-  attempt: z.number().int().positive(),
+  /** Temporal's attempt number of the activity (1-based); 0 for a tool call's early run
+   * (`early`), which comes before any attempt of an activity of its own. */
+  attempt: z.number().int().nonnegative(),
   startedAt: z.string(),
   endedAt: z.string(),
   latencyMs: z.number().nonnegative(),
@@ -131,7 +132,7 @@ export const toolAttemptSchema = z.object({
   }),
   /** Run inside the model call's activity, as soon as the answer asked for it (an early
    * result, `docs/tools-and-approvals.md`): not an attempt of an activity of its own, and
-   * `attempt` is 1. The call's `decisions` say whether the workflow's gate then used it. */
+   * `attempt` is 0. The call's `decisions` say whether the workflow's gate then used it. */
   early: z.boolean().optional(),
   /** The arguments as executed (a human's edit included). */
   arguments: z.unknown(),

@@ -201,8 +201,8 @@ type ToolCallInput = Pick<
 
 /** `executeTool` / `callMcpTool` with a trace record per attempt: the arguments as executed,
  * the authorization it carried, the result (by `ref` when stored) or the failure. `early`:
- * calls run inside `callModel` (`createEarlyTools`), each recorded as an attempt of its own
- * marked `early`, not as an attempt of the model call's activity. */
+ * calls run inside `callModel` (`createEarlyTools`), each recorded as attempt 0 marked `early`,
+ * not as an attempt of the model call's activity. */
 export function traceToolCalls<I, A extends unknown[] = []>(
   store: RunStore | undefined,
   identify: (input: I) => { call: ToolCallInput; tool: ToolIdentity } | undefined,
@@ -216,7 +216,7 @@ export function traceToolCalls<I, A extends unknown[] = []>(
     const who = identify(input);
     const record = (outcome: TraceOutcome, result?: ExecuteToolResult) => {
       const r = toolRecord(who!, info, startedMs, outcome, result);
-      return writeTrace(store, opts.early ? { ...r, early: true } : r);
+      return writeTrace(store, opts.early ? { ...r, attempt: 0, early: true } : r);
     };
     try {
       const result = await execute(input, ...rest);

@@ -160,15 +160,34 @@ export async function scheduledActivities(temporalClient: Client, runId: string)
     .filter((n): n is string => typeof n === 'string');
 }
 
+/** What `activitiesRun` lists for a tool call that ran inside the model call before it (an
+ * early result, docs/tools-and-approvals.md). */
+export const EARLY_TOOL = 'executeTool (early)';
+
 /**
- * Every activity a run executed, in order: the ones scheduled on the task queue and the local
- * ones (tools marked `local`, the prompt pin), which history records as markers.
+ * Every activity a run executed, in order: the ones scheduled on the task queue, the local
+ * ones (tools marked `local`, the prompt pin), which history records as markers, and the
+ * tool calls that ran inside a `callModel` (`EARLY_TOOL`, one per early result, after it;
+ * read from the call's result, so not for a run whose payloads are encrypted).
  */
 export async function activitiesRun(temporalClient: Client, runId: string): Promise<string[]> {
   const history = await temporalClient.workflow.getHandle(runId).fetchHistory();
+  const types = new Map<string, string>();
   return (history.events ?? []).flatMap((e: HistoryEvent) => {
     const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    if (scheduled) return [scheduled];
+    if (scheduled) {
+      types.set(String(e.eventId), scheduled);
+      return [scheduled];
+    }
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) {
+      if (types.get(String(completed.scheduledEventId)) !== 'callModel') return [];
+      const payload = completed.result?.payloads?.[0];
+      const encoding = payload?.metadata?.encoding && Buffer.from(payload.metadata.encoding).toString();
+      if (encoding !== 'json/plain' || !payload?.data) return [];
+      const early = (JSON.parse(Buffer.from(payload.data).toString()) as { earlyResults?: unknown[] }).earlyResults;
+      return (early ?? []).map(() => EARLY_TOOL);
+    }
     const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
     if (e.markerRecordedEventAttributes?.markerName !== 'core_local_activity' || !data) return [];
     return [(JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type];

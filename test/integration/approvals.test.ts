@@ -12,6 +12,7 @@ import {
   maybeRecordHistory,
   openaiModel,
   activitiesRun,
+  EARLY_TOOL,
   testAgent,
   uniqueName,
   withFakeProviders,
@@ -101,7 +102,7 @@ describe('authorization by identity', () => {
       });
       expect(chatBody(fake.requests[0]!).tools!.map((t) => t.function.name)).toEqual(['search_docs', 'lookup_order']);
       expect(lastToolText(fake.requests[1]!)).toMatch(/^Unknown tool "refund_order"/);
-      expect(await activitiesRun(h.temporal, result.runId)).not.toContain('executeTool');
+      expect((await activitiesRun(h.temporal, result.runId)).filter((a) => a.startsWith('executeTool'))).toEqual([]);
       expect(result.audit).toContainEqual(
         expect.objectContaining({ event: 'tool_denied', tool: 'refund_order', by: 'policy' }),
       );
@@ -177,7 +178,10 @@ describe('human approval', () => {
         const result = await run.result();
         expect(result.outcome).toMatchObject({ kind: 'answer', text: 'done' });
         expect(refundsIn(stateDir)).toEqual([]);
-        expect((await activitiesRun(h.temporal, run.runId)).filter((a) => a === 'executeTool')).toHaveLength(1); // search_docs only
+        // search_docs only, inside the model call that asked for it.
+        expect((await activitiesRun(h.temporal, run.runId)).filter((a) => a.startsWith('executeTool'))).toEqual([
+          EARLY_TOOL,
+        ]);
         expect(lastToolText(fake.requests.at(-1)!)).toBe('A human (human:bob) rejected this call: prompt injection');
         expect(result.audit.map((a) => a.event)).toEqual(['tool_allowed', 'approval_requested', 'rejected']);
       },

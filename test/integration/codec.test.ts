@@ -113,6 +113,8 @@ beforeAll(async () => {
   const config = fakeConfig({ openai }, uniqueName('codec'), codecEnv);
   await withWorker(h, config, async ({ bosun, temporal: codecClient }) => {
     openai.push(
+      // A failed attempt (retried at once): its failure is in history, encoded.
+      { kind: 'error', status: 503, headers: { 'retry-after': '0' }, message: 'overloaded' },
       {
         kind: 'tool_calls',
         calls: [{ name: 'search_docs', args: { query: searchQuery } }],
@@ -127,7 +129,8 @@ beforeAll(async () => {
       { kind: 'tool_calls', calls: [{ name: 'calculator', args: { expression } }], usage: { input: 300, output: 12 } },
       { kind: 'text', text: answer, usage: { input: 350, output: 9 } },
     );
-    const result = await bosun.run({ agent: testAgent(openaiModel), task });
+    // A named prompt: pinning it is a local activity, whose marker the claims below look into.
+    const result = await bosun.run({ agent: testAgent(openaiModel, { instructions: { template: 'support' } }), task });
     // What the tools returned, as the model saw it: texts to look for in history.
     const toolResults = chatBody(openai.requests.at(-1)!)
       .messages.filter((m) => m.role === 'tool')
@@ -166,7 +169,7 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
       badExpression,
       '= 33.12',
       docSnippet!,
-      'You are a test agent',
+      'support v1', // the pinned prompt's label
     ];
     expect(plaintextHits(history, needles)).toEqual([]);
     // The scan finds every one of them once the payloads are decrypted: it is not blind.
@@ -189,17 +192,23 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
     // The memo, activity summaries and failure messages are payloads too, so they are covered.
     expect(content.some(({ path }) => path.includes('memo'))).toBe(true);
     expect(content.some(({ path }) => path.includes('userMetadata.summary'))).toBe(true);
-    // The failed calculator call ran as a local activity: its failure is in the marker.
+    // The failed calculator call ran inside its model call (an early result): its failure is
+    // in that call's result, encrypted (the needles above include its input). The model call's
+    // failed first attempt is in history as a failure, encoded.
     const failed = (history.events ?? []).flatMap(
-      (e) => e.activityTaskFailedEventAttributes?.failure ?? e.markerRecordedEventAttributes?.failure ?? [],
+      (e) =>
+        e.activityTaskFailedEventAttributes?.failure ??
+        e.activityTaskStartedEventAttributes?.lastFailure ??
+        e.markerRecordedEventAttributes?.failure ??
+        [],
     );
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({
       message: 'Encoded failure',
       stackTrace: '',
-      applicationFailureInfo: { type: 'tool_failed' },
+      applicationFailureInfo: { type: 'provider_unavailable' },
     });
-    expect(content.some(({ path }) => path.includes('failure.encodedAttributes'))).toBe(true);
+    expect(content.some(({ path }) => /failure\.encodedAttributes/i.test(path))).toBe(true);
 
     // Outside the codec's reach, by design: search attributes (plain so the UI can filter on
     // them; they hold status, agent, model and numbers), the SDK's patch markers and the
@@ -209,7 +218,7 @@ describe('payload encryption (AES-GCM codec on worker and client)', () => {
     for (const { payload } of payloads.filter(({ path }) => isPatchMarker(path))) {
       expect(Object.keys(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).sort()).toEqual(['deprecated', 'id']);
     }
-    // Local activities (the prompt pin, read tools): core's bookkeeping only, no content.
+    // Local activities (the prompt pin here): core's bookkeeping only, no content.
     const localActivityData = payloads.filter(({ path }) => isLocalActivityMarkerData(path));
     expect(localActivityData.length).toBeGreaterThan(0);
     for (const { payload } of localActivityData) {

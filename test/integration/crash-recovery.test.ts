@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBosunClient } from '../../client/client.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
-import { activitiesRun, useHarness, openaiModel, testAgent, uniqueName } from '../helpers/harness.ts';
+import { activitiesRun, EARLY_TOOL, useHarness, openaiModel, testAgent, uniqueName } from '../helpers/harness.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { chatBody } from '../helpers/chat-body.ts';
 
@@ -51,8 +51,8 @@ describe('crash recovery', () => {
       expect(firstCallBodies).toHaveLength(1);
       expect(fake.requests[2]!.body).toEqual(fake.requests[1]!.body);
 
-      // The (read) tool ran as a local activity, once; inline instructions need no activity.
-      expect(await activitiesRun(h.temporal, run.runId)).toEqual(['callModel', 'executeTool', 'callModel']);
+      // The (read) tool ran once, inside the first model call; inline instructions need no activity.
+      expect(await activitiesRun(h.temporal, run.runId)).toEqual(['callModel', EARLY_TOOL, 'callModel']);
       const history = await h.temporal.workflow.getHandle(run.runId).fetchHistory();
       const attempts = (history.events ?? [])
         .map((e) => e.activityTaskStartedEventAttributes?.attempt)

@@ -11,8 +11,9 @@ import { fakeConfig, openaiModel, testAgent, uniqueName, useHarness } from '../h
 import catalog from '../fixtures/footprint/catalog.ts';
 
 /**
- * What a step leaves in Temporal history (issue 13): a read tool runs as a local activity
- * (one marker, no round trip), a large tool result stays in the run store, the tool
+ * What a step leaves in Temporal history (issue 13): a read tool runs inside the model call
+ * that asks for it (an early result: no event of its own), another local tool as a local
+ * activity (one marker, no round trip), a large tool result stays in the run store, the tool
  * definitions travel once per run, and search attributes and memo are written when what
  * they show changes — not on every step.
  */
@@ -25,6 +26,7 @@ let bundle: { code: string };
 const handlers: ToolHandlers<typeof catalog> = {
   blob: async ({ size, seq }) => `${seq}:`.padEnd(size, 'x'),
   blob_remote: async ({ size, seq }) => `${seq}:`.padEnd(size, 'x'),
+  blob_local: async ({ size, seq }) => `${seq}:`.padEnd(size, 'x'),
 };
 
 beforeAll(async () => {
@@ -34,7 +36,7 @@ beforeAll(async () => {
 const STEPS = 6;
 
 /** Runs a STEPS-step agent whose every step calls `tool` for `size` characters. */
-async function measure(tool: 'blob' | 'blob_remote', size: number) {
+async function measure(tool: 'blob' | 'blob_remote' | 'blob_local', size: number) {
   const fake = await startFakeOpenAI();
   fake.setHandler((_req, i) =>
     i < STEPS
@@ -92,16 +94,16 @@ async function measure(tool: 'blob' | 'blob_remote', size: number) {
 }
 
 describe('history footprint per step', () => {
-  it('a read tool is a local activity; a 5 KB result costs history what a 20 B one does', async () => {
+  it('a read tool runs inside the model call; a 5 KB result costs history what a 20 B one does', async () => {
     const small = await measure('blob', 20);
     const large = await measure('blob', 5_000);
 
-    // One model activity per step; the tool call is a marker in the same workflow task; the
-    // inline instructions are pinned in the workflow (no activity).
+    // One model activity per step, whose result carries the tool's: no marker, no workflow
+    // task of its own; the inline instructions are pinned in the workflow (no activity).
     for (const m of [small, large]) {
       expect(m.scheduled).toEqual(Array(STEPS + 1).fill('callModel'));
-      expect(m.markers).toBe(STEPS);
-      expect(m.eventsPerStep).toBe(7);
+      expect(m.markers).toBe(0);
+      expect(m.eventsPerStep).toBe(6);
       // The client set status and agent at start; nothing changed what they show until the end.
       expect(m.searchAttributeUpserts).toBe(1);
       expect(m.memoUpserts).toBe(1);
@@ -114,17 +116,27 @@ describe('history footprint per step', () => {
     for (const t of toolTurns) expect(t.content).toHaveLength(5_000);
     // ... while history carried its start and a reference: at most a few hundred bytes more.
     expect(large.bytesPerStep - small.bytesPerStep).toBeLessThan(600);
-    // ~3.2 KB here (task queue names, test timeouts); the bench compares with the floor.
-    expect(small.bytesPerStep).toBeLessThan(3_500);
+    // ~2.9 KB here (task queue names, test timeouts); the bench compares with the floor.
+    expect(small.bytesPerStep).toBeLessThan(3_100);
   });
 
-  it('a tool that may not run locally is an activity, with its large result by reference too', async () => {
+  it('a local tool that may not run early is a marker; one that may not run locally is an activity; large results by reference', async () => {
+    const early = await measure('blob', 5_000);
+    const local = await measure('blob_local', 5_000);
+    expect(local.scheduled).toEqual(Array(STEPS + 1).fill('callModel'));
+    expect(local.markers).toBe(STEPS);
+    // The marker, and the workflow task the local activity's result comes back in.
+    expect(local.eventsPerStep - early.eventsPerStep).toBe(1);
+    expect(local.bytesPerStep - early.bytesPerStep).toBeGreaterThan(200);
     const remote = await measure('blob_remote', 5_000);
     expect(remote.scheduled.filter((n) => n === 'executeTool')).toHaveLength(STEPS);
     expect(remote.markers).toBe(0);
-    const local = await measure('blob', 5_000);
     // The local tool saves the tool activity's events and its workflow task on every step.
     expect(remote.eventsPerStep - local.eventsPerStep).toBe(5);
     expect(remote.bytesPerStep).toBeLessThan(local.bytesPerStep + 1_500);
+    for (const m of [local, remote]) {
+      const toolTurns = m.lastRequest.messages.filter((t) => t.role === 'tool');
+      for (const t of toolTurns) expect(t.content).toHaveLength(5_000);
+    }
   });
 });

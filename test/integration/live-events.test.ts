@@ -109,7 +109,7 @@ describe('live run events', () => {
   });
 
   it('keeps counting offsets across continue-as-new, and reads events an earlier execution holds', async () => {
-    const STEPS = 14;
+    const STEPS = 18; // at 6 history events a step, past 100 events
     const fake = await startFakeOpenAI({
       handler: (_req, i) =>
         i < STEPS

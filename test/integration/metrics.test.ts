@@ -115,14 +115,16 @@ describe('Prometheus metrics', () => {
       expect(total(samples, 'bosun_model_tokens', { ...model, kind: 'input' })).toBe(120 + 333);
       expect(total(samples, 'bosun_model_tokens', { ...model, kind: 'output' })).toBe(15 + 44);
       expect(total(samples, 'bosun_model_tokens', { ...model, kind: 'cached' })).toBe(100);
+      // The calculator (a read) ran inside the model call that asked for it: an early result.
       expect(
         total(samples, 'bosun_tool_calls', {
           tool: 'calculator',
           outcome: 'ok',
           taskQueue,
-          activityType: 'executeTool',
+          activityType: 'callModel',
         }),
       ).toBe(1);
+      expect(total(samples, 'bosun_tool_calls', { tool: 'calculator' })).toBe(1);
       expect(total(samples, 'bosun_model_failures', { taskQueue })).toBe(0);
 
       // The logs are JSON lines, with the run id and step on the model-call lines. (The
@@ -280,7 +282,9 @@ describe('OpenTelemetry tracing', () => {
       const [start] = named('StartWorkflow:agentRun');
       const [run] = named('RunWorkflow:agentRun');
       const modelCalls = named('RunActivity:callModel');
-      const toolCalls = named('RunActivity:executeTool');
+      // The calculator (a read) ran inside the model call that asked for it (an early result):
+      // a span of its own under that call's.
+      const toolCalls = named('EarlyTool:calculator');
       expect(start).toBeDefined();
       expect(run).toBeDefined();
       expect(modelCalls).toHaveLength(2);
@@ -296,6 +300,8 @@ describe('OpenTelemetry tracing', () => {
         return parent ? [parent.name, ...ancestors(parent)] : [];
       };
       expect(ancestors(modelCalls[0]!)).toContain('RunWorkflow:agentRun');
+      expect(ancestors(toolCalls[0]!)[0]).toBe('RunActivity:callModel');
+      expect(named('RunActivity:executeTool')).toEqual([]);
 
       const usage = modelCalls
         .map((s) => [s.attributes['gen_ai.usage.input_tokens'], s.attributes['gen_ai.usage.output_tokens']])
@@ -312,7 +318,14 @@ describe('OpenTelemetry tracing', () => {
           'bosun.prompt.version': expect.stringMatching(/^[0-9a-f]{64}$/),
         });
       }
-      expect(toolCalls[0]!.attributes).toMatchObject({ 'gen_ai.tool.name': 'calculator', 'bosun.tool.outcome': 'ok' });
+      expect(toolCalls[0]!.attributes).toMatchObject({
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'calculator',
+        'bosun.run_id': result.runId,
+        'bosun.tool.outcome': 'ok',
+      });
+      // The model call's span keeps its own attributes, not the tool's.
+      for (const s of modelCalls) expect(s.attributes['gen_ai.tool.name']).toBeUndefined();
       expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain('18.40');
     } finally {
       await tracing.shutdown();

@@ -17,6 +17,7 @@ const bundle = () => ({ workflowBundle: { codePath: inject('workflowBundlePath')
  * they replay against a bundle of that catalog, as their worker ran them. */
 const catalogs = {
   'sub-agents': new URL('../fixtures/sub-agents/catalog.ts', import.meta.url),
+  early: new URL('../fixtures/early/catalog.ts', import.meta.url),
 } as const;
 const foldered = Object.keys(catalogs).flatMap((folder) =>
   readdirSync(dir + folder)

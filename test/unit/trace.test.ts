@@ -349,6 +349,33 @@ describe('assembling and printing a trace', () => {
     expect(text).toContain('LOST');
   });
 
+  it('shows an early attempt (inside the model call) first, superseded when the call ran again as an activity', () => {
+    const early = (over: Partial<ToolAttempt>) =>
+      toolAttempt({ attempt: 0, early: true, tool: { name: 'lookup' }, ...over });
+    const timeout = { status: 'failed', type: 'timeout', message: 'timed out', retryable: true } as const;
+    const trace = assembleTrace(
+      'run-1',
+      [
+        { ...early({ call: 'c_used' }), seq: 1 },
+        { ...early({ call: 'c_again', outcome: timeout }), seq: 2 },
+        { ...toolAttempt({ call: 'c_again', tool: { name: 'lookup' } }), seq: 3 },
+      ],
+      [],
+      [],
+    );
+    expect(runTraceSchema.parse(trace)).toEqual(trace);
+    const [used, again] = trace.steps[0]!.toolCalls;
+    expect(used!.attempts.map((a) => [a.attempt, 'early' in a && a.early, a.superseded])).toEqual([[0, true, false]]);
+    expect(again!.attempts.map((a) => [a.attempt, 'early' in a && a.early, a.superseded])).toEqual([
+      [0, true, true],
+      [1, false, false],
+    ]);
+    const text = formatTrace(trace);
+    expect(text).toMatch(/tool lookup \(c_used\)\n {4}early, inside the model call {2}ok/);
+    expect(text).toMatch(/early, inside the model call {2}FAILED timeout \(retryable\).* — run again as an activity/);
+    expect(text).toMatch(/ — run again as an activity\n.*\n.*\n.*\n {4}attempt 1 {2}ok/);
+  });
+
   it('says a forgotten run’s tool calls were erased, not that they never ran', () => {
     const decided = assembleTrace('run-1', [], calls, audit);
     expect(formatTrace(decided)).toContain('not run');
