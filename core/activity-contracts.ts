@@ -49,9 +49,6 @@ export const earlyToolsSchema = z.object({
   timeoutMs: z.number().int().positive(),
   /** Who the run acts for; absent: the anonymous principal. */
   principal: principalSchema.optional(),
-  /** At most this many calls (what is left of the run's tool-call budget); absent: no bound
-   * beyond the activity's own. */
-  max: z.number().int().nonnegative().optional(),
 });
 export type EarlyTools = z.infer<typeof earlyToolsSchema>;
 

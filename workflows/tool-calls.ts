@@ -24,8 +24,6 @@ import { countToolDenial } from './metrics.ts';
 import { countEffects, type RunState } from './run-state.ts';
 import { loopStop, toolBudgetStop } from './stops.ts';
 
-export { TOOL_RESULT_INLINE_CHARS } from '../core/activity-contracts.ts';
-
 /**
  * What a step's model call may run early (`CallModelInput.early`): the offered tools of the
  * worker's catalog that `runsEarly` allows (not MCP tools, not delegates), the run's tool

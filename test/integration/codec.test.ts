@@ -1,4 +1,4 @@
-import { TOOL_RESULT_INLINE_CHARS } from '../../workflows/tool-calls.ts';
+import { TOOL_RESULT_INLINE_CHARS } from '../../core/activity-contracts.ts';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
