@@ -7,10 +7,11 @@ import type { CallModelInput, ExecuteToolInput } from '../../core/activity-contr
 import { createCallModel } from '../../activities/call-model.ts';
 import { createExecuteTool } from '../../activities/execute-tool.ts';
 import { createOpenAIAdapter } from '../../activities/model/index.ts';
-import { openSqliteRunStore, promptHash, type RunStore } from '../../activities/store/run-store.ts';
+import { promptHash, type RunStore } from '../../activities/store/run-store.ts';
 import { defineTool, ToolDefinitionError } from '../../tools/define-tool.ts';
 import { registerTool } from '../../tools/handlers/types.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+import { useMemoryRunStores } from '../helpers/memory-store.ts';
 
 /**
  * What history does not carry: large tool results and the offered tools' definitions stay
@@ -20,15 +21,7 @@ const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {},
 const run = <A, R>(fn: (a: A) => Promise<R>, arg: A): Promise<R> =>
   new MockActivityEnvironment({}, { logger: silent }).run(fn, arg);
 
-const open: { close(): unknown }[] = [];
-afterEach(async () => {
-  for (const x of open.splice(0)) await x.close();
-});
-function store(): RunStore {
-  const s = openSqliteRunStore(':memory:');
-  open.push(s);
-  return s;
-}
+const store = useMemoryRunStores();
 
 const echo = defineTool({
   name: 'echo',

@@ -10,10 +10,10 @@ import type { ModelResponse } from '../../core/model.ts';
 import { createCallModel } from '../../activities/call-model.ts';
 import { createEarlyTools, EARLY_MAX_CALLS } from '../../activities/execute-tool.ts';
 import { createOpenAIAdapter } from '../../activities/model/index.ts';
-import { openSqliteRunStore, type RunStore } from '../../activities/store/run-store.ts';
 import { defineTool, runsEarly, type ToolContract, type ToolDefinition } from '../../tools/define-tool.ts';
 import { registerTool, ToolError, type ToolContext } from '../../tools/handlers/types.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
+import { useMemoryRunStores } from '../helpers/memory-store.ts';
 
 /**
  * Early results (docs/tools-and-approvals.md): the calls of a model's answer that may run at
@@ -22,15 +22,7 @@ import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
  */
 const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
-const open: { close(): unknown }[] = [];
-afterEach(async () => {
-  for (const x of open.splice(0)) await x.close();
-});
-function store(): RunStore {
-  const s = openSqliteRunStore(':memory:');
-  open.push(s);
-  return s;
-}
+const store = useMemoryRunStores();
 
 const input = z.object({ n: z.number().int().nonnegative() });
 const read = (name: string, extra: Partial<Omit<ToolDefinition<typeof input>, 'name' | 'input'>> = {}) =>

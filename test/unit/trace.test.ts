@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { openSqliteRunStore, type RunStore } from '../../activities/store/run-store.ts';
+import type { RunStore } from '../../activities/store/run-store.ts';
 import { createReadTrace, TRACE_PAGE_MAX_BYTES } from '../../activities/trace/read.ts';
 import { mcpToolCall, nativeToolCall, traceModelCalls, traceToolCalls } from '../../activities/trace/record.ts';
 import type { CallMcpToolInput } from '../../core/mcp.ts';
@@ -13,16 +13,9 @@ import { runTraceSchema, type ModelAttempt, type ToolAttempt } from '../../core/
 import { assembleTrace } from '../../client/trace.ts';
 import { formatTrace } from '../../client/cli/trace.ts';
 import { parseCommand } from '../../client/cli/parse.ts';
+import { useMemoryRunStores } from '../helpers/memory-store.ts';
 
-const stores: RunStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-});
-const open = () => {
-  const s = openSqliteRunStore(':memory:');
-  stores.push(s);
-  return s;
-};
+const open = useMemoryRunStores();
 
 const model = { provider: 'openai', name: 'gpt-4.1-mini' } as const;
 const modelAttempt = (over: Partial<ModelAttempt> = {}): ModelAttempt => ({
