@@ -77,6 +77,8 @@ export interface ToolContract<I extends z.ZodType = z.ZodType, N extends string 
   readonly maxAttempts: number;
   /** Runs as a local activity (see `ToolDefinition.local`). */
   readonly local: boolean;
+  /** `false`: never runs early, even where `runsEarly` would allow it (`ToolDefinition.early`). */
+  readonly early?: false;
   /** The version of the tool's code-defined rules (approval policy, constraints): part of
    * its fingerprint. Bump it when they change — functions cannot be hashed reliably (the
    * workflow bundle compiles them differently from Node). */
@@ -112,6 +114,15 @@ export interface ToolDefinition<I extends z.ZodType, N extends string = string> 
    * `'side-effect'`. Set `false` for a slow read (minutes) that should heartbeat.
    */
   local?: boolean;
+  /**
+   * Let a call run early: inside the model call that asks for it, before the workflow gates
+   * it, so the step needs no second round trip (`docs/tools-and-approvals.md`, "Early
+   * results"). Default `true` for the tools that may (`runsEarly`: local reads without
+   * approval, constraints or tally); `false` keeps the tool a local activity, for a read
+   * whose calls should run only once the gate allowed them (a paid lookup, say). `true` on
+   * any other tool is refused.
+   */
+  early?: boolean;
   /** Bump when the approval policy or constraints change (default `1`). */
   version?: string;
 }
@@ -167,7 +178,7 @@ export function defineTool<I extends z.ZodType, const N extends string>(def: Too
       'a side-effect tool cannot be local: its result must be recorded as soon as it happened (leave `local` unset)',
     );
   }
-  return Object.freeze({
+  const contract = Object.freeze({
     name: def.name,
     description: def.description,
     input: def.input,
@@ -181,8 +192,16 @@ export function defineTool<I extends z.ZodType, const N extends string>(def: Too
     ...(def.tally ? { tally: def.tally } : {}),
     maxAttempts: def.maxAttempts ?? (def.effect === 'side-effect' ? 1 : 3),
     local: def.local ?? def.effect === 'read',
+    ...(def.early === false ? { early: false as const } : {}),
     version: def.version ?? '1',
   });
+  if (def.early === true && !runsEarly(contract)) {
+    throw new ToolDefinitionError(
+      def.name,
+      'only a local read without approval, constraints or tally can run early (leave `early` unset)',
+    );
+  }
+  return contract;
 }
 
 /** Providers take a JSON Schema object for a tool's input; a zod schema that cannot become
@@ -257,17 +276,25 @@ export function capResult(text: string, maxChars: number): { content: string; tr
   return { content: text.slice(0, keep) + marker(text.length - keep), truncated: true };
 }
 
+/** What `runsEarly` reads of a contract (any contract, whatever its input type). */
+type EarlyFacts = Pick<ToolContract, 'early' | 'effect' | 'local' | 'mcp'> & {
+  approval: unknown;
+  constraints?: unknown;
+  tally?: unknown;
+};
+
 /**
  * Whether a call of this tool may run early: inside the model call's activity, as soon as
  * the answer asks for it, before the workflow has gated it (`docs/tools-and-approvals.md`,
  * "Early results"). Only where running it cannot do anything the gate would not have
  * allowed, and the gate's verdict cannot depend on the run's state beyond the principal: a
  * local read of this worker's catalog (not an MCP tool), no approval, no constraints, no
- * tally. The workflow still gates every call and drops an early result its gate would not
+ * tally, and not kept out by its definition (`early: false`). The workflow still gates every call and drops an early result its gate would not
  * have run.
  */
-export function runsEarly(contract: ToolContract): boolean {
+export function runsEarly(contract: EarlyFacts): boolean {
   return (
+    contract.early !== false &&
     contract.effect === 'read' &&
     contract.local &&
     contract.approval === 'never' &&

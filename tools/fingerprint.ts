@@ -38,6 +38,8 @@ function computeFingerprint(contract: ToolContract): string {
     constraints: policy(contract.constraints),
     tally: policy(contract.tally),
     version: contract.version,
+    // Only when set: the fingerprints of tools defined before `early` existed stay as they were.
+    ...(contract.early === false ? { early: false } : {}),
   };
   return sha256Hex(canonicalJson(facts)).slice(0, 16);
 }

@@ -10,7 +10,14 @@ import type { ModelResponse } from '../../core/model.ts';
 import { createCallModel } from '../../activities/call-model.ts';
 import { createEarlyTools, EARLY_MAX_CALLS } from '../../activities/execute-tool.ts';
 import { createOpenAIAdapter } from '../../activities/model/index.ts';
-import { defineTool, runsEarly, type ToolContract, type ToolDefinition } from '../../tools/define-tool.ts';
+import {
+  defineTool,
+  runsEarly,
+  ToolDefinitionError,
+  type ToolContract,
+  type ToolDefinition,
+} from '../../tools/define-tool.ts';
+import { toolFingerprint } from '../../tools/fingerprint.ts';
 import { registerTool, ToolError, type ToolContext } from '../../tools/handlers/types.ts';
 import { startFakeOpenAI, type FakeProviderServer } from '../kit/index.ts';
 import { useMemoryRunStores } from '../helpers/memory-store.ts';
@@ -27,6 +34,23 @@ const store = useMemoryRunStores();
 const input = z.object({ n: z.number().int().nonnegative() });
 const read = (name: string, extra: Partial<Omit<ToolDefinition<typeof input>, 'name' | 'input'>> = {}) =>
   defineTool({ name, description: 'test tool', input, effect: 'read', ...extra });
+
+describe('ToolDefinition.early', () => {
+  it('keeps a tool that may run early out of it, and changes its fingerprint only then', () => {
+    const kept = read('kept', { early: false });
+    expect(runsEarly(kept)).toBe(false);
+    expect(kept.local).toBe(true);
+    expect(toolFingerprint(read('kept', { early: true }))).toBe(toolFingerprint(read('kept')));
+    expect(toolFingerprint(kept)).not.toBe(toolFingerprint(read('kept')));
+  });
+
+  it('refuses early: true on a tool that may not run early, naming the tool', () => {
+    expect(() => read('asks', { approval: 'always', early: true })).toThrow(ToolDefinitionError);
+    expect(() => defineTool({ name: 'write', description: 'd', input, effect: 'side-effect', early: true })).toThrow(
+      /tool "write": only a local read without approval, constraints or tally can run early/,
+    );
+  });
+});
 
 describe('runsEarly: which tools may run inside the model call', () => {
   it('allows a local read without approval, constraints or tally', () => {
