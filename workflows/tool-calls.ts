@@ -82,9 +82,7 @@ export function runToolCalls(
   // approval's timer against another call's activity).
   return calls.length === 1
     ? runToolCall(run, desk, calls[0]!, step, delegations, early, true).then((done) => stepResults([done]))
-    : Promise.all(calls.map((call) => runToolCall(run, desk, call, step, delegations, early, false))).then(
-        stepResults,
-      );
+    : Promise.all(calls.map((call) => runToolCall(run, desk, call, step, delegations, early, false))).then(stepResults);
 }
 
 type Done = { result: ToolResult; stop?: RunOutcome; storedChars?: number };
