@@ -8,7 +8,7 @@ import { createBosunClient } from '../../client/client.ts';
 import type { PrincipalInput } from '../../core/principal.ts';
 import { demoPromptsDir } from '../../examples/demo/app.ts';
 import { ToolError, type ToolHandlers } from '../../tools/handlers/types.ts';
-import { builtInTools } from '../../worker/built-in-tools.ts';
+import { builtInTools, emptyRetriever } from '../../worker/built-in-tools.ts';
 import { bundleWorkflows } from '../../worker/bundle.ts';
 import { createBosunWorker } from '../../worker/create-worker.ts';
 import { createModelAdapters } from '../../worker/providers.ts';
@@ -148,7 +148,13 @@ describe('early results', () => {
     const store = openSqliteRunStore(join(tempDir('bosun-early-old-'), 'runs.db'));
     try {
       const models = createModelAdapters(config);
-      const deps = { models, tools: await builtInTools(), store, promptsDir: demoPromptsDir, retriever: undefined! };
+      const deps = {
+        models,
+        tools: await builtInTools(),
+        store,
+        promptsDir: demoPromptsDir,
+        retriever: emptyRetriever,
+      };
       const activities = {
         ...createActivities(deps),
         // What a worker without early results registers: a `callModel` that ignores `early`.
