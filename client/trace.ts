@@ -202,6 +202,7 @@ export function assembleTrace(
     if (entry.callId) toolCallOf(s, entry.callId, entry.tool ?? '(unknown)').decisions.push(entry);
     else s.decisions.push(entry);
   }
+  for (const s of steps.values()) for (const t of s.toolCalls) dropEarlyStopped(t);
   return { runId, steps: [...steps.values()].sort((a, b) => a.step - b.step), warnings };
 }
 
@@ -239,6 +240,13 @@ function toolAttempts<A extends ToolAttempt & { seq?: number }>(records: readonl
   const own = withAttempts(records.filter((r) => !r.early));
   const early = records.filter((r) => r.early).map(({ seq: _seq, ...r }) => ({ ...r, superseded: own.length > 0 }));
   return [...(early as Shown<A>[]), ...own];
+}
+
+/** An early attempt the workflow's gate did not use: the gate stopped the call (a loop, an
+ * exhausted budget) after it had run inside the model call. It did not count. */
+function dropEarlyStopped(t: ToolCallTrace): void {
+  if (!t.decisions.some((d) => d.event === 'loop_detected' || d.event === 'budget_refused')) return;
+  for (const a of t.attempts) if (a.kind === 'tool' && a.early) a.superseded = true;
 }
 
 /** Routes from the `calls` query: a step's model calls (summaries aside) in order, matched

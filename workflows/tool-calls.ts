@@ -188,8 +188,11 @@ function gateToolCall(run: RunState, desk: HumanDesk, call: ToolCall, step: numb
     return answer('Stopped: this exact call was already made; repeating it will not help.', loop);
   }
   const over = toolBudgetStop(run);
-  if (over?.kind === 'budget_exhausted')
-    return answer(`Not executed: the run's ${over.budget.replace('_', ' ')} budget is exhausted.`, over);
+  if (over?.kind === 'budget_exhausted') {
+    const reason = `the run's ${over.budget.replace('_', ' ')} budget is exhausted`;
+    desk.record({ event: 'budget_refused', tool: call.name, callId: call.id, by: 'system', reason });
+    return answer(`Not executed: ${reason}.`, over);
+  }
 
   // Policies see what the run has already done with this tool (allowed calls count at once,
   // so parallel calls in one step cannot split a threshold either).

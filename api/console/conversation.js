@@ -25,7 +25,8 @@ export function conversationView(task, trace) {
         );
     }
     for (const tool of step.toolCalls) {
-      const last = tool.attempts.filter((a) => a.kind === 'tool').at(-1);
+      // The attempt that counted: not an early one the gate did not use.
+      const last = tool.attempts.filter((a) => a.kind === 'tool' && !(a.early && a.superseded)).at(-1);
       if (last?.result)
         turns.push(
           h(

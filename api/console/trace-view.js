@@ -71,10 +71,12 @@ function toolCall(call) {
         if (a.kind === 'lost')
           return h('li', { class: 'superseded' }, `attempt ${a.attempt}: lost (its worker stopped)`);
         const outcome = a.outcome.status === 'ok' ? 'ok' : `failed (${a.outcome.type}: ${a.outcome.message})`;
+        // An early attempt ran inside the model call that asked for it (an early result).
+        const label = a.early ? 'early, inside the model call' : `attempt ${a.attempt}`;
         return h(
           'li',
           { class: a.superseded ? 'superseded' : '' },
-          `attempt ${a.attempt}: ${outcome}, ${Math.round(a.latencyMs)} ms`,
+          `${label}: ${outcome}${a.early && a.superseded ? ' (not used)' : ''}, ${Math.round(a.latencyMs)} ms`,
           a.authorization?.approvedBy ? `, approved by ${a.authorization.approvedBy}` : '',
           h('pre', { 'aria-label': 'Arguments' }, pretty(a.arguments)),
           a.result ? h('pre', { 'aria-label': 'Result' }, a.result.content) : null,

@@ -147,15 +147,19 @@ function toolCallLines(t: ToolCall, erased = false): string[] {
   }
   // An erased run's attempts are gone with its content: say so, not that the call never ran.
   if (t.attempts.length === 0) lines.push(erased ? '    attempts erased with the run’s content' : '    not run');
+  // An early attempt ran inside the model call (docs/tools-and-approvals.md, "Early results"):
+  // superseded when the call ran again as an activity, or unused when the gate stopped it.
+  const ranAgain = t.attempts.some((a) => a.kind === 'lost' || !a.early);
   for (const a of t.attempts) {
-    // An early attempt ran inside the model call (docs/tools-and-approvals.md, "Early results").
     const early = a.kind !== 'lost' && a.early === true;
     const tag = early ? '    early, inside the model call' : `    attempt ${a.attempt}`;
     const superseded = !a.superseded
       ? ''
-      : early
-        ? ' — run again as an activity'
-        : ` — superseded by attempt ${a.attempt + 1}`;
+      : !early
+        ? ` — superseded by attempt ${a.attempt + 1}`
+        : ranAgain
+          ? ' — run again as an activity'
+          : ' — not used: the gate stopped the call';
     if (a.kind === 'lost') {
       lines.push(`${tag}  LOST (no record: its worker stopped mid-attempt)${superseded}`);
       continue;

@@ -130,10 +130,37 @@ describe('early results', () => {
         const trace = await bosun.getHandle(result.runId).trace();
         const second = trace.steps.find((s) => s.step === 2)!.toolCalls[0]!;
         expect(second.decisions.map((d) => d.event)).toEqual(['loop_detected']);
-        expect(second.attempts.map((a) => ['early' in a && a.early, a.kind !== 'lost' && a.outcome.status])).toEqual([
-          [true, 'ok'],
-        ]);
+        expect(
+          second.attempts.map((a) => ['early' in a && a.early, a.kind !== 'lost' && a.outcome.status, a.superseded]),
+        ).toEqual([[true, 'ok', true]]);
         await maybeRecordHistory(h.temporal, result.runId, 'agent-run-early-dropped');
+      }),
+    ));
+
+  it('drops an early result when the model call used up the budget, and says so in the audit', () =>
+    withFakeProviders(({ openai }) =>
+      withWorker(h, fakeConfig({ openai }), async ({ bosun }) => {
+        openai.push({
+          kind: 'tool_calls',
+          calls: [{ id: 'c_late', name: 'calculator', args: { expression: '2 + 2' } }],
+          usage: { input: 500, output: 5 },
+        });
+        const result = await bosun.run({
+          agent: testAgent(openaiModel, { tools: ['calculator'], budgets: { maxInputTokens: 400 } }),
+          task: 'add',
+        });
+        expect(result.outcome).toMatchObject({ kind: 'budget_exhausted', budget: 'input_tokens' });
+        expect(result.toolCalls).toBe(0);
+        expect(result.audit.at(-1)).toMatchObject({
+          event: 'budget_refused',
+          tool: 'calculator',
+          callId: 'c_late',
+          by: 'system',
+          reason: "the run's input tokens budget is exhausted",
+        });
+        const trace = await bosun.getHandle(result.runId).trace();
+        const late = trace.steps[0]!.toolCalls[0]!;
+        expect(late.attempts.map((a) => ['early' in a && a.early, a.superseded])).toEqual([[true, true]]);
       }),
     ));
 

@@ -369,6 +369,25 @@ describe('assembling and printing a trace', () => {
     expect(text).toMatch(/ — run again as an activity\n.*\n.*\n.*\n {4}attempt 1 {2}ok/);
   });
 
+  it('marks an early attempt the gate did not use (a loop, an exhausted budget) as not used', () => {
+    const early = toolAttempt({ call: 'c_loop', attempt: 0, early: true, tool: { name: 'lookup' } });
+    const stopped: AuditEntry = {
+      seq: 1,
+      at: 'x',
+      step: 1,
+      event: 'loop_detected',
+      tool: 'lookup',
+      callId: 'c_loop',
+      by: 'system',
+      reason: 'lookup called 2 times with the same arguments',
+    };
+    const used = assembleTrace('run-1', [{ ...early, seq: 1 }], [], []);
+    expect(used.steps[0]!.toolCalls[0]!.attempts.map((a) => a.superseded)).toEqual([false]);
+    const trace = assembleTrace('run-1', [{ ...early, seq: 1 }], [], [stopped]);
+    expect(trace.steps[0]!.toolCalls[0]!.attempts.map((a) => a.superseded)).toEqual([true]);
+    expect(formatTrace(trace)).toMatch(/early, inside the model call {2}ok.* — not used: the gate stopped the call/);
+  });
+
   it('says a forgotten run’s tool calls were erased, not that they never ran', () => {
     const decided = assembleTrace('run-1', [], calls, audit);
     expect(formatTrace(decided)).toContain('not run');
