@@ -278,6 +278,8 @@ describe('the web console', () => {
     const traceText = await trace.innerText();
     expect(traceText).toContain('Step 1');
     expect(traceText).toContain('Tool call lookup_order');
+    // A read: it ran inside the model call that asked for it (an early result).
+    expect(traceText).toMatch(/early, inside the model call: ok, \d+ ms/);
     expect(traceText).toContain(answer);
     const status = page.getByRole('definition').filter({ hasText: /in \/ .* out/ });
     expect(await status.first().innerText()).toMatch(/^\d+ in \/ \d+ out$/);
