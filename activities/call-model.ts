@@ -16,6 +16,7 @@ import {
   causeOf,
   circuitOpen,
   DEFAULT_RATE_LIMIT_HOLD_MS,
+  attemptTimeLeftMs,
   paceBudgetMs,
   paced,
   retryAfterOf,
@@ -78,6 +79,9 @@ export interface CallModelHeartbeat {
   step: number;
   billed?: Usage;
 }
+
+const heartbeatOf = (step: number, billed: Usage | undefined): CallModelHeartbeat =>
+  billed ? { step, billed } : { step };
 
 /**
  * One model call = one activity attempt = one provider request. The SDK does not retry
@@ -160,7 +164,7 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
       throw withBilled(failure, prior);
     }
 
-    const beatDetails = (billed: Usage | undefined): CallModelHeartbeat => (billed ? { step, billed } : { step });
+    const beatDetails = (billed: Usage | undefined) => heartbeatOf(step, billed);
     const stopHeartbeat = startHeartbeat(ctx, () => beatDetails(prior));
     const live = runPublisher(input, ctx, deps.deltaPacing);
     let lease: PaceLease | undefined;
@@ -301,14 +305,8 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
     if (othersAnswers.has(response)) return response;
     if (response.stop === 'refusal' || response.stop === 'content_filter') return response;
     const ctx = Context.current();
-    const timeLeftMs = ctx.info.startToCloseTimeoutMs
-      ? startedAt + ctx.info.startToCloseTimeoutMs - Date.now() - EARLY_MARGIN_MS
-      : Infinity;
-    const billed = response.billedRetries;
-    const stopHeartbeat = startHeartbeat(ctx, (): CallModelHeartbeat => ({
-      step: input.step,
-      ...(billed ? { billed } : {}),
-    }));
+    const timeLeftMs = attemptTimeLeftMs(ctx.info.startToCloseTimeoutMs, startedAt) ?? Infinity;
+    const stopHeartbeat = startHeartbeat(ctx, () => heartbeatOf(input.step, response.billedRetries));
     try {
       const results = await deps.early(input, calls, ctx.cancellationSignal, timeLeftMs);
       return results.length ? { ...response, earlyResults: results } : response;
@@ -322,9 +320,6 @@ export function createCallModel(adapters: ModelAdapters, deps: CallModelDeps = {
  * may be the stale one, so it runs no tools early, and none writes over a result the winning
  * attempt stored. */
 const othersAnswers = new WeakSet<ModelResponse>();
-
-/** Time an early tool call leaves `callModel` to hand its result back before its timeout. */
-const EARLY_MARGIN_MS = 2_000;
 
 /** The response with its context record packed for history, when the call asked for it
  * (`CallModelInput.contextBase`) and the record packs losslessly. */

@@ -191,10 +191,7 @@ export function assembleTrace(
       toolCallOf(s, r.call, r.tool.name).attempts.push({ ...r, superseded: false });
     }
   }
-  for (const s of steps.values()) {
-    for (const c of s.modelCalls) c.attempts = withAttempts(modelGroups.get(c.call)!);
-    for (const t of s.toolCalls) t.attempts = toolAttempts(t.attempts as (ToolAttempt & { superseded: boolean })[]);
-  }
+  for (const s of steps.values()) for (const c of s.modelCalls) c.attempts = withAttempts(modelGroups.get(c.call)!);
   mergeRoutes(steps, calls);
   for (const entry of audit) {
     if (!keep(entry.step)) continue;
@@ -202,7 +199,10 @@ export function assembleTrace(
     if (entry.callId) toolCallOf(s, entry.callId, entry.tool ?? '(unknown)').decisions.push(entry);
     else s.decisions.push(entry);
   }
-  for (const s of steps.values()) for (const t of s.toolCalls) dropEarlyStopped(t);
+  // After the decisions: whether an early attempt counted depends on them too.
+  for (const s of steps.values()) {
+    for (const t of s.toolCalls) t.attempts = toolAttempts(t.attempts as ToolAttempt[], t.decisions);
+  }
   return { runId, steps: [...steps.values()].sort((a, b) => a.step - b.step), warnings };
 }
 
@@ -234,19 +234,19 @@ function withAttempts<A extends { attempt: number; seq?: number }>(records: read
   return out;
 }
 
-/** A tool call's attempts: an early one (run inside the model call) first, superseded when
- * the call ran again as an activity of its own; then the activity's attempts. */
-function toolAttempts<A extends ToolAttempt & { seq?: number }>(records: readonly A[]): Shown<A>[] {
+/** A tool call's attempts: an early one (run inside the model call) first, then the
+ * activity's. The early one did not count (superseded) when the call ran again as an
+ * activity of its own, or when the gate stopped the call (a loop, an exhausted budget). */
+function toolAttempts<A extends ToolAttempt & { seq?: number }>(
+  records: readonly A[],
+  decisions: readonly AuditEntry[],
+): Shown<A>[] {
   const own = withAttempts(records.filter((r) => !r.early));
-  const early = records.filter((r) => r.early).map(({ seq: _seq, ...r }) => ({ ...r, superseded: own.length > 0 }));
+  const stopped = decisions.some((d) => d.event === 'loop_detected' || d.event === 'budget_refused');
+  const early = records
+    .filter((r) => r.early)
+    .map(({ seq: _seq, ...r }) => ({ ...r, superseded: own.length > 0 || stopped }));
   return [...(early as Shown<A>[]), ...own];
-}
-
-/** An early attempt the workflow's gate did not use: the gate stopped the call (a loop, an
- * exhausted budget) after it had run inside the model call. It did not count. */
-function dropEarlyStopped(t: ToolCallTrace): void {
-  if (!t.decisions.some((d) => d.event === 'loop_detected' || d.event === 'budget_refused')) return;
-  for (const a of t.attempts) if (a.kind === 'tool' && a.early) a.superseded = true;
 }
 
 /** Routes from the `calls` query: a step's model calls (summaries aside) in order, matched

@@ -26,12 +26,12 @@ import { loopStop, toolBudgetStop } from './stops.ts';
 
 /**
  * What a step's model call may run early (`CallModelInput.early`): the offered tools of the
- * worker's catalog that `runsEarly` allows (not MCP tools, not delegates), the run's tool
- * timeout, and the principal unless anonymous. Undefined when no offered tool qualifies.
+ * worker's catalog that `runsEarly` allows, the run's tool timeout, and the principal unless
+ * anonymous. Undefined when no offered tool qualifies. MCP tools and delegates are not in
+ * the catalog (a run refuses their names when they clash with it, at start).
  */
 export function earlyTools(run: RunState): EarlyTools | undefined {
   const tools = run.offered.filter((name) => {
-    if (mcpContract(run, name) || delegateContract(run, name)) return false;
     const contract = catalog().tool(name);
     return contract !== undefined && runsEarly(contract);
   });

@@ -13,12 +13,18 @@ import type { ProviderFailureDetails } from './provider-errors.ts';
  * (Temporal's first retry interval). */
 export const DEFAULT_RATE_LIMIT_HOLD_MS = 1_000;
 
+/** What is left of an activity attempt that started at `startedAt`, less a 2 s margin to
+ * hand its result back; undefined when it was scheduled without a start-to-close timeout. */
+export function attemptTimeLeftMs(startToCloseMs: number | undefined, startedAt: number): number | undefined {
+  return startToCloseMs ? startedAt + startToCloseMs - Date.now() - 2_000 : undefined;
+}
+
 /** How long a call may wait for the pacer: what is left of its attempt once the provider
- * call itself (`timeoutMs`) and a margin are set aside. An activity scheduled without a
- * start-to-close timeout waits at most 10 s. */
+ * call itself (`timeoutMs`) is set aside. An activity scheduled without a start-to-close
+ * timeout waits at most 10 s. */
 export function paceBudgetMs(startToCloseMs: number | undefined, startedAt: number, timeoutMs: number): number {
-  if (!startToCloseMs) return 10_000;
-  return Math.max(0, startedAt + startToCloseMs - Date.now() - timeoutMs - 2_000);
+  const left = attemptTimeLeftMs(startToCloseMs, startedAt);
+  return left === undefined ? 10_000 : Math.max(0, left - timeoutMs);
 }
 
 export function paced(key: string, provider: string, grant: Extract<PaceGrant, { ok: false }>) {
